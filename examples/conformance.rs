@@ -1,0 +1,109 @@
+//! The server under test for the official MCP conformance suite
+//! (`@modelcontextprotocol/conformance`): every tool its server scenarios call, with the names
+//! and contents the scenarios expect. `PORT` sets the port (default 3000).
+
+use std::time::Duration;
+
+use mcp_runtime::prelude::*;
+
+/// A 1x1 PNG.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+/// A 44-byte WAV header (8 kHz mono, 16-bit).
+const WAV: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+/// Returns a simple text response.
+#[mcp_tool]
+async fn test_simple_text() -> &'static str {
+    "This is a simple text response for testing."
+}
+
+/// Returns an image.
+#[mcp_tool]
+async fn test_image_content() -> Content {
+    Content::image_base64(PNG, "image/png")
+}
+
+/// Returns audio.
+#[mcp_tool]
+async fn test_audio_content() -> Content {
+    Content::audio_base64(WAV, "audio/wav")
+}
+
+/// Returns an embedded resource.
+#[mcp_tool]
+async fn test_embedded_resource() -> Content {
+    Content::embedded_text(
+        "test://embedded-resource",
+        "text/plain",
+        "This is an embedded resource content.",
+    )
+}
+
+/// Returns text, an image and an embedded resource.
+#[mcp_tool]
+async fn test_multiple_content_types() -> Vec<Content> {
+    vec![
+        Content::text("Multiple content types test:"),
+        Content::image_base64(PNG, "image/png"),
+        Content::embedded_text(
+            "test://mixed-content-resource",
+            "application/json",
+            r#"{"test":"data","value":123}"#,
+        ),
+    ]
+}
+
+/// Sends log messages while it runs.
+#[mcp_tool]
+async fn test_tool_with_logging(ctx: Context) -> &'static str {
+    ctx.info("Tool execution started");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    ctx.info("Tool processing data");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    ctx.info("Tool execution completed");
+    "Tool with logging executed successfully"
+}
+
+/// Reports progress while it runs.
+#[mcp_tool]
+async fn test_tool_with_progress(ctx: Context) -> &'static str {
+    for step in [0.0, 50.0, 100.0] {
+        ctx.progress(
+            step,
+            Some(100.0),
+            Some(&format!("Completed step {step} of 100")),
+        );
+        if step < 100.0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    "Progress reporting completed"
+}
+
+/// Always fails with a tool error.
+#[mcp_tool]
+async fn test_error_handling() -> Result<String, ToolError> {
+    Err(ToolError::new(
+        "This tool intentionally returns an error for testing",
+    ))
+}
+
+#[mcp_server(
+    name = "mcp-runtime-conformance",
+    version = "1.0.0",
+    tools = [
+        test_simple_text,
+        test_image_content,
+        test_audio_content,
+        test_embedded_resource,
+        test_multiple_content_types,
+        test_tool_with_logging,
+        test_tool_with_progress,
+        test_error_handling,
+    ]
+)]
+struct Conformance;
+
+fn main() -> Result<(), ServeError> {
+    Conformance::run()
+}

@@ -1,0 +1,110 @@
+//! A few tools on an MCP server: `cargo run --example quickstart`, then point an MCP client
+//! at http://127.0.0.1:3000/mcp (HOST and PORT change the address).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use mcp_runtime::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Add two numbers.
+#[mcp_tool(read_only, idempotent)]
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Greet someone by name.
+#[mcp_tool(read_only)]
+async fn greet(name: String, excited: Option<bool>) -> String {
+    let mark = if excited.unwrap_or(false) { "!" } else { "." };
+    format!("Hello, {name}{mark}")
+}
+
+/// What to look for.
+#[derive(Deserialize, JsonSchema)]
+struct SearchQuery {
+    /// Words that must appear in the title.
+    query: String,
+    /// At most this many results (default 3).
+    limit: Option<usize>,
+}
+
+/// The matching documents.
+#[derive(Serialize, JsonSchema)]
+struct SearchResults {
+    /// Titles of the matches, best first.
+    titles: Vec<String>,
+    /// How many documents matched before the limit.
+    total: usize,
+}
+
+const LIBRARY: [&str; 5] = [
+    "Rust async book",
+    "The MCP specification",
+    "OAuth 2.1 for MCP servers",
+    "Rust API guidelines",
+    "Streamable HTTP explained",
+];
+
+/// Search the document library by title.
+#[mcp_tool(read_only, title = "Search documents")]
+async fn search(Input(q): Input<SearchQuery>) -> Json<SearchResults> {
+    let needle = q.query.to_lowercase();
+    let hits: Vec<String> = LIBRARY
+        .iter()
+        .filter(|t| t.to_lowercase().contains(&needle))
+        .map(|t| (*t).to_owned())
+        .collect();
+    let total = hits.len();
+    Json(SearchResults {
+        titles: hits.into_iter().take(q.limit.unwrap_or(3)).collect(),
+        total,
+    })
+}
+
+/// Count slowly to `steps`, reporting progress after each step.
+#[mcp_tool(read_only)]
+async fn count_slowly(ctx: Context, steps: u32) -> Result<String, ToolError> {
+    if steps > 100 {
+        return Err(ToolError::new("steps must be at most 100"));
+    }
+    for i in 1..=steps {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ctx.progress(
+            f64::from(i),
+            Some(f64::from(steps)),
+            Some(&format!("step {i} of {steps}")),
+        );
+    }
+    ctx.info(format!("counted to {steps}"));
+    Ok(format!("counted to {steps}"))
+}
+
+/// Shared state: how many times `visit` was called.
+#[derive(Default)]
+struct Visits {
+    count: AtomicU64,
+}
+
+/// Record a visit and return the running total.
+#[mcp_tool]
+async fn visit(visits: State<Visits>) -> u64 {
+    visits.count.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+#[mcp_server(
+    name = "quickstart",
+    version = "1.0.0",
+    instructions = "Arithmetic, greetings, a document search, a slow counter and a visit counter.",
+    tools = [add, greet, search, count_slowly, visit]
+)]
+struct Quickstart;
+
+fn main() -> Result<(), ServeError> {
+    let server = Quickstart::builder()
+        .state(Visits::default())
+        .with_env()
+        .build()?;
+    server.run()
+}

@@ -1,0 +1,84 @@
+//! The server's inherent functions (`builder`, `build`, `serve`, `run`) and the compile-time
+//! duplicate-name checks.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens as _, quote, quote_spanned};
+use syn::spanned::Spanned as _;
+
+use super::parse::ServerModel;
+use crate::paths::Paths;
+
+pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
+    let p = Paths::new(m.krate.as_ref()).private();
+    let ident = &item.ident;
+    let name = m
+        .name
+        .as_ref()
+        .map_or_else(|| quote!(::core::env!("CARGO_PKG_NAME")), |n| quote!(#n));
+    let version = m
+        .version
+        .as_ref()
+        .map_or_else(|| quote!(::core::env!("CARGO_PKG_VERSION")), |v| quote!(#v));
+    let title = m.title.as_ref().map(|t| quote!(.title(#t)));
+    let instructions = m.instructions.as_ref().map(|i| quote!(.instructions(#i)));
+    let stateless = m.stateless.map(|s| quote!(.stateless(#s)));
+    let tools = m
+        .tools
+        .iter()
+        .map(|t| quote_spanned!(t.span()=> <#t as #p::ToolDef>::tool()));
+
+    // Two tools with one name: a const evaluation that fails, spanned at the second one.
+    let mut dup_checks = Vec::new();
+    for (j, b) in m.tools.iter().enumerate() {
+        for a in &m.tools[..j] {
+            let msg = format!(
+                "tools `{}` and `{}` have the same MCP tool name; rename one with #[mcp_tool(name = \"...\")]",
+                a.to_token_stream(),
+                b.to_token_stream()
+            );
+            dup_checks.push(quote_spanned! {b.span()=>
+                const _: () = if #p::str_eq(<#a as #p::ToolDef>::NAME, <#b as #p::ToolDef>::NAME) {
+                    ::core::panic!(#msg)
+                };
+            });
+        }
+    }
+
+    quote! {
+        impl #ident {
+            /// A builder preset from the `#[mcp_server]` attribute; add state, routes or
+            /// settings, then `.build()`.
+            #[allow(dead_code)]
+            pub fn builder() -> #p::McpServerBuilder {
+                #p::McpServer::builder()
+                    .name(#name)
+                    .version(#version)
+                    #title
+                    #instructions
+                    #stateless
+                    .tools(#p::tools([#(#tools),*]))
+            }
+
+            /// Builds the server, reading `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS`.
+            #[allow(dead_code)]
+            pub fn build() -> ::core::result::Result<#p::McpServer, #p::BuildError> {
+                Self::builder().with_env().build()
+            }
+
+            /// Serves on `HOST`:`PORT` (default `127.0.0.1:3000`) in the current runtime.
+            #[allow(dead_code)]
+            pub async fn serve() -> ::core::result::Result<(), #p::ServeError> {
+                Self::build()?.serve().await
+            }
+
+            /// Loads `.env`, installs logging and serves until Ctrl-C: all `main` needs.
+            #[allow(dead_code)]
+            pub fn run() -> ::core::result::Result<(), #p::ServeError> {
+                #p::load_dotenv();
+                Self::build()?.run()
+            }
+        }
+
+        #(#dup_checks)*
+    }
+}

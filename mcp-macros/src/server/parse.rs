@@ -1,0 +1,60 @@
+//! The attribute: `#[mcp_server(name = "...", version = "...", tools = [a, b], ...)]`.
+
+use proc_macro2::TokenStream;
+use syn::LitStr;
+
+use crate::args::{self, Item};
+use crate::diag::Diag;
+
+const KEYS: &[&str] = &[
+    "name",
+    "version",
+    "title",
+    "instructions",
+    "tools",
+    "stateless",
+    "crate",
+];
+
+#[derive(Default)]
+pub(crate) struct ServerModel {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) version: Option<LitStr>,
+    pub(crate) title: Option<LitStr>,
+    pub(crate) instructions: Option<LitStr>,
+    pub(crate) tools: Vec<syn::Path>,
+    pub(crate) stateless: Option<bool>,
+    pub(crate) krate: Option<syn::Path>,
+}
+
+pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ServerModel {
+    let mut m = ServerModel::default();
+    let parsed = match args::parse(tokens) {
+        Ok(a) => a,
+        Err(e) => {
+            diag.push(e);
+            return m;
+        }
+    };
+    args::each(parsed, KEYS, diag, |key, arg, diag| match key {
+        "name" => m.name = arg.string(diag),
+        "version" => m.version = arg.string(diag),
+        "title" => m.title = arg.string(diag),
+        "instructions" => m.instructions = arg.string(diag),
+        "stateless" => m.stateless = arg.flag(diag),
+        "crate" => m.krate = arg.path(diag),
+        "tools" => {
+            for item in arg.list(diag).unwrap_or_default() {
+                match item {
+                    Item::Path(p) => m.tools.push(p),
+                    Item::Str(s) => diag.error(
+                        s.span(),
+                        "list the tool functions themselves, not their names: `tools = [add, search]`",
+                    ),
+                }
+            }
+        }
+        _ => {}
+    });
+    m
+}

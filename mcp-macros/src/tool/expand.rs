@@ -1,0 +1,123 @@
+//! The companion item: `struct <fn name> {}` implementing `ToolDef`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::ItemFn;
+use syn::spanned::Spanned as _;
+
+use super::model::ToolModel;
+
+fn opt_str(s: &Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn opt_bool(b: Option<bool>) -> TokenStream {
+    match b {
+        Some(b) => quote!(::core::option::Option::Some(#b)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn header(func: &ItemFn, model: &ToolModel) -> (TokenStream, TokenStream) {
+    let vis = &func.vis;
+    let ident = &func.sig.ident;
+    let name = &model.name;
+    let doc = format!("The MCP tool `{name}`: register it with `tools![{ident}]`.");
+    let decl = quote! {
+        #[doc = #doc]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #ident {}
+    };
+    (decl, quote!(#name))
+}
+
+pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
+    let p = model.paths.private();
+    let ident = &func.sig.ident;
+    let (decl, name) = header(func, model);
+    let title = opt_str(&model.title);
+    let description = opt_str(&model.description);
+    let [ro, de, id, ow] = model.annotations.map(opt_bool);
+    let location =
+        quote_spanned!(ident.span()=> ::core::concat!(::core::file!(), ":", ::core::line!()));
+
+    let mut describe = Vec::new();
+    let mut extract = Vec::new();
+    let mut args = Vec::new();
+    for (i, param) in model.params.iter().enumerate() {
+        let ty = &param.ty;
+        let pname = opt_str(&param.name);
+        let var = format_ident!("__mcp_arg{}", i);
+        // Spanned at the parameter's type: a type that is neither input nor extractor is
+        // reported there, with the trait's on_unimplemented message.
+        describe.push(quote_spanned!(ty.span()=>
+            <#ty as #p::ToolParam>::describe(#pname, __spec);
+        ));
+        extract.push(quote_spanned!(ty.span()=>
+            let #var = <#ty as #p::ToolParam>::extract(#pname, &__call)?;
+        ));
+        args.push(var);
+    }
+    let ret = &model.ret;
+    let output = quote_spanned!(ret.span()=> <#ret as #p::IntoToolResult>::output_schema);
+    let convert = quote_spanned!(ret.span()=> #p::into_tool_result(__out));
+
+    quote! {
+        #decl
+
+        impl #p::ToolDef for #ident {
+            const NAME: &'static str = #name;
+
+            fn tool() -> #p::Tool {
+                #p::Tool::__from_parts(
+                    #p::ToolMeta {
+                        name: #name,
+                        title: #title,
+                        description: #description,
+                        annotations: #p::ToolAnnotations {
+                            read_only: #ro,
+                            destructive: #de,
+                            idempotent: #id,
+                            open_world: #ow,
+                        },
+                        location: #location,
+                    },
+                    |__spec: &mut #p::ToolSpec| {
+                        #(#describe)*
+                        __spec.set_output_schema(#output);
+                    },
+                    |__call: #p::ToolCall| -> #p::BoxFuture<
+                        'static,
+                        ::core::result::Result<#p::CallToolResult, #p::ArgError>,
+                    > {
+                        ::std::boxed::Box::pin(async move {
+                            #(#extract)*
+                            ::core::mem::drop(__call);
+                            let __out = #ident(#(#args),*).await;
+                            ::core::result::Result::Ok(#convert)
+                        })
+                    },
+                )
+            }
+        }
+    }
+}
+
+/// On error: the companion exists (so `tools![f]` adds no second error) but does nothing.
+pub(crate) fn stub(func: &ItemFn, model: &ToolModel) -> TokenStream {
+    let p = model.paths.private();
+    let ident = &func.sig.ident;
+    let (decl, name) = header(func, model);
+    quote! {
+        #decl
+        impl #p::ToolDef for #ident {
+            const NAME: &'static str = #name;
+            fn tool() -> #p::Tool {
+                ::core::panic!("this tool did not compile")
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! What the expansion needs to know about the function.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned as _;
+use syn::{FnArg, ItemFn, Pat, ReturnType, Type};
+
+use super::parse::ToolAttr;
+use crate::diag::Diag;
+use crate::paths::Paths;
+
+pub(crate) struct Param {
+    /// The input field's name, when the parameter is a plain identifier.
+    pub(crate) name: Option<String>,
+    pub(crate) ty: Type,
+}
+
+pub(crate) struct ToolModel {
+    pub(crate) name: String,
+    pub(crate) name_span: Span,
+    pub(crate) title: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) annotations: [Option<bool>; 4],
+    pub(crate) params: Vec<Param>,
+    pub(crate) ret: Type,
+    pub(crate) paths: Paths,
+}
+
+pub(crate) fn model(func: &ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolModel {
+    let ident = func.sig.ident.to_string();
+    let ident = ident.strip_prefix("r#").unwrap_or(&ident).to_owned();
+    let (name, name_span) = match &attr.name {
+        Some(n) => (n.value(), n.span()),
+        None => (ident, func.sig.ident.span()),
+    };
+    let description = match &attr.description {
+        Some(d) => Some(d.value()),
+        None => doc_comment(func),
+    };
+    let mut params = Vec::new();
+    for input in &func.sig.inputs {
+        match input {
+            FnArg::Receiver(r) => diag.error(
+                r.self_token.span,
+                "a tool cannot take `self`: make it a free `async fn` and share data with \
+                 `State<T>` instead",
+            ),
+            FnArg::Typed(pt) => {
+                let name = match &*pt.pat {
+                    Pat::Ident(pi) => {
+                        let n = pi.ident.to_string();
+                        Some(n.strip_prefix("r#").unwrap_or(&n).to_owned())
+                    }
+                    _ => None,
+                };
+                params.push(Param {
+                    name,
+                    ty: (*pt.ty).clone(),
+                });
+            }
+        }
+    }
+    let ret = match &func.sig.output {
+        ReturnType::Default => syn::parse_quote_spanned!(func.sig.paren_token.span.join()=> ()),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    let _ = ret.span();
+    ToolModel {
+        name,
+        name_span,
+        title: attr.title.map(|t| t.value()),
+        description,
+        annotations: [
+            attr.read_only,
+            attr.destructive,
+            attr.idempotent,
+            attr.open_world,
+        ],
+        params,
+        ret,
+        paths: Paths::new(attr.krate.as_ref()),
+    }
+}
+
+/// The doc comment, with the one leading space of `/// text` removed.
+fn doc_comment(func: &ItemFn) -> Option<String> {
+    let mut lines = Vec::new();
+    for attr in &func.attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                let v = s.value();
+                lines.push(v.strip_prefix(' ').unwrap_or(&v).trim_end().to_owned());
+            }
+        }
+    }
+    let text = lines.join("\n").trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}

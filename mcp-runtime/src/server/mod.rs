@@ -1,0 +1,527 @@
+//! The MCP server: a builder, the Streamable HTTP endpoint, and ways to run it.
+
+pub(crate) mod dispatch;
+pub(crate) mod http;
+pub(crate) mod jsonrpc;
+pub(crate) mod session;
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, web};
+use bytes::Bytes;
+
+pub use dispatch::{
+    DEFAULT_PROTOCOL_VERSION, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
+};
+pub use jsonrpc::RpcError;
+pub use session::Session;
+
+use crate::config::{self, ServeError};
+use crate::extract::StateMap;
+use crate::tool::{CallFn, Tool, ToolMeta};
+
+/// Host names a loopback-bound server accepts in `Host` and `Origin` headers.
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
+
+type ConfigureFn = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// Why a server could not be built. Lists every problem at once.
+#[derive(Debug, thiserror::Error)]
+#[error("the MCP server cannot be built:\n  - {}", .problems.join("\n  - "))]
+pub struct BuildError {
+    /// One line per problem.
+    pub problems: Vec<String>,
+}
+
+pub(crate) struct ServerInfo {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) title: Option<String>,
+    pub(crate) instructions: Option<String>,
+}
+
+pub(crate) struct ToolEntry {
+    pub(crate) meta: ToolMeta,
+    pub(crate) call: CallFn,
+}
+
+pub(crate) struct HttpConfig {
+    pub(crate) max_body_bytes: usize,
+    pub(crate) allowed_origins: Vec<String>,
+    /// `None`: no Host check. Defaults to the loopback names.
+    allowed_hosts: Option<Vec<String>>,
+    hosts_explicit: bool,
+    bound_publicly: AtomicBool,
+    pub(crate) stateless: bool,
+    pub(crate) streaming: bool,
+    pub(crate) keepalive: Duration,
+}
+
+impl HttpConfig {
+    /// The Host allowlist in force: the explicit one, else the loopback names while the server
+    /// is bound to loopback (or mounted by hand), else none.
+    pub(crate) fn effective_hosts(&self) -> Option<&[String]> {
+        if !self.hosts_explicit && self.bound_publicly.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.allowed_hosts.as_deref()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) info: ServerInfo,
+    pub(crate) tools: HashMap<&'static str, ToolEntry>,
+    pub(crate) tool_pages: Vec<Bytes>,
+    pub(crate) state: Arc<StateMap>,
+    pub(crate) http: HttpConfig,
+    pub(crate) sessions: session::Sessions,
+}
+
+/// Configures and builds an [`McpServer`]; see [`McpServer::builder`].
+pub struct McpServerBuilder {
+    name: String,
+    version: String,
+    title: Option<String>,
+    instructions: Option<String>,
+    tools: Vec<Tool>,
+    state: StateMap,
+    configure: Vec<ConfigureFn>,
+    path: String,
+    page_size: usize,
+    max_body_bytes: usize,
+    allowed_origins: Vec<String>,
+    allowed_hosts: Option<Vec<String>>,
+    stateless: bool,
+    streaming: bool,
+    session_idle_timeout: Duration,
+    max_sessions: usize,
+    workers: Option<usize>,
+    problems: Vec<String>,
+}
+
+impl std::fmt::Debug for McpServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServerBuilder")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl McpServerBuilder {
+    /// The server's name (`serverInfo.name`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+    /// The server's version (`serverInfo.version`).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+    /// A human-readable title (`serverInfo.title`).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Instructions for the model, returned by `initialize`.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+    /// Registers one tool.
+    pub fn tool(mut self, tool: Tool) -> Self {
+        self.tools.push(tool);
+        self
+    }
+    /// Registers tools, e.g. `tools![add, search]`.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+    /// Shares `value` with tools (as [`State<T>`](crate::State)) and with custom routes (as
+    /// `actix_web::web::Data<T>`).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        let value = Arc::new(value);
+        self.state.insert(value.clone());
+        self.configure
+            .push(Arc::new(move |cfg: &mut web::ServiceConfig| {
+                cfg.app_data(web::Data::from(value.clone()));
+            }));
+        self
+    }
+    /// Mounts extra actix-web routes (and app data) beside the MCP endpoint.
+    pub fn routes(mut self, f: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static) -> Self {
+        self.configure.push(Arc::new(f));
+        self
+    }
+    /// The MCP endpoint's path (default `/mcp`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+    /// Tools per `tools/list` page (default 100).
+    pub fn page_size(mut self, n: usize) -> Self {
+        self.page_size = n;
+        self
+    }
+    /// The largest request body accepted, in bytes (default 4 MiB); larger ones get 413.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+    /// Browser origins allowed besides this server's own (exact match, e.g.
+    /// `https://app.example.com`). Also `MCP_ALLOWED_ORIGINS` (comma-separated) for `serve`.
+    pub fn allowed_origins<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        origins: I,
+    ) -> Self {
+        self.allowed_origins
+            .extend(origins.into_iter().map(Into::into));
+        self
+    }
+    /// Host names accepted in the `Host` header (DNS-rebinding protection). By default a
+    /// server bound to loopback accepts only `localhost`, `127.0.0.1` and `[::1]`, and a server
+    /// bound elsewhere accepts any host. Also `MCP_ALLOWED_HOSTS` for `serve`.
+    pub fn allowed_hosts<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
+        let list = self.allowed_hosts.get_or_insert_with(Vec::new);
+        list.extend(hosts.into_iter().map(|h| h.into().to_ascii_lowercase()));
+        self
+    }
+    /// Stateless mode: no sessions, no `Mcp-Session-Id`; every request stands alone, so any
+    /// replica behind a load balancer can answer it.
+    pub fn stateless(mut self, stateless: bool) -> Self {
+        self.stateless = stateless;
+        self
+    }
+    /// Whether `tools/call` may answer as an SSE stream when the tool sends progress or log
+    /// notifications (default true). When false, every answer is `application/json`.
+    pub fn streaming(mut self, streaming: bool) -> Self {
+        self.streaming = streaming;
+        self
+    }
+    /// How long an idle session lives (default 1 hour).
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.session_idle_timeout = timeout;
+        self
+    }
+    /// The most sessions kept at once (default 10 000); `initialize` beyond that gets 503.
+    pub fn max_sessions(mut self, n: usize) -> Self {
+        self.max_sessions = n;
+        self
+    }
+    /// HTTP worker threads (default: one per CPU core).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Checks everything and builds the server; all problems are reported together.
+    pub fn build(self) -> Result<McpServer, BuildError> {
+        let mut problems = self.problems;
+        if self.page_size == 0 {
+            problems.push("page_size must be at least 1".into());
+        }
+        if !self.path.starts_with('/') {
+            problems.push(format!(
+                "the endpoint path must start with `/`, got `{}`",
+                self.path
+            ));
+        }
+        let mut tools: HashMap<&'static str, ToolEntry> = HashMap::new();
+        let mut listings = Vec::new();
+        for tool in self.tools {
+            let name = tool.meta.name;
+            let location = tool.meta.location;
+            if let Some(prev) = tools.get(name) {
+                problems.push(format!(
+                    "two tools are named `{name}`: one defined at {}, the other at {location}",
+                    prev.meta.location
+                ));
+                continue;
+            }
+            match tool.build() {
+                Ok(built) => {
+                    for (id, type_name) in &built.states {
+                        if !self.state.contains(*id) {
+                            problems.push(format!(
+                                "tool `{name}` ({location}) takes `State<{type_name}>`, but no state of \
+                                 that type was registered: add `.state(value)` to the builder"
+                            ));
+                        }
+                    }
+                    listings.push(built.listing);
+                    tools.insert(
+                        name,
+                        ToolEntry {
+                            meta: built.meta,
+                            call: built.call,
+                        },
+                    );
+                }
+                Err(errs) => {
+                    for e in errs {
+                        problems.push(format!("tool `{name}` ({location}): {e}"));
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
+        let tool_pages = paginate(&listings, self.page_size);
+        let inner =
+            Inner {
+                info: ServerInfo {
+                    name: self.name,
+                    version: self.version,
+                    title: self.title,
+                    instructions: self.instructions,
+                },
+                tools,
+                tool_pages,
+                state: Arc::new(self.state),
+                http: HttpConfig {
+                    max_body_bytes: self.max_body_bytes,
+                    allowed_origins: self.allowed_origins,
+                    hosts_explicit: self.allowed_hosts.is_some(),
+                    allowed_hosts: Some(self.allowed_hosts.unwrap_or_else(|| {
+                        LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()
+                    })),
+                    bound_publicly: AtomicBool::new(false),
+                    stateless: self.stateless,
+                    streaming: self.streaming,
+                    keepalive: http::DEFAULT_KEEPALIVE,
+                },
+                sessions: session::Sessions::new(self.session_idle_timeout, self.max_sessions),
+            };
+        Ok(McpServer {
+            inner: Arc::new(inner),
+            configure: Arc::new(self.configure),
+            path: self.path.into(),
+            workers: self.workers,
+        })
+    }
+
+    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists).
+    pub fn with_env(mut self) -> Self {
+        if let Some(list) = config::env_list("MCP_ALLOWED_ORIGINS") {
+            self = self.allowed_origins(list);
+        }
+        if let Some(list) = config::env_list("MCP_ALLOWED_HOSTS") {
+            self = self.allowed_hosts(list);
+        }
+        self
+    }
+}
+
+/// Pre-serializes `tools/list` pages, once, at build time.
+fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<Bytes> {
+    let chunks: Vec<&[serde_json::Value]> = if listings.is_empty() {
+        vec![&[]]
+    } else {
+        listings.chunks(page_size).collect()
+    };
+    let count = chunks.len();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut page = serde_json::Map::new();
+            page.insert("tools".into(), serde_json::Value::Array(chunk.to_vec()));
+            if i + 1 < count {
+                page.insert("nextCursor".into(), (i + 1).to_string().into());
+            }
+            Bytes::from(serde_json::Value::Object(page).to_string())
+        })
+        .collect()
+}
+
+/// A built MCP server. Cheap to clone.
+#[derive(Clone)]
+pub struct McpServer {
+    inner: Arc<Inner>,
+    configure: Arc<Vec<ConfigureFn>>,
+    path: Arc<str>,
+    workers: Option<usize>,
+}
+
+impl std::fmt::Debug for McpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServer")
+            .field("name", &self.inner.info.name)
+            .field("path", &self.path)
+            .field("tools", &self.inner.tools.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl McpServer {
+    /// Starts a builder.
+    ///
+    /// ```
+    /// use mcp_runtime::prelude::*;
+    ///
+    /// /// Add two numbers.
+    /// #[mcp_tool(read_only)]
+    /// async fn add(a: i64, b: i64) -> i64 { a + b }
+    ///
+    /// let server = McpServer::builder().name("calc").version("1.0.0").tools(tools![add]).build();
+    /// assert!(server.is_ok());
+    /// ```
+    pub fn builder() -> McpServerBuilder {
+        McpServerBuilder {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            title: None,
+            instructions: None,
+            tools: Vec::new(),
+            state: StateMap::default(),
+            configure: Vec::new(),
+            path: "/mcp".into(),
+            page_size: 100,
+            max_body_bytes: 4 * 1024 * 1024,
+            allowed_origins: Vec::new(),
+            allowed_hosts: None,
+            stateless: false,
+            streaming: true,
+            session_idle_timeout: Duration::from_secs(3600),
+            max_sessions: 10_000,
+            workers: None,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Mounts the MCP endpoint, the app state and the extra routes into an actix-web app:
+    /// `App::new().configure(|cfg| server.configure(cfg))`.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::from(self.inner.clone()));
+        cfg.service(
+            web::resource(&*self.path)
+                .route(web::post().to(http::post))
+                .route(web::get().to(http::get))
+                .route(web::delete().to(http::delete))
+                .default_service(web::to(http::other)),
+        );
+        for f in self.configure.iter() {
+            f(cfg);
+        }
+    }
+
+    /// The endpoint path (`/mcp` unless changed).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Binds `addr` and starts serving in the background of the current runtime; returns at
+    /// once with the bound address. Use port 0 for an ephemeral port (tests).
+    pub fn start(&self, addr: impl ToSocketAddrs) -> std::io::Result<RunningServer> {
+        let listener = TcpListener::bind(addr)?;
+        let local = listener.local_addr()?;
+        if !local.ip().is_loopback() {
+            self.inner
+                .http
+                .bound_publicly
+                .store(true, Ordering::Relaxed);
+        }
+        let this = self.clone();
+        let mut server = HttpServer::new(move || {
+            let this = this.clone();
+            App::new().configure(move |cfg| this.configure(cfg))
+        })
+        .disable_signals()
+        .shutdown_timeout(5);
+        if let Some(n) = self.workers {
+            server = server.workers(n);
+        }
+        let server = server.listen(listener)?.run();
+        let handle = server.handle();
+        let join = tokio::spawn(server);
+        Ok(RunningServer {
+            addr: local,
+            path: self.path.clone(),
+            handle,
+            join,
+        })
+    }
+
+    /// Serves on `HOST`:`PORT` from the environment (defaults `127.0.0.1:3000`) until Ctrl-C.
+    pub async fn serve(self) -> Result<(), ServeError> {
+        let addr = config::bind_addr_from_env()?;
+        self.serve_on(addr).await
+    }
+
+    /// Serves on `addr` until Ctrl-C.
+    pub async fn serve_on(self, addr: SocketAddr) -> Result<(), ServeError> {
+        let listener = TcpListener::bind(addr).map_err(|e| ServeError::Bind { addr, source: e })?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| ServeError::Bind { addr, source: e })?;
+        if !local.ip().is_loopback() {
+            self.inner
+                .http
+                .bound_publicly
+                .store(true, Ordering::Relaxed);
+        }
+        tracing::info!(
+            target: "mcp_runtime::server",
+            "MCP server `{}` listening on http://{local}{}",
+            self.inner.info.name,
+            self.path
+        );
+        let this = self.clone();
+        let mut server = HttpServer::new(move || {
+            let this = this.clone();
+            App::new().configure(move |cfg| this.configure(cfg))
+        })
+        .shutdown_timeout(5);
+        if let Some(n) = self.workers {
+            server = server.workers(n);
+        }
+        server
+            .listen(listener)
+            .map_err(|e| ServeError::Bind { addr, source: e })?
+            .run()
+            .await
+            .map_err(ServeError::Io)
+    }
+
+    /// Blocks on [`serve`](Self::serve) in a runtime of its own, after loading `.env`-style
+    /// settings and installing a `tracing` subscriber (`RUST_LOG`, default `info`). This is all
+    /// `main` needs: `fn main() -> Result<(), ServeError> { server.run() }`.
+    pub fn run(self) -> Result<(), ServeError> {
+        config::load_dotenv();
+        config::init_tracing();
+        actix_web::rt::System::new().block_on(self.serve())
+    }
+}
+
+/// A server started with [`McpServer::start`].
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    path: Arc<str>,
+    handle: actix_web::dev::ServerHandle,
+    join: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The MCP endpoint's URL, e.g. `http://127.0.0.1:40123/mcp`.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.addr, self.path)
+    }
+
+    /// Stops the server, letting requests in flight finish.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.join.await;
+    }
+}

@@ -1,0 +1,443 @@
+//! Tools: their static metadata, their schemas and the type-erased call adapter.
+//!
+//! `#[mcp_tool]` generates a [`ToolDef`] implementation beside the user's function; the same
+//! [`Tool`] can be built by hand with [`Tool::new`] and [`ToolBuilder::handler`].
+
+use std::any::TypeId;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::{JsonSchema, Schema};
+use serde_json::{Map, Value};
+
+use crate::extract::{ArgError, ToolCall, ToolParam};
+use crate::result::{CallToolResult, IntoToolResult};
+
+/// Hints about a tool's behaviour (`ToolAnnotations` in the MCP specification).
+///
+/// `None` means "not stated"; clients then assume the specification's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToolAnnotations {
+    /// The tool does not modify its environment.
+    pub read_only: Option<bool>,
+    /// The tool may perform destructive updates.
+    pub destructive: Option<bool>,
+    /// Calling the tool repeatedly with the same arguments has no additional effect.
+    pub idempotent: Option<bool>,
+    /// The tool interacts with an open world of external entities.
+    pub open_world: Option<bool>,
+}
+
+impl ToolAnnotations {
+    fn to_json(self, title: Option<&str>) -> Option<Value> {
+        let mut map = Map::new();
+        if let Some(t) = title {
+            map.insert("title".into(), t.into());
+        }
+        let hints = [
+            ("readOnlyHint", self.read_only),
+            ("destructiveHint", self.destructive),
+            ("idempotentHint", self.idempotent),
+            ("openWorldHint", self.open_world),
+        ];
+        for (key, value) in hints {
+            if let Some(v) = value {
+                map.insert(key.into(), v.into());
+            }
+        }
+        (!map.is_empty()).then_some(Value::Object(map))
+    }
+}
+
+/// The static description of a tool, as written in its attribute and doc comment.
+#[derive(Debug, Clone)]
+pub struct ToolMeta {
+    /// The name clients call the tool by.
+    pub name: &'static str,
+    /// A human-readable title.
+    pub title: Option<&'static str>,
+    /// What the tool does, for the model.
+    pub description: Option<&'static str>,
+    /// Behaviour hints.
+    pub annotations: ToolAnnotations,
+    /// Where the tool was defined (`file:line`), for error messages.
+    pub location: &'static str,
+}
+
+/// The type-erased call adapter of a tool.
+pub(crate) type CallFn =
+    Arc<dyn Fn(ToolCall) -> BoxFuture<'static, Result<CallToolResult, ArgError>> + Send + Sync>;
+
+/// A tool, ready to be registered with a server.
+///
+/// Made by `#[mcp_tool]` (through [`ToolDef::tool`] or `tools![...]`) or by hand with
+/// [`Tool::new`].
+#[derive(Clone)]
+pub struct Tool {
+    pub(crate) meta: ToolMeta,
+    pub(crate) describe: Arc<dyn Fn(&mut ToolSpec) + Send + Sync>,
+    pub(crate) call: CallFn,
+}
+
+impl std::fmt::Debug for Tool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tool")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tool {
+    /// Starts a hand-built tool named `name`.
+    ///
+    /// ```
+    /// use mcp_runtime::prelude::*;
+    ///
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Echo { text: String }
+    ///
+    /// let tool = Tool::new("echo")
+    ///     .description("Echo the text back.")
+    ///     .handler(|Input(args): Input<Echo>| async move { args.text });
+    /// assert_eq!(tool.name(), "echo");
+    /// ```
+    pub fn new(name: &'static str) -> ToolBuilder {
+        ToolBuilder {
+            meta: ToolMeta {
+                name,
+                title: None,
+                description: None,
+                annotations: ToolAnnotations::default(),
+                location: "<built by hand>",
+            },
+        }
+    }
+
+    /// Assembles a tool from its parts; this is what `#[mcp_tool]` expands to.
+    #[doc(hidden)]
+    pub fn __from_parts<F, D>(meta: ToolMeta, describe: D, call: F) -> Self
+    where
+        D: Fn(&mut ToolSpec) + Send + Sync + 'static,
+        F: Fn(ToolCall) -> BoxFuture<'static, Result<CallToolResult, ArgError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        Tool {
+            meta,
+            describe: Arc::new(describe),
+            call: Arc::new(call),
+        }
+    }
+
+    /// The name clients call this tool by.
+    pub fn name(&self) -> &'static str {
+        self.meta.name
+    }
+
+    /// The tool's static metadata.
+    pub fn meta(&self) -> &ToolMeta {
+        &self.meta
+    }
+}
+
+/// Builds a [`Tool`] by hand; see [`Tool::new`].
+#[derive(Debug, Clone)]
+pub struct ToolBuilder {
+    meta: ToolMeta,
+}
+
+impl ToolBuilder {
+    /// Sets the description shown to the model.
+    pub fn description(mut self, description: &'static str) -> Self {
+        self.meta.description = Some(description);
+        self
+    }
+
+    /// Sets the human-readable title.
+    pub fn title(mut self, title: &'static str) -> Self {
+        self.meta.title = Some(title);
+        self
+    }
+
+    /// Sets the behaviour hints.
+    pub fn annotations(mut self, annotations: ToolAnnotations) -> Self {
+        self.meta.annotations = annotations;
+        self
+    }
+
+    /// Finishes the tool with an async handler whose parameters are all extractors
+    /// ([`Input<T>`](crate::Input), [`Context`](crate::Context), [`State<T>`](crate::State)).
+    pub fn handler<H, Args>(self, handler: H) -> Tool
+    where
+        H: Handler<Args>,
+    {
+        let handler = Arc::new(handler);
+        Tool {
+            meta: self.meta,
+            describe: Arc::new(|spec| H::describe(spec)),
+            call: Arc::new(move |call| handler.clone().call(call)),
+        }
+    }
+}
+
+/// An async function usable as a hand-built tool: every parameter is an extractor.
+#[diagnostic::on_unimplemented(
+    message = "this function cannot be an MCP tool handler",
+    note = "a handler is an `async` closure or fn whose parameters implement `ToolParam` \
+            (Input<T>, Context, State<T>) and whose output implements `IntoToolResult`"
+)]
+pub trait Handler<Args>: Send + Sync + Sized + 'static {
+    /// Adds the parameters' schemas to the tool's input schema.
+    fn describe(spec: &mut ToolSpec);
+    /// Extracts the parameters and runs the handler.
+    fn call(
+        self: Arc<Self>,
+        call: ToolCall,
+    ) -> BoxFuture<'static, Result<CallToolResult, ArgError>>;
+}
+
+macro_rules! impl_handler {
+    ($($arg:ident),*) => {
+        impl<Func, Fut, Out, $($arg,)*> Handler<($($arg,)*)> for Func
+        where
+            Func: Fn($($arg),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = Out> + Send + 'static,
+            Out: IntoToolResult,
+            $($arg: ToolParam + Send + 'static,)*
+        {
+            fn describe(spec: &mut ToolSpec) {
+                $(<$arg as ToolParam>::describe(None, spec);)*
+                spec.set_output_schema(Out::output_schema);
+            }
+
+            #[allow(non_snake_case, unused_variables)]
+            fn call(
+                self: Arc<Self>,
+                call: ToolCall,
+            ) -> BoxFuture<'static, Result<CallToolResult, ArgError>> {
+                Box::pin(async move {
+                    $(let $arg = <$arg as ToolParam>::extract(None, &call)?;)*
+                    drop(call);
+                    Ok(IntoToolResult::into_tool_result((self)($($arg),*).await))
+                })
+            }
+        }
+    };
+}
+
+impl_handler!();
+impl_handler!(A1);
+impl_handler!(A1, A2);
+impl_handler!(A1, A2, A3);
+impl_handler!(A1, A2, A3, A4);
+impl_handler!(A1, A2, A3, A4, A5);
+impl_handler!(A1, A2, A3, A4, A5, A6);
+
+/// Implemented by the companion item that `#[mcp_tool]` generates beside a function.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an MCP tool",
+    label = "not annotated with #[mcp_tool]",
+    note = "annotate the async fn with `#[mcp_tool]` to register it as a tool"
+)]
+pub trait ToolDef {
+    /// The tool's name, known at compile time (used for duplicate checks).
+    const NAME: &'static str;
+    /// Builds the runtime description of the tool.
+    fn tool() -> Tool;
+}
+
+/// Collects what a tool's parameters say about its input schema and its needs.
+///
+/// Given to [`ToolParam::describe`]; custom extractors may record what they require.
+pub struct ToolSpec {
+    generator: SchemaGenerator,
+    properties: Map<String, Value>,
+    required: Vec<String>,
+    base: Option<Schema>,
+    output: Option<Value>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) states: Vec<(TypeId, &'static str)>,
+}
+
+impl std::fmt::Debug for ToolSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolSpec")
+            .field("properties", &self.properties)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolSpec {
+    pub(crate) fn new() -> Self {
+        ToolSpec {
+            generator: SchemaSettings::draft2020_12()
+                .for_deserialize()
+                .into_generator(),
+            properties: Map::new(),
+            required: Vec::new(),
+            base: None,
+            output: None,
+            errors: Vec::new(),
+            states: Vec::new(),
+        }
+    }
+
+    /// Adds one named input property whose schema is `T`'s.
+    pub fn add_property<T: JsonSchema + ?Sized>(&mut self, name: &str, required: bool) {
+        let schema = self.generator.subschema_for::<T>();
+        if self
+            .properties
+            .insert(name.to_owned(), schema.to_value())
+            .is_some()
+        {
+            self.errors
+                .push(format!("two parameters are both named `{name}`"));
+        }
+        if required {
+            self.required.push(name.to_owned());
+        }
+    }
+
+    /// Makes `T`'s object schema the whole input schema (see [`Input`](crate::Input)).
+    pub fn set_input_object<T: JsonSchema + ?Sized>(&mut self) {
+        if self.base.is_some() {
+            self.errors
+                .push("a tool can take at most one `Input<T>` parameter".into());
+            return;
+        }
+        let schema = T::json_schema(&mut self.generator);
+        if schema.get("type").and_then(Value::as_str) != Some("object") {
+            self.errors.push(format!(
+                "`Input<{}>`: the input type must be a struct or map (its schema must be an \
+                 object), found {}",
+                T::schema_name(),
+                schema
+                    .get("type")
+                    .map_or_else(|| "a non-object schema".into(), Value::to_string)
+            ));
+        }
+        self.base = Some(schema);
+    }
+
+    /// Records that the tool needs app state of type `T` (checked when the server is built).
+    pub fn require_state<T: 'static>(&mut self) {
+        self.states
+            .push((TypeId::of::<T>(), std::any::type_name::<T>()));
+    }
+
+    /// Records an error that makes the server refuse to build.
+    pub fn error(&mut self, message: impl Into<String>) {
+        self.errors.push(message.into());
+    }
+
+    /// Sets the output schema from the return type.
+    pub fn set_output_schema(&mut self, schema: fn() -> Option<Schema>) {
+        self.output = schema().map(Schema::to_value);
+    }
+
+    /// The input schema assembled so far.
+    pub(crate) fn finish(mut self) -> (Value, Option<Value>) {
+        let mut schema = match self.base.take() {
+            Some(s) => match s.to_value() {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            None => {
+                let mut m = Map::new();
+                m.insert("type".into(), "object".into());
+                m
+            }
+        };
+        if !self.properties.is_empty() || !schema.contains_key("properties") {
+            let props = schema
+                .entry("properties")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(props) = props {
+                props.extend(std::mem::take(&mut self.properties));
+            }
+        }
+        if !self.required.is_empty() {
+            let req = schema
+                .entry("required")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(req) = req {
+                req.extend(self.required.drain(..).map(Value::String));
+            }
+        }
+        let defs = self.generator.take_definitions(true);
+        if !defs.is_empty() {
+            schema.insert("$defs".into(), Value::Object(defs));
+        }
+        (Value::Object(schema), self.output.take())
+    }
+}
+
+/// Checks a tool name against the MCP rules (2025-11-25): 1 to 128 characters from
+/// `A-Z a-z 0-9 _ - .`.
+pub fn validate_tool_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a tool name must not be empty".into());
+    }
+    if name.len() > 128 {
+        return Err(format!(
+            "a tool name must be at most 128 characters, `{name}` has {}",
+            name.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(format!(
+            "tool name `{name}` contains `{c}`; only ASCII letters, digits, `_`, `-` and `.` are allowed"
+        ));
+    }
+    Ok(())
+}
+
+/// The build-time view of a tool: metadata plus its computed JSON description.
+pub(crate) struct BuiltTool {
+    pub(crate) meta: ToolMeta,
+    pub(crate) call: CallFn,
+    pub(crate) listing: Value,
+    pub(crate) states: Vec<(TypeId, &'static str)>,
+}
+
+impl Tool {
+    pub(crate) fn build(self) -> Result<BuiltTool, Vec<String>> {
+        let mut spec = ToolSpec::new();
+        (self.describe)(&mut spec);
+        if let Err(e) = validate_tool_name(self.meta.name) {
+            spec.errors.push(e);
+        }
+        if !spec.errors.is_empty() {
+            return Err(std::mem::take(&mut spec.errors));
+        }
+        let states = std::mem::take(&mut spec.states);
+        let (input, output) = spec.finish();
+        let mut listing = Map::new();
+        listing.insert("name".into(), self.meta.name.into());
+        if let Some(t) = self.meta.title {
+            listing.insert("title".into(), t.into());
+        }
+        if let Some(d) = self.meta.description {
+            listing.insert("description".into(), d.into());
+        }
+        listing.insert("inputSchema".into(), input);
+        if let Some(o) = output {
+            listing.insert("outputSchema".into(), o);
+        }
+        if let Some(a) = self.meta.annotations.to_json(self.meta.title) {
+            listing.insert("annotations".into(), a);
+        }
+        Ok(BuiltTool {
+            meta: self.meta,
+            call: self.call,
+            listing: Value::Object(listing),
+            states,
+        })
+    }
+}
