@@ -1,1 +1,6 @@
-fn main() {}
+//! Integration tests: real servers on 127.0.0.1:0, real HTTP.
+
+mod common;
+mod fixtures;
+mod tools;
+mod transport;

@@ -287,6 +287,14 @@ pub(crate) async fn post(
         }
     };
     if value.get("method").and_then(Value::as_str) == Some("initialize") {
+        if !inner.http.stateless && req.headers().contains_key(SESSION_HEADER) {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                code::INVALID_REQUEST,
+                "this session is already initialized; send `initialize` without an Mcp-Session-Id \
+                 header to start a new session",
+            );
+        }
         return initialize(&inner, value);
     }
     let session = match find_session(&req, &inner) {

@@ -411,6 +411,31 @@ impl McpServer {
         }
     }
 
+    /// Runs the actix-web server for this MCP server on `listener`.
+    ///
+    /// Half-closed connections are not allowed, so a client that disconnects cancels its
+    /// request: the tool's future is dropped instead of running on for nobody.
+    fn run_on(
+        &self,
+        listener: TcpListener,
+        signals: bool,
+    ) -> std::io::Result<actix_web::dev::Server> {
+        let this = self.clone();
+        let mut server = HttpServer::new(move || {
+            let this = this.clone();
+            App::new().configure(move |cfg| this.configure(cfg))
+        })
+        .h1_allow_half_closed(false)
+        .shutdown_timeout(5);
+        if let Some(n) = self.workers {
+            server = server.workers(n);
+        }
+        if !signals {
+            server = server.disable_signals();
+        }
+        Ok(server.listen(listener)?.run())
+    }
+
     /// The endpoint path (`/mcp` unless changed).
     pub fn path(&self) -> &str {
         &self.path
@@ -427,17 +452,7 @@ impl McpServer {
                 .bound_publicly
                 .store(true, Ordering::Relaxed);
         }
-        let this = self.clone();
-        let mut server = HttpServer::new(move || {
-            let this = this.clone();
-            App::new().configure(move |cfg| this.configure(cfg))
-        })
-        .disable_signals()
-        .shutdown_timeout(5);
-        if let Some(n) = self.workers {
-            server = server.workers(n);
-        }
-        let server = server.listen(listener)?.run();
+        let server = self.run_on(listener, false)?;
         let handle = server.handle();
         let join = tokio::spawn(server);
         Ok(RunningServer {
@@ -472,19 +487,8 @@ impl McpServer {
             self.inner.info.name,
             self.path
         );
-        let this = self.clone();
-        let mut server = HttpServer::new(move || {
-            let this = this.clone();
-            App::new().configure(move |cfg| this.configure(cfg))
-        })
-        .shutdown_timeout(5);
-        if let Some(n) = self.workers {
-            server = server.workers(n);
-        }
-        server
-            .listen(listener)
+        self.run_on(listener, true)
             .map_err(|e| ServeError::Bind { addr, source: e })?
-            .run()
             .await
             .map_err(ServeError::Io)
     }

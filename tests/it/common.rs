@@ -1,0 +1,176 @@
+//! Test harness: real servers on 127.0.0.1:0, spoken to over real HTTP.
+
+use mcp_runtime::{McpServer, McpServerBuilder, RunningServer};
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+pub const V_LATEST: &str = "2025-11-25";
+
+/// Starts `builder` on an ephemeral loopback port with one worker.
+pub fn start(builder: McpServerBuilder) -> RunningServer {
+    let server: McpServer = builder.workers(1).build().expect("server builds");
+    server.start("127.0.0.1:0").expect("server starts")
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("http client")
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    /// The JSON messages of an SSE body (`data:` lines), in order.
+    pub fn events(&self) -> Vec<Value> {
+        assert!(
+            self.content_type().starts_with("text/event-stream"),
+            "not SSE: {self:?}"
+        );
+        self.body
+            .split("\n\n")
+            .filter_map(|ev| ev.lines().find_map(|l| l.strip_prefix("data: ")))
+            .map(|d| serde_json::from_str(d).expect("event data is JSON"))
+            .collect()
+    }
+    /// The JSON-RPC message answering a request, whether sent as JSON or as SSE.
+    pub fn message(&self) -> Value {
+        if self.content_type().starts_with("text/event-stream") {
+            self.events()
+                .into_iter()
+                .find(|m| m.get("id").is_some())
+                .expect("a response event")
+        } else {
+            self.json()
+        }
+    }
+}
+
+/// A minimal MCP client over reqwest.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub session: Option<String>,
+    pub version: String,
+    pub accept: &'static str,
+}
+
+impl Client {
+    pub fn new(server: &RunningServer) -> Self {
+        Client {
+            http: http(),
+            url: server.url(),
+            session: None,
+            version: V_LATEST.into(),
+            accept: "application/json, text/event-stream",
+        }
+    }
+
+    /// Connects: `initialize` (with `version`) and `notifications/initialized`.
+    pub async fn connect(server: &RunningServer, version: &str) -> Self {
+        let mut c = Client::new(server);
+        let r = c.post_raw(&init_body(version)).await;
+        assert_eq!(r.status, 200, "initialize: {r:?}");
+        c.session = r
+            .headers
+            .get("mcp-session-id")
+            .map(|v| v.to_str().expect("ascii").to_owned());
+        c.version = r.json()["result"]["protocolVersion"]
+            .as_str()
+            .expect("version")
+            .to_owned();
+        let n = c
+            .post_raw(&json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
+            .await;
+        assert_eq!(n.status, 202, "initialized: {n:?}");
+        c
+    }
+
+    pub fn request(&self, method: reqwest::Method) -> reqwest::RequestBuilder {
+        self.request_accepting(method, self.accept)
+    }
+
+    /// A request with this `Accept` header (and the session and version headers).
+    pub fn request_accepting(
+        &self,
+        method: reqwest::Method,
+        accept: &str,
+    ) -> reqwest::RequestBuilder {
+        let mut rb = self
+            .http
+            .request(method, &self.url)
+            .header("accept", accept);
+        if let Some(s) = &self.session {
+            rb = rb.header("mcp-session-id", s);
+        }
+        rb.header("mcp-protocol-version", &self.version)
+    }
+
+    pub async fn send(rb: reqwest::RequestBuilder) -> Reply {
+        let resp = rb.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.expect("body");
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn post_raw(&self, body: &Value) -> Reply {
+        Self::send(
+            self.request(reqwest::Method::POST)
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
+    /// Sends a request and returns its JSON-RPC response message.
+    pub async fn rpc(&self, id: i64, method: &str, params: Value) -> Value {
+        let r = self
+            .post_raw(&json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}))
+            .await;
+        assert_eq!(r.status, 200, "{method}: {r:?}");
+        r.message()
+    }
+
+    pub async fn call(&self, name: &str, arguments: Value) -> Value {
+        self.rpc(
+            7,
+            "tools/call",
+            json!({"name": name, "arguments": arguments}),
+        )
+        .await
+    }
+}
+
+pub fn init_body(version: &str) -> Value {
+    json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+        "protocolVersion": version, "capabilities": {}, "clientInfo": {"name":"it","version":"1"}}})
+}
+
+/// The text of the first content item of a tools/call response.
+pub fn text(resp: &Value) -> &str {
+    resp["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text in {resp}"))
+}
