@@ -333,10 +333,10 @@ impl Context {
     /// Sends a log message (`notifications/message`) to the client, if `level` is at or above
     /// the level the client chose with `logging/setLevel`.
     pub fn log(&self, level: LogLevel, data: impl Into<Value>) {
-        if let Some(session) = &self.inner.session {
-            if level < session.log_level() {
-                return;
-            }
+        if let Some(session) = &self.inner.session
+            && level < session.log_level()
+        {
+            return;
         }
         let mut params = serde_json::Map::new();
         params.insert("level".into(), level.as_str().into());

@@ -1,7 +1,7 @@
 //! Tools: their static metadata, their schemas and the type-erased call adapter.
 //!
 //! `#[mcp_tool]` generates a [`ToolDef`] implementation beside the user's function; the same
-//! [`Tool`] can be built by hand with [`Tool::new`] and [`ToolBuilder::handler`].
+//! [`Tool`] can be built by hand with [`Tool::builder`] and [`ToolBuilder::handler`].
 
 use std::any::TypeId;
 use std::future::Future;
@@ -73,7 +73,7 @@ pub(crate) type CallFn =
 /// A tool, ready to be registered with a server.
 ///
 /// Made by `#[mcp_tool]` (through [`ToolDef::tool`] or `tools![...]`) or by hand with
-/// [`Tool::new`].
+/// [`Tool::builder`].
 #[derive(Clone)]
 pub struct Tool {
     pub(crate) meta: ToolMeta,
@@ -98,12 +98,12 @@ impl Tool {
     /// #[derive(serde::Deserialize, schemars::JsonSchema)]
     /// struct Echo { text: String }
     ///
-    /// let tool = Tool::new("echo")
+    /// let tool = Tool::builder("echo")
     ///     .description("Echo the text back.")
     ///     .handler(|Input(args): Input<Echo>| async move { args.text });
     /// assert_eq!(tool.name(), "echo");
     /// ```
-    pub fn new(name: &'static str) -> ToolBuilder {
+    pub fn builder(name: &'static str) -> ToolBuilder {
         ToolBuilder {
             meta: ToolMeta {
                 name,
@@ -143,7 +143,7 @@ impl Tool {
     }
 }
 
-/// Builds a [`Tool`] by hand; see [`Tool::new`].
+/// Builds a [`Tool`] by hand; see [`Tool::builder`].
 #[derive(Debug, Clone)]
 pub struct ToolBuilder {
     meta: ToolMeta,

@@ -365,11 +365,11 @@ async fn hand_built_tools_and_custom_routes() {
         text: String,
     }
     struct Greeting(&'static str);
-    let shout = Tool::new("shout").description("Shout the text.").handler(
-        |Input(s): Input<Shout>, g: State<Greeting>| async move {
+    let shout = Tool::builder("shout")
+        .description("Shout the text.")
+        .handler(|Input(s): Input<Shout>, g: State<Greeting>| async move {
             format!("{} {}!", g.0.0, s.text.to_uppercase())
-        },
-    );
+        });
     let server = start(
         McpServer::builder()
             .tool(shout)
@@ -405,10 +405,10 @@ async fn hand_built_tools_and_custom_routes() {
 fn build_errors_list_every_problem() {
     let err = McpServer::builder()
         .tools(tools![fixtures::echo, fixtures::wait])
-        .tool(Tool::new("echo").handler(|| async { "again" }))
-        .tool(Tool::new("bad name").handler(|| async { "x" }))
+        .tool(Tool::builder("echo").handler(|| async { "again" }))
+        .tool(Tool::builder("bad name").handler(|| async { "x" }))
         .tool(
-            Tool::new("two")
+            Tool::builder("two")
                 .handler(|_a: Input<fixtures::Query>, _b: Input<fixtures::Query>| async { "x" }),
         )
         .page_size(0)
@@ -445,7 +445,7 @@ fn build_errors_list_every_problem() {
 #[test]
 fn a_hand_built_plain_parameter_needs_a_name() {
     let err = McpServer::builder()
-        .tool(Tool::new("n").handler(|_x: i64| async { "x" }))
+        .tool(Tool::builder("n").handler(|_x: i64| async { "x" }))
         .build()
         .expect_err("unnamed");
     assert!(
@@ -458,7 +458,7 @@ fn a_hand_built_plain_parameter_needs_a_name() {
 #[test]
 fn input_must_be_an_object() {
     let err = McpServer::builder()
-        .tool(Tool::new("n").handler(|_x: Input<Vec<u8>>| async { "x" }))
+        .tool(Tool::builder("n").handler(|_x: Input<Vec<u8>>| async { "x" }))
         .build()
         .expect_err("array input");
     assert!(

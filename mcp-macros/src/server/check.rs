@@ -21,9 +21,9 @@ pub(crate) fn check(item: &syn::ItemStruct, model: &ServerModel, diag: &mut Diag
         }
         seen.push(text);
     }
-    if let Some(name) = &model.name {
-        if name.value().trim().is_empty() {
-            diag.error(name.span(), "the server name must not be empty");
-        }
+    if let Some(name) = &model.name
+        && name.value().trim().is_empty()
+    {
+        diag.error(name.span(), "the server name must not be empty");
     }
 }

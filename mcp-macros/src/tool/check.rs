@@ -33,6 +33,13 @@ pub(crate) fn check(func: &ItemFn, model: &ToolModel, diag: &mut Diag) {
         diag.error(model.name_span, msg);
     }
     for p in &model.params {
+        if let Type::Reference(r) = &p.ty {
+            diag.error(
+                r.and_token.span,
+                "a tool parameter cannot borrow: arguments are deserialized into owned values; \
+                 take an owned type (`String` for `&str`, `Vec<T>` for `&[T]`)",
+            );
+        }
         if contains_impl_trait(&p.ty) {
             diag.error(
                 p.ty.span(),

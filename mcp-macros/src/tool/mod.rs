@@ -27,8 +27,18 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let model = model::model(&func, attr, &mut diag);
     check::check(&func, &model, &mut diag);
     if diag.has_errors() {
-        // One mistake, one error: emit the function and a stub companion beside the errors.
-        let stub = expand::stub(&func, &model);
+        // One mistake, one error: emit the function and a stub companion beside the errors
+        // (none for a method: a struct cannot stand inside an `impl`).
+        let has_receiver = func
+            .sig
+            .inputs
+            .iter()
+            .any(|a| matches!(a, syn::FnArg::Receiver(_)));
+        let stub = if has_receiver {
+            TokenStream::new()
+        } else {
+            expand::stub(&func, &model)
+        };
         let errors = diag.into_tokens();
         return quote!(#func #stub #errors);
     }

@@ -1,7 +1,6 @@
 //! What the expansion needs to know about the function.
 
 use proc_macro2::Span;
-use syn::spanned::Spanned as _;
 use syn::{FnArg, ItemFn, Pat, ReturnType, Type};
 
 use super::parse::ToolAttr;
@@ -63,7 +62,6 @@ pub(crate) fn model(func: &ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolModel
         ReturnType::Default => syn::parse_quote_spanned!(func.sig.paren_token.span.join()=> ()),
         ReturnType::Type(_, ty) => (**ty).clone(),
     };
-    let _ = ret.span();
     ToolModel {
         name,
         name_span,
@@ -88,15 +86,14 @@ fn doc_comment(func: &ItemFn) -> Option<String> {
         if !attr.path().is_ident("doc") {
             continue;
         }
-        if let syn::Meta::NameValue(nv) = &attr.meta {
-            if let syn::Expr::Lit(syn::ExprLit {
+        if let syn::Meta::NameValue(nv) = &attr.meta
+            && let syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(s),
                 ..
             }) = &nv.value
-            {
-                let v = s.value();
-                lines.push(v.strip_prefix(' ').unwrap_or(&v).trim_end().to_owned());
-            }
+        {
+            let v = s.value();
+            lines.push(v.strip_prefix(' ').unwrap_or(&v).trim_end().to_owned());
         }
     }
     let text = lines.join("\n").trim().to_owned();

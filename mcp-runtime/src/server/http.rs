@@ -27,11 +27,34 @@ pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const VERSION_HEADER: &str = "mcp-protocol-version";
 
 /// A refusal before any JSON-RPC processing: an HTTP status plus a JSON-RPC error body.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    status: StatusCode,
+    error: Box<RpcError>,
+}
+
+impl From<Refusal> for HttpResponse {
+    fn from(r: Refusal) -> Self {
+        let mut resp = HttpResponse::build(r.status)
+            .content_type("application/json")
+            .body(jsonrpc::error_body(&Value::Null, &r.error));
+        if r.status == StatusCode::METHOD_NOT_ALLOWED {
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+        }
+        resp
+    }
+}
+
+pub(crate) fn refusal(status: StatusCode, code: i32, message: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        error: Box::new(RpcError::new(code, message)),
+    }
+}
+
 pub(crate) fn refuse(status: StatusCode, code: i32, message: impl Into<String>) -> HttpResponse {
-    let err = RpcError::new(code, message);
-    HttpResponse::build(status)
-        .content_type("application/json")
-        .body(jsonrpc::error_body(&Value::Null, &err))
+    refusal(status, code, message).into()
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -50,7 +73,7 @@ fn host_name(authority: &str) -> &str {
 }
 
 /// DNS-rebinding protection: the `Host` and `Origin` headers must name this server.
-pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), HttpResponse> {
+pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), Refusal> {
     let cfg = &inner.http;
     let host = header_str(req.headers(), "host")
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
@@ -58,8 +81,8 @@ pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), HttpR
     let hosts = cfg.effective_hosts();
     if let Some(hosts) = hosts {
         let name = host_name(host).to_ascii_lowercase();
-        if !hosts.iter().any(|h| *h == name) {
-            return Err(refuse(
+        if !hosts.contains(&name) {
+            return Err(refusal(
                 StatusCode::FORBIDDEN,
                 code::INVALID_REQUEST,
                 format!(
@@ -87,7 +110,7 @@ pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), HttpR
     if allowed {
         Ok(())
     } else {
-        Err(refuse(
+        Err(refusal(
             StatusCode::FORBIDDEN,
             code::INVALID_REQUEST,
             format!(
@@ -136,25 +159,26 @@ fn accepts(req: &HttpRequest) -> Accepts {
     a
 }
 
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, HttpResponse> {
-    let too_large = || {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            code::INVALID_REQUEST,
-            format!("the request body is larger than this server's limit of {limit} bytes"),
-        )
-    };
+fn too_large(limit: usize) -> Refusal {
+    refusal(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        code::INVALID_REQUEST,
+        format!("the request body is larger than this server's limit of {limit} bytes"),
+    )
+}
+
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Refusal> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            refuse(
+            refusal(
                 StatusCode::BAD_REQUEST,
                 code::PARSE_ERROR,
                 format!("reading the request body: {e}"),
             )
         })?;
         if body.len() + chunk.len() > limit {
-            return Err(too_large());
+            return Err(too_large(limit));
         }
         body.extend_from_slice(&chunk);
     }
@@ -162,12 +186,12 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Htt
 }
 
 /// Finds the session named by `Mcp-Session-Id`, or refuses (400 missing, 404 unknown).
-fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>, HttpResponse> {
+fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>, Refusal> {
     if inner.http.stateless {
         return Ok(None);
     }
     let Some(id) = header_str(req.headers(), SESSION_HEADER) else {
-        return Err(refuse(
+        return Err(refusal(
             StatusCode::BAD_REQUEST,
             code::INVALID_REQUEST,
             "missing Mcp-Session-Id header: send `initialize` first and repeat the session id it returns",
@@ -175,7 +199,7 @@ fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>
     };
     match inner.sessions.get(id) {
         Some(s) => Ok(Some(s)),
-        None => Err(refuse(
+        None => Err(refusal(
             StatusCode::NOT_FOUND,
             code::SESSION_NOT_FOUND,
             "unknown or expired session: start a new one with `initialize`",
@@ -187,14 +211,11 @@ fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>
 ///
 /// Like the reference SDK, any supported version is accepted in the header, even one other than
 /// the session's (the conformance suite sends `2025-03-26` on a 2025-11-25 session).
-fn request_version(
-    req: &HttpRequest,
-    session: Option<&Session>,
-) -> Result<&'static str, HttpResponse> {
+fn request_version(req: &HttpRequest, session: Option<&Session>) -> Result<&'static str, Refusal> {
     match header_str(req.headers(), VERSION_HEADER) {
         Some(v) => {
             let Some(version) = dispatch::supported_version(v.trim()) else {
-                return Err(refuse(
+                return Err(refusal(
                     StatusCode::BAD_REQUEST,
                     code::INVALID_REQUEST,
                     format!(
@@ -234,7 +255,7 @@ pub(crate) async fn post(
 ) -> HttpResponse {
     let inner = inner.into_inner();
     if let Err(r) = check_origin(&req, &inner) {
-        return r;
+        return r.into();
     }
     let ct = header_str(req.headers(), "content-type").unwrap_or("");
     if !ct
@@ -260,21 +281,13 @@ pub(crate) async fn post(
     }
     if let Some(len) =
         header_str(req.headers(), "content-length").and_then(|l| l.parse::<usize>().ok())
+        && len > inner.http.max_body_bytes
     {
-        if len > inner.http.max_body_bytes {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                code::INVALID_REQUEST,
-                format!(
-                    "the request body is larger than this server's limit of {} bytes",
-                    inner.http.max_body_bytes
-                ),
-            );
-        }
+        return too_large(inner.http.max_body_bytes).into();
     }
     let body = match read_body(payload, inner.http.max_body_bytes).await {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into(),
     };
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -299,11 +312,11 @@ pub(crate) async fn post(
     }
     let session = match find_session(&req, &inner) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into(),
     };
     let version = match request_version(&req, session.as_deref()) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return r.into(),
     };
     match value {
         Value::Array(items) => batch(&inner, session, version, items).await,
@@ -580,7 +593,7 @@ async fn batch(
 pub(crate) async fn get(req: HttpRequest, inner: web::Data<Inner>) -> HttpResponse {
     let inner = inner.into_inner();
     if let Err(r) = check_origin(&req, &inner) {
-        return r;
+        return r.into();
     }
     if inner.http.stateless {
         return method_not_allowed(
@@ -597,10 +610,10 @@ pub(crate) async fn get(req: HttpRequest, inner: web::Data<Inner>) -> HttpRespon
     let session = match find_session(&req, &inner) {
         Ok(Some(s)) => s,
         Ok(None) => return method_not_allowed("no session"),
-        Err(r) => return r,
+        Err(r) => return r.into(),
     };
     if let Err(r) = request_version(&req, Some(&session)) {
-        return r;
+        return r.into();
     }
     let rx = session.open_stream();
     let keepalive = inner.http.keepalive;
@@ -635,7 +648,7 @@ pub(crate) async fn get(req: HttpRequest, inner: web::Data<Inner>) -> HttpRespon
 pub(crate) async fn delete(req: HttpRequest, inner: web::Data<Inner>) -> HttpResponse {
     let inner = inner.into_inner();
     if let Err(r) = check_origin(&req, &inner) {
-        return r;
+        return r.into();
     }
     if inner.http.stateless {
         return method_not_allowed("a stateless server has no sessions to delete");
@@ -646,7 +659,7 @@ pub(crate) async fn delete(req: HttpRequest, inner: web::Data<Inner>) -> HttpRes
             HttpResponse::Ok().finish()
         }
         Ok(None) => method_not_allowed("no session"),
-        Err(r) => r,
+        Err(r) => r.into(),
     }
 }
 

@@ -84,10 +84,10 @@ pub(crate) fn parse_message(value: Value) -> Result<Message, (Value, RpcError)> 
     if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
         return fail("`jsonrpc` must be \"2.0\"");
     }
-    if let Some(id) = &id {
-        if !matches!(id, Value::String(_) | Value::Number(_)) {
-            return fail("`id` must be a string or a number (MCP does not allow null)");
-        }
+    if let Some(id) = &id
+        && !matches!(id, Value::String(_) | Value::Number(_))
+    {
+        return fail("`id` must be a string or a number (MCP does not allow null)");
     }
     match obj.remove("method") {
         Some(Value::String(method)) => {
