@@ -1,17 +1,20 @@
 //! Method dispatch: transport-independent handling of MCP requests and notifications.
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Inner;
-use super::jsonrpc::{Reply, RpcError, code};
+use super::jsonrpc::{self, Reply, RpcError, code};
 use super::session::Session;
 use crate::extract::{ArgError, Context, ContextInner, LogLevel, ToolCall};
 use crate::result::CallToolResult;
@@ -57,7 +60,8 @@ pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
 }
 
 /// Negotiates the protocol version from `initialize` params.
-pub(crate) fn negotiate(params: &Value) -> Result<&'static str, RpcError> {
+pub(crate) fn negotiate(params: Option<&RawValue>) -> Result<&'static str, RpcError> {
+    let params = jsonrpc::params_value(params);
     let requested = params
         .get("protocolVersion")
         .and_then(Value::as_str)
@@ -73,14 +77,14 @@ pub(crate) fn handle_request(
     scope: RequestScope,
     id: &Value,
     method: &str,
-    params: Value,
+    params: Option<&RawValue>,
 ) -> BoxFuture<'static, Reply> {
     let ready = |r: Reply| -> BoxFuture<'static, Reply> { Box::pin(std::future::ready(r)) };
     match method {
         "ping" => ready(Reply::Ok(Bytes::from_static(b"{}"))),
-        "tools/list" => ready(list_tools(inner, &params)),
+        "tools/list" => ready(list_tools(inner, &jsonrpc::params_value(params))),
         "tools/call" => call_tool(inner, scope, id, params),
-        "logging/setLevel" => ready(set_level(&scope, &params)),
+        "logging/setLevel" => ready(set_level(&scope, &jsonrpc::params_value(params))),
         "initialize" => ready(Reply::Err(RpcError::invalid_request(
             "initialize was already done for this session; start a new session without an \
              Mcp-Session-Id header",
@@ -93,11 +97,12 @@ pub(crate) fn handle_request(
 }
 
 /// Handles a notification from the client.
-pub(crate) fn handle_notification(scope: &RequestScope, method: &str, params: &Value) {
+pub(crate) fn handle_notification(scope: &RequestScope, method: &str, params: Option<&RawValue>) {
     if method == "notifications/cancelled" {
         let Some(session) = &scope.session else {
             return;
         };
+        let params = jsonrpc::params_value(params);
         if let Some(id) = params.get("requestId") {
             let cancelled = session.cancel_request(&id.to_string());
             tracing::debug!(target: "mcp_runtime::rpc", request_id = %id, cancelled, "cancellation");
@@ -144,33 +149,55 @@ fn set_level(scope: &RequestScope, params: &Value) -> Reply {
     }
 }
 
+/// `tools/call` params, decoded straight from the request body.
+#[derive(Deserialize)]
+struct CallParams<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    arguments: Option<Value>,
+    #[serde(default, rename = "_meta")]
+    meta: Option<CallMeta>,
+}
+
+#[derive(Deserialize)]
+struct CallMeta {
+    #[serde(default, rename = "progressToken")]
+    progress_token: Option<Value>,
+}
+
 fn call_tool(
     inner: &Arc<Inner>,
     scope: RequestScope,
     id: &Value,
-    params: Value,
+    params: Option<&RawValue>,
 ) -> BoxFuture<'static, Reply> {
     let fail =
         |e: RpcError| -> BoxFuture<'static, Reply> { Box::pin(std::future::ready(Reply::Err(e))) };
-    let Value::Object(mut params) = params else {
+    let Some(params) = params else {
         return fail(RpcError::invalid_params(
             "tools/call: `params` with the tool's `name` is required",
         ));
     };
-    let name = match params.get("name") {
-        Some(Value::String(n)) => n.as_str(),
-        _ => {
-            return fail(RpcError::invalid_params(
-                "tools/call: `params.name` (a string) is required",
-            ));
+    let params: CallParams<'_> = match serde_json::from_str(params.get()) {
+        Ok(p) => p,
+        Err(e) => {
+            return fail(RpcError::invalid_params(format!(
+                "tools/call: invalid params: {e}"
+            )));
         }
     };
-    let Some(tool) = inner.tools.get(name) else {
+    let Some(name) = params.name else {
+        return fail(RpcError::invalid_params(
+            "tools/call: `params.name` (a string) is required",
+        ));
+    };
+    let Some(tool) = inner.tools.get(&*name) else {
         return fail(RpcError::invalid_params(format!(
             "tools/call: unknown tool `{name}`"
         )));
     };
-    let arguments = match params.remove("arguments") {
+    let arguments = match params.arguments {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(a @ Value::Object(_)) => a,
         Some(_) => {
@@ -180,10 +207,9 @@ fn call_tool(
         }
     };
     let progress_token = params
-        .get("_meta")
-        .and_then(|m| m.get("progressToken"))
-        .filter(|t| t.is_string() || t.is_number())
-        .cloned();
+        .meta
+        .and_then(|m| m.progress_token)
+        .filter(|t| t.is_string() || t.is_number());
     let (cancel, guard) = match &scope.session {
         Some(s) => {
             let (token, guard) = s.begin_request(id.to_string());

@@ -14,6 +14,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::Inner;
@@ -80,8 +81,8 @@ pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), Refus
         .unwrap_or("");
     let hosts = cfg.effective_hosts();
     if let Some(hosts) = hosts {
-        let name = host_name(host).to_ascii_lowercase();
-        if !hosts.contains(&name) {
+        let name = host_name(host);
+        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
             return Err(refusal(
                 StatusCode::FORBIDDEN,
                 code::INVALID_REQUEST,
@@ -101,9 +102,7 @@ pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), Refus
     }
     let authority = origin.split_once("://").map(|(_, a)| a);
     let allowed = match (authority, hosts) {
-        (Some(a), Some(hosts)) => hosts
-            .iter()
-            .any(|h| *h == host_name(a).to_ascii_lowercase()),
+        (Some(a), Some(hosts)) => hosts.iter().any(|h| h.eq_ignore_ascii_case(host_name(a))),
         (Some(a), None) => a.eq_ignore_ascii_case(host),
         (None, _) => false,
     };
@@ -140,20 +139,15 @@ fn accepts(req: &HttpRequest) -> Accepts {
         sse: false,
     };
     for part in accept.split(',') {
-        let media = part
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match media.as_str() {
-            "application/json" | "application/*" => a.json = true,
-            "text/event-stream" | "text/*" => a.sse = true,
-            "*/*" => {
-                a.json = true;
-                a.sse = true;
-            }
-            _ => {}
+        let media = part.split(';').next().unwrap_or("").trim();
+        let is = |m: &str| media.eq_ignore_ascii_case(m);
+        if is("application/json") || is("application/*") {
+            a.json = true;
+        } else if is("text/event-stream") || is("text/*") {
+            a.sse = true;
+        } else if is("*/*") {
+            a.json = true;
+            a.sse = true;
         }
     }
     a
@@ -168,19 +162,33 @@ fn too_large(limit: usize) -> Refusal {
 }
 
 async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Refusal> {
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            refusal(
-                StatusCode::BAD_REQUEST,
-                code::PARSE_ERROR,
-                format!("reading the request body: {e}"),
-            )
-        })?;
+    let read_error = |e: actix_web::error::PayloadError| {
+        refusal(
+            StatusCode::BAD_REQUEST,
+            code::PARSE_ERROR,
+            format!("reading the request body: {e}"),
+        )
+    };
+    // Most bodies arrive in one chunk: keep it without copying.
+    let first = match payload.next().await {
+        Some(chunk) => chunk.map_err(read_error)?,
+        None => return Ok(Bytes::new()),
+    };
+    if first.len() > limit {
+        return Err(too_large(limit));
+    }
+    let Some(second) = payload.next().await else {
+        return Ok(first);
+    };
+    let mut body = BytesMut::from(&first[..]);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        let chunk = chunk.map_err(read_error)?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
         body.extend_from_slice(&chunk);
+        next = payload.next().await;
     }
     Ok(body.freeze())
 }
@@ -289,17 +297,31 @@ pub(crate) async fn post(
         Ok(b) => b,
         Err(r) => return r.into(),
     };
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                code::PARSE_ERROR,
-                format!("invalid JSON: {e}"),
-            );
-        }
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            code::PARSE_ERROR,
+            "the request body is not UTF-8",
+        );
     };
-    if value.get("method").and_then(Value::as_str) == Some("initialize") {
+    if text.trim_start().starts_with('[') {
+        let items: Vec<&RawValue> = match serde_json::from_str(text) {
+            Ok(items) => items,
+            Err(e) => return bad_request(&Value::Null, &jsonrpc::json_error(&e)),
+        };
+        let (session, version) = match session_and_version(&req, &inner) {
+            Ok(sv) => sv,
+            Err(r) => return r.into(),
+        };
+        return batch(&inner, session, version, items).await;
+    }
+    let message = match jsonrpc::parse_message(text) {
+        Ok(m) => m,
+        Err((id, err)) => return bad_request(&id, &err),
+    };
+    if let Message::Request { id, method, params } = &message
+        && method == "initialize"
+    {
         if !inner.http.stateless && req.headers().contains_key(SESSION_HEADER) {
             return refuse(
                 StatusCode::BAD_REQUEST,
@@ -308,43 +330,37 @@ pub(crate) async fn post(
                  header to start a new session",
             );
         }
-        return initialize(&inner, value);
+        return initialize(&inner, id, *params);
     }
-    let session = match find_session(&req, &inner) {
-        Ok(s) => s,
+    let (session, version) = match session_and_version(&req, &inner) {
+        Ok(sv) => sv,
         Err(r) => return r.into(),
     };
-    let version = match request_version(&req, session.as_deref()) {
-        Ok(v) => v,
-        Err(r) => return r.into(),
-    };
-    match value {
-        Value::Array(items) => batch(&inner, session, version, items).await,
-        single => one(&inner, session, version, accept, single).await,
-    }
+    one(&inner, session, version, accept, message).await
 }
 
-fn initialize(inner: &Arc<Inner>, value: Value) -> HttpResponse {
-    let (id, params) = match jsonrpc::parse_message(value) {
-        Ok(Message::Request { id, params, .. }) => (id, params),
-        Ok(_) => {
-            let err = RpcError::invalid_request("initialize must be a request with an `id`");
-            return HttpResponse::BadRequest()
-                .content_type("application/json")
-                .body(jsonrpc::error_body(&Value::Null, &err));
-        }
-        Err((id, err)) => {
-            return HttpResponse::BadRequest()
-                .content_type("application/json")
-                .body(jsonrpc::error_body(&id, &err));
-        }
-    };
-    let version = match dispatch::negotiate(&params) {
+fn bad_request(id: &Value, err: &RpcError) -> HttpResponse {
+    HttpResponse::BadRequest()
+        .content_type("application/json")
+        .body(jsonrpc::error_body(id, err))
+}
+
+fn session_and_version(
+    req: &HttpRequest,
+    inner: &Inner,
+) -> Result<(Option<Arc<Session>>, &'static str), Refusal> {
+    let session = find_session(req, inner)?;
+    let version = request_version(req, session.as_deref())?;
+    Ok((session, version))
+}
+
+fn initialize(inner: &Arc<Inner>, id: &Value, params: Option<&RawValue>) -> HttpResponse {
+    let version = match dispatch::negotiate(params) {
         Ok(v) => v,
-        Err(e) => return json_response(jsonrpc::error_body(&id, &e)),
+        Err(e) => return json_response(jsonrpc::error_body(id, &e)),
     };
     let reply = dispatch::initialize_result(inner, version);
-    let body = jsonrpc::frame(&id, &reply).unwrap_or_default();
+    let body = jsonrpc::frame(id, &reply).unwrap_or_default();
     if inner.http.stateless {
         return json_response(body);
     }
@@ -369,25 +385,20 @@ async fn one(
     session: Option<Arc<Session>>,
     version: &'static str,
     accept: Accepts,
-    value: Value,
+    message: Message<'_>,
 ) -> HttpResponse {
-    let (id, method, params) = match jsonrpc::parse_message(value) {
-        Ok(Message::Request { id, method, params }) => (id, method, params),
-        Ok(Message::Notification { method, params }) => {
+    let (id, method, params) = match message {
+        Message::Request { id, method, params } => (id, method, params),
+        Message::Notification { method, params } => {
             let scope = RequestScope {
                 session,
                 version,
                 notifier: None,
             };
-            dispatch::handle_notification(&scope, &method, &params);
+            dispatch::handle_notification(&scope, &method, params);
             return HttpResponse::Accepted().finish();
         }
-        Ok(Message::Response) => return HttpResponse::Accepted().finish(),
-        Err((id, err)) => {
-            return HttpResponse::BadRequest()
-                .content_type("application/json")
-                .body(jsonrpc::error_body(&id, &err));
-        }
+        Message::Response => return HttpResponse::Accepted().finish(),
     };
     tracing::trace!(target: "mcp_runtime::rpc", %method, "request");
     let streams = method == "tools/call" && accept.sse && inner.http.streaming;
@@ -520,7 +531,7 @@ async fn batch(
     inner: &Arc<Inner>,
     session: Option<Arc<Session>>,
     version: &'static str,
-    items: Vec<Value>,
+    items: Vec<&RawValue>,
 ) -> HttpResponse {
     if version != "2025-03-26" {
         return refuse(
@@ -541,7 +552,7 @@ async fn batch(
     let mut pending = Vec::new();
     let mut bodies: Vec<Vec<u8>> = Vec::new();
     for item in items {
-        match jsonrpc::parse_message(item) {
+        match jsonrpc::parse_message(item.get()) {
             Ok(Message::Request { id, method, .. }) if method == "initialize" => {
                 bodies.push(jsonrpc::error_body(
                     &id,
@@ -563,7 +574,7 @@ async fn batch(
                     version,
                     notifier: None,
                 };
-                dispatch::handle_notification(&scope, &method, &params);
+                dispatch::handle_notification(&scope, &method, params);
             }
             Ok(Message::Response) => {}
             Err((id, err)) => bodies.push(jsonrpc::error_body(&id, &err)),

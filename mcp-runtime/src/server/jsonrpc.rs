@@ -1,8 +1,11 @@
 //! JSON-RPC 2.0 messages: parsing what clients send and framing what the server answers.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// JSON-RPC error codes used by the server.
 pub mod code {
@@ -52,70 +55,113 @@ impl RpcError {
     }
 }
 
-/// A message from the client.
+/// A message from the client, borrowing from the request body.
 #[derive(Debug)]
-pub(crate) enum Message {
+pub(crate) enum Message<'a> {
     Request {
         id: Value,
-        method: String,
-        params: Value,
+        method: Cow<'a, str>,
+        params: Option<&'a RawValue>,
     },
     Notification {
-        method: String,
-        params: Value,
+        method: Cow<'a, str>,
+        params: Option<&'a RawValue>,
     },
     Response,
 }
 
+/// The envelope, parsed without building a `Value` tree: `params` stays raw JSON until the
+/// method that needs it decodes it.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(default, borrow)]
+    jsonrpc: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Value>,
+    #[serde(default, borrow)]
+    method: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    params: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    error: Option<&'a RawValue>,
+}
+
+/// `Some` whenever the key is present, even as `null` (which MCP forbids for ids).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// Classifies a serde_json failure: bad JSON is -32700, valid JSON of the wrong shape -32600.
+pub(crate) fn json_error(e: &serde_json::Error) -> RpcError {
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            RpcError::invalid_request(format!("invalid JSON-RPC message: {e}"))
+        }
+        _ => RpcError::new(code::PARSE_ERROR, format!("invalid JSON: {e}")),
+    }
+}
+
 /// Validates one JSON-RPC message. On error, returns the request id when one was readable.
-pub(crate) fn parse_message(value: Value) -> Result<Message, (Value, RpcError)> {
-    let Value::Object(mut obj) = value else {
-        return Err((
-            Value::Null,
-            RpcError::invalid_request("a JSON-RPC message must be an object"),
-        ));
+pub(crate) fn parse_message(text: &str) -> Result<Message<'_>, (Value, RpcError)> {
+    let env: Envelope<'_> = match serde_json::from_str(text) {
+        Ok(env) => env,
+        Err(e)
+            if e.classify() == serde_json::error::Category::Data
+                && !text.trim_start().starts_with('{') =>
+        {
+            return Err((
+                Value::Null,
+                RpcError::invalid_request("a JSON-RPC message must be an object"),
+            ));
+        }
+        Err(e) => return Err((Value::Null, json_error(&e))),
     };
-    let id = obj.remove("id");
-    let id_for_error = match &id {
+    let id_for_error = match &env.id {
         Some(v @ (Value::String(_) | Value::Number(_))) => v.clone(),
         _ => Value::Null,
     };
     let fail = |msg: &str| Err((id_for_error.clone(), RpcError::invalid_request(msg)));
-    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+    if env.jsonrpc.as_deref() != Some("2.0") {
         return fail("`jsonrpc` must be \"2.0\"");
     }
-    if let Some(id) = &id
+    if let Some(id) = &env.id
         && !matches!(id, Value::String(_) | Value::Number(_))
     {
         return fail("`id` must be a string or a number (MCP does not allow null)");
     }
-    match obj.remove("method") {
-        Some(Value::String(method)) => {
-            let params = match obj.remove("params") {
-                None | Some(Value::Null) => Value::Null,
-                Some(p @ Value::Object(_)) => p,
-                Some(_) => {
-                    return Err((
-                        id_for_error,
-                        RpcError::invalid_params(format!(
-                            "`params` of `{method}` must be an object"
-                        )),
-                    ));
-                }
-            };
-            Ok(match id {
+    match env.method {
+        Some(method) => {
+            if let Some(p) = env.params
+                && !p.get().starts_with('{')
+                && p.get() != "null"
+            {
+                return Err((
+                    id_for_error,
+                    RpcError::invalid_params(format!("`params` of `{method}` must be an object")),
+                ));
+            }
+            let params = env.params.filter(|p| p.get() != "null");
+            Ok(match env.id {
                 Some(id) => Message::Request { id, method, params },
                 None => Message::Notification { method, params },
             })
         }
-        Some(_) => fail("`method` must be a string"),
-        None if id.is_some() && (obj.contains_key("result") || obj.contains_key("error")) => {
+        None if env.id.is_some() && (env.result.is_some() || env.error.is_some()) => {
             Ok(Message::Response)
         }
         None => fail(
             "a message needs a `method` (request or notification) or a `result`/`error` (response)",
         ),
     }
+}
+
+/// Decodes `params` into a `Value` (an empty object when absent).
+pub(crate) fn params_value(params: Option<&RawValue>) -> Value {
+    params
+        .and_then(|p| serde_json::from_str(p.get()).ok())
+        .unwrap_or_else(|| Value::Object(serde_json::Map::new()))
 }
 
 /// The answer to one request.
@@ -191,28 +237,48 @@ mod tests {
 
     #[test]
     fn classifies_messages() {
-        let req = parse_message(json!({"jsonrpc":"2.0","id":1,"method":"ping"})).expect("request");
-        assert!(matches!(req, Message::Request { ref method, .. } if method == "ping"));
-        let note = parse_message(json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
-            .expect("notification");
-        assert!(matches!(note, Message::Notification { .. }));
-        let resp = parse_message(json!({"jsonrpc":"2.0","id":"a","result":{}})).expect("response");
+        let req = parse_message(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).expect("request");
+        assert!(
+            matches!(req, Message::Request { ref method, params: None, .. } if method == "ping")
+        );
+        let note = parse_message(
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized","params":null}"#,
+        )
+        .expect("notification");
+        assert!(matches!(note, Message::Notification { params: None, .. }));
+        let resp = parse_message(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#).expect("response");
         assert!(matches!(resp, Message::Response));
+        let with = parse_message(r#"{"jsonrpc":"2.0","id":2,"method":"x","params":{"a":1}}"#)
+            .expect("params");
+        assert!(
+            matches!(with, Message::Request { params: Some(p), .. } if p.get() == r#"{"a":1}"#)
+        );
     }
 
     #[test]
     fn refuses_bad_messages_with_precise_errors() {
         let (id, err) =
-            parse_message(json!({"jsonrpc":"1.0","id":7,"method":"ping"})).expect_err("version");
+            parse_message(r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#).expect_err("version");
         assert_eq!((id, err.code), (json!(7), code::INVALID_REQUEST));
         let (_, err) =
-            parse_message(json!({"jsonrpc":"2.0","id":null,"method":"ping"})).expect_err("null id");
+            parse_message(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#).expect_err("null id");
         assert!(err.message.contains("must be a string or a number"));
-        let (_, err) = parse_message(json!({"jsonrpc":"2.0","id":1,"method":"x","params":[1]}))
+        let (_, err) = parse_message(r#"{"jsonrpc":"2.0","id":1,"method":"x","params":[1]}"#)
             .expect_err("array params");
         assert_eq!(err.code, code::INVALID_PARAMS);
-        let (_, err) = parse_message(json!([1])).expect_err("not an object");
+        let (_, err) = parse_message("[1]").expect_err("not an object");
         assert_eq!(err.message, "a JSON-RPC message must be an object");
+        let (_, err) = parse_message("{oops").expect_err("syntax");
+        assert_eq!(err.code, code::PARSE_ERROR);
+        let (_, err) =
+            parse_message(r#"{"jsonrpc":"2.0","id":1,"method":5}"#).expect_err("method type");
+        assert_eq!(err.code, code::INVALID_REQUEST);
+        assert!(
+            err.message
+                .starts_with("invalid JSON-RPC message: invalid type: integer `5`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

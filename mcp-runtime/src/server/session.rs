@@ -66,8 +66,13 @@ impl Session {
         self: &Arc<Self>,
         id_key: String,
     ) -> (CancellationToken, InflightGuard) {
-        let token = self.closed.child_token();
+        // A plain token (not a child of `closed`): no tree lock per request; `close` cancels
+        // whatever is still in flight.
+        let token = CancellationToken::new();
         lock(&self.inflight).insert(id_key.clone(), token.clone());
+        if self.closed.is_cancelled() {
+            token.cancel();
+        }
         (
             token,
             InflightGuard {
@@ -111,6 +116,9 @@ impl Session {
 
     fn close(&self) {
         self.closed.cancel();
+        for token in lock(&self.inflight).values() {
+            token.cancel();
+        }
         lock(&self.streams).clear();
     }
 }
