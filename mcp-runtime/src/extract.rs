@@ -14,9 +14,8 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
+use crate::server::call::CallState;
 use crate::server::session::Session;
 
 /// Why a tool's arguments could not be turned into its parameters.
@@ -279,12 +278,12 @@ pub struct Context {
     pub(crate) inner: Arc<ContextInner>,
 }
 
+/// One call's context, shared with the transport and the session's in-flight table.
 pub(crate) struct ContextInner {
     pub(crate) tool: &'static str,
     pub(crate) progress_token: Option<Value>,
-    pub(crate) notifier: Option<mpsc::UnboundedSender<Value>>,
     pub(crate) session: Option<Arc<Session>>,
-    pub(crate) cancel: CancellationToken,
+    pub(crate) call: CallState,
 }
 
 impl fmt::Debug for Context {
@@ -364,23 +363,23 @@ impl Context {
 
     /// Whether the client cancelled this request (`notifications/cancelled`).
     pub fn is_cancelled(&self) -> bool {
-        self.inner.cancel.is_cancelled()
+        self.inner.call.is_cancelled()
     }
 
     /// Resolves when the client cancels this request. The tool's future is dropped on
     /// cancellation anyway; this is for work that must stop cleanly.
     pub async fn cancelled(&self) {
-        self.inner.cancel.cancelled().await;
+        self.inner.call.token().cancelled_owned().await;
     }
 
     fn notify(&self, method: &str, params: Value) {
-        if let Some(tx) = &self.inner.notifier {
+        if self.inner.call.notifies() {
             let mut msg = serde_json::Map::new();
             msg.insert("jsonrpc".into(), "2.0".into());
             msg.insert("method".into(), method.into());
             msg.insert("params".into(), params);
-            // The receiver is gone when the client stopped listening; nothing to do then.
-            let _ = tx.send(Value::Object(msg));
+            // Dropped when the client stopped listening; nothing to do then.
+            self.inner.call.send(Value::Object(msg));
         }
     }
 }

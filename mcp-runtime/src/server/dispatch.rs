@@ -1,21 +1,22 @@
 //! Method dispatch: transport-independent handling of MCP requests and notifications.
 
-use std::borrow::Cow;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 
 use bytes::Bytes;
-use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::Inner;
-use super::jsonrpc::{self, Reply, RpcError, code};
-use super::session::Session;
+use super::call::CallState;
+use super::jsonrpc::{self, BodyStr, InObject, Reply, RpcError, code};
+use super::session::{RequestKey, Session};
 use crate::extract::{ArgError, Context, ContextInner, LogLevel, ToolCall};
 use crate::result::CallToolResult;
 
@@ -31,11 +32,12 @@ pub(crate) fn supported_version(v: &str) -> Option<&'static str> {
     SUPPORTED_PROTOCOL_VERSIONS.into_iter().find(|s| *s == v)
 }
 
-/// Where a request came from and how notifications can reach the client.
+/// Where a request came from and whether notifications can reach the client.
 pub(crate) struct RequestScope {
     pub(crate) session: Option<Arc<Session>>,
     pub(crate) version: &'static str,
-    pub(crate) notifier: Option<mpsc::UnboundedSender<Value>>,
+    /// Whether the response can carry notifications (an SSE stream).
+    pub(crate) notifies: bool,
 }
 
 /// The `initialize` result for a negotiated version.
@@ -73,26 +75,161 @@ pub(crate) fn negotiate(params: Option<&RawValue>) -> Result<&'static str, RpcEr
 
 /// Handles one request other than `initialize`.
 pub(crate) fn handle_request(
-    inner: &Arc<Inner>,
+    inner: &Inner,
     scope: RequestScope,
     id: &Value,
     method: &str,
     params: Option<&RawValue>,
-) -> BoxFuture<'static, Reply> {
-    let ready = |r: Reply| -> BoxFuture<'static, Reply> { Box::pin(std::future::ready(r)) };
-    match method {
-        "ping" => ready(Reply::Ok(Bytes::from_static(b"{}"))),
-        "tools/list" => ready(list_tools(inner, &jsonrpc::params_value(params))),
-        "tools/call" => call_tool(inner, scope, id, params),
-        "logging/setLevel" => ready(set_level(&scope, &jsonrpc::params_value(params))),
-        "initialize" => ready(Reply::Err(RpcError::invalid_request(
+) -> Pending {
+    let reply = match method {
+        "ping" => Reply::Ok(Bytes::from_static(b"{}")),
+        "tools/list" => list_tools(inner, &jsonrpc::params_value(params)),
+        "tools/call" => return call_tool(inner, scope, id, params),
+        "logging/setLevel" => set_level(&scope, &jsonrpc::params_value(params)),
+        "initialize" => Reply::Err(RpcError::invalid_request(
             "initialize was already done for this session; start a new session without an \
              Mcp-Session-Id header",
-        ))),
-        other => ready(Reply::Err(RpcError::new(
+        )),
+        other => Reply::Err(RpcError::new(
             code::METHOD_NOT_FOUND,
             format!("method `{other}` is not supported by this server"),
-        ))),
+        )),
+    };
+    Pending::ready(reply)
+}
+
+/// A request being answered: its reply, at once or when its tool call finishes.
+///
+/// A concrete future rather than a boxed one: the tool's own future is the only allocation
+/// a call needs.
+pub(crate) struct Pending(PendingState);
+
+enum PendingState {
+    /// `None` once taken.
+    Ready(Option<Reply>),
+    Tool(ToolRun),
+}
+
+impl Pending {
+    fn ready(reply: Reply) -> Self {
+        Pending(PendingState::Ready(Some(reply)))
+    }
+
+    /// The next notification the tool sent for the client, if any; once none is queued the
+    /// task is woken when one is.
+    pub(crate) fn poll_notification(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Value> {
+        let PendingState::Tool(run) = &self.0 else {
+            return Poll::Pending;
+        };
+        run.ctx.call.register(cx.waker());
+        run.ctx.call.try_recv().map_or(Poll::Pending, Poll::Ready)
+    }
+
+    /// The next notification already queued, if any.
+    pub(crate) fn try_notification(&mut self) -> Option<Value> {
+        match &self.0 {
+            PendingState::Tool(run) => run.ctx.call.try_recv(),
+            _ => None,
+        }
+    }
+}
+
+impl Future for Pending {
+    type Output = Reply;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Reply> {
+        match &mut self.0 {
+            PendingState::Ready(reply) => match reply.take() {
+                Some(reply) => Poll::Ready(reply),
+                None => panic!("a request was polled after it was answered"),
+            },
+            PendingState::Tool(run) => run.poll(cx),
+        }
+    }
+}
+
+/// A tool call in progress.
+struct ToolRun {
+    /// The tool's future; dropped as soon as the call ends.
+    fut: Option<BoxFuture<'static, Result<CallToolResult, ArgError>>>,
+    ctx: Arc<ContextInner>,
+    /// The call's key in its session's in-flight table (`None` without a session).
+    key: Option<RequestKey>,
+    /// Whether the call is in that table: from its first wait to its end.
+    registered: bool,
+    version: &'static str,
+}
+
+impl ToolRun {
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Reply> {
+        let Some(fut) = self.fut.as_mut() else {
+            panic!("a tool call was polled after it ended");
+        };
+        // Cancellation first, as a cancelled call must not answer with a result. Only a
+        // registered call can be cancelled (see `register`).
+        let cancelled = self.registered && {
+            // Before the flag is read: a cancellation after the check wakes this task.
+            self.ctx.call.register(cx.waker());
+            self.ctx.call.is_cancelled()
+        };
+        let outcome = if cancelled {
+            None
+        } else {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => {
+                    self.register(cx.waker());
+                    return Poll::Pending;
+                }
+                Ok(Poll::Ready(r)) => Some(Ok(r)),
+                Err(_) => Some(Err(())),
+            }
+        };
+        self.end();
+        let tool = self.ctx.tool;
+        Poll::Ready(match outcome {
+            None => Reply::Cancelled,
+            Some(Ok(Ok(result))) => Reply::Tool(result),
+            Some(Ok(Err(arg_error))) => argument_error(tool, self.version, &arg_error),
+            Some(Err(())) => {
+                tracing::error!(target: "mcp_runtime::rpc", tool, "tool panicked");
+                Reply::Err(RpcError::new(
+                    code::INTERNAL_ERROR,
+                    format!("tool `{tool}` failed unexpectedly (it panicked); see the server log"),
+                ))
+            }
+        })
+    }
+
+    /// Makes the call cancellable, once it waits: the session's in-flight table is how both
+    /// `notifications/cancelled` and the session's end reach a call.
+    ///
+    /// A call that ends in its first poll is never registered, which spares most calls the
+    /// session's lock (and the waker): no cancellation could have stopped it anyway, as the
+    /// flag is read before the poll.
+    fn register(&mut self, waker: &Waker) {
+        if let (false, Some(key), Some(session)) = (self.registered, &self.key, &self.ctx.session) {
+            // First: a cancellation from now on wakes this task, even one at once because the
+            // session has ended.
+            self.ctx.call.register(waker);
+            session.begin_request(key.clone(), &self.ctx);
+            self.registered = true;
+        }
+    }
+
+    /// Drops the tool's future and unregisters the call.
+    fn end(&mut self) {
+        self.fut = None;
+        if let (true, Some(key), Some(session)) = (self.registered, &self.key, &self.ctx.session) {
+            session.end_request(key);
+            self.registered = false;
+        }
+    }
+}
+
+impl Drop for ToolRun {
+    fn drop(&mut self) {
+        self.end();
+        self.ctx.call.close();
     }
 }
 
@@ -104,7 +241,7 @@ pub(crate) fn handle_notification(scope: &RequestScope, method: &str, params: Op
         };
         let params = jsonrpc::params_value(params);
         if let Some(id) = params.get("requestId") {
-            let cancelled = session.cancel_request(&id.to_string());
+            let cancelled = session.cancel_request(id);
             tracing::debug!(target: "mcp_runtime::rpc", request_id = %id, cancelled, "cancellation");
         }
     }
@@ -151,9 +288,9 @@ fn set_level(scope: &RequestScope, params: &Value) -> Reply {
 
 /// `tools/call` params, decoded straight from the request body.
 #[derive(Deserialize)]
-struct CallParams<'a> {
+pub(crate) struct CallParams<'a> {
     #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
+    name: Option<BodyStr<'a>>,
     #[serde(default)]
     arguments: Option<Value>,
     #[serde(default, rename = "_meta")]
@@ -166,28 +303,60 @@ struct CallMeta {
     progress_token: Option<Value>,
 }
 
-fn call_tool(
-    inner: &Arc<Inner>,
+/// A body that is a valid `tools/call` request, parsed in one pass: its id and params.
+///
+/// The general path parses the envelope, skipping over `params` to keep them raw, then parses
+/// the params: twice the work for the request that matters most. This parse accepts only what
+/// the general path would read the same way (a duplicate key or a wrong type fails here as
+/// there), and `None` sends everything else, errors included, to the general path.
+pub(crate) fn parse_call(text: &str) -> Option<(Value, CallParams<'_>)> {
+    #[derive(Deserialize)]
+    struct CallRequest<'a> {
+        #[serde(borrow)]
+        jsonrpc: BodyStr<'a>,
+        #[serde(deserialize_with = "jsonrpc::present")]
+        id: Option<Value>,
+        #[serde(borrow)]
+        method: BodyStr<'a>,
+        #[serde(borrow)]
+        params: InObject<CallParams<'a>>,
+        // Unused, but known to the general envelope, which refuses them twice.
+        #[serde(default, rename = "result")]
+        _result: Option<IgnoredAny>,
+        #[serde(default, rename = "error")]
+        _error: Option<IgnoredAny>,
+    }
+    let InObject(request) = serde_json::from_str::<InObject<CallRequest<'_>>>(text).ok()?;
+    let id = request.id?;
+    let valid = request.jsonrpc.0 == "2.0"
+        && request.method.0 == "tools/call"
+        && matches!(id, Value::String(_) | Value::Number(_));
+    valid.then_some((id, request.params.0))
+}
+
+fn call_tool(inner: &Inner, scope: RequestScope, id: &Value, params: Option<&RawValue>) -> Pending {
+    let Some(params) = params else {
+        return Pending::ready(Reply::Err(RpcError::invalid_params(
+            "tools/call: `params` with the tool's `name` is required",
+        )));
+    };
+    match serde_json::from_str(params.get()) {
+        Ok(params) => call_tool_with(inner, scope, id, params),
+        Err(e) => Pending::ready(Reply::Err(RpcError::invalid_params(format!(
+            "tools/call: invalid params: {e}"
+        )))),
+    }
+}
+
+/// `tools/call` with its params decoded.
+pub(crate) fn call_tool_with(
+    inner: &Inner,
     scope: RequestScope,
     id: &Value,
-    params: Option<&RawValue>,
-) -> BoxFuture<'static, Reply> {
-    let fail =
-        |e: RpcError| -> BoxFuture<'static, Reply> { Box::pin(std::future::ready(Reply::Err(e))) };
-    let Some(params) = params else {
-        return fail(RpcError::invalid_params(
-            "tools/call: `params` with the tool's `name` is required",
-        ));
-    };
-    let params: CallParams<'_> = match serde_json::from_str(params.get()) {
-        Ok(p) => p,
-        Err(e) => {
-            return fail(RpcError::invalid_params(format!(
-                "tools/call: invalid params: {e}"
-            )));
-        }
-    };
-    let Some(name) = params.name else {
+    params: CallParams<'_>,
+) -> Pending {
+    let fail = |e: RpcError| Pending::ready(Reply::Err(e));
+    let Some(BodyStr(name)) = params.name else {
         return fail(RpcError::invalid_params(
             "tools/call: `params.name` (a string) is required",
         ));
@@ -210,51 +379,26 @@ fn call_tool(
         .meta
         .and_then(|m| m.progress_token)
         .filter(|t| t.is_string() || t.is_number());
-    let (cancel, guard) = match &scope.session {
-        Some(s) => {
-            let (token, guard) = s.begin_request(id.to_string());
-            (token, Some(guard))
-        }
-        None => (CancellationToken::new(), None),
-    };
-    let tool_name = tool.meta.name;
-    let context = Context {
-        inner: Arc::new(ContextInner {
-            tool: tool_name,
-            progress_token,
-            notifier: scope.notifier,
-            session: scope.session,
-            cancel: cancel.clone(),
-        }),
-    };
+    let ctx = Arc::new(ContextInner {
+        tool: tool.meta.name,
+        progress_token,
+        session: scope.session,
+        call: CallState::new(scope.notifies),
+    });
+    // Requests always have a string or number id.
+    let key = ctx.session.as_ref().and_then(|_| RequestKey::new(id));
     let call = ToolCall {
         arguments,
-        context,
+        context: Context { inner: ctx.clone() },
         state: inner.state.clone(),
     };
-    let fut = (tool.call)(call);
-    let version = scope.version;
-    Box::pin(async move {
-        let _guard = guard;
-        let outcome = tokio::select! {
-            biased;
-            () = cancel.cancelled() => return Reply::Cancelled,
-            r = AssertUnwindSafe(fut).catch_unwind() => r,
-        };
-        match outcome {
-            Ok(Ok(result)) => Reply::ok(&result),
-            Ok(Err(arg_error)) => argument_error(tool_name, version, &arg_error),
-            Err(_) => {
-                tracing::error!(target: "mcp_runtime::rpc", tool = tool_name, "tool panicked");
-                Reply::Err(RpcError::new(
-                    code::INTERNAL_ERROR,
-                    format!(
-                        "tool `{tool_name}` failed unexpectedly (it panicked); see the server log"
-                    ),
-                ))
-            }
-        }
-    })
+    Pending(PendingState::Tool(ToolRun {
+        fut: Some((tool.call)(call)),
+        ctx,
+        key,
+        registered: false,
+        version: scope.version,
+    }))
 }
 
 /// Invalid arguments: since 2025-11-25 a tool execution error the model can correct, before
@@ -262,8 +406,72 @@ fn call_tool(
 fn argument_error(tool: &str, version: &str, error: &ArgError) -> Reply {
     let message = format!("tool `{tool}`: {error}");
     if version >= "2025-11-25" {
-        Reply::ok(&CallToolResult::error(message))
+        Reply::Tool(CallToolResult::error(message))
     } else {
         Reply::Err(RpcError::invalid_params(message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::jsonrpc::Message;
+
+    /// What the general path reads from a body: the id and the `tools/call` params.
+    fn general(text: &str) -> Option<(Value, String, Option<Value>, Option<Value>)> {
+        let Ok(Message::Request { id, method, params }) = jsonrpc::parse_message(text) else {
+            return None;
+        };
+        if method != "tools/call" {
+            return None;
+        }
+        let params: CallParams<'_> = serde_json::from_str(params?.get()).ok()?;
+        let token = params.meta.and_then(|m| m.progress_token);
+        Some((id, params.name?.0.into_owned(), params.arguments, token))
+    }
+
+    #[test]
+    fn one_pass_calls_read_as_the_general_path_reads_them() {
+        let bodies = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"#,
+            r#"{"params":{"arguments":{"b":[1,{"c":null}]},"name":"a\u0064d"},"method":"tools\/call","id":"x","jsonrpc":"2.0"}"#,
+            r#" {"jsonrpc":"2.0","id":2.5,"method":"tools/call","params":{"name":"n","_meta":{"progressToken":"t"},"extra":[]},"other":{}} "#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"n"},"result":{}}"#,
+        ];
+        for body in bodies {
+            let (id, params) = parse_call(body).expect(body);
+            let token = params.meta.and_then(|m| m.progress_token);
+            let fast = (
+                id,
+                params.name.expect(body).0.into_owned(),
+                params.arguments,
+                token,
+            );
+            assert_eq!(Some(fast), general(body), "{body}");
+        }
+    }
+
+    #[test]
+    fn everything_else_goes_to_the_general_path() {
+        let bodies = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"2.0","id":[1],"method":"tools/call","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["add",{}]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":5}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"id":2}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"error":1,"error":2}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":1e999}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}} x"#,
+            r#"["2.0",1,"tools/call",{"name":"a"}]"#,
+        ];
+        for body in bodies {
+            assert!(parse_call(body).is_none(), "{body}");
+        }
     }
 }

@@ -7,18 +7,16 @@ use std::sync::Arc;
 use std::task::{Poll, ready};
 use std::time::Duration;
 
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
-use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 use serde_json::value::RawValue;
-use tokio::sync::mpsc;
 
 use super::Inner;
-use super::dispatch::{self, RequestScope};
+use super::dispatch::{self, Pending, RequestScope};
 use super::jsonrpc::{self, Message, Reply, RpcError, code};
 use super::session::Session;
 
@@ -26,6 +24,13 @@ use super::session::Session;
 pub const SESSION_HEADER: &str = "mcp-session-id";
 /// The protocol version header.
 pub const VERSION_HEADER: &str = "mcp-protocol-version";
+
+// The same names, parsed once: looking a header up by `&str` parses (and, for a non-standard
+// name, allocates) the name on every request.
+static SESSION_NAME: HeaderName = HeaderName::from_static(SESSION_HEADER);
+static VERSION_NAME: HeaderName = HeaderName::from_static(VERSION_HEADER);
+static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+static TEXT_EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
 
 /// A refusal before any JSON-RPC processing: an HTTP status plus a JSON-RPC error body.
 #[derive(Debug)]
@@ -37,7 +42,7 @@ pub(crate) struct Refusal {
 impl From<Refusal> for HttpResponse {
     fn from(r: Refusal) -> Self {
         let mut resp = HttpResponse::build(r.status)
-            .content_type("application/json")
+            .content_type(APPLICATION_JSON.clone())
             .body(jsonrpc::error_body(&Value::Null, &r.error));
         if r.status == StatusCode::METHOD_NOT_ALLOWED {
             resp.headers_mut()
@@ -58,17 +63,18 @@ pub(crate) fn refuse(status: StatusCode, code: i32, message: impl Into<String>) 
     refusal(status, code, message).into()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The host name of a `Host` header or an origin's authority, without the port.
 fn host_name(authority: &str) -> &str {
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest
-            .split(']')
-            .next()
-            .map_or(authority, |h| &authority[..h.len() + 2]);
+    if authority.starts_with('[') {
+        // `[v6]` or `[v6]:port`; without the closing bracket the whole value stays (and
+        // matches no allowed host).
+        return authority
+            .find(']')
+            .map_or(authority, |end| &authority[..=end]);
     }
     authority.split(':').next().unwrap_or(authority)
 }
@@ -76,7 +82,7 @@ fn host_name(authority: &str) -> &str {
 /// DNS-rebinding protection: the `Host` and `Origin` headers must name this server.
 pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), Refusal> {
     let cfg = &inner.http;
-    let host = header_str(req.headers(), "host")
+    let host = header_str(req.headers(), &header::HOST)
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or("");
     let hosts = cfg.effective_hosts();
@@ -128,7 +134,15 @@ struct Accepts {
 }
 
 fn accepts(req: &HttpRequest) -> Accepts {
-    let Some(accept) = header_str(req.headers(), "accept") else {
+    let value = req.headers().get(header::ACCEPT);
+    // What MCP clients send, recognized without checking and splitting it up.
+    if value.is_some_and(|v| v.as_bytes() == b"application/json, text/event-stream") {
+        return Accepts {
+            json: true,
+            sse: true,
+        };
+    }
+    let Some(accept) = value.and_then(|v| v.to_str().ok()) else {
         return Accepts {
             json: true,
             sse: false,
@@ -198,15 +212,22 @@ fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>
     if inner.http.stateless {
         return Ok(None);
     }
-    let Some(id) = header_str(req.headers(), SESSION_HEADER) else {
-        return Err(refusal(
+    let missing = || {
+        Err(refusal(
             StatusCode::BAD_REQUEST,
             code::INVALID_REQUEST,
             "missing Mcp-Session-Id header: send `initialize` first and repeat the session id it returns",
-        ));
+        ))
     };
-    match inner.sessions.get(id) {
+    let Some(value) = req.headers().get(&SESSION_NAME) else {
+        return missing();
+    };
+    // Looked up as UTF-8, quicker to check than `to_str`'s visible ASCII. Ids are hex, so a
+    // value that is not visible ASCII finds nothing, and is then refused as missing, as before.
+    let id = std::str::from_utf8(value.as_bytes()).ok();
+    match id.and_then(|id| inner.sessions.get(id)) {
         Some(s) => Ok(Some(s)),
+        None if value.to_str().is_err() => missing(),
         None => Err(refusal(
             StatusCode::NOT_FOUND,
             code::SESSION_NOT_FOUND,
@@ -220,7 +241,16 @@ fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>
 /// Like the reference SDK, any supported version is accepted in the header, even one other than
 /// the session's (the conformance suite sends `2025-03-26` on a 2025-11-25 session).
 fn request_version(req: &HttpRequest, session: Option<&Session>) -> Result<&'static str, Refusal> {
-    match header_str(req.headers(), VERSION_HEADER) {
+    let value = req.headers().get(&VERSION_NAME);
+    // A supported version as clients send it, matched without checking and trimming.
+    if let Some(value) = value
+        && let Some(version) = dispatch::SUPPORTED_PROTOCOL_VERSIONS
+            .into_iter()
+            .find(|v| v.as_bytes() == value.as_bytes())
+    {
+        return Ok(version);
+    }
+    match value.and_then(|v| v.to_str().ok()) {
         Some(v) => {
             let Some(version) = dispatch::supported_version(v.trim()) else {
                 return Err(refusal(
@@ -242,42 +272,54 @@ fn request_version(req: &HttpRequest, session: Option<&Session>) -> Result<&'sta
 }
 
 fn json_response(body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body)
+    let mut response = HttpResponse::with_body(StatusCode::OK, body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, APPLICATION_JSON.clone());
+    response.map_into_boxed_body()
 }
 
 fn sse_response(stream: impl Stream<Item = Result<Bytes, Infallible>> + 'static) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/event-stream")
+        .content_type(TEXT_EVENT_STREAM.clone())
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
         .streaming(stream)
 }
 
+/// The server this endpoint belongs to, borrowed from the app data: a `web::Data` parameter
+/// would clone its `Arc`, whose count every worker thread shares, on every request.
+fn server(req: &HttpRequest) -> Option<&Inner> {
+    req.app_data::<web::Data<Inner>>()
+        .map(|data| data.get_ref())
+}
+
+/// The endpoint was mounted without its server (not through `McpServer::configure`).
+fn not_mounted() -> HttpResponse {
+    tracing::error!(target: "mcp_runtime::server", "the MCP endpoint is mounted without its server");
+    HttpResponse::InternalServerError().finish()
+}
+
 /// `POST /mcp`: one JSON-RPC message (or a batch where the version allows it).
-pub(crate) async fn post(
-    req: HttpRequest,
-    payload: web::Payload,
-    inner: web::Data<Inner>,
-) -> HttpResponse {
-    let inner = inner.into_inner();
-    if let Err(r) = check_origin(&req, &inner) {
+pub(crate) async fn post(req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    let Some(inner) = server(&req) else {
+        return not_mounted();
+    };
+    if let Err(r) = check_origin(&req, inner) {
         return r.into();
     }
-    let ct = header_str(req.headers(), "content-type").unwrap_or("");
-    if !ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .eq_ignore_ascii_case("application/json")
-    {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code::INVALID_REQUEST,
-            format!("Content-Type must be application/json, got `{ct}`"),
-        );
+    let ct = req.headers().get(header::CONTENT_TYPE);
+    // The exact value, which nearly every client sends, needs no checking and parsing.
+    if ct.is_none_or(|ct| ct.as_bytes() != b"application/json") {
+        let ct = ct.and_then(|v| v.to_str().ok()).unwrap_or("");
+        let media_type = ct.split(';').next().unwrap_or("").trim();
+        if !media_type.eq_ignore_ascii_case("application/json") {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code::INVALID_REQUEST,
+                format!("Content-Type must be application/json, got `{ct}`"),
+            );
+        }
     }
     let accept = accepts(&req);
     if !accept.json && !accept.sse {
@@ -288,7 +330,7 @@ pub(crate) async fn post(
         );
     }
     if let Some(len) =
-        header_str(req.headers(), "content-length").and_then(|l| l.parse::<usize>().ok())
+        header_str(req.headers(), &header::CONTENT_LENGTH).and_then(|l| l.parse::<usize>().ok())
         && len > inner.http.max_body_bytes
     {
         return too_large(inner.http.max_body_bytes).into();
@@ -309,11 +351,27 @@ pub(crate) async fn post(
             Ok(items) => items,
             Err(e) => return bad_request(&Value::Null, &jsonrpc::json_error(&e)),
         };
-        let (session, version) = match session_and_version(&req, &inner) {
+        let (session, version) = match session_and_version(&req, inner) {
             Ok(sv) => sv,
             Err(r) => return r.into(),
         };
-        return batch(&inner, session, version, items).await;
+        return batch(inner, session, version, items).await;
+    }
+    // The request that matters most, parsed in one pass.
+    if let Some((id, params)) = dispatch::parse_call(text) {
+        let (session, version) = match session_and_version(&req, inner) {
+            Ok(sv) => sv,
+            Err(r) => return r.into(),
+        };
+        tracing::trace!(target: "mcp_runtime::rpc", method = %"tools/call", "request");
+        let streams = accept.sse && inner.http.streaming;
+        let scope = RequestScope {
+            session,
+            version,
+            notifies: streams,
+        };
+        let pending = dispatch::call_tool_with(inner, scope, &id, params);
+        return respond(id, pending, streams, accept).await;
     }
     let message = match jsonrpc::parse_message(text) {
         Ok(m) => m,
@@ -322,7 +380,7 @@ pub(crate) async fn post(
     if let Message::Request { id, method, params } = &message
         && method == "initialize"
     {
-        if !inner.http.stateless && req.headers().contains_key(SESSION_HEADER) {
+        if !inner.http.stateless && req.headers().contains_key(&SESSION_NAME) {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 code::INVALID_REQUEST,
@@ -330,18 +388,18 @@ pub(crate) async fn post(
                  header to start a new session",
             );
         }
-        return initialize(&inner, id, *params);
+        return initialize(inner, id, *params);
     }
-    let (session, version) = match session_and_version(&req, &inner) {
+    let (session, version) = match session_and_version(&req, inner) {
         Ok(sv) => sv,
         Err(r) => return r.into(),
     };
-    one(&inner, session, version, accept, message).await
+    one(inner, session, version, accept, message).await
 }
 
 fn bad_request(id: &Value, err: &RpcError) -> HttpResponse {
     HttpResponse::BadRequest()
-        .content_type("application/json")
+        .content_type(APPLICATION_JSON.clone())
         .body(jsonrpc::error_body(id, err))
 }
 
@@ -354,7 +412,7 @@ fn session_and_version(
     Ok((session, version))
 }
 
-fn initialize(inner: &Arc<Inner>, id: &Value, params: Option<&RawValue>) -> HttpResponse {
+fn initialize(inner: &Inner, id: &Value, params: Option<&RawValue>) -> HttpResponse {
     let version = match dispatch::negotiate(params) {
         Ok(v) => v,
         Err(e) => return json_response(jsonrpc::error_body(id, &e)),
@@ -368,8 +426,8 @@ fn initialize(inner: &Arc<Inner>, id: &Value, params: Option<&RawValue>) -> Http
         Ok(session) => {
             tracing::debug!(target: "mcp_runtime::rpc", session = session.id(), version, "session created");
             HttpResponse::Ok()
-                .content_type("application/json")
-                .insert_header((SESSION_HEADER, session.id()))
+                .content_type(APPLICATION_JSON.clone())
+                .insert_header((SESSION_NAME.clone(), session.id()))
                 .body(body)
         }
         Err(e) => refuse(
@@ -381,7 +439,7 @@ fn initialize(inner: &Arc<Inner>, id: &Value, params: Option<&RawValue>) -> Http
 }
 
 async fn one(
-    inner: &Arc<Inner>,
+    inner: &Inner,
     session: Option<Arc<Session>>,
     version: &'static str,
     accept: Accepts,
@@ -393,7 +451,7 @@ async fn one(
             let scope = RequestScope {
                 session,
                 version,
-                notifier: None,
+                notifies: false,
             };
             dispatch::handle_notification(&scope, &method, params);
             return HttpResponse::Accepted().finish();
@@ -402,14 +460,20 @@ async fn one(
     };
     tracing::trace!(target: "mcp_runtime::rpc", %method, "request");
     let streams = method == "tools/call" && accept.sse && inner.http.streaming;
+    let scope = RequestScope {
+        session,
+        version,
+        notifies: streams,
+    };
+    let pending = dispatch::handle_request(inner, scope, &id, &method, params);
+    respond(id, pending, streams, accept).await
+}
+
+/// Answers a request: plain JSON, or an SSE stream when `streams` and the tool sends
+/// notifications.
+async fn respond(id: Value, mut pending: Pending, streams: bool, accept: Accepts) -> HttpResponse {
     if !streams {
-        let scope = RequestScope {
-            session,
-            version,
-            notifier: None,
-        };
-        let reply = dispatch::handle_request(inner, scope, &id, &method, params).await;
-        return match reply {
+        return match (&mut pending).await {
             Reply::Cancelled => json_response(jsonrpc::error_body(
                 &id,
                 &RpcError::new(
@@ -429,20 +493,18 @@ async fn one(
             }
         };
     }
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let scope = RequestScope {
-        session,
-        version,
-        notifier: Some(tx),
-    };
-    let mut fut = dispatch::handle_request(inner, scope, &id, &method, params);
     // Answer with plain JSON unless the tool sends a notification before it finishes.
     let first = if accept.json {
-        tokio::select! {
-            biased;
-            reply = &mut fut => {
-                if let Ok(n) = rx.try_recv() {
-                    let mut s = CallStream::new(None, rx, id.clone());
+        let first = std::future::poll_fn(|cx| match Pin::new(&mut pending).poll(cx) {
+            Poll::Ready(reply) => Poll::Ready(Err(reply)),
+            Poll::Pending => pending.poll_notification(cx).map(Ok),
+        })
+        .await;
+        match first {
+            Ok(n) => Some(n),
+            Err(reply) => {
+                if let Some(n) = pending.try_notification() {
+                    let mut s = CallStream::new(pending, id.clone());
                     s.queue.push_back(notification_event(&n));
                     s.finish(reply);
                     return sse_response(s);
@@ -451,16 +513,18 @@ async fn one(
                     Some(body) => json_response(body),
                     None => json_response(jsonrpc::error_body(
                         &id,
-                        &RpcError::new(code::REQUEST_CANCELLED, "the request was cancelled by the client"),
+                        &RpcError::new(
+                            code::REQUEST_CANCELLED,
+                            "the request was cancelled by the client",
+                        ),
                     )),
                 };
             }
-            Some(n) = rx.recv() => Some(n),
         }
     } else {
         None
     };
-    let mut stream = CallStream::new(Some(fut), rx, id);
+    let mut stream = CallStream::new(pending, id);
     if let Some(n) = first {
         stream.queue.push_back(notification_event(&n));
     }
@@ -473,28 +537,26 @@ fn notification_event(n: &Value) -> Bytes {
 
 /// The SSE body of one request: its notifications, then its response.
 struct CallStream {
-    fut: Option<BoxFuture<'static, Reply>>,
-    rx: mpsc::UnboundedReceiver<Value>,
+    pending: Pending,
+    /// Whether the reply was queued; the stream ends once the queue is empty.
+    answered: bool,
     id: Value,
     queue: VecDeque<Bytes>,
 }
 
 impl CallStream {
-    fn new(
-        fut: Option<BoxFuture<'static, Reply>>,
-        rx: mpsc::UnboundedReceiver<Value>,
-        id: Value,
-    ) -> Self {
+    fn new(pending: Pending, id: Value) -> Self {
         CallStream {
-            fut,
-            rx,
+            pending,
+            answered: false,
             id,
             queue: VecDeque::new(),
         }
     }
 
     fn finish(&mut self, reply: Reply) {
-        while let Ok(n) = self.rx.try_recv() {
+        self.answered = true;
+        while let Some(n) = self.pending.try_notification() {
             self.queue.push_back(notification_event(&n));
         }
         if let Some(body) = jsonrpc::frame(&self.id, &reply) {
@@ -514,21 +576,20 @@ impl Stream for CallStream {
         if let Some(b) = this.queue.pop_front() {
             return Poll::Ready(Some(Ok(b)));
         }
-        let Some(fut) = this.fut.as_mut() else {
+        if this.answered {
             return Poll::Ready(None);
-        };
-        if let Poll::Ready(Some(n)) = this.rx.poll_recv(cx) {
+        }
+        if let Poll::Ready(n) = this.pending.poll_notification(cx) {
             return Poll::Ready(Some(Ok(notification_event(&n))));
         }
-        let reply = ready!(fut.as_mut().poll(cx));
-        this.fut = None;
+        let reply = ready!(Pin::new(&mut this.pending).poll(cx));
         this.finish(reply);
         Poll::Ready(this.queue.pop_front().map(Ok))
     }
 }
 
 async fn batch(
-    inner: &Arc<Inner>,
+    inner: &Inner,
     session: Option<Arc<Session>>,
     version: &'static str,
     items: Vec<&RawValue>,
@@ -563,7 +624,7 @@ async fn batch(
                 let scope = RequestScope {
                     session: session.clone(),
                     version,
-                    notifier: None,
+                    notifies: false,
                 };
                 let fut = dispatch::handle_request(inner, scope, &id, &method, params);
                 pending.push(async move { jsonrpc::frame(&id, &fut.await) });
@@ -572,7 +633,7 @@ async fn batch(
                 let scope = RequestScope {
                     session: session.clone(),
                     version,
-                    notifier: None,
+                    notifies: false,
                 };
                 dispatch::handle_notification(&scope, &method, params);
             }
@@ -601,9 +662,11 @@ async fn batch(
 }
 
 /// `GET /mcp`: a stream for server-initiated messages.
-pub(crate) async fn get(req: HttpRequest, inner: web::Data<Inner>) -> HttpResponse {
-    let inner = inner.into_inner();
-    if let Err(r) = check_origin(&req, &inner) {
+pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
+    let Some(inner) = server(&req) else {
+        return not_mounted();
+    };
+    if let Err(r) = check_origin(&req, inner) {
         return r.into();
     }
     if inner.http.stateless {
@@ -618,7 +681,7 @@ pub(crate) async fn get(req: HttpRequest, inner: web::Data<Inner>) -> HttpRespon
             "GET needs `Accept: text/event-stream`",
         );
     }
-    let session = match find_session(&req, &inner) {
+    let session = match find_session(&req, inner) {
         Ok(Some(s)) => s,
         Ok(None) => return method_not_allowed("no session"),
         Err(r) => return r.into(),
@@ -656,15 +719,17 @@ pub(crate) async fn get(req: HttpRequest, inner: web::Data<Inner>) -> HttpRespon
 }
 
 /// `DELETE /mcp`: ends a session.
-pub(crate) async fn delete(req: HttpRequest, inner: web::Data<Inner>) -> HttpResponse {
-    let inner = inner.into_inner();
-    if let Err(r) = check_origin(&req, &inner) {
+pub(crate) async fn delete(req: HttpRequest) -> HttpResponse {
+    let Some(inner) = server(&req) else {
+        return not_mounted();
+    };
+    if let Err(r) = check_origin(&req, inner) {
         return r.into();
     }
     if inner.http.stateless {
         return method_not_allowed("a stateless server has no sessions to delete");
     }
-    match find_session(&req, &inner) {
+    match find_session(&req, inner) {
         Ok(Some(s)) => {
             inner.sessions.remove(s.id());
             HttpResponse::Ok().finish()
@@ -708,5 +773,9 @@ mod tests {
         assert_eq!(host_name("[::1]:8080"), "[::1]");
         assert_eq!(host_name("[::1]"), "[::1]");
         assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
+        // Malformed values never panic.
+        assert_eq!(host_name("[::1"), "[::1");
+        assert_eq!(host_name("["), "[");
+        assert_eq!(host_name(""), "");
     }
 }

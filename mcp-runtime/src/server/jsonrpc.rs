@@ -1,11 +1,17 @@
 //! JSON-RPC 2.0 messages: parsing what clients send and framing what the server answers.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use bytes::Bytes;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+
+use crate::result::{CallToolResult, Content};
 
 /// JSON-RPC error codes used by the server.
 pub mod code {
@@ -70,16 +76,44 @@ pub(crate) enum Message<'a> {
     Response,
 }
 
+/// A string of the request body, borrowed unless it has escapes.
+///
+/// serde borrows a `Cow<str>` field only when it is the field's whole type: an
+/// `Option<Cow<str>>` is always an owned copy, and this newtype is what keeps it borrowed.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub(crate) struct BodyStr<'a>(#[serde(borrow)] pub(crate) Cow<'a, str>);
+
+/// `T`, accepted only from a JSON object: a derived struct also accepts an array (its fields
+/// by position), which JSON-RPC does not.
+pub(crate) struct InObject<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for InObject<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(ObjectVisitor(PhantomData)).map(InObject)
+    }
+}
+
 /// The envelope, parsed without building a `Value` tree: `params` stays raw JSON until the
 /// method that needs it decodes it.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(default, borrow)]
-    jsonrpc: Option<Cow<'a, str>>,
+    jsonrpc: Option<BodyStr<'a>>,
     #[serde(default, deserialize_with = "present")]
     id: Option<Value>,
     #[serde(default, borrow)]
-    method: Option<Cow<'a, str>>,
+    method: Option<BodyStr<'a>>,
     #[serde(default, borrow)]
     params: Option<&'a RawValue>,
     #[serde(default, borrow)]
@@ -89,7 +123,7 @@ struct Envelope<'a> {
 }
 
 /// `Some` whenever the key is present, even as `null` (which MCP forbids for ids).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
@@ -123,7 +157,7 @@ pub(crate) fn parse_message(text: &str) -> Result<Message<'_>, (Value, RpcError)
         _ => Value::Null,
     };
     let fail = |msg: &str| Err((id_for_error.clone(), RpcError::invalid_request(msg)));
-    if env.jsonrpc.as_deref() != Some("2.0") {
+    if env.jsonrpc.as_ref().map(|v| &*v.0) != Some("2.0") {
         return fail("`jsonrpc` must be \"2.0\"");
     }
     if let Some(id) = &env.id
@@ -132,7 +166,7 @@ pub(crate) fn parse_message(text: &str) -> Result<Message<'_>, (Value, RpcError)
         return fail("`id` must be a string or a number (MCP does not allow null)");
     }
     match env.method {
-        Some(method) => {
+        Some(BodyStr(method)) => {
             if let Some(p) = env.params
                 && !p.get().starts_with('{')
                 && p.get() != "null"
@@ -169,6 +203,8 @@ pub(crate) fn params_value(params: Option<&RawValue>) -> Value {
 pub(crate) enum Reply {
     /// The serialized `result`.
     Ok(Bytes),
+    /// A tool's result, serialized straight into the response when it is framed.
+    Tool(CallToolResult),
     /// An error.
     Err(RpcError),
     /// The client cancelled the request: per the specification no response is due.
@@ -179,30 +215,82 @@ impl Reply {
     pub(crate) fn ok<T: Serialize>(value: &T) -> Reply {
         match serde_json::to_vec(value) {
             Ok(v) => Reply::Ok(Bytes::from(v)),
-            Err(e) => Reply::Err(RpcError::new(
-                code::INTERNAL_ERROR,
-                format!("serializing the result: {e}"),
-            )),
+            Err(e) => Reply::Err(serialize_error(&e)),
         }
     }
 }
 
+fn serialize_error(e: &serde_json::Error) -> RpcError {
+    RpcError::new(code::INTERNAL_ERROR, format!("serializing the result: {e}"))
+}
+
 /// Frames a reply to request `id` as a JSON-RPC response.
 pub(crate) fn frame(id: &Value, reply: &Reply) -> Option<Vec<u8>> {
+    const HEAD: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":";
+    const RESULT: &[u8] = b",\"result\":";
+    let start = |result_len: usize| {
+        let mut out = Vec::with_capacity(HEAD.len() + 24 + RESULT.len() + result_len + 1);
+        out.extend_from_slice(HEAD);
+        // Ids are strings or numbers: serializing them cannot fail.
+        let _ = serde_json::to_writer(&mut out, id);
+        out.extend_from_slice(RESULT);
+        out
+    };
     match reply {
         Reply::Ok(result) => {
-            let mut out = Vec::with_capacity(result.len() + 48);
-            out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-            // Ids are strings or numbers: serializing them cannot fail.
-            let _ = serde_json::to_writer(&mut out, id);
-            out.extend_from_slice(b",\"result\":");
+            let mut out = start(result.len());
             out.extend_from_slice(result);
+            out.push(b'}');
+            Some(out)
+        }
+        Reply::Tool(result) => {
+            let mut out = start(64);
+            if let Err(e) = write_tool_result(&mut out, result) {
+                return Some(error_body(id, &serialize_error(&e)));
+            }
             out.push(b'}');
             Some(out)
         }
         Reply::Err(err) => Some(error_body(id, err)),
         Reply::Cancelled => None,
     }
+}
+
+/// Writes `result` as `serde_json::to_writer` would, with its constant keys and text content
+/// (what nearly every tool returns) written directly: through serde each key is escaped and
+/// each struct and tag goes through a serializer state machine, which costs several times
+/// more than the copy.
+fn write_tool_result(out: &mut Vec<u8>, result: &CallToolResult) -> serde_json::Result<()> {
+    // Destructured so that a new field cannot be forgotten here.
+    let CallToolResult {
+        content,
+        structured_content,
+        is_error,
+    } = result;
+    out.extend_from_slice(b"{\"content\":[");
+    for (i, content) in content.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match content {
+            Content::Text { text } => {
+                out.extend_from_slice(b"{\"type\":\"text\",\"text\":");
+                serde_json::to_writer(&mut *out, text)?;
+                out.push(b'}');
+            }
+            other => serde_json::to_writer(&mut *out, other)?,
+        }
+    }
+    out.push(b']');
+    if let Some(structured) = structured_content {
+        out.extend_from_slice(b",\"structuredContent\":");
+        serde_json::to_writer(&mut *out, structured)?;
+    }
+    if *is_error {
+        out.extend_from_slice(b",\"isError\":true");
+    }
+    out.push(b'}');
+    Ok(())
 }
 
 /// A JSON-RPC error response.
@@ -253,6 +341,54 @@ mod tests {
         assert!(
             matches!(with, Message::Request { params: Some(p), .. } if p.get() == r#"{"a":1}"#)
         );
+    }
+
+    #[test]
+    fn tool_results_are_written_as_serde_writes_them() {
+        let results = [
+            CallToolResult::default(),
+            CallToolResult::success([Content::text("42")]),
+            CallToolResult::success([Content::text("a \"quoted\"\n\u{1} é 😀")]),
+            CallToolResult::error("nope"),
+            CallToolResult::success([
+                Content::text("one"),
+                Content::image(b"png", "image/png"),
+                Content::resource_link("file:///x", "x"),
+                Content::text("two"),
+                Content::embedded_text("file:///y", "text/plain", "y"),
+            ])
+            .with_structured(json!({"b": [1, 2.5, null], "a": {"z": "\\"}})),
+            CallToolResult {
+                content: vec![Content::audio(b"wav", "audio/wav")],
+                structured_content: Some(json!(null)),
+                is_error: true,
+            },
+        ];
+        for result in results {
+            let mut out = Vec::new();
+            write_tool_result(&mut out, &result).expect("written");
+            let expected = serde_json::to_vec(&result).expect("serialized");
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+    }
+
+    #[test]
+    fn borrows_strings_without_escapes() {
+        let Ok(Message::Request { method, .. }) =
+            parse_message(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#)
+        else {
+            panic!("not a request");
+        };
+        assert!(matches!(method, Cow::Borrowed("tools/call")));
+        let Ok(Message::Request { method, .. }) =
+            parse_message(r#"{"jsonrpc":"2.0","id":1,"method":"tools\/call"}"#)
+        else {
+            panic!("not a request");
+        };
+        assert_eq!(method, "tools/call");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The MCP server: a builder, the Streamable HTTP endpoint, and ways to run it.
 
+pub(crate) mod call;
 pub(crate) mod dispatch;
 pub(crate) mod http;
 pub(crate) mod jsonrpc;
 pub(crate) mod session;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +25,32 @@ pub use session::Session;
 use crate::config::{self, ServeError};
 use crate::extract::StateMap;
 use crate::tool::{CallFn, Tool, ToolMeta};
+
+/// A map keyed by strings the server chose: tool names, session ids.
+///
+/// Flooding a hash map with colliding keys needs a say in which keys it holds; clients only
+/// look keys up in these, so the keyed SipHash of a plain `HashMap` would buy nothing here,
+/// and it costs more than the rest of the lookup.
+pub(crate) type ServerKeyed<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+/// FxHash, over 8-byte words.
+#[derive(Default)]
+pub(crate) struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Host names a loopback-bound server accepts in `Host` and `Origin` headers.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
@@ -74,7 +102,7 @@ impl HttpConfig {
 
 pub(crate) struct Inner {
     pub(crate) info: ServerInfo,
-    pub(crate) tools: HashMap<&'static str, ToolEntry>,
+    pub(crate) tools: ServerKeyed<&'static str, ToolEntry>,
     pub(crate) tool_pages: Vec<Bytes>,
     pub(crate) state: Arc<StateMap>,
     pub(crate) http: HttpConfig,
@@ -231,7 +259,7 @@ impl McpServerBuilder {
                 self.path
             ));
         }
-        let mut tools: HashMap<&'static str, ToolEntry> = HashMap::new();
+        let mut tools: ServerKeyed<&'static str, ToolEntry> = ServerKeyed::default();
         let mut listings = Vec::new();
         for tool in self.tools {
             let name = tool.meta.name;

@@ -5,15 +5,17 @@
 //! an idle timeout and their number is bounded.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::extract::LogLevel;
+use super::ServerKeyed;
+use crate::extract::{ContextInner, LogLevel};
 
 /// No `logging/setLevel` yet: every message is sent.
 const LEVEL_UNSET: u8 = u8::MAX;
@@ -24,9 +26,42 @@ pub struct Session {
     protocol_version: &'static str,
     log_level: AtomicU8,
     last_seen: AtomicU64,
-    inflight: Mutex<HashMap<String, CancellationToken>>,
+    /// The calls that wait, from their first wait to their end, which removes them (and so
+    /// the reference cycle through their context's session).
+    inflight: Mutex<HashMap<RequestKey, Arc<ContextInner>>>,
     streams: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
+    /// Set by `close`; read on every call, where `closed.is_cancelled()` would take a lock.
+    is_closed: AtomicBool,
     closed: CancellationToken,
+}
+
+/// A request id as a key of the in-flight table. Ids are strings or numbers, and two ids
+/// name the same request when their JSON texts are equal: `1`, `1.0` and `"1"` are three
+/// different requests.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum RequestKey {
+    Unsigned(u64),
+    Negative(i64),
+    /// The bits of a float: JSON has no NaN, and `0.0` and `-0.0` are written differently.
+    Float(u64),
+    String(String),
+}
+
+impl RequestKey {
+    /// The key of an id; `None` for a value that cannot be an id.
+    pub(crate) fn new(id: &Value) -> Option<Self> {
+        match id {
+            Value::String(s) => Some(RequestKey::String(s.clone())),
+            Value::Number(n) => Some(if let Some(u) = n.as_u64() {
+                RequestKey::Unsigned(u)
+            } else if let Some(i) = n.as_i64() {
+                RequestKey::Negative(i)
+            } else {
+                RequestKey::Float(n.as_f64()?.to_bits())
+            }),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -58,35 +93,38 @@ impl Session {
     }
 
     fn touch(&self, now: u64) {
-        self.last_seen.store(now, Ordering::Relaxed);
+        // Written only when it changes: every request of the session reads this line, from
+        // every worker thread.
+        if self.last_seen.load(Ordering::Relaxed) != now {
+            self.last_seen.store(now, Ordering::Relaxed);
+        }
     }
 
-    /// Registers a request in flight; the guard unregisters it when dropped.
-    pub(crate) fn begin_request(
-        self: &Arc<Self>,
-        id_key: String,
-    ) -> (CancellationToken, InflightGuard) {
-        // A plain token (not a child of `closed`): no tree lock per request; `close` cancels
-        // whatever is still in flight.
-        let token = CancellationToken::new();
-        lock(&self.inflight).insert(id_key.clone(), token.clone());
-        if self.closed.is_cancelled() {
-            token.cancel();
+    /// Registers a call in flight, until `end_request`; `close` cancels whatever is still
+    /// in flight.
+    pub(crate) fn begin_request(&self, key: RequestKey, call: &Arc<ContextInner>) {
+        let mut inflight = lock(&self.inflight);
+        // Checked under the lock that `close` takes after setting the flag: either `close`
+        // sees this call, or this call sees the flag.
+        if self.is_closed.load(Ordering::Acquire) {
+            call.call.cancel();
         }
-        (
-            token,
-            InflightGuard {
-                session: self.clone(),
-                key: id_key,
-            },
-        )
+        inflight.insert(key, call.clone());
+    }
+
+    /// Unregisters a call that ended.
+    pub(crate) fn end_request(&self, key: &RequestKey) {
+        lock(&self.inflight).remove(key);
     }
 
     /// Cancels a request in flight (`notifications/cancelled`); false if none matched.
-    pub(crate) fn cancel_request(&self, id_key: &str) -> bool {
-        match lock(&self.inflight).remove(id_key) {
-            Some(token) => {
-                token.cancel();
+    pub(crate) fn cancel_request(&self, id: &Value) -> bool {
+        let Some(key) = RequestKey::new(id) else {
+            return false;
+        };
+        match lock(&self.inflight).remove(&key) {
+            Some(call) => {
+                call.call.cancel();
                 true
             }
             None => false,
@@ -115,23 +153,12 @@ impl Session {
     }
 
     fn close(&self) {
+        self.is_closed.store(true, Ordering::Release);
         self.closed.cancel();
-        for token in lock(&self.inflight).values() {
-            token.cancel();
+        for call in lock(&self.inflight).values() {
+            call.call.cancel();
         }
         lock(&self.streams).clear();
-    }
-}
-
-/// Removes a request from its session's in-flight table when the call ends.
-pub(crate) struct InflightGuard {
-    session: Arc<Session>,
-    key: String,
-}
-
-impl Drop for InflightGuard {
-    fn drop(&mut self) {
-        lock(&self.session.inflight).remove(&self.key);
     }
 }
 
@@ -151,7 +178,7 @@ pub(crate) enum SessionError {
 
 /// All live sessions.
 pub(crate) struct Sessions {
-    map: RwLock<HashMap<Arc<str>, Arc<Session>>>,
+    map: RwLock<ServerKeyed<Arc<str>, Arc<Session>>>,
     idle_timeout: Duration,
     max: usize,
     epoch: Instant,
@@ -161,7 +188,7 @@ pub(crate) struct Sessions {
 impl Sessions {
     pub(crate) fn new(idle_timeout: Duration, max: usize) -> Self {
         Sessions {
-            map: RwLock::new(HashMap::new()),
+            map: RwLock::new(ServerKeyed::default()),
             idle_timeout,
             max,
             epoch: Instant::now(),
@@ -189,6 +216,7 @@ impl Sessions {
             last_seen: AtomicU64::new(now),
             inflight: Mutex::new(HashMap::new()),
             streams: Mutex::new(Vec::new()),
+            is_closed: AtomicBool::new(false),
             closed: CancellationToken::new(),
         });
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
@@ -285,14 +313,41 @@ mod tests {
         assert_eq!(sessions.len(), 1);
     }
 
+    fn call() -> Arc<ContextInner> {
+        Arc::new(ContextInner {
+            tool: "t",
+            progress_token: None,
+            session: None,
+            call: crate::server::call::CallState::new(false),
+        })
+    }
+
     #[test]
-    fn cancel_reaches_the_request_token() {
+    fn cancel_reaches_the_request() {
         let sessions = Sessions::new(Duration::from_secs(60), 10);
         let s = sessions.create("2025-06-18").expect("session");
-        let (token, guard) = s.begin_request("1".into());
-        assert!(s.cancel_request("1"));
-        assert!(token.is_cancelled());
-        drop(guard);
-        assert!(!s.cancel_request("1"));
+        let (one, text) = (call(), call());
+        s.begin_request(RequestKey::new(&Value::from(1)).expect("key"), &one);
+        s.begin_request(RequestKey::new(&Value::from("1")).expect("key"), &text);
+        assert!(!s.cancel_request(&serde_json::json!(1.0)));
+        assert!(s.cancel_request(&Value::from(1)));
+        assert!(one.call.is_cancelled());
+        assert!(!text.call.is_cancelled());
+        assert!(!s.cancel_request(&Value::from(1)));
+        s.end_request(&RequestKey::String("1".into()));
+        assert!(!s.cancel_request(&Value::from("1")));
+        assert!(!text.call.is_cancelled());
+    }
+
+    #[test]
+    fn closing_cancels_calls_in_flight_and_later() {
+        let sessions = Sessions::new(Duration::from_secs(60), 10);
+        let s = sessions.create("2025-06-18").expect("session");
+        let (before, after) = (call(), call());
+        s.begin_request(RequestKey::Unsigned(1), &before);
+        assert!(sessions.remove(s.id()));
+        assert!(before.call.is_cancelled());
+        s.begin_request(RequestKey::Unsigned(2), &after);
+        assert!(after.call.is_cancelled());
     }
 }
