@@ -281,6 +281,7 @@ pub struct Context {
 /// One call's context, shared with the transport and the session's in-flight table.
 pub(crate) struct ContextInner {
     pub(crate) tool: &'static str,
+    pub(crate) auth: Option<crate::auth::Auth>,
     pub(crate) progress_token: Option<Value>,
     pub(crate) session: Option<Arc<Session>>,
     pub(crate) call: CallState,
@@ -296,6 +297,11 @@ impl fmt::Debug for Context {
 }
 
 impl Context {
+    /// The authenticated caller, on a server with OAuth.
+    pub fn auth(&self) -> Option<&crate::auth::Auth> {
+        self.inner.auth.as_ref()
+    }
+
     /// The name of the tool being called.
     pub fn tool_name(&self) -> &'static str {
         self.inner.tool
@@ -381,6 +387,19 @@ impl Context {
             // Dropped when the client stopped listening; nothing to do then.
             self.inner.call.send(Value::Object(msg));
         }
+    }
+}
+
+impl ToolParam for crate::auth::Auth {
+    fn describe(_: Option<&'static str>, spec: &mut crate::ToolSpec) {
+        spec.require_auth();
+    }
+    fn extract(_: Option<&'static str>, call: &ToolCall) -> Result<Self, ArgError> {
+        call.context.inner.auth.clone().ok_or_else(|| {
+            ArgError::Extractor(
+                "this tool needs an authenticated caller, but the request has none".into(),
+            )
+        })
     }
 }
 

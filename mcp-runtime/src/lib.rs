@@ -36,6 +36,7 @@
 //! Logs use `tracing` with the targets `mcp_runtime::server`, `mcp_runtime::rpc` and
 //! `mcp_runtime::config`, e.g. `RUST_LOG=info,mcp_runtime::rpc=debug`.
 
+pub mod auth;
 pub mod config;
 mod extract;
 mod result;

@@ -62,6 +62,10 @@ pub struct ToolMeta {
     pub description: Option<&'static str>,
     /// Behaviour hints.
     pub annotations: ToolAnnotations,
+    /// Scopes the caller must all have (`#[mcp_tool(scopes = ...)]`).
+    pub scopes: &'static [&'static str],
+    /// Scopes of which the caller must have at least one (`any_scopes = [...]`).
+    pub any_scopes: &'static [&'static str],
     /// Where the tool was defined (`file:line`), for error messages.
     pub location: &'static str,
 }
@@ -110,6 +114,8 @@ impl Tool {
                 title: None,
                 description: None,
                 annotations: ToolAnnotations::default(),
+                scopes: &[],
+                any_scopes: &[],
                 location: "<built by hand>",
             },
         }
@@ -159,6 +165,18 @@ impl ToolBuilder {
     /// Sets the human-readable title.
     pub fn title(mut self, title: &'static str) -> Self {
         self.meta.title = Some(title);
+        self
+    }
+
+    /// Requires all of these scopes (checked before the arguments are parsed).
+    pub fn scopes(mut self, scopes: &'static [&'static str]) -> Self {
+        self.meta.scopes = scopes;
+        self
+    }
+
+    /// Requires at least one of these scopes.
+    pub fn any_scopes(mut self, scopes: &'static [&'static str]) -> Self {
+        self.meta.any_scopes = scopes;
         self
     }
 
@@ -260,6 +278,7 @@ pub struct ToolSpec {
     output: Option<Value>,
     pub(crate) errors: Vec<String>,
     pub(crate) states: Vec<(TypeId, &'static str)>,
+    pub(crate) needs_auth: bool,
 }
 
 impl std::fmt::Debug for ToolSpec {
@@ -282,6 +301,7 @@ impl ToolSpec {
             output: None,
             errors: Vec::new(),
             states: Vec::new(),
+            needs_auth: false,
         }
     }
 
@@ -326,6 +346,11 @@ impl ToolSpec {
     pub fn require_state<T: 'static>(&mut self) {
         self.states
             .push((TypeId::of::<T>(), std::any::type_name::<T>()));
+    }
+
+    /// Records that the tool needs an authenticated caller (checked when the server is built).
+    pub fn require_auth(&mut self) {
+        self.needs_auth = true;
     }
 
     /// Records an error that makes the server refuse to build.
@@ -404,6 +429,8 @@ pub(crate) struct BuiltTool {
     pub(crate) call: CallFn,
     pub(crate) listing: Value,
     pub(crate) states: Vec<(TypeId, &'static str)>,
+    /// It takes `Auth` or requires scopes.
+    pub(crate) needs_auth: bool,
 }
 
 impl Tool {
@@ -416,7 +443,17 @@ impl Tool {
         if !spec.errors.is_empty() {
             return Err(std::mem::take(&mut spec.errors));
         }
+        for scope in self.meta.scopes.iter().chain(self.meta.any_scopes) {
+            if !crate::auth::is_scope_token(scope) {
+                spec.errors.push(format!("`{scope}` is not a valid scope (RFC 6749 §3.3: printable ASCII, no spaces, `\"` or `\\`)"));
+            }
+        }
+        if !spec.errors.is_empty() {
+            return Err(std::mem::take(&mut spec.errors));
+        }
         let states = std::mem::take(&mut spec.states);
+        let needs_auth =
+            spec.needs_auth || !self.meta.scopes.is_empty() || !self.meta.any_scopes.is_empty();
         let (input, output) = spec.finish();
         let mut listing = Map::new();
         listing.insert("name".into(), self.meta.name.into());
@@ -438,6 +475,7 @@ impl Tool {
             call: self.call,
             listing: Value::Object(listing),
             states,
+            needs_auth,
         })
     }
 }

@@ -70,6 +70,8 @@ pub struct Client {
     pub session: Option<String>,
     pub version: String,
     pub accept: &'static str,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub bearer: Option<String>,
 }
 
 impl Client {
@@ -80,12 +82,19 @@ impl Client {
             session: None,
             version: V_LATEST.into(),
             accept: "application/json, text/event-stream",
+            bearer: None,
         }
     }
 
     /// Connects: `initialize` (with `version`) and `notifications/initialized`.
     pub async fn connect(server: &RunningServer, version: &str) -> Self {
+        Self::connect_as(server, version, None).await
+    }
+
+    /// Connects with a bearer token.
+    pub async fn connect_as(server: &RunningServer, version: &str, bearer: Option<String>) -> Self {
         let mut c = Client::new(server);
+        c.bearer = bearer;
         let r = c.post_raw(&init_body(version)).await;
         assert_eq!(r.status, 200, "initialize: {r:?}");
         c.session = r
@@ -119,6 +128,9 @@ impl Client {
             .header("accept", accept);
         if let Some(s) = &self.session {
             rb = rb.header("mcp-session-id", s);
+        }
+        if let Some(b) = &self.bearer {
+            rb = rb.header("authorization", format!("Bearer {b}"));
         }
         rb.header("mcp-protocol-version", &self.version)
     }

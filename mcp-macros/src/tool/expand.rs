@@ -41,6 +41,8 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
     let title = opt_str(&model.title);
     let description = opt_str(&model.description);
     let [ro, de, id, ow] = model.annotations.map(opt_bool);
+    let scopes = &model.scopes;
+    let any_scopes = &model.any_scopes;
     let location =
         quote_spanned!(ident.span()=> ::core::concat!(::core::file!(), ":", ::core::line!()));
 
@@ -83,6 +85,8 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
                             idempotent: #id,
                             open_world: #ow,
                         },
+                        scopes: &[#(#scopes),*],
+                        any_scopes: &[#(#any_scopes),*],
                         location: #location,
                     },
                     |__spec: &mut #p::ToolSpec| {

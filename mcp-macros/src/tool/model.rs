@@ -1,7 +1,7 @@
 //! What the expansion needs to know about the function.
 
 use proc_macro2::Span;
-use syn::{FnArg, ItemFn, Pat, ReturnType, Type};
+use syn::{FnArg, ItemFn, LitStr, Pat, ReturnType, Type};
 
 use super::parse::ToolAttr;
 use crate::diag::Diag;
@@ -19,6 +19,8 @@ pub(crate) struct ToolModel {
     pub(crate) title: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) annotations: [Option<bool>; 4],
+    pub(crate) scopes: Vec<String>,
+    pub(crate) any_scopes: Vec<String>,
     pub(crate) params: Vec<Param>,
     pub(crate) ret: Type,
     pub(crate) paths: Paths,
@@ -73,6 +75,8 @@ pub(crate) fn model(func: &ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolModel
             attr.idempotent,
             attr.open_world,
         ],
+        scopes: attr.scopes.iter().map(LitStr::value).collect(),
+        any_scopes: attr.any_scopes.iter().map(LitStr::value).collect(),
         params,
         ret,
         paths: Paths::new(attr.krate.as_ref()),

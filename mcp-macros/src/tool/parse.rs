@@ -14,6 +14,8 @@ const KEYS: &[&str] = &[
     "destructive",
     "idempotent",
     "open_world",
+    "scopes",
+    "any_scopes",
     "crate",
 ];
 
@@ -27,6 +29,8 @@ pub(crate) struct ToolAttr {
     pub(crate) idempotent: Option<bool>,
     pub(crate) open_world: Option<bool>,
     pub(crate) krate: Option<syn::Path>,
+    pub(crate) scopes: Vec<LitStr>,
+    pub(crate) any_scopes: Vec<LitStr>,
 }
 
 pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ToolAttr {
@@ -47,7 +51,62 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ToolAttr {
         "idempotent" => attr.idempotent = arg.flag(diag),
         "open_world" => attr.open_world = arg.flag(diag),
         "crate" => attr.krate = arg.path(diag),
+        "scopes" => attr.scopes = scope_list(arg, diag),
+        "any_scopes" => attr.any_scopes = scope_list(arg, diag),
         _ => {}
     });
     attr
+}
+
+/// `scopes = "admin"` or `scopes = ["admin", "write"]`, each an RFC 6749 §3.3 scope-token.
+fn scope_list(arg: args::Arg, diag: &mut Diag) -> Vec<LitStr> {
+    let key = arg.key.to_string();
+    let items = match arg.value {
+        Some(args::Value::Str(s)) => vec![s],
+        Some(args::Value::List(_, items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match item {
+                    args::Item::Str(s) => out.push(s),
+                    args::Item::Path(p) => diag.error(
+                        syn::spanned::Spanned::span(&p),
+                        format!("`{key}` lists scopes as strings: `{key} = [\"admin\"]`"),
+                    ),
+                }
+            }
+            out
+        }
+        _ => {
+            let span = arg.span();
+            diag.error(span, format!("`{key}` takes a scope or a list: `{key} = \"admin\"` or `{key} = [\"a\", \"b\"]`"));
+            return Vec::new();
+        }
+    };
+    for s in &items {
+        let v = s.value();
+        if v.contains(' ') && !v.trim().is_empty() {
+            diag.error(
+                s.span(),
+                format!(
+                    "`{v}` is several scopes in one string; list them: `{key} = [{}]`",
+                    v.split_whitespace()
+                        .map(|x| format!("\"{x}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        } else if !is_scope_token(&v) {
+            diag.error(s.span(), format!(
+                "`{v}` is not a valid scope: RFC 6749 §3.3 allows printable ASCII except space, `\"` and `\\`, and no empty scope"
+            ));
+        }
+    }
+    items
+}
+
+/// RFC 6749 §3.3 `scope-token`.
+fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }

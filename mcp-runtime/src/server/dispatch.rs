@@ -38,6 +38,8 @@ pub(crate) struct RequestScope {
     pub(crate) version: &'static str,
     /// Whether the response can carry notifications (an SSE stream).
     pub(crate) notifies: bool,
+    /// The authenticated caller, on a server with OAuth.
+    pub(crate) auth: Option<crate::auth::Auth>,
 }
 
 /// The `initialize` result for a negotiated version.
@@ -113,6 +115,17 @@ enum PendingState {
 impl Pending {
     fn ready(reply: Reply) -> Self {
         Pending(PendingState::Ready(Some(reply)))
+    }
+
+    /// A scope refusal, which must become an HTTP 403 before any response starts.
+    pub(crate) fn take_forbidden(&mut self) -> Option<(Vec<String>, String)> {
+        match &mut self.0 {
+            PendingState::Ready(slot @ Some(Reply::Forbidden { .. })) => match slot.take() {
+                Some(Reply::Forbidden { scopes, message }) => Some((scopes, message)),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// The next notification the tool sent for the client, if any; once none is queued the
@@ -379,7 +392,39 @@ pub(crate) fn call_tool_with(
         .meta
         .and_then(|m| m.progress_token)
         .filter(|t| t.is_string() || t.is_number());
+    // The scope guard runs before the arguments are even parsed.
+    if let Some(auth_state) = &inner.auth {
+        let auth = scope.auth.as_deref();
+        let all = auth.map_or(Ok(()), |a| a.require_scope(tool.meta.scopes));
+        let any = auth.map_or(Ok(()), |a| a.require_any_scope(tool.meta.any_scopes));
+        if let Err(missing) = all.and(any) {
+            return Pending::ready(match auth_state.scope_refusal {
+                crate::auth::ScopeRefusal::Forbidden => {
+                    let mut wanted: Vec<String> =
+                        auth.map(|a| a.scopes.clone()).unwrap_or_default();
+                    for s in tool
+                        .meta
+                        .scopes
+                        .iter()
+                        .chain(tool.meta.any_scopes.iter().take(1))
+                    {
+                        if !wanted.iter().any(|w| w == s) {
+                            wanted.push((*s).to_owned());
+                        }
+                    }
+                    Reply::Forbidden {
+                        scopes: wanted,
+                        message: format!("tool `{}`: {missing}", tool.meta.name),
+                    }
+                }
+                crate::auth::ScopeRefusal::ToolError => Reply::Tool(CallToolResult::error(
+                    format!("tool `{}`: {missing}", tool.meta.name),
+                )),
+            });
+        }
+    }
     let ctx = Arc::new(ContextInner {
+        auth: scope.auth,
         tool: tool.meta.name,
         progress_token,
         session: scope.session,

@@ -19,6 +19,8 @@ use super::Inner;
 use super::dispatch::{self, Pending, RequestScope};
 use super::jsonrpc::{self, Message, Reply, RpcError, code};
 use super::session::Session;
+use crate::auth::config::AuthState;
+use crate::auth::{Auth, AuthError, guard};
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -236,6 +238,18 @@ fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>
     }
 }
 
+/// A session serves only the subject that created it; to anyone else it does not exist.
+fn check_subject(session: Option<&Session>, auth: Option<&Auth>) -> Result<(), Refusal> {
+    match (session.and_then(Session::subject), auth) {
+        (Some(owner), Some(a)) if owner != a.user.user_id => Err(refusal(
+            StatusCode::NOT_FOUND,
+            code::SESSION_NOT_FOUND,
+            "unknown or expired session: start a new one with `initialize`",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The protocol version of a non-initialize request, from its header or its session.
 ///
 /// Like the reference SDK, any supported version is accepted in the header, even one other than
@@ -308,6 +322,10 @@ pub(crate) async fn post(req: HttpRequest, payload: web::Payload) -> HttpRespons
     if let Err(r) = check_origin(&req, inner) {
         return r.into();
     }
+    let auth = match authenticate(&req, inner).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
     let ct = req.headers().get(header::CONTENT_TYPE);
     // The exact value, which nearly every client sends, needs no checking and parsing.
     if ct.is_none_or(|ct| ct.as_bytes() != b"application/json") {
@@ -351,15 +369,15 @@ pub(crate) async fn post(req: HttpRequest, payload: web::Payload) -> HttpRespons
             Ok(items) => items,
             Err(e) => return bad_request(&Value::Null, &jsonrpc::json_error(&e)),
         };
-        let (session, version) = match session_and_version(&req, inner) {
+        let (session, version) = match session_and_version(&req, inner, auth.as_ref()) {
             Ok(sv) => sv,
             Err(r) => return r.into(),
         };
-        return batch(inner, session, version, items).await;
+        return batch(inner, session, version, items, auth).await;
     }
     // The request that matters most, parsed in one pass.
     if let Some((id, params)) = dispatch::parse_call(text) {
-        let (session, version) = match session_and_version(&req, inner) {
+        let (session, version) = match session_and_version(&req, inner, auth.as_ref()) {
             Ok(sv) => sv,
             Err(r) => return r.into(),
         };
@@ -369,8 +387,12 @@ pub(crate) async fn post(req: HttpRequest, payload: web::Payload) -> HttpRespons
             session,
             version,
             notifies: streams,
+            auth,
         };
-        let pending = dispatch::call_tool_with(inner, scope, &id, params);
+        let mut pending = dispatch::call_tool_with(inner, scope, &id, params);
+        if let Some((scopes, message)) = pending.take_forbidden() {
+            return forbidden(&req, inner, &id, &scopes, &message);
+        }
         return respond(id, pending, streams, accept).await;
     }
     let message = match jsonrpc::parse_message(text) {
@@ -388,13 +410,13 @@ pub(crate) async fn post(req: HttpRequest, payload: web::Payload) -> HttpRespons
                  header to start a new session",
             );
         }
-        return initialize(inner, id, *params);
+        return initialize(inner, id, *params, auth.map(|a| a.user.user_id.clone()));
     }
-    let (session, version) = match session_and_version(&req, inner) {
+    let (session, version) = match session_and_version(&req, inner, auth.as_ref()) {
         Ok(sv) => sv,
         Err(r) => return r.into(),
     };
-    one(inner, session, version, accept, message).await
+    one(&req, inner, session, version, accept, message, auth).await
 }
 
 fn bad_request(id: &Value, err: &RpcError) -> HttpResponse {
@@ -406,13 +428,20 @@ fn bad_request(id: &Value, err: &RpcError) -> HttpResponse {
 fn session_and_version(
     req: &HttpRequest,
     inner: &Inner,
+    auth: Option<&Auth>,
 ) -> Result<(Option<Arc<Session>>, &'static str), Refusal> {
     let session = find_session(req, inner)?;
+    check_subject(session.as_deref(), auth)?;
     let version = request_version(req, session.as_deref())?;
     Ok((session, version))
 }
 
-fn initialize(inner: &Inner, id: &Value, params: Option<&RawValue>) -> HttpResponse {
+fn initialize(
+    inner: &Inner,
+    id: &Value,
+    params: Option<&RawValue>,
+    subject: Option<String>,
+) -> HttpResponse {
     let version = match dispatch::negotiate(params) {
         Ok(v) => v,
         Err(e) => return json_response(jsonrpc::error_body(id, &e)),
@@ -422,7 +451,7 @@ fn initialize(inner: &Inner, id: &Value, params: Option<&RawValue>) -> HttpRespo
     if inner.http.stateless {
         return json_response(body);
     }
-    match inner.sessions.create(version) {
+    match inner.sessions.create(version, subject) {
         Ok(session) => {
             tracing::debug!(target: "mcp_runtime::rpc", session = session.id(), version, "session created");
             HttpResponse::Ok()
@@ -439,11 +468,13 @@ fn initialize(inner: &Inner, id: &Value, params: Option<&RawValue>) -> HttpRespo
 }
 
 async fn one(
+    req: &HttpRequest,
     inner: &Inner,
     session: Option<Arc<Session>>,
     version: &'static str,
     accept: Accepts,
     message: Message<'_>,
+    auth: Option<Auth>,
 ) -> HttpResponse {
     let (id, method, params) = match message {
         Message::Request { id, method, params } => (id, method, params),
@@ -452,6 +483,7 @@ async fn one(
                 session,
                 version,
                 notifies: false,
+                auth,
             };
             dispatch::handle_notification(&scope, &method, params);
             return HttpResponse::Accepted().finish();
@@ -464,8 +496,12 @@ async fn one(
         session,
         version,
         notifies: streams,
+        auth,
     };
-    let pending = dispatch::handle_request(inner, scope, &id, &method, params);
+    let mut pending = dispatch::handle_request(inner, scope, &id, &method, params);
+    if let Some((scopes, message)) = pending.take_forbidden() {
+        return forbidden(req, inner, &id, &scopes, &message);
+    }
     respond(id, pending, streams, accept).await
 }
 
@@ -593,6 +629,7 @@ async fn batch(
     session: Option<Arc<Session>>,
     version: &'static str,
     items: Vec<&RawValue>,
+    auth: Option<Auth>,
 ) -> HttpResponse {
     if version != "2025-03-26" {
         return refuse(
@@ -625,6 +662,7 @@ async fn batch(
                     session: session.clone(),
                     version,
                     notifies: false,
+                    auth: auth.clone(),
                 };
                 let fut = dispatch::handle_request(inner, scope, &id, &method, params);
                 pending.push(async move { jsonrpc::frame(&id, &fut.await) });
@@ -634,6 +672,7 @@ async fn batch(
                     session: session.clone(),
                     version,
                     notifies: false,
+                    auth: auth.clone(),
                 };
                 dispatch::handle_notification(&scope, &method, params);
             }
@@ -669,6 +708,10 @@ pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
     if let Err(r) = check_origin(&req, inner) {
         return r.into();
     }
+    let auth = match authenticate(&req, inner).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
     if inner.http.stateless {
         return method_not_allowed(
             "a stateless server sends no server-initiated messages; GET is not offered",
@@ -681,7 +724,9 @@ pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
             "GET needs `Accept: text/event-stream`",
         );
     }
-    let session = match find_session(&req, inner) {
+    let session = match find_session(&req, inner)
+        .and_then(|s| check_subject(s.as_deref(), auth.as_ref()).map(|()| s))
+    {
         Ok(Some(s)) => s,
         Ok(None) => return method_not_allowed("no session"),
         Err(r) => return r.into(),
@@ -726,10 +771,16 @@ pub(crate) async fn delete(req: HttpRequest) -> HttpResponse {
     if let Err(r) = check_origin(&req, inner) {
         return r.into();
     }
+    let auth = match authenticate(&req, inner).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
     if inner.http.stateless {
         return method_not_allowed("a stateless server has no sessions to delete");
     }
-    match find_session(&req, inner) {
+    match find_session(&req, inner)
+        .and_then(|s| check_subject(s.as_deref(), auth.as_ref()).map(|()| s))
+    {
         Ok(Some(s)) => {
             inner.sessions.remove(s.id());
             HttpResponse::Ok().finish()
@@ -758,6 +809,124 @@ pub(crate) async fn other(req: HttpRequest) -> HttpResponse {
     method_not_allowed(&format!(
         "method {m} is not supported on the MCP endpoint; use POST, GET or DELETE"
     ))
+}
+
+/// Authenticates a request on a server with OAuth; `Ok(None)` on a server without.
+async fn authenticate(req: &HttpRequest, inner: &Inner) -> Result<Option<Auth>, HttpResponse> {
+    let Some(state) = &inner.auth else {
+        return Ok(None);
+    };
+    match state
+        .gate
+        .authenticate(req.headers(), req.query_string(), state.resource())
+        .await
+    {
+        Ok(auth) => Ok(Some(auth)),
+        Err(e) => {
+            tracing::debug!(target: "mcp_runtime::auth", status = e.status(), "refused: {e}");
+            Err(auth_refusal(req, state, &e))
+        }
+    }
+}
+
+/// The protected resource metadata URL for the URL the client used.
+fn metadata_url(req: &HttpRequest, state: &AuthState) -> String {
+    let resource = state.resource();
+    let scheme = resource.split_once("://").map_or("http", |(s, _)| s);
+    let host = header_str(req.headers(), &header::HOST)
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            resource
+                .split_once("://")
+                .map_or("", |(_, r)| r.split('/').next().unwrap_or(""))
+                .to_owned()
+        });
+    format!(
+        "{scheme}://{host}/.well-known/oauth-protected-resource{}",
+        req.path()
+    )
+}
+
+/// 401 (or 400/503) with `WWW-Authenticate` and a JSON-RPC error body.
+fn auth_refusal(req: &HttpRequest, state: &AuthState, e: &AuthError) -> HttpResponse {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    let message = e.to_string();
+    let description = e.oauth_code().map(|_| message.as_str());
+    let challenge = guard::challenge(
+        e.oauth_code(),
+        description,
+        &state.baseline_scopes,
+        &metadata_url(req, state),
+    );
+    let mut resp = refuse(status, code::INVALID_REQUEST, message.clone());
+    if (status == StatusCode::UNAUTHORIZED || e.oauth_code().is_some())
+        && let Ok(v) = HeaderValue::from_str(&challenge)
+    {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+/// 403 `insufficient_scope`: the client may step up by asking for `scopes`.
+fn forbidden(
+    req: &HttpRequest,
+    inner: &Inner,
+    id: &Value,
+    scopes: &[String],
+    message: &str,
+) -> HttpResponse {
+    let err = RpcError::new(code::INVALID_REQUEST, message);
+    let mut resp = HttpResponse::Forbidden()
+        .content_type("application/json")
+        .body(jsonrpc::error_body(id, &err));
+    if let Some(state) = &inner.auth {
+        let challenge = guard::challenge(
+            Some("insufficient_scope"),
+            Some(message),
+            scopes,
+            &metadata_url(req, state),
+        );
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    resp
+}
+
+fn cors(mut resp: HttpResponse) -> HttpResponse {
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("mcp-protocol-version"),
+    );
+    resp
+}
+
+/// `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728), readable by browser clients.
+pub(crate) async fn resource_metadata(req: HttpRequest) -> HttpResponse {
+    let Some(state) = server(&req).and_then(|i| i.auth.as_ref()) else {
+        return not_mounted();
+    };
+    let body = serde_json::to_vec(&state.metadata()).unwrap_or_default();
+    cors(
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(body),
+    )
+}
+
+/// CORS preflight for the discovery documents.
+pub(crate) async fn preflight() -> HttpResponse {
+    cors(HttpResponse::NoContent().finish())
 }
 
 /// Keep-alive period for GET streams.

@@ -107,6 +107,7 @@ pub(crate) struct Inner {
     pub(crate) state: Arc<StateMap>,
     pub(crate) http: HttpConfig,
     pub(crate) sessions: session::Sessions,
+    pub(crate) auth: Option<crate::auth::config::AuthState>,
 }
 
 /// Configures and builds an [`McpServer`]; see [`McpServer::builder`].
@@ -128,6 +129,7 @@ pub struct McpServerBuilder {
     session_idle_timeout: Duration,
     max_sessions: usize,
     workers: Option<usize>,
+    oauth: Option<crate::auth::OAuth>,
     problems: Vec<String>,
 }
 
@@ -241,6 +243,14 @@ impl McpServerBuilder {
         self.max_sessions = n;
         self
     }
+    /// Protects the server with OAuth: every request needs a valid bearer token, tools may
+    /// require scopes and take the caller as `Auth`, and the protected resource metadata is
+    /// served (RFC 9728).
+    pub fn oauth(mut self, oauth: crate::auth::OAuth) -> Self {
+        self.oauth = Some(oauth);
+        self
+    }
+
     /// HTTP worker threads (default: one per CPU core).
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
@@ -261,6 +271,7 @@ impl McpServerBuilder {
         }
         let mut tools: ServerKeyed<&'static str, ToolEntry> = ServerKeyed::default();
         let mut listings = Vec::new();
+        let mut tool_scopes: Vec<&'static str> = Vec::new();
         for tool in self.tools {
             let name = tool.meta.name;
             let location = tool.meta.location;
@@ -281,6 +292,20 @@ impl McpServerBuilder {
                             ));
                         }
                     }
+                    if built.needs_auth && self.oauth.is_none() {
+                        problems.push(format!(
+                            "tool `{name}` ({location}) requires an authenticated caller (it takes `Auth` \
+                             or requires scopes), but the server has no OAuth: add `.oauth(...)`"
+                        ));
+                    }
+                    tool_scopes.extend(
+                        built
+                            .meta
+                            .scopes
+                            .iter()
+                            .chain(built.meta.any_scopes)
+                            .copied(),
+                    );
                     listings.push(built.listing);
                     tools.insert(
                         name,
@@ -301,6 +326,9 @@ impl McpServerBuilder {
             return Err(BuildError { problems });
         }
         let tool_pages = paginate(&listings, self.page_size);
+        let auth = self
+            .oauth
+            .map(|o| crate::auth::config::AuthState::new(o, &tool_scopes));
         let inner =
             Inner {
                 info: ServerInfo {
@@ -325,6 +353,7 @@ impl McpServerBuilder {
                     keepalive: http::DEFAULT_KEEPALIVE,
                 },
                 sessions: session::Sessions::new(self.session_idle_timeout, self.max_sessions),
+                auth,
             };
         Ok(McpServer {
             inner: Arc::new(inner),
@@ -419,6 +448,7 @@ impl McpServer {
             session_idle_timeout: Duration::from_secs(3600),
             max_sessions: 10_000,
             workers: None,
+            oauth: None,
             problems: Vec::new(),
         }
     }
@@ -434,8 +464,38 @@ impl McpServer {
                 .route(web::delete().to(http::delete))
                 .default_service(web::to(http::other)),
         );
+        if self.inner.auth.is_some() {
+            // RFC 9728: the root document and the one for this endpoint's path.
+            let suffixed = format!("/.well-known/oauth-protected-resource{}", self.path);
+            for path in ["/.well-known/oauth-protected-resource", suffixed.as_str()] {
+                cfg.service(
+                    web::resource(path)
+                        .route(web::get().to(http::resource_metadata))
+                        .route(web::method(actix_web::http::Method::OPTIONS).to(http::preflight)),
+                );
+            }
+        }
         for f in self.configure.iter() {
             f(cfg);
+        }
+    }
+
+    /// Sets the canonical resource URL from the bound address unless it was configured.
+    fn bound(&self, local: SocketAddr) {
+        if !local.ip().is_loopback() {
+            self.inner
+                .http
+                .bound_publicly
+                .store(true, Ordering::Relaxed);
+        }
+        if let Some(auth) = &self.inner.auth {
+            let _ = auth.resource.set(format!("http://{local}{}", self.path));
+            tracing::info!(
+                target: "mcp_runtime::auth",
+                "OAuth: resource {}; tokens verified by {}",
+                auth.resource(),
+                auth.gate.describe()
+            );
         }
     }
 
@@ -474,12 +534,7 @@ impl McpServer {
     pub fn start(&self, addr: impl ToSocketAddrs) -> std::io::Result<RunningServer> {
         let listener = TcpListener::bind(addr)?;
         let local = listener.local_addr()?;
-        if !local.ip().is_loopback() {
-            self.inner
-                .http
-                .bound_publicly
-                .store(true, Ordering::Relaxed);
-        }
+        self.bound(local);
         let server = self.run_on(listener, false)?;
         let handle = server.handle();
         let join = tokio::spawn(server);
@@ -503,12 +558,7 @@ impl McpServer {
         let local = listener
             .local_addr()
             .map_err(|e| ServeError::Bind { addr, source: e })?;
-        if !local.ip().is_loopback() {
-            self.inner
-                .http
-                .bound_publicly
-                .store(true, Ordering::Relaxed);
-        }
+        self.bound(local);
         tracing::info!(
             target: "mcp_runtime::server",
             "MCP server `{}` listening on http://{local}{}",

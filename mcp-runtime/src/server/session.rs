@@ -23,6 +23,8 @@ const LEVEL_UNSET: u8 = u8::MAX;
 /// One MCP session.
 pub struct Session {
     id: Arc<str>,
+    /// The authenticated subject that created the session: only it may use the session.
+    subject: Option<String>,
     protocol_version: &'static str,
     log_level: AtomicU8,
     last_seen: AtomicU64,
@@ -77,6 +79,11 @@ impl Session {
     /// The session id (the `Mcp-Session-Id` header).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The authenticated subject (`sub`) the session is bound to, on a server with OAuth.
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_deref()
     }
 
     /// The protocol version negotiated at `initialize`.
@@ -203,6 +210,7 @@ impl Sessions {
     pub(crate) fn create(
         &self,
         protocol_version: &'static str,
+        subject: Option<String>,
     ) -> Result<Arc<Session>, SessionError> {
         let mut raw = [0u8; 16];
         getrandom::fill(&mut raw).map_err(SessionError::Random)?;
@@ -212,6 +220,7 @@ impl Sessions {
         let session = Arc::new(Session {
             id: id.into(),
             protocol_version,
+            subject,
             log_level: AtomicU8::new(LEVEL_UNSET),
             last_seen: AtomicU64::new(now),
             inflight: Mutex::new(HashMap::new()),
@@ -298,10 +307,10 @@ mod tests {
     #[test]
     fn sessions_are_bounded_and_removable() {
         let sessions = Sessions::new(Duration::from_secs(60), 2);
-        let a = sessions.create("2025-11-25").expect("first");
-        let _b = sessions.create("2025-11-25").expect("second");
+        let a = sessions.create("2025-11-25", None).expect("first");
+        let _b = sessions.create("2025-11-25", None).expect("second");
         let err = sessions
-            .create("2025-11-25")
+            .create("2025-11-25", None)
             .expect_err("third is over the limit");
         assert_eq!(
             err.to_string(),
@@ -316,6 +325,7 @@ mod tests {
     fn call() -> Arc<ContextInner> {
         Arc::new(ContextInner {
             tool: "t",
+            auth: None,
             progress_token: None,
             session: None,
             call: crate::server::call::CallState::new(false),
@@ -325,7 +335,7 @@ mod tests {
     #[test]
     fn cancel_reaches_the_request() {
         let sessions = Sessions::new(Duration::from_secs(60), 10);
-        let s = sessions.create("2025-06-18").expect("session");
+        let s = sessions.create("2025-06-18", None).expect("session");
         let (one, text) = (call(), call());
         s.begin_request(RequestKey::new(&Value::from(1)).expect("key"), &one);
         s.begin_request(RequestKey::new(&Value::from("1")).expect("key"), &text);
@@ -342,7 +352,7 @@ mod tests {
     #[test]
     fn closing_cancels_calls_in_flight_and_later() {
         let sessions = Sessions::new(Duration::from_secs(60), 10);
-        let s = sessions.create("2025-06-18").expect("session");
+        let s = sessions.create("2025-06-18", None).expect("session");
         let (before, after) = (call(), call());
         s.begin_request(RequestKey::Unsigned(1), &before);
         assert!(sessions.remove(s.id()));

@@ -1,0 +1,181 @@
+//! `OAuth`: how a server authenticates its callers, given to `McpServerBuilder::oauth`.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::guard::{Gate, UserMapper};
+use super::metadata::ResourceMetadata;
+use super::{TokenVerifier, UserInfo};
+
+/// What a server does when a caller lacks a tool's scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScopeRefusal {
+    /// HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, so that
+    /// the client can step up (MCP 2025-11-25). The default.
+    #[default]
+    Forbidden,
+    /// A tool execution error (`isError: true`), as mcp-use answers.
+    ToolError,
+}
+
+/// The OAuth configuration of a server: the token verifier, the authorization servers that
+/// issue its tokens, and how refusals look.
+///
+/// ```
+/// use std::sync::Arc;
+/// use mcp_runtime::auth::{OAuth, jwks::JwksCache, verifier::JwtVerifier};
+///
+/// let jwks = Arc::new(JwksCache::new("https://auth.example.com/.well-known/jwks.json", reqwest::Client::new()));
+/// let oauth = OAuth::new(JwtVerifier::jwks(jwks).issuer("https://auth.example.com"), "https://auth.example.com")
+///     .scopes_supported(["openid", "profile", "email"])
+///     .resource("https://mcp.example.com/mcp");
+/// ```
+pub struct OAuth {
+    pub(crate) verifier: Arc<dyn TokenVerifier>,
+    pub(crate) authorization_servers: Vec<String>,
+    pub(crate) scopes_supported: Vec<String>,
+    pub(crate) baseline_scopes: Vec<String>,
+    pub(crate) resource: Option<String>,
+    pub(crate) resource_documentation: Option<String>,
+    pub(crate) map_user: UserMapper,
+    pub(crate) scope_refusal: ScopeRefusal,
+    pub(crate) cache_capacity: usize,
+    pub(crate) cache_ttl: Duration,
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("verifier", &self.verifier.describe())
+            .field("authorization_servers", &self.authorization_servers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuth {
+    /// Tokens verified by `verifier`, issued by the authorization server `issuer`.
+    pub fn new(verifier: impl TokenVerifier, issuer: impl Into<String>) -> Self {
+        OAuth {
+            verifier: Arc::new(verifier),
+            authorization_servers: vec![issuer.into()],
+            scopes_supported: Vec::new(),
+            baseline_scopes: Vec::new(),
+            resource: None,
+            resource_documentation: None,
+            map_user: Arc::new(UserInfo::from_claims),
+            scope_refusal: ScopeRefusal::default(),
+            cache_capacity: 10_000,
+            cache_ttl: Duration::from_secs(300),
+        }
+    }
+
+    /// The provider's scopes, advertised in the protected resource metadata (together with
+    /// every tool's scopes).
+    pub fn scopes_supported<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        scopes: I,
+    ) -> Self {
+        self.scopes_supported = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The scopes a client needs to connect at all, named in the 401 challenge (least
+    /// privilege: tools' own scopes are asked for later, by step-up). Default: none.
+    pub fn baseline_scopes<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        scopes: I,
+    ) -> Self {
+        self.baseline_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The canonical URL of the MCP endpoint, which tokens must name as their audience.
+    /// Default: `http://<bound address><path>` when the server starts.
+    pub fn resource(mut self, url: impl Into<String>) -> Self {
+        self.resource = Some(url.into());
+        self
+    }
+
+    /// A page documenting this resource (`resource_documentation`).
+    pub fn resource_documentation(mut self, url: impl Into<String>) -> Self {
+        self.resource_documentation = Some(url.into());
+        self
+    }
+
+    /// Maps claims to the caller's [`UserInfo`] (mcp-use's `getUserInfo`).
+    pub fn user_info(
+        mut self,
+        f: impl Fn(&Map<String, Value>) -> UserInfo + Send + Sync + 'static,
+    ) -> Self {
+        self.map_user = Arc::new(f);
+        self
+    }
+
+    /// What a caller lacking a tool's scopes gets (default: 403 with a step-up challenge).
+    pub fn scope_refusal(mut self, refusal: ScopeRefusal) -> Self {
+        self.scope_refusal = refusal;
+        self
+    }
+
+    /// Size and lifetime of the verified-token cache (default 10 000 tokens, 5 minutes; an
+    /// entry never outlives its token). Capacity 0 verifies every request.
+    pub fn token_cache(mut self, capacity: usize, ttl: Duration) -> Self {
+        self.cache_capacity = capacity;
+        self.cache_ttl = ttl;
+        self
+    }
+}
+
+/// The server's authentication state, built from [`OAuth`].
+pub(crate) struct AuthState {
+    pub(crate) gate: Gate,
+    pub(crate) resource: OnceLock<String>,
+    pub(crate) authorization_servers: Vec<String>,
+    pub(crate) scopes_supported: Vec<String>,
+    pub(crate) baseline_scopes: Vec<String>,
+    pub(crate) resource_documentation: Option<String>,
+    pub(crate) scope_refusal: ScopeRefusal,
+}
+
+impl AuthState {
+    pub(crate) fn new(oauth: OAuth, tool_scopes: &[&str]) -> Self {
+        let resource = OnceLock::new();
+        if let Some(r) = oauth.resource {
+            let _ = resource.set(r);
+        }
+        let mut scopes = oauth.scopes_supported;
+        for s in tool_scopes {
+            if !scopes.iter().any(|x| x == s) {
+                scopes.push((*s).to_owned());
+            }
+        }
+        AuthState {
+            gate: Gate::new(
+                oauth.verifier,
+                oauth.map_user,
+                oauth.cache_capacity,
+                oauth.cache_ttl,
+            ),
+            resource,
+            authorization_servers: oauth.authorization_servers,
+            scopes_supported: scopes,
+            baseline_scopes: oauth.baseline_scopes,
+            resource_documentation: oauth.resource_documentation,
+            scope_refusal: oauth.scope_refusal,
+        }
+    }
+
+    /// The canonical resource URL (set at start-up if not configured).
+    pub(crate) fn resource(&self) -> &str {
+        self.resource.get().map_or("", String::as_str)
+    }
+
+    pub(crate) fn metadata(&self) -> ResourceMetadata {
+        let mut m = ResourceMetadata::new(self.resource(), self.authorization_servers.clone());
+        m.scopes_supported = self.scopes_supported.clone();
+        m.resource_documentation = self.resource_documentation.clone();
+        m
+    }
+}

@@ -1,0 +1,259 @@
+//! The resource server's gate: bearer extraction (RFC 6750 §2.1), verification through the
+//! cache, and the `WWW-Authenticate` challenges (RFC 6750 §3, RFC 9728 §5.1, MCP step-up).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::header::HeaderMap;
+use serde_json::{Map, Value};
+
+use super::cache::{self, TokenCache};
+use super::{AccessToken, Auth, AuthData, AuthError, TokenVerifier, UserInfo, scopes_from_claims};
+
+/// Maps verified claims to the caller's [`UserInfo`] (mcp-use's `getUserInfo`).
+pub type UserMapper = Arc<dyn Fn(&Map<String, Value>) -> UserInfo + Send + Sync>;
+
+/// The longest bearer token accepted, in bytes.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Authenticates requests: one per server.
+pub struct Gate {
+    verifier: Arc<dyn TokenVerifier>,
+    cache: TokenCache,
+    map_user: UserMapper,
+    max_token_bytes: usize,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("verifier", &self.verifier.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gate {
+    /// A gate around `verifier`, caching up to `cache_capacity` verified tokens for at most
+    /// `cache_ttl` (and never past a token's `exp`).
+    pub fn new(
+        verifier: Arc<dyn TokenVerifier>,
+        map_user: UserMapper,
+        cache_capacity: usize,
+        cache_ttl: Duration,
+    ) -> Self {
+        Gate {
+            verifier,
+            cache: TokenCache::new(cache_capacity, cache_ttl),
+            map_user,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+        }
+    }
+
+    /// What the verifier trusts, for the start-up log.
+    pub fn describe(&self) -> String {
+        self.verifier.describe()
+    }
+
+    /// Authenticates a request from its headers and query string.
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        query: &str,
+        resource: &str,
+    ) -> Result<Auth, AuthError> {
+        let token = bearer(headers, query, self.max_token_bytes)?;
+        let key = cache::key(token);
+        if let Some(hit) = self.cache.get(&key) {
+            return Ok(Auth(hit));
+        }
+        let verified = self.verifier.verify(token, resource).await?;
+        let scopes = scopes_from_claims(&verified.claims);
+        let user = (self.map_user)(&verified.claims);
+        let permissions = if user.permissions.is_empty() {
+            super::string_list(verified.claims.get("permissions"))
+        } else {
+            user.permissions.clone()
+        };
+        let data = Arc::new(AuthData {
+            user,
+            access_token: AccessToken::new(token),
+            scopes,
+            permissions,
+            claims: verified.claims,
+            expires_at: verified.expires_at,
+        });
+        self.cache.insert(key, data.clone());
+        Ok(Auth(data))
+    }
+}
+
+/// The bearer token of a request: exactly one `Authorization: Bearer` header (scheme
+/// case-insensitive), a token68 value, never the query string.
+pub(crate) fn bearer<'h>(
+    headers: &'h HeaderMap,
+    query: &str,
+    max: usize,
+) -> Result<&'h str, AuthError> {
+    if query
+        .split('&')
+        .any(|p| p.split('=').next() == Some("access_token"))
+    {
+        return Err(AuthError::InvalidRequest(
+            "access tokens in the query string are not accepted (RFC 6750 §2.3, MCP): send them in the Authorization header"
+                .into(),
+        ));
+    }
+    let mut values = headers.get_all(actix_web::http::header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Err(AuthError::MissingToken);
+    };
+    if values.next().is_some() {
+        return Err(AuthError::InvalidRequest(
+            "more than one Authorization header".into(),
+        ));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::invalid("the Authorization header is not ASCII"))?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::MissingToken);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AuthError::invalid("the Bearer token is empty"));
+    }
+    if token.len() > max {
+        return Err(AuthError::invalid(format!(
+            "the token is longer than {max} bytes"
+        )));
+    }
+    let token68 = |c: char| c.is_ascii_alphanumeric() || "-._~+/".contains(c);
+    let body = token.trim_end_matches('=');
+    if !body.chars().all(token68) {
+        return Err(AuthError::invalid(
+            "the token contains characters a bearer token cannot have",
+        ));
+    }
+    Ok(token)
+}
+
+/// Escapes a value for a quoted-string auth-param.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The `WWW-Authenticate` value for a refused request (RFC 6750 §3, RFC 9728 §5.1).
+///
+/// `scope` names what to ask for: the baseline needed to connect for 401s, the tool's scopes
+/// for a 403 `insufficient_scope` (MCP step-up).
+pub fn challenge(
+    error: Option<&str>,
+    description: Option<&str>,
+    scope: &[String],
+    resource_metadata: &str,
+) -> String {
+    let mut parts = vec![format!("resource_metadata={}", quoted(resource_metadata))];
+    if let Some(e) = error {
+        parts.push(format!("error={}", quoted(e)));
+    }
+    if let Some(d) = description {
+        // error_description: printable ASCII except `"` and `\` (RFC 6750 §3).
+        let clean: String = d
+            .chars()
+            .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
+            .collect();
+        parts.push(format!("error_description={}", quoted(&clean)));
+    }
+    if !scope.is_empty() {
+        parts.push(format!("scope={}", quoted(&scope.join(" "))));
+    }
+    format!("Bearer {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{AUTHORIZATION, HeaderValue};
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(AUTHORIZATION, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn extracts_bearer_tokens_strictly() {
+        assert_eq!(
+            bearer(&headers(&["Bearer abc.def-ghi"]), "", 100).ok(),
+            Some("abc.def-ghi")
+        );
+        assert_eq!(
+            bearer(&headers(&["bEaReR abc=="]), "", 100).ok(),
+            Some("abc==")
+        );
+        assert_eq!(
+            bearer(&headers(&[]), "", 100).err(),
+            Some(AuthError::MissingToken)
+        );
+        assert_eq!(
+            bearer(&headers(&["Basic dXNlcjpwdw=="]), "", 100).err(),
+            Some(AuthError::MissingToken)
+        );
+        assert!(matches!(
+            bearer(&headers(&["Bearer a", "Bearer b"]), "", 100),
+            Err(AuthError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            bearer(&headers(&["Bearer a"]), "x=1&access_token=a", 100),
+            Err(AuthError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            bearer(&headers(&["Bearer a\"b"]), "", 100),
+            Err(AuthError::InvalidToken(_))
+        ));
+        assert!(matches!(
+            bearer(&headers(&["Bearer aaaa"]), "", 3),
+            Err(AuthError::InvalidToken(_))
+        ));
+    }
+
+    #[test]
+    fn challenges_follow_rfc_6750() {
+        let c = challenge(
+            None,
+            None,
+            &["openid".into()],
+            "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp",
+        );
+        assert_eq!(
+            c,
+            r#"Bearer resource_metadata="http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp", scope="openid""#
+        );
+        let c = challenge(
+            Some("insufficient_scope"),
+            Some("needs \"admin\""),
+            &["admin".into(), "write".into()],
+            "u",
+        );
+        assert_eq!(
+            c,
+            r#"Bearer resource_metadata="u", error="insufficient_scope", error_description="needs admin", scope="admin write""#
+        );
+    }
+}

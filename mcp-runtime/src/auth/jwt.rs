@@ -1,0 +1,146 @@
+//! JWT plumbing: reading the JOSE header without trusting it, and error messages that say
+//! what is wrong with a token.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::errors::{Error, ErrorKind};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::AuthError;
+
+/// The header fields the verifier looks at. `jku`, `jwk`, `x5u` and `x5c` are deliberately not
+/// read: keys come only from the configured issuer.
+#[derive(Debug, Deserialize)]
+pub(crate) struct JoseHeader {
+    alg: Option<String>,
+    pub(crate) kid: Option<String>,
+    crit: Option<Value>,
+}
+
+impl JoseHeader {
+    pub(crate) fn algorithm(&self) -> Result<Algorithm, AuthError> {
+        let alg = self
+            .alg
+            .as_deref()
+            .ok_or_else(|| AuthError::invalid("the token header has no `alg`"))?;
+        if alg.eq_ignore_ascii_case("none") {
+            return Err(AuthError::invalid(
+                "unsigned tokens (`alg: none`) are not accepted",
+            ));
+        }
+        alg.parse::<Algorithm>()
+            .map_err(|_| AuthError::invalid(format!("unsupported token algorithm `{alg}`")))
+    }
+}
+
+/// The JOSE header of a compact JWS. Refuses `crit` (no extension is understood here).
+pub(crate) fn header(token: &str) -> Result<JoseHeader, AuthError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AuthError::invalid(
+            "the token is not a JWT (three base64url parts separated by dots)",
+        ));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(h)
+        .map_err(|_| AuthError::invalid("the token header is not base64url"))?;
+    let header: JoseHeader = serde_json::from_slice(&bytes)
+        .map_err(|e| AuthError::invalid(format!("the token header is not a JSON object: {e}")))?;
+    if header.crit.is_some() {
+        return Err(AuthError::invalid(
+            "the token header has `crit` extensions this server does not understand",
+        ));
+    }
+    Ok(header)
+}
+
+/// The payload, **without verifying anything** (for `dangerous::UnverifiedJwt` only).
+pub(crate) fn payload_unverified(token: &str) -> Result<Map<String, Value>, AuthError> {
+    header(token)?;
+    let payload = token.split('.').nth(1).unwrap_or("");
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| AuthError::invalid("the token payload is not base64url"))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| AuthError::invalid(format!("the token payload is not a JSON object: {e}")))
+}
+
+/// A message for a failed verification that says what to fix.
+pub(crate) fn describe_error(
+    e: &Error,
+    issuer: Option<&str>,
+    audiences: &[String],
+    resource: &str,
+) -> AuthError {
+    let msg = match e.kind() {
+        ErrorKind::ExpiredSignature => "the token expired".to_owned(),
+        ErrorKind::ImmatureSignature => {
+            "the token is not valid yet (`nbf` is in the future)".to_owned()
+        }
+        ErrorKind::InvalidSignature => "the token's signature is invalid".to_owned(),
+        ErrorKind::InvalidIssuer => format!(
+            "the token was issued by another issuer; expected `iss` {}",
+            issuer.unwrap_or("?")
+        ),
+        ErrorKind::InvalidAudience => format!(
+            "the token is not for this server: `aud` must be {}",
+            if audiences.is_empty() {
+                resource.to_owned()
+            } else {
+                audiences.join(" or ")
+            }
+        ),
+        ErrorKind::MissingRequiredClaim(c) => format!("the token has no `{c}` claim"),
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            "the token's algorithm does not match its key".to_owned()
+        }
+        ErrorKind::InvalidToken
+        | ErrorKind::Base64(_)
+        | ErrorKind::Json(_)
+        | ErrorKind::Utf8(_) => {
+            format!("the token is malformed: {e}")
+        }
+        _ => format!("the token was refused: {e}"),
+    };
+    AuthError::InvalidToken(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    #[test]
+    fn refuses_bad_headers() {
+        let t = |h: &str| format!("{}.{}.sig", b64(h), b64("{}"));
+        assert_eq!(
+            header("abc").err(),
+            Some(AuthError::invalid(
+                "the token is not a JWT (three base64url parts separated by dots)"
+            ))
+        );
+        assert!(header(&t(r#"{"alg":"RS256","crit":["exp"]}"#)).is_err());
+        let none = header(&t(r#"{"alg":"none"}"#)).expect("parses");
+        assert_eq!(
+            none.algorithm().err(),
+            Some(AuthError::invalid(
+                "unsigned tokens (`alg: none`) are not accepted"
+            ))
+        );
+        let h = header(&t(
+            r#"{"alg":"RS256","kid":"k1","jku":"https://evil.example/jwks"}"#,
+        ))
+        .expect("parses");
+        assert_eq!(
+            (h.algorithm().ok(), h.kid.as_deref()),
+            (Some(Algorithm::RS256), Some("k1"))
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! OAuth 2.0 Protected Resource Metadata (RFC 9728).
+
+use serde::Serialize;
+
+/// The document served at `/.well-known/oauth-protected-resource` and at the path-suffixed
+/// form for the MCP endpoint (`/.well-known/oauth-protected-resource/mcp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceMetadata {
+    /// The canonical URL of the MCP endpoint (RFC 8707 resource indicator).
+    pub resource: String,
+    /// Issuer URLs of the authorization servers that issue tokens for it.
+    pub authorization_servers: Vec<String>,
+    /// How tokens may be sent: only in the `Authorization` header.
+    pub bearer_methods_supported: Vec<&'static str>,
+    /// Every scope this server understands: the provider's and every tool's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes_supported: Vec<String>,
+    /// Human-readable documentation about this resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_documentation: Option<String>,
+    /// A name for the resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+}
+
+impl ResourceMetadata {
+    /// The metadata for `resource`, issued by `authorization_servers`.
+    pub fn new(resource: impl Into<String>, authorization_servers: Vec<String>) -> Self {
+        ResourceMetadata {
+            resource: resource.into(),
+            authorization_servers,
+            bearer_methods_supported: vec!["header"],
+            scopes_supported: Vec::new(),
+            resource_documentation: None,
+            resource_name: None,
+        }
+    }
+
+    /// The path-suffixed well-known URL for a resource URL (RFC 9728 §3.1):
+    /// `https://h/mcp` → `https://h/.well-known/oauth-protected-resource/mcp`.
+    pub fn well_known_url(resource: &str) -> String {
+        let (scheme, rest) = resource.split_once("://").unwrap_or(("https", resource));
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let path = if path == "/" { "" } else { path };
+        format!("{scheme}://{authority}/.well-known/oauth-protected-resource{path}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_urls_insert_the_path() {
+        assert_eq!(
+            ResourceMetadata::well_known_url("http://127.0.0.1:3000/mcp"),
+            "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp"
+        );
+        assert_eq!(
+            ResourceMetadata::well_known_url("https://api.example.com"),
+            "https://api.example.com/.well-known/oauth-protected-resource"
+        );
+    }
+
+    #[test]
+    fn serializes_as_rfc_9728() {
+        let mut m = ResourceMetadata::new("https://a/mcp", vec!["https://issuer".into()]);
+        m.scopes_supported = vec!["openid".into(), "admin".into()];
+        let v = serde_json::to_value(&m).expect("json");
+        assert_eq!(
+            v,
+            serde_json::json!({"resource":"https://a/mcp","authorization_servers":["https://issuer"],
+                "bearer_methods_supported":["header"],"scopes_supported":["openid","admin"]})
+        );
+    }
+}

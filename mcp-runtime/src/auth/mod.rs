@@ -1,0 +1,216 @@
+//! OAuth 2.1 resource server: bearer tokens, their verification, and the caller's identity.
+//!
+//! Every request to the MCP endpoint carries `Authorization: Bearer <token>` (RFC 6750 §2.1;
+//! tokens in the query string are refused). A [`TokenVerifier`] turns the token into claims;
+//! the claims become an [`Auth`], which tools take as a parameter and which scope guards check.
+
+pub mod cache;
+pub mod config;
+pub mod guard;
+pub mod jwks;
+pub mod jwt;
+pub mod metadata;
+pub mod scope;
+pub mod verifier;
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+pub use config::{OAuth, ScopeRefusal};
+pub use scope::{is_scope_token, scopes_from_claims};
+pub use verifier::{TokenVerifier, Verified};
+
+/// An access token. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub(crate) fn new(token: &str) -> Self {
+        AccessToken(token.to_owned())
+    }
+    /// The token itself, e.g. to call an upstream API on the user's behalf.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+/// Who the caller is, mapped from the token's claims.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct UserInfo {
+    /// `sub`.
+    pub user_id: String,
+    /// `email`.
+    pub email: Option<String>,
+    /// `name`.
+    pub name: Option<String>,
+    /// `preferred_username` or `username`.
+    pub username: Option<String>,
+    /// `nickname`.
+    pub nickname: Option<String>,
+    /// `picture`.
+    pub picture: Option<String>,
+    /// `roles` (or a provider's role claim).
+    pub roles: Vec<String>,
+    /// `permissions` (or a provider's permission claim).
+    pub permissions: Vec<String>,
+    /// `org_id` or `organization_id`.
+    pub organization_id: Option<String>,
+}
+
+impl UserInfo {
+    /// The default mapping of standard OIDC claims (what mcp-use's `getUserInfo` does).
+    pub fn from_claims(claims: &Map<String, Value>) -> Self {
+        let s = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+        UserInfo {
+            user_id: s("sub").unwrap_or_default(),
+            email: s("email"),
+            name: s("name"),
+            username: s("preferred_username").or_else(|| s("username")),
+            nickname: s("nickname"),
+            picture: s("picture"),
+            roles: string_list(claims.get("roles")),
+            permissions: string_list(claims.get("permissions")),
+            organization_id: s("org_id").or_else(|| s("organization_id")),
+        }
+    }
+}
+
+/// A claim that is a list of strings (an array, or one space-separated string).
+pub fn string_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The authenticated caller of a request. Take it as a tool parameter (`auth: Auth`).
+///
+/// Cheap to clone; derefs to [`AuthData`].
+#[derive(Clone)]
+pub struct Auth(pub(crate) Arc<AuthData>);
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Deref for Auth {
+    type Target = AuthData;
+    fn deref(&self) -> &AuthData {
+        &self.0
+    }
+}
+
+/// What is known about the caller.
+#[derive(Debug, Clone)]
+pub struct AuthData {
+    /// The user, mapped from the claims.
+    pub user: UserInfo,
+    /// The bearer token (redacted in `Debug`).
+    pub access_token: AccessToken,
+    /// Granted scopes, from `scope` (space-separated) or `scp` (array or string).
+    pub scopes: Vec<String>,
+    /// Permissions from the token (e.g. Auth0's `permissions`), also in `user.permissions`.
+    pub permissions: Vec<String>,
+    /// The whole verified payload.
+    pub claims: Map<String, Value>,
+    /// `exp`, seconds since the epoch, when the token has one.
+    pub expires_at: Option<u64>,
+}
+
+/// A scope check failed; [`AuthData::require_scope`] and friends return it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("missing required scope: {}", .missing.join(" "))]
+pub struct ScopeError {
+    /// The scopes that would have sufficed (all of them, or any one for `require_any_scope`).
+    pub missing: Vec<String>,
+}
+
+impl AuthData {
+    /// Whether the token grants `scope` (or a permission of that name).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope) || self.permissions.iter().any(|p| p == scope)
+    }
+
+    /// Requires every one of `scopes`.
+    pub fn require_scope(&self, scopes: &[&str]) -> Result<(), ScopeError> {
+        let missing: Vec<String> = scopes
+            .iter()
+            .filter(|s| !self.has_scope(s))
+            .map(|s| (*s).to_owned())
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ScopeError { missing })
+        }
+    }
+
+    /// Requires at least one of `scopes`.
+    pub fn require_any_scope(&self, scopes: &[&str]) -> Result<(), ScopeError> {
+        if scopes.is_empty() || scopes.iter().any(|s| self.has_scope(s)) {
+            Ok(())
+        } else {
+            Err(ScopeError {
+                missing: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            })
+        }
+    }
+}
+
+/// Why a request was not authenticated. Each variant knows its wire form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No `Authorization: Bearer` header (RFC 6750 §3.1: no error code).
+    #[error("this MCP server requires an access token: send `Authorization: Bearer <token>`")]
+    MissingToken,
+    /// The token is malformed, expired, for another audience, badly signed, ...
+    #[error("{0}")]
+    InvalidToken(String),
+    /// The request was malformed (e.g. a token in the query string, two Authorization headers).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Tokens cannot be verified right now (the issuer's keys are unreachable).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl AuthError {
+    /// The HTTP status of this refusal.
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthError::MissingToken | AuthError::InvalidToken(_) => 401,
+            AuthError::InvalidRequest(_) => 400,
+            AuthError::Unavailable(_) => 503,
+        }
+    }
+
+    /// The RFC 6750 `error` code, if any.
+    pub fn oauth_code(&self) -> Option<&'static str> {
+        match self {
+            AuthError::MissingToken | AuthError::Unavailable(_) => None,
+            AuthError::InvalidToken(_) => Some("invalid_token"),
+            AuthError::InvalidRequest(_) => Some("invalid_request"),
+        }
+    }
+
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
+        AuthError::InvalidToken(msg.into())
+    }
+}

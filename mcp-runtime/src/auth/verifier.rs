@@ -1,0 +1,392 @@
+//! Token verifiers: JWT (JWKS or HS256 secret), RFC 7662 introspection, custom, and the
+//! development-only switch that skips verification.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::future::BoxFuture;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Map, Value};
+
+use super::AuthError;
+use super::jwks::JwksCache;
+use super::jwt;
+
+/// A verified token's payload.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The claims.
+    pub claims: Map<String, Value>,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: Option<u64>,
+}
+
+impl Verified {
+    /// Wraps claims, reading `exp`.
+    pub fn from_claims(claims: Map<String, Value>) -> Self {
+        let expires_at = claims.get("exp").and_then(Value::as_u64);
+        Verified { claims, expires_at }
+    }
+}
+
+/// Turns a bearer token into verified claims.
+///
+/// `resource` is this server's canonical MCP URL: a verifier with no audience of its own must
+/// require it as the token's audience (RFC 8707), never accept tokens for any audience.
+pub trait TokenVerifier: Send + Sync + 'static {
+    /// Verifies `token`.
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        resource: &'a str,
+    ) -> BoxFuture<'a, Result<Verified, AuthError>>;
+
+    /// A line for the start-up log: what this verifier trusts.
+    fn describe(&self) -> String;
+}
+
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+enum Keys {
+    Jwks(Arc<JwksCache>),
+    Secret(DecodingKey),
+}
+
+/// Verifies JWT access tokens: signature (keys from a JWKS, or an HS256 secret), `iss`, `aud`,
+/// `exp` (required) and `nbf`, with a small leeway.
+///
+/// The algorithm is pinned by configuration and by the key, never taken from the token alone;
+/// `jku`, `jwk`, `x5u` and `x5c` in the header are ignored; unknown `crit` parameters are refused.
+pub struct JwtVerifier {
+    keys: Keys,
+    issuer: Option<String>,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    leeway: u64,
+}
+
+impl std::fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl JwtVerifier {
+    /// Tokens signed with the keys published at `jwks_url` (RS256 and ES256 by default).
+    pub fn jwks(jwks: Arc<JwksCache>) -> Self {
+        JwtVerifier {
+            keys: Keys::Jwks(jwks),
+            issuer: None,
+            audiences: Vec::new(),
+            algorithms: vec![Algorithm::RS256, Algorithm::ES256],
+            leeway: 30,
+        }
+    }
+
+    /// Tokens signed with a shared HS256 secret (e.g. Supabase's legacy JWT secret).
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
+        JwtVerifier {
+            keys: Keys::Secret(DecodingKey::from_secret(secret.as_ref())),
+            issuer: None,
+            audiences: Vec::new(),
+            algorithms: vec![Algorithm::HS256],
+            leeway: 30,
+        }
+    }
+
+    /// Requires this `iss`.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Requires one of these `aud` values (default: the server's resource URL).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// The algorithms accepted (default RS256 and ES256 for JWKS, HS256 for a secret).
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Clock leeway for `exp` and `nbf`, in seconds (default 30).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// The JWKS cache, if this verifier uses one.
+    pub fn jwks_cache(&self) -> Option<&Arc<JwksCache>> {
+        match &self.keys {
+            Keys::Jwks(c) => Some(c),
+            Keys::Secret(_) => None,
+        }
+    }
+
+    async fn verify_jwt(&self, token: &str, resource: &str) -> Result<Verified, AuthError> {
+        let header = jwt::header(token)?;
+        let alg = header.algorithm()?;
+        if !self.algorithms.contains(&alg) {
+            return Err(AuthError::invalid(format!(
+                "the token is signed with {alg:?}, which this server does not accept (accepted: {:?})",
+                self.algorithms
+            )));
+        }
+        let mut validation = Validation::new(alg);
+        validation.leeway = self.leeway;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp", "aud"];
+        if let Some(iss) = &self.issuer {
+            validation.set_issuer(&[iss]);
+            required.push("iss");
+        }
+        if self.audiences.is_empty() {
+            validation.set_audience(&[resource]);
+        } else {
+            validation.set_audience(&self.audiences);
+        }
+        validation.set_required_spec_claims(&required);
+        let data = match &self.keys {
+            Keys::Secret(key) => {
+                jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+            }
+            Keys::Jwks(cache) => {
+                let key = cache.key(header.kid.as_deref(), alg).await?;
+                jsonwebtoken::decode::<Map<String, Value>>(token, key.key(), &validation)
+            }
+        }
+        .map_err(|e| jwt::describe_error(&e, self.issuer.as_deref(), &self.audiences, resource))?;
+        Ok(Verified::from_claims(data.claims))
+    }
+}
+
+impl TokenVerifier for JwtVerifier {
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        resource: &'a str,
+    ) -> BoxFuture<'a, Result<Verified, AuthError>> {
+        Box::pin(self.verify_jwt(token, resource))
+    }
+
+    fn describe(&self) -> String {
+        let keys = match &self.keys {
+            Keys::Jwks(c) => format!("keys from {}", c.url()),
+            Keys::Secret(_) => "a shared secret".to_owned(),
+        };
+        format!(
+            "JWT ({:?}) with {keys}, issuer {}, audience {}",
+            self.algorithms,
+            self.issuer.as_deref().unwrap_or("(any)"),
+            if self.audiences.is_empty() {
+                "this server's resource URL".to_owned()
+            } else {
+                self.audiences.join(" or ")
+            }
+        )
+    }
+}
+
+/// A secret that never shows in logs or `Debug`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// RFC 7662 token introspection, for opaque tokens.
+#[derive(Debug)]
+pub struct IntrospectionVerifier {
+    endpoint: String,
+    client_id: String,
+    client_secret: Secret,
+    audiences: Vec<String>,
+    client: reqwest::Client,
+}
+
+impl IntrospectionVerifier {
+    /// Introspects at `endpoint`, authenticating as a confidential client (HTTP Basic).
+    pub fn new(
+        endpoint: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: Secret,
+        client: reqwest::Client,
+    ) -> Self {
+        IntrospectionVerifier {
+            endpoint: endpoint.into(),
+            client_id: client_id.into(),
+            client_secret,
+            audiences: Vec::new(),
+            client,
+        }
+    }
+
+    /// Requires one of these audiences (default: the server's resource URL).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    async fn introspect(&self, token: &str, resource: &str) -> Result<Verified, AuthError> {
+        let resp = self
+            .client
+            .post(&self.endpoint)
+            .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+            .send()
+            .await
+            .map_err(|e| {
+                AuthError::Unavailable(format!(
+                    "token introspection at {} failed: {e}",
+                    self.endpoint
+                ))
+            })?;
+        if !resp.status().is_success() {
+            return Err(AuthError::Unavailable(format!(
+                "token introspection at {} answered HTTP {}",
+                self.endpoint,
+                resp.status()
+            )));
+        }
+        let claims: Map<String, Value> = resp.json().await.map_err(|e| {
+            AuthError::Unavailable(format!("token introspection returned invalid JSON: {e}"))
+        })?;
+        if claims.get("active") != Some(&Value::Bool(true)) {
+            return Err(AuthError::invalid(
+                "the token is not active (revoked, expired or unknown)",
+            ));
+        }
+        let verified = Verified::from_claims(claims);
+        if verified.expires_at.is_some_and(|exp| exp <= now_secs()) {
+            return Err(AuthError::invalid("the token expired"));
+        }
+        let wanted: Vec<&str> = if self.audiences.is_empty() {
+            vec![resource]
+        } else {
+            self.audiences.iter().map(String::as_str).collect()
+        };
+        let aud = super::string_list(verified.claims.get("aud"));
+        if !aud.iter().any(|a| wanted.contains(&a.as_str())) {
+            return Err(AuthError::invalid(format!(
+                "the token is not for this server: `aud` must include {}",
+                wanted.join(" or ")
+            )));
+        }
+        Ok(verified)
+    }
+}
+
+impl TokenVerifier for IntrospectionVerifier {
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        resource: &'a str,
+    ) -> BoxFuture<'a, Result<Verified, AuthError>> {
+        Box::pin(self.introspect(token, resource))
+    }
+    fn describe(&self) -> String {
+        format!("RFC 7662 introspection at {}", self.endpoint)
+    }
+}
+
+/// A verifier from an async closure (mcp-use's `verifyToken`): it gets the token and returns
+/// the claims, or a message saying why the token is refused.
+pub struct CustomVerifier<F> {
+    f: F,
+}
+
+impl<F> std::fmt::Debug for CustomVerifier<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomVerifier")
+    }
+}
+
+impl<F, Fut> CustomVerifier<F>
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Map<String, Value>, String>> + Send + 'static,
+{
+    /// Wraps the closure.
+    pub fn new(f: F) -> Self {
+        CustomVerifier { f }
+    }
+}
+
+impl<F, Fut> TokenVerifier for CustomVerifier<F>
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Map<String, Value>, String>> + Send + 'static,
+{
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        _resource: &'a str,
+    ) -> BoxFuture<'a, Result<Verified, AuthError>> {
+        let fut = (self.f)(token.to_owned());
+        Box::pin(async move {
+            let claims = fut.await.map_err(AuthError::InvalidToken)?;
+            let v = Verified::from_claims(claims);
+            if v.expires_at.is_some_and(|exp| exp <= now_secs()) {
+                return Err(AuthError::invalid("the token expired"));
+            }
+            Ok(v)
+        })
+    }
+    fn describe(&self) -> String {
+        "a custom verifier".to_owned()
+    }
+}
+
+/// Switches that weaken security, for development only.
+pub mod dangerous {
+    use super::*;
+
+    /// Accepts any well-formed JWT **without checking its signature**, issuer or audience
+    /// (mcp-use's `verifyJwt: false`); only `exp` is still enforced. The server logs a warning
+    /// at start-up and refuses to start in a release build unless `MCP_USE_OAUTH_ALLOW_UNVERIFIED`
+    /// is `true`.
+    #[derive(Debug, Default, Clone, Copy)]
+    pub struct UnverifiedJwt;
+
+    impl TokenVerifier for UnverifiedJwt {
+        fn verify<'a>(
+            &'a self,
+            token: &'a str,
+            _resource: &'a str,
+        ) -> BoxFuture<'a, Result<Verified, AuthError>> {
+            Box::pin(async move {
+                let claims = jwt::payload_unverified(token)?;
+                let v = Verified::from_claims(claims);
+                if v.expires_at.is_some_and(|exp| exp <= now_secs()) {
+                    return Err(AuthError::invalid("the token expired"));
+                }
+                Ok(v)
+            })
+        }
+        fn describe(&self) -> String {
+            "NO VERIFICATION (dangerous::UnverifiedJwt: signatures, issuer and audience are not checked)".to_owned()
+        }
+    }
+}
