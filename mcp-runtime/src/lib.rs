@@ -39,6 +39,7 @@
 pub mod auth;
 pub mod config;
 mod extract;
+pub mod providers;
 mod result;
 pub mod server;
 mod tool;
@@ -73,6 +74,7 @@ macro_rules! tools {
 pub mod prelude {
     pub use crate::{
         CallToolResult, Content, Context, Input, IntoToolResult, Json, LogLevel, McpServer,
-        ServeError, State, Tool, ToolAnnotations, ToolError, mcp_server, mcp_tool, tools,
+        ServeError, State, Tool, ToolAnnotations, ToolError, auth::Auth, mcp_server, mcp_tool,
+        tools,
     };
 }

@@ -40,11 +40,11 @@ async fn admin_action(cmd: String) -> String {
 }
 
 /// The JWKS endpoint of a local issuer.
-struct Issuer {
+pub struct Issuer {
     keys: Arc<Mutex<Vec<Value>>>,
     down: Arc<AtomicBool>,
     fetches: Arc<AtomicUsize>,
-    url: String,
+    pub url: String,
     _server: actix_web::dev::ServerHandle,
 }
 
@@ -54,31 +54,45 @@ fn jwk(kid: &str) -> Value {
 }
 
 impl Issuer {
-    fn start(kids: &[&str]) -> Issuer {
+    pub fn start(kids: &[&str]) -> Issuer {
         let keys = Arc::new(Mutex::new(kids.iter().map(|k| jwk(k)).collect::<Vec<_>>()));
         let down = Arc::new(AtomicBool::new(false));
         let fetches = Arc::new(AtomicUsize::new(0));
         let (k, d, f) = (keys.clone(), down.clone(), fetches.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let base = url.clone();
         let server = HttpServer::new(move || {
             let (k, d, f) = (k.clone(), d.clone(), f.clone());
-            App::new().route(
-                "/jwks.json",
-                web::get().to(move || {
-                    let (k, d, f) = (k.clone(), d.clone(), f.clone());
-                    async move {
-                        f.fetch_add(1, Ordering::SeqCst);
-                        if d.load(Ordering::SeqCst) {
-                            return HttpResponse::ServiceUnavailable().finish();
+            let base = base.clone();
+            App::new()
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(move || {
+                        let base = base.clone();
+                        async move {
+                            HttpResponse::Ok().json(
+                                json!({"issuer": base, "jwks_uri": format!("{base}/jwks.json")}),
+                            )
                         }
-                        let keys = k.lock().expect("lock").clone();
-                        HttpResponse::Ok()
-                            .insert_header(("cache-control", "public, max-age=300"))
-                            .json(json!({ "keys": keys }))
-                    }
-                }),
-            )
+                    }),
+                )
+                .route(
+                    "/jwks.json",
+                    web::get().to(move || {
+                        let (k, d, f) = (k.clone(), d.clone(), f.clone());
+                        async move {
+                            f.fetch_add(1, Ordering::SeqCst);
+                            if d.load(Ordering::SeqCst) {
+                                return HttpResponse::ServiceUnavailable().finish();
+                            }
+                            let keys = k.lock().expect("lock").clone();
+                            HttpResponse::Ok()
+                                .insert_header(("cache-control", "public, max-age=300"))
+                                .json(json!({ "keys": keys }))
+                        }
+                    }),
+                )
         })
         .workers(1)
         .disable_signals()
@@ -101,7 +115,7 @@ impl Issuer {
     }
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
@@ -109,7 +123,7 @@ fn now() -> u64 {
 }
 
 /// A token signed with the fixture key `key`, announced as `kid`.
-fn sign(key: &str, kid: &str, claims: &Value) -> String {
+pub fn sign(key: &str, kid: &str, claims: &Value) -> String {
     let pem = std::fs::read(format!(
         "{}/tests/it/keys/{key}.pem",
         env!("CARGO_MANIFEST_DIR")

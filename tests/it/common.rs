@@ -77,8 +77,16 @@ pub struct Client {
 impl Client {
     pub fn new(server: &RunningServer) -> Self {
         Client {
-            http: http(),
             url: server.url(),
+            ..Client::new_raw()
+        }
+    }
+
+    /// A client for a URL set afterwards.
+    pub fn new_raw() -> Self {
+        Client {
+            http: http(),
+            url: String::new(),
             session: None,
             version: V_LATEST.into(),
             accept: "application/json, text/event-stream",
@@ -95,6 +103,12 @@ impl Client {
     pub async fn connect_as(server: &RunningServer, version: &str, bearer: Option<String>) -> Self {
         let mut c = Client::new(server);
         c.bearer = bearer;
+        c.connect_raw(version).await
+    }
+
+    /// Connects this client (its URL and bearer already set).
+    pub async fn connect_raw(mut self, version: &str) -> Self {
+        let c = &mut self;
         let r = c.post_raw(&init_body(version)).await;
         assert_eq!(r.status, 200, "initialize: {r:?}");
         c.session = r
@@ -109,7 +123,7 @@ impl Client {
             .post_raw(&json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
             .await;
         assert_eq!(n.status, 202, "initialized: {n:?}");
-        c
+        self
     }
 
     pub fn request(&self, method: reqwest::Method) -> reqwest::RequestBuilder {

@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod examples;
 mod fixtures;
 mod tools;
 mod transport;

@@ -22,6 +22,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
     let title = m.title.as_ref().map(|t| quote!(.title(#t)));
     let instructions = m.instructions.as_ref().map(|i| quote!(.instructions(#i)));
     let stateless = m.stateless.map(|s| quote!(.stateless(#s)));
+    let oauth = m.oauth.as_ref().map(|o| quote!(.oauth_preset(#o)));
     let tools = m
         .tools
         .iter()
@@ -56,6 +57,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
                     #title
                     #instructions
                     #stateless
+                    #oauth
                     .tools(#p::tools([#(#tools),*]))
             }
 

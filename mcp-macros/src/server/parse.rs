@@ -13,8 +13,12 @@ const KEYS: &[&str] = &[
     "instructions",
     "tools",
     "stateless",
+    "oauth",
     "crate",
 ];
+
+/// The OAuth presets the runtime knows (`mcp_runtime::providers::PRESETS`).
+const PRESETS: &[&str] = &["custom"];
 
 #[derive(Default)]
 pub(crate) struct ServerModel {
@@ -25,6 +29,7 @@ pub(crate) struct ServerModel {
     pub(crate) tools: Vec<syn::Path>,
     pub(crate) stateless: Option<bool>,
     pub(crate) krate: Option<syn::Path>,
+    pub(crate) oauth: Option<LitStr>,
 }
 
 pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ServerModel {
@@ -43,6 +48,23 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ServerModel {
         "instructions" => m.instructions = arg.string(diag),
         "stateless" => m.stateless = arg.flag(diag),
         "crate" => m.krate = arg.path(diag),
+        "oauth" => {
+            if let Some(preset) = arg.string(diag) {
+                if PRESETS.contains(&preset.value().as_str()) {
+                    m.oauth = Some(preset);
+                } else {
+                    let mut msg = format!(
+                        "unknown OAuth preset `{}`; known presets: {}",
+                        preset.value(),
+                        PRESETS.join(", ")
+                    );
+                    if let Some(s) = crate::diag::did_you_mean(&preset.value(), PRESETS) {
+                        msg.push_str(&format!("\n\n  help: did you mean `{s}`?"));
+                    }
+                    diag.error(preset.span(), msg);
+                }
+            }
+        }
         "tools" => {
             for item in arg.list(diag).unwrap_or_default() {
                 match item {

@@ -90,6 +90,9 @@ impl KeySet {
 /// The cached key set of one issuer.
 pub struct JwksCache {
     url: String,
+    /// Where `url` comes from when it must be discovered: the issuer whose metadata names it.
+    discover_from: Option<String>,
+    discovered: RwLock<Option<String>>,
     client: reqwest::Client,
     set: RwLock<Arc<KeySet>>,
     refresh: tokio::sync::Mutex<()>,
@@ -123,12 +126,24 @@ impl JwksCache {
     pub fn new(url: impl Into<String>, client: reqwest::Client) -> Self {
         JwksCache {
             url: url.into(),
+            discover_from: None,
+            discovered: RwLock::new(None),
             client,
             set: RwLock::new(Arc::new(KeySet::default())),
             refresh: tokio::sync::Mutex::new(()),
             cooldown: DEFAULT_COOLDOWN,
             fetches: AtomicU64::new(0),
         }
+    }
+
+    /// A cache whose key set URL is the `jwks_uri` of `issuer`'s metadata
+    /// (`/.well-known/openid-configuration`, else `/.well-known/oauth-authorization-server`),
+    /// looked up on first use.
+    pub fn discover(issuer: impl Into<String>, client: reqwest::Client) -> Self {
+        let issuer = issuer.into();
+        let mut cache = JwksCache::new(format!("(discovered from {issuer})"), client);
+        cache.discover_from = Some(issuer);
+        cache
     }
 
     /// Sets the least time between refetches caused by unknown key ids (default 30 s).
@@ -228,10 +243,60 @@ impl JwksCache {
         outcome
     }
 
+    /// The key set's URL, discovering it from the issuer's metadata when needed.
+    async fn jwks_url(&self) -> Result<String, String> {
+        let Some(issuer) = &self.discover_from else {
+            return Ok(self.url.clone());
+        };
+        if let Some(url) = self
+            .discovered
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
+            return Ok(url);
+        }
+        let base = issuer.trim_end_matches('/');
+        let mut last = String::new();
+        for doc in [
+            "/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server",
+        ] {
+            let meta: serde_json::Value = match self.client.get(format!("{base}{doc}")).send().await
+            {
+                Ok(r) if r.status().is_success() => match r.json().await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        last = format!("{base}{doc} is not JSON: {e}");
+                        continue;
+                    }
+                },
+                Ok(r) => {
+                    last = format!("{base}{doc} answered HTTP {}", r.status());
+                    continue;
+                }
+                Err(e) => {
+                    last = format!("{base}{doc}: {e}");
+                    continue;
+                }
+            };
+            if let Some(url) = meta.get("jwks_uri").and_then(serde_json::Value::as_str) {
+                *self
+                    .discovered
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(url.to_owned());
+                return Ok(url.to_owned());
+            }
+            last = format!("{base}{doc} has no `jwks_uri`");
+        }
+        Err(format!("cannot discover the issuer's JWKS URL ({last})"))
+    }
+
     async fn fetch(&self) -> Result<(Vec<CachedKey>, Duration), String> {
+        let url = self.jwks_url().await?;
         let resp = self
             .client
-            .get(&self.url)
+            .get(&url)
             .header("accept", "application/json")
             .send()
             .await

@@ -214,3 +214,14 @@ impl AuthError {
         AuthError::InvalidToken(msg.into())
     }
 }
+
+/// The HTTP client used for JWKS, discovery and introspection: rustls, and timeouts so that a
+/// slow issuer cannot hold requests for long.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(10))
+        .user_agent(concat!("mcp-runtime/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}

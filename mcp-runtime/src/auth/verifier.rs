@@ -44,6 +44,11 @@ pub trait TokenVerifier: Send + Sync + 'static {
 
     /// A line for the start-up log: what this verifier trusts.
     fn describe(&self) -> String;
+
+    /// Whether this verifier skips verification (see [`dangerous`]).
+    fn is_dangerous(&self) -> bool {
+        false
+    }
 }
 
 pub(crate) fn now_secs() -> u64 {
@@ -384,6 +389,9 @@ pub mod dangerous {
                 }
                 Ok(v)
             })
+        }
+        fn is_dangerous(&self) -> bool {
+            true
         }
         fn describe(&self) -> String {
             "NO VERIFICATION (dangerous::UnverifiedJwt: signatures, issuer and audience are not checked)".to_owned()

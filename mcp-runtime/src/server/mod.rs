@@ -130,6 +130,8 @@ pub struct McpServerBuilder {
     max_sessions: usize,
     workers: Option<usize>,
     oauth: Option<crate::auth::OAuth>,
+    /// OAuth was asked for (even if its configuration failed, which is reported already).
+    oauth_requested: bool,
     problems: Vec<String>,
 }
 
@@ -251,6 +253,25 @@ impl McpServerBuilder {
         self
     }
 
+    /// Protects the server with a preset configured from the environment (`"custom"`:
+    /// `MCP_USE_OAUTH_CUSTOM_*`). Configuration errors are reported by [`build`](Self::build),
+    /// naming the variable.
+    pub fn oauth_preset(mut self, preset: &str) -> Self {
+        self.oauth_requested = true;
+        let client = crate::auth::http_client();
+        match preset {
+            "custom" => match crate::providers::CustomProvider::from_env() {
+                Ok(p) => self.oauth = Some(p.into_oauth(client)),
+                Err(e) => self.problems.push(format!("OAuth preset `custom`: {e}")),
+            },
+            other => self.problems.push(format!(
+                "unknown OAuth preset `{other}`; known presets: {}",
+                crate::providers::PRESETS.join(", ")
+            )),
+        }
+        self
+    }
+
     /// HTTP worker threads (default: one per CPU core).
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
@@ -292,7 +313,7 @@ impl McpServerBuilder {
                             ));
                         }
                     }
-                    if built.needs_auth && self.oauth.is_none() {
+                    if built.needs_auth && self.oauth.is_none() && !self.oauth_requested {
                         problems.push(format!(
                             "tool `{name}` ({location}) requires an authenticated caller (it takes `Auth` \
                              or requires scopes), but the server has no OAuth: add `.oauth(...)`"
@@ -449,6 +470,7 @@ impl McpServer {
             max_sessions: 10_000,
             workers: None,
             oauth: None,
+            oauth_requested: false,
             problems: Vec::new(),
         }
     }

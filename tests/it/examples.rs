@@ -1,0 +1,202 @@
+//! The examples as users run them: the binaries, configured by their environment.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+
+use crate::auth::{Issuer, now, sign};
+use crate::common::*;
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .join("examples");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the examples first (`cargo build --examples`)",
+        path.display()
+    );
+    path
+}
+
+/// Runs an example to completion with exactly these variables; returns (exit code, stderr).
+fn run_failing(name: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(example(name));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+struct Running(Child);
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts an example on an ephemeral port; returns it and its MCP URL from the log.
+fn start_example(name: &str, env: &[(&str, &str)]) -> (Running, String) {
+    let mut cmd = Command::new(example(name));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", "0")
+        .env("HOST", "127.0.0.1")
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "info")
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let running = Running(child);
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("the example exited before listening")
+            .expect("log line");
+        if let Some(i) = line.find("listening on http://") {
+            let url = line[i + "listening on ".len()..]
+                .split_whitespace()
+                .next()
+                .expect("url")
+                .to_owned();
+            // Keep draining the log so the example never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return (
+                running,
+                url.trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+                    .to_owned(),
+            );
+        }
+    }
+}
+
+#[test]
+fn oauth_custom_names_each_bad_variable_at_start_up() {
+    let (code, err) = run_failing("oauth_custom", &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("MCP_USE_OAUTH_CUSTOM_ISSUER is not set: set it to your authorization server's issuer URL"), "{err}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.trim_start().starts_with("- "))
+            .count(),
+        1,
+        "one mistake, one error: {err}"
+    );
+
+    let (code, err) = run_failing(
+        "oauth_custom",
+        &[("MCP_USE_OAUTH_CUSTOM_ISSUER", "http://auth.example.com")],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(
+            "MCP_USE_OAUTH_CUSTOM_ISSUER is invalid: `http://auth.example.com` uses plain HTTP"
+        ),
+        "{err}"
+    );
+
+    let (_, err) = run_failing(
+        "oauth_custom",
+        &[
+            ("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com"),
+            ("MCP_USE_OAUTH_CUSTOM_JWKS_URL", "jwks.json"),
+        ],
+    );
+    assert!(
+        err.contains("MCP_USE_OAUTH_CUSTOM_JWKS_URL is invalid: `jwks.json` is not a URL"),
+        "{err}"
+    );
+
+    let (code, err) = run_failing(
+        "oauth_custom",
+        &[
+            ("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com"),
+            ("PORT", "http"),
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("environment variable PORT is invalid: `http` is not a port number"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn oauth_custom_serves_its_tools_to_signed_in_callers() {
+    let issuer = Issuer::start(&["k1"]);
+    // The JWKS URL is discovered from the issuer's openid-configuration.
+    let (_example, url) = start_example(
+        "oauth_custom",
+        &[
+            ("MCP_USE_OAUTH_CUSTOM_ISSUER", &issuer.url),
+            ("MCP_USE_OAUTH_CUSTOM_SCOPES", "openid profile"),
+        ],
+    );
+    let anonymous = http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(init_body(V_LATEST).to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(anonymous.status(), 401);
+    assert!(
+        anonymous.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("Bearer resource_metadata=")
+    );
+
+    let claims = |scope: &str| json!({"iss": issuer.url, "sub": "ada", "aud": url, "exp": now() + 600, "scope": scope, "email": "ada@example.com"});
+    let mut c = Client {
+        url: url.clone(),
+        ..Client::new_raw()
+    };
+    c.bearer = Some(sign("k1", "k1", &claims("openid")));
+    let c = c.connect_raw(V_LATEST).await;
+    let who = c.call("get-user-info", json!({})).await;
+    assert_eq!(who["result"]["structuredContent"]["userId"], "ada");
+    assert_eq!(
+        who["result"]["structuredContent"]["email"],
+        "ada@example.com"
+    );
+    let denied = c.post_raw(&json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"admin-action","arguments":{"action":"x"}}})).await;
+    assert_eq!(denied.status, 403);
+
+    let metadata: serde_json::Value = http()
+        .get(url.replace("/mcp", "/.well-known/oauth-protected-resource/mcp"))
+        .send()
+        .await
+        .expect("prm")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(metadata["authorization_servers"], json!([issuer.url]));
+    assert_eq!(
+        metadata["scopes_supported"],
+        json!(["openid", "profile", "admin"])
+    );
+}
