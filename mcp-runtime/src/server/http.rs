@@ -316,14 +316,8 @@ fn not_mounted() -> HttpResponse {
 
 /// `POST /mcp`: one JSON-RPC message (or a batch where the version allows it).
 pub(crate) async fn post(req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let Some(inner) = server(&req) else {
-        return not_mounted();
-    };
-    if let Err(r) = check_origin(&req, inner) {
-        return r.into();
-    }
-    let auth = match authenticate(&req, inner).await {
-        Ok(a) => a,
+    let (inner, auth) = match admit(&req).await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
     let ct = req.headers().get(header::CONTENT_TYPE);
@@ -702,14 +696,8 @@ async fn batch(
 
 /// `GET /mcp`: a stream for server-initiated messages.
 pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
-    let Some(inner) = server(&req) else {
-        return not_mounted();
-    };
-    if let Err(r) = check_origin(&req, inner) {
-        return r.into();
-    }
-    let auth = match authenticate(&req, inner).await {
-        Ok(a) => a,
+    let (inner, auth) = match admit(&req).await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
     if inner.http.stateless {
@@ -765,14 +753,8 @@ pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
 
 /// `DELETE /mcp`: ends a session.
 pub(crate) async fn delete(req: HttpRequest) -> HttpResponse {
-    let Some(inner) = server(&req) else {
-        return not_mounted();
-    };
-    if let Err(r) = check_origin(&req, inner) {
-        return r.into();
-    }
-    let auth = match authenticate(&req, inner).await {
-        Ok(a) => a,
+    let (inner, auth) = match admit(&req).await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
     if inner.http.stateless {
@@ -809,6 +791,15 @@ pub(crate) async fn other(req: HttpRequest) -> HttpResponse {
     method_not_allowed(&format!(
         "method {m} is not supported on the MCP endpoint; use POST, GET or DELETE"
     ))
+}
+
+/// What every method on the endpoint checks first: the server is mounted, the `Host` and
+/// `Origin` are allowed, and the caller is authenticated (on a server with OAuth).
+async fn admit(req: &HttpRequest) -> Result<(&Inner, Option<Auth>), HttpResponse> {
+    let inner = server(req).ok_or_else(not_mounted)?;
+    check_origin(req, inner).map_err(HttpResponse::from)?;
+    let auth = authenticate(req, inner).await?;
+    Ok((inner, auth))
 }
 
 /// Authenticates a request on a server with OAuth; `Ok(None)` on a server without.
