@@ -42,3 +42,126 @@ pub fn tools<const N: usize>(tools: [Tool; N]) -> Vec<Tool> {
 
 pub use crate::config::{ServeError, load_dotenv};
 pub use crate::server::BuildError;
+
+/// A message assembled at compile time (for `const` checks whose panic must name things).
+#[derive(Clone, Copy)]
+pub struct ConstMsg {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl ConstMsg {
+    const fn new() -> Self {
+        ConstMsg {
+            buf: [0; 512],
+            len: 0,
+        }
+    }
+
+    const fn push(mut self, s: &str) -> Self {
+        let b = s.as_bytes();
+        let mut i = 0;
+        // Whole UTF-8 sequences only: stop before one that would not fit.
+        while i < b.len() && self.len < self.buf.len() {
+            self.buf[self.len] = b[i];
+            self.len += 1;
+            i += 1;
+        }
+        self
+    }
+
+    /// The text.
+    pub const fn as_str(&self) -> &str {
+        let (s, _) = self.buf.split_at(self.len);
+        match core::str::from_utf8(s) {
+            Ok(s) => s,
+            Err(_) => "a tool requires a scope the server does not declare",
+        }
+    }
+}
+
+const fn distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() > 64 || b.len() > 64 {
+        return usize::MAX;
+    }
+    let mut prev = [0usize; 65];
+    let mut cur = [0usize; 65];
+    let mut j = 0;
+    while j <= b.len() {
+        prev[j] = j;
+        j += 1;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        cur[0] = i + 1;
+        let mut j = 0;
+        while j < b.len() {
+            let cost = if a[i] == b[j] { 0 } else { 1 };
+            let mut best = prev[j] + cost;
+            if prev[j + 1] + 1 < best {
+                best = prev[j + 1] + 1;
+            }
+            if cur[j] + 1 < best {
+                best = cur[j] + 1;
+            }
+            cur[j + 1] = best;
+            j += 1;
+        }
+        prev = cur;
+        i += 1;
+    }
+    prev[b.len()]
+}
+
+/// The first scope of `tool` that `declared` lacks, as a compile error message with a
+/// did-you-mean; `None` when all are declared.
+pub const fn undeclared_scope(
+    tool: &str,
+    scopes: &[&str],
+    any_scopes: &[&str],
+    declared: &[&str],
+) -> Option<ConstMsg> {
+    let mut k = 0;
+    while k < scopes.len() + any_scopes.len() {
+        let s = if k < scopes.len() {
+            scopes[k]
+        } else {
+            any_scopes[k - scopes.len()]
+        };
+        let mut found = false;
+        let mut best: Option<&str> = None;
+        let mut best_d = usize::MAX;
+        let mut d = 0;
+        while d < declared.len() {
+            if str_eq(declared[d], s) {
+                found = true;
+            }
+            let dist = distance(s, declared[d]);
+            let limit = if s.len() > declared[d].len() {
+                s.len()
+            } else {
+                declared[d].len()
+            } / 3;
+            if dist <= if limit == 0 { 1 } else { limit } && dist < best_d {
+                best_d = dist;
+                best = Some(declared[d]);
+            }
+            d += 1;
+        }
+        if !found {
+            let mut m = ConstMsg::new()
+                .push("tool `")
+                .push(tool)
+                .push("` requires scope `")
+                .push(s)
+                .push("`, which this server does not declare in `scopes = [...]`");
+            if let Some(b) = best {
+                m = m.push("; did you mean `").push(b).push("`?");
+            }
+            return Some(m);
+        }
+        k += 1;
+    }
+    None
+}

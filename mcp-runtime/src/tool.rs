@@ -263,6 +263,10 @@ impl_handler!(A1, A2, A3, A4, A5, A6);
 pub trait ToolDef {
     /// The tool's name, known at compile time (used for duplicate checks).
     const NAME: &'static str;
+    /// Scopes the caller must all have, known at compile time.
+    const SCOPES: &'static [&'static str] = &[];
+    /// Scopes of which one suffices, known at compile time.
+    const ANY_SCOPES: &'static [&'static str] = &[];
     /// Builds the runtime description of the tool.
     fn tool() -> Tool;
 }

@@ -510,3 +510,26 @@ fn tools_that_need_a_caller_need_oauth() {
     assert!(msg.contains("tool `admin-action`"), "{msg}");
     assert!(msg.contains("requires an authenticated caller (it takes `Auth` or requires scopes), but the server has no OAuth"), "{msg}");
 }
+
+#[test]
+fn tool_scopes_must_be_declared_when_the_server_declares_its_scopes() {
+    let issuer_free = OAuth::new(
+        mcp_runtime::auth::verifier::JwtVerifier::hs256("secret"),
+        ISS,
+    );
+    let err = McpServer::builder()
+        .oauth(issuer_free)
+        .scopes(["openid", "admn"])
+        .tools(tools![get_user_info, admin_action])
+        .build()
+        .expect_err("undeclared");
+    let msg = err.to_string();
+    assert!(msg.contains("tool `admin-action`"), "{msg}");
+    assert!(
+        msg.contains(
+            "requires scope `admin`, which the server does not declare (declared: openid, admn)"
+        ),
+        "{msg}"
+    );
+    assert_eq!(err.problems.len(), 1, "{msg}");
+}

@@ -23,6 +23,27 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
     let instructions = m.instructions.as_ref().map(|i| quote!(.instructions(#i)));
     let stateless = m.stateless.map(|s| quote!(.stateless(#s)));
     let oauth = m.oauth.as_ref().map(|o| quote!(.oauth_preset(#o)));
+    let declared = m.scopes.as_ref().map(|s| quote!(.scopes([#(#s),*])));
+    // Every tool's scopes must be declared: a const evaluation spanned at the tool.
+    let scope_checks: Vec<_> = match &m.scopes {
+        None => Vec::new(),
+        Some(declared) => m
+            .tools
+            .iter()
+            .map(|t| {
+                quote_spanned! {t.span()=>
+                    const _: () = if let ::core::option::Option::Some(m) = #p::undeclared_scope(
+                        <#t as #p::ToolDef>::NAME,
+                        <#t as #p::ToolDef>::SCOPES,
+                        <#t as #p::ToolDef>::ANY_SCOPES,
+                        &[#(#declared),*],
+                    ) {
+                        ::core::panic!("{}", m.as_str())
+                    };
+                }
+            })
+            .collect(),
+    };
     let tools = m
         .tools
         .iter()
@@ -58,6 +79,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
                     #instructions
                     #stateless
                     #oauth
+                    #declared
                     .tools(#p::tools([#(#tools),*]))
             }
 
@@ -82,5 +104,6 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
         }
 
         #(#dup_checks)*
+        #(#scope_checks)*
     }
 }

@@ -14,6 +14,7 @@ const KEYS: &[&str] = &[
     "tools",
     "stateless",
     "oauth",
+    "scopes",
     "crate",
 ];
 
@@ -30,6 +31,7 @@ pub(crate) struct ServerModel {
     pub(crate) stateless: Option<bool>,
     pub(crate) krate: Option<syn::Path>,
     pub(crate) oauth: Option<LitStr>,
+    pub(crate) scopes: Option<Vec<LitStr>>,
 }
 
 pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ServerModel {
@@ -48,6 +50,7 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ServerModel {
         "instructions" => m.instructions = arg.string(diag),
         "stateless" => m.stateless = arg.flag(diag),
         "crate" => m.krate = arg.path(diag),
+        "scopes" => m.scopes = Some(crate::tool::scope_list(arg, diag)),
         "oauth" => {
             if let Some(preset) = arg.string(diag) {
                 if PRESETS.contains(&preset.value().as_str()) {

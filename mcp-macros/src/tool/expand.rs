@@ -72,6 +72,8 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
 
         impl #p::ToolDef for #ident {
             const NAME: &'static str = #name;
+            const SCOPES: &'static [&'static str] = &[#(#scopes),*];
+            const ANY_SCOPES: &'static [&'static str] = &[#(#any_scopes),*];
 
             fn tool() -> #p::Tool {
                 #p::Tool::__from_parts(
@@ -85,8 +87,8 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
                             idempotent: #id,
                             open_world: #ow,
                         },
-                        scopes: &[#(#scopes),*],
-                        any_scopes: &[#(#any_scopes),*],
+                        scopes: <Self as #p::ToolDef>::SCOPES,
+                        any_scopes: <Self as #p::ToolDef>::ANY_SCOPES,
                         location: #location,
                     },
                     |__spec: &mut #p::ToolSpec| {

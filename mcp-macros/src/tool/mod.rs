@@ -5,6 +5,8 @@ mod expand;
 mod model;
 mod parse;
 
+pub(crate) use parse::scope_list;
+
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -59,7 +59,7 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ToolAttr {
 }
 
 /// `scopes = "admin"` or `scopes = ["admin", "write"]`, each an RFC 6749 §3.3 scope-token.
-fn scope_list(arg: args::Arg, diag: &mut Diag) -> Vec<LitStr> {
+pub(crate) fn scope_list(arg: args::Arg, diag: &mut Diag) -> Vec<LitStr> {
     let key = arg.key.to_string();
     let items = match arg.value {
         Some(args::Value::Str(s)) => vec![s],

@@ -130,6 +130,7 @@ pub struct McpServerBuilder {
     max_sessions: usize,
     workers: Option<usize>,
     oauth: Option<crate::auth::OAuth>,
+    declared_scopes: Option<Vec<String>>,
     /// OAuth was asked for (even if its configuration failed, which is reported already).
     oauth_requested: bool,
     problems: Vec<String>,
@@ -272,6 +273,16 @@ impl McpServerBuilder {
         self
     }
 
+    /// Declares the server's scope set: every tool's scopes must be in it (a typo is refused
+    /// at build, and at compile time with `#[mcp_server(scopes = [...])]`), and it is
+    /// advertised in the protected resource metadata.
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.declared_scopes
+            .get_or_insert_with(Vec::new)
+            .extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
     /// HTTP worker threads (default: one per CPU core).
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
@@ -318,6 +329,17 @@ impl McpServerBuilder {
                             "tool `{name}` ({location}) requires an authenticated caller (it takes `Auth` \
                              or requires scopes), but the server has no OAuth: add `.oauth(...)`"
                         ));
+                    }
+                    if let Some(declared) = &self.declared_scopes {
+                        for s in built.meta.scopes.iter().chain(built.meta.any_scopes) {
+                            if !declared.iter().any(|d| d == s) {
+                                problems.push(format!(
+                                    "tool `{name}` ({location}) requires scope `{s}`, which the server \
+                                     does not declare (declared: {})",
+                                    declared.join(", ")
+                                ));
+                            }
+                        }
                     }
                     tool_scopes.extend(
                         built
@@ -470,6 +492,7 @@ impl McpServer {
             max_sessions: 10_000,
             workers: None,
             oauth: None,
+            declared_scopes: None,
             oauth_requested: false,
             problems: Vec::new(),
         }
