@@ -58,11 +58,14 @@ impl ConstMsg {
         }
     }
 
+    /// Appends `s` whole, or not at all when it does not fit (so the text stays UTF-8).
     const fn push(mut self, s: &str) -> Self {
         let b = s.as_bytes();
+        if self.len + b.len() > self.buf.len() {
+            return self;
+        }
         let mut i = 0;
-        // Whole UTF-8 sequences only: stop before one that would not fit.
-        while i < b.len() && self.len < self.buf.len() {
+        while i < b.len() {
             self.buf[self.len] = b[i];
             self.len += 1;
             i += 1;
@@ -164,4 +167,29 @@ pub const fn undeclared_scope(
         k += 1;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undeclared_scopes_are_named_with_a_suggestion() {
+        let m = undeclared_scope("purge", &["read", "admn"], &[], &["read", "admin"])
+            .expect("undeclared");
+        assert_eq!(
+            m.as_str(),
+            "tool `purge` requires scope `admn`, which this server does not declare in `scopes = [...]`; did you mean `admin`?"
+        );
+        assert!(undeclared_scope("list", &["read"], &["admin"], &["read", "admin"]).is_none());
+        let far = undeclared_scope("t", &[], &["zzzz"], &["read"]).expect("undeclared");
+        assert!(!far.as_str().contains("did you mean"), "{}", far.as_str());
+    }
+
+    #[test]
+    fn parts_that_do_not_fit_are_left_out_whole() {
+        let long = "é".repeat(400); // 800 bytes: more than the buffer holds
+        let m = ConstMsg::new().push("start ").push(&long).push("end");
+        assert_eq!(m.as_str(), "start end");
+    }
 }

@@ -40,7 +40,7 @@ pub(crate) fn env(var: &str) -> Option<String> {
 }
 
 /// Checks a URL setting: `https://…`, or `http://…` on a loopback host only (for local
-/// development and tests). Returns it without a trailing slash unless `keep_slash`.
+/// development and tests). Returns it unchanged.
 pub(crate) fn check_url(var: &'static str, value: &str) -> Result<String, ProviderError> {
     let invalid = |reason: String| ProviderError::Invalid { var, reason };
     let (scheme, rest) = value.split_once("://").ok_or_else(|| {
