@@ -19,7 +19,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// The OAuth presets the runtime knows (`mcp_runtime::providers::PRESETS`).
-const PRESETS: &[&str] = &["custom"];
+const PRESETS: &[&str] = &["custom", "dev"];
 
 #[derive(Default)]
 pub(crate) struct ServerModel {

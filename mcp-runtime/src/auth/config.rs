@@ -43,6 +43,8 @@ pub struct OAuth {
     pub(crate) scope_refusal: ScopeRefusal,
     pub(crate) cache_capacity: usize,
     pub(crate) cache_ttl: Duration,
+    /// The embedded development authorization server (`oauth = "dev"`).
+    pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -68,6 +70,7 @@ impl OAuth {
             scope_refusal: ScopeRefusal::default(),
             cache_capacity: 10_000,
             cache_ttl: Duration::from_secs(300),
+            dev: None,
         }
     }
 
@@ -137,6 +140,7 @@ pub(crate) struct AuthState {
     pub(crate) baseline_scopes: Vec<String>,
     pub(crate) resource_documentation: Option<String>,
     pub(crate) scope_refusal: ScopeRefusal,
+    pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
 }
 
 impl AuthState {
@@ -149,6 +153,12 @@ impl AuthState {
         for s in tool_scopes {
             if !scopes.iter().any(|x| x == s) {
                 scopes.push((*s).to_owned());
+            }
+        }
+        if let Some(dev) = &oauth.dev {
+            dev.set_scopes(&scopes, &oauth.baseline_scopes);
+            if let Some(r) = resource.get() {
+                dev.set_resource(r);
             }
         }
         AuthState {
@@ -164,6 +174,15 @@ impl AuthState {
             baseline_scopes: oauth.baseline_scopes,
             resource_documentation: oauth.resource_documentation,
             scope_refusal: oauth.scope_refusal,
+            dev: oauth.dev,
+        }
+    }
+
+    /// The issuers of this server's tokens (the embedded server's once it knows its address).
+    pub(crate) fn authorization_servers(&self) -> Vec<String> {
+        match &self.dev {
+            Some(dev) => dev.issuer().map(str::to_owned).into_iter().collect(),
+            None => self.authorization_servers.clone(),
         }
     }
 
@@ -173,7 +192,7 @@ impl AuthState {
     }
 
     pub(crate) fn metadata(&self) -> ResourceMetadata {
-        let mut m = ResourceMetadata::new(self.resource(), self.authorization_servers.clone());
+        let mut m = ResourceMetadata::new(self.resource(), self.authorization_servers());
         m.scopes_supported = self.scopes_supported.clone();
         m.resource_documentation = self.resource_documentation.clone();
         m

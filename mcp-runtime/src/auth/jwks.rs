@@ -98,6 +98,8 @@ pub struct JwksCache {
     refresh: tokio::sync::Mutex<()>,
     cooldown: Duration,
     fetches: AtomicU64,
+    /// A key set given up front ([`JwksCache::fixed`]): never fetched.
+    fixed: bool,
 }
 
 impl std::fmt::Debug for JwksCache {
@@ -133,7 +135,24 @@ impl JwksCache {
             refresh: tokio::sync::Mutex::new(()),
             cooldown: DEFAULT_COOLDOWN,
             fetches: AtomicU64::new(0),
+            fixed: false,
         }
+    }
+
+    /// A fixed key set, never fetched: keys held in process (the embedded development
+    /// authorization server) or pinned by configuration. Tokens are verified exactly as with
+    /// fetched keys.
+    pub fn fixed(set: &JwkSet) -> Self {
+        let mut cache = JwksCache::new("(fixed key set)", reqwest::Client::new());
+        cache.fixed = true;
+        let keys = usable_keys(set);
+        *cache.set.get_mut().unwrap_or_else(PoisonError::into_inner) = Arc::new(KeySet {
+            keys: Arc::from(keys),
+            fresh_until: None,
+            last_attempt: None,
+            generation: 1,
+        });
+        cache
     }
 
     /// A cache whose key set URL is the `jwks_uri` of `issuer`'s metadata
@@ -178,6 +197,12 @@ impl JwksCache {
     /// The key for a token's `kid` and `alg`.
     pub(crate) async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<KeyRef, AuthError> {
         let set = self.current();
+        if self.fixed {
+            return match set.find(kid, alg) {
+                Some(index) => Ok(KeyRef { set, index }),
+                None => Err(unknown_key(kid, alg)),
+            };
+        }
         let stale = set.fresh_until.is_none_or(|t| Instant::now() >= t);
         if !stale && let Some(index) = set.find(kid, alg) {
             return Ok(KeyRef { set, index });
@@ -193,12 +218,7 @@ impl JwksCache {
                 "cannot verify tokens: the issuer's keys at {} could not be fetched ({e})",
                 self.url
             ))),
-            _ => Err(AuthError::invalid(match kid {
-                Some(kid) => {
-                    format!("the token is signed with an unknown key (`kid` {kid}) for {alg:?}")
-                }
-                None => format!("the token has no `kid` and the issuer has no single {alg:?} key"),
-            })),
+            _ => Err(unknown_key(kid, alg)),
         }
     }
 
@@ -316,44 +336,56 @@ impl JwksCache {
             .map_err(|e| format!("reading the body: {e}"))?;
         let set: JwkSet =
             serde_json::from_slice(&body).map_err(|e| format!("not a JWK Set: {e}"))?;
-        let mut keys = Vec::new();
-        for jwk in &set.keys {
-            if jwk
-                .common
-                .public_key_use
-                .as_ref()
-                .is_some_and(|u| *u != PublicKeyUse::Signature)
-            {
-                continue;
-            }
-            let family = match &jwk.algorithm {
-                AlgorithmParameters::RSA(_) => KeyFamily::Rsa,
-                AlgorithmParameters::EllipticCurve(_) => KeyFamily::Ec,
-                AlgorithmParameters::OctetKeyPair(_) => KeyFamily::Okp,
-                // Symmetric keys never come from a public key set; unknown kinds are skipped.
-                _ => continue,
-            };
-            let alg = match jwk.common.key_algorithm {
-                None => None,
-                Some(ka) => match key_algorithm(ka) {
-                    Some(a) => Some(a),
-                    None => continue,
-                },
-            };
-            match DecodingKey::from_jwk(jwk) {
-                Ok(key) => keys.push(CachedKey {
-                    kid: jwk.common.key_id.clone(),
-                    alg,
-                    family,
-                    key,
-                }),
-                Err(e) => {
-                    tracing::debug!(target: "mcp_runtime::auth", "skipping an unusable JWK: {e}")
-                }
+        Ok((usable_keys(&set), ttl))
+    }
+}
+
+fn unknown_key(kid: Option<&str>, alg: Algorithm) -> AuthError {
+    AuthError::invalid(match kid {
+        Some(kid) => format!("the token is signed with an unknown key (`kid` {kid}) for {alg:?}"),
+        None => format!("the token has no `kid` and the issuer has no single {alg:?} key"),
+    })
+}
+
+/// The signature keys of a set that this crate can use; others are skipped.
+fn usable_keys(set: &JwkSet) -> Vec<CachedKey> {
+    let mut keys = Vec::new();
+    for jwk in &set.keys {
+        if jwk
+            .common
+            .public_key_use
+            .as_ref()
+            .is_some_and(|u| *u != PublicKeyUse::Signature)
+        {
+            continue;
+        }
+        let family = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => KeyFamily::Rsa,
+            AlgorithmParameters::EllipticCurve(_) => KeyFamily::Ec,
+            AlgorithmParameters::OctetKeyPair(_) => KeyFamily::Okp,
+            // Symmetric keys never come from a public key set; unknown kinds are skipped.
+            _ => continue,
+        };
+        let alg = match jwk.common.key_algorithm {
+            None => None,
+            Some(ka) => match key_algorithm(ka) {
+                Some(a) => Some(a),
+                None => continue,
+            },
+        };
+        match DecodingKey::from_jwk(jwk) {
+            Ok(key) => keys.push(CachedKey {
+                kid: jwk.common.key_id.clone(),
+                alg,
+                family,
+                key,
+            }),
+            Err(e) => {
+                tracing::debug!(target: "mcp_runtime::auth", "skipping an unusable JWK: {e}")
             }
         }
-        Ok((keys, ttl))
     }
+    keys
 }
 
 fn key_algorithm(ka: KeyAlgorithm) -> Option<Algorithm> {

@@ -2,7 +2,7 @@
 //! development-only switch that skips verification.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
@@ -70,6 +70,8 @@ enum Keys {
 pub struct JwtVerifier {
     keys: Keys,
     issuer: Option<String>,
+    /// An issuer known only once the server is bound (the embedded development server).
+    late_issuer: Option<Arc<OnceLock<String>>>,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: u64,
@@ -87,6 +89,7 @@ impl JwtVerifier {
         JwtVerifier {
             keys: Keys::Jwks(jwks),
             issuer: None,
+            late_issuer: None,
             audiences: Vec::new(),
             algorithms: vec![Algorithm::RS256, Algorithm::ES256],
             leeway: 30,
@@ -98,6 +101,7 @@ impl JwtVerifier {
         JwtVerifier {
             keys: Keys::Secret(DecodingKey::from_secret(secret.as_ref())),
             issuer: None,
+            late_issuer: None,
             audiences: Vec::new(),
             algorithms: vec![Algorithm::HS256],
             leeway: 30,
@@ -107,6 +111,12 @@ impl JwtVerifier {
     /// Requires this `iss`.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Requires the `iss` that `issuer` holds once it is set (tokens are refused before).
+    pub(crate) fn late_issuer(mut self, issuer: Arc<OnceLock<String>>) -> Self {
+        self.late_issuer = Some(issuer);
         self
     }
 
@@ -149,7 +159,13 @@ impl JwtVerifier {
         validation.leeway = self.leeway;
         validation.validate_nbf = true;
         let mut required = vec!["exp", "aud"];
-        if let Some(iss) = &self.issuer {
+        let issuer = match &self.late_issuer {
+            Some(late) => Some(late.get().map(String::as_str).ok_or_else(|| {
+                AuthError::invalid("the authorization server has not issued tokens yet")
+            })?),
+            None => self.issuer.as_deref(),
+        };
+        if let Some(iss) = issuer {
             validation.set_issuer(&[iss]);
             required.push("iss");
         }
@@ -168,7 +184,7 @@ impl JwtVerifier {
                 jsonwebtoken::decode::<Map<String, Value>>(token, key.key(), &validation)
             }
         }
-        .map_err(|e| jwt::describe_error(&e, self.issuer.as_deref(), &self.audiences, resource))?;
+        .map_err(|e| jwt::describe_error(&e, issuer, &self.audiences, resource))?;
         Ok(Verified::from_claims(data.claims))
     }
 }
@@ -190,7 +206,10 @@ impl TokenVerifier for JwtVerifier {
         format!(
             "JWT ({:?}) with {keys}, issuer {}, audience {}",
             self.algorithms,
-            self.issuer.as_deref().unwrap_or("(any)"),
+            match &self.late_issuer {
+                Some(late) => late.get().map_or("(set at start-up)", String::as_str),
+                None => self.issuer.as_deref().unwrap_or("(any)"),
+            },
             if self.audiences.is_empty() {
                 "this server's resource URL".to_owned()
             } else {

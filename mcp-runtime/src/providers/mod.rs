@@ -1,8 +1,10 @@
 //! Identity-provider presets: configuration in code or from mcp-use's environment variables.
 
 pub mod custom;
+pub mod dev;
 
 pub use custom::CustomProvider;
+pub use dev::DevProvider;
 
 /// A provider's configuration is missing or malformed. Names the variable (or setting) and says
 /// what to write.
@@ -25,11 +27,14 @@ pub enum ProviderError {
         /// What is wrong.
         reason: String,
     },
+    /// The provider could not be set up (e.g. no signing key could be generated).
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// The names of the presets `#[mcp_server(oauth = "...")]` and `McpServerBuilder::oauth_preset`
 /// accept.
-pub const PRESETS: &[&str] = &["custom"];
+pub const PRESETS: &[&str] = &["custom", "dev"];
 
 /// An environment variable, trimmed; `None` when unset or empty.
 pub(crate) fn env(var: &str) -> Option<String> {

@@ -255,7 +255,8 @@ impl McpServerBuilder {
     }
 
     /// Protects the server with a preset configured from the environment (`"custom"`:
-    /// `MCP_USE_OAUTH_CUSTOM_*`). Configuration errors are reported by [`build`](Self::build),
+    /// `MCP_USE_OAUTH_CUSTOM_*`; `"dev"`: the embedded development authorization server,
+    /// `MCP_USE_OAUTH_DEV_*`). Configuration errors are reported by [`build`](Self::build),
     /// naming the variable.
     pub fn oauth_preset(mut self, preset: &str) -> Self {
         self.oauth_requested = true;
@@ -264,6 +265,10 @@ impl McpServerBuilder {
             "custom" => match crate::providers::CustomProvider::from_env() {
                 Ok(p) => self.oauth = Some(p.into_oauth(client)),
                 Err(e) => self.problems.push(format!("OAuth preset `custom`: {e}")),
+            },
+            "dev" => match crate::providers::DevProvider::from_env().and_then(|p| p.into_oauth()) {
+                Ok(o) => self.oauth = Some(o),
+                Err(e) => self.problems.push(format!("OAuth preset `dev`: {e}")),
             },
             other => self.problems.push(format!(
                 "unknown OAuth preset `{other}`; known presets: {}",
@@ -509,6 +514,9 @@ impl McpServer {
                 .route(web::delete().to(http::delete))
                 .default_service(web::to(http::other)),
         );
+        if let Some(dev) = self.inner.auth.as_ref().and_then(|a| a.dev.as_ref()) {
+            dev.configure(cfg);
+        }
         if self.inner.auth.is_some() {
             // RFC 9728: the root document and the one for this endpoint's path.
             let suffixed = format!("/.well-known/oauth-protected-resource{}", self.path);
@@ -535,6 +543,9 @@ impl McpServer {
         }
         if let Some(auth) = &self.inner.auth {
             let _ = auth.resource.set(format!("http://{local}{}", self.path));
+            if let Some(dev) = &auth.dev {
+                dev.set_resource(auth.resource());
+            }
             tracing::info!(
                 target: "mcp_runtime::auth",
                 "OAuth: resource {}; tokens verified by {}",

@@ -1,0 +1,195 @@
+// The whole OAuth flow with the official TypeScript SDK client (@modelcontextprotocol/sdk,
+// pinned) against examples/quickstart_oauth and its embedded development authorization
+// server: RFC 9728 discovery from the 401, RFC 8414 metadata, RFC 7591 registration, PKCE,
+// the code exchange, tools, then step-up to `admin` after a 403 insufficient_scope, and a
+// refresh-token rotation.
+//
+// The sign-in is non-interactive: the server runs with MCP_USE_OAUTH_DEV_AUTO_APPROVE=true and
+// the client's `redirectToAuthorization` follows the authorization URL itself, reading the code
+// from the redirect, as a browser would hand it to the client's callback.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  UnauthorizedError,
+  discoverAuthorizationServerMetadata,
+  refreshAuthorization,
+} from '@modelcontextprotocol/sdk/client/auth.js';
+
+import { startServer } from './lib/harness.mjs';
+
+const REDIRECT = 'http://127.0.0.1:9/callback';
+
+/** An OAuthClientProvider that signs in by following the authorization URL itself. */
+class ScriptedProvider {
+  constructor() {
+    this.client = undefined;
+    this.stored = undefined;
+    this.verifier = undefined;
+    this.authorizations = []; // every authorization URL the SDK sent us to
+    this.granted = []; // every token response, as the SDK saved it
+    this.code = undefined;
+    this.n = 0;
+  }
+  get redirectUrl() {
+    return REDIRECT;
+  }
+  get clientMetadata() {
+    return {
+      client_name: 'SDK interop test',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  state() {
+    this.n += 1;
+    return `state-${this.n}`;
+  }
+  clientInformation() {
+    return this.client;
+  }
+  saveClientInformation(info) {
+    this.client = info;
+  }
+  // This client keeps no refresh token where the SDK would use it on a 403 (a refresh keeps the
+  // old scopes, so step-up needs a new authorization); the test uses the refresh tokens itself.
+  tokens() {
+    if (!this.stored) return undefined;
+    const { refresh_token: _unused, ...rest } = this.stored;
+    return rest;
+  }
+  saveTokens(tokens) {
+    this.stored = tokens;
+    this.granted.push(tokens);
+  }
+  saveCodeVerifier(v) {
+    this.verifier = v;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+  async redirectToAuthorization(url) {
+    this.authorizations.push(new URL(url));
+    const resp = await fetch(url, { redirect: 'manual' });
+    assert.equal(resp.status, 302, `the authorization endpoint answered ${resp.status}: ${await resp.text()}`);
+    const back = new URL(resp.headers.get('location'));
+    assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
+    assert.equal(back.searchParams.get('state'), `state-${this.n}`, 'state comes back unchanged');
+    assert.equal(back.searchParams.get('iss'), url.origin, 'RFC 9207 iss names the issuer');
+    assert.equal(back.searchParams.get('error'), null, back.toString());
+    this.code = back.searchParams.get('code');
+    assert.ok(this.code, back.toString());
+  }
+}
+
+describe('TypeScript SDK client signs in to examples/quickstart_oauth', () => {
+  let server;
+  const provider = new ScriptedProvider();
+  let client;
+  let transport;
+
+  before(async () => {
+    server = await startServer('quickstart_oauth', { env: { MCP_USE_OAUTH_DEV_AUTO_APPROVE: 'true' } });
+  }, { timeout: 30_000 });
+
+  after(async () => {
+    await client?.close().catch(() => {});
+    if (server) await server.stop();
+  }, { timeout: 20_000 });
+
+  test('connect: 401, discovery, registration, PKCE, code exchange', { timeout: 30_000 }, async () => {
+    const first = new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider });
+    const c = new Client({ name: 'sdk-interop', version: '1.0.0' });
+    await assert.rejects(c.connect(first), UnauthorizedError, 'the first connect needs a sign-in');
+    assert.ok(provider.client?.client_id, 'the SDK registered a client dynamically');
+    assert.equal(provider.authorizations.length, 1);
+    const auth = provider.authorizations[0];
+    assert.equal(auth.pathname, '/oauth/authorize');
+    assert.equal(auth.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(auth.searchParams.get('resource'), server.url, 'RFC 8707 resource is the MCP endpoint');
+    assert.equal(auth.searchParams.get('scope'), 'openid profile email', 'least privilege: the 401 baseline');
+
+    await first.finishAuth(provider.code);
+    assert.equal(provider.granted.length, 1);
+    assert.equal(provider.granted[0].token_type.toLowerCase(), 'bearer');
+    assert.equal(provider.granted[0].scope, 'openid profile email');
+    assert.ok(provider.granted[0].refresh_token, 'a refresh token is issued');
+    await first.close();
+
+    transport = new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider });
+    client = new Client({ name: 'sdk-interop', version: '1.0.0' });
+    await client.connect(transport);
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['admin-action', 'get-user-info']);
+  });
+
+  test('get-user-info sees the signed-in user', { timeout: 15_000 }, async () => {
+    const r = await client.callTool({ name: 'get-user-info', arguments: {} });
+    assert.equal(r.isError ?? false, false, JSON.stringify(r));
+    assert.equal(r.structuredContent.userId, 'dev-user');
+    assert.equal(r.structuredContent.email, 'dev-user@localhost');
+    assert.deepEqual(r.structuredContent.scopes, ['openid', 'profile', 'email']);
+  });
+
+  test('admin-action: 403 insufficient_scope, step-up to admin, then it runs', { timeout: 30_000 }, async () => {
+    await assert.rejects(
+      client.callTool({ name: 'admin-action', arguments: { action: 'reset' } }),
+      UnauthorizedError,
+      'the 403 sends the SDK to sign in again for the missing scope',
+    );
+    assert.equal(provider.authorizations.length, 2);
+    assert.equal(
+      provider.authorizations[1].searchParams.get('scope'),
+      'openid profile email admin',
+      'the 403 challenge names `admin` (with the baseline, so that the new token keeps it)',
+    );
+
+    await transport.finishAuth(provider.code);
+    assert.equal(provider.granted.at(-1).scope, 'openid profile email admin');
+    const r = await client.callTool({ name: 'admin-action', arguments: { action: 'reset' } });
+    assert.equal(r.isError ?? false, false, JSON.stringify(r));
+    assert.equal(r.content[0].text, 'dev-user performed `reset`');
+  });
+
+  test('refresh tokens rotate; a spent one is refused', { timeout: 15_000 }, async () => {
+    const issuer = new URL(server.url).origin;
+    const metadata = await discoverAuthorizationServerMetadata(issuer);
+    assert.equal(metadata.issuer, issuer);
+    const old = provider.granted.at(-1).refresh_token;
+    const fresh = await refreshAuthorization(issuer, {
+      metadata,
+      clientInformation: provider.client,
+      refreshToken: old,
+      resource: new URL(server.url),
+    });
+    assert.equal(fresh.scope, 'openid profile email admin');
+    assert.ok(fresh.access_token && fresh.refresh_token && fresh.refresh_token !== old);
+
+    // The refreshed access token works.
+    const resp = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${fresh.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      }),
+    });
+    assert.equal(resp.status, 200, await resp.text());
+
+    await assert.rejects(
+      refreshAuthorization(issuer, { metadata, clientInformation: provider.client, refreshToken: old }),
+      (err) => err.constructor.name === 'InvalidGrantError' && /already used|unknown/.test(err.message),
+    );
+  });
+});
