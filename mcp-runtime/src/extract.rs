@@ -101,6 +101,9 @@ impl ToolCall {
             `Input<T>`"
 )]
 pub trait ToolParam: Sized {
+    /// The parameter needs an authenticated caller (`Auth`): known at compile time, so that
+    /// `#[mcp_server]` refuses such a tool on a server without OAuth.
+    const NEEDS_AUTH: bool = false;
     /// Adds this parameter to the tool's input schema (or records what it needs).
     /// `name` is the parameter's name, `None` when it has none (a pattern or a hand-built tool).
     fn describe(name: Option<&'static str>, spec: &mut crate::ToolSpec);
@@ -391,6 +394,7 @@ impl Context {
 }
 
 impl ToolParam for crate::auth::Auth {
+    const NEEDS_AUTH: bool = true;
     fn describe(_: Option<&'static str>, spec: &mut crate::ToolSpec) {
         spec.require_auth();
     }

@@ -267,6 +267,8 @@ pub trait ToolDef {
     const SCOPES: &'static [&'static str] = &[];
     /// Scopes of which one suffices, known at compile time.
     const ANY_SCOPES: &'static [&'static str] = &[];
+    /// The tool needs an authenticated caller: it requires scopes or takes `Auth`.
+    const NEEDS_AUTH: bool = false;
     /// Builds the runtime description of the tool.
     fn tool() -> Tool;
 }

@@ -200,3 +200,22 @@ async fn oauth_custom_serves_its_tools_to_signed_in_callers() {
         json!(["openid", "profile", "admin"])
     );
 }
+
+#[test]
+fn quickstart_oauth_names_a_bad_dev_variable_at_start_up() {
+    let (code, err) = run_failing(
+        "quickstart_oauth",
+        &[("MCP_USE_OAUTH_DEV_AUTO_APPROVE", "maybe")],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("OAuth preset `dev`: MCP_USE_OAUTH_DEV_AUTO_APPROVE is invalid: `maybe` is not a boolean; write true or false"),
+        "{err}"
+    );
+    let (code, err) = run_failing("quickstart_oauth", &[("MCP_USE_OAUTH_DEV_TOKEN_TTL", "0")]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("MCP_USE_OAUTH_DEV_TOKEN_TTL is invalid"),
+        "{err}"
+    );
+}

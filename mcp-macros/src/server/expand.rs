@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens as _, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 
-use super::parse::ServerModel;
+use super::parse::{OAuthSpec, ServerModel};
 use crate::paths::Paths;
 
 pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
@@ -22,7 +22,31 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
     let title = m.title.as_ref().map(|t| quote!(.title(#t)));
     let instructions = m.instructions.as_ref().map(|i| quote!(.instructions(#i)));
     let stateless = m.stateless.map(|s| quote!(.stateless(#s)));
-    let oauth = m.oauth.as_ref().map(|o| quote!(.oauth_preset(#o)));
+    let oauth = m.oauth.as_ref().map(|o| match o {
+        OAuthSpec::Preset(preset) => quote!(.oauth_preset(#preset)),
+        OAuthSpec::Fn(f) => quote_spanned!(f.span()=> .oauth_from(#f())),
+    });
+    // Without OAuth, a tool that needs a caller cannot run: a const evaluation at the tool.
+    let auth_checks: Vec<_> = if m.oauth.is_some() {
+        Vec::new()
+    } else {
+        m.tools
+            .iter()
+            .map(|t| {
+                let msg = format!(
+                    "tool `{}` needs an authenticated caller (it takes `Auth` or requires scopes), \
+                     but this server has no OAuth: add `oauth = \"dev\"` (or another preset, or a \
+                     fn returning `OAuth`) to #[mcp_server]",
+                    t.to_token_stream()
+                );
+                quote_spanned! {t.span()=>
+                    const _: () = if <#t as #p::ToolDef>::NEEDS_AUTH {
+                        ::core::panic!(#msg)
+                    };
+                }
+            })
+            .collect()
+    };
     let declared = m.scopes.as_ref().map(|s| quote!(.scopes([#(#s),*])));
     // Every tool's scopes must be declared: a const evaluation spanned at the tool.
     let scope_checks: Vec<_> = match &m.scopes {
@@ -105,5 +129,6 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
 
         #(#dup_checks)*
         #(#scope_checks)*
+        #(#auth_checks)*
     }
 }

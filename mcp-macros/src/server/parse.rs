@@ -21,6 +21,12 @@ const KEYS: &[&str] = &[
 /// The OAuth presets the runtime knows (`mcp_runtime::providers::PRESETS`).
 const PRESETS: &[&str] = &["custom", "dev"];
 
+/// `oauth = "preset"`, or `oauth = path::to::fn` returning `OAuth` (or a `Result` of one).
+pub(crate) enum OAuthSpec {
+    Preset(LitStr),
+    Fn(syn::Path),
+}
+
 #[derive(Default)]
 pub(crate) struct ServerModel {
     pub(crate) name: Option<LitStr>,
@@ -30,7 +36,7 @@ pub(crate) struct ServerModel {
     pub(crate) tools: Vec<syn::Path>,
     pub(crate) stateless: Option<bool>,
     pub(crate) krate: Option<syn::Path>,
-    pub(crate) oauth: Option<LitStr>,
+    pub(crate) oauth: Option<OAuthSpec>,
     pub(crate) scopes: Option<Vec<LitStr>>,
 }
 
@@ -52,9 +58,11 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ServerModel {
         "crate" => m.krate = arg.path(diag),
         "scopes" => m.scopes = Some(crate::tool::scope_list(arg, diag)),
         "oauth" => {
-            if let Some(preset) = arg.string(diag) {
+            if let Some(crate::args::Value::Path(_)) = &arg.value {
+                m.oauth = arg.path(diag).map(OAuthSpec::Fn);
+            } else if let Some(preset) = arg.string(diag) {
                 if PRESETS.contains(&preset.value().as_str()) {
-                    m.oauth = Some(preset);
+                    m.oauth = Some(OAuthSpec::Preset(preset));
                 } else {
                     let mut msg = format!(
                         "unknown OAuth preset `{}`; known presets: {}",

@@ -47,6 +47,7 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
         quote_spanned!(ident.span()=> ::core::concat!(::core::file!(), ":", ::core::line!()));
 
     let mut describe = Vec::new();
+    let mut needs_auth = Vec::new();
     let mut extract = Vec::new();
     let mut args = Vec::new();
     for (i, param) in model.params.iter().enumerate() {
@@ -55,6 +56,7 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
         let var = format_ident!("__mcp_arg{}", i);
         // Spanned at the parameter's type: a type that is neither input nor extractor is
         // reported there, with the trait's on_unimplemented message.
+        needs_auth.push(quote_spanned!(ty.span()=> || <#ty as #p::ToolParam>::NEEDS_AUTH));
         describe.push(quote_spanned!(ty.span()=>
             <#ty as #p::ToolParam>::describe(#pname, __spec);
         ));
@@ -74,6 +76,9 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
             const NAME: &'static str = #name;
             const SCOPES: &'static [&'static str] = &[#(#scopes),*];
             const ANY_SCOPES: &'static [&'static str] = &[#(#any_scopes),*];
+            const NEEDS_AUTH: bool = !<Self as #p::ToolDef>::SCOPES.is_empty()
+                || !<Self as #p::ToolDef>::ANY_SCOPES.is_empty()
+                #(#needs_auth)*;
 
             fn tool() -> #p::Tool {
                 #p::Tool::__from_parts(

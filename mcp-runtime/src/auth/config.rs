@@ -131,6 +131,27 @@ impl OAuth {
     }
 }
 
+/// What `#[mcp_server(oauth = make_oauth)]` and [`McpServerBuilder::oauth_from`] accept: an
+/// [`OAuth`], or a `Result` whose error says what is wrong (reported when the server is built).
+///
+/// [`McpServerBuilder::oauth_from`]: crate::McpServerBuilder::oauth_from
+pub trait IntoOAuth {
+    /// The configuration, or what is wrong with it.
+    fn try_into_oauth(self) -> Result<OAuth, String>;
+}
+
+impl IntoOAuth for OAuth {
+    fn try_into_oauth(self) -> Result<OAuth, String> {
+        Ok(self)
+    }
+}
+
+impl<E: std::fmt::Display> IntoOAuth for Result<OAuth, E> {
+    fn try_into_oauth(self) -> Result<OAuth, String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
 /// The server's authentication state, built from [`OAuth`].
 pub(crate) struct AuthState {
     pub(crate) gate: Gate,

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-pub use config::{OAuth, ScopeRefusal};
+pub use config::{IntoOAuth, OAuth, ScopeRefusal};
 pub use scope::{is_scope_token, scopes_from_claims};
 pub use verifier::{TokenVerifier, Verified};
 

@@ -901,7 +901,7 @@ impl DevServer {
                 };
                 let hash = sha256(token);
                 let mut store = self.store();
-                let Some(old) = store.refresh.remove(&hash) else {
+                let Some(old) = store.refresh.get(&hash) else {
                     if let Some(family) = store.spent.get(&hash).copied() {
                         // A spent refresh token came back: someone holds a copy. Revoke the
                         // whole family.
@@ -922,12 +922,8 @@ impl DevServer {
                 if old.expires <= Instant::now() {
                     return token_error("invalid_grant", "the refresh token has expired");
                 }
-                if store.spent.len() >= MAX_REFRESH {
-                    store.spent.clear();
-                }
-                store.spent.insert(hash, old.family);
                 let scopes = match get("scope") {
-                    None => old.scopes,
+                    None => old.scopes.clone(),
                     Some(s) => {
                         let asked: Vec<String> = s
                             .split(' ')
@@ -945,6 +941,14 @@ impl DevServer {
                         asked
                     }
                 };
+                // Rotation: this refresh token is spent now.
+                let Some(old) = store.refresh.remove(&hash) else {
+                    return token_error("invalid_grant", "the refresh token is unknown");
+                };
+                if store.spent.len() >= MAX_REFRESH {
+                    store.spent.clear();
+                }
+                store.spent.insert(hash, old.family);
                 (scopes, old.user, old.family)
             }
             Some(other) => {

@@ -254,6 +254,18 @@ impl McpServerBuilder {
         self
     }
 
+    /// Protects the server with an OAuth configuration that may have failed to load (a
+    /// `Result<OAuth, E>`); the error is reported by [`build`](Self::build). This is what
+    /// `#[mcp_server(oauth = make_oauth)]` calls with `make_oauth()`.
+    pub fn oauth_from(mut self, oauth: impl crate::auth::IntoOAuth) -> Self {
+        self.oauth_requested = true;
+        match oauth.try_into_oauth() {
+            Ok(o) => self.oauth = Some(o),
+            Err(e) => self.problems.push(format!("OAuth: {e}")),
+        }
+        self
+    }
+
     /// Protects the server with a preset configured from the environment (`"custom"`:
     /// `MCP_USE_OAUTH_CUSTOM_*`; `"dev"`: the embedded development authorization server,
     /// `MCP_USE_OAUTH_DEV_*`). Configuration errors are reported by [`build`](Self::build),

@@ -1,0 +1,839 @@
+//! The embedded development authorization server (`oauth = "dev"`) over real HTTP: metadata,
+//! registration, the sign-in page, PKCE, tokens, refresh rotation, and every refusal.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use mcp_runtime::RunningServer;
+use mcp_runtime::auth::Auth;
+use mcp_runtime::prelude::*;
+use mcp_runtime::providers::DevProvider;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+
+/// Who is calling.
+#[mcp_tool(name = "whoami", read_only)]
+async fn whoami(auth: Auth) -> Json<Value> {
+    Json(json!({"sub": auth.user.user_id, "email": auth.user.email, "scopes": auth.scopes}))
+}
+
+/// Admins only.
+#[mcp_tool(name = "admin-action", scopes = "admin")]
+async fn admin_action(action: String) -> String {
+    format!("did {action}")
+}
+
+fn start_dev(auto_approve: bool) -> (RunningServer, String) {
+    let oauth = DevProvider::new()
+        .auto_approve(auto_approve)
+        .into_oauth()
+        .expect("dev provider");
+    let server = start(
+        McpServer::builder()
+            .tools(tools![whoami, admin_action])
+            .oauth(oauth),
+    );
+    let base = format!("http://{}", server.addr());
+    (server, base)
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+async fn register(base: &str, body: Value) -> (u16, Value) {
+    let r = http()
+        .post(format!("{base}/oauth/register"))
+        .json(&body)
+        .send()
+        .await
+        .expect("register");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("json"))
+}
+
+async fn public_client(base: &str) -> String {
+    let (status, c) = register(
+        base,
+        json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
+               "grant_types": ["authorization_code", "refresh_token"], "client_name": "test <b>client</b>"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{c}");
+    c["client_id"].as_str().expect("client_id").to_owned()
+}
+
+fn pkce() -> (String, String) {
+    let verifier = URL_SAFE_NO_PAD.encode([7u8; 40]);
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+    (verifier, URL_SAFE_NO_PAD.encode(digest.as_ref()))
+}
+
+/// GET /oauth/authorize with `params`; returns the status, the headers and the body.
+async fn authorize(
+    base: &str,
+    params: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let url =
+        reqwest::Url::parse_with_params(&format!("{base}/oauth/authorize"), params).expect("url");
+    let r = no_redirects().get(url).send().await.expect("authorize");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.text().await.expect("body"))
+}
+
+/// The query of a redirect's `Location`.
+fn location(headers: &reqwest::header::HeaderMap) -> HashMap<String, String> {
+    let loc = headers
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .expect("ascii");
+    assert!(loc.starts_with(REDIRECT), "{loc}");
+    reqwest::Url::parse(loc)
+        .expect("url")
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Runs the authorization request with auto-approve and returns the code.
+async fn code_for(base: &str, client_id: &str, challenge: &str, scope: &str) -> String {
+    let resource = format!("{base}/mcp");
+    let (status, headers, body) = authorize(
+        base,
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+            ("scope", scope),
+            ("state", "xyz"),
+            ("resource", &resource),
+        ],
+    )
+    .await;
+    assert_eq!(status, 302, "{body}");
+    let q = location(&headers);
+    assert_eq!(q.get("state").map(String::as_str), Some("xyz"));
+    assert_eq!(q.get("iss"), Some(&base.to_owned()), "RFC 9207 iss");
+    q.get("code").expect("code").clone()
+}
+
+async fn token(base: &str, form: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
+    let r = http()
+        .post(format!("{base}/oauth/token"))
+        .form(form)
+        .send()
+        .await
+        .expect("token");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.json().await.expect("json"))
+}
+
+async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> Value {
+    let (status, headers, body) = token(
+        base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", client_id),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    body
+}
+
+#[tokio::test]
+async fn metadata_and_keys_are_published() {
+    let (_server, base) = start_dev(true);
+    let m: Value = http()
+        .get(format!("{base}/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .expect("metadata")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(m["issuer"], base);
+    assert_eq!(
+        m["authorization_endpoint"],
+        format!("{base}/oauth/authorize")
+    );
+    assert_eq!(m["token_endpoint"], format!("{base}/oauth/token"));
+    assert_eq!(m["registration_endpoint"], format!("{base}/oauth/register"));
+    assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(
+        m["scopes_supported"],
+        json!(["openid", "profile", "email", "offline_access", "admin"])
+    );
+    let prm: Value = http()
+        .get(format!("{base}/.well-known/oauth-protected-resource/mcp"))
+        .send()
+        .await
+        .expect("prm")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(prm["authorization_servers"], json!([base]));
+    assert_eq!(prm["resource"], format!("{base}/mcp"));
+    let jwks: Value = http()
+        .get(format!("{base}/oauth/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (key["kty"].as_str(), key["alg"].as_str()),
+        (Some("RSA"), Some("RS256"))
+    );
+    assert!(key.get("d").is_none(), "no private part is published");
+    // The 401 asks for the identity baseline only.
+    let r = Client::send(
+        Client::new(&_server)
+            .request(reqwest::Method::POST)
+            .json(&init_body(V_LATEST)),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let challenge = r.headers["www-authenticate"].to_str().expect("ascii");
+    assert!(
+        challenge.contains(r#"scope="openid profile email""#),
+        "{challenge}"
+    );
+}
+
+#[tokio::test]
+async fn the_code_flow_opens_the_endpoint_and_steps_up() {
+    let (server, base) = start_dev(true);
+    let client_id = public_client(&base).await;
+    let (verifier, challenge) = pkce();
+    let code = code_for(&base, &client_id, &challenge, "openid profile email").await;
+    let t = exchange(&base, &client_id, &code, &verifier).await;
+    assert_eq!(t["token_type"], "Bearer");
+    assert_eq!(t["scope"], "openid profile email");
+    assert_eq!(t["expires_in"], 3600);
+    let access = t["access_token"].as_str().expect("access token").to_owned();
+    // An RFC 9068 access token for this resource.
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(access.split('.').nth(1).expect("payload"))
+            .expect("b64"),
+    )
+    .expect("claims");
+    assert_eq!(claims["aud"], format!("{base}/mcp"));
+    assert_eq!(claims["iss"], base);
+    assert_eq!(claims["client_id"], client_id);
+
+    let c = Client::connect_as(&server, V_LATEST, Some(access)).await;
+    let who = c.call("whoami", json!({})).await;
+    assert_eq!(who["result"]["structuredContent"]["sub"], "dev-user");
+    assert_eq!(
+        who["result"]["structuredContent"]["email"],
+        "dev-user@localhost"
+    );
+
+    // No `admin` yet: 403 with a step-up challenge.
+    let r = c
+        .post_raw(&json!({"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"admin-action","arguments":{"action":"x"}}}))
+        .await;
+    assert_eq!(r.status, 403);
+    let challenge_hdr = r.headers["www-authenticate"].to_str().expect("ascii");
+    assert!(
+        challenge_hdr.contains(r#"error="insufficient_scope""#),
+        "{challenge_hdr}"
+    );
+    assert!(challenge_hdr.contains("admin"), "{challenge_hdr}");
+
+    // Step up: a new authorization for `admin`.
+    let code = code_for(&base, &client_id, &challenge, "openid admin").await;
+    let t = exchange(&base, &client_id, &code, &verifier).await;
+    assert_eq!(t["scope"], "openid admin");
+    let c = Client::connect_as(
+        &server,
+        V_LATEST,
+        t["access_token"].as_str().map(str::to_owned),
+    )
+    .await;
+    let r = c.call("admin-action", json!({"action": "x"})).await;
+    assert_eq!(text(&r), "did x");
+}
+
+#[tokio::test]
+async fn authorization_requests_are_checked() {
+    let (_server, base) = start_dev(true);
+    let client_id = public_client(&base).await;
+    let (_, challenge) = pkce();
+    let good = |extra: &[(&'static str, &'static str)]| {
+        let mut p: Vec<(&str, String)> = vec![
+            ("response_type", "code".into()),
+            ("client_id", client_id.clone()),
+            ("redirect_uri", REDIRECT.into()),
+            ("code_challenge", challenge.clone()),
+            ("code_challenge_method", "S256".into()),
+            ("state", "s1".into()),
+        ];
+        for (k, v) in extra {
+            p.retain(|(x, _)| x != k);
+            if !v.is_empty() {
+                p.push((k, (*v).to_owned()));
+            }
+        }
+        p
+    };
+    let run = |params: Vec<(&'static str, String)>| {
+        let base = base.clone();
+        async move {
+            let p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            authorize(&base, &p).await
+        }
+    };
+    // Errors the user sees: no redirect to an unverified place.
+    let (s, h, body) = run(good(&[("client_id", "nope")])).await;
+    assert_eq!(s, 400);
+    assert!(
+        h["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
+    assert!(body.contains("unknown client_id"), "{body}");
+    let (s, _, body) = run(good(&[("redirect_uri", "http://127.0.0.1:9/other")])).await;
+    assert_eq!(s, 400);
+    assert!(body.contains("is not one this client registered"), "{body}");
+
+    // Errors sent back to the client.
+    for (extra, error, words) in [
+        (
+            &[("code_challenge", "")][..],
+            "invalid_request",
+            "PKCE is required",
+        ),
+        (
+            &[("code_challenge_method", "plain")][..],
+            "invalid_request",
+            "must be S256",
+        ),
+        (
+            &[("code_challenge", "short")][..],
+            "invalid_request",
+            "43-character",
+        ),
+        (
+            &[("response_type", "token")][..],
+            "unsupported_response_type",
+            "`code`",
+        ),
+        (
+            &[("scope", "admin root")][..],
+            "invalid_scope",
+            "unknown scope `root`",
+        ),
+        (
+            &[("resource", "https://elsewhere.example/mcp")][..],
+            "invalid_target",
+            "only for resource",
+        ),
+    ] {
+        let (s, h, _) = run(good(extra)).await;
+        assert_eq!(s, 302, "{extra:?}");
+        let q = location(&h);
+        assert_eq!(q["error"], error, "{extra:?}: {q:?}");
+        assert!(q["error_description"].contains(words), "{extra:?}: {q:?}");
+        assert_eq!(q["state"], "s1");
+        assert_eq!(q["iss"], base);
+    }
+    // A parameter given twice.
+    let r = no_redirects()
+        .get(format!(
+            "{base}/oauth/authorize?client_id={client_id}&client_id=x"
+        ))
+        .send()
+        .await
+        .expect("dup");
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.expect("body").contains("more than once"));
+}
+
+#[tokio::test]
+async fn token_requests_are_checked() {
+    let (_server, base) = start_dev(true);
+    let client_id = public_client(&base).await;
+    let other_client = public_client(&base).await;
+    let (verifier, challenge) = pkce();
+
+    let code = code_for(&base, &client_id, &challenge, "openid").await;
+    let wrong = URL_SAFE_NO_PAD.encode([8u8; 40]);
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+            ("code_verifier", &wrong),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(
+        e["error_description"]
+            .as_str()
+            .expect("text")
+            .contains("does not match")
+    );
+    // A failed attempt spends the code too.
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+
+    // Used twice.
+    let code = code_for(&base, &client_id, &challenge, "openid").await;
+    exchange(&base, &client_id, &code, &verifier).await;
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(
+        e["error_description"]
+            .as_str()
+            .expect("text")
+            .contains("already used")
+    );
+
+    // Another client's code.
+    let code = code_for(&base, &client_id, &challenge, "openid").await;
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &other_client),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(
+        e["error_description"]
+            .as_str()
+            .expect("text")
+            .contains("another client")
+    );
+
+    // No verifier, no redirect_uri, unknown grant, unknown client, wrong content type.
+    let code = code_for(&base, &client_id, &challenge, "openid").await;
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_request")));
+    let (s, _, e) = token(
+        &base,
+        &[("grant_type", "password"), ("client_id", &client_id)],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "nobody"),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    let r = http()
+        .post(format!("{base}/oauth/token"))
+        .json(&json!({"grant_type": "authorization_code"}))
+        .send()
+        .await
+        .expect("json body");
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .expect("text")
+            .contains("x-www-form-urlencoded")
+    );
+}
+
+#[tokio::test]
+async fn confidential_clients_authenticate() {
+    let (_server, base) = start_dev(true);
+    let (status, c) = register(&base, json!({"redirect_uris": [REDIRECT]})).await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        c["token_endpoint_auth_method"], "client_secret_basic",
+        "the RFC 7591 default"
+    );
+    let id = c["client_id"].as_str().expect("id").to_owned();
+    let secret = c["client_secret"].as_str().expect("a secret").to_owned();
+    let (verifier, challenge) = pkce();
+
+    let code = code_for(&base, &id, &challenge, "openid").await;
+    let (s, h, e) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &id),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    assert!(h.get("www-authenticate").is_none());
+
+    let code = code_for(&base, &id, &challenge, "openid").await;
+    let bad = STANDARD.encode(format!("{id}:wrong"));
+    let r = http()
+        .post(format!("{base}/oauth/token"))
+        .header("authorization", format!("Basic {bad}"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("Basic")
+    );
+
+    let code = code_for(&base, &id, &challenge, "openid").await;
+    let good = STANDARD.encode(format!("{id}:{secret}"));
+    let r = http()
+        .post(format!("{base}/oauth/token"))
+        .header("authorization", format!("Basic {good}"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.expect("json");
+    assert!(t["access_token"].is_string());
+    assert!(
+        t.get("refresh_token").is_none(),
+        "the client did not register refresh_token"
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_replay_revokes_the_family() {
+    let (server, base) = start_dev(true);
+    let client_id = public_client(&base).await;
+    let (verifier, challenge) = pkce();
+    let code = code_for(&base, &client_id, &challenge, "openid admin").await;
+    let t = exchange(&base, &client_id, &code, &verifier).await;
+    let r1 = t["refresh_token"].as_str().expect("refresh").to_owned();
+
+    // Narrowing is allowed; widening is not.
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &r1),
+            ("client_id", &client_id),
+            ("scope", "openid email"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{e}"
+    );
+    // A refused request does not spend the token.
+
+    let (s, _, t2) = token(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &r1),
+            ("client_id", &client_id),
+            ("scope", "admin"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t2}");
+    assert_eq!(t2["scope"], "admin");
+    let r2 = t2["refresh_token"].as_str().expect("rotated").to_owned();
+    assert_ne!(r1, r2);
+    let c = Client::connect_as(
+        &server,
+        V_LATEST,
+        t2["access_token"].as_str().map(str::to_owned),
+    )
+    .await;
+    assert_eq!(
+        text(&c.call("admin-action", json!({"action": "y"})).await),
+        "did y"
+    );
+
+    // r1 again: refused, and r2 (same family) dies with it.
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &r1),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    let (s, _, e) = token(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &r2),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_page_asks_and_answers() {
+    let (server, base) = start_dev(false);
+    let client_id = public_client(&base).await;
+    let (verifier, challenge) = pkce();
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("scope", "openid admin"),
+        ("state", "st"),
+    ];
+    let (s, h, page) = authorize(&base, &params).await;
+    assert_eq!(s, 200);
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(
+        page.contains("test &lt;b&gt;client&lt;/b&gt;"),
+        "client names are escaped: {page}"
+    );
+    assert!(page.contains("<code>admin</code>"));
+    let request_id = page
+        .split(r#"name="request" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("request id")
+        .to_owned();
+
+    // Posted from another site: refused.
+    let post = |form: Vec<(&'static str, String)>, origin: Option<String>| {
+        let base = base.clone();
+        async move {
+            let mut rb = no_redirects()
+                .post(format!("{base}/oauth/authorize"))
+                .form(&form);
+            if let Some(o) = origin {
+                rb = rb.header("origin", o);
+            }
+            rb.send().await.expect("post")
+        }
+    };
+    let r = post(
+        vec![
+            ("request", request_id.clone()),
+            ("decision", "approve".into()),
+        ],
+        Some("https://evil.example".into()),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    // Deny.
+    let r = post(
+        vec![("request", request_id.clone()), ("decision", "deny".into())],
+        Some(base.clone()),
+    )
+    .await;
+    assert_eq!(r.status(), 302);
+    let q = location(r.headers());
+    assert_eq!(
+        (q["error"].as_str(), q["state"].as_str()),
+        ("access_denied", "st")
+    );
+    // The request is answered: it cannot be approved now.
+    let r = post(
+        vec![
+            ("request", request_id.clone()),
+            ("decision", "approve".into()),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+
+    // Approve as alice.
+    let (_, _, page) = authorize(&base, &params).await;
+    let request_id = page
+        .split(r#"name="request" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("request id")
+        .to_owned();
+    let r = post(
+        vec![
+            ("request", request_id),
+            ("decision", "approve".into()),
+            ("username", "alice".into()),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 302);
+    let q = location(r.headers());
+    // No redirect_uri was sent (one is registered), so none is needed at the token endpoint.
+    let (s, _, t) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("client_id", &client_id),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let c = Client::connect_as(
+        &server,
+        V_LATEST,
+        t["access_token"].as_str().map(str::to_owned),
+    )
+    .await;
+    let who = c.call("whoami", json!({})).await;
+    assert_eq!(who["result"]["structuredContent"]["sub"], "alice");
+    assert_eq!(
+        who["result"]["structuredContent"]["scopes"],
+        json!(["openid", "admin"])
+    );
+}
+
+#[tokio::test]
+async fn registration_is_checked() {
+    let (_server, base) = start_dev(true);
+    for (body, error, words) in [
+        (
+            json!({}),
+            "invalid_redirect_uri",
+            "`redirect_uris` is required",
+        ),
+        (
+            json!({"redirect_uris": ["http://evil.example/cb"]}),
+            "invalid_redirect_uri",
+            "plain http",
+        ),
+        (
+            json!({"redirect_uris": ["javascript:alert(1)"]}),
+            "invalid_redirect_uri",
+            "forbidden scheme",
+        ),
+        (
+            json!({"redirect_uris": [REDIRECT], "grant_types": ["implicit"]}),
+            "invalid_client_metadata",
+            "`implicit`",
+        ),
+        (
+            json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "private_key_jwt"}),
+            "invalid_client_metadata",
+            "private_key_jwt",
+        ),
+        (
+            json!({"redirect_uris": "http://127.0.0.1/cb"}),
+            "invalid_client_metadata",
+            "array of strings",
+        ),
+    ] {
+        let (s, e) = register(&base, body.clone()).await;
+        assert_eq!(s, 400, "{body}");
+        assert_eq!(e["error"], error, "{body}: {e}");
+        assert!(
+            e["error_description"]
+                .as_str()
+                .expect("text")
+                .contains(words),
+            "{body}: {e}"
+        );
+    }
+    let r = http()
+        .post(format!("{base}/oauth/register"))
+        .body("redirect_uris=x")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 400);
+}
