@@ -725,3 +725,188 @@ async fn unverified_jwts_are_accepted_only_as_a_development_switch() {
     );
     server.stop().await;
 }
+
+async fn me(auth: Auth) -> HttpResponse {
+    HttpResponse::Ok().body(auth.user.user_id.clone())
+}
+
+async fn purge(auth: Auth) -> Result<HttpResponse, mcp_runtime::auth::ScopeError> {
+    auth.require_scope(&["admin"])?;
+    Ok(HttpResponse::Ok().body("purged"))
+}
+
+async fn open() -> HttpResponse {
+    HttpResponse::Ok().body("open")
+}
+
+#[tokio::test]
+async fn custom_routes_take_auth_or_sit_behind_bearer_auth() {
+    use mcp_runtime::actix_web::middleware::from_fn;
+    use mcp_runtime::auth::routes::bearer_auth;
+
+    let issuer = Issuer::start(&["k1"]);
+    let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
+    let oauth = OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS);
+    let server = start(
+        McpServer::builder()
+            .oauth(oauth)
+            .tools(tools![get_user_info])
+            .routes(|cfg| {
+                cfg.route("/me", web::get().to(me));
+                cfg.route("/open", web::get().to(open));
+                cfg.service(
+                    web::scope("/api")
+                        .wrap(from_fn(bearer_auth))
+                        .route("/purge", web::post().to(purge))
+                        .route("/open", web::get().to(open)),
+                );
+            }),
+    );
+    let base = format!("http://{}", server.addr());
+    let user = sign("k1", "k1", &claims(&server.url(), "openid"));
+    let admin = sign("k1", "k1", &claims(&server.url(), "openid admin"));
+
+    let get = |path: &str, token: Option<&str>| {
+        let mut rb = http().get(format!("{base}{path}"));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        rb.send()
+    };
+    // A route without Auth stays open.
+    assert_eq!(get("/open", None).await.expect("open").status(), 200);
+    // Auth as an extractor.
+    let r = get("/me", None).await.expect("me");
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.starts_with(&format!(
+            r#"Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp""#
+        )),
+        "{challenge}"
+    );
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"], "unauthorized");
+    let r = get("/me", Some("not-a-jwt")).await.expect("me");
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .contains(r#"error="invalid_token""#)
+    );
+    let r = get("/me", Some(&user)).await.expect("me");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.expect("body"), "user-1");
+
+    // The middleware guards the whole scope, even routes without Auth.
+    assert_eq!(get("/api/open", None).await.expect("api").status(), 401);
+    assert_eq!(
+        get("/api/open", Some(&user)).await.expect("api").status(),
+        200
+    );
+    let post = |token: &str| {
+        http()
+            .post(format!("{base}/api/purge"))
+            .bearer_auth(token)
+            .send()
+    };
+    let r = post(&user).await.expect("purge");
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        r#"Bearer error="insufficient_scope", scope="admin""#
+    );
+    let r = post(&admin).await.expect("purge");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.expect("body"), "purged");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tools_list_can_hide_what_the_caller_cannot_call() {
+    let issuer = Issuer::start(&["k1"]);
+    let make = |hide: bool| {
+        let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
+        let oauth = OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS)
+            .hide_unauthorized_tools(hide);
+        start(
+            McpServer::builder()
+                .oauth(oauth)
+                .tools(tools![get_user_info, admin_action]),
+        )
+    };
+    for (hide, scope, expected) in [
+        (true, "openid", vec!["get-user-info"]),
+        (true, "openid admin", vec!["get-user-info", "admin-action"]),
+        (false, "openid", vec!["get-user-info", "admin-action"]),
+    ] {
+        let server = make(hide);
+        let token = sign("k1", "k1", &claims(&server.url(), scope));
+        let c = Client::connect_as(&server, V_LATEST, Some(token)).await;
+        let r = c.rpc(1, "tools/list", json!({})).await;
+        let names: Vec<&str> = r["result"]["tools"]
+            .as_array()
+            .expect("tools")
+            .iter()
+            .map(|t| t["name"].as_str().expect("name"))
+            .collect();
+        assert_eq!(names, expected, "hide={hide} scope={scope}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_custom_provider_with_endpoints_serves_authorization_server_metadata() {
+    use mcp_runtime::providers::CustomProvider;
+    let provider = CustomProvider {
+        issuer: ISS.into(),
+        jwks_url: Some(format!("{ISS}/jwks.json")),
+        auth_endpoint: Some(format!("{ISS}/authorize")),
+        token_endpoint: Some(format!("{ISS}/token")),
+        scopes: vec!["openid".into()],
+        ..Default::default()
+    };
+    let server = start(
+        McpServer::builder()
+            .oauth(provider.into_oauth(http()))
+            .tools(tools![get_user_info]),
+    );
+    let r = http()
+        .get(format!(
+            "http://{}/.well-known/oauth-authorization-server",
+            server.addr()
+        ))
+        .send()
+        .await
+        .expect("metadata");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let m: Value = r.json().await.expect("json");
+    assert_eq!(
+        m,
+        json!({"issuer": ISS, "authorization_endpoint": format!("{ISS}/authorize"),
+               "token_endpoint": format!("{ISS}/token"), "jwks_uri": format!("{ISS}/jwks.json"),
+               "scopes_supported": ["openid"], "response_types_supported": ["code"],
+               "grant_types_supported": ["authorization_code", "refresh_token"],
+               "code_challenge_methods_supported": ["S256"]})
+    );
+    server.stop().await;
+
+    // Without endpoints there is nothing to describe: 404.
+    let issuer = Issuer::start(&["k1"]);
+    let server = oauth_server(&issuer, ScopeRefusal::Forbidden);
+    let r = http()
+        .get(format!(
+            "http://{}/.well-known/oauth-authorization-server",
+            server.addr()
+        ))
+        .send()
+        .await
+        .expect("metadata");
+    assert_eq!(r.status(), 404);
+    server.stop().await;
+}

@@ -43,6 +43,9 @@ pub struct OAuth {
     pub(crate) scope_refusal: ScopeRefusal,
     pub(crate) cache_capacity: usize,
     pub(crate) cache_ttl: Duration,
+    /// Served at `/.well-known/oauth-authorization-server` (mcp-use's direct mode).
+    pub(crate) as_metadata: Option<Value>,
+    pub(crate) hide_tools: bool,
     /// The embedded development authorization server (`oauth = "dev"`).
     pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
 }
@@ -70,6 +73,8 @@ impl OAuth {
             scope_refusal: ScopeRefusal::default(),
             cache_capacity: 10_000,
             cache_ttl: Duration::from_secs(300),
+            as_metadata: None,
+            hide_tools: false,
             dev: None,
         }
     }
@@ -113,6 +118,21 @@ impl OAuth {
         f: impl Fn(&Map<String, Value>) -> UserInfo + Send + Sync + 'static,
     ) -> Self {
         self.map_user = Arc::new(f);
+        self
+    }
+
+    /// The provider's RFC 8414 metadata, served at `/.well-known/oauth-authorization-server`
+    /// on this server for clients that look for it beside the resource (as mcp-use does in
+    /// direct mode); clients still sign in at the provider's own endpoints.
+    pub fn authorization_server_metadata(mut self, metadata: Value) -> Self {
+        self.as_metadata = Some(metadata);
+        self
+    }
+
+    /// `tools/list` shows each caller only the tools its token's scopes allow (default: every
+    /// tool, so that clients can discover what to step up for).
+    pub fn hide_unauthorized_tools(mut self, hide: bool) -> Self {
+        self.hide_tools = hide;
         self
     }
 
@@ -162,6 +182,9 @@ pub(crate) struct AuthState {
     pub(crate) resource_documentation: Option<String>,
     pub(crate) scope_refusal: ScopeRefusal,
     pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
+    /// The authorization server metadata served beside the resource, serialized once.
+    pub(crate) as_metadata: Option<bytes::Bytes>,
+    pub(crate) hide_tools: bool,
 }
 
 impl AuthState {
@@ -196,6 +219,8 @@ impl AuthState {
             resource_documentation: oauth.resource_documentation,
             scope_refusal: oauth.scope_refusal,
             dev: oauth.dev,
+            hide_tools: oauth.hide_tools,
+            as_metadata: oauth.as_metadata.map(|m| bytes::Bytes::from(m.to_string())),
         }
     }
 

@@ -131,7 +131,28 @@ impl CustomProvider {
         if let Some(aud) = &self.audience {
             verifier = verifier.audience(aud.clone());
         }
-        OAuth::new(verifier, self.issuer)
+        let mut oauth = OAuth::new(verifier, self.issuer.clone());
+        if let (Some(auth), Some(token)) = (&self.auth_endpoint, &self.token_endpoint) {
+            let mut m = serde_json::json!({
+                "issuer": self.issuer,
+                "authorization_endpoint": auth,
+                "token_endpoint": token,
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "code_challenge_methods_supported": ["S256"],
+            });
+            if let Some(u) = &self.userinfo_endpoint {
+                m["userinfo_endpoint"] = u.clone().into();
+            }
+            if let Some(j) = &self.jwks_url {
+                m["jwks_uri"] = j.clone().into();
+            }
+            if !self.scopes.is_empty() {
+                m["scopes_supported"] = self.scopes.clone().into();
+            }
+            oauth = oauth.authorization_server_metadata(m);
+        }
+        oauth
             .scopes_supported(self.scopes)
             .user_info(UserInfo::from_claims)
     }

@@ -85,7 +85,7 @@ pub(crate) fn handle_request(
 ) -> Pending {
     let reply = match method {
         "ping" => Reply::Ok(Bytes::from_static(b"{}")),
-        "tools/list" => list_tools(inner, &jsonrpc::params_value(params)),
+        "tools/list" => list_tools(inner, &scope, &jsonrpc::params_value(params)),
         "tools/call" => return call_tool(inner, scope, id, params),
         "logging/setLevel" => set_level(&scope, &jsonrpc::params_value(params)),
         "initialize" => Reply::Err(RpcError::invalid_request(
@@ -260,11 +260,28 @@ pub(crate) fn handle_notification(scope: &RequestScope, method: &str, params: Op
     }
 }
 
-fn list_tools(inner: &Inner, params: &Value) -> Reply {
+fn list_tools(inner: &Inner, scope: &RequestScope, params: &Value) -> Reply {
+    // Hiding what the caller cannot call: the pages are made for this caller's scopes.
+    let filtered;
+    let pages = match (&inner.auth, scope.auth.as_deref()) {
+        (Some(state), Some(auth)) if state.hide_tools => {
+            let visible: Vec<Value> = inner
+                .listings
+                .iter()
+                .filter(|(_, all, any)| {
+                    auth.require_scope(all).is_ok() && auth.require_any_scope(any).is_ok()
+                })
+                .map(|(listing, _, _)| listing.clone())
+                .collect();
+            filtered = super::paginate(&visible, inner.page_size);
+            &filtered
+        }
+        _ => &inner.tool_pages,
+    };
     let page = match params.get("cursor") {
         None | Some(Value::Null) => 0,
         Some(Value::String(c)) => match c.parse::<usize>() {
-            Ok(n) if n < inner.tool_pages.len() && n > 0 => n,
+            Ok(n) if n < pages.len() && n > 0 => n,
             _ => {
                 return Reply::Err(RpcError::invalid_params(format!(
                     "tools/list: invalid cursor `{c}`"
@@ -277,7 +294,7 @@ fn list_tools(inner: &Inner, params: &Value) -> Reply {
             ));
         }
     };
-    Reply::Ok(inner.tool_pages[page].clone())
+    Reply::Ok(pages[page].clone())
 }
 
 fn set_level(scope: &RequestScope, params: &Value) -> Reply {

@@ -915,6 +915,22 @@ pub(crate) async fn resource_metadata(req: HttpRequest) -> HttpResponse {
     )
 }
 
+/// The provider's authorization server metadata, when configured.
+pub(crate) async fn authorization_server_metadata(req: HttpRequest) -> HttpResponse {
+    let Some(body) = server(&req)
+        .and_then(|i| i.auth.as_ref())
+        .and_then(|a| a.as_metadata.clone())
+    else {
+        return not_mounted();
+    };
+    cors(
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(body),
+    )
+}
+
 /// CORS preflight for the discovery documents.
 pub(crate) async fn preflight() -> HttpResponse {
     cors(HttpResponse::NoContent().finish())

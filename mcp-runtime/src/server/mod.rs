@@ -104,6 +104,13 @@ pub(crate) struct Inner {
     pub(crate) info: ServerInfo,
     pub(crate) tools: ServerKeyed<&'static str, ToolEntry>,
     pub(crate) tool_pages: Vec<Bytes>,
+    /// Each tool's listing and scopes, in order: for `tools/list` filtered per caller.
+    pub(crate) listings: Vec<(
+        serde_json::Value,
+        &'static [&'static str],
+        &'static [&'static str],
+    )>,
+    pub(crate) page_size: usize,
     pub(crate) state: Arc<StateMap>,
     pub(crate) http: HttpConfig,
     pub(crate) sessions: session::Sessions,
@@ -366,7 +373,7 @@ impl McpServerBuilder {
                             .chain(built.meta.any_scopes)
                             .copied(),
                     );
-                    listings.push(built.listing);
+                    listings.push((built.listing, built.meta.scopes, built.meta.any_scopes));
                     tools.insert(
                         name,
                         ToolEntry {
@@ -385,7 +392,8 @@ impl McpServerBuilder {
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }
-        let tool_pages = paginate(&listings, self.page_size);
+        let all: Vec<serde_json::Value> = listings.iter().map(|l| l.0.clone()).collect();
+        let tool_pages = paginate(&all, self.page_size);
         let auth = self
             .oauth
             .map(|o| crate::auth::config::AuthState::new(o, &tool_scopes));
@@ -399,6 +407,12 @@ impl McpServerBuilder {
                 },
                 tools,
                 tool_pages,
+                listings: if auth.as_ref().is_some_and(|a| a.hide_tools) {
+                    listings
+                } else {
+                    Vec::new()
+                },
+                page_size: self.page_size,
                 state: Arc::new(self.state),
                 http: HttpConfig {
                     max_body_bytes: self.max_body_bytes,
@@ -436,7 +450,7 @@ impl McpServerBuilder {
 }
 
 /// Pre-serializes `tools/list` pages, once, at build time.
-fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<Bytes> {
+pub(crate) fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<Bytes> {
     let chunks: Vec<&[serde_json::Value]> = if listings.is_empty() {
         vec![&[]]
     } else {
@@ -528,6 +542,17 @@ impl McpServer {
         );
         if let Some(dev) = self.inner.auth.as_ref().and_then(|a| a.dev.as_ref()) {
             dev.configure(cfg);
+        } else if self
+            .inner
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.as_metadata.is_some())
+        {
+            cfg.service(
+                web::resource("/.well-known/oauth-authorization-server")
+                    .route(web::get().to(http::authorization_server_metadata))
+                    .route(web::method(actix_web::http::Method::OPTIONS).to(http::preflight)),
+            );
         }
         if self.inner.auth.is_some() {
             // RFC 9728: the root document and the one for this endpoint's path.

@@ -1,0 +1,156 @@
+//! Bearer authentication for your own actix-web routes (mcp-use's
+//! `createBearerAuthMiddleware`), with the MCP server's verifier, cache and challenges.
+//!
+//! - Take [`Auth`] as a handler parameter: the route then requires a valid bearer token.
+//! - Or wrap a scope with [`bearer_auth`]: every route in it requires one, and handlers can
+//!   still take `Auth` (no second verification).
+//! - A [`ScopeError`] from `auth.require_scope(&[...])?` answers 403 `insufficient_scope`.
+//!
+//! ```no_run
+//! use mcp_runtime::actix_web::{middleware::from_fn, web, HttpResponse};
+//! use mcp_runtime::auth::{Auth, ScopeError, routes::bearer_auth};
+//! use mcp_runtime::McpServer;
+//!
+//! async fn me(auth: Auth) -> HttpResponse {
+//!     HttpResponse::Ok().body(auth.user.user_id.clone())
+//! }
+//! async fn purge(auth: Auth) -> Result<HttpResponse, ScopeError> {
+//!     auth.require_scope(&["admin"])?;
+//!     Ok(HttpResponse::NoContent().finish())
+//! }
+//!
+//! # fn oauth() -> mcp_runtime::auth::OAuth { unimplemented!() }
+//! let server = McpServer::builder().oauth(oauth()).routes(|cfg| {
+//!     cfg.route("/me", web::get().to(me));
+//!     cfg.service(web::scope("/api").wrap(from_fn(bearer_auth)).route("/purge", web::post().to(purge)));
+//! });
+//! ```
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::LocalBoxFuture;
+use serde_json::json;
+
+use super::metadata::ResourceMetadata;
+use super::{Auth, AuthError, ScopeError, guard};
+use crate::server::Inner;
+
+/// Authenticates a request to one of the user's routes: the caller, or the refusal to send.
+async fn authenticate(req: &HttpRequest) -> Result<Auth, HttpResponse> {
+    if let Some(auth) = req.extensions().get::<Auth>() {
+        return Ok(auth.clone());
+    }
+    let Some(state) = req
+        .app_data::<actix_web::web::Data<Inner>>()
+        .and_then(|i| i.auth.as_ref())
+    else {
+        tracing::error!(target: "mcp_runtime::auth", "`Auth` used on a route of a server without OAuth");
+        return Err(HttpResponse::InternalServerError()
+            .content_type("application/json")
+            .body(json!({"error": "server_error", "error_description": "this server has no OAuth configured"}).to_string()));
+    };
+    match state
+        .gate
+        .authenticate(req.headers(), req.query_string(), state.resource())
+        .await
+    {
+        Ok(auth) => {
+            req.extensions_mut().insert(auth.clone());
+            Ok(auth)
+        }
+        Err(e) => {
+            tracing::debug!(target: "mcp_runtime::auth", status = e.status(), "refused: {e}");
+            let metadata = ResourceMetadata::well_known_url(state.resource());
+            Err(refusal(&e, &state.baseline_scopes, &metadata))
+        }
+    }
+}
+
+/// 401/400/503 with an RFC 6750 challenge and a JSON body `{error, error_description}`.
+fn refusal(e: &AuthError, baseline: &[String], metadata: &str) -> HttpResponse {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    let message = e.to_string();
+    let mut resp = HttpResponse::build(status)
+        .content_type("application/json")
+        .body(
+            json!({
+                "error": e.oauth_code().unwrap_or(if status == StatusCode::SERVICE_UNAVAILABLE {
+                    "temporarily_unavailable"
+                } else {
+                    "unauthorized"
+                }),
+                "error_description": message,
+            })
+            .to_string(),
+        );
+    let challenge = guard::challenge(
+        e.oauth_code(),
+        e.oauth_code().map(|_| message.as_str()),
+        baseline,
+        metadata,
+    );
+    if (status == StatusCode::UNAUTHORIZED || e.oauth_code().is_some())
+        && let Ok(v) = HeaderValue::from_str(&challenge)
+    {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+/// The caller of a custom route; the route refuses requests without a valid bearer token.
+impl FromRequest for Auth {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            authenticate(&req).await.map_err(|resp| {
+                actix_web::error::InternalError::from_response("unauthenticated", resp).into()
+            })
+        })
+    }
+}
+
+/// Middleware for `actix_web::middleware::from_fn`: every request needs a valid bearer token;
+/// the caller is then available to handlers as [`Auth`].
+pub async fn bearer_auth<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    match authenticate(req.request()).await {
+        Ok(_) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Err(resp) => Ok(req.into_response(resp).map_into_right_body()),
+    }
+}
+
+/// `auth.require_scope(&[...])?` in a route answers 403 with a step-up challenge.
+impl ResponseError for ScopeError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::FORBIDDEN
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let challenge = format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+            self.missing.join(" ")
+        );
+        let mut resp = HttpResponse::Forbidden()
+            .content_type("application/json")
+            .body(
+                json!({"error": "insufficient_scope", "error_description": self.to_string()})
+                    .to_string(),
+            );
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        resp
+    }
+}
