@@ -1,16 +1,21 @@
 //! A cache of verified tokens, so a token used again skips signature verification.
 //!
-//! Keyed by the token's SHA-256 (the token itself is not kept as a key), bounded in size, and an
-//! entry never outlives the token's `exp` nor the cache's TTL.
+//! Bounded in size; an entry never outlives the token's `exp` nor the cache's TTL. Entries are
+//! found by a randomly keyed SipHash of the token (nobody outside can aim tokens at one bucket)
+//! and confirmed by comparing the whole token in constant time, so a hash collision can only
+//! cost a verification, never lend another caller's identity. The tokens compared are the ones
+//! the cached [`AuthData`] already holds: the cache keeps no copy of its own.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::AuthData;
 use super::verifier::now_secs;
 
-type Key = [u8; 32];
+/// A token's bucket: its keyed hash.
+pub(crate) type Key = u64;
 
 struct Entry {
     auth: Arc<AuthData>,
@@ -19,37 +24,48 @@ struct Entry {
 
 /// The verified-token cache.
 pub(crate) struct TokenCache {
-    map: Mutex<HashMap<Key, Entry>>,
+    map: Mutex<HashMap<Key, Vec<Entry>>>,
+    hasher: RandomState,
     capacity: usize,
     ttl: Duration,
 }
 
-pub(crate) fn key(token: &str) -> Key {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest.as_ref());
-    out
+fn same_token(entry: &Entry, token: &str) -> bool {
+    let held = entry.auth.access_token.secret().as_bytes();
+    held.len() == token.len()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(held, token.as_bytes()).is_ok()
 }
 
 impl TokenCache {
     pub(crate) fn new(capacity: usize, ttl: Duration) -> Self {
         TokenCache {
             map: Mutex::new(HashMap::new()),
+            hasher: RandomState::new(),
             capacity,
             ttl,
         }
     }
 
-    pub(crate) fn get(&self, key: &Key) -> Option<Arc<AuthData>> {
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        match map.get(key) {
-            Some(e) if e.until > Instant::now() => Some(e.auth.clone()),
-            Some(_) => {
-                map.remove(key);
-                None
-            }
-            None => None,
+    /// The bucket of `token`.
+    pub(crate) fn key(&self, token: &str) -> Key {
+        self.hasher.hash_one(token)
+    }
+
+    pub(crate) fn get(&self, key: Key, token: &str) -> Option<Arc<AuthData>> {
+        if self.capacity == 0 {
+            return None;
         }
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        let bucket = map.get_mut(&key)?;
+        let i = bucket.iter().position(|e| same_token(e, token))?;
+        if bucket[i].until > Instant::now() {
+            return Some(bucket[i].auth.clone());
+        }
+        bucket.swap_remove(i);
+        if bucket.is_empty() {
+            map.remove(&key);
+        }
+        None
     }
 
     pub(crate) fn insert(&self, key: Key, auth: Arc<AuthData>) {
@@ -67,7 +83,10 @@ impl TokenCache {
         }
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= self.capacity {
-            map.retain(|_, e| e.until > now);
+            map.retain(|_, b| {
+                b.retain(|e| e.until > now);
+                !b.is_empty()
+            });
             if map.len() >= self.capacity {
                 // Still full of live entries: drop an arbitrary half rather than grow.
                 let drop: Vec<Key> = map.keys().take(self.capacity / 2 + 1).copied().collect();
@@ -76,7 +95,10 @@ impl TokenCache {
                 }
             }
         }
-        map.insert(key, Entry { auth, until });
+        let bucket = map.entry(key).or_default();
+        let token = auth.access_token.secret().to_owned();
+        bucket.retain(|e| !same_token(e, &token));
+        bucket.push(Entry { auth, until });
     }
 }
 
@@ -85,10 +107,10 @@ mod tests {
     use super::*;
     use crate::auth::{AccessToken, UserInfo};
 
-    fn auth(exp: Option<u64>) -> Arc<AuthData> {
+    fn auth(token: &str, exp: Option<u64>) -> Arc<AuthData> {
         Arc::new(AuthData {
             user: UserInfo::default(),
-            access_token: AccessToken::new("t"),
+            access_token: AccessToken::new(token),
             scopes: vec![],
             permissions: vec![],
             claims: Default::default(),
@@ -99,14 +121,26 @@ mod tests {
     #[test]
     fn entries_expire_with_the_token_and_the_cache_is_bounded() {
         let cache = TokenCache::new(4, Duration::from_secs(60));
-        cache.insert(key("expired"), auth(Some(now_secs() - 1)));
-        assert!(cache.get(&key("expired")).is_none());
-        cache.insert(key("live"), auth(Some(now_secs() + 600)));
-        assert!(cache.get(&key("live")).is_some());
+        let put = |t: &str, exp| cache.insert(cache.key(t), auth(t, exp));
+        put("expired", Some(now_secs() - 1));
+        assert!(cache.get(cache.key("expired"), "expired").is_none());
+        put("live", Some(now_secs() + 600));
+        assert!(cache.get(cache.key("live"), "live").is_some());
         for i in 0..20 {
-            cache.insert(key(&format!("t{i}")), auth(None));
+            put(&format!("t{i}"), None);
         }
         assert!(cache.map.lock().expect("lock").len() <= 4);
-        assert_ne!(key("a"), key("b"));
+    }
+
+    #[test]
+    fn a_colliding_key_never_returns_another_token() {
+        let cache = TokenCache::new(10, Duration::from_secs(60));
+        // Force both tokens into one bucket.
+        cache.insert(7, auth("alice-token", None));
+        cache.insert(7, auth("mallory-tok", None));
+        let hit = cache.get(7, "alice-token").expect("alice");
+        assert_eq!(hit.access_token.secret(), "alice-token");
+        assert!(cache.get(7, "alice-tokeX").is_none());
+        assert!(cache.get(8, "alice-token").is_none());
     }
 }

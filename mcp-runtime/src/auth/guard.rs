@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_web::http::header::HeaderMap;
 use serde_json::{Map, Value};
 
-use super::cache::{self, TokenCache};
+use super::cache::TokenCache;
 use super::{AccessToken, Auth, AuthData, AuthError, TokenVerifier, UserInfo, scopes_from_claims};
 
 /// Maps verified claims to the caller's [`UserInfo`] (mcp-use's `getUserInfo`).
@@ -61,11 +61,13 @@ impl Gate {
         query: &str,
         resource: &str,
     ) -> Result<Auth, AuthError> {
-        let token = bearer(headers, query, self.max_token_bytes)?;
-        let key = cache::key(token);
-        if let Some(hit) = self.cache.get(&key) {
+        let token = bearer_unchecked(headers, query, self.max_token_bytes)?;
+        let key = self.cache.key(token);
+        // A cached token is byte-for-byte one that passed every check before.
+        if let Some(hit) = self.cache.get(key, token) {
             return Ok(Auth(hit));
         }
+        check_token68(token)?;
         let verified = self.verifier.verify(token, resource).await?;
         let scopes = scopes_from_claims(&verified.claims);
         let user = (self.map_user)(&verified.claims);
@@ -89,7 +91,19 @@ impl Gate {
 
 /// The bearer token of a request: exactly one `Authorization: Bearer` header (scheme
 /// case-insensitive), a token68 value, never the query string.
+#[cfg(test)]
 pub(crate) fn bearer<'h>(
+    headers: &'h HeaderMap,
+    query: &str,
+    max: usize,
+) -> Result<&'h str, AuthError> {
+    let token = bearer_unchecked(headers, query, max)?;
+    check_token68(token)?;
+    Ok(token)
+}
+
+/// [`bearer`] without the character check, which a token found in the cache has passed.
+fn bearer_unchecked<'h>(
     headers: &'h HeaderMap,
     query: &str,
     max: usize,
@@ -112,8 +126,8 @@ pub(crate) fn bearer<'h>(
             "more than one Authorization header".into(),
         ));
     }
-    let value = value
-        .to_str()
+    // UTF-8 validation has a fast ASCII path; the token68 check then refuses anything else.
+    let value = std::str::from_utf8(value.as_bytes())
         .map_err(|_| AuthError::invalid("the Authorization header is not ASCII"))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -128,14 +142,34 @@ pub(crate) fn bearer<'h>(
             "the token is longer than {max} bytes"
         )));
     }
-    let token68 = |c: char| c.is_ascii_alphanumeric() || "-._~+/".contains(c);
-    let body = token.trim_end_matches('=');
-    if !body.chars().all(token68) {
-        return Err(AuthError::invalid(
-            "the token contains characters a bearer token cannot have",
-        ));
-    }
     Ok(token)
+}
+
+/// The bytes of token68 (RFC 6750 §2.1), `=` padding aside.
+const TOKEN68: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        b += 1;
+    }
+    t
+};
+
+/// A bearer token is token68 (RFC 6750 §2.1).
+fn check_token68(token: &str) -> Result<(), AuthError> {
+    if token
+        .trim_end_matches('=')
+        .bytes()
+        .all(|b| TOKEN68[usize::from(b)])
+    {
+        Ok(())
+    } else {
+        Err(AuthError::invalid(
+            "the token contains characters a bearer token cannot have",
+        ))
+    }
 }
 
 /// Escapes a value for a quoted-string auth-param.

@@ -75,6 +75,9 @@ pub struct JwtVerifier {
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: u64,
+    /// The validation rules per accepted algorithm, built on first use (once the resource URL
+    /// and issuer are known) instead of on every request.
+    validations: OnceLock<(String, Vec<(Algorithm, Validation)>)>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -93,6 +96,7 @@ impl JwtVerifier {
             audiences: Vec::new(),
             algorithms: vec![Algorithm::RS256, Algorithm::ES256],
             leeway: 30,
+            validations: OnceLock::new(),
         }
     }
 
@@ -105,6 +109,7 @@ impl JwtVerifier {
             audiences: Vec::new(),
             algorithms: vec![Algorithm::HS256],
             leeway: 30,
+            validations: OnceLock::new(),
         }
     }
 
@@ -146,25 +151,11 @@ impl JwtVerifier {
         }
     }
 
-    async fn verify_jwt(&self, token: &str, resource: &str) -> Result<Verified, AuthError> {
-        let header = jwt::header(token)?;
-        let alg = header.algorithm()?;
-        if !self.algorithms.contains(&alg) {
-            return Err(AuthError::invalid(format!(
-                "the token is signed with {alg:?}, which this server does not accept (accepted: {:?})",
-                self.algorithms
-            )));
-        }
+    fn build_validation(&self, alg: Algorithm, issuer: Option<&str>, resource: &str) -> Validation {
         let mut validation = Validation::new(alg);
         validation.leeway = self.leeway;
         validation.validate_nbf = true;
         let mut required = vec!["exp", "aud"];
-        let issuer = match &self.late_issuer {
-            Some(late) => Some(late.get().map(String::as_str).ok_or_else(|| {
-                AuthError::invalid("the authorization server has not issued tokens yet")
-            })?),
-            None => self.issuer.as_deref(),
-        };
         if let Some(iss) = issuer {
             validation.set_issuer(&[iss]);
             required.push("iss");
@@ -175,13 +166,54 @@ impl JwtVerifier {
             validation.set_audience(&self.audiences);
         }
         validation.set_required_spec_claims(&required);
+        validation
+    }
+
+    /// The rules for `alg`: cached for the server's resource URL.
+    fn validation(
+        &self,
+        alg: Algorithm,
+        issuer: Option<&str>,
+        resource: &str,
+    ) -> std::borrow::Cow<'_, Validation> {
+        let (for_resource, cached) = self.validations.get_or_init(|| {
+            let rules = self
+                .algorithms
+                .iter()
+                .map(|a| (*a, self.build_validation(*a, issuer, resource)))
+                .collect();
+            (resource.to_owned(), rules)
+        });
+        match cached.iter().find(|(a, _)| *a == alg) {
+            Some((_, v)) if for_resource == resource => std::borrow::Cow::Borrowed(v),
+            _ => std::borrow::Cow::Owned(self.build_validation(alg, issuer, resource)),
+        }
+    }
+
+    async fn verify_jwt(&self, token: &str, resource: &str) -> Result<Verified, AuthError> {
+        let header = jwt::header(token)?;
+        let alg = header.algorithm()?;
+        if !self.algorithms.contains(&alg) {
+            return Err(AuthError::invalid(format!(
+                "the token is signed with {alg:?}, which this server does not accept (accepted: {:?})",
+                self.algorithms
+            )));
+        }
+        let issuer = match &self.late_issuer {
+            Some(late) => Some(late.get().map(String::as_str).ok_or_else(|| {
+                AuthError::invalid("the authorization server has not issued tokens yet")
+            })?),
+            None => self.issuer.as_deref(),
+        };
+        let validation = self.validation(alg, issuer, resource);
+        let validation = validation.as_ref();
         let data = match &self.keys {
             Keys::Secret(key) => {
-                jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+                jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
             }
             Keys::Jwks(cache) => {
                 let key = cache.key(header.kid.as_deref(), alg).await?;
-                jsonwebtoken::decode::<Map<String, Value>>(token, key.key(), &validation)
+                jsonwebtoken::decode::<Map<String, Value>>(token, key.key(), validation)
             }
         }
         .map_err(|e| jwt::describe_error(&e, issuer, &self.audiences, resource))?;

@@ -301,6 +301,30 @@ fn sse_response(stream: impl Stream<Item = Result<Bytes, Infallible>> + 'static)
         .streaming(stream)
 }
 
+/// Reads and drops a small unread request body, so that a refusal keeps the connection open
+/// (an unread body makes the server close it, and the client pays a new connection for every
+/// refused request). Bodies over 64 KiB, or of unknown length, are not read: the connection
+/// closes instead.
+async fn drain(req: &HttpRequest, payload: &mut web::Payload) {
+    use futures_util::StreamExt as _;
+    const MAX_DRAIN: u64 = 64 * 1024;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_none_or(|n| n > MAX_DRAIN) {
+        return;
+    }
+    let mut read = 0u64;
+    while let Some(Ok(chunk)) = payload.next().await {
+        read += chunk.len() as u64;
+        if read > MAX_DRAIN {
+            return;
+        }
+    }
+}
+
 /// The server this endpoint belongs to, borrowed from the app data: a `web::Data` parameter
 /// would clone its `Arc`, whose count every worker thread shares, on every request.
 fn server(req: &HttpRequest) -> Option<&Inner> {
@@ -315,10 +339,13 @@ fn not_mounted() -> HttpResponse {
 }
 
 /// `POST /mcp`: one JSON-RPC message (or a batch where the version allows it).
-pub(crate) async fn post(req: HttpRequest, payload: web::Payload) -> HttpResponse {
+pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpResponse {
     let (inner, auth) = match admit(&req).await {
         Ok(admitted) => admitted,
-        Err(r) => return r,
+        Err(r) => {
+            drain(&req, &mut payload).await;
+            return r;
+        }
     };
     let ct = req.headers().get(header::CONTENT_TYPE);
     // The exact value, which nearly every client sends, needs no checking and parsing.

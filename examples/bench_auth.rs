@@ -1,0 +1,127 @@
+//! The authenticated target of `scripts/bench`: the quickstart's `add` tool behind OAuth, with
+//! JWTs checked against a JWKS that this same process publishes at `/jwks.json` (fetched over
+//! HTTP like any issuer's; `/jwks-fetches` reports how many times it was fetched).
+//!
+//! ```sh
+//! PORT=3303 cargo run --release --example bench_auth            # serve
+//! BENCH_TOKEN_CACHE=0 PORT=3304 cargo run --release --example bench_auth   # no verified-token cache
+//! cargo run --release --example bench_auth -- tokens 2000        # print 2000 distinct valid tokens
+//! cargo run --release --example bench_auth -- bad                # print a token with a bad signature
+//! ```
+//!
+//! The signing key is the test fixture `tests/it/keys/k1.pem`: never use it for anything real.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use mcp_runtime::actix_web::{HttpResponse, web};
+use mcp_runtime::auth::OAuth;
+use mcp_runtime::auth::jwks::JwksCache;
+use mcp_runtime::auth::verifier::JwtVerifier;
+use mcp_runtime::prelude::*;
+use serde_json::json;
+
+const ISSUER: &str = "https://bench.issuer.test";
+const AUDIENCE: &str = "https://bench.mcp.test/mcp";
+const KEY_PEM: &str = include_str!("../tests/it/keys/k1.pem");
+const JWKS: &str = include_str!("../tests/it/keys/jwks.json");
+
+/// Add two numbers.
+#[mcp_tool(read_only)]
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn token(n: u64, exp: u64) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("k1".into());
+    let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "bench-user", "exp": exp,
+                        "iat": exp - 3600, "jti": n.to_string(), "scope": "openid"});
+    let key = EncodingKey::from_rsa_pem(KEY_PEM.as_bytes()).expect("fixture key");
+    jsonwebtoken::encode(&header, &claims, &key).expect("signed")
+}
+
+fn main() -> Result<(), ServeError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let exp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        + 3600;
+    match args.first().map(String::as_str) {
+        Some("tokens") => {
+            let n: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1);
+            for i in 0..n {
+                println!("{}", token(i, exp));
+            }
+            return Ok(());
+        }
+        Some("bad") => {
+            // The real signature with its last byte changed: still in range for the key, so
+            // the verifier does the whole RSA computation before refusing it.
+            let t = token(0, exp);
+            let (head, sig) = t.rsplit_once('.').expect("three parts");
+            let mut raw = URL_SAFE_NO_PAD.decode(sig).expect("base64url signature");
+            if let Some(last) = raw.last_mut() {
+                *last ^= 0x01;
+            }
+            println!("{head}.{}", URL_SAFE_NO_PAD.encode(raw));
+            return Ok(());
+        }
+        _ => {}
+    }
+
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3303".into());
+    let cache: usize = std::env::var("BENCH_TOKEN_CACHE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let all: serde_json::Value = serde_json::from_str(JWKS).expect("fixture JWKS");
+    let set = json!({"keys": [all["k1"].clone()]}).to_string();
+    let fetches = Arc::new(AtomicU64::new(0));
+    let jwks = JwksCache::new(
+        format!("http://127.0.0.1:{port}/jwks.json"),
+        mcp_runtime::auth::http_client(),
+    );
+    let oauth = OAuth::new(
+        JwtVerifier::jwks(Arc::new(jwks))
+            .issuer(ISSUER)
+            .audience(AUDIENCE),
+        ISSUER,
+    )
+    .token_cache(cache, std::time::Duration::from_secs(300));
+    let counter = fetches.clone();
+    McpServer::builder()
+        .name("bench-auth")
+        .oauth(oauth)
+        .tools(tools![add])
+        .routes(move |cfg| {
+            let (set, counter) = (set.clone(), counter.clone());
+            let count = counter.clone();
+            cfg.route(
+                "/jwks.json",
+                web::get().to(move || {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    let body = set.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .insert_header(("cache-control", "max-age=3600"))
+                            .body(body)
+                    }
+                }),
+            );
+            cfg.route(
+                "/jwks-fetches",
+                web::get().to(move || {
+                    let n = count.load(Ordering::Relaxed);
+                    async move { HttpResponse::Ok().body(n.to_string()) }
+                }),
+            );
+        })
+        .build()?
+        .run()
+}
