@@ -208,9 +208,7 @@ impl JwtVerifier {
         let validation = self.validation(alg, issuer, resource);
         let validation = validation.as_ref();
         let data = match &self.keys {
-            Keys::Secret(key) => {
-                jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
-            }
+            Keys::Secret(key) => jsonwebtoken::decode::<Map<String, Value>>(token, key, validation),
             Keys::Jwks(cache) => {
                 let key = cache.key(header.kid.as_deref(), alg).await?;
                 jsonwebtoken::decode::<Map<String, Value>>(token, key.key(), validation)
