@@ -389,6 +389,20 @@ impl McpServerBuilder {
                 }
             }
         }
+        if let Some(oauth) = &self.oauth
+            && oauth.verifier.is_dangerous()
+        {
+            let allow = std::env::var("MCP_USE_OAUTH_ALLOW_UNVERIFIED").ok();
+            match unverified_allowed(cfg!(debug_assertions), allow.as_deref()) {
+                Ok(()) => tracing::warn!(
+                    target: "mcp_runtime::auth",
+                    "TOKENS ARE NOT VERIFIED: {}. Anyone can forge a token for this server; \
+                     use this for local development only",
+                    oauth.verifier.describe()
+                ),
+                Err(e) => problems.push(e),
+            }
+        }
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }
@@ -446,6 +460,21 @@ impl McpServerBuilder {
             self = self.allowed_hosts(list);
         }
         self
+    }
+}
+
+/// Whether a verifier that checks nothing may run: always in a debug build (with a warning),
+/// in a release build only when `MCP_USE_OAUTH_ALLOW_UNVERIFIED` is `true`.
+fn unverified_allowed(debug_build: bool, allow: Option<&str>) -> Result<(), String> {
+    if debug_build || allow.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        Ok(())
+    } else {
+        Err(
+            "the OAuth verifier does not verify tokens (verify_jwt = false / \
+             dangerous::UnverifiedJwt), which a release build refuses: verify tokens, or set \
+             MCP_USE_OAUTH_ALLOW_UNVERIFIED=true to force it"
+                .into(),
+        )
     }
 }
 
@@ -698,5 +727,20 @@ impl RunningServer {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         let _ = self.join.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unverified_allowed;
+
+    #[test]
+    fn unverified_tokens_need_a_debug_build_or_an_explicit_force() {
+        assert!(unverified_allowed(true, None).is_ok());
+        assert!(unverified_allowed(false, Some("true")).is_ok());
+        assert!(unverified_allowed(false, Some(" TRUE ")).is_ok());
+        let e = unverified_allowed(false, None).expect_err("release build");
+        assert!(e.contains("MCP_USE_OAUTH_ALLOW_UNVERIFIED=true"), "{e}");
+        assert!(unverified_allowed(false, Some("1")).is_err());
     }
 }
