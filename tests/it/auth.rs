@@ -910,3 +910,37 @@ async fn a_custom_provider_with_endpoints_serves_authorization_server_metadata()
     assert_eq!(r.status(), 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn tokens_are_bound_to_this_server_by_aud_or_resource() {
+    let issuer = Issuer::start(&["k1"]);
+    let server = oauth_server(&issuer, ScopeRefusal::Forbidden);
+    let url = server.url();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut c = claims(&url, "openid");
+        f(&mut c);
+        sign("k1", "k1", &c)
+    };
+    let array = with(&|c| c["aud"] = json!(["https://api.example", url.clone()]));
+    let resource = with(&|c| {
+        c["aud"] = json!("https://api.example");
+        c["resource"] = json!(url.clone());
+    });
+    let none = with(&|c| {
+        c.as_object_mut().expect("object").remove("aud");
+    });
+    for token in [array, resource] {
+        let c = Client::connect_as(&server, V_LATEST, Some(token)).await;
+        assert_eq!(
+            c.call("get-user-info", json!({})).await["result"]["structuredContent"]["userId"],
+            "user-1"
+        );
+    }
+    let (status, reason) = status_and_reason(&server, &none).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        reason,
+        format!("the token is not for this server: `aud` (or `resource`) must be {url} (RFC 8707)")
+    );
+    server.stop().await;
+}

@@ -77,7 +77,7 @@ pub struct JwtVerifier {
     leeway: u64,
     /// The validation rules per accepted algorithm, built on first use (once the resource URL
     /// and issuer are known) instead of on every request.
-    validations: OnceLock<(String, Vec<(Algorithm, Validation)>)>,
+    validations: OnceLock<Vec<(Algorithm, Validation)>>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -151,42 +151,37 @@ impl JwtVerifier {
         }
     }
 
-    fn build_validation(&self, alg: Algorithm, issuer: Option<&str>, resource: &str) -> Validation {
+    fn build_validation(&self, alg: Algorithm, issuer: Option<&str>) -> Validation {
         let mut validation = Validation::new(alg);
         validation.leeway = self.leeway;
         validation.validate_nbf = true;
-        let mut required = vec!["exp", "aud"];
+        let mut required = vec!["exp"];
         if let Some(iss) = issuer {
             validation.set_issuer(&[iss]);
             required.push("iss");
         }
         if self.audiences.is_empty() {
-            validation.set_audience(&[resource]);
+            // Bound to this server by `aud` or by `resource` (RFC 8707): checked after decoding.
+            validation.validate_aud = false;
         } else {
             validation.set_audience(&self.audiences);
+            required.push("aud");
         }
         validation.set_required_spec_claims(&required);
         validation
     }
 
-    /// The rules for `alg`: cached for the server's resource URL.
-    fn validation(
-        &self,
-        alg: Algorithm,
-        issuer: Option<&str>,
-        resource: &str,
-    ) -> std::borrow::Cow<'_, Validation> {
-        let (for_resource, cached) = self.validations.get_or_init(|| {
-            let rules = self
-                .algorithms
+    /// The rules for `alg`, built on first use (the issuer is known by then, and never changes).
+    fn validation(&self, alg: Algorithm, issuer: Option<&str>) -> std::borrow::Cow<'_, Validation> {
+        let cached = self.validations.get_or_init(|| {
+            self.algorithms
                 .iter()
-                .map(|a| (*a, self.build_validation(*a, issuer, resource)))
-                .collect();
-            (resource.to_owned(), rules)
+                .map(|a| (*a, self.build_validation(*a, issuer)))
+                .collect()
         });
         match cached.iter().find(|(a, _)| *a == alg) {
-            Some((_, v)) if for_resource == resource => std::borrow::Cow::Borrowed(v),
-            _ => std::borrow::Cow::Owned(self.build_validation(alg, issuer, resource)),
+            Some((_, v)) => std::borrow::Cow::Borrowed(v),
+            None => std::borrow::Cow::Owned(self.build_validation(alg, issuer)),
         }
     }
 
@@ -205,7 +200,7 @@ impl JwtVerifier {
             })?),
             None => self.issuer.as_deref(),
         };
-        let validation = self.validation(alg, issuer, resource);
+        let validation = self.validation(alg, issuer);
         let validation = validation.as_ref();
         let data = match &self.keys {
             Keys::Secret(key) => jsonwebtoken::decode::<Map<String, Value>>(token, key, validation),
@@ -215,8 +210,24 @@ impl JwtVerifier {
             }
         }
         .map_err(|e| jwt::describe_error(&e, issuer, &self.audiences, resource))?;
+        if self.audiences.is_empty() && !bound_to(&data.claims, resource) {
+            return Err(AuthError::invalid(format!(
+                "the token is not for this server: `aud` (or `resource`) must be {resource} (RFC 8707)"
+            )));
+        }
         Ok(Verified::from_claims(data.claims))
     }
+}
+
+/// Whether the claims name `resource` as their audience (`aud`, a string or an array) or as
+/// their `resource`.
+pub(crate) fn bound_to(claims: &Map<String, Value>, resource: &str) -> bool {
+    let names = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => s == resource,
+        Some(Value::Array(items)) => items.iter().any(|i| i.as_str() == Some(resource)),
+        _ => false,
+    };
+    !resource.is_empty() && (names(claims.get("aud")) || names(claims.get("resource")))
 }
 
 impl TokenVerifier for JwtVerifier {
