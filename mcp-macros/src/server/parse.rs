@@ -19,7 +19,16 @@ const KEYS: &[&str] = &[
 ];
 
 /// The OAuth presets the runtime knows (`mcp_runtime::providers::PRESETS`).
-const PRESETS: &[&str] = &["custom", "dev"];
+const PRESETS: &[&str] = &[
+    "auth0",
+    "better_auth",
+    "clerk",
+    "custom",
+    "dev",
+    "keycloak",
+    "supabase",
+    "workos",
+];
 
 /// `oauth = "preset"`, or `oauth = path::to::fn` returning `OAuth` (or a `Result` of one).
 pub(crate) enum OAuthSpec {

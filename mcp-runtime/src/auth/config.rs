@@ -45,6 +45,7 @@ pub struct OAuth {
     pub(crate) cache_ttl: Duration,
     /// Served at `/.well-known/oauth-authorization-server` (mcp-use's direct mode).
     pub(crate) as_metadata: Option<Value>,
+    pub(crate) relay: Option<Arc<super::relay::MetadataRelay>>,
     pub(crate) hide_tools: bool,
     /// The embedded development authorization server (`oauth = "dev"`).
     pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
@@ -74,6 +75,7 @@ impl OAuth {
             cache_capacity: 10_000,
             cache_ttl: Duration::from_secs(300),
             as_metadata: None,
+            relay: None,
             hide_tools: false,
             dev: None,
         }
@@ -126,6 +128,13 @@ impl OAuth {
     /// direct mode); clients still sign in at the provider's own endpoints.
     pub fn authorization_server_metadata(mut self, metadata: Value) -> Self {
         self.as_metadata = Some(metadata);
+        self
+    }
+
+    /// Relays the provider's authorization server metadata at this server's origin (direct
+    /// mode; the presets do this).
+    pub fn relay_metadata(mut self, relay: super::relay::MetadataRelay) -> Self {
+        self.relay = Some(Arc::new(relay));
         self
     }
 
@@ -184,6 +193,7 @@ pub(crate) struct AuthState {
     pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
     /// The authorization server metadata served beside the resource, serialized once.
     pub(crate) as_metadata: Option<bytes::Bytes>,
+    pub(crate) relay: Option<Arc<super::relay::MetadataRelay>>,
     pub(crate) hide_tools: bool,
 }
 
@@ -220,6 +230,7 @@ impl AuthState {
             scope_refusal: oauth.scope_refusal,
             dev: oauth.dev,
             hide_tools: oauth.hide_tools,
+            relay: oauth.relay,
             as_metadata: oauth.as_metadata.map(|m| bytes::Bytes::from(m.to_string())),
         }
     }

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod jwks;
 pub mod jwt;
 pub mod metadata;
+pub mod relay;
 pub mod routes;
 pub mod scope;
 pub mod verifier;

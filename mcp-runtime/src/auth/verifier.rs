@@ -60,6 +60,8 @@ pub(crate) fn now_secs() -> u64 {
 enum Keys {
     Jwks(Arc<JwksCache>),
     Secret(DecodingKey),
+    /// HS256 with a shared secret, every other accepted algorithm from the JWKS (Supabase).
+    Both(DecodingKey, Arc<JwksCache>),
 }
 
 /// Verifies JWT access tokens: signature (keys from a JWKS, or an HS256 secret), `iss`, `aud`,
@@ -75,6 +77,7 @@ pub struct JwtVerifier {
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
     leeway: u64,
+    opaque_hint: Option<String>,
     /// The validation rules per accepted algorithm, built on first use (once the resource URL
     /// and issuer are known) instead of on every request.
     validations: OnceLock<Vec<(Algorithm, Validation)>>,
@@ -97,6 +100,7 @@ impl JwtVerifier {
             algorithms: vec![Algorithm::RS256, Algorithm::ES256],
             leeway: 30,
             validations: OnceLock::new(),
+            opaque_hint: None,
         }
     }
 
@@ -110,7 +114,24 @@ impl JwtVerifier {
             algorithms: vec![Algorithm::HS256],
             leeway: 30,
             validations: OnceLock::new(),
+            opaque_hint: None,
         }
+    }
+
+    /// HS256 tokens checked with a shared secret and asymmetric ones (RS256, ES256 by default)
+    /// with the keys at a JWKS: Supabase's legacy and current signing keys side by side.
+    pub fn jwks_and_hs256(jwks: Arc<JwksCache>, secret: impl AsRef<[u8]>) -> Self {
+        let mut v = JwtVerifier::jwks(jwks.clone());
+        v.keys = Keys::Both(DecodingKey::from_secret(secret.as_ref()), jwks);
+        v.algorithms = vec![Algorithm::HS256, Algorithm::RS256, Algorithm::ES256];
+        v
+    }
+
+    /// What to say when a token is not a JWT at all (e.g. Auth0's opaque tokens, issued when
+    /// the client asked for no audience).
+    pub fn opaque_token_hint(mut self, hint: impl Into<String>) -> Self {
+        self.opaque_hint = Some(hint.into());
+        self
     }
 
     /// Requires this `iss`.
@@ -146,7 +167,7 @@ impl JwtVerifier {
     /// The JWKS cache, if this verifier uses one.
     pub fn jwks_cache(&self) -> Option<&Arc<JwksCache>> {
         match &self.keys {
-            Keys::Jwks(c) => Some(c),
+            Keys::Jwks(c) | Keys::Both(_, c) => Some(c),
             Keys::Secret(_) => None,
         }
     }
@@ -186,7 +207,15 @@ impl JwtVerifier {
     }
 
     async fn verify_jwt(&self, token: &str, resource: &str) -> Result<Verified, AuthError> {
-        let header = jwt::header(token)?;
+        let header = match (jwt::header(token), &self.opaque_hint) {
+            (Ok(h), _) => h,
+            (Err(_), Some(hint)) if token.split('.').count() != 3 => {
+                return Err(AuthError::invalid(format!(
+                    "the token is not a JWT: {hint}"
+                )));
+            }
+            (Err(e), _) => return Err(e),
+        };
         let alg = header.algorithm()?;
         if !self.algorithms.contains(&alg) {
             return Err(AuthError::invalid(format!(
@@ -204,7 +233,10 @@ impl JwtVerifier {
         let validation = validation.as_ref();
         let data = match &self.keys {
             Keys::Secret(key) => jsonwebtoken::decode::<Map<String, Value>>(token, key, validation),
-            Keys::Jwks(cache) => {
+            Keys::Both(secret, _) if alg == Algorithm::HS256 => {
+                jsonwebtoken::decode::<Map<String, Value>>(token, secret, validation)
+            }
+            Keys::Jwks(cache) | Keys::Both(_, cache) => {
                 let key = cache.key(header.kid.as_deref(), alg).await?;
                 jsonwebtoken::decode::<Map<String, Value>>(token, key.key(), validation)
             }
@@ -243,6 +275,7 @@ impl TokenVerifier for JwtVerifier {
         let keys = match &self.keys {
             Keys::Jwks(c) => format!("keys from {}", c.url()),
             Keys::Secret(_) => "a shared secret".to_owned(),
+            Keys::Both(_, c) => format!("a shared secret (HS256) and keys from {}", c.url()),
         };
         format!(
             "JWT ({:?}) with {keys}, issuer {}, audience {}",
@@ -261,7 +294,7 @@ impl TokenVerifier for JwtVerifier {
 }
 
 /// A secret that never shows in logs or `Debug`.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {

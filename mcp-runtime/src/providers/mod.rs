@@ -1,10 +1,23 @@
 //! Identity-provider presets: configuration in code or from mcp-use's environment variables.
 
+pub mod auth0;
+pub mod better_auth;
+pub mod clerk;
 pub mod custom;
 pub mod dev;
+pub mod keycloak;
+pub(crate) mod preset;
+pub mod supabase;
+pub mod workos;
 
+pub use auth0::Auth0Provider;
+pub use better_auth::BetterAuthProvider;
+pub use clerk::ClerkProvider;
 pub use custom::CustomProvider;
 pub use dev::DevProvider;
+pub use keycloak::KeycloakProvider;
+pub use supabase::SupabaseProvider;
+pub use workos::WorkOsProvider;
 
 /// A provider's configuration is missing or malformed. Names the variable (or setting) and says
 /// what to write.
@@ -34,7 +47,16 @@ pub enum ProviderError {
 
 /// The names of the presets `#[mcp_server(oauth = "...")]` and `McpServerBuilder::oauth_preset`
 /// accept.
-pub const PRESETS: &[&str] = &["custom", "dev"];
+pub const PRESETS: &[&str] = &[
+    "auth0",
+    "better_auth",
+    "clerk",
+    "custom",
+    "dev",
+    "keycloak",
+    "supabase",
+    "workos",
+];
 
 /// An environment variable, trimmed; `None` when unset or empty.
 pub(crate) fn env(var: &str) -> Option<String> {

@@ -289,6 +289,21 @@ impl McpServerBuilder {
                 Ok(o) => self.oauth = Some(o),
                 Err(e) => self.problems.push(format!("OAuth preset `dev`: {e}")),
             },
+            "auth0" | "workos" | "supabase" | "keycloak" | "clerk" | "better_auth" => {
+                use crate::providers::*;
+                let built = match preset {
+                    "auth0" => Auth0Provider::default().into_oauth(client),
+                    "workos" => WorkOsProvider::default().into_oauth(client),
+                    "supabase" => SupabaseProvider::default().into_oauth(client),
+                    "keycloak" => KeycloakProvider::default().into_oauth(client),
+                    "clerk" => ClerkProvider::default().into_oauth(client),
+                    _ => BetterAuthProvider::default().into_oauth(client),
+                };
+                match built {
+                    Ok(o) => self.oauth = Some(o),
+                    Err(e) => self.problems.push(format!("OAuth preset `{preset}`: {e}")),
+                }
+            }
             other => self.problems.push(format!(
                 "unknown OAuth preset `{other}`; known presets: {}",
                 crate::providers::PRESETS.join(", ")
@@ -571,6 +586,8 @@ impl McpServer {
         );
         if let Some(dev) = self.inner.auth.as_ref().and_then(|a| a.dev.as_ref()) {
             dev.configure(cfg);
+        } else if let Some(relay) = self.inner.auth.as_ref().and_then(|a| a.relay.as_ref()) {
+            relay.configure(cfg);
         } else if self
             .inner
             .auth
