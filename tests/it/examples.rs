@@ -219,3 +219,140 @@ fn quickstart_oauth_names_a_bad_dev_variable_at_start_up() {
         "{err}"
     );
 }
+
+#[test]
+fn presets_name_each_missing_or_malformed_variable() {
+    const DOMAIN: (&str, &str) = ("MCP_USE_OAUTH_AUTH0_DOMAIN", "tenant.us.auth0.com");
+    const AUDIENCE: (&str, &str) = ("MCP_USE_OAUTH_AUTH0_AUDIENCE", "https://api.example.com");
+    const KC: (&str, &str) = (
+        "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL",
+        "https://kc.example.com",
+    );
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "oauth_auth0",
+            vec![],
+            "MCP_USE_OAUTH_AUTH0_DOMAIN is not set: set it to your Auth0 tenant's domain",
+        ),
+        (
+            "oauth_auth0",
+            vec![DOMAIN],
+            "MCP_USE_OAUTH_AUTH0_AUDIENCE is not set: set it to your Auth0 API's identifier",
+        ),
+        (
+            "oauth_auth0",
+            vec![
+                ("MCP_USE_OAUTH_AUTH0_DOMAIN", "http://tenant.auth0.com"),
+                AUDIENCE,
+            ],
+            "MCP_USE_OAUTH_AUTH0_DOMAIN is invalid: `http://tenant.auth0.com` uses plain HTTP",
+        ),
+        (
+            "oauth_auth0",
+            vec![
+                DOMAIN,
+                AUDIENCE,
+                ("MCP_USE_OAUTH_AUTH0_VERIFY_JWT", "maybe"),
+            ],
+            "MCP_USE_OAUTH_AUTH0_VERIFY_JWT is invalid: `maybe` is not a boolean",
+        ),
+        (
+            "oauth_workos",
+            vec![],
+            "MCP_USE_OAUTH_WORKOS_SUBDOMAIN is not set: set it to your AuthKit domain",
+        ),
+        (
+            "oauth_workos",
+            vec![("MCP_USE_OAUTH_WORKOS_SUBDOMAIN", "my company")],
+            "MCP_USE_OAUTH_WORKOS_SUBDOMAIN is invalid: `my company.authkit.app` is not a host name",
+        ),
+        (
+            "oauth_supabase",
+            vec![],
+            "MCP_USE_OAUTH_SUPABASE_PROJECT_ID is not set: set it to your project's id",
+        ),
+        (
+            "oauth_supabase",
+            vec![("MCP_USE_OAUTH_SUPABASE_PROJECT_ID", "bad id!")],
+            "MCP_USE_OAUTH_SUPABASE_PROJECT_ID is invalid: `bad id!` is not a project id",
+        ),
+        (
+            "oauth_supabase",
+            vec![("MCP_USE_OAUTH_SUPABASE_URL", "http://abc.supabase.co")],
+            "MCP_USE_OAUTH_SUPABASE_URL is invalid",
+        ),
+        (
+            "oauth_keycloak",
+            vec![],
+            "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL is not set",
+        ),
+        (
+            "oauth_keycloak",
+            vec![KC],
+            "MCP_USE_OAUTH_KEYCLOAK_REALM is not set: set it to the realm's name",
+        ),
+        (
+            "oauth_keycloak",
+            vec![KC, ("MCP_USE_OAUTH_KEYCLOAK_REALM", "a/b")],
+            "MCP_USE_OAUTH_KEYCLOAK_REALM is invalid: `a/b` is not a realm name",
+        ),
+        (
+            "oauth_clerk",
+            vec![],
+            "MCP_USE_OAUTH_CLERK_FRONTEND_API_URL is not set",
+        ),
+        (
+            "oauth_clerk",
+            vec![(
+                "MCP_USE_OAUTH_CLERK_FRONTEND_API_URL",
+                "ftp://clerk.example.com",
+            )],
+            "MCP_USE_OAUTH_CLERK_FRONTEND_API_URL is invalid: `ftp://clerk.example.com` has scheme `ftp`",
+        ),
+        (
+            "oauth_better_auth",
+            vec![],
+            "MCP_USE_OAUTH_BETTER_AUTH_URL is not set",
+        ),
+        (
+            "oauth_better_auth",
+            vec![("MCP_USE_OAUTH_BETTER_AUTH_URL", "http://app.example.com")],
+            "MCP_USE_OAUTH_BETTER_AUTH_URL is invalid: `http://app.example.com` uses plain HTTP",
+        ),
+    ];
+    for (name, env, expected) in cases {
+        let (code, err) = run_failing(name, &env);
+        assert_eq!(code, Some(1), "{name} {env:?}: {err}");
+        assert!(
+            err.contains(expected),
+            "{name} {env:?}: expected `{expected}` in:\n{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn oauth_keycloak_runs_from_its_environment_alone() {
+    let fx = crate::presets::Fixture::start();
+    let (_example, url) = start_example(
+        "oauth_keycloak",
+        &[
+            ("MCP_USE_OAUTH_KEYCLOAK_SERVER_URL", &fx.base),
+            ("MCP_USE_OAUTH_KEYCLOAK_REALM", "mcp"),
+            ("MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID", "mcp-server"),
+        ],
+    );
+    let claims = json!({"iss": format!("{}/realms/mcp", fx.base), "sub": "kc-1", "aud": url,
+        "exp": now() + 600, "preferred_username": "ada",
+        "resource_access": {"mcp-server": {"roles": ["admin"]}}});
+    let mut c = Client {
+        url: url.clone(),
+        ..Client::new_raw()
+    };
+    c.bearer = Some(sign("k1", "k1", &claims));
+    let c = c.connect_raw(V_LATEST).await;
+    let who = c.call("get-user-info", json!({})).await;
+    assert_eq!(who["result"]["structuredContent"]["username"], "ada");
+    let r = c.call("admin-action", json!({"action": "rotate"})).await;
+    assert_eq!(text(&r), "kc-1 performed `rotate`");
+}

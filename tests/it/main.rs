@@ -5,5 +5,6 @@ mod common;
 mod devserver;
 mod examples;
 mod fixtures;
+mod presets;
 mod tools;
 mod transport;
