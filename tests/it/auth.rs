@@ -944,3 +944,70 @@ async fn tokens_are_bound_to_this_server_by_aud_or_resource() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn browser_clients_get_cors_for_accepted_origins_only() {
+    let issuer = Issuer::start(&["k1"]);
+    let server = oauth_server(&issuer, ScopeRefusal::Forbidden);
+    let pre = http()
+        .request(Method::OPTIONS, server.url())
+        .header("origin", "http://localhost:6274")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, mcp-protocol-version",
+        )
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(pre.status(), 204);
+    let h = pre.headers();
+    assert_eq!(h["access-control-allow-origin"], "http://localhost:6274");
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()
+            .expect("ascii")
+            .contains("mcp-session-id")
+    );
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .expect("ascii")
+            .contains("POST")
+    );
+
+    let r = http()
+        .post(server.url())
+        .header("origin", "http://localhost:6274")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(init_body(V_LATEST).to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://localhost:6274"
+    );
+    assert!(
+        r.headers()["access-control-expose-headers"]
+            .to_str()
+            .expect("ascii")
+            .contains("WWW-Authenticate"),
+        "browser clients can read the challenge"
+    );
+
+    // An origin the endpoint refuses gets no CORS headers (and a 403).
+    let r = http()
+        .post(server.url())
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/json")
+        .body(init_body(V_LATEST).to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    server.stop().await;
+}

@@ -820,6 +820,45 @@ pub(crate) async fn other(req: HttpRequest) -> HttpResponse {
     ))
 }
 
+/// The request's `Origin`, when it is one the endpoint accepts (for CORS).
+pub(crate) fn cors_origin(req: &HttpRequest) -> Option<HeaderValue> {
+    let origin = req.headers().get(header::ORIGIN)?;
+    let inner = server(req)?;
+    check_origin(req, inner).ok()?;
+    Some(origin.clone())
+}
+
+/// CORS for an accepted origin: the headers browser clients must read are exposed
+/// (`WWW-Authenticate` to find the authorization server, `Mcp-Session-Id` to continue).
+pub(crate) fn add_cors(
+    h: &mut actix_web::http::header::HeaderMap,
+    origin: HeaderValue,
+    preflight: bool,
+) {
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version"),
+    );
+    if preflight {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(
+                "authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id",
+            ),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("86400"),
+        );
+    }
+}
+
 /// What every method on the endpoint checks first: the server is mounted, the `Host` and
 /// `Origin` are allowed, and the caller is authenticated (on a server with OAuth).
 async fn admit(req: &HttpRequest) -> Result<(&Inner, Option<Auth>), HttpResponse> {

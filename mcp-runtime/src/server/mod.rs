@@ -579,6 +579,20 @@ impl McpServer {
         cfg.app_data(web::Data::from(self.inner.clone()));
         cfg.service(
             web::resource(&*self.path)
+                .wrap_fn(|req, srv| {
+                    use actix_web::dev::Service as _;
+                    // Browser clients: CORS for origins the endpoint accepts.
+                    let origin = http::cors_origin(req.request());
+                    let preflight = req.method() == actix_web::http::Method::OPTIONS;
+                    let fut = srv.call(req);
+                    async move {
+                        let mut res = fut.await?;
+                        if let Some(origin) = origin {
+                            http::add_cors(res.headers_mut(), origin, preflight);
+                        }
+                        Ok(res)
+                    }
+                })
                 .route(web::post().to(http::post))
                 .route(web::get().to(http::get))
                 .route(web::delete().to(http::delete))
