@@ -43,6 +43,7 @@ async fn admin_action(auth: Auth) -> String {
 pub(crate) struct Fixture {
     pub(crate) base: String,
     metadata_fetches: Arc<AtomicUsize>,
+    userinfo_fetches: Arc<AtomicUsize>,
     _handle: actix_web::dev::ServerHandle,
 }
 
@@ -51,12 +52,13 @@ impl Fixture {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let fetches = Arc::new(AtomicUsize::new(0));
-        let (b, f) = (base.clone(), fetches.clone());
+        let userinfo = Arc::new(AtomicUsize::new(0));
+        let (b, f, u) = (base.clone(), fetches.clone(), userinfo.clone());
         let server = HttpServer::new(move || {
-            let (b, f) = (b.clone(), f.clone());
+            let (b, f, u) = (b.clone(), f.clone(), u.clone());
             App::new().default_service(web::to(move |req: HttpRequest| {
-                let (b, f) = (b.clone(), f.clone());
-                async move { serve(&req, &b, &f) }
+                let (b, f, u) = (b.clone(), f.clone(), u.clone());
+                async move { serve(&req, &b, &f, &u) }
             }))
         })
         .workers(1)
@@ -68,13 +70,43 @@ impl Fixture {
         Fixture {
             base,
             metadata_fetches: fetches,
+            userinfo_fetches: userinfo,
             _handle: handle,
         }
     }
 }
 
-fn serve(req: &HttpRequest, base: &str, fetches: &AtomicUsize) -> HttpResponse {
+fn serve(
+    req: &HttpRequest,
+    base: &str,
+    fetches: &AtomicUsize,
+    userinfo: &AtomicUsize,
+) -> HttpResponse {
     let path = req.path();
+    if path.ends_with("userinfo") {
+        // Answers for the bearer token's subject (read, not verified: this is the provider).
+        userinfo.fetch_add(1, Ordering::Relaxed);
+        use base64::Engine as _;
+        let sub = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|t| t.split('.').nth(1))
+            .and_then(|p| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p)
+                    .ok()
+            })
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|c| c["sub"].as_str().map(str::to_owned));
+        return match sub {
+            Some(sub) => HttpResponse::Ok().json(
+                json!({"sub": sub, "email": "from-userinfo@example.com", "name": "From Userinfo"}),
+            ),
+            None => HttpResponse::Unauthorized().finish(),
+        };
+    }
     let jwks = ["/jwks.json", "/oauth2/jwks", "/certs", "/jwks"];
     if jwks.iter().any(|j| path.ends_with(j)) {
         let all: Value =
@@ -465,4 +497,37 @@ async fn an_unreachable_provider_gives_502_metadata_and_503_tokens_and_the_serve
     let (status, msg) = refused(&server, &t).await;
     assert_eq!(status, 503, "{msg}");
     assert!(msg.contains("could not be fetched"), "{msg}");
+}
+
+#[tokio::test]
+async fn userinfo_fills_a_missing_email_once_per_subject() {
+    let fx = Fixture::start();
+    let server = serve_with(
+        Auth0Provider::new(fx.base.clone(), "https://api.example.com")
+            .into_oauth(http())
+            .expect("auth0"),
+    );
+    let iss = format!("{}/", fx.base);
+    // Auth0 access tokens carry no email or name.
+    for n in 0..2 {
+        let t = token(
+            json!({"iss": iss, "sub": "auth0|7", "aud": "https://api.example.com", "jti": n}),
+        );
+        let (who, _) = user(&server, t).await;
+        assert_eq!(who["email"], "from-userinfo@example.com");
+        assert_eq!(who["name"], "From Userinfo");
+    }
+    assert_eq!(
+        fx.userinfo_fetches.load(Ordering::Relaxed),
+        1,
+        "cached per subject"
+    );
+    // A token that has them is not enriched.
+    let t = token(
+        json!({"iss": iss, "sub": "auth0|8", "aud": "https://api.example.com",
+                         "email": "own@example.com", "name": "Own"}),
+    );
+    let (who, _) = user(&server, t).await;
+    assert_eq!(who["email"], "own@example.com");
+    assert_eq!(fx.userinfo_fetches.load(Ordering::Relaxed), 1);
 }

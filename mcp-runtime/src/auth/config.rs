@@ -46,6 +46,7 @@ pub struct OAuth {
     /// Served at `/.well-known/oauth-authorization-server` (mcp-use's direct mode).
     pub(crate) as_metadata: Option<Value>,
     pub(crate) relay: Option<Arc<super::relay::MetadataRelay>>,
+    pub(crate) userinfo: Option<super::userinfo::UserInfoEnricher>,
     pub(crate) hide_tools: bool,
     /// The embedded development authorization server (`oauth = "dev"`).
     pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
@@ -76,6 +77,7 @@ impl OAuth {
             cache_ttl: Duration::from_secs(300),
             as_metadata: None,
             relay: None,
+            userinfo: None,
             hide_tools: false,
             dev: None,
         }
@@ -135,6 +137,14 @@ impl OAuth {
     /// mode; the presets do this).
     pub fn relay_metadata(mut self, relay: super::relay::MetadataRelay) -> Self {
         self.relay = Some(Arc::new(relay));
+        self
+    }
+
+    /// When a token lacks the caller's email or name, asks this OpenID Connect userinfo
+    /// endpoint (with the caller's token) once per subject, and caches the answer for 10
+    /// minutes. Failures leave the fields empty; they never refuse the request.
+    pub fn userinfo_endpoint(mut self, url: impl Into<String>, client: reqwest::Client) -> Self {
+        self.userinfo = Some(super::userinfo::UserInfoEnricher::new(url, client));
         self
     }
 
@@ -221,7 +231,8 @@ impl AuthState {
                 oauth.map_user,
                 oauth.cache_capacity,
                 oauth.cache_ttl,
-            ),
+            )
+            .with_userinfo(oauth.userinfo),
             resource,
             authorization_servers: oauth.authorization_servers,
             scopes_supported: scopes,

@@ -22,6 +22,7 @@ pub struct Gate {
     cache: TokenCache,
     map_user: UserMapper,
     max_token_bytes: usize,
+    userinfo: Option<super::userinfo::UserInfoEnricher>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -46,7 +47,14 @@ impl Gate {
             cache: TokenCache::new(cache_capacity, cache_ttl),
             map_user,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            userinfo: None,
         }
+    }
+
+    /// Fills missing email and name from the provider's userinfo endpoint.
+    pub(crate) fn with_userinfo(mut self, u: Option<super::userinfo::UserInfoEnricher>) -> Self {
+        self.userinfo = u;
+        self
     }
 
     /// What the verifier trusts, for the start-up log.
@@ -70,7 +78,10 @@ impl Gate {
         check_token68(token)?;
         let verified = self.verifier.verify(token, resource).await?;
         let scopes = scopes_from_claims(&verified.claims);
-        let user = (self.map_user)(&verified.claims);
+        let mut user = (self.map_user)(&verified.claims);
+        if let Some(u) = &self.userinfo {
+            u.enrich(&mut user, token).await;
+        }
         let permissions = if user.permissions.is_empty() {
             super::string_list(verified.claims.get("permissions"))
         } else {

@@ -13,6 +13,7 @@ pub mod metadata;
 pub mod relay;
 pub mod routes;
 pub mod scope;
+pub mod userinfo;
 pub mod verifier;
 
 use std::fmt;

@@ -118,6 +118,7 @@ impl Auth0Provider {
                 .to_vec()
         });
         a.verify_jwt = p.verify_jwt.unwrap_or(true);
+        a.userinfo = Some(format!("{issuer}userinfo"));
         Ok(a.into_oauth(client))
     }
 }

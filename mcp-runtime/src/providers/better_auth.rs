@@ -77,6 +77,7 @@ impl BetterAuthProvider {
             .scopes
             .unwrap_or_else(|| ["openid", "profile", "email"].map(String::from).to_vec());
         a.verify_jwt = p.verify_jwt.unwrap_or(true);
+        a.userinfo = Some(format!("{issuer}/oauth2/userinfo"));
         Ok(a.into_oauth(client))
     }
 }

@@ -95,6 +95,7 @@ impl ClerkProvider {
             .scopes
             .unwrap_or_else(|| ["openid", "profile", "email"].map(String::from).to_vec());
         a.verify_jwt = p.verify_jwt.unwrap_or(true);
+        a.userinfo = Some(format!("{issuer}/oauth/userinfo"));
         Ok(a.into_oauth(client))
     }
 }

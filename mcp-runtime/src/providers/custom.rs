@@ -124,8 +124,8 @@ impl CustomProvider {
     /// `iss` and the audience (or this server's resource URL) required.
     pub fn into_oauth(self, client: reqwest::Client) -> OAuth {
         let jwks = match &self.jwks_url {
-            Some(url) => JwksCache::new(url.clone(), client),
-            None => JwksCache::discover(self.issuer.clone(), client),
+            Some(url) => JwksCache::new(url.clone(), client.clone()),
+            None => JwksCache::discover(self.issuer.clone(), client.clone()),
         };
         let mut verifier = JwtVerifier::jwks(Arc::new(jwks)).issuer(self.issuer.clone());
         if let Some(aud) = &self.audience {
@@ -151,6 +151,9 @@ impl CustomProvider {
                 m["scopes_supported"] = self.scopes.clone().into();
             }
             oauth = oauth.authorization_server_metadata(m);
+        }
+        if let Some(u) = &self.userinfo_endpoint {
+            oauth = oauth.userinfo_endpoint(u.clone(), client.clone());
         }
         oauth
             .scopes_supported(self.scopes)

@@ -128,6 +128,7 @@ impl KeycloakProvider {
             .scopes
             .unwrap_or_else(|| ["openid", "profile", "email"].map(String::from).to_vec());
         a.verify_jwt = p.verify_jwt.unwrap_or(true);
+        a.userinfo = Some(format!("{issuer}/protocol/openid-connect/userinfo"));
         Ok(a.into_oauth(client))
     }
 }

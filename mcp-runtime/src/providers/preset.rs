@@ -89,6 +89,8 @@ pub(crate) struct Assembly {
     pub(crate) opaque_hint: Option<String>,
     pub(crate) strip_registration: bool,
     pub(crate) verify_jwt: bool,
+    /// The provider's userinfo endpoint: asked when a token lacks the email or name.
+    pub(crate) userinfo: Option<String>,
 }
 
 impl Assembly {
@@ -105,6 +107,7 @@ impl Assembly {
             opaque_hint: None,
             strip_registration: false,
             verify_jwt: true,
+            userinfo: None,
         }
     }
 
@@ -112,7 +115,7 @@ impl Assembly {
         let relay =
             MetadataRelay::new(self.issuer.clone(), client.clone(), self.strip_registration);
         let oauth = if self.verify_jwt {
-            let jwks = Arc::new(JwksCache::new(self.jwks_url, client));
+            let jwks = Arc::new(JwksCache::new(self.jwks_url, client.clone()));
             let mut v = match &self.hs256_secret {
                 Some(secret) => JwtVerifier::jwks_and_hs256(jwks, secret.as_bytes()),
                 None => JwtVerifier::jwks(jwks).algorithms(self.algorithms),
@@ -129,6 +132,10 @@ impl Assembly {
             OAuth::new(UnverifiedJwt, self.issuer)
         };
         let map = self.map_user;
+        let oauth = match self.userinfo {
+            Some(url) => oauth.userinfo_endpoint(url, client),
+            None => oauth,
+        };
         oauth
             .scopes_supported(self.scopes)
             .baseline_scopes(self.baseline)

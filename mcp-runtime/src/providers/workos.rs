@@ -113,6 +113,7 @@ impl WorkOsProvider {
         });
         a.strip_registration = p.client_id.is_some();
         a.verify_jwt = p.verify_jwt.unwrap_or(true);
+        a.userinfo = Some(format!("{issuer}/oauth2/userinfo"));
         Ok(a.into_oauth(client))
     }
 }
