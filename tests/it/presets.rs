@@ -445,6 +445,23 @@ async fn clerk_maps_organization_claims_of_both_token_versions() {
         admin["error"]["message"],
         "tool `admin-action`: missing required scope: admin"
     );
+    let unbound =
+        token(json!({"iss": fx.base, "sub": "user_2c", "aud": "https://elsewhere.example"}));
+    assert!(
+        refused(&server, &unbound)
+            .await
+            .1
+            .starts_with("the token is not for this server")
+    );
+    let (status, m) = get_json(format!(
+        "http://{}/.well-known/openid-configuration",
+        server.addr()
+    ))
+    .await;
+    assert_eq!(
+        (status, m["served_at"].as_str()),
+        (200, Some("/.well-known/openid-configuration"))
+    );
 }
 
 #[tokio::test]
@@ -466,6 +483,35 @@ async fn better_auth_uses_its_jwks_path() {
         (Some("Ada"), json!(["owner"]))
     );
     assert_eq!(text(&admin), "admin u1");
+    let unbound = token(json!({"iss": url, "sub": "u1", "aud": "https://elsewhere.example"}));
+    assert!(
+        refused(&server, &unbound)
+            .await
+            .1
+            .starts_with("the token is not for this server")
+    );
+    // The issuer has a path (/api/auth): the path-inserted forms are relayed.
+    let (status, m) = get_json(format!(
+        "http://{}/.well-known/oauth-authorization-server/api/auth",
+        server.addr()
+    ))
+    .await;
+    assert_eq!(
+        (status, m["served_at"].as_str()),
+        (
+            200,
+            Some("/.well-known/oauth-authorization-server/api/auth")
+        )
+    );
+    let (status, m) = get_json(format!(
+        "http://{}/api/auth/.well-known/openid-configuration",
+        server.addr()
+    ))
+    .await;
+    assert_eq!(
+        (status, m["served_at"].as_str()),
+        (200, Some("/api/auth/.well-known/openid-configuration"))
+    );
 }
 
 #[tokio::test]
