@@ -13,6 +13,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::server::http::cors;
+
 /// How long a relayed document is served before it is fetched again.
 pub const RELAY_TTL: Duration = Duration::from_secs(600);
 
@@ -231,21 +233,4 @@ impl MetadataRelay {
             );
         }
     }
-}
-
-fn cors(mut resp: HttpResponse) -> HttpResponse {
-    let h = resp.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        header::HeaderValue::from_static("GET, OPTIONS"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        header::HeaderValue::from_static("mcp-protocol-version"),
-    );
-    resp
 }

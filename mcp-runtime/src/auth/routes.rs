@@ -19,8 +19,8 @@
 //!     Ok(HttpResponse::NoContent().finish())
 //! }
 //!
-//! # fn oauth() -> mcp_runtime::auth::OAuth { unimplemented!() }
-//! let server = McpServer::builder().oauth(oauth()).routes(|cfg| {
+//! let oauth = mcp_runtime::providers::DevProvider::new().into_oauth().expect("a signing key");
+//! let server = McpServer::builder().oauth(oauth).routes(|cfg| {
 //!     cfg.route("/me", web::get().to(me));
 //!     cfg.service(web::scope("/api").wrap(from_fn(bearer_auth)).route("/purge", web::post().to(purge)));
 //! });

@@ -950,7 +950,8 @@ fn forbidden(
     resp
 }
 
-fn cors(mut resp: HttpResponse) -> HttpResponse {
+/// CORS for the discovery documents: readable from any origin.
+pub(crate) fn cors(mut resp: HttpResponse) -> HttpResponse {
     let h = resp.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
