@@ -412,3 +412,63 @@ async fn dns_rebinding_protection() {
     assert_eq!(post(None, Some("null")).await.status, 403);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn refused_requests_keep_the_connection_open() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (builder, _) = fixtures::builder();
+    let server = start(builder);
+    let mut sock = tokio::net::TcpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let host = server.addr();
+    // A refusal before the body is read (wrong Content-Type), then a good request, on one
+    // connection: both must be answered.
+    let request = |ct: &str| {
+        format!(
+            "POST /mcp HTTP/1.1\r\nHost: {host}\r\nContent-Type: {ct}\r\n\
+             Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    sock.write_all(request("text/plain").as_bytes())
+        .await
+        .expect("write");
+    sock.write_all(request("application/json").as_bytes())
+        .await
+        .expect("write");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        let text = String::from_utf8_lossy(&got);
+        // Both status lines, and the second response's head complete.
+        if text.matches("HTTP/1.1 ").count() >= 2
+            && text
+                .rsplit("HTTP/1.1 ")
+                .next()
+                .is_some_and(|r| r.contains("\r\n\r\n"))
+        {
+            break;
+        }
+        match tokio::time::timeout(std::time::Duration::from_millis(500), sock.read(&mut buf)).await
+        {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            _ => {}
+        }
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 415"), "{text}");
+    assert_eq!(
+        text.matches("HTTP/1.1 ").count(),
+        2,
+        "the second request is answered on the same connection:\n{text}"
+    );
+    assert!(
+        !text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+    server.stop().await;
+}

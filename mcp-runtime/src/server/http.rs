@@ -353,15 +353,18 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         let ct = ct.and_then(|v| v.to_str().ok()).unwrap_or("");
         let media_type = ct.split(';').next().unwrap_or("").trim();
         if !media_type.eq_ignore_ascii_case("application/json") {
-            return refuse(
+            let r = refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 code::INVALID_REQUEST,
                 format!("Content-Type must be application/json, got `{ct}`"),
             );
+            drain(&req, &mut payload).await;
+            return r;
         }
     }
     let accept = accepts(&req);
     if !accept.json && !accept.sse {
+        drain(&req, &mut payload).await;
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
             code::INVALID_REQUEST,
