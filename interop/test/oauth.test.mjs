@@ -20,41 +20,20 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { startServer } from './lib/harness.mjs';
+import { MemoryOAuthClient } from './lib/oauth-client.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
-/** An OAuthClientProvider that signs in by following the authorization URL itself. */
-class ScriptedProvider {
+/** A client that signs in by following the authorization URL itself. */
+class ScriptedProvider extends MemoryOAuthClient {
   constructor() {
-    this.client = undefined;
-    this.stored = undefined;
-    this.verifier = undefined;
-    this.authorizations = []; // every authorization URL the SDK sent us to
+    super(REDIRECT, 'SDK interop test');
     this.granted = []; // every token response, as the SDK saved it
-    this.code = undefined;
     this.n = 0;
-  }
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata() {
-    return {
-      client_name: 'SDK interop test',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
   }
   state() {
     this.n += 1;
     return `state-${this.n}`;
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
   }
   // This client keeps no refresh token where the SDK would use it on a 403 (a refresh keeps the
   // old scopes, so step-up needs a new authorization); the test uses the refresh tokens itself.
@@ -64,14 +43,8 @@ class ScriptedProvider {
     return rest;
   }
   saveTokens(tokens) {
-    this.stored = tokens;
+    super.saveTokens(tokens);
     this.granted.push(tokens);
-  }
-  saveCodeVerifier(v) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
   }
   async redirectToAuthorization(url) {
     this.authorizations.push(new URL(url));

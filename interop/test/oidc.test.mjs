@@ -15,6 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { startServer } from './lib/harness.mjs';
+import { MemoryOAuthClient } from './lib/oauth-client.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const SCOPES = 'openid profile email admin';
@@ -80,44 +81,10 @@ async function startIssuer(resourceOk) {
   return { issuer, close: () => new Promise((r) => http.close(r)) };
 }
 
-/** An OAuthClientProvider that follows the authorization redirects itself, with cookies. */
-class BrowserlessProvider {
+/** A client that follows the authorization redirects itself, with cookies, as a browser does. */
+class BrowserlessProvider extends MemoryOAuthClient {
   constructor() {
-    this.client = undefined;
-    this.stored = undefined;
-    this.verifier = undefined;
-    this.code = undefined;
-    this.authorizations = [];
-  }
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata() {
-    return {
-      client_name: 'SDK interop (oidc-provider)',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
-  }
-  tokens() {
-    return this.stored;
-  }
-  saveTokens(tokens) {
-    this.stored = tokens;
-  }
-  saveCodeVerifier(v) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
+    super(REDIRECT, 'SDK interop (oidc-provider)');
   }
   async redirectToAuthorization(url) {
     this.authorizations.push(new URL(url));

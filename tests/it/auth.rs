@@ -228,14 +228,9 @@ async fn discovery_and_the_401_challenge() {
         .expect("prm");
     assert_eq!(root.headers()["access-control-allow-origin"], "*");
     let root: Value = root.json().await.expect("json");
-    let suffixed: Value = http()
-        .get(format!("{base}/.well-known/oauth-protected-resource/mcp"))
-        .send()
-        .await
-        .expect("prm")
-        .json()
-        .await
-        .expect("json");
+    let (status, suffixed) =
+        get_json(format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
+    assert_eq!(status, 200, "{suffixed}");
     assert_eq!(
         root, suffixed,
         "both documents carry the same canonical resource"

@@ -200,3 +200,10 @@ pub fn text(resp: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no text in {resp}"))
 }
+
+/// GET `url`: the status and the JSON body (`null` when the body is not JSON).
+pub async fn get_json(url: String) -> (u16, Value) {
+    let r = http().get(url).send().await.expect("get");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}

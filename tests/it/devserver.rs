@@ -141,8 +141,14 @@ async fn token(base: &str, form: &[(&str, &str)]) -> (u16, reqwest::header::Head
     (status, headers, r.json().await.expect("json"))
 }
 
-async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> Value {
-    let (status, headers, body) = token(
+/// The authorization-code grant as a public client, with the redirect URI: the raw answer.
+async fn redeem(
+    base: &str,
+    code: &str,
+    client_id: &str,
+    verifier: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    token(
         base,
         &[
             ("grant_type", "authorization_code"),
@@ -152,7 +158,11 @@ async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> Va
             ("code_verifier", verifier),
         ],
     )
-    .await;
+    .await
+}
+
+async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> Value {
+    let (status, headers, body) = redeem(base, code, client_id, verifier).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], "no-store");
     body
@@ -161,14 +171,8 @@ async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> Va
 #[tokio::test]
 async fn metadata_and_keys_are_published() {
     let (_server, base) = start_dev(true);
-    let m: Value = http()
-        .get(format!("{base}/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .expect("metadata")
-        .json()
-        .await
-        .expect("json");
+    let (status, m) = get_json(format!("{base}/.well-known/oauth-authorization-server")).await;
+    assert_eq!(status, 200, "{m}");
     assert_eq!(m["issuer"], base);
     assert_eq!(
         m["authorization_endpoint"],
@@ -181,24 +185,12 @@ async fn metadata_and_keys_are_published() {
         m["scopes_supported"],
         json!(["openid", "profile", "email", "offline_access", "admin"])
     );
-    let prm: Value = http()
-        .get(format!("{base}/.well-known/oauth-protected-resource/mcp"))
-        .send()
-        .await
-        .expect("prm")
-        .json()
-        .await
-        .expect("json");
+    let (status, prm) = get_json(format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
+    assert_eq!(status, 200, "{prm}");
     assert_eq!(prm["authorization_servers"], json!([base]));
     assert_eq!(prm["resource"], format!("{base}/mcp"));
-    let jwks: Value = http()
-        .get(format!("{base}/oauth/jwks"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let (status, jwks) = get_json(format!("{base}/oauth/jwks")).await;
+    assert_eq!(status, 200, "{jwks}");
     let key = &jwks["keys"][0];
     assert_eq!(
         (key["kty"].as_str(), key["alg"].as_str()),
@@ -381,17 +373,7 @@ async fn token_requests_are_checked() {
 
     let code = code_for(&base, &client_id, &challenge, "openid").await;
     let wrong = URL_SAFE_NO_PAD.encode([8u8; 40]);
-    let (s, _, e) = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &client_id),
-            ("code_verifier", &wrong),
-        ],
-    )
-    .await;
+    let (s, _, e) = redeem(&base, &code, &client_id, &wrong).await;
     assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
     assert!(
         e["error_description"]
@@ -400,17 +382,7 @@ async fn token_requests_are_checked() {
             .contains("does not match")
     );
     // A failed attempt spends the code too.
-    let (s, _, e) = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &client_id),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (s, _, e) = redeem(&base, &code, &client_id, &verifier).await;
     assert_eq!(
         (s, e["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -420,17 +392,7 @@ async fn token_requests_are_checked() {
     // Used twice.
     let code = code_for(&base, &client_id, &challenge, "openid").await;
     exchange(&base, &client_id, &code, &verifier).await;
-    let (s, _, e) = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &client_id),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (s, _, e) = redeem(&base, &code, &client_id, &verifier).await;
     assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
     assert!(
         e["error_description"]
@@ -441,17 +403,7 @@ async fn token_requests_are_checked() {
 
     // Another client's code.
     let code = code_for(&base, &client_id, &challenge, "openid").await;
-    let (s, _, e) = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &other_client),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (s, _, e) = redeem(&base, &code, &other_client, &verifier).await;
     assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
     assert!(
         e["error_description"]
@@ -520,17 +472,7 @@ async fn confidential_clients_authenticate() {
     let (verifier, challenge) = pkce();
 
     let code = code_for(&base, &id, &challenge, "openid").await;
-    let (s, h, e) = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &id),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (s, h, e) = redeem(&base, &code, &id, &verifier).await;
     assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
     assert!(h.get("www-authenticate").is_none());
 

@@ -173,12 +173,6 @@ async fn refused(server: &RunningServer, token: &str) -> (u16, String) {
     )
 }
 
-async fn get_json(url: String) -> (u16, Value) {
-    let r = http().get(url).send().await.expect("get");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn auth0_checks_the_api_audience_and_maps_permissions_and_roles() {
     let fx = Fixture::start();
@@ -576,4 +570,13 @@ async fn userinfo_fills_a_missing_email_once_per_subject() {
     let (who, _) = user(&server, t).await;
     assert_eq!(who["email"], "own@example.com");
     assert_eq!(fx.userinfo_fetches.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn the_macro_and_the_runtime_know_the_same_presets() {
+    // The proc-macro crate cannot depend on the runtime, so it keeps its own list; the trybuild
+    // case pins the macro's message, and this pins that message to the runtime's list.
+    let stderr = include_str!("../../trybuild/ui/mcp_server/fail/unknown_oauth_preset.stderr");
+    let listed = format!("known presets: {}\n", PRESETS.join(", "));
+    assert!(stderr.contains(&listed), "{listed:?} not in:\n{stderr}");
 }

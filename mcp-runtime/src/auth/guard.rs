@@ -229,6 +229,26 @@ pub fn challenge(
     format!("Bearer {}", parts.join(", "))
 }
 
+/// The `WWW-Authenticate` header of a refused request: every 401, and every refusal with an
+/// RFC 6750 error code (not a 503, which is the server's problem, not the token's).
+pub(crate) fn refusal_challenge(
+    e: &AuthError,
+    baseline: &[String],
+    resource_metadata: &str,
+) -> Option<actix_web::http::header::HeaderValue> {
+    if e.status() != 401 && e.oauth_code().is_none() {
+        return None;
+    }
+    let message = e.to_string();
+    let c = challenge(
+        e.oauth_code(),
+        e.oauth_code().map(|_| message.as_str()),
+        baseline,
+        resource_metadata,
+    );
+    actix_web::http::header::HeaderValue::from_str(&c).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,14 +39,23 @@ impl ResourceMetadata {
     /// The path-suffixed well-known URL for a resource URL (RFC 9728 §3.1):
     /// `https://h/mcp` → `https://h/.well-known/oauth-protected-resource/mcp`.
     pub fn well_known_url(resource: &str) -> String {
-        let (scheme, rest) = resource.split_once("://").unwrap_or(("https", resource));
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
+        let (origin, path) = split_origin(resource);
         let path = if path == "/" { "" } else { path };
-        format!("{scheme}://{authority}/.well-known/oauth-protected-resource{path}")
+        format!("{origin}/.well-known/oauth-protected-resource{path}")
     }
+}
+
+/// A URL's origin and the rest: `https://h:1/a/b` → (`https://h:1`, `/a/b`). A string
+/// without `://` is all origin.
+pub(crate) fn split_origin(url: &str) -> (&str, &str) {
+    let Some(i) = url.find("://") else {
+        return (url, "");
+    };
+    let start = i + 3;
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |j| start + j);
+    (&url[..end], &url[end..])
 }
 
 #[cfg(test)]
@@ -63,6 +72,20 @@ mod tests {
             ResourceMetadata::well_known_url("https://api.example.com"),
             "https://api.example.com/.well-known/oauth-protected-resource"
         );
+    }
+
+    #[test]
+    fn origins_split_from_paths() {
+        assert_eq!(
+            split_origin("http://127.0.0.1:3000/mcp"),
+            ("http://127.0.0.1:3000", "/mcp")
+        );
+        assert_eq!(split_origin("https://a.example"), ("https://a.example", ""));
+        assert_eq!(
+            split_origin("https://k/realms/x"),
+            ("https://k", "/realms/x")
+        );
+        assert_eq!(split_origin("no-scheme"), ("no-scheme", ""));
     }
 
     #[test]

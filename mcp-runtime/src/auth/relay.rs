@@ -13,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::metadata::split_origin;
 use crate::server::http::cors;
 
 /// How long a relayed document is served before it is fetched again.
@@ -66,22 +67,13 @@ impl MetadataRelay {
     }
 
     /// The issuer's path (`/realms/x`), empty when it has none.
-    pub(crate) fn issuer_path(&self) -> String {
-        let rest = self.issuer.split_once("://").map_or("", |(_, r)| r);
-        match rest.find('/') {
-            Some(i) => rest[i..].trim_end_matches('/').to_owned(),
-            None => String::new(),
-        }
+    pub(crate) fn issuer_path(&self) -> &str {
+        split_origin(&self.issuer).1.trim_end_matches('/')
     }
 
     fn upstream(&self, doc: Doc) -> [String; 2] {
         let base = self.issuer.trim_end_matches('/');
-        let origin = match base.split_once("://") {
-            Some((scheme, rest)) => {
-                format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest))
-            }
-            None => base.to_owned(),
-        };
+        let origin = split_origin(base).0;
         let rfc8414 = format!(
             "{origin}/.well-known/oauth-authorization-server{}",
             self.issuer_path()

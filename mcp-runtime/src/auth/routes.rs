@@ -73,29 +73,17 @@ async fn authenticate(req: &HttpRequest) -> Result<Auth, HttpResponse> {
 /// 401/400/503 with an RFC 6750 challenge and a JSON body `{error, error_description}`.
 fn refusal(e: &AuthError, baseline: &[String], metadata: &str) -> HttpResponse {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let message = e.to_string();
+    let code = e
+        .oauth_code()
+        .unwrap_or(if status == StatusCode::SERVICE_UNAVAILABLE {
+            "temporarily_unavailable"
+        } else {
+            "unauthorized"
+        });
     let mut resp = HttpResponse::build(status)
         .content_type("application/json")
-        .body(
-            json!({
-                "error": e.oauth_code().unwrap_or(if status == StatusCode::SERVICE_UNAVAILABLE {
-                    "temporarily_unavailable"
-                } else {
-                    "unauthorized"
-                }),
-                "error_description": message,
-            })
-            .to_string(),
-        );
-    let challenge = guard::challenge(
-        e.oauth_code(),
-        e.oauth_code().map(|_| message.as_str()),
-        baseline,
-        metadata,
-    );
-    if (status == StatusCode::UNAUTHORIZED || e.oauth_code().is_some())
-        && let Ok(v) = HeaderValue::from_str(&challenge)
-    {
+        .body(json!({"error": code, "error_description": e.to_string()}).to_string());
+    if let Some(v) = guard::refusal_challenge(e, baseline, metadata) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     resp

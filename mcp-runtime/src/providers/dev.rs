@@ -189,23 +189,25 @@ struct Client {
     refresh: bool,
 }
 
-/// An authorization request waiting for the sign-in page's answer.
-struct Pending {
+/// A checked authorization request: what the code it leads to is bound to.
+struct AuthRequest {
     client_id: String,
     redirect_uri: String,
+    /// The request named `redirect_uri` (so the token request must repeat it).
     redirect_given: bool,
     challenge: String,
     scopes: Vec<String>,
     state: Option<String>,
+}
+
+/// An authorization request waiting for the sign-in page's answer.
+struct Pending {
+    request: AuthRequest,
     expires: Instant,
 }
 
 struct Code {
-    client_id: String,
-    redirect_uri: String,
-    redirect_given: bool,
-    challenge: String,
-    scopes: Vec<String>,
+    request: AuthRequest,
     user: User,
     expires: Instant,
 }
@@ -582,34 +584,32 @@ impl DevServer {
                 "code_challenge must be the 43-character base64url SHA-256 of the code verifier",
             );
         }
-        if let Some(resource) = get("resource")
-            && Some(resource) != self.resource.get().map(String::as_str)
-        {
-            return fail(
-                "invalid_target",
-                &format!(
-                    "this server issues tokens only for resource {}",
-                    self.resource.get().map_or("(unknown)", String::as_str)
-                ),
-            );
+        if let Err(msg) = self.check_resource(get("resource")) {
+            return fail("invalid_target", &msg);
         }
         let scopes = match self.requested_scopes(get("scope")) {
             Ok(s) => s,
             Err(msg) => return fail("invalid_scope", &msg),
         };
+        let request = AuthRequest {
+            client_id: client_id.to_owned(),
+            redirect_uri,
+            redirect_given,
+            challenge: challenge.to_owned(),
+            scopes,
+            state,
+        };
         if self.config.auto_approve {
-            let user = self.default_user();
-            return self.grant(
-                client_id,
-                redirect_uri,
-                redirect_given,
-                challenge.to_owned(),
-                scopes,
-                state,
-                user,
-            );
+            return self.grant(request, self.default_user());
         }
         let request_id = random_token(24);
+        let page_html = consent_page(
+            &request_id,
+            client_name.as_deref().unwrap_or(client_id),
+            &request.redirect_uri,
+            &request.scopes,
+            &self.config.user,
+        );
         {
             let mut store = self.store();
             store.purge(Instant::now());
@@ -620,28 +620,14 @@ impl DevServer {
                 );
             }
             store.pending.insert(
-                request_id.clone(),
+                request_id,
                 Pending {
-                    client_id: client_id.to_owned(),
-                    redirect_uri: redirect_uri.clone(),
-                    redirect_given,
-                    challenge: challenge.to_owned(),
-                    scopes: scopes.clone(),
-                    state,
+                    request,
                     expires: Instant::now() + PENDING_TTL,
                 },
             );
         }
-        page(
-            StatusCode::OK,
-            &consent_page(
-                &request_id,
-                client_name.as_deref().unwrap_or(client_id),
-                &redirect_uri,
-                &scopes,
-                &self.config.user,
-            ),
-        )
+        page(StatusCode::OK, &page_html)
     }
 
     /// `POST /oauth/authorize`: the sign-in page's answer.
@@ -670,6 +656,7 @@ impl DevServer {
             .get("request")
             .and_then(|id| self.store().pending.remove(id))
             .filter(|p| p.expires > Instant::now())
+            .map(|p| p.request)
         else {
             return error_page(
                 StatusCode::BAD_REQUEST,
@@ -711,15 +698,7 @@ impl DevServer {
                 },
             }
         };
-        self.grant(
-            &pending.client_id,
-            pending.redirect_uri,
-            pending.redirect_given,
-            pending.challenge,
-            pending.scopes,
-            pending.state,
-            user,
-        )
+        self.grant(pending, user)
     }
 
     fn default_user(&self) -> User {
@@ -730,43 +709,45 @@ impl DevServer {
         }
     }
 
-    /// Issues a code and redirects to the client.
-    #[allow(clippy::too_many_arguments)]
-    fn grant(
-        &self,
-        client_id: &str,
-        redirect_uri: String,
-        redirect_given: bool,
-        challenge: String,
-        scopes: Vec<String>,
-        state: Option<String>,
-        user: User,
-    ) -> HttpResponse {
+    /// Issues a code for `request`, approved by `user`, and redirects to the client.
+    fn grant(&self, request: AuthRequest, user: User) -> HttpResponse {
         let issuer = self.issuer().unwrap_or_default();
         let code = random_token(32);
-        {
-            let mut store = self.store();
-            store.purge(Instant::now());
-            if store.codes.len() >= MAX_CODES {
-                return error_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "too many unredeemed authorization codes; try again in a minute",
-                );
-            }
-            store.codes.insert(
-                code.clone(),
-                Code {
-                    client_id: client_id.to_owned(),
-                    redirect_uri: redirect_uri.clone(),
-                    redirect_given,
-                    challenge,
-                    scopes,
-                    user,
-                    expires: Instant::now() + CODE_TTL,
-                },
+        let location = redirect_with(
+            &request.redirect_uri,
+            &[("code", &code)],
+            request.state.as_deref(),
+            issuer,
+        );
+        let mut store = self.store();
+        store.purge(Instant::now());
+        if store.codes.len() >= MAX_CODES {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many unredeemed authorization codes; try again in a minute",
             );
         }
-        redirect_with(&redirect_uri, &[("code", &code)], state.as_deref(), issuer)
+        store.codes.insert(
+            code,
+            Code {
+                request,
+                user,
+                expires: Instant::now() + CODE_TTL,
+            },
+        );
+        location
+    }
+
+    /// A `resource` parameter (RFC 8707), when given, must name this server.
+    fn check_resource(&self, asked: Option<&str>) -> Result<(), String> {
+        let ours = self.resource.get().map(String::as_str);
+        match asked {
+            Some(r) if Some(r) != ours => Err(format!(
+                "this server issues tokens only for resource {}",
+                ours.unwrap_or("(unknown)")
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The scopes asked for: each must be one this server knows; none asked means the
@@ -820,16 +801,8 @@ impl DevServer {
             Err(resp) => return *resp,
         };
         let get = |k: &str| params.get(k).map(String::as_str);
-        if let Some(resource) = get("resource")
-            && Some(resource) != self.resource.get().map(String::as_str)
-        {
-            return token_error(
-                "invalid_target",
-                &format!(
-                    "this server issues tokens only for resource {}",
-                    self.resource.get().map_or("(unknown)", String::as_str)
-                ),
-            );
+        if let Err(msg) = self.check_resource(get("resource")) {
+            return token_error("invalid_target", &msg);
         }
         let (scopes, user, family) = match get("grant_type") {
             Some("authorization_code") => {
@@ -851,20 +824,20 @@ impl DevServer {
                 if grant.expires <= Instant::now() {
                     return token_error("invalid_grant", "the authorization code has expired");
                 }
-                if grant.client_id != client_id {
+                if grant.request.client_id != client_id {
                     return token_error(
                         "invalid_grant",
                         "the authorization code was issued to another client",
                     );
                 }
                 match get("redirect_uri") {
-                    Some(r) if r != grant.redirect_uri => {
+                    Some(r) if r != grant.request.redirect_uri => {
                         return token_error(
                             "invalid_grant",
                             "redirect_uri differs from the authorization request's",
                         );
                     }
-                    None if grant.redirect_given => {
+                    None if grant.request.redirect_given => {
                         return token_error(
                             "invalid_request",
                             "redirect_uri is required: the authorization request named one",
@@ -882,7 +855,7 @@ impl DevServer {
                         "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]",
                     );
                 }
-                if URL_SAFE_NO_PAD.encode(sha256(verifier)) != grant.challenge {
+                if URL_SAFE_NO_PAD.encode(sha256(verifier)) != grant.request.challenge {
                     return token_error(
                         "invalid_grant",
                         "code_verifier does not match the code_challenge (PKCE)",
@@ -893,7 +866,7 @@ impl DevServer {
                     store.families += 1;
                     store.families
                 };
-                (grant.scopes, grant.user, family)
+                (grant.request.scopes, grant.user, family)
             }
             Some("refresh_token") => {
                 let Some(token) = get("refresh_token") else {
@@ -1282,13 +1255,7 @@ fn unix_now() -> u64 {
 
 /// `scheme://authority` of a URL.
 fn origin(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-            format!("{scheme}://{authority}")
-        }
-        None => url.to_owned(),
-    }
+    crate::auth::metadata::split_origin(url).0.to_owned()
 }
 
 /// A redirect to the client with `params`, `state` and `iss` (RFC 9207).

@@ -910,17 +910,8 @@ fn metadata_url(req: &HttpRequest, state: &AuthState) -> String {
 /// 401 (or 400/503) with `WWW-Authenticate` and a JSON-RPC error body.
 fn auth_refusal(req: &HttpRequest, state: &AuthState, e: &AuthError) -> HttpResponse {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let message = e.to_string();
-    let description = e.oauth_code().map(|_| message.as_str());
-    let challenge = guard::challenge(
-        e.oauth_code(),
-        description,
-        &state.baseline_scopes,
-        &metadata_url(req, state),
-    );
-    let mut resp = refuse(status, code::INVALID_REQUEST, message.clone());
-    if (status == StatusCode::UNAUTHORIZED || e.oauth_code().is_some())
-        && let Ok(v) = HeaderValue::from_str(&challenge)
+    let mut resp = refuse(status, code::INVALID_REQUEST, e.to_string());
+    if let Some(v) = guard::refusal_challenge(e, &state.baseline_scopes, &metadata_url(req, state))
     {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
