@@ -26,6 +26,16 @@ pub enum ServeError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A non-loopback address is bound, but the public URL is unknown.
+    #[error(
+        "{addr} is not a loopback address, so clients reach this server through a URL it cannot \
+         know: set MCP_URL (or `public_url`) to the URL of the MCP endpoint as clients use it, \
+         e.g. MCP_URL=https://mcp.example.com/mcp"
+    )]
+    PublicUrlRequired {
+        /// The address.
+        addr: SocketAddr,
+    },
     /// The server failed while running.
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
@@ -76,6 +86,14 @@ pub fn bind_addr_from_env() -> Result<SocketAddr, ServeError> {
     Ok(SocketAddr::new(host, port))
 }
 
+/// An environment variable, trimmed; `None` when unset or empty.
+pub(crate) fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
 /// A comma-separated list from the environment; `None` when unset or empty.
 pub(crate) fn env_list(name: &str) -> Option<Vec<String>> {
     let v = std::env::var(name).ok()?;
@@ -93,4 +111,84 @@ pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// Whether a parsed URL's host is a loopback address: `localhost`, `127.0.0.0/8` or `[::1]`.
+///
+/// Decided on the host the `url` crate parsed, so `http://localhost:80@evil.example` (user
+/// info `localhost:80`, host `evil.example`) is not loopback.
+pub(crate) fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks a configured URL: absolute, `https` (or `http` on a loopback host, for local
+/// development and tests), with a host, and without user info or a fragment. Returns the
+/// parsed URL; callers keep the configured string for exact comparisons (an `iss`).
+///
+/// The error says what is wrong with `value` and what to write instead; the caller names the
+/// variable or setting it came from.
+pub(crate) fn check_https_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value).map_err(|e| {
+        format!("`{value}` is not an absolute URL ({e}); write e.g. https://auth.example.com")
+    })?;
+    if !url.has_host() || url.host_str().is_some_and(str::is_empty) {
+        return Err(format!("`{value}` has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "`{value}` has user info before `@`; the host would be `{}`. Remove the user info",
+            url.host_str().unwrap_or_default()
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(format!("`{value}` has a fragment (`#…`); remove it"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback_host(&url) => Ok(url),
+        "http" => Err(format!(
+            "`{value}` uses plain HTTP on a non-loopback host; use https (plain http is allowed \
+             for localhost, 127.0.0.1 and [::1] only)"
+        )),
+        other => Err(format!("`{value}` has scheme `{other}`; use https")),
+    }
+}
+
+/// The public URL of the MCP endpoint: what clients connect to, and the canonical resource
+/// that tokens are issued for. Set by `McpServerBuilder::public_url` or `MCP_URL`.
+#[derive(Debug, Clone)]
+pub(crate) struct PublicUrl {
+    /// As configured (kept exactly: it is compared with tokens' `aud`).
+    pub(crate) text: String,
+    /// Host name as it appears in a `Host` header (`[v6]` bracketed), lower-cased.
+    pub(crate) host: String,
+    /// The URL's path (`/mcp`), `/` when it has none.
+    pub(crate) path: String,
+}
+
+impl PublicUrl {
+    /// Parses and checks a public URL; also refuses a query string, which a resource
+    /// identifier must not carry (RFC 8707 §2).
+    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+        let text = value.trim();
+        let url = check_https_url(text)?;
+        if url.query().is_some() {
+            return Err(format!("`{text}` has a query string (`?…`); remove it"));
+        }
+        let host = match url.host() {
+            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            Some(h) => h.to_string().to_ascii_lowercase(),
+            None => String::new(),
+        };
+        Ok(PublicUrl {
+            text: text.to_owned(),
+            host,
+            path: url.path().to_owned(),
+        })
+    }
 }

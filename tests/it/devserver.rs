@@ -60,7 +60,7 @@ async fn register(base: &str, body: Value) -> (u16, Value) {
     (status, r.json().await.expect("json"))
 }
 
-async fn public_client(base: &str) -> String {
+pub async fn public_client(base: &str) -> String {
     let (status, c) = register(
         base,
         json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
@@ -71,7 +71,7 @@ async fn public_client(base: &str) -> String {
     c["client_id"].as_str().expect("client_id").to_owned()
 }
 
-fn pkce() -> (String, String) {
+pub fn pkce() -> (String, String) {
     let verifier = URL_SAFE_NO_PAD.encode([7u8; 40]);
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
     (verifier, URL_SAFE_NO_PAD.encode(digest.as_ref()))
@@ -107,7 +107,17 @@ fn location(headers: &reqwest::header::HeaderMap) -> HashMap<String, String> {
 
 /// Runs the authorization request with auto-approve and returns the code.
 async fn code_for(base: &str, client_id: &str, challenge: &str, scope: &str) -> String {
-    let resource = format!("{base}/mcp");
+    code_for_resource(base, &format!("{base}/mcp"), client_id, challenge, scope).await
+}
+
+/// Runs the authorization request for `resource` with auto-approve and returns the code.
+pub async fn code_for_resource(
+    base: &str,
+    resource: &str,
+    client_id: &str,
+    challenge: &str,
+    scope: &str,
+) -> String {
     let (status, headers, body) = authorize(
         base,
         &[
@@ -118,7 +128,7 @@ async fn code_for(base: &str, client_id: &str, challenge: &str, scope: &str) -> 
             ("code_challenge_method", "S256"),
             ("scope", scope),
             ("state", "xyz"),
-            ("resource", &resource),
+            ("resource", resource),
         ],
     )
     .await;
@@ -161,7 +171,7 @@ async fn redeem(
     .await
 }
 
-async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> Value {
+pub async fn exchange(base: &str, client_id: &str, code: &str, verifier: &str) -> Value {
     let (status, headers, body) = redeem(base, code, client_id, verifier).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], "no-store");

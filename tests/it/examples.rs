@@ -126,7 +126,9 @@ fn oauth_custom_names_each_bad_variable_at_start_up() {
         ],
     );
     assert!(
-        err.contains("MCP_USE_OAUTH_CUSTOM_JWKS_URL is invalid: `jwks.json` is not a URL"),
+        err.contains(
+            "MCP_USE_OAUTH_CUSTOM_JWKS_URL is invalid: `jwks.json` is not an absolute URL"
+        ),
         "{err}"
     );
 
@@ -217,6 +219,55 @@ fn quickstart_oauth_names_a_bad_dev_variable_at_start_up() {
     assert!(
         err.contains("MCP_USE_OAUTH_DEV_TOKEN_TTL is invalid"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_public_bind_or_a_bad_mcp_url_is_refused_at_start_up() {
+    let (code, err) = run_failing("quickstart_oauth", &[("HOST", "0.0.0.0")]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("0.0.0.0:0 is not a loopback address") && err.contains("set MCP_URL"),
+        "{err}"
+    );
+    let (code, err) = run_failing(
+        "quickstart_oauth",
+        &[("MCP_URL", "http://localhost:80@evil.example/mcp")],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("MCP_URL is invalid: `http://localhost:80@evil.example/mcp` has user info"),
+        "{err}"
+    );
+}
+
+/// `MCP_URL` alone makes the example deployable: the resource, the dev server's issuer and
+/// the discovery documents follow it.
+#[tokio::test]
+async fn quickstart_oauth_follows_mcp_url() {
+    let (_running, url) = start_example(
+        "quickstart_oauth",
+        &[("MCP_URL", "https://mcp.example.com/mcp")],
+    );
+    let base = url.trim_end_matches("/mcp");
+    let r = http()
+        .get(format!("{base}/.well-known/oauth-protected-resource/mcp"))
+        .send()
+        .await
+        .expect("prm");
+    assert_eq!(r.status(), 200);
+    let prm: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(prm["resource"], "https://mcp.example.com/mcp");
+    assert_eq!(
+        prm["authorization_servers"],
+        json!(["https://mcp.example.com"])
+    );
+    let (status, asm) = get_json(format!("{base}/.well-known/oauth-authorization-server")).await;
+    assert_eq!(status, 200);
+    assert_eq!(asm["issuer"], "https://mcp.example.com");
+    assert_eq!(
+        asm["authorization_endpoint"],
+        "https://mcp.example.com/oauth/authorize"
     );
 }
 

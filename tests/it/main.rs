@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod deploy;
 mod devserver;
 mod examples;
 mod fixtures;

@@ -1327,7 +1327,7 @@ fn not_started() -> HttpResponse {
         StatusCode::SERVICE_UNAVAILABLE,
         "temporarily_unavailable",
         "the development authorization server learns its address when the server starts; \
-         start it with serve()/start(), or set OAuth::resource",
+         start it with serve()/start(), or set MCP_URL (or `public_url`) when you mount it yourself",
     )
 }
 

@@ -58,42 +58,14 @@ pub const PRESETS: &[&str] = &[
     "workos",
 ];
 
-/// An environment variable, trimmed; `None` when unset or empty.
-pub(crate) fn env(var: &str) -> Option<String> {
-    std::env::var(var)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
+pub(crate) use crate::config::env_var as env;
 
 /// Checks a URL setting: `https://…`, or `http://…` on a loopback host only (for local
 /// development and tests). Returns it unchanged.
 pub(crate) fn check_url(var: &'static str, value: &str) -> Result<String, ProviderError> {
-    let invalid = |reason: String| ProviderError::Invalid { var, reason };
-    let (scheme, rest) = value.split_once("://").ok_or_else(|| {
-        invalid(format!(
-            "`{value}` is not a URL; write e.g. https://auth.example.com"
-        ))
-    })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let hostname = if host.starts_with('[') {
-        host.split_inclusive(']').next().unwrap_or(host)
-    } else {
-        host.split(':').next().unwrap_or(host)
-    };
-    if hostname.is_empty() {
-        return Err(invalid(format!("`{value}` has no host")));
-    }
-    match scheme {
-        "https" => Ok(value.to_owned()),
-        "http" if matches!(hostname, "localhost" | "127.0.0.1" | "[::1]") => Ok(value.to_owned()),
-        "http" => Err(invalid(format!(
-            "`{value}` uses plain HTTP; tokens and keys must come over https (http is allowed for localhost only)"
-        ))),
-        other => Err(invalid(format!(
-            "`{value}` has scheme `{other}`; use https"
-        ))),
-    }
+    crate::config::check_https_url(value)
+        .map(|_| value.to_owned())
+        .map_err(|reason| ProviderError::Invalid { var, reason })
 }
 
 #[cfg(test)]
@@ -113,5 +85,13 @@ mod tests {
         assert!(check_url("X", "auth.example.com").is_err());
         assert!(check_url("X", "https://").is_err());
         assert!(check_url("X", "ftp://a").is_err());
+        // User info before `@` hides the real host: `evil.example`, not loopback.
+        let e = check_url("X", "http://localhost:80@evil.example").expect_err("user info");
+        assert!(e.to_string().contains("user info"), "{e}");
+        let e = check_url("X", "https://localhost:80@evil.example").expect_err("user info");
+        assert!(e.to_string().contains("`evil.example`"), "{e}");
+        assert!(check_url("X", "http://127.0.0.2:9000").is_ok());
+        assert!(check_url("X", "http://127.0.0.1.evil.example").is_err());
+        assert!(check_url("X", "https://a.example/#frag").is_err());
     }
 }

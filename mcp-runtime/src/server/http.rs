@@ -20,6 +20,7 @@ use super::dispatch::{self, Pending, RequestScope};
 use super::jsonrpc::{self, Message, Reply, RpcError, code};
 use super::session::Session;
 use crate::auth::config::AuthState;
+use crate::auth::metadata::{ResourceMetadata, split_origin};
 use crate::auth::{Auth, AuthError, guard};
 
 /// The session header.
@@ -87,19 +88,17 @@ pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), Refus
     let host = header_str(req.headers(), &header::HOST)
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or("");
-    let hosts = cfg.effective_hosts();
-    if let Some(hosts) = hosts {
-        let name = host_name(host);
-        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-            return Err(refusal(
-                StatusCode::FORBIDDEN,
-                code::INVALID_REQUEST,
-                format!(
-                    "Host `{host}` is not allowed (DNS-rebinding protection); allow it with \
-                     `allowed_hosts` or MCP_ALLOWED_HOSTS"
-                ),
-            ));
-        }
+    let hosts = &cfg.allowed_hosts;
+    let name = host_name(host);
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        return Err(refusal(
+            StatusCode::FORBIDDEN,
+            code::INVALID_REQUEST,
+            format!(
+                "Host `{host}` is not allowed (DNS-rebinding protection); set MCP_URL to the \
+                 public URL, or allow the host with `allowed_hosts` or MCP_ALLOWED_HOSTS"
+            ),
+        ));
     }
     let Some(origin) = req.headers().get(header::ORIGIN) else {
         return Ok(());
@@ -108,12 +107,9 @@ pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), Refus
     if cfg.allowed_origins.iter().any(|o| o == origin) {
         return Ok(());
     }
-    let authority = origin.split_once("://").map(|(_, a)| a);
-    let allowed = match (authority, hosts) {
-        (Some(a), Some(hosts)) => hosts.iter().any(|h| h.eq_ignore_ascii_case(host_name(a))),
-        (Some(a), None) => a.eq_ignore_ascii_case(host),
-        (None, _) => false,
-    };
+    let allowed = origin
+        .split_once("://")
+        .is_some_and(|(_, a)| hosts.iter().any(|h| h.eq_ignore_ascii_case(host_name(a))));
     if allowed {
         Ok(())
     } else {
@@ -884,21 +880,27 @@ async fn authenticate(req: &HttpRequest, inner: &Inner) -> Result<Option<Auth>, 
         Ok(auth) => Ok(Some(auth)),
         Err(e) => {
             tracing::debug!(target: "mcp_runtime::auth", status = e.status(), "refused: {e}");
-            Err(auth_refusal(req, state, &e))
+            Err(auth_refusal(req, inner, state, &e))
         }
     }
 }
 
-/// The protected resource metadata URL for the URL the client used.
-fn metadata_url(req: &HttpRequest, state: &AuthState) -> String {
+/// The protected resource metadata URL: from the public URL when there is one; on a
+/// loopback server without one, for the loopback name the client used (its `Host` was checked
+/// against the loopback names before this runs).
+fn metadata_url(req: &HttpRequest, inner: &Inner, state: &AuthState) -> String {
     let resource = state.resource();
+    if inner.public_url.is_some() {
+        return ResourceMetadata::well_known_url(resource);
+    }
     let scheme = resource.split_once("://").map_or("http", |(s, _)| s);
     let host = header_str(req.headers(), &header::HOST)
         .map(str::to_owned)
         .unwrap_or_else(|| {
-            resource
+            split_origin(resource)
+                .0
                 .split_once("://")
-                .map_or("", |(_, r)| r.split('/').next().unwrap_or(""))
+                .map_or("", |(_, h)| h)
                 .to_owned()
         });
     format!(
@@ -908,10 +910,16 @@ fn metadata_url(req: &HttpRequest, state: &AuthState) -> String {
 }
 
 /// 401 (or 400/503) with `WWW-Authenticate` and a JSON-RPC error body.
-fn auth_refusal(req: &HttpRequest, state: &AuthState, e: &AuthError) -> HttpResponse {
+fn auth_refusal(
+    req: &HttpRequest,
+    inner: &Inner,
+    state: &AuthState,
+    e: &AuthError,
+) -> HttpResponse {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
     let mut resp = refuse(status, code::INVALID_REQUEST, e.to_string());
-    if let Some(v) = guard::refusal_challenge(e, &state.baseline_scopes, &metadata_url(req, state))
+    if let Some(v) =
+        guard::refusal_challenge(e, &state.baseline_scopes, &metadata_url(req, inner, state))
     {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
@@ -935,7 +943,7 @@ fn forbidden(
             Some("insufficient_scope"),
             Some(message),
             scopes,
-            &metadata_url(req, state),
+            &metadata_url(req, inner, state),
         );
         if let Ok(v) = HeaderValue::from_str(&challenge) {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::{App, HttpServer, web};
@@ -80,24 +79,12 @@ pub(crate) struct ToolEntry {
 pub(crate) struct HttpConfig {
     pub(crate) max_body_bytes: usize,
     pub(crate) allowed_origins: Vec<String>,
-    /// `None`: no Host check. Defaults to the loopback names.
-    allowed_hosts: Option<Vec<String>>,
-    hosts_explicit: bool,
-    bound_publicly: AtomicBool,
+    /// Host names accepted in `Host` (and `Origin`): the loopback names, the public URL's
+    /// host and the configured ones. Never empty, so the check is always on.
+    pub(crate) allowed_hosts: Vec<String>,
     pub(crate) stateless: bool,
     pub(crate) streaming: bool,
     pub(crate) keepalive: Duration,
-}
-
-impl HttpConfig {
-    /// The Host allowlist in force: the explicit one, else the loopback names while the server
-    /// is bound to loopback (or mounted by hand), else none.
-    pub(crate) fn effective_hosts(&self) -> Option<&[String]> {
-        if !self.hosts_explicit && self.bound_publicly.load(Ordering::Relaxed) {
-            return None;
-        }
-        self.allowed_hosts.as_deref()
-    }
 }
 
 pub(crate) struct Inner {
@@ -115,6 +102,10 @@ pub(crate) struct Inner {
     pub(crate) http: HttpConfig,
     pub(crate) sessions: session::Sessions,
     pub(crate) auth: Option<crate::auth::config::AuthState>,
+    /// The public URL of the endpoint (`public_url` or `MCP_URL`), when configured.
+    pub(crate) public_url: Option<config::PublicUrl>,
+    /// Whether mounting without a public URL was reported already.
+    pub(crate) mount_warned: std::sync::atomic::AtomicBool,
 }
 
 /// Configures and builds an [`McpServer`]; see [`McpServer::builder`].
@@ -126,11 +117,12 @@ pub struct McpServerBuilder {
     tools: Vec<Tool>,
     state: StateMap,
     configure: Vec<ConfigureFn>,
-    path: String,
+    path: Option<String>,
+    public_url: Option<String>,
     page_size: usize,
     max_body_bytes: usize,
     allowed_origins: Vec<String>,
-    allowed_hosts: Option<Vec<String>>,
+    allowed_hosts: Vec<String>,
     stateless: bool,
     streaming: bool,
     session_idle_timeout: Duration,
@@ -198,9 +190,23 @@ impl McpServerBuilder {
         self.configure.push(Arc::new(f));
         self
     }
-    /// The MCP endpoint's path (default `/mcp`).
+    /// The MCP endpoint's path where it is mounted (default: the public URL's path, else
+    /// `/mcp`). Inside a `web::scope`, the path within the scope.
     pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = path.into();
+        self.path = Some(path.into());
+        self
+    }
+    /// The public URL of the MCP endpoint, as clients reach it (e.g.
+    /// `https://mcp.example.com/mcp` behind a TLS-terminating proxy). Default: the `MCP_URL`
+    /// environment variable, read when the server is built.
+    ///
+    /// It is the canonical resource that tokens must be issued for (RFC 8707), the base of
+    /// the discovery documents and challenges, the issuer of the embedded authorization
+    /// server, and its host is accepted in `Host` headers. Nothing is ever derived from a
+    /// request's `Host`. It is required to bind a non-loopback address. It must be `https`
+    /// (plain `http` only on a loopback host) without user info, query or fragment.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
         self
     }
     /// Tools per `tools/list` page (default 100).
@@ -223,12 +229,12 @@ impl McpServerBuilder {
             .extend(origins.into_iter().map(Into::into));
         self
     }
-    /// Host names accepted in the `Host` header (DNS-rebinding protection). By default a
-    /// server bound to loopback accepts only `localhost`, `127.0.0.1` and `[::1]`, and a server
-    /// bound elsewhere accepts any host. Also `MCP_ALLOWED_HOSTS` for `serve`.
+    /// More host names accepted in the `Host` header (DNS-rebinding protection), e.g. another
+    /// name of the same deployment. Always accepted: `localhost`, `127.0.0.1`, `[::1]` and the
+    /// public URL's host. Also `MCP_ALLOWED_HOSTS` (comma-separated).
     pub fn allowed_hosts<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
-        let list = self.allowed_hosts.get_or_insert_with(Vec::new);
-        list.extend(hosts.into_iter().map(|h| h.into().to_ascii_lowercase()));
+        self.allowed_hosts
+            .extend(hosts.into_iter().map(|h| h.into().to_ascii_lowercase()));
         self
     }
     /// Stateless mode: no sessions, no `Mcp-Session-Id`; every request stands alone, so any
@@ -334,10 +340,27 @@ impl McpServerBuilder {
         if self.page_size == 0 {
             problems.push("page_size must be at least 1".into());
         }
-        if !self.path.starts_with('/') {
+        let (public_url, source) = match self.public_url {
+            Some(url) => (Some(url), "public_url"),
+            None => (config::env_var("MCP_URL"), "MCP_URL"),
+        };
+        let public_url = public_url.and_then(|url| match config::PublicUrl::parse(&url) {
+            Ok(public) => Some(public),
+            Err(e) => {
+                problems.push(format!(
+                    "{source} is invalid: {e}; it is the URL clients use for the MCP endpoint, \
+                     e.g. https://mcp.example.com/mcp"
+                ));
+                None
+            }
+        });
+        let path = self
+            .path
+            .or_else(|| public_url.as_ref().map(|p| p.path.clone()))
+            .unwrap_or_else(|| "/mcp".to_owned());
+        if !path.starts_with('/') {
             problems.push(format!(
-                "the endpoint path must start with `/`, got `{}`",
-                self.path
+                "the endpoint path must start with `/`, got `{path}`"
             ));
         }
         let mut tools: ServerKeyed<&'static str, ToolEntry> = ServerKeyed::default();
@@ -423,45 +446,61 @@ impl McpServerBuilder {
         }
         let all: Vec<serde_json::Value> = listings.iter().map(|l| l.0.clone()).collect();
         let tool_pages = paginate(&all, self.page_size);
-        let auth = self
-            .oauth
-            .map(|o| crate::auth::config::AuthState::new(o, &tool_scopes));
-        let inner =
-            Inner {
-                info: ServerInfo {
-                    name: self.name,
-                    version: self.version,
-                    title: self.title,
-                    instructions: self.instructions,
-                },
-                tools,
-                tool_pages,
-                listings: if auth.as_ref().is_some_and(|a| a.hide_tools) {
-                    listings
-                } else {
-                    Vec::new()
-                },
-                page_size: self.page_size,
-                state: Arc::new(self.state),
-                http: HttpConfig {
-                    max_body_bytes: self.max_body_bytes,
-                    allowed_origins: self.allowed_origins,
-                    hosts_explicit: self.allowed_hosts.is_some(),
-                    allowed_hosts: Some(self.allowed_hosts.unwrap_or_else(|| {
-                        LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect()
-                    })),
-                    bound_publicly: AtomicBool::new(false),
-                    stateless: self.stateless,
-                    streaming: self.streaming,
-                    keepalive: http::DEFAULT_KEEPALIVE,
-                },
-                sessions: session::Sessions::new(self.session_idle_timeout, self.max_sessions),
-                auth,
-            };
+        if let (Some(oauth), Some(public)) = (&self.oauth, &public_url)
+            && let Some(resource) = &oauth.resource
+            && resource != &public.text
+        {
+            return Err(BuildError {
+                problems: vec![format!(
+                    "OAuth::resource `{resource}` differs from the public URL `{}` ({source}); \
+                     tokens are issued for one resource: set only the public URL",
+                    public.text
+                )],
+            });
+        }
+        let auth = self.oauth.map(|mut o| {
+            if o.resource.is_none() {
+                o.resource = public_url.as_ref().map(|p| p.text.clone());
+            }
+            crate::auth::config::AuthState::new(o, &tool_scopes)
+        });
+        let mut allowed_hosts: Vec<String> =
+            LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
+        allowed_hosts.extend(public_url.iter().map(|p| p.host.clone()));
+        allowed_hosts.extend(self.allowed_hosts);
+        let inner = Inner {
+            info: ServerInfo {
+                name: self.name,
+                version: self.version,
+                title: self.title,
+                instructions: self.instructions,
+            },
+            tools,
+            tool_pages,
+            listings: if auth.as_ref().is_some_and(|a| a.hide_tools) {
+                listings
+            } else {
+                Vec::new()
+            },
+            page_size: self.page_size,
+            state: Arc::new(self.state),
+            http: HttpConfig {
+                max_body_bytes: self.max_body_bytes,
+                allowed_origins: self.allowed_origins,
+                allowed_hosts,
+                stateless: self.stateless,
+                streaming: self.streaming,
+                keepalive: http::DEFAULT_KEEPALIVE,
+            },
+            sessions: session::Sessions::new(self.session_idle_timeout, self.max_sessions),
+            auth,
+            public_url,
+            mount_warned: Default::default(),
+        };
         Ok(McpServer {
             inner: Arc::new(inner),
             configure: Arc::new(self.configure),
-            path: self.path.into(),
+            path: path.into(),
             workers: self.workers,
         })
     }
@@ -556,11 +595,12 @@ impl McpServer {
             tools: Vec::new(),
             state: StateMap::default(),
             configure: Vec::new(),
-            path: "/mcp".into(),
+            path: None,
+            public_url: None,
             page_size: 100,
             max_body_bytes: 4 * 1024 * 1024,
             allowed_origins: Vec::new(),
-            allowed_hosts: None,
+            allowed_hosts: Vec::new(),
             stateless: false,
             streaming: true,
             session_idle_timeout: Duration::from_secs(3600),
@@ -573,12 +613,72 @@ impl McpServer {
         }
     }
 
-    /// Mounts the MCP endpoint, the app state and the extra routes into an actix-web app:
-    /// `App::new().configure(|cfg| server.configure(cfg))`.
+    /// Mounts the whole server at the root of an actix-web app: the MCP endpoint, the
+    /// discovery documents, the embedded authorization server (if any), the app state and the
+    /// extra routes. `App::new().configure(|cfg| server.configure(cfg))`.
+    ///
+    /// This is [`configure_endpoint`](Self::configure_endpoint) plus
+    /// [`configure_discovery`](Self::configure_discovery); use those two to put the endpoint
+    /// inside a `web::scope` while the discovery documents stay at the root, where clients
+    /// look for them (RFC 9728 §3, RFC 8414 §3).
+    ///
+    /// When you run your own `HttpServer`, set `.h1_allow_half_closed(false)` so that a client
+    /// that disconnects cancels its tool call (the tool's future is dropped), and choose
+    /// `.shutdown_timeout(secs)`: on shutdown, requests in flight get that long to finish
+    /// (open GET streams are closed then). With OAuth, set the public URL (`MCP_URL` or
+    /// [`McpServerBuilder::public_url`]): a mounted server never learns its address.
+    ///
+    /// ```no_run
+    /// # use mcp_runtime::prelude::*;
+    /// # use mcp_runtime::actix_web::{App, HttpServer, web};
+    /// # #[mcp_tool] async fn add(a: i64, b: i64) -> i64 { a + b }
+    /// # async fn run() -> std::io::Result<()> {
+    /// let mcp = McpServer::builder().tools(tools![add]).build().expect("valid server");
+    /// HttpServer::new(move || {
+    ///     let mcp = mcp.clone();
+    ///     App::new()
+    ///         .route("/health", web::get().to(|| async { "ok" }))
+    ///         .configure(|cfg| mcp.configure_discovery(cfg))
+    ///         .service(web::scope("/api").configure(|cfg| mcp.configure_endpoint(cfg)))
+    /// })
+    /// .h1_allow_half_closed(false)
+    /// .shutdown_timeout(5)
+    /// .bind(("127.0.0.1", 3000))?
+    /// .run()
+    /// .await
+    /// # }
+    /// ```
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        cfg.app_data(web::Data::from(self.inner.clone()));
+        self.configure_endpoint(cfg);
+        self.configure_discovery(cfg);
+    }
+
+    /// Mounts the MCP endpoint at [`path`](Self::path) (relative to the enclosing scope, if
+    /// any), with the app state and the extra routes; see [`configure`](Self::configure).
+    ///
+    /// Two servers mounted in one app keep their own state: each endpoint finds its own
+    /// server. The `Auth` extractor of extra routes uses the server configured last in their
+    /// scope.
+    pub fn configure_endpoint(&self, cfg: &mut web::ServiceConfig) {
+        let data = web::Data::from(self.inner.clone());
+        if let Some(auth) = &self.inner.auth
+            && auth.resource.get().is_none()
+            && !self
+                .inner
+                .mount_warned
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::error!(
+                target: "mcp_runtime::server",
+                "the MCP server `{}` is mounted with OAuth but without a public URL, so it cannot \
+                 check tokens' audience: set MCP_URL (or `public_url`) to the endpoint's URL",
+                self.inner.info.name
+            );
+        }
+        cfg.app_data(data.clone());
         cfg.service(
             web::resource(&*self.path)
+                .app_data(data)
                 .wrap_fn(|req, srv| {
                     use actix_web::dev::Service as _;
                     // Browser clients: CORS for origins the endpoint accepts.
@@ -598,46 +698,66 @@ impl McpServer {
                 .route(web::delete().to(http::delete))
                 .default_service(web::to(http::other)),
         );
-        if let Some(dev) = self.inner.auth.as_ref().and_then(|a| a.dev.as_ref()) {
-            dev.configure(cfg);
-        } else if let Some(relay) = self.inner.auth.as_ref().and_then(|a| a.relay.as_ref()) {
-            relay.configure(cfg);
-        } else if self
-            .inner
-            .auth
-            .as_ref()
-            .is_some_and(|a| a.as_metadata.is_some())
-        {
-            cfg.service(
-                web::resource("/.well-known/oauth-authorization-server")
-                    .route(web::get().to(http::authorization_server_metadata))
-                    .route(web::method(actix_web::http::Method::OPTIONS).to(http::preflight)),
-            );
-        }
-        if self.inner.auth.is_some() {
-            // RFC 9728: the root document and the one for this endpoint's path.
-            let suffixed = format!("/.well-known/oauth-protected-resource{}", self.path);
-            for path in ["/.well-known/oauth-protected-resource", suffixed.as_str()] {
-                cfg.service(
-                    web::resource(path)
-                        .route(web::get().to(http::resource_metadata))
-                        .route(web::method(actix_web::http::Method::OPTIONS).to(http::preflight)),
-                );
-            }
-        }
         for f in self.configure.iter() {
             f(cfg);
         }
     }
 
-    /// Sets the canonical resource URL from the bound address unless it was configured.
-    fn bound(&self, local: SocketAddr) {
-        if !local.ip().is_loopback() {
-            self.inner
-                .http
-                .bound_publicly
-                .store(true, Ordering::Relaxed);
+    /// Mounts, at the root of the app, the discovery documents (RFC 9728 protected resource
+    /// metadata at `/.well-known/oauth-protected-resource` and its path-suffixed form for the
+    /// public URL's path) and the authorization server's metadata and endpoints (the embedded
+    /// development server's, or the provider's relayed metadata). Nothing without OAuth.
+    pub fn configure_discovery(&self, cfg: &mut web::ServiceConfig) {
+        let Some(auth) = &self.inner.auth else {
+            return;
+        };
+        let data = web::Data::from(self.inner.clone());
+        if let Some(dev) = &auth.dev {
+            dev.configure(cfg);
+        } else if let Some(relay) = &auth.relay {
+            relay.configure(cfg);
+        } else if auth.as_metadata.is_some() {
+            cfg.service(
+                web::resource("/.well-known/oauth-authorization-server")
+                    .app_data(data.clone())
+                    .route(web::get().to(http::authorization_server_metadata))
+                    .route(web::method(actix_web::http::Method::OPTIONS).to(http::preflight)),
+            );
         }
+        // RFC 9728: the root document and the one for the endpoint's public path.
+        let public_path = self
+            .inner
+            .public_url
+            .as_ref()
+            .map_or(&*self.path, |p| p.path.as_str());
+        let suffixed = match public_path {
+            "/" | "" => None,
+            p => Some(format!("/.well-known/oauth-protected-resource{p}")),
+        };
+        for path in
+            std::iter::once("/.well-known/oauth-protected-resource").chain(suffixed.as_deref())
+        {
+            cfg.service(
+                web::resource(path)
+                    .app_data(data.clone())
+                    .route(web::get().to(http::resource_metadata))
+                    .route(web::method(actix_web::http::Method::OPTIONS).to(http::preflight)),
+            );
+        }
+    }
+
+    /// Without a public URL, only a loopback address may be bound.
+    fn may_bind(&self, addr: SocketAddr) -> Result<(), ServeError> {
+        if self.inner.public_url.is_none() && !addr.ip().is_loopback() {
+            return Err(ServeError::PublicUrlRequired { addr });
+        }
+        Ok(())
+    }
+
+    /// Learns the bound address: without a public URL, only a loopback address may be
+    /// bound, and the canonical resource is `http://<bound address><path>`.
+    fn bound(&self, local: SocketAddr) -> Result<(), ServeError> {
+        self.may_bind(local)?;
         if let Some(auth) = &self.inner.auth {
             let _ = auth.resource.set(format!("http://{local}{}", self.path));
             if let Some(dev) = &auth.dev {
@@ -650,6 +770,7 @@ impl McpServer {
                 auth.gate.describe()
             );
         }
+        Ok(())
     }
 
     /// Runs the actix-web server for this MCP server on `listener`.
@@ -687,7 +808,8 @@ impl McpServer {
     pub fn start(&self, addr: impl ToSocketAddrs) -> std::io::Result<RunningServer> {
         let listener = TcpListener::bind(addr)?;
         let local = listener.local_addr()?;
-        self.bound(local);
+        self.bound(local)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
         let server = self.run_on(listener, false)?;
         let handle = server.handle();
         let join = tokio::spawn(server);
@@ -707,17 +829,27 @@ impl McpServer {
 
     /// Serves on `addr` until Ctrl-C.
     pub async fn serve_on(self, addr: SocketAddr) -> Result<(), ServeError> {
+        self.may_bind(addr)?;
         let listener = TcpListener::bind(addr).map_err(|e| ServeError::Bind { addr, source: e })?;
         let local = listener
             .local_addr()
             .map_err(|e| ServeError::Bind { addr, source: e })?;
-        self.bound(local);
-        tracing::info!(
-            target: "mcp_runtime::server",
-            "MCP server `{}` listening on http://{local}{}",
-            self.inner.info.name,
-            self.path
-        );
+        self.bound(local)?;
+        match &self.inner.public_url {
+            Some(public) => tracing::info!(
+                target: "mcp_runtime::server",
+                "MCP server `{}` listening on http://{local}{} (public URL {})",
+                self.inner.info.name,
+                self.path,
+                public.text
+            ),
+            None => tracing::info!(
+                target: "mcp_runtime::server",
+                "MCP server `{}` listening on http://{local}{}",
+                self.inner.info.name,
+                self.path
+            ),
+        }
         self.run_on(listener, true)
             .map_err(|e| ServeError::Bind { addr, source: e })?
             .await
