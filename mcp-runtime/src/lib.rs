@@ -33,36 +33,70 @@
 //! 2025-03-26) on actix-web, with sessions (or a stateless mode), DNS-rebinding protection,
 //! body limits, cancellation and SSE streaming of progress and log notifications.
 //!
-//! Logs use `tracing` with the targets `mcp_runtime::server`, `mcp_runtime::rpc` and
-//! `mcp_runtime::config`, e.g. `RUST_LOG=info,mcp_runtime::rpc=debug`.
+//! Logs use `tracing` with the targets `mcp_runtime::server`, `mcp_runtime::rpc`,
+//! `mcp_runtime::auth` and `mcp_runtime::config`, e.g. `RUST_LOG=info,mcp_runtime::rpc=debug`.
+//! Every JSON-RPC request runs in an `mcp.request` span (fields `method`, `tool`, `subject`;
+//! never a token), so an OpenTelemetry subscriber sees one span per request.
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `server` | yes | the runtime: tools, Streamable HTTP on actix-web, the macros |
+//! | `oauth` | yes | token verification (JWKS, HS256, introspection), scope guards, [`auth::Auth`], discovery documents, the identity-provider presets; brings reqwest (rustls), jsonwebtoken and aws-lc-rs |
+//! | `dev-server` | yes | the embedded development authorization server (`oauth = "dev"`) |
+//! | `metrics` | no | a Prometheus `/metrics` endpoint ([`McpServerBuilder::metrics`]) |
+//!
+//! A server without OAuth needs only `default-features = false, features = ["server"]`: it
+//! compiles without an HTTP client, JWT or TLS crates.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "server")]
 pub mod auth;
+#[cfg(feature = "server")]
 pub mod config;
+#[cfg(feature = "server")]
 mod extract;
+#[cfg(feature = "metrics")]
+mod metrics;
+#[cfg(feature = "oauth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
 pub mod providers;
+#[cfg(feature = "server")]
 mod result;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
 mod tool;
 
+#[cfg(feature = "server")]
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+#[cfg(feature = "server")]
 pub use config::ServeError;
+#[cfg(feature = "server")]
 pub use extract::{ArgError, Context, Input, LogLevel, State, ToolCall, ToolParam};
+#[cfg(feature = "server")]
 pub use mcp_macros::{mcp_server, mcp_tool};
+#[cfg(feature = "server")]
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
+#[cfg(feature = "server")]
 pub use server::{BuildError, McpServer, McpServerBuilder, RpcError, RunningServer};
+#[cfg(feature = "server")]
 pub use tool::{
     Handler, Tool, ToolAnnotations, ToolBuilder, ToolDef, ToolMeta, ToolSpec, validate_tool_name,
 };
 
 /// Re-exported so that custom routes need no direct dependency.
+#[cfg(feature = "server")]
 pub use actix_web;
 
 /// Lists tools for [`McpServerBuilder::tools`]: `tools![add, search]`.
 ///
 /// Each name must be a function annotated with [`macro@mcp_tool`].
+#[cfg(feature = "server")]
 #[macro_export]
 macro_rules! tools {
     ($($tool:path),* $(,)?) => {
@@ -71,6 +105,7 @@ macro_rules! tools {
 }
 
 /// Everything a server file needs: `use mcp_runtime::prelude::*;`.
+#[cfg(feature = "server")]
 pub mod prelude {
     pub use crate::{
         CallToolResult, Content, Context, Input, IntoToolResult, Json, LogLevel, McpServer,

@@ -41,6 +41,68 @@ pub fn tools<const N: usize>(tools: [Tool; N]) -> Vec<Tool> {
 }
 
 pub use crate::config::{ServeError, load_dotenv};
+pub use crate::{__mcp_oauth_from as oauth_from, __mcp_oauth_preset as oauth_preset};
+
+/// `#[mcp_server(oauth = "preset")]`: applies the preset, or, when the runtime was built
+/// without the feature it needs, one compile error that says which feature to enable.
+#[cfg(all(feature = "oauth", feature = "dev-server"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_oauth_preset {
+    ($builder:expr, $preset:literal) => {
+        $builder.oauth_preset($preset)
+    };
+}
+
+#[cfg(all(feature = "oauth", not(feature = "dev-server")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_oauth_preset {
+    ($builder:expr, "dev") => {{
+        ::core::compile_error!(
+            "`oauth = \"dev\"` needs the `dev-server` feature of mcp-runtime: enable it in Cargo.toml"
+        );
+        $builder
+    }};
+    ($builder:expr, $preset:literal) => {
+        $builder.oauth_preset($preset)
+    };
+}
+
+#[cfg(not(feature = "oauth"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_oauth_preset {
+    ($builder:expr, $preset:literal) => {{
+        ::core::compile_error!(
+            "`oauth = ...` needs the `oauth` feature of mcp-runtime: enable it in Cargo.toml (it is on by default)"
+        );
+        $builder
+    }};
+}
+
+/// `#[mcp_server(oauth = make_oauth)]`: calls `make_oauth`, or one compile error without the
+/// `oauth` feature.
+#[cfg(feature = "oauth")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_oauth_from {
+    ($builder:expr, $oauth:expr) => {
+        $builder.oauth_from($oauth)
+    };
+}
+
+#[cfg(not(feature = "oauth"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_oauth_from {
+    ($builder:expr, $oauth:expr) => {{
+        ::core::compile_error!(
+            "`oauth = ...` needs the `oauth` feature of mcp-runtime: enable it in Cargo.toml (it is on by default)"
+        );
+        $builder
+    }};
+}
 pub use crate::server::BuildError;
 
 /// A message assembled at compile time (for `const` checks whose panic must name things).

@@ -6,6 +6,7 @@ mod deploy;
 mod devserver;
 mod examples;
 mod fixtures;
+mod observe;
 mod presets;
 mod tools;
 mod transport;

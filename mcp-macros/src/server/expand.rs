@@ -22,9 +22,15 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
     let title = m.title.as_ref().map(|t| quote!(.title(#t)));
     let instructions = m.instructions.as_ref().map(|i| quote!(.instructions(#i)));
     let stateless = m.stateless.map(|s| quote!(.stateless(#s)));
+    // Through a runtime macro, so that a runtime built without the `oauth` (or `dev-server`)
+    // feature answers with one precise error at the attribute's value.
     let oauth = m.oauth.as_ref().map(|o| match o {
-        OAuthSpec::Preset(preset) => quote!(.oauth_preset(#preset)),
-        OAuthSpec::Fn(f) => quote_spanned!(f.span()=> .oauth_from(#f())),
+        OAuthSpec::Preset(preset) => {
+            quote_spanned!(preset.span()=> let __builder = #p::oauth_preset!(__builder, #preset);)
+        }
+        OAuthSpec::Fn(f) => {
+            quote_spanned!(f.span()=> let __builder = #p::oauth_from!(__builder, #f());)
+        }
     });
     // Without OAuth, a tool that needs a caller cannot run: a const evaluation at the tool.
     let auth_checks: Vec<_> = if m.oauth.is_some() {
@@ -96,13 +102,14 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
             /// settings, then `.build()`.
             #[allow(dead_code)]
             pub fn builder() -> #p::McpServerBuilder {
-                #p::McpServer::builder()
+                let __builder = #p::McpServer::builder()
                     .name(#name)
                     .version(#version)
                     #title
                     #instructions
-                    #stateless
-                    #oauth
+                    #stateless;
+                #oauth
+                __builder
                     #declared
                     .tools(#p::tools([#(#tools),*]))
             }

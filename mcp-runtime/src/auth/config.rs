@@ -49,6 +49,7 @@ pub struct OAuth {
     pub(crate) userinfo: Option<super::userinfo::UserInfoEnricher>,
     pub(crate) hide_tools: bool,
     /// The embedded development authorization server (`oauth = "dev"`).
+    #[cfg(feature = "dev-server")]
     pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
 }
 
@@ -79,6 +80,7 @@ impl OAuth {
             relay: None,
             userinfo: None,
             hide_tools: false,
+            #[cfg(feature = "dev-server")]
             dev: None,
         }
     }
@@ -200,6 +202,7 @@ pub(crate) struct AuthState {
     pub(crate) baseline_scopes: Vec<String>,
     pub(crate) resource_documentation: Option<String>,
     pub(crate) scope_refusal: ScopeRefusal,
+    #[cfg(feature = "dev-server")]
     pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
     /// The authorization server metadata served beside the resource, serialized once.
     pub(crate) as_metadata: Option<bytes::Bytes>,
@@ -219,6 +222,7 @@ impl AuthState {
                 scopes.push((*s).to_owned());
             }
         }
+        #[cfg(feature = "dev-server")]
         if let Some(dev) = &oauth.dev {
             dev.set_scopes(&scopes, &oauth.baseline_scopes);
             if let Some(r) = resource.get() {
@@ -239,6 +243,7 @@ impl AuthState {
             baseline_scopes: oauth.baseline_scopes,
             resource_documentation: oauth.resource_documentation,
             scope_refusal: oauth.scope_refusal,
+            #[cfg(feature = "dev-server")]
             dev: oauth.dev,
             hide_tools: oauth.hide_tools,
             relay: oauth.relay,
@@ -248,10 +253,11 @@ impl AuthState {
 
     /// The issuers of this server's tokens (the embedded server's once it knows its address).
     pub(crate) fn authorization_servers(&self) -> Vec<String> {
-        match &self.dev {
-            Some(dev) => dev.issuer().map(str::to_owned).into_iter().collect(),
-            None => self.authorization_servers.clone(),
+        #[cfg(feature = "dev-server")]
+        if let Some(dev) = &self.dev {
+            return dev.issuer().map(str::to_owned).into_iter().collect();
         }
+        self.authorization_servers.clone()
     }
 
     /// The canonical resource URL (set at start-up if not configured).

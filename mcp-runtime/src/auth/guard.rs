@@ -76,7 +76,12 @@ impl Gate {
             return Ok(Auth(hit));
         }
         check_token68(token)?;
-        let verified = self.verifier.verify(token, resource).await?;
+        #[cfg(feature = "metrics")]
+        let started = std::time::Instant::now();
+        let verified = self.verifier.verify(token, resource).await;
+        #[cfg(feature = "metrics")]
+        crate::metrics::verification(verified.is_ok(), started.elapsed());
+        let verified = verified?;
         let scopes = scopes_from_claims(&verified.claims);
         let mut user = (self.map_user)(&verified.claims);
         if let Some(u) = &self.userinfo {

@@ -239,6 +239,8 @@ impl JwksCache {
         }
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch().await;
+        #[cfg(feature = "metrics")]
+        crate::metrics::jwks_fetch(result.is_ok());
         let mut next = KeySet {
             keys: set.keys.clone(),
             fresh_until: set.fresh_until,

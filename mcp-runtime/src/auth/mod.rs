@@ -3,17 +3,30 @@
 //! Every request to the MCP endpoint carries `Authorization: Bearer <token>` (RFC 6750 §2.1;
 //! tokens in the query string are refused). A [`TokenVerifier`] turns the token into claims;
 //! the claims become an [`Auth`], which tools take as a parameter and which scope guards check.
+//!
+//! The caller's types ([`Auth`], [`UserInfo`], [`ScopeError`]) are always here; verification,
+//! discovery and the rest come with the `oauth` feature (on by default).
 
+#[cfg(feature = "oauth")]
 pub mod cache;
+#[cfg(feature = "oauth")]
 pub mod config;
+#[cfg(feature = "oauth")]
 pub mod guard;
+#[cfg(feature = "oauth")]
 pub mod jwks;
+#[cfg(feature = "oauth")]
 pub mod jwt;
+#[cfg(feature = "oauth")]
 pub mod metadata;
+#[cfg(feature = "oauth")]
 pub mod relay;
+#[cfg(feature = "oauth")]
 pub mod routes;
 pub mod scope;
+#[cfg(feature = "oauth")]
 pub mod userinfo;
+#[cfg(feature = "oauth")]
 pub mod verifier;
 
 use std::fmt;
@@ -22,8 +35,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+#[cfg(feature = "oauth")]
 pub use config::{IntoOAuth, OAuth, ScopeRefusal};
 pub use scope::{is_scope_token, scopes_from_claims};
+#[cfg(feature = "oauth")]
 pub use verifier::{TokenVerifier, Verified};
 
 /// An access token. Its `Debug` and `Display` never show it.
@@ -31,6 +46,7 @@ pub use verifier::{TokenVerifier, Verified};
 pub struct AccessToken(String);
 
 impl AccessToken {
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn new(token: &str) -> Self {
         AccessToken(token.to_owned())
     }
@@ -213,11 +229,13 @@ impl AuthError {
         }
     }
 
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn invalid(msg: impl Into<String>) -> Self {
         AuthError::InvalidToken(msg.into())
     }
 }
 
+#[cfg(feature = "oauth")]
 /// The HTTP client used for JWKS, discovery and introspection: rustls, and timeouts so that a
 /// slow issuer cannot hold requests for long.
 pub fn http_client() -> reqwest::Client {

@@ -4,6 +4,8 @@ pub mod auth0;
 pub mod better_auth;
 pub mod clerk;
 pub mod custom;
+#[cfg(feature = "dev-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev-server")))]
 pub mod dev;
 pub mod keycloak;
 pub(crate) mod preset;
@@ -14,6 +16,7 @@ pub use auth0::Auth0Provider;
 pub use better_auth::BetterAuthProvider;
 pub use clerk::ClerkProvider;
 pub use custom::CustomProvider;
+#[cfg(feature = "dev-server")]
 pub use dev::DevProvider;
 pub use keycloak::KeycloakProvider;
 pub use supabase::SupabaseProvider;

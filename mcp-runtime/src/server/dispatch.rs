@@ -171,6 +171,9 @@ struct ToolRun {
     /// Whether the call is in that table: from its first wait to its end.
     registered: bool,
     version: &'static str,
+    /// When the call started, and where its end is counted (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    metrics: Option<(std::time::Instant, Arc<crate::metrics::Metrics>)>,
 }
 
 impl ToolRun {
@@ -199,6 +202,17 @@ impl ToolRun {
         };
         self.end();
         let tool = self.ctx.tool;
+        #[cfg(feature = "metrics")]
+        if let Some((started, metrics)) = &self.metrics {
+            let label = match &outcome {
+                None => "cancelled",
+                Some(Ok(Ok(r))) if r.is_error => "error",
+                Some(Ok(Ok(_))) => "ok",
+                Some(Ok(Err(_))) => "invalid_arguments",
+                Some(Err(())) => "panicked",
+            };
+            metrics.tool_call(tool, label, started.elapsed());
+        }
         Poll::Ready(match outcome {
             None => Reply::Cancelled,
             Some(Ok(Ok(result))) => Reply::Tool(result),
@@ -261,23 +275,14 @@ pub(crate) fn handle_notification(scope: &RequestScope, method: &str, params: Op
 }
 
 fn list_tools(inner: &Inner, scope: &RequestScope, params: &Value) -> Reply {
-    // Hiding what the caller cannot call: the pages are made for this caller's scopes.
-    let filtered;
-    let pages = match (&inner.auth, scope.auth.as_deref()) {
-        (Some(state), Some(auth)) if state.hide_tools => {
-            let visible: Vec<Value> = inner
-                .listings
-                .iter()
-                .filter(|(_, all, any)| {
-                    auth.require_scope(all).is_ok() && auth.require_any_scope(any).is_ok()
-                })
-                .map(|(listing, _, _)| listing.clone())
-                .collect();
-            filtered = super::paginate(&visible, inner.page_size);
-            &filtered
-        }
-        _ => &inner.tool_pages,
+    #[cfg(feature = "oauth")]
+    let filtered = visible_pages(inner, scope);
+    #[cfg(not(feature = "oauth"))]
+    let filtered: Option<Vec<Bytes>> = {
+        let _ = scope;
+        None
     };
+    let pages = filtered.as_ref().unwrap_or(&inner.tool_pages);
     let page = match params.get("cursor") {
         None | Some(Value::Null) => 0,
         Some(Value::String(c)) => match c.parse::<usize>() {
@@ -396,6 +401,7 @@ pub(crate) fn call_tool_with(
             "tools/call: unknown tool `{name}`"
         )));
     };
+    tracing::Span::current().record("tool", tool.meta.name);
     let arguments = match params.arguments {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(a @ Value::Object(_)) => a,
@@ -410,12 +416,77 @@ pub(crate) fn call_tool_with(
         .and_then(|m| m.progress_token)
         .filter(|t| t.is_string() || t.is_number());
     // The scope guard runs before the arguments are even parsed.
+    #[cfg(feature = "oauth")]
+    if let Some(refused) = scope_guard(inner, &scope, tool) {
+        return Pending::ready(refused);
+    }
+    let ctx = Arc::new(ContextInner {
+        auth: scope.auth,
+        tool: tool.meta.name,
+        progress_token,
+        session: scope.session,
+        call: CallState::new(scope.notifies),
+    });
+    // Requests always have a string or number id.
+    let key = ctx.session.as_ref().and_then(|_| RequestKey::new(id));
+    let call = ToolCall {
+        arguments,
+        context: Context { inner: ctx.clone() },
+        state: inner.state.clone(),
+    };
+    Pending(PendingState::Tool(ToolRun {
+        fut: Some((tool.call)(call)),
+        ctx,
+        key,
+        registered: false,
+        version: scope.version,
+        #[cfg(feature = "metrics")]
+        metrics: inner
+            .metrics
+            .as_ref()
+            .map(|(_, m)| (std::time::Instant::now(), m.clone())),
+    }))
+}
+
+/// Invalid arguments: since 2025-11-25 a tool execution error the model can correct, before
+/// that a protocol error (-32602).
+fn argument_error(tool: &str, version: &str, error: &ArgError) -> Reply {
+    let message = format!("tool `{tool}`: {error}");
+    if version >= "2025-11-25" {
+        Reply::Tool(CallToolResult::error(message))
+    } else {
+        Reply::Err(RpcError::invalid_params(message))
+    }
+}
+
+/// Hiding what the caller cannot call: `tools/list` pages made for this caller's scopes.
+#[cfg(feature = "oauth")]
+fn visible_pages(inner: &Inner, scope: &RequestScope) -> Option<Vec<Bytes>> {
+    let state = inner.auth.as_ref()?;
+    let auth = scope.auth.as_deref()?;
+    if !state.hide_tools {
+        return None;
+    }
+    let visible: Vec<Value> = inner
+        .listings
+        .iter()
+        .filter(|(_, all, any)| {
+            auth.require_scope(all).is_ok() && auth.require_any_scope(any).is_ok()
+        })
+        .map(|(listing, _, _)| listing.clone())
+        .collect();
+    Some(super::builder::paginate(&visible, inner.page_size))
+}
+
+/// The scope guard of a tool: the refusal for a caller without the tool's scopes.
+#[cfg(feature = "oauth")]
+fn scope_guard(inner: &Inner, scope: &RequestScope, tool: &super::ToolEntry) -> Option<Reply> {
     if let Some(auth_state) = &inner.auth {
         let auth = scope.auth.as_deref();
         let all = auth.map_or(Ok(()), |a| a.require_scope(tool.meta.scopes));
         let any = auth.map_or(Ok(()), |a| a.require_any_scope(tool.meta.any_scopes));
         if let Err(missing) = all.and(any) {
-            return Pending::ready(match auth_state.scope_refusal {
+            return Some(match auth_state.scope_refusal {
                 crate::auth::ScopeRefusal::Forbidden => {
                     let mut wanted: Vec<String> =
                         auth.map(|a| a.scopes.clone()).unwrap_or_default();
@@ -440,38 +511,7 @@ pub(crate) fn call_tool_with(
             });
         }
     }
-    let ctx = Arc::new(ContextInner {
-        auth: scope.auth,
-        tool: tool.meta.name,
-        progress_token,
-        session: scope.session,
-        call: CallState::new(scope.notifies),
-    });
-    // Requests always have a string or number id.
-    let key = ctx.session.as_ref().and_then(|_| RequestKey::new(id));
-    let call = ToolCall {
-        arguments,
-        context: Context { inner: ctx.clone() },
-        state: inner.state.clone(),
-    };
-    Pending(PendingState::Tool(ToolRun {
-        fut: Some((tool.call)(call)),
-        ctx,
-        key,
-        registered: false,
-        version: scope.version,
-    }))
-}
-
-/// Invalid arguments: since 2025-11-25 a tool execution error the model can correct, before
-/// that a protocol error (-32602).
-fn argument_error(tool: &str, version: &str, error: &ArgError) -> Reply {
-    let message = format!("tool `{tool}`: {error}");
-    if version >= "2025-11-25" {
-        Reply::Tool(CallToolResult::error(message))
-    } else {
-        Reply::Err(RpcError::invalid_params(message))
-    }
+    None
 }
 
 #[cfg(test)]

@@ -17,11 +17,13 @@ use serde_json::value::RawValue;
 
 use super::Inner;
 use super::dispatch::{self, Pending, RequestScope};
+#[cfg(feature = "oauth")]
+pub(crate) use super::http_auth::{
+    authenticate, authorization_server_metadata, cors, forbidden, preflight, resource_metadata,
+};
 use super::jsonrpc::{self, Message, Reply, RpcError, code};
 use super::session::Session;
-use crate::auth::config::AuthState;
-use crate::auth::metadata::{ResourceMetadata, split_origin};
-use crate::auth::{Auth, AuthError, guard};
+use crate::auth::Auth;
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -66,7 +68,7 @@ pub(crate) fn refuse(status: StatusCode, code: i32, message: impl Into<String>) 
     refusal(status, code, message).into()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -323,19 +325,77 @@ async fn drain(req: &HttpRequest, payload: &mut web::Payload) {
 
 /// The server this endpoint belongs to, borrowed from the app data: a `web::Data` parameter
 /// would clone its `Arc`, whose count every worker thread shares, on every request.
-fn server(req: &HttpRequest) -> Option<&Inner> {
+pub(crate) fn server(req: &HttpRequest) -> Option<&Inner> {
     req.app_data::<web::Data<Inner>>()
         .map(|data| data.get_ref())
 }
 
 /// The endpoint was mounted without its server (not through `McpServer::configure`).
-fn not_mounted() -> HttpResponse {
+pub(crate) fn not_mounted() -> HttpResponse {
     tracing::error!(target: "mcp_runtime::server", "the MCP endpoint is mounted without its server");
     HttpResponse::InternalServerError().finish()
 }
 
+/// Notes the request's JSON-RPC method for the metrics (feature `metrics`).
+#[inline]
+fn note_method(req: &HttpRequest, inner: &Inner, method: &str) {
+    tracing::Span::current().record("method", method);
+    #[cfg(feature = "metrics")]
+    if inner.metrics.is_some() {
+        use actix_web::HttpMessage as _;
+        req.extensions_mut()
+            .insert(crate::metrics::MethodLabel(crate::metrics::method_label(
+                method,
+            )));
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (req, inner, method);
+}
+
+/// Counts a refusal before dispatch (feature `metrics`).
+#[inline]
+pub(crate) fn note_refusal(inner: &Inner, reason: &'static str) {
+    #[cfg(feature = "metrics")]
+    if let Some((_, m)) = &inner.metrics {
+        m.refusal(reason);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (inner, reason);
+}
+
 /// `POST /mcp`: one JSON-RPC message (or a batch where the version allows it).
-pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpResponse {
+pub(crate) async fn post(req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    traced("POST", post_traced(req, payload)).await
+}
+
+/// Runs a request of the endpoint in an `mcp.request` span (target `mcp_runtime::request`)
+/// with the fields `method` (the JSON-RPC method, or `http_method` for GET and DELETE),
+/// `tool`, `subject` and `status`; never a token. Without a subscriber that wants the span,
+/// the request runs as it is.
+async fn traced(
+    http_method: &'static str,
+    fut: impl Future<Output = HttpResponse>,
+) -> HttpResponse {
+    use tracing::Instrument as _;
+    use tracing::field::Empty;
+    let span = tracing::info_span!(
+        target: "mcp_runtime::request",
+        "mcp.request",
+        http_method,
+        method = Empty,
+        tool = Empty,
+        subject = Empty,
+        status = Empty,
+    );
+    if span.is_disabled() {
+        return fut.await;
+    }
+    let resp = fut.instrument(span.clone()).await;
+    span.record("status", resp.status().as_u16());
+    resp
+}
+
+async fn post_traced(req: HttpRequest, mut payload: web::Payload) -> HttpResponse {
     let (inner, auth) = match admit(&req).await {
         Ok(admitted) => admitted,
         Err(r) => {
@@ -349,6 +409,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         let ct = ct.and_then(|v| v.to_str().ok()).unwrap_or("");
         let media_type = ct.split(';').next().unwrap_or("").trim();
         if !media_type.eq_ignore_ascii_case("application/json") {
+            note_refusal(inner, "unsupported_media_type");
             let r = refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 code::INVALID_REQUEST,
@@ -360,6 +421,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
     }
     let accept = accepts(&req);
     if !accept.json && !accept.sse {
+        note_refusal(inner, "not_acceptable");
         drain(&req, &mut payload).await;
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -371,11 +433,15 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         header_str(req.headers(), &header::CONTENT_LENGTH).and_then(|l| l.parse::<usize>().ok())
         && len > inner.http.max_body_bytes
     {
+        note_refusal(inner, "payload_too_large");
         return too_large(inner.http.max_body_bytes).into();
     }
     let body = match read_body(payload, inner.http.max_body_bytes).await {
         Ok(b) => b,
-        Err(r) => return r.into(),
+        Err(r) => {
+            note_refusal(inner, "payload_too_large");
+            return r.into();
+        }
     };
     let Ok(text) = std::str::from_utf8(&body) else {
         return refuse(
@@ -385,6 +451,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         );
     };
     if text.trim_start().starts_with('[') {
+        note_method(&req, inner, "batch");
         let items: Vec<&RawValue> = match serde_json::from_str(text) {
             Ok(items) => items,
             Err(e) => return bad_request(&Value::Null, &jsonrpc::json_error(&e)),
@@ -397,6 +464,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
     }
     // The request that matters most, parsed in one pass.
     if let Some((id, params)) = dispatch::parse_call(text) {
+        note_method(&req, inner, "tools/call");
         let (session, version) = match session_and_version(&req, inner, auth.as_ref()) {
             Ok(sv) => sv,
             Err(r) => return r.into(),
@@ -419,6 +487,9 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         Ok(m) => m,
         Err((id, err)) => return bad_request(&id, &err),
     };
+    if let Message::Request { method, .. } | Message::Notification { method, .. } = &message {
+        note_method(&req, inner, method);
+    }
     if let Message::Request { id, method, params } = &message
         && method == "initialize"
     {
@@ -722,6 +793,10 @@ async fn batch(
 
 /// `GET /mcp`: a stream for server-initiated messages.
 pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
+    traced("GET", get_traced(req)).await
+}
+
+async fn get_traced(req: HttpRequest) -> HttpResponse {
     let (inner, auth) = match admit(&req).await {
         Ok(admitted) => admitted,
         Err(r) => return r,
@@ -779,6 +854,10 @@ pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
 
 /// `DELETE /mcp`: ends a session.
 pub(crate) async fn delete(req: HttpRequest) -> HttpResponse {
+    traced("DELETE", delete_traced(req)).await
+}
+
+async fn delete_traced(req: HttpRequest) -> HttpResponse {
     let (inner, auth) = match admit(&req).await {
         Ok(admitted) => admitted,
         Err(r) => return r,
@@ -862,147 +941,38 @@ pub(crate) fn add_cors(
 /// `Origin` are allowed, and the caller is authenticated (on a server with OAuth).
 async fn admit(req: &HttpRequest) -> Result<(&Inner, Option<Auth>), HttpResponse> {
     let inner = server(req).ok_or_else(not_mounted)?;
-    check_origin(req, inner).map_err(HttpResponse::from)?;
+    check_origin(req, inner).map_err(|r| {
+        note_refusal(inner, "host_or_origin");
+        HttpResponse::from(r)
+    })?;
     let auth = authenticate(req, inner).await?;
+    if let Some(auth) = &auth {
+        tracing::Span::current().record("subject", auth.user.user_id.as_str());
+    }
     Ok((inner, auth))
 }
 
-/// Authenticates a request on a server with OAuth; `Ok(None)` on a server without.
-async fn authenticate(req: &HttpRequest, inner: &Inner) -> Result<Option<Auth>, HttpResponse> {
-    let Some(state) = &inner.auth else {
-        return Ok(None);
-    };
-    match state
-        .gate
-        .authenticate(req.headers(), req.query_string(), state.resource())
-        .await
-    {
-        Ok(auth) => Ok(Some(auth)),
-        Err(e) => {
-            tracing::debug!(target: "mcp_runtime::auth", status = e.status(), "refused: {e}");
-            Err(auth_refusal(req, inner, state, &e))
-        }
-    }
+/// Without the `oauth` feature, no server authenticates.
+#[cfg(not(feature = "oauth"))]
+async fn authenticate(_req: &HttpRequest, _inner: &Inner) -> Result<Option<Auth>, HttpResponse> {
+    Ok(None)
 }
 
-/// The protected resource metadata URL: from the public URL when there is one; on a
-/// loopback server without one, for the loopback name the client used (its `Host` was checked
-/// against the loopback names before this runs).
-fn metadata_url(req: &HttpRequest, inner: &Inner, state: &AuthState) -> String {
-    let resource = state.resource();
-    if inner.public_url.is_some() {
-        return ResourceMetadata::well_known_url(resource);
-    }
-    let scheme = resource.split_once("://").map_or("http", |(s, _)| s);
-    let host = header_str(req.headers(), &header::HOST)
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            split_origin(resource)
-                .0
-                .split_once("://")
-                .map_or("", |(_, h)| h)
-                .to_owned()
-        });
-    format!(
-        "{scheme}://{host}/.well-known/oauth-protected-resource{}",
-        req.path()
-    )
-}
-
-/// 401 (or 400/503) with `WWW-Authenticate` and a JSON-RPC error body.
-fn auth_refusal(
-    req: &HttpRequest,
-    inner: &Inner,
-    state: &AuthState,
-    e: &AuthError,
-) -> HttpResponse {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let mut resp = refuse(status, code::INVALID_REQUEST, e.to_string());
-    if let Some(v) =
-        guard::refusal_challenge(e, &state.baseline_scopes, &metadata_url(req, inner, state))
-    {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    resp
-}
-
-/// 403 `insufficient_scope`: the client may step up by asking for `scopes`.
+/// 403 `insufficient_scope` (only servers with OAuth have scope guards).
+#[cfg(not(feature = "oauth"))]
 fn forbidden(
-    req: &HttpRequest,
-    inner: &Inner,
+    _req: &HttpRequest,
+    _inner: &Inner,
     id: &Value,
-    scopes: &[String],
+    _scopes: &[String],
     message: &str,
 ) -> HttpResponse {
-    let err = RpcError::new(code::INVALID_REQUEST, message);
-    let mut resp = HttpResponse::Forbidden()
+    HttpResponse::Forbidden()
         .content_type("application/json")
-        .body(jsonrpc::error_body(id, &err));
-    if let Some(state) = &inner.auth {
-        let challenge = guard::challenge(
-            Some("insufficient_scope"),
-            Some(message),
-            scopes,
-            &metadata_url(req, inner, state),
-        );
-        if let Ok(v) = HeaderValue::from_str(&challenge) {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
-    }
-    resp
-}
-
-/// CORS for the discovery documents: readable from any origin.
-pub(crate) fn cors(mut resp: HttpResponse) -> HttpResponse {
-    let h = resp.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, OPTIONS"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("mcp-protocol-version"),
-    );
-    resp
-}
-
-/// `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728), readable by browser clients.
-pub(crate) async fn resource_metadata(req: HttpRequest) -> HttpResponse {
-    let Some(state) = server(&req).and_then(|i| i.auth.as_ref()) else {
-        return not_mounted();
-    };
-    let body = serde_json::to_vec(&state.metadata()).unwrap_or_default();
-    cors(
-        HttpResponse::Ok()
-            .content_type("application/json")
-            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-            .body(body),
-    )
-}
-
-/// The provider's authorization server metadata, when configured.
-pub(crate) async fn authorization_server_metadata(req: HttpRequest) -> HttpResponse {
-    let Some(body) = server(&req)
-        .and_then(|i| i.auth.as_ref())
-        .and_then(|a| a.as_metadata.clone())
-    else {
-        return not_mounted();
-    };
-    cors(
-        HttpResponse::Ok()
-            .content_type("application/json")
-            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-            .body(body),
-    )
-}
-
-/// CORS preflight for the discovery documents.
-pub(crate) async fn preflight() -> HttpResponse {
-    cors(HttpResponse::NoContent().finish())
+        .body(jsonrpc::error_body(
+            id,
+            &RpcError::new(code::INVALID_REQUEST, message),
+        ))
 }
 
 /// Keep-alive period for GET streams.

@@ -210,6 +210,7 @@ pub(crate) enum Reply {
     /// The client cancelled the request: per the specification no response is due.
     Cancelled,
     /// The caller lacks a tool's scopes: HTTP 403 with a step-up challenge naming `scopes`.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     Forbidden {
         /// The scopes to ask for: those already granted plus the tool's.
         scopes: Vec<String>,

@@ -1,10 +1,17 @@
 //! The MCP server: a builder, the Streamable HTTP endpoint, and ways to run it.
 
+pub(crate) mod builder;
 pub(crate) mod call;
 pub(crate) mod dispatch;
 pub(crate) mod http;
+#[cfg(feature = "oauth")]
+mod http_auth;
 pub(crate) mod jsonrpc;
+#[cfg(feature = "oauth")]
+mod oauth;
 pub(crate) mod session;
+
+pub use builder::McpServerBuilder;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -23,7 +30,7 @@ pub use session::Session;
 
 use crate::config::{self, ServeError};
 use crate::extract::StateMap;
-use crate::tool::{CallFn, Tool, ToolMeta};
+use crate::tool::{CallFn, ToolMeta};
 
 /// A map keyed by strings the server chose: tool names, session ids.
 ///
@@ -92,466 +99,27 @@ pub(crate) struct Inner {
     pub(crate) tools: ServerKeyed<&'static str, ToolEntry>,
     pub(crate) tool_pages: Vec<Bytes>,
     /// Each tool's listing and scopes, in order: for `tools/list` filtered per caller.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) listings: Vec<(
         serde_json::Value,
         &'static [&'static str],
         &'static [&'static str],
     )>,
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) page_size: usize,
     pub(crate) state: Arc<StateMap>,
     pub(crate) http: HttpConfig,
     pub(crate) sessions: session::Sessions,
+    #[cfg(feature = "oauth")]
     pub(crate) auth: Option<crate::auth::config::AuthState>,
     /// The public URL of the endpoint (`public_url` or `MCP_URL`), when configured.
     pub(crate) public_url: Option<config::PublicUrl>,
+    /// The metrics endpoint's path and the server's metrics (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<(String, Arc<crate::metrics::Metrics>)>,
     /// Whether mounting without a public URL was reported already.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) mount_warned: std::sync::atomic::AtomicBool,
-}
-
-/// Configures and builds an [`McpServer`]; see [`McpServer::builder`].
-pub struct McpServerBuilder {
-    name: String,
-    version: String,
-    title: Option<String>,
-    instructions: Option<String>,
-    tools: Vec<Tool>,
-    state: StateMap,
-    configure: Vec<ConfigureFn>,
-    path: Option<String>,
-    public_url: Option<String>,
-    page_size: usize,
-    max_body_bytes: usize,
-    allowed_origins: Vec<String>,
-    allowed_hosts: Vec<String>,
-    stateless: bool,
-    streaming: bool,
-    session_idle_timeout: Duration,
-    max_sessions: usize,
-    workers: Option<usize>,
-    oauth: Option<crate::auth::OAuth>,
-    declared_scopes: Option<Vec<String>>,
-    /// OAuth was asked for (even if its configuration failed, which is reported already).
-    oauth_requested: bool,
-    problems: Vec<String>,
-}
-
-impl std::fmt::Debug for McpServerBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("McpServerBuilder")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl McpServerBuilder {
-    /// The server's name (`serverInfo.name`).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-    /// The server's version (`serverInfo.version`).
-    pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.version = version.into();
-        self
-    }
-    /// A human-readable title (`serverInfo.title`).
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Instructions for the model, returned by `initialize`.
-    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
-        self
-    }
-    /// Registers one tool.
-    pub fn tool(mut self, tool: Tool) -> Self {
-        self.tools.push(tool);
-        self
-    }
-    /// Registers tools, e.g. `tools![add, search]`.
-    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
-        self.tools.extend(tools);
-        self
-    }
-    /// Shares `value` with tools (as [`State<T>`](crate::State)) and with custom routes (as
-    /// `actix_web::web::Data<T>`).
-    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
-        let value = Arc::new(value);
-        self.state.insert(value.clone());
-        self.configure
-            .push(Arc::new(move |cfg: &mut web::ServiceConfig| {
-                cfg.app_data(web::Data::from(value.clone()));
-            }));
-        self
-    }
-    /// Mounts extra actix-web routes (and app data) beside the MCP endpoint.
-    pub fn routes(mut self, f: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static) -> Self {
-        self.configure.push(Arc::new(f));
-        self
-    }
-    /// The MCP endpoint's path where it is mounted (default: the public URL's path, else
-    /// `/mcp`). Inside a `web::scope`, the path within the scope.
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
-        self
-    }
-    /// The public URL of the MCP endpoint, as clients reach it (e.g.
-    /// `https://mcp.example.com/mcp` behind a TLS-terminating proxy). Default: the `MCP_URL`
-    /// environment variable, read when the server is built.
-    ///
-    /// It is the canonical resource that tokens must be issued for (RFC 8707), the base of
-    /// the discovery documents and challenges, the issuer of the embedded authorization
-    /// server, and its host is accepted in `Host` headers. Nothing is ever derived from a
-    /// request's `Host`. It is required to bind a non-loopback address. It must be `https`
-    /// (plain `http` only on a loopback host) without user info, query or fragment.
-    pub fn public_url(mut self, url: impl Into<String>) -> Self {
-        self.public_url = Some(url.into());
-        self
-    }
-    /// Tools per `tools/list` page (default 100).
-    pub fn page_size(mut self, n: usize) -> Self {
-        self.page_size = n;
-        self
-    }
-    /// The largest request body accepted, in bytes (default 4 MiB); larger ones get 413.
-    pub fn max_body_bytes(mut self, n: usize) -> Self {
-        self.max_body_bytes = n;
-        self
-    }
-    /// Browser origins allowed besides this server's own (exact match, e.g.
-    /// `https://app.example.com`). Also `MCP_ALLOWED_ORIGINS` (comma-separated) for `serve`.
-    pub fn allowed_origins<I: IntoIterator<Item = S>, S: Into<String>>(
-        mut self,
-        origins: I,
-    ) -> Self {
-        self.allowed_origins
-            .extend(origins.into_iter().map(Into::into));
-        self
-    }
-    /// More host names accepted in the `Host` header (DNS-rebinding protection), e.g. another
-    /// name of the same deployment. Always accepted: `localhost`, `127.0.0.1`, `[::1]` and the
-    /// public URL's host. Also `MCP_ALLOWED_HOSTS` (comma-separated).
-    pub fn allowed_hosts<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
-        self.allowed_hosts
-            .extend(hosts.into_iter().map(|h| h.into().to_ascii_lowercase()));
-        self
-    }
-    /// Stateless mode: no sessions, no `Mcp-Session-Id`; every request stands alone, so any
-    /// replica behind a load balancer can answer it.
-    pub fn stateless(mut self, stateless: bool) -> Self {
-        self.stateless = stateless;
-        self
-    }
-    /// Whether `tools/call` may answer as an SSE stream when the tool sends progress or log
-    /// notifications (default true). When false, every answer is `application/json`.
-    pub fn streaming(mut self, streaming: bool) -> Self {
-        self.streaming = streaming;
-        self
-    }
-    /// How long an idle session lives (default 1 hour).
-    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.session_idle_timeout = timeout;
-        self
-    }
-    /// The most sessions kept at once (default 10 000); `initialize` beyond that gets 503.
-    pub fn max_sessions(mut self, n: usize) -> Self {
-        self.max_sessions = n;
-        self
-    }
-    /// Protects the server with OAuth: every request needs a valid bearer token, tools may
-    /// require scopes and take the caller as `Auth`, and the protected resource metadata is
-    /// served (RFC 9728).
-    pub fn oauth(mut self, oauth: crate::auth::OAuth) -> Self {
-        self.oauth = Some(oauth);
-        self
-    }
-
-    /// Protects the server with an OAuth configuration that may have failed to load (a
-    /// `Result<OAuth, E>`); the error is reported by [`build`](Self::build). This is what
-    /// `#[mcp_server(oauth = make_oauth)]` calls with `make_oauth()`.
-    pub fn oauth_from(mut self, oauth: impl crate::auth::IntoOAuth) -> Self {
-        self.oauth_requested = true;
-        match oauth.try_into_oauth() {
-            Ok(o) => self.oauth = Some(o),
-            Err(e) => self.problems.push(format!("OAuth: {e}")),
-        }
-        self
-    }
-
-    /// Protects the server with a preset configured from the environment (`"custom"`:
-    /// `MCP_USE_OAUTH_CUSTOM_*`; `"dev"`: the embedded development authorization server,
-    /// `MCP_USE_OAUTH_DEV_*`). Configuration errors are reported by [`build`](Self::build),
-    /// naming the variable.
-    pub fn oauth_preset(mut self, preset: &str) -> Self {
-        self.oauth_requested = true;
-        let client = crate::auth::http_client();
-        match preset {
-            "custom" => match crate::providers::CustomProvider::from_env() {
-                Ok(p) => self.oauth = Some(p.into_oauth(client)),
-                Err(e) => self.problems.push(format!("OAuth preset `custom`: {e}")),
-            },
-            "dev" => match crate::providers::DevProvider::from_env().and_then(|p| p.into_oauth()) {
-                Ok(o) => self.oauth = Some(o),
-                Err(e) => self.problems.push(format!("OAuth preset `dev`: {e}")),
-            },
-            "auth0" | "workos" | "supabase" | "keycloak" | "clerk" | "better_auth" => {
-                use crate::providers::*;
-                let built = match preset {
-                    "auth0" => Auth0Provider::default().into_oauth(client),
-                    "workos" => WorkOsProvider::default().into_oauth(client),
-                    "supabase" => SupabaseProvider::default().into_oauth(client),
-                    "keycloak" => KeycloakProvider::default().into_oauth(client),
-                    "clerk" => ClerkProvider::default().into_oauth(client),
-                    _ => BetterAuthProvider::default().into_oauth(client),
-                };
-                match built {
-                    Ok(o) => self.oauth = Some(o),
-                    Err(e) => self.problems.push(format!("OAuth preset `{preset}`: {e}")),
-                }
-            }
-            other => self.problems.push(format!(
-                "unknown OAuth preset `{other}`; known presets: {}",
-                crate::providers::PRESETS.join(", ")
-            )),
-        }
-        self
-    }
-
-    /// Declares the server's scope set: every tool's scopes must be in it (a typo is refused
-    /// at build, and at compile time with `#[mcp_server(scopes = [...])]`), and it is
-    /// advertised in the protected resource metadata.
-    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
-        self.declared_scopes
-            .get_or_insert_with(Vec::new)
-            .extend(scopes.into_iter().map(Into::into));
-        self
-    }
-
-    /// HTTP worker threads (default: one per CPU core).
-    pub fn workers(mut self, n: usize) -> Self {
-        self.workers = Some(n);
-        self
-    }
-
-    /// Checks everything and builds the server; all problems are reported together.
-    pub fn build(self) -> Result<McpServer, BuildError> {
-        let mut problems = self.problems;
-        if self.page_size == 0 {
-            problems.push("page_size must be at least 1".into());
-        }
-        let (public_url, source) = match self.public_url {
-            Some(url) => (Some(url), "public_url"),
-            None => (config::env_var("MCP_URL"), "MCP_URL"),
-        };
-        let public_url = public_url.and_then(|url| match config::PublicUrl::parse(&url) {
-            Ok(public) => Some(public),
-            Err(e) => {
-                problems.push(format!(
-                    "{source} is invalid: {e}; it is the URL clients use for the MCP endpoint, \
-                     e.g. https://mcp.example.com/mcp"
-                ));
-                None
-            }
-        });
-        let path = self
-            .path
-            .or_else(|| public_url.as_ref().map(|p| p.path.clone()))
-            .unwrap_or_else(|| "/mcp".to_owned());
-        if !path.starts_with('/') {
-            problems.push(format!(
-                "the endpoint path must start with `/`, got `{path}`"
-            ));
-        }
-        let mut tools: ServerKeyed<&'static str, ToolEntry> = ServerKeyed::default();
-        let mut listings = Vec::new();
-        let mut tool_scopes: Vec<&'static str> = Vec::new();
-        for tool in self.tools {
-            let name = tool.meta.name;
-            let location = tool.meta.location;
-            if let Some(prev) = tools.get(name) {
-                problems.push(format!(
-                    "two tools are named `{name}`: one defined at {}, the other at {location}",
-                    prev.meta.location
-                ));
-                continue;
-            }
-            match tool.build() {
-                Ok(built) => {
-                    for (id, type_name) in &built.states {
-                        if !self.state.contains(*id) {
-                            problems.push(format!(
-                                "tool `{name}` ({location}) takes `State<{type_name}>`, but no state of \
-                                 that type was registered: add `.state(value)` to the builder"
-                            ));
-                        }
-                    }
-                    if built.needs_auth && self.oauth.is_none() && !self.oauth_requested {
-                        problems.push(format!(
-                            "tool `{name}` ({location}) requires an authenticated caller (it takes `Auth` \
-                             or requires scopes), but the server has no OAuth: add `.oauth(...)`"
-                        ));
-                    }
-                    if let Some(declared) = &self.declared_scopes {
-                        for s in built.meta.scopes.iter().chain(built.meta.any_scopes) {
-                            if !declared.iter().any(|d| d == s) {
-                                problems.push(format!(
-                                    "tool `{name}` ({location}) requires scope `{s}`, which the server \
-                                     does not declare (declared: {})",
-                                    declared.join(", ")
-                                ));
-                            }
-                        }
-                    }
-                    tool_scopes.extend(
-                        built
-                            .meta
-                            .scopes
-                            .iter()
-                            .chain(built.meta.any_scopes)
-                            .copied(),
-                    );
-                    listings.push((built.listing, built.meta.scopes, built.meta.any_scopes));
-                    tools.insert(
-                        name,
-                        ToolEntry {
-                            meta: built.meta,
-                            call: built.call,
-                        },
-                    );
-                }
-                Err(errs) => {
-                    for e in errs {
-                        problems.push(format!("tool `{name}` ({location}): {e}"));
-                    }
-                }
-            }
-        }
-        if let Some(oauth) = &self.oauth
-            && oauth.verifier.is_dangerous()
-        {
-            let allow = std::env::var("MCP_USE_OAUTH_ALLOW_UNVERIFIED").ok();
-            match unverified_allowed(cfg!(debug_assertions), allow.as_deref()) {
-                Ok(()) => tracing::warn!(
-                    target: "mcp_runtime::auth",
-                    "TOKENS ARE NOT VERIFIED: {}. Anyone can forge a token for this server; \
-                     use this for local development only",
-                    oauth.verifier.describe()
-                ),
-                Err(e) => problems.push(e),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(BuildError { problems });
-        }
-        let all: Vec<serde_json::Value> = listings.iter().map(|l| l.0.clone()).collect();
-        let tool_pages = paginate(&all, self.page_size);
-        if let (Some(oauth), Some(public)) = (&self.oauth, &public_url)
-            && let Some(resource) = &oauth.resource
-            && resource != &public.text
-        {
-            return Err(BuildError {
-                problems: vec![format!(
-                    "OAuth::resource `{resource}` differs from the public URL `{}` ({source}); \
-                     tokens are issued for one resource: set only the public URL",
-                    public.text
-                )],
-            });
-        }
-        let auth = self.oauth.map(|mut o| {
-            if o.resource.is_none() {
-                o.resource = public_url.as_ref().map(|p| p.text.clone());
-            }
-            crate::auth::config::AuthState::new(o, &tool_scopes)
-        });
-        let mut allowed_hosts: Vec<String> =
-            LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
-        allowed_hosts.extend(public_url.iter().map(|p| p.host.clone()));
-        allowed_hosts.extend(self.allowed_hosts);
-        let inner = Inner {
-            info: ServerInfo {
-                name: self.name,
-                version: self.version,
-                title: self.title,
-                instructions: self.instructions,
-            },
-            tools,
-            tool_pages,
-            listings: if auth.as_ref().is_some_and(|a| a.hide_tools) {
-                listings
-            } else {
-                Vec::new()
-            },
-            page_size: self.page_size,
-            state: Arc::new(self.state),
-            http: HttpConfig {
-                max_body_bytes: self.max_body_bytes,
-                allowed_origins: self.allowed_origins,
-                allowed_hosts,
-                stateless: self.stateless,
-                streaming: self.streaming,
-                keepalive: http::DEFAULT_KEEPALIVE,
-            },
-            sessions: session::Sessions::new(self.session_idle_timeout, self.max_sessions),
-            auth,
-            public_url,
-            mount_warned: Default::default(),
-        };
-        Ok(McpServer {
-            inner: Arc::new(inner),
-            configure: Arc::new(self.configure),
-            path: path.into(),
-            workers: self.workers,
-        })
-    }
-
-    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists).
-    pub fn with_env(mut self) -> Self {
-        if let Some(list) = config::env_list("MCP_ALLOWED_ORIGINS") {
-            self = self.allowed_origins(list);
-        }
-        if let Some(list) = config::env_list("MCP_ALLOWED_HOSTS") {
-            self = self.allowed_hosts(list);
-        }
-        self
-    }
-}
-
-/// Whether a verifier that checks nothing may run: always in a debug build (with a warning),
-/// in a release build only when `MCP_USE_OAUTH_ALLOW_UNVERIFIED` is `true`.
-fn unverified_allowed(debug_build: bool, allow: Option<&str>) -> Result<(), String> {
-    if debug_build || allow.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
-        Ok(())
-    } else {
-        Err(
-            "the OAuth verifier does not verify tokens (verify_jwt = false / \
-             dangerous::UnverifiedJwt), which a release build refuses: verify tokens, or set \
-             MCP_USE_OAUTH_ALLOW_UNVERIFIED=true to force it"
-                .into(),
-        )
-    }
-}
-
-/// Pre-serializes `tools/list` pages, once, at build time.
-pub(crate) fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<Bytes> {
-    let chunks: Vec<&[serde_json::Value]> = if listings.is_empty() {
-        vec![&[]]
-    } else {
-        listings.chunks(page_size).collect()
-    };
-    let count = chunks.len();
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut page = serde_json::Map::new();
-            page.insert("tools".into(), serde_json::Value::Array(chunk.to_vec()));
-            if i + 1 < count {
-                page.insert("nextCursor".into(), (i + 1).to_string().into());
-            }
-            Bytes::from(serde_json::Value::Object(page).to_string())
-        })
-        .collect()
 }
 
 /// A built MCP server. Cheap to clone.
@@ -587,30 +155,7 @@ impl McpServer {
     /// assert!(server.is_ok());
     /// ```
     pub fn builder() -> McpServerBuilder {
-        McpServerBuilder {
-            name: env!("CARGO_PKG_NAME").into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            title: None,
-            instructions: None,
-            tools: Vec::new(),
-            state: StateMap::default(),
-            configure: Vec::new(),
-            path: None,
-            public_url: None,
-            page_size: 100,
-            max_body_bytes: 4 * 1024 * 1024,
-            allowed_origins: Vec::new(),
-            allowed_hosts: Vec::new(),
-            stateless: false,
-            streaming: true,
-            session_idle_timeout: Duration::from_secs(3600),
-            max_sessions: 10_000,
-            workers: None,
-            oauth: None,
-            declared_scopes: None,
-            oauth_requested: false,
-            problems: Vec::new(),
-        }
+        McpServerBuilder::new()
     }
 
     /// Mounts the whole server at the root of an actix-web app: the MCP endpoint, the
@@ -661,6 +206,7 @@ impl McpServer {
     /// scope.
     pub fn configure_endpoint(&self, cfg: &mut web::ServiceConfig) {
         let data = web::Data::from(self.inner.clone());
+        #[cfg(feature = "oauth")]
         if let Some(auth) = &self.inner.auth
             && auth.resource.get().is_none()
             && !self
@@ -687,6 +233,8 @@ impl McpServer {
                     let fut = srv.call(req);
                     async move {
                         let mut res = fut.await?;
+                        #[cfg(feature = "metrics")]
+                        crate::metrics::count_response(&res);
                         if let Some(origin) = origin {
                             http::add_cors(res.headers_mut(), origin, preflight);
                         }
@@ -698,6 +246,17 @@ impl McpServer {
                 .route(web::delete().to(http::delete))
                 .default_service(web::to(http::other)),
         );
+        #[cfg(feature = "metrics")]
+        if let Some((path, metrics)) = &self.inner.metrics {
+            let metrics = metrics.clone();
+            cfg.service(
+                web::resource(path.as_str())
+                    .app_data(web::Data::from(self.inner.clone()))
+                    .route(
+                        web::get().to(move |req| crate::metrics::endpoint(req, metrics.clone())),
+                    ),
+            );
+        }
         for f in self.configure.iter() {
             f(cfg);
         }
@@ -707,13 +266,27 @@ impl McpServer {
     /// metadata at `/.well-known/oauth-protected-resource` and its path-suffixed form for the
     /// public URL's path) and the authorization server's metadata and endpoints (the embedded
     /// development server's, or the provider's relayed metadata). Nothing without OAuth.
+    #[cfg_attr(not(feature = "oauth"), allow(unused_variables))]
     pub fn configure_discovery(&self, cfg: &mut web::ServiceConfig) {
+        #[cfg(feature = "oauth")]
+        self.configure_oauth_discovery(cfg);
+    }
+
+    #[cfg(feature = "oauth")]
+    fn configure_oauth_discovery(&self, cfg: &mut web::ServiceConfig) {
         let Some(auth) = &self.inner.auth else {
             return;
         };
         let data = web::Data::from(self.inner.clone());
-        if let Some(dev) = &auth.dev {
+        #[cfg(feature = "dev-server")]
+        let dev = auth.dev.as_ref();
+        #[cfg(not(feature = "dev-server"))]
+        let dev: Option<&std::convert::Infallible> = None;
+        if let Some(dev) = dev {
+            #[cfg(feature = "dev-server")]
             dev.configure(cfg);
+            #[cfg(not(feature = "dev-server"))]
+            match *dev {}
         } else if let Some(relay) = &auth.relay {
             relay.configure(cfg);
         } else if auth.as_metadata.is_some() {
@@ -758,8 +331,10 @@ impl McpServer {
     /// bound, and the canonical resource is `http://<bound address><path>`.
     fn bound(&self, local: SocketAddr) -> Result<(), ServeError> {
         self.may_bind(local)?;
+        #[cfg(feature = "oauth")]
         if let Some(auth) = &self.inner.auth {
             let _ = auth.resource.set(format!("http://{local}{}", self.path));
+            #[cfg(feature = "dev-server")]
             if let Some(dev) = &auth.dev {
                 dev.set_resource(auth.resource());
             }
@@ -890,20 +465,5 @@ impl RunningServer {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         let _ = self.join.await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unverified_allowed;
-
-    #[test]
-    fn unverified_tokens_need_a_debug_build_or_an_explicit_force() {
-        assert!(unverified_allowed(true, None).is_ok());
-        assert!(unverified_allowed(false, Some("true")).is_ok());
-        assert!(unverified_allowed(false, Some(" TRUE ")).is_ok());
-        let e = unverified_allowed(false, None).expect_err("release build");
-        assert!(e.contains("MCP_USE_OAUTH_ALLOW_UNVERIFIED=true"), "{e}");
-        assert!(unverified_allowed(false, Some("1")).is_err());
     }
 }

@@ -1,0 +1,274 @@
+//! Prometheus metrics (feature `metrics`): requests, refusals, tool calls, token verification
+//! and JWKS fetches, served in the OpenMetrics text format that Prometheus scrapes.
+//!
+//! Each server has a registry of its own (two servers in one app count apart); verification
+//! and JWKS fetches happen below any one server, so they are process-wide counters that every
+//! server's registry includes.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// `method` and `status` of a request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    status: u16,
+}
+type Labels1 = [(&'static str, &'static str); 1];
+type ToolLabels = [(&'static str, &'static str); 2];
+
+/// Latency buckets from 100 µs to about 13 s.
+fn latency() -> Histogram {
+    Histogram::new(exponential_buckets(0.0001, 2.0, 18))
+}
+
+/// Process-wide metrics: token verification and JWKS fetches.
+struct Process {
+    verifications: Family<ToolLabels, Counter>,
+    verify_seconds: Histogram,
+    jwks_fetches: Family<Labels1, Counter>,
+}
+
+fn process() -> &'static Process {
+    static PROCESS: OnceLock<Process> = OnceLock::new();
+    PROCESS.get_or_init(|| Process {
+        verifications: Family::default(),
+        verify_seconds: Histogram::new(exponential_buckets(0.000_01, 2.0, 16)),
+        jwks_fetches: Family::default(),
+    })
+}
+
+/// A token verification that was not answered from the verified-token cache.
+#[cfg(feature = "oauth")]
+pub(crate) fn verification(ok: bool, took: Duration) {
+    let p = process();
+    p.verify_seconds.observe(took.as_secs_f64());
+    p.verifications
+        .get_or_create(&[
+            ("result", if ok { "valid" } else { "refused" }),
+            ("cache", "miss"),
+        ])
+        .inc();
+}
+
+/// A JWKS fetch, successful or not.
+#[cfg(feature = "oauth")]
+pub(crate) fn jwks_fetch(ok: bool) {
+    process()
+        .jwks_fetches
+        .get_or_create(&[("result", if ok { "ok" } else { "error" })])
+        .inc();
+}
+
+/// One server's metrics and the registry that serves them.
+pub(crate) struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    refusals: Family<Labels1, Counter>,
+    tool_calls: Family<ToolLabels, Counter>,
+    tool_seconds: Family<Labels1, Histogram, fn() -> Histogram>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Self {
+        let mut registry = Registry::with_prefix("mcp");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let refusals = Family::<Labels1, Counter>::default();
+        let tool_calls = Family::<ToolLabels, Counter>::default();
+        let tool_seconds =
+            Family::<Labels1, Histogram, fn() -> Histogram>::new_with_constructor(latency);
+        registry.register(
+            "requests",
+            "Requests to the MCP endpoint, by JSON-RPC method (or HTTP method for GET and DELETE) and HTTP status",
+            requests.clone(),
+        );
+        registry.register(
+            "refusals",
+            "Requests refused before dispatch, by reason",
+            refusals.clone(),
+        );
+        registry.register(
+            "tool_calls",
+            "Finished tool calls, by tool and outcome (ok, error, invalid_arguments, cancelled, panicked)",
+            tool_calls.clone(),
+        );
+        registry.register(
+            "tool_duration_seconds",
+            "Time from a tool call's start to its end, by tool",
+            tool_seconds.clone(),
+        );
+        let p = process();
+        registry.register(
+            "token_verifications",
+            "Bearer tokens verified without the verified-token cache, by result",
+            p.verifications.clone(),
+        );
+        registry.register(
+            "token_verification_seconds",
+            "Time to verify a bearer token that was not in the verified-token cache",
+            p.verify_seconds.clone(),
+        );
+        registry.register(
+            "jwks_fetches",
+            "Fetches of an issuer's JWKS, by result",
+            p.jwks_fetches.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            refusals,
+            tool_calls,
+            tool_seconds,
+        }
+    }
+
+    /// A request answered with `status`.
+    pub(crate) fn request(&self, method: &'static str, status: u16) {
+        self.requests
+            .get_or_create(&RequestLabels { method, status })
+            .inc();
+    }
+
+    /// A request refused before dispatch.
+    pub(crate) fn refusal(&self, reason: &'static str) {
+        self.refusals.get_or_create(&[("reason", reason)]).inc();
+    }
+
+    /// A tool call that ended.
+    pub(crate) fn tool_call(&self, tool: &'static str, outcome: &'static str, took: Duration) {
+        self.tool_calls
+            .get_or_create(&[("tool", tool), ("outcome", outcome)])
+            .inc();
+        self.tool_seconds
+            .get_or_create(&[("tool", tool)])
+            .observe(took.as_secs_f64());
+    }
+
+    /// The OpenMetrics text exposition.
+    fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// `GET /metrics`.
+pub(crate) async fn endpoint(req: HttpRequest, metrics: Arc<Metrics>) -> HttpResponse {
+    if let Some(inner) = crate::server::http::server(&req)
+        && let Err(refused) = crate::server::http::check_origin(&req, inner)
+    {
+        return refused.into();
+    }
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .body(metrics.render())
+}
+
+/// The JSON-RPC method of a request, left in its extensions for the count of responses.
+#[derive(Clone, Copy)]
+pub(crate) struct MethodLabel(pub(crate) &'static str);
+
+/// Counts a response of the MCP endpoint: by the JSON-RPC method the handler noted (else the
+/// HTTP method) and the status.
+pub(crate) fn count_response<B>(res: &actix_web::dev::ServiceResponse<B>) {
+    let req = res.request();
+    let Some((_, metrics)) = crate::server::http::server(req).and_then(|i| i.metrics.as_ref())
+    else {
+        return;
+    };
+    let method = match req.extensions().get::<MethodLabel>() {
+        Some(MethodLabel(m)) => m,
+        None => match *req.method() {
+            actix_web::http::Method::GET => "GET",
+            actix_web::http::Method::DELETE => "DELETE",
+            actix_web::http::Method::POST => "POST",
+            actix_web::http::Method::OPTIONS => "OPTIONS",
+            _ => "other",
+        },
+    };
+    metrics.request(method, res.status().as_u16());
+}
+
+/// The label for a JSON-RPC method: the methods of the protocol, else `other` (a client
+/// cannot grow the label set).
+pub(crate) fn method_label(method: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "initialize",
+        "ping",
+        "tools/list",
+        "tools/call",
+        "resources/list",
+        "resources/read",
+        "resources/templates/list",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "prompts/list",
+        "prompts/get",
+        "completion/complete",
+        "logging/setLevel",
+        "notifications/initialized",
+        "notifications/cancelled",
+        "notifications/progress",
+        "notifications/roots/list_changed",
+    ];
+    KNOWN
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_openmetrics_with_bounded_labels() {
+        let m = Metrics::new();
+        m.request(method_label("tools/call"), 200);
+        m.request(method_label("x/made-up"), 200);
+        m.refusal("invalid_token");
+        m.tool_call("add", "ok", Duration::from_millis(3));
+        let text = m.render();
+        assert!(
+            text.contains(r#"mcp_requests_total{method="tools/call",status="200"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mcp_requests_total{method="other",status="200"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mcp_refusals_total{reason="invalid_token"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mcp_tool_calls_total{tool="add",outcome="ok"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mcp_tool_duration_seconds_count{tool="add"} 1"#),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}

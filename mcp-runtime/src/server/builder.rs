@@ -1,0 +1,423 @@
+//! [`McpServerBuilder`]: everything a server is made of, checked at once by `build`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use bytes::Bytes;
+
+use super::{
+    BuildError, ConfigureFn, HttpConfig, Inner, LOOPBACK_HOSTS, McpServer, ServerInfo, ServerKeyed,
+    ToolEntry, http, session,
+};
+use crate::config;
+use crate::extract::StateMap;
+use crate::tool::Tool;
+
+/// Configures and builds an [`McpServer`]; see [`McpServer::builder`].
+pub struct McpServerBuilder {
+    name: String,
+    version: String,
+    title: Option<String>,
+    instructions: Option<String>,
+    tools: Vec<Tool>,
+    state: StateMap,
+    configure: Vec<ConfigureFn>,
+    path: Option<String>,
+    public_url: Option<String>,
+    page_size: usize,
+    max_body_bytes: usize,
+    allowed_origins: Vec<String>,
+    allowed_hosts: Vec<String>,
+    stateless: bool,
+    streaming: bool,
+    session_idle_timeout: Duration,
+    max_sessions: usize,
+    workers: Option<usize>,
+    #[cfg(feature = "oauth")]
+    pub(super) oauth: Option<crate::auth::OAuth>,
+    declared_scopes: Option<Vec<String>>,
+    #[cfg(feature = "metrics")]
+    metrics_path: Option<String>,
+    /// OAuth was asked for (even if its configuration failed, which is reported already).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(super) oauth_requested: bool,
+    pub(super) problems: Vec<String>,
+}
+
+impl std::fmt::Debug for McpServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServerBuilder")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl McpServerBuilder {
+    pub(super) fn new() -> Self {
+        McpServerBuilder {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            title: None,
+            instructions: None,
+            tools: Vec::new(),
+            state: StateMap::default(),
+            configure: Vec::new(),
+            path: None,
+            public_url: None,
+            page_size: 100,
+            max_body_bytes: 4 * 1024 * 1024,
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            stateless: false,
+            streaming: true,
+            session_idle_timeout: Duration::from_secs(3600),
+            max_sessions: 10_000,
+            workers: None,
+            #[cfg(feature = "oauth")]
+            oauth: None,
+            declared_scopes: None,
+            #[cfg(feature = "metrics")]
+            metrics_path: None,
+            oauth_requested: false,
+            problems: Vec::new(),
+        }
+    }
+
+    /// The server's name (`serverInfo.name`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+    /// The server's version (`serverInfo.version`).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+    /// A human-readable title (`serverInfo.title`).
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+    /// Instructions for the model, returned by `initialize`.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+    /// Registers one tool.
+    pub fn tool(mut self, tool: Tool) -> Self {
+        self.tools.push(tool);
+        self
+    }
+    /// Registers tools, e.g. `tools![add, search]`.
+    pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
+        self.tools.extend(tools);
+        self
+    }
+    /// Shares `value` with tools (as [`State<T>`](crate::State)) and with custom routes (as
+    /// `actix_web::web::Data<T>`).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        let value = Arc::new(value);
+        self.state.insert(value.clone());
+        self.configure
+            .push(Arc::new(move |cfg: &mut web::ServiceConfig| {
+                cfg.app_data(web::Data::from(value.clone()));
+            }));
+        self
+    }
+    /// Mounts extra actix-web routes (and app data) beside the MCP endpoint.
+    pub fn routes(mut self, f: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static) -> Self {
+        self.configure.push(Arc::new(f));
+        self
+    }
+    /// The MCP endpoint's path where it is mounted (default: the public URL's path, else
+    /// `/mcp`). Inside a `web::scope`, the path within the scope.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+    /// The public URL of the MCP endpoint, as clients reach it (e.g.
+    /// `https://mcp.example.com/mcp` behind a TLS-terminating proxy). Default: the `MCP_URL`
+    /// environment variable, read when the server is built.
+    ///
+    /// It is the canonical resource that tokens must be issued for (RFC 8707), the base of
+    /// the discovery documents and challenges, the issuer of the embedded authorization
+    /// server, and its host is accepted in `Host` headers. Nothing is ever derived from a
+    /// request's `Host`. It is required to bind a non-loopback address. It must be `https`
+    /// (plain `http` only on a loopback host) without user info, query or fragment.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+    /// Tools per `tools/list` page (default 100).
+    pub fn page_size(mut self, n: usize) -> Self {
+        self.page_size = n;
+        self
+    }
+    /// The largest request body accepted, in bytes (default 4 MiB); larger ones get 413.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+    /// Browser origins allowed besides this server's own (exact match, e.g.
+    /// `https://app.example.com`). Also `MCP_ALLOWED_ORIGINS` (comma-separated) for `serve`.
+    pub fn allowed_origins<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        origins: I,
+    ) -> Self {
+        self.allowed_origins
+            .extend(origins.into_iter().map(Into::into));
+        self
+    }
+    /// More host names accepted in the `Host` header (DNS-rebinding protection), e.g. another
+    /// name of the same deployment. Always accepted: `localhost`, `127.0.0.1`, `[::1]` and the
+    /// public URL's host. Also `MCP_ALLOWED_HOSTS` (comma-separated).
+    pub fn allowed_hosts<I: IntoIterator<Item = S>, S: Into<String>>(mut self, hosts: I) -> Self {
+        self.allowed_hosts
+            .extend(hosts.into_iter().map(|h| h.into().to_ascii_lowercase()));
+        self
+    }
+    /// Stateless mode: no sessions, no `Mcp-Session-Id`; every request stands alone, so any
+    /// replica behind a load balancer can answer it.
+    pub fn stateless(mut self, stateless: bool) -> Self {
+        self.stateless = stateless;
+        self
+    }
+    /// Whether `tools/call` may answer as an SSE stream when the tool sends progress or log
+    /// notifications (default true). When false, every answer is `application/json`.
+    pub fn streaming(mut self, streaming: bool) -> Self {
+        self.streaming = streaming;
+        self
+    }
+    /// How long an idle session lives (default 1 hour).
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.session_idle_timeout = timeout;
+        self
+    }
+    /// The most sessions kept at once (default 10 000); `initialize` beyond that gets 503.
+    pub fn max_sessions(mut self, n: usize) -> Self {
+        self.max_sessions = n;
+        self
+    }
+    /// Declares the server's scope set: every tool's scopes must be in it (a typo is refused
+    /// at build, and at compile time with `#[mcp_server(scopes = [...])]`), and it is
+    /// advertised in the protected resource metadata.
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.declared_scopes
+            .get_or_insert_with(Vec::new)
+            .extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Serves Prometheus metrics at `path` (e.g. `/metrics`), in the OpenMetrics text format:
+    /// requests by method and status, refusals by reason, tool calls and their latency by
+    /// tool, token verifications and their latency, JWKS fetches. The path is relative to
+    /// where the endpoint is mounted; it answers to the same `Host` check as the endpoint and
+    /// needs no token, so keep it off the public internet (a proxy rule, or a separate
+    /// listener). Feature `metrics`.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn metrics(mut self, path: impl Into<String>) -> Self {
+        self.metrics_path = Some(path.into());
+        self
+    }
+
+    /// HTTP worker threads (default: one per CPU core).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Checks everything and builds the server; all problems are reported together.
+    pub fn build(mut self) -> Result<McpServer, BuildError> {
+        let mut problems = std::mem::take(&mut self.problems);
+        if self.page_size == 0 {
+            problems.push("page_size must be at least 1".into());
+        }
+        let (public_url, source) = match self.public_url.take() {
+            Some(url) => (Some(url), "public_url"),
+            None => (config::env_var("MCP_URL"), "MCP_URL"),
+        };
+        let public_url = public_url.and_then(|url| match config::PublicUrl::parse(&url) {
+            Ok(public) => Some(public),
+            Err(e) => {
+                problems.push(format!(
+                    "{source} is invalid: {e}; it is the URL clients use for the MCP endpoint, \
+                     e.g. https://mcp.example.com/mcp"
+                ));
+                None
+            }
+        });
+        let path = self
+            .path
+            .take()
+            .or_else(|| public_url.as_ref().map(|p| p.path.clone()))
+            .unwrap_or_else(|| "/mcp".to_owned());
+        if !path.starts_with('/') {
+            problems.push(format!(
+                "the endpoint path must start with `/`, got `{path}`"
+            ));
+        }
+        let mut tools: ServerKeyed<&'static str, ToolEntry> = ServerKeyed::default();
+        let mut listings = Vec::new();
+        let mut tool_scopes: Vec<&'static str> = Vec::new();
+        for tool in std::mem::take(&mut self.tools) {
+            let name = tool.meta.name;
+            let location = tool.meta.location;
+            if let Some(prev) = tools.get(name) {
+                problems.push(format!(
+                    "two tools are named `{name}`: one defined at {}, the other at {location}",
+                    prev.meta.location
+                ));
+                continue;
+            }
+            match tool.build() {
+                Ok(built) => {
+                    for (id, type_name) in &built.states {
+                        if !self.state.contains(*id) {
+                            problems.push(format!(
+                                "tool `{name}` ({location}) takes `State<{type_name}>`, but no state of \
+                                 that type was registered: add `.state(value)` to the builder"
+                            ));
+                        }
+                    }
+                    if built.needs_auth && !self.has_oauth() {
+                        problems.push(format!(
+                            "tool `{name}` ({location}) requires an authenticated caller (it takes `Auth` \
+                             or requires scopes), but the server has no OAuth: add `.oauth(...)`"
+                        ));
+                    }
+                    if let Some(declared) = &self.declared_scopes {
+                        for s in built.meta.scopes.iter().chain(built.meta.any_scopes) {
+                            if !declared.iter().any(|d| d == s) {
+                                problems.push(format!(
+                                    "tool `{name}` ({location}) requires scope `{s}`, which the server \
+                                     does not declare (declared: {})",
+                                    declared.join(", ")
+                                ));
+                            }
+                        }
+                    }
+                    tool_scopes.extend(
+                        built
+                            .meta
+                            .scopes
+                            .iter()
+                            .chain(built.meta.any_scopes)
+                            .copied(),
+                    );
+                    listings.push((built.listing, built.meta.scopes, built.meta.any_scopes));
+                    tools.insert(
+                        name,
+                        ToolEntry {
+                            meta: built.meta,
+                            call: built.call,
+                        },
+                    );
+                }
+                Err(errs) => {
+                    for e in errs {
+                        problems.push(format!("tool `{name}` ({location}): {e}"));
+                    }
+                }
+            }
+        }
+        #[cfg(feature = "oauth")]
+        self.check_verifier(&mut problems);
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
+        let all: Vec<serde_json::Value> = listings.iter().map(|l| l.0.clone()).collect();
+        let tool_pages = paginate(&all, self.page_size);
+        #[cfg(feature = "oauth")]
+        let auth = self.auth_state(public_url.as_ref(), source, &tool_scopes)?;
+        #[cfg(not(feature = "oauth"))]
+        let _ = (&tool_scopes, source);
+        #[cfg(feature = "oauth")]
+        let hide_tools = auth.as_ref().is_some_and(|a| a.hide_tools);
+        #[cfg(not(feature = "oauth"))]
+        let hide_tools = false;
+        let mut allowed_hosts: Vec<String> =
+            LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
+        allowed_hosts.extend(public_url.iter().map(|p| p.host.clone()));
+        allowed_hosts.extend(self.allowed_hosts);
+        let inner = Inner {
+            info: ServerInfo {
+                name: self.name,
+                version: self.version,
+                title: self.title,
+                instructions: self.instructions,
+            },
+            tools,
+            tool_pages,
+            listings: if hide_tools { listings } else { Vec::new() },
+            page_size: self.page_size,
+            state: Arc::new(self.state),
+            http: HttpConfig {
+                max_body_bytes: self.max_body_bytes,
+                allowed_origins: self.allowed_origins,
+                allowed_hosts,
+                stateless: self.stateless,
+                streaming: self.streaming,
+                keepalive: http::DEFAULT_KEEPALIVE,
+            },
+            sessions: session::Sessions::new(self.session_idle_timeout, self.max_sessions),
+            #[cfg(feature = "oauth")]
+            auth,
+            public_url,
+            mount_warned: Default::default(),
+            #[cfg(feature = "metrics")]
+            metrics: self
+                .metrics_path
+                .take()
+                .map(|path| (path, Arc::new(crate::metrics::Metrics::new()))),
+        };
+        Ok(McpServer {
+            inner: Arc::new(inner),
+            configure: Arc::new(self.configure),
+            path: path.into(),
+            workers: self.workers,
+        })
+    }
+
+    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists).
+    pub fn with_env(mut self) -> Self {
+        if let Some(list) = config::env_list("MCP_ALLOWED_ORIGINS") {
+            self = self.allowed_origins(list);
+        }
+        if let Some(list) = config::env_list("MCP_ALLOWED_HOSTS") {
+            self = self.allowed_hosts(list);
+        }
+        self
+    }
+}
+
+/// Pre-serializes `tools/list` pages, once, at build time.
+pub(crate) fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<Bytes> {
+    let chunks: Vec<&[serde_json::Value]> = if listings.is_empty() {
+        vec![&[]]
+    } else {
+        listings.chunks(page_size).collect()
+    };
+    let count = chunks.len();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut page = serde_json::Map::new();
+            page.insert("tools".into(), serde_json::Value::Array(chunk.to_vec()));
+            if i + 1 < count {
+                page.insert("nextCursor".into(), (i + 1).to_string().into());
+            }
+            Bytes::from(serde_json::Value::Object(page).to_string())
+        })
+        .collect()
+}
+
+#[cfg(not(feature = "oauth"))]
+impl McpServerBuilder {
+    /// Without the `oauth` feature, no server has OAuth.
+    fn has_oauth(&self) -> bool {
+        false
+    }
+}

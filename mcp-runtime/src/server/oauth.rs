@@ -1,0 +1,152 @@
+//! The OAuth side of [`McpServerBuilder`] (feature `oauth`).
+
+use super::McpServerBuilder;
+use crate::auth::config::AuthState;
+use crate::config::PublicUrl;
+use crate::server::BuildError;
+
+impl McpServerBuilder {
+    /// Protects the server with OAuth: every request needs a valid bearer token, tools may
+    /// require scopes and take the caller as `Auth`, and the protected resource metadata is
+    /// served (RFC 9728).
+    pub fn oauth(mut self, oauth: crate::auth::OAuth) -> Self {
+        self.oauth = Some(oauth);
+        self
+    }
+
+    /// Protects the server with an OAuth configuration that may have failed to load (a
+    /// `Result<OAuth, E>`); the error is reported by [`build`](Self::build). This is what
+    /// `#[mcp_server(oauth = make_oauth)]` calls with `make_oauth()`.
+    pub fn oauth_from(mut self, oauth: impl crate::auth::IntoOAuth) -> Self {
+        self.oauth_requested = true;
+        match oauth.try_into_oauth() {
+            Ok(o) => self.oauth = Some(o),
+            Err(e) => self.problems.push(format!("OAuth: {e}")),
+        }
+        self
+    }
+
+    /// Protects the server with a preset configured from the environment (`"custom"`:
+    /// `MCP_USE_OAUTH_CUSTOM_*`; `"dev"`: the embedded development authorization server,
+    /// `MCP_USE_OAUTH_DEV_*`). Configuration errors are reported by [`build`](Self::build),
+    /// naming the variable.
+    pub fn oauth_preset(mut self, preset: &str) -> Self {
+        self.oauth_requested = true;
+        let client = crate::auth::http_client();
+        match preset {
+            "custom" => match crate::providers::CustomProvider::from_env() {
+                Ok(p) => self.oauth = Some(p.into_oauth(client)),
+                Err(e) => self.problems.push(format!("OAuth preset `custom`: {e}")),
+            },
+            #[cfg(feature = "dev-server")]
+            "dev" => match crate::providers::DevProvider::from_env().and_then(|p| p.into_oauth()) {
+                Ok(o) => self.oauth = Some(o),
+                Err(e) => self.problems.push(format!("OAuth preset `dev`: {e}")),
+            },
+            #[cfg(not(feature = "dev-server"))]
+            "dev" => self
+                .problems
+                .push("OAuth preset `dev` needs the `dev-server` feature of mcp-runtime".into()),
+            "auth0" | "workos" | "supabase" | "keycloak" | "clerk" | "better_auth" => {
+                use crate::providers::*;
+                let built = match preset {
+                    "auth0" => Auth0Provider::default().into_oauth(client),
+                    "workos" => WorkOsProvider::default().into_oauth(client),
+                    "supabase" => SupabaseProvider::default().into_oauth(client),
+                    "keycloak" => KeycloakProvider::default().into_oauth(client),
+                    "clerk" => ClerkProvider::default().into_oauth(client),
+                    _ => BetterAuthProvider::default().into_oauth(client),
+                };
+                match built {
+                    Ok(o) => self.oauth = Some(o),
+                    Err(e) => self.problems.push(format!("OAuth preset `{preset}`: {e}")),
+                }
+            }
+            other => self.problems.push(format!(
+                "unknown OAuth preset `{other}`; known presets: {}",
+                crate::providers::PRESETS.join(", ")
+            )),
+        }
+        self
+    }
+
+    /// Whether OAuth is configured (or was asked for and failed, which is reported already).
+    pub(super) fn has_oauth(&self) -> bool {
+        self.oauth.is_some() || self.oauth_requested
+    }
+
+    /// A verifier that checks nothing: a loud warning in debug builds, refused in release.
+    pub(super) fn check_verifier(&self, problems: &mut Vec<String>) {
+        let Some(oauth) = &self.oauth else { return };
+        if !oauth.verifier.is_dangerous() {
+            return;
+        }
+        let allow = std::env::var("MCP_USE_OAUTH_ALLOW_UNVERIFIED").ok();
+        match unverified_allowed(cfg!(debug_assertions), allow.as_deref()) {
+            Ok(()) => tracing::warn!(
+                target: "mcp_runtime::auth",
+                "TOKENS ARE NOT VERIFIED: {}. Anyone can forge a token for this server; \
+                 use this for local development only",
+                oauth.verifier.describe()
+            ),
+            Err(e) => problems.push(e),
+        }
+    }
+
+    /// The server's authentication state; its resource is the public URL unless
+    /// `OAuth::resource` names it (a different one is refused).
+    pub(super) fn auth_state(
+        &mut self,
+        public_url: Option<&PublicUrl>,
+        source: &str,
+        tool_scopes: &[&str],
+    ) -> Result<Option<AuthState>, BuildError> {
+        let Some(mut oauth) = self.oauth.take() else {
+            return Ok(None);
+        };
+        match (&oauth.resource, public_url) {
+            (Some(resource), Some(public)) if resource != &public.text => {
+                return Err(BuildError {
+                    problems: vec![format!(
+                        "OAuth::resource `{resource}` differs from the public URL `{}` ({source}); \
+                         tokens are issued for one resource: set only the public URL",
+                        public.text
+                    )],
+                });
+            }
+            (None, Some(public)) => oauth.resource = Some(public.text.clone()),
+            _ => {}
+        }
+        Ok(Some(AuthState::new(oauth, tool_scopes)))
+    }
+}
+
+/// Whether a verifier that checks nothing may run: always in a debug build (with a warning),
+/// in a release build only when `MCP_USE_OAUTH_ALLOW_UNVERIFIED` is `true`.
+fn unverified_allowed(debug_build: bool, allow: Option<&str>) -> Result<(), String> {
+    if debug_build || allow.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        Ok(())
+    } else {
+        Err(
+            "the OAuth verifier does not verify tokens (verify_jwt = false / \
+             dangerous::UnverifiedJwt), which a release build refuses: verify tokens, or set \
+             MCP_USE_OAUTH_ALLOW_UNVERIFIED=true to force it"
+                .into(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unverified_allowed;
+
+    #[test]
+    fn unverified_tokens_need_a_debug_build_or_an_explicit_force() {
+        assert!(unverified_allowed(true, None).is_ok());
+        assert!(unverified_allowed(false, Some("true")).is_ok());
+        assert!(unverified_allowed(false, Some(" TRUE ")).is_ok());
+        let e = unverified_allowed(false, None).expect_err("release build");
+        assert!(e.contains("MCP_USE_OAUTH_ALLOW_UNVERIFIED=true"), "{e}");
+        assert!(unverified_allowed(false, Some("1")).is_err());
+    }
+}

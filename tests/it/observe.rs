@@ -1,0 +1,196 @@
+//! Observability: the Prometheus `/metrics` endpoint and the `mcp.request` tracing span.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mcp_runtime::McpServer;
+use mcp_runtime::auth::jwks::JwksCache;
+use mcp_runtime::auth::verifier::JwtVerifier;
+use mcp_runtime::auth::{Auth, OAuth};
+use mcp_runtime::prelude::*;
+use serde_json::json;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt as _};
+use tracing_subscriber::{Layer, Registry};
+
+use crate::auth::{Issuer, now, sign};
+use crate::common::*;
+
+const ISS: &str = "https://issuer.test";
+
+/// Who is calling.
+#[mcp_tool(name = "whoami", read_only)]
+async fn whoami(auth: Auth) -> String {
+    auth.user.user_id.clone()
+}
+
+/// Admins only.
+#[mcp_tool(name = "purge", scopes = "admin")]
+async fn purge() -> String {
+    "purged".into()
+}
+
+fn token(server: &mcp_runtime::RunningServer, scope: &str) -> String {
+    sign(
+        "k1",
+        "k1",
+        &json!({"iss": ISS, "sub": "user-7", "aud": server.url(), "iat": now(),
+                "exp": now() + 600, "scope": scope}),
+    )
+}
+
+fn observed(issuer: &Issuer) -> mcp_runtime::RunningServer {
+    let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
+    start(
+        McpServer::builder()
+            .metrics("/metrics")
+            .oauth(OAuth::new(
+                JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS),
+                ISS,
+            ))
+            .tools(tools![whoami, purge]),
+    )
+}
+
+#[tokio::test]
+async fn metrics_count_requests_refusals_tools_and_verification() {
+    let issuer = Issuer::start(&["k1"]);
+    let server = observed(&issuer);
+    let metrics_url = format!("http://{}/metrics", server.addr());
+
+    // A missing token, a bad one, a signed-in caller, a tool call and a 403.
+    assert_eq!(
+        Client::new(&server)
+            .post_raw(&init_body(V_LATEST))
+            .await
+            .status,
+        401
+    );
+    let mut bad = Client::new(&server);
+    bad.bearer = Some("not-a-jwt".into());
+    assert_eq!(bad.post_raw(&init_body(V_LATEST)).await.status, 401);
+    let c = Client::connect_as(&server, V_LATEST, Some(token(&server, "openid"))).await;
+    assert_eq!(text(&c.call("whoami", json!({})).await), "user-7");
+    let r = c
+        .post_raw(&json!({"jsonrpc":"2.0","id":3,"method":"tools/call",
+                          "params":{"name":"purge","arguments":{}}}))
+        .await;
+    assert_eq!(r.status, 403);
+
+    let r = http().get(&metrics_url).send().await.expect("metrics");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let body = r.text().await.expect("body");
+    for line in [
+        r#"mcp_requests_total{method="POST",status="401"} 2"#,
+        r#"mcp_requests_total{method="initialize",status="200"} 1"#,
+        r#"mcp_requests_total{method="notifications/initialized",status="202"} 1"#,
+        r#"mcp_requests_total{method="tools/call",status="200"} 1"#,
+        r#"mcp_requests_total{method="tools/call",status="403"} 1"#,
+        r#"mcp_refusals_total{reason="missing_token"} 1"#,
+        r#"mcp_refusals_total{reason="invalid_token"} 1"#,
+        r#"mcp_refusals_total{reason="insufficient_scope"} 1"#,
+        r#"mcp_tool_calls_total{tool="whoami",outcome="ok"} 1"#,
+        r#"mcp_tool_duration_seconds_count{tool="whoami"} 1"#,
+        r#"mcp_token_verifications_total{result="valid",cache="miss"} 1"#,
+        r#"mcp_jwks_fetches_total{result="ok"} 1"#,
+    ] {
+        assert!(
+            body.lines().any(|l| l == line),
+            "missing `{line}` in:\n{body}"
+        );
+    }
+    assert!(
+        body.contains("mcp_token_verification_seconds_count 2"),
+        "{body}"
+    );
+    // The metrics endpoint answers to the same Host check as the endpoint.
+    let r = http()
+        .get(&metrics_url)
+        .header("host", "evil.example")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(r.status(), 403);
+    server.stop().await;
+}
+
+/// A span's `target:name` and its fields.
+type SpanRecord = (String, HashMap<String, String>);
+
+/// Spans by id, with their fields (recorded at creation or later).
+#[derive(Clone, Default)]
+struct Spans(Arc<Mutex<HashMap<u64, SpanRecord>>>);
+
+struct Fields<'a>(&'a mut HashMap<String, String>);
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(
+            field.name().to_owned(),
+            format!("{value:?}").trim_matches('"').to_owned(),
+        );
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Spans {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _: LayerContext<'_, S>) {
+        let mut fields = HashMap::new();
+        attrs.record(&mut Fields(&mut fields));
+        let name = format!("{}:{}", attrs.metadata().target(), attrs.metadata().name());
+        self.0
+            .lock()
+            .expect("lock")
+            .insert(id.into_u64(), (name, fields));
+    }
+    fn on_record(&self, id: &Id, values: &Record<'_>, _: LayerContext<'_, S>) {
+        if let Some((_, fields)) = self.0.lock().expect("lock").get_mut(&id.into_u64()) {
+            values.record(&mut Fields(fields));
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_request_runs_in_a_span_with_method_tool_and_subject() {
+    let spans = Spans::default();
+    tracing::subscriber::set_global_default(Registry::default().with(spans.clone()))
+        .expect("the only subscriber in this test process");
+    let issuer = Issuer::start(&["k1"]);
+    let server = observed(&issuer);
+    let token = token(&server, "openid");
+    let c = Client::connect_as(&server, V_LATEST, Some(token.clone())).await;
+    assert_eq!(text(&c.call("whoami", json!({})).await), "user-7");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let all = spans.0.lock().expect("lock").clone();
+    let requests: Vec<&HashMap<String, String>> = all
+        .values()
+        .filter(|(name, _)| name == "mcp_runtime::request:mcp.request")
+        .map(|(_, f)| f)
+        .collect();
+    let call = requests
+        .iter()
+        .find(|f| f.get("method").map(String::as_str) == Some("tools/call"))
+        .unwrap_or_else(|| panic!("no tools/call span in {requests:?}"));
+    assert_eq!(call["tool"], "whoami");
+    assert_eq!(call["subject"], "user-7");
+    assert_eq!(call["status"], "200");
+    assert_eq!(call["http_method"], "POST");
+    assert!(
+        requests
+            .iter()
+            .any(|f| f.get("method").map(String::as_str) == Some("initialize")),
+        "{requests:?}"
+    );
+    // Never a token, in any field of any span.
+    for (name, fields) in all.values() {
+        for v in fields.values() {
+            assert!(!v.contains(&token), "a token in span {name}");
+        }
+    }
+    server.stop().await;
+}
