@@ -7,3 +7,6 @@ pub mod guide_tools {}
 
 #[doc = include_str!("../docs/transport.md")]
 pub mod guide_transport {}
+
+#[doc = include_str!("../docs/deployment.md")]
+pub mod guide_deployment {}

@@ -13,13 +13,75 @@ mod tool;
 
 use proc_macro::TokenStream;
 
-/// Turns an `async fn` into an MCP tool. See the `mcp_runtime` documentation.
+/// Turns an `async fn` into an MCP tool.
+///
+/// ```ignore
+/// /// Deletes a document. Admins only.            <- the description
+/// #[mcp_tool(name = "delete-doc", scopes = "admin", destructive)]
+/// async fn delete_doc(auth: Auth, id: String) -> Result<String, ToolError> { ... }
+/// ```
+///
+/// The function stays callable as written; a companion item of the same name (in the type
+/// namespace) carries the tool for `tools![...]` and `#[mcp_server(tools = [...])]`.
+///
+/// | key | value | meaning |
+/// | --- | --- | --- |
+/// | `name` | string | the MCP tool name (default: the fn's name); letters, digits, `_`, `-`, `.`, 1 to 128 characters |
+/// | `title` | string | a human-readable title (`annotations.title`) |
+/// | `description` | string | overrides the doc comment as the description |
+/// | `read_only` | flag or `= bool` | `readOnlyHint` |
+/// | `destructive` | flag or `= bool` | `destructiveHint` |
+/// | `idempotent` | flag or `= bool` | `idempotentHint` |
+/// | `open_world` | flag or `= bool` | `openWorldHint` |
+/// | `scopes` | `"admin"` or `["a", "b"]` | the caller needs every one of these OAuth scopes (403 with a step-up challenge otherwise) |
+/// | `any_scopes` | `"a"` or `["a", "b"]` | the caller needs at least one of these |
+/// | `crate` | path | where `mcp_runtime` is, when it is renamed in `Cargo.toml` |
+///
+/// Parameters are the tool's input fields (any `Deserialize + JsonSchema` type; their doc
+/// comments describe them in the schema) or extractors: `Auth` (the caller), `State<T>`,
+/// `Context` (progress, logging, cancellation), `Input<T>` (the whole input as one struct).
+/// The return type is anything `IntoToolResult`: text, numbers, `Json<T>` (structured content
+/// with an output schema), `Content`, `CallToolResult`, or a `Result` of these.
+///
+/// Misuse is a compile error at the smallest span: an unknown key (with "did you mean"), a
+/// scope that is not an RFC 6749 scope token, a fn that is not `async`, a method, a borrowed
+/// parameter, a parameter or return type without the traits it needs.
 #[proc_macro_attribute]
 pub fn mcp_tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     debug_print("mcp_tool", tool::expand(attr.into(), item.into())).into()
 }
 
-/// Makes a type a complete MCP server. See the `mcp_runtime` documentation.
+/// Makes a type a complete MCP server: `Type::builder()`, `Type::build()`, `Type::serve()`
+/// and `Type::run()` (loads `.env`, installs logging, serves until Ctrl-C).
+///
+/// ```ignore
+/// #[mcp_server(name = "docs", version = "1.0.0", oauth = "workos",
+///              scopes = ["read", "admin"], tools = [add, delete_doc])]
+/// struct Docs;
+///
+/// fn main() -> Result<(), ServeError> { Docs::run() }
+/// ```
+///
+/// | key | value | meaning |
+/// | --- | --- | --- |
+/// | `tools` | `[fn, ...]` | the tools, each a fn annotated with `#[mcp_tool]` |
+/// | `name` | string | `serverInfo.name` (default: the crate's name) |
+/// | `version` | string | `serverInfo.version` (default: the crate's version) |
+/// | `title` | string | `serverInfo.title` |
+/// | `instructions` | string | instructions for the model, returned by `initialize` |
+/// | `stateless` | flag or `= bool` | no sessions: every request stands alone |
+/// | `oauth` | `"preset"` or a fn path | protects the server: a preset configured from the environment (`"dev"`, `"custom"`, `"auth0"`, `"workos"`, `"supabase"`, `"keycloak"`, `"clerk"`, `"better_auth"`), or a fn returning `OAuth` or `Result<OAuth, E>` |
+/// | `scopes` | `["a", ...]` | the server's scope set: every tool's scopes must be in it |
+/// | `crate` | path | where `mcp_runtime` is, when it is renamed in `Cargo.toml` |
+///
+/// Checked at compile time, each at the offending tool: two tools with one name, a tool scope
+/// the server does not declare, a tool that needs a caller (`Auth` or scopes) on a server
+/// without `oauth`, an unknown preset (with "did you mean"), and `oauth` on a runtime built
+/// without its cargo feature.
+///
+/// At run time the server reads `HOST` and `PORT` (default `127.0.0.1:3000`), `MCP_URL` (its
+/// public URL), `MCP_ALLOWED_HOSTS`, `MCP_ALLOWED_ORIGINS` and the preset's `MCP_USE_OAUTH_*`
+/// variables.
 #[proc_macro_attribute]
 pub fn mcp_server(attr: TokenStream, item: TokenStream) -> TokenStream {
     debug_print("mcp_server", server::expand(attr.into(), item.into())).into()

@@ -45,7 +45,7 @@
 //! | `server` | yes | the runtime: tools, Streamable HTTP on actix-web, the macros |
 //! | `oauth` | yes | token verification (JWKS, HS256, introspection), scope guards, [`auth::Auth`], discovery documents, the identity-provider presets; brings reqwest (rustls), jsonwebtoken and aws-lc-rs |
 //! | `dev-server` | yes | the embedded development authorization server (`oauth = "dev"`) |
-//! | `metrics` | no | a Prometheus `/metrics` endpoint ([`McpServerBuilder::metrics`]) |
+//! | `metrics` | no | a Prometheus `/metrics` endpoint (`McpServerBuilder::metrics`) |
 //!
 //! A server without OAuth needs only `default-features = false, features = ["server"]`: it
 //! compiles without an HTTP client, JWT or TLS crates.

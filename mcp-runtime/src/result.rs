@@ -9,9 +9,11 @@ use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 use serde_json::Value;
 
-/// The result of `tools/call`.
+/// The result of `tools/call`. Build it with [`success`](Self::success) or
+/// [`error`](Self::error): the specification adds fields, so it is `#[non_exhaustive]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CallToolResult {
     /// Unstructured content, shown to the model.
     pub content: Vec<Content>,

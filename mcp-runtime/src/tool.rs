@@ -17,8 +17,17 @@ use crate::result::{CallToolResult, IntoToolResult};
 
 /// Hints about a tool's behaviour (`ToolAnnotations` in the MCP specification).
 ///
-/// `None` means "not stated"; clients then assume the specification's defaults.
+/// `None` means "not stated"; clients then assume the specification's defaults. Build it with
+/// [`new`](Self::new) and the `with_*` methods (the specification adds hints, so it is
+/// `#[non_exhaustive]`):
+///
+/// ```
+/// use mcp_runtime::ToolAnnotations;
+/// let hints = ToolAnnotations::new().with_read_only(true).with_open_world(false);
+/// assert_eq!(hints.read_only, Some(true));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ToolAnnotations {
     /// The tool does not modify its environment.
     pub read_only: Option<bool>,
@@ -31,6 +40,51 @@ pub struct ToolAnnotations {
 }
 
 impl ToolAnnotations {
+    /// No hints stated.
+    pub const fn new() -> Self {
+        ToolAnnotations {
+            read_only: None,
+            destructive: None,
+            idempotent: None,
+            open_world: None,
+        }
+    }
+    /// States `readOnlyHint`.
+    pub const fn with_read_only(mut self, v: bool) -> Self {
+        self.read_only = Some(v);
+        self
+    }
+    /// States `destructiveHint`.
+    pub const fn with_destructive(mut self, v: bool) -> Self {
+        self.destructive = Some(v);
+        self
+    }
+    /// States `idempotentHint`.
+    pub const fn with_idempotent(mut self, v: bool) -> Self {
+        self.idempotent = Some(v);
+        self
+    }
+    /// States `openWorldHint`.
+    pub const fn with_open_world(mut self, v: bool) -> Self {
+        self.open_world = Some(v);
+        self
+    }
+    /// All four hints at once (what `#[mcp_tool]` generates).
+    #[doc(hidden)]
+    pub const fn __hints(
+        read_only: Option<bool>,
+        destructive: Option<bool>,
+        idempotent: Option<bool>,
+        open_world: Option<bool>,
+    ) -> Self {
+        ToolAnnotations {
+            read_only,
+            destructive,
+            idempotent,
+            open_world,
+        }
+    }
+
     fn to_json(self, title: Option<&str>) -> Option<Value> {
         let mut map = Map::new();
         if let Some(t) = title {

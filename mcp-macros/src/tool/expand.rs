@@ -86,12 +86,7 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
                         name: #name,
                         title: #title,
                         description: #description,
-                        annotations: #p::ToolAnnotations {
-                            read_only: #ro,
-                            destructive: #de,
-                            idempotent: #id,
-                            open_world: #ow,
-                        },
+                        annotations: #p::ToolAnnotations::__hints(#ro, #de, #id, #ow),
                         scopes: <Self as #p::ToolDef>::SCOPES,
                         any_scopes: <Self as #p::ToolDef>::ANY_SCOPES,
                         location: #location,

@@ -4,7 +4,10 @@ use serde::Serialize;
 
 /// The document served at `/.well-known/oauth-protected-resource` and at the path-suffixed
 /// form for the MCP endpoint (`/.well-known/oauth-protected-resource/mcp`).
+///
+/// `#[non_exhaustive]`: build it with [`ResourceMetadata::new`] and set the fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ResourceMetadata {
     /// The canonical URL of the MCP endpoint (RFC 8707 resource indicator).
     pub resource: String,

@@ -63,7 +63,18 @@ impl fmt::Debug for AccessToken {
 }
 
 /// Who the caller is, mapped from the token's claims.
+///
+/// `#[non_exhaustive]`: start from [`UserInfo::new`] or [`UserInfo::from_claims`] and set the
+/// fields, e.g. in a mapper given to `OAuth::user_info`:
+///
+/// ```
+/// use mcp_runtime::auth::UserInfo;
+/// let mut user = UserInfo::new("user-1");
+/// user.roles = vec!["admin".into()];
+/// assert_eq!(user.user_id, "user-1");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct UserInfo {
     /// `sub`.
     pub user_id: String,
@@ -86,6 +97,14 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
+    /// A user known only by its id (`sub`).
+    pub fn new(user_id: impl Into<String>) -> Self {
+        UserInfo {
+            user_id: user_id.into(),
+            ..Default::default()
+        }
+    }
+
     /// The default mapping of standard OIDC claims (what mcp-use's `getUserInfo` does).
     pub fn from_claims(claims: &Map<String, Value>) -> Self {
         let s = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
@@ -128,6 +147,12 @@ impl fmt::Debug for Auth {
     }
 }
 
+impl From<AuthData> for Auth {
+    fn from(data: AuthData) -> Self {
+        Auth(Arc::new(data))
+    }
+}
+
 impl Deref for Auth {
     type Target = AuthData;
     fn deref(&self) -> &AuthData {
@@ -135,8 +160,10 @@ impl Deref for Auth {
     }
 }
 
-/// What is known about the caller.
+/// What is known about the caller. `#[non_exhaustive]`; [`AuthData::new`] builds one, e.g. to
+/// call a tool that takes [`Auth`] from a unit test.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AuthData {
     /// The user, mapped from the claims.
     pub user: UserInfo,
@@ -161,6 +188,19 @@ pub struct ScopeError {
 }
 
 impl AuthData {
+    /// A caller with these scopes and no token or claims (for tests, and for custom
+    /// authentication code that maps its own credentials).
+    pub fn new(user: UserInfo, scopes: Vec<String>) -> Self {
+        AuthData {
+            user,
+            access_token: AccessToken(String::new()),
+            scopes,
+            permissions: Vec::new(),
+            claims: Map::new(),
+            expires_at: None,
+        }
+    }
+
     /// Whether the token grants `scope` (or a permission of that name).
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope) || self.permissions.iter().any(|p| p == scope)
