@@ -35,8 +35,9 @@
 //!
 //! Logs use `tracing` with the targets `mcp_runtime::server`, `mcp_runtime::rpc`,
 //! `mcp_runtime::auth` and `mcp_runtime::config`, e.g. `RUST_LOG=info,mcp_runtime::rpc=debug`.
-//! Every JSON-RPC request runs in an `mcp.request` span (fields `method`, `tool`, `subject`;
-//! never a token), so an OpenTelemetry subscriber sees one span per request.
+//! Every request to the endpoint runs in an `mcp.request` span (target
+//! `mcp_runtime::request`, level DEBUG; fields `method`, `tool`, `subject`, `status`, never a
+//! token), so an OpenTelemetry subscriber sees one span per request.
 //!
 //! # Cargo features
 //!

@@ -114,7 +114,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
                     .tools(#p::tools([#(#tools),*]))
             }
 
-            /// Builds the server, reading `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS`.
+            /// Builds the server, reading `MCP_URL`, `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS`.
             #[allow(dead_code)]
             pub fn build() -> ::core::result::Result<#p::McpServer, #p::BuildError> {
                 Self::builder().with_env().build()

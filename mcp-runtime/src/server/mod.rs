@@ -227,12 +227,16 @@ impl McpServer {
                 .app_data(data)
                 .wrap_fn(|req, srv| {
                     use actix_web::dev::Service as _;
+                    use tracing::Instrument as _;
                     // Browser clients: CORS for origins the endpoint accepts.
                     let origin = http::cors_origin(req.request());
                     let preflight = req.method() == actix_web::http::Method::OPTIONS;
-                    let fut = srv.call(req);
+                    // One span per request; the handler (a boxed future) runs inside it.
+                    let span = http::request_span(req.request());
+                    let fut = srv.call(req).instrument(span.clone());
                     async move {
                         let mut res = fut.await?;
+                        span.record("status", res.status().as_u16());
                         #[cfg(feature = "metrics")]
                         crate::metrics::count_response(&res);
                         if let Some(origin) = origin {
