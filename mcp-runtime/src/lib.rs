@@ -60,6 +60,8 @@ pub mod config;
 mod extract;
 #[cfg(feature = "metrics")]
 mod metrics;
+#[cfg(feature = "dev-server")]
+mod oauth;
 #[cfg(feature = "oauth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
 pub mod providers;

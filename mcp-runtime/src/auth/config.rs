@@ -50,7 +50,7 @@ pub struct OAuth {
     pub(crate) hide_tools: bool,
     /// The embedded development authorization server (`oauth = "dev"`).
     #[cfg(feature = "dev-server")]
-    pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
+    pub(crate) dev: Option<Arc<crate::oauth::AuthServer>>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -203,7 +203,7 @@ pub(crate) struct AuthState {
     pub(crate) resource_documentation: Option<String>,
     pub(crate) scope_refusal: ScopeRefusal,
     #[cfg(feature = "dev-server")]
-    pub(crate) dev: Option<Arc<crate::providers::dev::DevServer>>,
+    pub(crate) dev: Option<Arc<crate::oauth::AuthServer>>,
     /// The authorization server metadata served beside the resource, serialized once.
     pub(crate) as_metadata: Option<bytes::Bytes>,
     pub(crate) relay: Option<Arc<super::relay::MetadataRelay>>,

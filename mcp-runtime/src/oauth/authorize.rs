@@ -1,0 +1,203 @@
+//! `GET /oauth/authorize`: the authorization request, checked, then handed to the identity
+//! backend; and the code that ends it.
+
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use bytes::Bytes;
+
+use super::pages::{consent_page, error_page, page};
+use super::params::{is_b64url, parse_params, random_token, redirect_with};
+use super::responses::not_started;
+use super::state::{AuthRequest, Code, Pending, User};
+use super::{AuthServer, CODE_TTL, MAX_CODES, MAX_PENDING, PENDING_TTL};
+
+impl AuthServer {
+    /// `GET /oauth/authorize`: checks the request, then shows the sign-in page (or approves
+    /// at once with auto-approve).
+    pub(super) fn authorize(&self, req: &HttpRequest, _body: &Bytes) -> HttpResponse {
+        let Some(issuer) = self.issuer() else {
+            return not_started();
+        };
+        let params = match parse_params(req.query_string().as_bytes()) {
+            Ok(p) => p,
+            Err(msg) => return error_page(StatusCode::BAD_REQUEST, &msg),
+        };
+        let get = |k: &str| params.get(k).map(String::as_str);
+        // Until the client and its redirect URI are known, errors go to the user, never to a
+        // redirect (RFC 6749 §4.1.2.1).
+        let Some(client_id) = get("client_id") else {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "the request has no client_id; register the client first (POST /oauth/register)",
+            );
+        };
+        let (redirect_uri, redirect_given, client_name) = {
+            let store = self.store();
+            let Some(client) = store.clients.get(client_id) else {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "unknown client_id: the development server forgets clients when it restarts; register again",
+                );
+            };
+            let redirect = match get("redirect_uri") {
+                Some(r) if client.redirect_uris.iter().any(|u| u == r) => (r.to_owned(), true),
+                Some(r) => {
+                    return error_page(
+                        StatusCode::BAD_REQUEST,
+                        &format!("redirect_uri `{r}` is not one this client registered"),
+                    );
+                }
+                None if client.redirect_uris.len() == 1 => (client.redirect_uris[0].clone(), false),
+                None => {
+                    return error_page(
+                        StatusCode::BAD_REQUEST,
+                        "the client registered several redirect URIs; name one with redirect_uri",
+                    );
+                }
+            };
+            (redirect.0, redirect.1, client.name.clone())
+        };
+        let state = get("state").map(str::to_owned);
+        let fail = |code: &str, msg: &str| {
+            redirect_with(
+                &redirect_uri,
+                &[("error", code), ("error_description", msg)],
+                state.as_deref(),
+                issuer,
+            )
+        };
+        if get("response_type") != Some("code") {
+            return fail(
+                "unsupported_response_type",
+                "response_type must be `code` (the authorization code flow)",
+            );
+        }
+        let Some(challenge) = get("code_challenge") else {
+            return fail(
+                "invalid_request",
+                "PKCE is required: send code_challenge and code_challenge_method=S256",
+            );
+        };
+        if get("code_challenge_method") != Some("S256") {
+            return fail(
+                "invalid_request",
+                "code_challenge_method must be S256 (plain is not accepted)",
+            );
+        }
+        if challenge.len() != 43 || !challenge.bytes().all(is_b64url) {
+            return fail(
+                "invalid_request",
+                "code_challenge must be the 43-character base64url SHA-256 of the code verifier",
+            );
+        }
+        if let Err(msg) = self.check_resource(get("resource")) {
+            return fail("invalid_target", &msg);
+        }
+        let scopes = match self.requested_scopes(get("scope")) {
+            Ok(s) => s,
+            Err(msg) => return fail("invalid_scope", &msg),
+        };
+        let request = AuthRequest {
+            client_id: client_id.to_owned(),
+            redirect_uri,
+            redirect_given,
+            challenge: challenge.to_owned(),
+            scopes,
+            state,
+        };
+        if self.config.auto_approve {
+            return self.grant(request, self.default_user());
+        }
+        let request_id = random_token(24);
+        let page_html = consent_page(
+            &request_id,
+            client_name.as_deref().unwrap_or(client_id),
+            &request.redirect_uri,
+            &request.scopes,
+            &self.config.user,
+        );
+        {
+            let mut store = self.store();
+            store.purge(Instant::now());
+            if store.pending.len() >= MAX_PENDING {
+                return error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many sign-ins in progress; try again in a few minutes",
+                );
+            }
+            store.pending.insert(
+                request_id,
+                Pending {
+                    request,
+                    expires: Instant::now() + PENDING_TTL,
+                },
+            );
+        }
+        page(StatusCode::OK, &page_html)
+    }
+
+    /// Issues a code for `request`, approved by `user`, and redirects to the client.
+    pub(super) fn grant(&self, request: AuthRequest, user: User) -> HttpResponse {
+        let issuer = self.issuer().unwrap_or_default();
+        let code = random_token(32);
+        let location = redirect_with(
+            &request.redirect_uri,
+            &[("code", &code)],
+            request.state.as_deref(),
+            issuer,
+        );
+        let mut store = self.store();
+        store.purge(Instant::now());
+        if store.codes.len() >= MAX_CODES {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many unredeemed authorization codes; try again in a minute",
+            );
+        }
+        store.codes.insert(
+            code,
+            Code {
+                request,
+                user,
+                expires: Instant::now() + CODE_TTL,
+            },
+        );
+        location
+    }
+
+    /// A `resource` parameter (RFC 8707), when given, must name this server.
+    pub(super) fn check_resource(&self, asked: Option<&str>) -> Result<(), String> {
+        let ours = self.resource.get().map(String::as_str);
+        match asked {
+            Some(r) if Some(r) != ours => Err(format!(
+                "this server issues tokens only for resource {}",
+                ours.unwrap_or("(unknown)")
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The scopes asked for: each must be one this server knows; none asked means the
+    /// baseline.
+    pub(super) fn requested_scopes(&self, scope: Option<&str>) -> Result<Vec<String>, String> {
+        let supported = self.supported_scopes();
+        let mut out: Vec<String> = Vec::new();
+        for s in scope.unwrap_or("").split(' ').filter(|s| !s.is_empty()) {
+            if !supported.iter().any(|x| x == s) {
+                return Err(format!(
+                    "unknown scope `{s}`; this server knows: {}",
+                    supported.join(" ")
+                ));
+            }
+            if !out.iter().any(|x| x == s) {
+                out.push(s.to_owned());
+            }
+        }
+        if out.is_empty() {
+            out = self.baseline.get().cloned().unwrap_or_default();
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,101 @@
+//! The development identity backend: the sign-in page's answer (`POST /oauth/authorize`).
+
+use std::time::Instant;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use bytes::Bytes;
+
+use super::AuthServer;
+use super::pages::error_page;
+use super::params::{parse_params, redirect_with};
+use super::responses::not_started;
+use super::state::User;
+
+impl AuthServer {
+    /// `POST /oauth/authorize`: the sign-in page's answer.
+    pub(super) fn consent(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
+        let Some(issuer) = self.issuer() else {
+            return not_started();
+        };
+        // The form is only ever posted from the page this server served.
+        if let Some(origin) = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            && origin != "null"
+            && origin != issuer
+        {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "the sign-in form was posted from another site",
+            );
+        }
+        let params = match parse_params(body) {
+            Ok(p) => p,
+            Err(msg) => return error_page(StatusCode::BAD_REQUEST, &msg),
+        };
+        let Some(pending) = params
+            .get("request")
+            .and_then(|id| self.store().pending.remove(id))
+            .filter(|p| p.expires > Instant::now())
+            .map(|p| p.request)
+        else {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "this sign-in request has expired or was already answered; start again from the client",
+            );
+        };
+        if params.get("decision").map(String::as_str) != Some("approve") {
+            return redirect_with(
+                &pending.redirect_uri,
+                &[
+                    ("error", "access_denied"),
+                    ("error_description", "the user denied the request"),
+                ],
+                pending.state.as_deref(),
+                issuer,
+            );
+        }
+        let username = params
+            .get("username")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.config.user);
+        if !valid_username(username) {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "a user name is 1 to 64 letters, digits, `.`, `_`, `-` or `@`; go back and try again",
+            );
+        }
+        let user = if username == self.config.user {
+            self.default_user()
+        } else {
+            User {
+                sub: username.to_owned(),
+                name: username.to_owned(),
+                email: if username.contains('@') {
+                    username.to_owned()
+                } else {
+                    format!("{username}@localhost")
+                },
+            }
+        };
+        self.grant(pending, user)
+    }
+
+    pub(super) fn default_user(&self) -> User {
+        User {
+            sub: self.config.user.clone(),
+            name: self.config.name.clone(),
+            email: self.config.email.clone(),
+        }
+    }
+}
+
+pub(crate) fn valid_username(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
+}
