@@ -46,6 +46,7 @@
 //! | `server` | yes | the runtime: tools, Streamable HTTP on actix-web, the macros |
 //! | `oauth` | yes | token verification (JWKS, HS256, introspection), scope guards, [`auth::Auth`], discovery documents, the identity-provider presets; brings reqwest (rustls), jsonwebtoken and aws-lc-rs |
 //! | `dev-server` | yes | the embedded development authorization server (`oauth = "dev"`) |
+//! | `store-redb` | yes | the embedded persistent store of the authorization server ([`store`]) |
 //! | `metrics` | no | a Prometheus `/metrics` endpoint (`McpServerBuilder::metrics`) |
 //!
 //! A server without OAuth needs only `default-features = false, features = ["server"]`: it
@@ -69,6 +70,9 @@ pub mod providers;
 mod result;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "dev-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev-server")))]
+pub mod store;
 #[cfg(feature = "server")]
 mod tool;
 

@@ -8,5 +8,6 @@ mod examples;
 mod fixtures;
 mod observe;
 mod presets;
+mod store;
 mod tools;
 mod transport;

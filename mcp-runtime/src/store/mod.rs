@@ -1,0 +1,190 @@
+//! Where the authorization server keeps its state: registered clients, sign-ins in progress,
+//! authorization codes, refresh tokens, signing keys.
+//!
+//! A [`Store`] is a namespaced key-value store with expiry and an atomic take. The
+//! authorization server stores typed records in it (JSON), keyed by values it chose (client
+//! ids, random transaction ids) or by SHA-256 hashes of bearer credentials (codes, refresh
+//! tokens), so a store never holds a code or a refresh token that could be replayed.
+//!
+//! | store | `MCP_STORE_URL` | for |
+//! | --- | --- | --- |
+//! | [`MemoryStore`] | `memory:` | tests, throwaway servers: everything is gone at exit |
+//! | [`RedbStore`] | a file path, or `redb:<path>` | one server: clients, refresh tokens and the signing key survive a restart |
+//!
+//! The contract every implementation keeps (and `tests/it/store.rs` checks against each):
+//! - `put` replaces any value; a value with a `ttl` is gone (`get`/`take` answer `None`) once
+//!   it has expired.
+//! - `take` removes and returns the value in one step: of two concurrent takes of one key,
+//!   exactly one gets it (single-use codes and transactions rely on this).
+//! - `count` counts live and expired-but-not-yet-purged values (an upper bound, for caps).
+//! - Errors are reported, never swallowed: the caller answers 503 with the reason.
+
+mod memory;
+#[cfg(feature = "store-redb")]
+mod redb;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use memory::MemoryStore;
+#[cfg(feature = "store-redb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-redb")))]
+pub use redb::RedbStore;
+
+/// What a store's operations return.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The namespaces of the authorization server's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Space {
+    /// Registered clients, by client id.
+    Clients,
+    /// Authorization requests waiting for the user (sign-in or consent), by transaction id.
+    Transactions,
+    /// Authorization codes, by hash.
+    Codes,
+    /// Codes already redeemed, by hash: a second redemption revokes what the first issued.
+    RedeemedCodes,
+    /// Live refresh tokens, by hash.
+    RefreshTokens,
+    /// Refresh tokens already rotated, by hash: presenting one again revokes its family.
+    SpentRefreshTokens,
+    /// Revoked grant families.
+    RevokedFamilies,
+    /// Signing keys.
+    Keys,
+}
+
+impl Space {
+    /// Every space, in a fixed order.
+    pub const ALL: [Space; 8] = [
+        Space::Clients,
+        Space::Transactions,
+        Space::Codes,
+        Space::RedeemedCodes,
+        Space::RefreshTokens,
+        Space::SpentRefreshTokens,
+        Space::RevokedFamilies,
+        Space::Keys,
+    ];
+
+    /// A stable name (table names, key prefixes).
+    pub fn name(self) -> &'static str {
+        match self {
+            Space::Clients => "clients",
+            Space::Transactions => "transactions",
+            Space::Codes => "codes",
+            Space::RedeemedCodes => "redeemed_codes",
+            Space::RefreshTokens => "refresh_tokens",
+            Space::SpentRefreshTokens => "spent_refresh_tokens",
+            Space::RevokedFamilies => "revoked_families",
+            Space::Keys => "keys",
+        }
+    }
+}
+
+/// A store failed; the message says why (and where, for a file).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the authorization server's store failed: {0}")]
+pub struct StoreError(pub String);
+
+/// The authorization server's state; see the [module documentation](self) for the contract.
+pub trait Store: Send + Sync + 'static {
+    /// Stores `value` under `key`, replacing any value; it expires after `ttl` (never without).
+    fn put<'a>(
+        &'a self,
+        space: Space,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, ()>;
+    /// The live value under `key`.
+    fn get<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>>;
+    /// Removes and returns the live value under `key`, atomically.
+    fn take<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>>;
+    /// Removes the value under `key`, if any.
+    fn delete<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, ()>;
+    /// How many values `space` holds (an upper bound: expired ones may not be purged yet).
+    fn count(&self, space: Space) -> StoreFuture<'_, usize>;
+    /// What the store is, for the start-up log (`memory`, `redb file /var/lib/…`).
+    fn describe(&self) -> String;
+}
+
+/// Milliseconds since the epoch, `ttl` from now; 0 for "never expires".
+pub(crate) fn expiry_ms(ttl: Option<Duration>) -> u64 {
+    ttl.map_or(0, |t| {
+        now_ms().saturating_add(u64::try_from(t.as_millis()).unwrap_or(u64::MAX))
+    })
+}
+
+/// Whether an expiry (from [`expiry_ms`]) has passed.
+pub(crate) fn expired(expires_ms: u64) -> bool {
+    expires_ms != 0 && expires_ms <= now_ms()
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Opens the store that `MCP_STORE_URL` names; `default` when it is unset.
+///
+/// - `memory:` — a [`MemoryStore`];
+/// - `redb:<path>` or a plain path — a [`RedbStore`] in that file (its folder is created).
+pub fn open(
+    url: Option<&str>,
+    default: impl FnOnce() -> Result<Arc<dyn Store>, String>,
+) -> Result<Arc<dyn Store>, String> {
+    let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        return default();
+    };
+    if url == "memory:" || url == "memory" {
+        return Ok(Arc::new(MemoryStore::new()));
+    }
+    if let Some((scheme, _)) = url.split_once("://") {
+        return Err(format!(
+            "`{url}`: stores with scheme `{scheme}` are not supported here; use `memory:` or a file path"
+        ));
+    }
+    let path = url.strip_prefix("redb:").unwrap_or(url);
+    #[cfg(feature = "store-redb")]
+    {
+        RedbStore::open(path)
+            .map(|s| Arc::new(s) as Arc<dyn Store>)
+            .map_err(|e| e.0)
+    }
+    #[cfg(not(feature = "store-redb"))]
+    {
+        Err(format!(
+            "`{path}`: a file store needs the `store-redb` feature of mcp-runtime; use `memory:`"
+        ))
+    }
+}
+
+/// Where a server's embedded store lives by default: `$XDG_STATE_HOME/mcp-runtime/<name>.redb`,
+/// else `~/.local/state/mcp-runtime/<name>.redb`; `None` without a home directory.
+pub fn default_path(name: &str) -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| std::path::PathBuf::from(h).join(".local").join("state"))
+        })?;
+    let file: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Some(base.join("mcp-runtime").join(format!("{file}.redb")))
+}
