@@ -135,7 +135,12 @@ pub async fn code_for_resource(
     assert_eq!(status, 302, "{body}");
     let q = location(&headers);
     assert_eq!(q.get("state").map(String::as_str), Some("xyz"));
-    assert_eq!(q.get("iss"), Some(&base.to_owned()), "RFC 9207 iss");
+    // RFC 9207: the issuer is the resource's origin.
+    let issuer = reqwest::Url::parse(resource)
+        .expect("resource URL")
+        .origin()
+        .ascii_serialization();
+    assert_eq!(q.get("iss"), Some(&issuer), "RFC 9207 iss");
     q.get("code").expect("code").clone()
 }
 
@@ -788,4 +793,91 @@ async fn registration_is_checked() {
         .await
         .expect("post");
     assert_eq!(r.status(), 400);
+}
+
+/// RFC 9700 §4.1.1: a code that comes back after its redemption is stolen or replayed; what
+/// the first redemption issued is revoked.
+#[tokio::test]
+async fn a_code_redeemed_twice_revokes_what_it_issued() {
+    let (server, base) = start_dev(true);
+    let client_id = public_client(&base).await;
+    let (verifier, challenge) = pkce();
+    let code = code_for(&base, &client_id, &challenge, "openid").await;
+    let tokens = exchange(&base, &client_id, &code, &verifier).await;
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+
+    let (status, _, body) = redeem(&base, &code, &client_id, &verifier).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(
+        body["error_description"],
+        "the authorization code was already used; the tokens it issued are revoked"
+    );
+    let (status, _, body) = token(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error_description"],
+        "the refresh token was revoked (a token of its grant was used twice)"
+    );
+    server.stop().await;
+}
+
+/// RFC 8252 §7.3: a loopback redirect URI matches on any port; other parts must match.
+#[tokio::test]
+async fn loopback_redirect_uris_match_on_any_port() {
+    let (server, base) = start_dev(true);
+    let (status, c) = register(
+        &base,
+        json!({"redirect_uris": ["http://127.0.0.1/callback", "cursor://anysphere.cursor-mcp/oauth/callback",
+                                 "https://vscode.dev/redirect"],
+               "token_endpoint_auth_method": "none"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{c}");
+    let client_id = c["client_id"].as_str().expect("id");
+    let (_, challenge) = pkce();
+    let ask = |redirect: &'static str| {
+        let base = base.clone();
+        let client_id = client_id.to_owned();
+        let challenge = challenge.clone();
+        async move {
+            authorize(
+                &base,
+                &[
+                    ("response_type", "code"),
+                    ("client_id", &client_id),
+                    ("redirect_uri", redirect),
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, headers, _) = ask("http://127.0.0.1:53682/callback").await;
+    assert_eq!(status, 302);
+    let loc = headers["location"].to_str().expect("ascii");
+    assert!(
+        loc.starts_with("http://127.0.0.1:53682/callback?code="),
+        "{loc}"
+    );
+    let (status, _, body) = ask("http://127.0.0.1:53682/other").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("is not one this client registered"), "{body}");
+    let (status, _, _) = ask("cursor://anysphere.cursor-mcp/oauth/callback").await;
+    assert_eq!(status, 302);
+    let (status, _, _) = ask("https://vscode.dev:8443/redirect").await;
+    assert_eq!(status, 400, "https redirect URIs match exactly");
+    server.stop().await;
 }

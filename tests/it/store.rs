@@ -157,3 +157,97 @@ fn store_urls_are_checked() {
     drop(s);
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
 }
+
+/// Who is calling.
+#[mcp_runtime::mcp_tool(name = "whoami", read_only)]
+async fn whoami(auth: mcp_runtime::auth::Auth) -> String {
+    auth.user.user_id.clone()
+}
+
+fn dev_server(
+    path: &std::path::Path,
+    public: &str,
+) -> (mcp_runtime::McpServer, mcp_runtime::RunningServer) {
+    use mcp_runtime::providers::DevProvider;
+    let store = RedbStore::open(path).expect("store opens");
+    let oauth = DevProvider::new()
+        .auto_approve(true)
+        .store(Arc::new(store))
+        .into_oauth()
+        .expect("dev provider");
+    let server = mcp_runtime::McpServer::builder()
+        .public_url(public)
+        .oauth(oauth)
+        .tools(mcp_runtime::tools![whoami])
+        .workers(1)
+        .build()
+        .expect("builds");
+    let running = server.start("127.0.0.1:0").expect("starts");
+    (server, running)
+}
+
+/// A client registered and signed in before a restart refreshes its token after it, and its
+/// access token still opens the endpoint (the signing key was kept too).
+#[tokio::test]
+async fn the_dev_server_keeps_clients_tokens_and_keys_across_a_restart() {
+    use crate::common::*;
+    use crate::devserver::{code_for_resource, exchange, pkce, public_client};
+    let path = temp_file("restart");
+    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
+    drop(placeholder);
+
+    let (server, running) = dev_server(&path, &public);
+    let base = format!("http://{}", running.addr());
+    let client_id = public_client(&base).await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_resource(&base, &public, &client_id, &challenge, "openid").await;
+    let tokens = exchange(&base, &client_id, &code, &verifier).await;
+    let access = tokens["access_token"].as_str().expect("access").to_owned();
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    running.stop().await;
+    drop(server);
+
+    let (_server, running) = dev_server(&path, &public);
+    let base = format!("http://{}", running.addr());
+    // The old access token verifies against the kept key.
+    let mut c = Client::new(&running);
+    c.bearer = Some(access);
+    let c = c.connect_raw(V_LATEST).await;
+    assert_eq!(
+        text(&c.call("whoami", serde_json::json!({})).await),
+        "dev-user"
+    );
+    // The client is still registered and its refresh token still works, once.
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("client_id", client_id.as_str()),
+    ];
+    let r = http()
+        .post(format!("{base}/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert!(
+        body["refresh_token"].as_str().is_some_and(|t| t != refresh),
+        "{body}"
+    );
+    let r = http()
+        .post(format!("{base}/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_grant");
+    running.stop().await;
+    let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+}

@@ -1,22 +1,22 @@
 //! `GET /oauth/authorize`: the authorization request, checked, then handed to the identity
 //! backend; and the code that ends it.
 
-use std::time::Instant;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 
 use super::pages::{consent_page, error_page, page};
 use super::params::{is_b64url, parse_params, random_token, redirect_with};
+use super::register::redirect_uri_matches;
 use super::responses::not_started;
-use super::state::{AuthRequest, Code, Pending, User};
+use super::state::{AuthRequest, Client, Code, User, hashed};
 use super::{AuthServer, CODE_TTL, MAX_CODES, MAX_PENDING, PENDING_TTL};
+use crate::store::Space;
 
 impl AuthServer {
     /// `GET /oauth/authorize`: checks the request, then shows the sign-in page (or approves
     /// at once with auto-approve).
-    pub(super) fn authorize(&self, req: &HttpRequest, _body: &Bytes) -> HttpResponse {
+    pub(super) async fn authorize(&self, req: &HttpRequest, _body: &Bytes) -> HttpResponse {
         let Some(issuer) = self.issuer() else {
             return not_started();
         };
@@ -34,15 +34,26 @@ impl AuthServer {
             );
         };
         let (redirect_uri, redirect_given, client_name) = {
-            let store = self.store();
-            let Some(client) = store.clients.get(client_id) else {
-                return error_page(
-                    StatusCode::BAD_REQUEST,
-                    "unknown client_id: the development server forgets clients when it restarts; register again",
-                );
+            let client: Client = match self.load(Space::Clients, client_id).await {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    return error_page(
+                        StatusCode::BAD_REQUEST,
+                        "unknown client_id: this authorization server does not know the client \
+                         (its registration may have been lost); register again",
+                    );
+                }
+                Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
             };
             let redirect = match get("redirect_uri") {
-                Some(r) if client.redirect_uris.iter().any(|u| u == r) => (r.to_owned(), true),
+                Some(r)
+                    if client
+                        .redirect_uris
+                        .iter()
+                        .any(|u| redirect_uri_matches(u, r)) =>
+                {
+                    (r.to_owned(), true)
+                }
                 Some(r) => {
                     return error_page(
                         StatusCode::BAD_REQUEST,
@@ -108,7 +119,7 @@ impl AuthServer {
             state,
         };
         if self.config.auto_approve {
-            return self.grant(request, self.default_user());
+            return self.grant(request, self.default_user()).await;
         }
         let request_id = random_token(24);
         let page_html = consent_page(
@@ -118,28 +129,32 @@ impl AuthServer {
             &request.scopes,
             &self.config.user,
         );
-        {
-            let mut store = self.store();
-            store.purge(Instant::now());
-            if store.pending.len() >= MAX_PENDING {
+        match self.full(Space::Transactions, MAX_PENDING).await {
+            Ok(false) => {}
+            Ok(true) => {
                 return error_page(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "too many sign-ins in progress; try again in a few minutes",
                 );
             }
-            store.pending.insert(
-                request_id,
-                Pending {
-                    request,
-                    expires: Instant::now() + PENDING_TTL,
-                },
-            );
+            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        }
+        if let Err(e) = self
+            .save(
+                Space::Transactions,
+                &request_id,
+                &request,
+                Some(PENDING_TTL),
+            )
+            .await
+        {
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
         }
         page(StatusCode::OK, &page_html)
     }
 
     /// Issues a code for `request`, approved by `user`, and redirects to the client.
-    pub(super) fn grant(&self, request: AuthRequest, user: User) -> HttpResponse {
+    pub(super) async fn grant(&self, request: AuthRequest, user: User) -> HttpResponse {
         let issuer = self.issuer().unwrap_or_default();
         let code = random_token(32);
         let location = redirect_with(
@@ -148,22 +163,23 @@ impl AuthServer {
             request.state.as_deref(),
             issuer,
         );
-        let mut store = self.store();
-        store.purge(Instant::now());
-        if store.codes.len() >= MAX_CODES {
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too many unredeemed authorization codes; try again in a minute",
-            );
+        match self.full(Space::Codes, MAX_CODES).await {
+            Ok(false) => {}
+            Ok(true) => {
+                return error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many unredeemed authorization codes; try again in a minute",
+                );
+            }
+            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         }
-        store.codes.insert(
-            code,
-            Code {
-                request,
-                user,
-                expires: Instant::now() + CODE_TTL,
-            },
-        );
+        let grant = Code { request, user };
+        if let Err(e) = self
+            .save(Space::Codes, &hashed(&code), &grant, Some(CODE_TTL))
+            .await
+        {
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+        }
         location
     }
 

@@ -1,11 +1,50 @@
-//! Signing: RS256 JWT access tokens with the core's key.
+//! Signing: RS256 JWT access tokens with the core's key, which the store keeps so that tokens
+//! outlive a restart.
 
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::RSA_PKCS1_SHA256;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::AuthServer;
+use super::params::random_token;
+use crate::store::{Space, Store, block_on};
+
+/// The signing key as stored: its `kid` and its PKCS#8 DER.
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    kid: String,
+    pkcs8: String,
+}
+
+/// The store's signing key, or a new one, saved to the store. Runs at start-up.
+pub(super) fn load_or_create(store: &dyn Store) -> Result<(KeyPair, String), String> {
+    if let Some(raw) = block_on(store.get(Space::Keys, "signing")).map_err(|e| e.to_string())? {
+        let stored: StoredKey = serde_json::from_slice(&raw)
+            .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
+        let der = URL_SAFE_NO_PAD
+            .decode(&stored.pkcs8)
+            .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
+        let key = KeyPair::from_pkcs8(&der)
+            .map_err(|e| format!("the stored signing key is rejected: {e}"))?;
+        return Ok((key, stored.kid));
+    }
+    let key = KeyPair::generate(KeySize::Rsa2048)
+        .map_err(|_| "cannot generate an RSA signing key".to_owned())?;
+    let der = key
+        .as_der()
+        .map_err(|_| "cannot encode the signing key".to_owned())?;
+    let stored = StoredKey {
+        kid: random_token(12),
+        pkcs8: URL_SAFE_NO_PAD.encode(der.as_ref()),
+    };
+    let bytes = serde_json::to_vec(&stored).map_err(|e| e.to_string())?;
+    block_on(store.put(Space::Keys, "signing", bytes, None)).map_err(|e| e.to_string())?;
+    Ok((key, stored.kid))
+}
 
 impl AuthServer {
     pub(super) fn sign(&self, claims: &Value) -> Option<String> {

@@ -16,13 +16,13 @@ mod signin;
 mod state;
 mod token;
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::rsa::KeyPair;
 use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -32,9 +32,9 @@ use serde_json::json;
 use crate::providers::{DevProvider, ProviderError};
 pub(crate) use signin::valid_username;
 
-use params::{origin, random_token};
+use crate::store::Store;
+use params::origin;
 use responses::{cors, not_started};
-use state::Store;
 
 /// Authorization codes live this long (RFC 6749 §4.1.2 recommends at most 10 minutes).
 pub(super) const CODE_TTL: Duration = Duration::from_secs(60);
@@ -42,6 +42,8 @@ pub(super) const CODE_TTL: Duration = Duration::from_secs(60);
 pub(super) const PENDING_TTL: Duration = Duration::from_secs(600);
 /// Refresh tokens live this long (each use replaces the token).
 pub(super) const REFRESH_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
+/// How long a redeemed code is remembered, to revoke its tokens if it comes back.
+pub(super) const REDEEMED_TTL: Duration = Duration::from_secs(600);
 pub(super) const MAX_CLIENTS: usize = 1000;
 pub(super) const MAX_PENDING: usize = 1000;
 pub(super) const MAX_CODES: usize = 1000;
@@ -64,14 +66,16 @@ pub(crate) struct AuthServer {
     metadata_body: OnceLock<Bytes>,
     scopes: OnceLock<Vec<String>>,
     baseline: OnceLock<Vec<String>>,
-    store: Mutex<Store>,
+    store: Arc<dyn Store>,
 }
 
 impl AuthServer {
     pub(crate) fn new(config: DevProvider) -> Result<Self, ProviderError> {
-        let key = KeyPair::generate(KeySize::Rsa2048)
-            .map_err(|_| ProviderError::Setup("cannot generate an RSA signing key".into()))?;
-        let kid = random_token(12);
+        let store = config
+            .store
+            .clone()
+            .unwrap_or_else(|| Arc::new(crate::store::MemoryStore::new()));
+        let (key, kid) = keys::load_or_create(&*store).map_err(ProviderError::Setup)?;
         let public = key.public_key();
         let jwks = json!({"keys": [{
             "kty": "RSA",
@@ -93,7 +97,7 @@ impl AuthServer {
             metadata_body: OnceLock::new(),
             scopes: OnceLock::new(),
             baseline: OnceLock::new(),
-            store: Mutex::new(Store::default()),
+            store,
         })
     }
 
@@ -112,23 +116,20 @@ impl AuthServer {
         let _ = self.issuer.set(origin(resource));
         tracing::info!(
             target: "mcp_runtime::auth",
-            "development authorization server at {} ({}); not for production",
+            "development authorization server at {} ({}; state in {}); not for production",
             origin(resource),
             if self.config.auto_approve {
                 "auto-approving every request"
             } else {
                 "sign-in page"
-            }
+            },
+            self.store.describe()
         );
     }
 
     /// The issuer URL (`http://127.0.0.1:3000`), once known.
     pub(crate) fn issuer(&self) -> Option<&str> {
         self.issuer.get().map(String::as_str)
-    }
-
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn supported_scopes(&self) -> &[String] {
@@ -168,7 +169,7 @@ impl AuthServer {
                 let this = self.clone();
                 move |req: HttpRequest, body: Bytes| {
                     let this = this.clone();
-                    async move { this.$method(&req, &body) }
+                    async move { this.$method(&req, &body).await }
                 }
             }};
         }
@@ -205,7 +206,7 @@ impl AuthServer {
         );
     }
 
-    fn metadata_endpoint(&self, _req: &HttpRequest, _body: &Bytes) -> HttpResponse {
+    async fn metadata_endpoint(&self, _req: &HttpRequest, _body: &Bytes) -> HttpResponse {
         match self.metadata() {
             Some(body) => cors(HttpResponse::Ok())
                 .content_type("application/json")
@@ -215,7 +216,7 @@ impl AuthServer {
         }
     }
 
-    fn jwks_endpoint(&self, _req: &HttpRequest, _body: &Bytes) -> HttpResponse {
+    async fn jwks_endpoint(&self, _req: &HttpRequest, _body: &Bytes) -> HttpResponse {
         cors(HttpResponse::Ok())
             .content_type("application/json")
             .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))

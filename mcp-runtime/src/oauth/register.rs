@@ -6,15 +6,16 @@ use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::params::{random_token, sha256, unix_now};
+use super::params::{random_token, unix_now};
 use super::responses::{no_store, oauth_error};
-use super::state::Client;
+use super::state::{Client, hashed, unavailable};
 use super::{AuthServer, MAX_CLIENTS};
 use crate::auth::is_scope_token;
+use crate::store::Space;
 
 impl AuthServer {
     /// RFC 7591 dynamic client registration.
-    pub(super) fn register(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
+    pub(super) async fn register(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -72,27 +73,28 @@ impl AuthServer {
             out["client_secret"] = Value::String(secret.clone());
             out["client_secret_expires_at"] = Value::from(0);
         }
-        {
-            let mut store = self.store();
-            if store.clients.len() >= MAX_CLIENTS {
+        match self.full(Space::Clients, MAX_CLIENTS).await {
+            Ok(false) => {}
+            Ok(true) => {
                 return oauth_error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "temporarily_unavailable",
-                    "too many clients registered with the development server; restart it",
+                    "too many clients are registered with this authorization server",
                 );
             }
-            store.clients.insert(
-                client_id,
-                Client {
-                    name: registration.name,
-                    secret_hash: secret.as_deref().map(sha256),
-                    redirect_uris: registration.redirect_uris,
-                    refresh: registration
-                        .grant_types
-                        .iter()
-                        .any(|g| g == "refresh_token"),
-                },
-            );
+            Err(e) => return unavailable(&e),
+        }
+        let client = Client {
+            name: registration.name,
+            secret_hash: secret.as_deref().map(hashed),
+            redirect_uris: registration.redirect_uris,
+            refresh: registration
+                .grant_types
+                .iter()
+                .any(|g| g == "refresh_token"),
+        };
+        if let Err(e) = self.save(Space::Clients, &client_id, &client, None).await {
+            return unavailable(&e);
         }
         no_store(HttpResponse::Created())
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
@@ -224,9 +226,67 @@ pub(super) fn check_redirect_uri(uri: &str) -> Result<(), String> {
     }
 }
 
+/// Whether a redirect URI matches a registered one: exactly, or, for loopback `http` URIs, on
+/// any port (RFC 8252 §7.3: native apps take an ephemeral port).
+pub(super) fn redirect_uri_matches(registered: &str, given: &str) -> bool {
+    if registered == given {
+        return true;
+    }
+    let (Ok(r), Ok(g)) = (url::Url::parse(registered), url::Url::parse(given)) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| u.scheme() == "http" && crate::config::is_loopback_host(u);
+    loopback(&r)
+        && loopback(&g)
+        && r.host() == g.host()
+        && r.path() == g.path()
+        && r.query() == g.query()
+        && r.username().is_empty()
+        && g.username().is_empty()
+        && g.password().is_none()
+        && g.fragment().is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_redirects_match_on_any_port() {
+        assert!(redirect_uri_matches(
+            "https://a.example/cb",
+            "https://a.example/cb"
+        ));
+        assert!(!redirect_uri_matches(
+            "https://a.example/cb",
+            "https://a.example:444/cb"
+        ));
+        assert!(redirect_uri_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:53123/cb"
+        ));
+        assert!(redirect_uri_matches(
+            "http://127.0.0.1:33418/",
+            "http://127.0.0.1:40000/"
+        ));
+        assert!(redirect_uri_matches(
+            "http://localhost/callback",
+            "http://localhost:9/callback"
+        ));
+        assert!(!redirect_uri_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:5/other"
+        ));
+        assert!(!redirect_uri_matches(
+            "http://localhost/cb",
+            "http://127.0.0.1:5/cb"
+        ));
+        assert!(!redirect_uri_matches(
+            "http://127.0.0.1/cb",
+            "http://u@127.0.0.1:5/cb"
+        ));
+        assert!(!redirect_uri_matches("cursor://a/cb", "cursor://a/cb2"));
+    }
 
     #[test]
     fn redirect_uris_follow_rfc_8252() {

@@ -1,7 +1,5 @@
 //! The development identity backend: the sign-in page's answer (`POST /oauth/authorize`).
 
-use std::time::Instant;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
@@ -11,11 +9,12 @@ use super::AuthServer;
 use super::pages::error_page;
 use super::params::{parse_params, redirect_with};
 use super::responses::not_started;
-use super::state::User;
+use super::state::{AuthRequest, User};
+use crate::store::Space;
 
 impl AuthServer {
     /// `POST /oauth/authorize`: the sign-in page's answer.
-    pub(super) fn consent(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
+    pub(super) async fn consent(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
         let Some(issuer) = self.issuer() else {
             return not_started();
         };
@@ -36,12 +35,15 @@ impl AuthServer {
             Ok(p) => p,
             Err(msg) => return error_page(StatusCode::BAD_REQUEST, &msg),
         };
-        let Some(pending) = params
-            .get("request")
-            .and_then(|id| self.store().pending.remove(id))
-            .filter(|p| p.expires > Instant::now())
-            .map(|p| p.request)
-        else {
+        let taken = match params.get("request") {
+            Some(id) => self.take::<AuthRequest>(Space::Transactions, id).await,
+            None => Ok(None),
+        };
+        let pending = match taken {
+            Ok(p) => p,
+            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        };
+        let Some(pending) = pending else {
             return error_page(
                 StatusCode::BAD_REQUEST,
                 "this sign-in request has expired or was already answered; start again from the client",
@@ -82,7 +84,7 @@ impl AuthServer {
                 },
             }
         };
-        self.grant(pending, user)
+        self.grant(pending, user).await
     }
 
     pub(super) fn default_user(&self) -> User {

@@ -1,16 +1,32 @@
-//! The core's state: registered clients, pending sign-ins, codes and refresh tokens.
+//! The core's records (clients, requests waiting for the user, codes, refresh tokens), kept in
+//! the [`Store`](crate::store::Store) as JSON: by client id or transaction id, and codes and
+//! refresh tokens by the base64url SHA-256 of the credential, never the credential itself.
 
-use std::collections::HashMap;
-use std::time::Instant;
+use std::time::Duration;
 
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::AuthServer;
+use super::params::sha256;
+use super::responses::oauth_error;
+use crate::store::{Space, StoreError};
+
+#[derive(Serialize, Deserialize)]
 pub(super) struct Client {
     pub(super) name: Option<String>,
-    pub(super) secret_hash: Option<[u8; 32]>,
+    /// Base64url SHA-256 of a confidential client's secret.
+    pub(super) secret_hash: Option<String>,
     pub(super) redirect_uris: Vec<String>,
     pub(super) refresh: bool,
 }
 
 /// A checked authorization request: what the code it leads to is bound to.
+#[derive(Serialize, Deserialize)]
 pub(super) struct AuthRequest {
     pub(super) client_id: String,
     pub(super) redirect_uri: String,
@@ -21,49 +37,95 @@ pub(super) struct AuthRequest {
     pub(super) state: Option<String>,
 }
 
-/// An authorization request waiting for the sign-in page's answer.
-pub(super) struct Pending {
-    pub(super) request: AuthRequest,
-    pub(super) expires: Instant,
-}
-
+/// An authorization code's grant.
+#[derive(Serialize, Deserialize)]
 pub(super) struct Code {
     pub(super) request: AuthRequest,
     pub(super) user: User,
-    pub(super) expires: Instant,
 }
 
+/// A live refresh token's grant. Its `family` is shared by every token rotated from the same
+/// authorization code; a replay revokes the family (RFC 9700 §4.14.2).
+#[derive(Serialize, Deserialize)]
 pub(super) struct Refresh {
     pub(super) client_id: String,
     pub(super) scopes: Vec<String>,
     pub(super) user: User,
-    pub(super) family: u64,
-    pub(super) expires: Instant,
+    pub(super) family: String,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(super) struct User {
     pub(super) sub: String,
     pub(super) name: String,
     pub(super) email: String,
 }
 
-#[derive(Default)]
-pub(super) struct Store {
-    pub(super) clients: HashMap<String, Client>,
-    pub(super) pending: HashMap<String, Pending>,
-    pub(super) codes: HashMap<String, Code>,
-    pub(super) refresh: HashMap<[u8; 32], Refresh>,
-    /// Refresh tokens already exchanged, by hash, with their family: presenting one again
-    /// revokes the family (RFC 9700 §4.14.2).
-    pub(super) spent: HashMap<[u8; 32], u64>,
-    pub(super) families: u64,
+/// The store key of a bearer credential: its hash.
+pub(super) fn hashed(credential: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha256(credential))
 }
 
-impl Store {
-    pub(super) fn purge(&mut self, now: Instant) {
-        self.pending.retain(|_, p| p.expires > now);
-        self.codes.retain(|_, c| c.expires > now);
-        self.refresh.retain(|_, r| r.expires > now);
+/// A store failure as an OAuth answer: 503 with the reason, logged.
+pub(super) fn unavailable(e: &StoreError) -> HttpResponse {
+    tracing::error!(target: "mcp_runtime::auth", "{e}");
+    oauth_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        &format!("{e}; try again shortly"),
+    )
+}
+
+impl AuthServer {
+    /// A record from the store.
+    pub(super) async fn load<T: DeserializeOwned>(
+        &self,
+        space: Space,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        decode(space, self.store.get(space, key).await?)
     }
+
+    /// Takes a record from the store (single use).
+    pub(super) async fn take<T: DeserializeOwned>(
+        &self,
+        space: Space,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        decode(space, self.store.take(space, key).await?)
+    }
+
+    /// Saves a record.
+    pub(super) async fn save<T: Serialize>(
+        &self,
+        space: Space,
+        key: &str,
+        record: &T,
+        ttl: Option<Duration>,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| {
+            StoreError(format!("a {} record does not serialize: {e}", space.name()))
+        })?;
+        self.store.put(space, key, bytes, ttl).await
+    }
+
+    /// Whether `space` is full (`max` records, expired ones included until purged).
+    pub(super) async fn full(&self, space: Space, max: usize) -> Result<bool, StoreError> {
+        Ok(self.store.count(space).await? >= max)
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    space: Space,
+    raw: Option<Vec<u8>>,
+) -> Result<Option<T>, StoreError> {
+    raw.map(|bytes| {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            StoreError(format!(
+                "a stored {} record is unreadable ({e}); it was written by another version",
+                space.name()
+            ))
+        })
+    })
+    .transpose()
 }

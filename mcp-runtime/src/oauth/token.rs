@@ -2,7 +2,6 @@
 //! authentication.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -14,12 +13,13 @@ use serde_json::{Value, json};
 
 use super::params::{is_b64url, parse_params, pct_decode, random_token, sha256, unix_now};
 use super::responses::{client_error, no_store, not_started, oauth_error, token_error};
-use super::state::Refresh;
-use super::{AuthServer, MAX_REFRESH, REFRESH_TTL};
+use super::state::{Client, Code, Refresh, hashed, unavailable};
+use super::{AuthServer, MAX_REFRESH, REDEEMED_TTL, REFRESH_TTL};
+use crate::store::Space;
 
 impl AuthServer {
     /// `POST /oauth/token`.
-    pub(super) fn token(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
+    pub(super) async fn token(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
         let Some(issuer) = self.issuer() else {
             return not_started();
         };
@@ -42,7 +42,7 @@ impl AuthServer {
             Ok(p) => p,
             Err(msg) => return token_error("invalid_request", &msg),
         };
-        let client_id = match self.authenticate_client(req, &params) {
+        let client_id = match self.authenticate_client(req, &params).await {
             Ok(id) => id,
             Err(resp) => return *resp,
         };
@@ -61,15 +61,12 @@ impl AuthServer {
                         "PKCE is required: send the code_verifier",
                     );
                 };
-                let Some(grant) = self.store().codes.remove(code) else {
-                    return token_error(
-                        "invalid_grant",
-                        "the authorization code is unknown, expired or already used",
-                    );
+                let code_key = hashed(code);
+                let grant: Code = match self.take(Space::Codes, &code_key).await {
+                    Ok(Some(g)) => g,
+                    Ok(None) => return self.code_replayed(&code_key).await,
+                    Err(e) => return unavailable(&e),
                 };
-                if grant.expires <= Instant::now() {
-                    return token_error("invalid_grant", "the authorization code has expired");
-                }
                 if grant.request.client_id != client_id {
                     return token_error(
                         "invalid_grant",
@@ -107,39 +104,41 @@ impl AuthServer {
                         "code_verifier does not match the code_challenge (PKCE)",
                     );
                 }
-                let family = {
-                    let mut store = self.store();
-                    store.families += 1;
-                    store.families
-                };
+                let family = random_token(16);
+                // Remembered, so that a second redemption revokes what this one issues.
+                if let Err(e) = self
+                    .save(Space::RedeemedCodes, &code_key, &family, Some(REDEEMED_TTL))
+                    .await
+                {
+                    return unavailable(&e);
+                }
                 (grant.request.scopes, grant.user, family)
             }
             Some("refresh_token") => {
                 let Some(token) = get("refresh_token") else {
                     return token_error("invalid_request", "the request has no `refresh_token`");
                 };
-                let hash = sha256(token);
-                let mut store = self.store();
-                let Some(old) = store.refresh.get(&hash) else {
-                    if let Some(family) = store.spent.get(&hash).copied() {
-                        // A spent refresh token came back: someone holds a copy. Revoke the
-                        // whole family.
-                        store.refresh.retain(|_, r| r.family != family);
-                        tracing::warn!(target: "mcp_runtime::auth", "a refresh token was used twice; its family is revoked");
-                    }
-                    return token_error(
-                        "invalid_grant",
-                        "the refresh token is unknown, expired, revoked or already used",
-                    );
+                let hash = hashed(token);
+                let old: Refresh = match self.load(Space::RefreshTokens, &hash).await {
+                    Ok(Some(old)) => old,
+                    Ok(None) => return self.refresh_replayed(&hash).await,
+                    Err(e) => return unavailable(&e),
                 };
+                match self.load::<bool>(Space::RevokedFamilies, &old.family).await {
+                    Ok(None) => {}
+                    Ok(Some(_)) => {
+                        return token_error(
+                            "invalid_grant",
+                            "the refresh token was revoked (a token of its grant was used twice)",
+                        );
+                    }
+                    Err(e) => return unavailable(&e),
+                }
                 if old.client_id != client_id {
                     return token_error(
                         "invalid_grant",
                         "the refresh token was issued to another client",
                     );
-                }
-                if old.expires <= Instant::now() {
-                    return token_error("invalid_grant", "the refresh token has expired");
                 }
                 let scopes = match get("scope") {
                     None => old.scopes.clone(),
@@ -160,14 +159,24 @@ impl AuthServer {
                         asked
                     }
                 };
-                // Rotation: this refresh token is spent now.
-                let Some(old) = store.refresh.remove(&hash) else {
-                    return token_error("invalid_grant", "the refresh token is unknown");
+                // Rotation: this refresh token is spent now. Of two concurrent uses, one
+                // takes it; the other finds it spent.
+                let old: Refresh = match self.take(Space::RefreshTokens, &hash).await {
+                    Ok(Some(old)) => old,
+                    Ok(None) => return self.refresh_replayed(&hash).await,
+                    Err(e) => return unavailable(&e),
                 };
-                if store.spent.len() >= MAX_REFRESH {
-                    store.spent.clear();
+                if let Err(e) = self
+                    .save(
+                        Space::SpentRefreshTokens,
+                        &hash,
+                        &old.family,
+                        Some(REFRESH_TTL),
+                    )
+                    .await
+                {
+                    return unavailable(&e);
                 }
-                store.spent.insert(hash, old.family);
                 (scopes, old.user, old.family)
             }
             Some(other) => {
@@ -210,27 +219,37 @@ impl AuthServer {
             "expires_in": ttl,
             "scope": scopes.join(" "),
         });
-        let wants_refresh = self
-            .store()
-            .clients
-            .get(&client_id)
-            .is_some_and(|c| c.refresh);
+        let wants_refresh = match self.load::<Client>(Space::Clients, &client_id).await {
+            Ok(c) => c.is_some_and(|c| c.refresh),
+            Err(e) => return unavailable(&e),
+        };
         if wants_refresh {
-            let refresh = random_token(32);
-            let mut store = self.store();
-            store.purge(Instant::now());
-            if store.refresh.len() < MAX_REFRESH {
-                store.refresh.insert(
-                    sha256(&refresh),
-                    Refresh {
+            match self.full(Space::RefreshTokens, MAX_REFRESH).await {
+                Ok(true) => {
+                    tracing::warn!(target: "mcp_runtime::auth", "refresh-token store full; issuing none");
+                }
+                Ok(false) => {
+                    let refresh = random_token(32);
+                    let record = Refresh {
                         client_id: client_id.clone(),
                         scopes: scopes.clone(),
                         user,
                         family,
-                        expires: Instant::now() + REFRESH_TTL,
-                    },
-                );
-                out["refresh_token"] = Value::String(refresh);
+                    };
+                    if let Err(e) = self
+                        .save(
+                            Space::RefreshTokens,
+                            &hashed(&refresh),
+                            &record,
+                            Some(REFRESH_TTL),
+                        )
+                        .await
+                    {
+                        return unavailable(&e);
+                    }
+                    out["refresh_token"] = Value::String(refresh);
+                }
+                Err(e) => return unavailable(&e),
             }
         }
         no_store(HttpResponse::Ok())
@@ -241,7 +260,7 @@ impl AuthServer {
 
     /// Client authentication at the token endpoint (RFC 6749 §2.3): `client_secret_basic`,
     /// `client_secret_post`, or a public client naming its `client_id`.
-    pub(super) fn authenticate_client(
+    pub(super) async fn authenticate_client(
         &self,
         req: &HttpRequest,
         params: &HashMap<String, String>,
@@ -282,17 +301,26 @@ impl AuthServer {
                 }
             },
         };
-        let store = self.store();
-        let Some(client) = store.clients.get(&id) else {
-            return Err(Box::new(client_error(
-                via_basic,
-                "unknown client_id: the development server forgets clients when it restarts; register again",
-            )));
+        let client: Client = match self.load(Space::Clients, &id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                // 401 invalid_client: clients such as Claude register again on this answer.
+                return Err(Box::new(client_error(
+                    via_basic,
+                    "unknown client_id: this authorization server does not know the client \
+                     (its registration may have been lost); register again",
+                )));
+            }
+            Err(e) => return Err(Box::new(unavailable(&e))),
         };
         match (&client.secret_hash, secret) {
             (None, None) => Ok(id),
             (Some(hash), Some(secret)) => {
-                if aws_lc_rs::constant_time::verify_slices_are_equal(hash, &sha256(&secret)).is_ok()
+                if aws_lc_rs::constant_time::verify_slices_are_equal(
+                    hash.as_bytes(),
+                    hashed(&secret).as_bytes(),
+                )
+                .is_ok()
                 {
                     Ok(id)
                 } else {
@@ -311,5 +339,51 @@ impl AuthServer {
                 "this is a public client (token_endpoint_auth_method none): send no secret",
             ))),
         }
+    }
+
+    /// An unknown code. If it was redeemed before, someone holds a copy: what the first
+    /// redemption issued is revoked (RFC 9700 §4.1.1 / RFC 6749 §4.1.2).
+    async fn code_replayed(&self, code_key: &str) -> HttpResponse {
+        match self.take::<String>(Space::RedeemedCodes, code_key).await {
+            Ok(Some(family)) => {
+                if let Err(e) = self.revoke_family(&family).await {
+                    return unavailable(&e);
+                }
+                tracing::warn!(target: "mcp_runtime::auth", "an authorization code was redeemed twice; the tokens it issued are revoked");
+                token_error(
+                    "invalid_grant",
+                    "the authorization code was already used; the tokens it issued are revoked",
+                )
+            }
+            Ok(None) => token_error(
+                "invalid_grant",
+                "the authorization code is unknown, expired or already used",
+            ),
+            Err(e) => unavailable(&e),
+        }
+    }
+
+    /// An unknown refresh token. If it was rotated before, someone holds a copy: its whole
+    /// family is revoked (RFC 9700 §4.14.2).
+    async fn refresh_replayed(&self, hash: &str) -> HttpResponse {
+        match self.load::<String>(Space::SpentRefreshTokens, hash).await {
+            Ok(Some(family)) => {
+                if let Err(e) = self.revoke_family(&family).await {
+                    return unavailable(&e);
+                }
+                tracing::warn!(target: "mcp_runtime::auth", "a refresh token was used twice; its family is revoked");
+            }
+            Ok(None) => {}
+            Err(e) => return unavailable(&e),
+        }
+        token_error(
+            "invalid_grant",
+            "the refresh token is unknown, expired, revoked or already used",
+        )
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<(), crate::store::StoreError> {
+        self.save(Space::RevokedFamilies, family, &true, Some(REFRESH_TTL))
+            .await
     }
 }

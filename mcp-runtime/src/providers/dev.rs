@@ -6,8 +6,9 @@
 //! for this server's resource (RFC 8707) with the scopes asked for, rotating refresh tokens, and
 //! a JWKS. Its tokens are checked by the same [`JwtVerifier`] as any external issuer's.
 //!
-//! Everything lives in memory: a restart forgets clients and tokens (clients register again),
-//! and the signing key is new each time.
+//! Its state lives in a [`Store`]: from the environment, `MCP_STORE_URL` or a redb file under
+//! the user's state folder, so that clients, refresh tokens and the signing key survive a
+//! restart; in code, memory unless [`DevProvider::store`] says otherwise.
 //!
 //! Environment (mcp-use naming): `MCP_USE_OAUTH_DEV_AUTO_APPROVE` (`true` skips the page and
 //! approves every request as the default user: tests and scripted clients),
@@ -25,6 +26,31 @@ use crate::auth::UserInfo;
 use crate::auth::jwks::JwksCache;
 use crate::auth::verifier::JwtVerifier;
 use crate::oauth::{AuthServer, IDENTITY_SCOPES, valid_username};
+use crate::store::{self, Store};
+
+/// The store `MCP_STORE_URL` names. Unset: a file, `<state dir>/mcp-runtime/dev-server-<PORT>.redb`
+/// (see [`store::default_path`]), so that clients and tokens survive a restart; memory for a
+/// server on an ephemeral port (`PORT=0`: its URL changes at every start anyway) or without a
+/// home directory.
+fn store_from_env() -> Result<Arc<dyn Store>, ProviderError> {
+    let invalid = |reason: String| ProviderError::Invalid {
+        var: "MCP_STORE_URL",
+        reason,
+    };
+    store::open(env("MCP_STORE_URL").as_deref(), || {
+        let port = env("PORT").unwrap_or_else(|| "3000".into());
+        let memory = || Ok(Arc::new(store::MemoryStore::new()) as Arc<dyn Store>);
+        if port == "0" || !cfg!(feature = "store-redb") {
+            return memory();
+        }
+        let Some(path) = store::default_path(&format!("dev-server-{port}")) else {
+            return memory();
+        };
+        store::open(Some(&path.display().to_string()), memory)
+            .map_err(|e| format!("{e}; set MCP_STORE_URL to another file, or to memory:"))
+    })
+    .map_err(invalid)
+}
 
 /// The embedded development authorization server's settings (`oauth = "dev"`).
 ///
@@ -32,13 +58,25 @@ use crate::oauth::{AuthServer, IDENTITY_SCOPES, valid_username};
 /// use mcp_runtime::providers::DevProvider;
 /// let oauth = DevProvider::new().auto_approve(true).into_oauth().expect("a signing key");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DevProvider {
     pub(crate) auto_approve: bool,
     pub(crate) user: String,
     pub(crate) email: String,
     pub(crate) name: String,
     pub(crate) access_ttl: Duration,
+    /// Where registrations, codes, refresh tokens and the signing key live (memory if unset).
+    pub(crate) store: Option<Arc<dyn Store>>,
+}
+
+impl std::fmt::Debug for DevProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevProvider")
+            .field("auto_approve", &self.auto_approve)
+            .field("user", &self.user)
+            .field("store", &self.store.as_ref().map(|s| s.describe()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for DevProvider {
@@ -56,6 +94,7 @@ impl DevProvider {
             email: "dev-user@localhost".into(),
             name: "Dev User".into(),
             access_ttl: Duration::from_secs(3600),
+            store: None,
         }
     }
 
@@ -103,7 +142,15 @@ impl DevProvider {
                 }
             }
         }
+        p.store = Some(store_from_env()?);
         Ok(p)
+    }
+
+    /// Where the server keeps registrations, codes, refresh tokens and its signing key
+    /// (default in code: memory; from the environment: `MCP_STORE_URL`, else a file).
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// Approve every authorization request at once, as the default user, without a page.

@@ -131,6 +131,27 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// Runs a store operation to completion on this thread: for start-up work (loading the
+/// signing key) that happens before, or outside, any async context.
+pub(crate) fn block_on<T>(fut: StoreFuture<'_, T>) -> Result<T, StoreError> {
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = fut;
+    loop {
+        match fut.as_mut().poll(&mut cx) {
+            Poll::Ready(r) => return r,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
 /// Opens the store that `MCP_STORE_URL` names; `default` when it is unset.
 ///
 /// - `memory:` — a [`MemoryStore`];

@@ -93,6 +93,11 @@ impl RedbStore {
         f: impl FnOnce(&Database, &Path) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreFuture<'static, T> {
         let this = self.clone();
+        if tokio::runtime::Handle::try_current().is_err() {
+            // No async runtime (start-up): the work runs here and now.
+            let result = f(&this.db, &this.path);
+            return Box::pin(async move { result });
+        }
         Box::pin(async move {
             tokio::task::spawn_blocking(move || f(&this.db, &this.path))
                 .await
