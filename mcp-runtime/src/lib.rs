@@ -46,6 +46,7 @@
 //! | `server` | yes | the runtime: tools, Streamable HTTP on actix-web, the macros |
 //! | `oauth` | yes | token verification (JWKS, HS256, introspection), scope guards, [`auth::Auth`], discovery documents, the identity-provider presets; brings reqwest (rustls), jsonwebtoken and aws-lc-rs |
 //! | `dev-server` | yes | the embedded development authorization server (`oauth = "dev"`) |
+//! | `proxy` | yes | the OAuth proxy for identity providers without dynamic registration (`oauth = "proxy"`) |
 //! | `store-redb` | yes | the embedded persistent store of the authorization server ([`store`]) |
 //! | `metrics` | no | a Prometheus `/metrics` endpoint (`McpServerBuilder::metrics`) |
 //!
@@ -61,7 +62,7 @@ pub mod config;
 mod extract;
 #[cfg(feature = "metrics")]
 mod metrics;
-#[cfg(feature = "dev-server")]
+#[cfg(feature = "authorization-server")]
 mod oauth;
 #[cfg(feature = "oauth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
@@ -70,8 +71,8 @@ pub mod providers;
 mod result;
 #[cfg(feature = "server")]
 pub mod server;
-#[cfg(feature = "dev-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "dev-server")))]
+#[cfg(feature = "authorization-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "authorization-server")))]
 pub mod store;
 #[cfg(feature = "server")]
 mod tool;

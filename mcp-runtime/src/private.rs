@@ -45,24 +45,17 @@ pub use crate::{__mcp_oauth_from as oauth_from, __mcp_oauth_preset as oauth_pres
 
 /// `#[mcp_server(oauth = "preset")]`: applies the preset, or, when the runtime was built
 /// without the feature it needs, one compile error that says which feature to enable.
-#[cfg(all(feature = "oauth", feature = "dev-server"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __mcp_oauth_preset {
-    ($builder:expr, $preset:literal) => {
-        $builder.oauth_preset($preset)
-    };
-}
-
-#[cfg(all(feature = "oauth", not(feature = "dev-server")))]
+#[cfg(feature = "oauth")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __mcp_oauth_preset {
     ($builder:expr, "dev") => {{
-        ::core::compile_error!(
-            "`oauth = \"dev\"` needs the `dev-server` feature of mcp-runtime: enable it in Cargo.toml"
-        );
-        $builder
+        $crate::__mcp_needs_dev_server!();
+        $builder.oauth_preset("dev")
+    }};
+    ($builder:expr, "proxy") => {{
+        $crate::__mcp_needs_proxy!();
+        $builder.oauth_preset("proxy")
     }};
     ($builder:expr, $preset:literal) => {
         $builder.oauth_preset($preset)
@@ -79,6 +72,42 @@ macro_rules! __mcp_oauth_preset {
         );
         $builder
     }};
+}
+
+#[cfg(feature = "dev-server")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_needs_dev_server {
+    () => {};
+}
+
+#[cfg(not(feature = "dev-server"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_needs_dev_server {
+    () => {
+        ::core::compile_error!(
+            "`oauth = \"dev\"` needs the `dev-server` feature of mcp-runtime: enable it in Cargo.toml"
+        );
+    };
+}
+
+#[cfg(feature = "proxy")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_needs_proxy {
+    () => {};
+}
+
+#[cfg(not(feature = "proxy"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mcp_needs_proxy {
+    () => {
+        ::core::compile_error!(
+            "`oauth = \"proxy\"` needs the `proxy` feature of mcp-runtime: enable it in Cargo.toml"
+        );
+    };
 }
 
 /// `#[mcp_server(oauth = make_oauth)]`: calls `make_oauth`, or one compile error without the

@@ -223,6 +223,75 @@ fn quickstart_oauth_names_a_bad_dev_variable_at_start_up() {
 }
 
 #[test]
+fn oauth_proxy_names_each_missing_or_malformed_variable() {
+    let full = [
+        (
+            "MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT",
+            "https://idp.example/authorize",
+        ),
+        (
+            "MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT",
+            "https://idp.example/token",
+        ),
+        ("MCP_USE_OAUTH_PROXY_ISSUER", "https://idp.example"),
+        ("MCP_USE_OAUTH_PROXY_CLIENT_ID", "app"),
+        ("MCP_USE_OAUTH_PROXY_JWKS_URL", "https://idp.example/jwks"),
+    ];
+    // Each required variable, left out in turn, is named.
+    for (i, (missing, _)) in full.iter().enumerate() {
+        let env: Vec<(&str, &str)> = full
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, kv)| *kv)
+            .collect();
+        let (code, err) = run_failing("oauth_proxy", &env);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!("OAuth preset `proxy`: {missing} is not set")),
+            "{missing}: {err}"
+        );
+    }
+    // And each malformed one.
+    for (var, value, why) in [
+        (
+            "MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT",
+            "http://idp.example/authorize",
+            "uses plain HTTP",
+        ),
+        (
+            "MCP_USE_OAUTH_PROXY_TOKEN_AUTH",
+            "private_key_jwt",
+            "is not a method",
+        ),
+        (
+            "MCP_USE_OAUTH_PROXY_SCOPES",
+            "openid \"bad\"",
+            "is not a scope",
+        ),
+        (
+            "MCP_USE_OAUTH_PROXY_EXTRA_AUTHORIZE_PARAMS",
+            "=x",
+            "is not form-encoded",
+        ),
+        (
+            "MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE",
+            "maybe",
+            "is not a boolean",
+        ),
+        ("MCP_STORE_ENCRYPTION_KEY", "short", "32 random bytes"),
+        ("MCP_STORE_URL", "redis://127.0.0.1", "scheme `redis`"),
+    ] {
+        let mut env = full.to_vec();
+        env.push((var, value));
+        let (code, err) = run_failing("oauth_proxy", &env);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains(&format!("{var} is invalid")), "{var}: {err}");
+        assert!(err.contains(why), "{var}: {err}");
+    }
+}
+
+#[test]
 fn a_public_bind_or_a_bad_mcp_url_is_refused_at_start_up() {
     let (code, err) = run_failing("quickstart_oauth", &[("HOST", "0.0.0.0")]);
     assert_eq!(code, Some(1));

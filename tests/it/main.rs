@@ -8,6 +8,7 @@ mod examples;
 mod fixtures;
 mod observe;
 mod presets;
+mod proxy;
 mod store;
 mod tools;
 mod transport;

@@ -26,6 +26,7 @@ const PRESETS: &[&str] = &[
     "custom",
     "dev",
     "keycloak",
+    "proxy",
     "supabase",
     "workos",
 ];

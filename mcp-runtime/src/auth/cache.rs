@@ -115,6 +115,8 @@ mod tests {
             permissions: vec![],
             claims: Default::default(),
             expires_at: exp,
+            #[cfg(feature = "authorization-server")]
+            upstream: None,
         })
     }
 

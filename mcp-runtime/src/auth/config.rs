@@ -49,7 +49,7 @@ pub struct OAuth {
     pub(crate) userinfo: Option<super::userinfo::UserInfoEnricher>,
     pub(crate) hide_tools: bool,
     /// The embedded development authorization server (`oauth = "dev"`).
-    #[cfg(feature = "dev-server")]
+    #[cfg(feature = "authorization-server")]
     pub(crate) dev: Option<Arc<crate::oauth::AuthServer>>,
 }
 
@@ -80,7 +80,7 @@ impl OAuth {
             relay: None,
             userinfo: None,
             hide_tools: false,
-            #[cfg(feature = "dev-server")]
+            #[cfg(feature = "authorization-server")]
             dev: None,
         }
     }
@@ -202,7 +202,7 @@ pub(crate) struct AuthState {
     pub(crate) baseline_scopes: Vec<String>,
     pub(crate) resource_documentation: Option<String>,
     pub(crate) scope_refusal: ScopeRefusal,
-    #[cfg(feature = "dev-server")]
+    #[cfg(feature = "authorization-server")]
     pub(crate) dev: Option<Arc<crate::oauth::AuthServer>>,
     /// The authorization server metadata served beside the resource, serialized once.
     pub(crate) as_metadata: Option<bytes::Bytes>,
@@ -222,28 +222,31 @@ impl AuthState {
                 scopes.push((*s).to_owned());
             }
         }
-        #[cfg(feature = "dev-server")]
+        #[cfg(feature = "authorization-server")]
         if let Some(dev) = &oauth.dev {
             dev.set_scopes(&scopes, &oauth.baseline_scopes);
             if let Some(r) = resource.get() {
                 dev.set_resource(r);
             }
         }
+        let gate = Gate::new(
+            oauth.verifier,
+            oauth.map_user,
+            oauth.cache_capacity,
+            oauth.cache_ttl,
+        )
+        .with_userinfo(oauth.userinfo);
+        #[cfg(feature = "authorization-server")]
+        let gate = gate.with_upstream(oauth.dev.clone());
         AuthState {
-            gate: Gate::new(
-                oauth.verifier,
-                oauth.map_user,
-                oauth.cache_capacity,
-                oauth.cache_ttl,
-            )
-            .with_userinfo(oauth.userinfo),
+            gate,
             resource,
             authorization_servers: oauth.authorization_servers,
             scopes_supported: scopes,
             baseline_scopes: oauth.baseline_scopes,
             resource_documentation: oauth.resource_documentation,
             scope_refusal: oauth.scope_refusal,
-            #[cfg(feature = "dev-server")]
+            #[cfg(feature = "authorization-server")]
             dev: oauth.dev,
             hide_tools: oauth.hide_tools,
             relay: oauth.relay,
@@ -253,7 +256,7 @@ impl AuthState {
 
     /// The issuers of this server's tokens (the embedded server's once it knows its address).
     pub(crate) fn authorization_servers(&self) -> Vec<String> {
-        #[cfg(feature = "dev-server")]
+        #[cfg(feature = "authorization-server")]
         if let Some(dev) = &self.dev {
             return dev.issuer().map(str::to_owned).into_iter().collect();
         }

@@ -23,6 +23,9 @@ pub struct Gate {
     map_user: UserMapper,
     max_token_bytes: usize,
     userinfo: Option<super::userinfo::UserInfoEnricher>,
+    /// The OAuth proxy that issued the tokens, for their upstream grants.
+    #[cfg(feature = "authorization-server")]
+    upstream: Option<Arc<crate::oauth::AuthServer>>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -48,10 +51,20 @@ impl Gate {
             map_user,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             userinfo: None,
+            #[cfg(feature = "authorization-server")]
+            upstream: None,
         }
     }
 
     /// Fills missing email and name from the provider's userinfo endpoint.
+    /// Links tokens' `gid` claims to the authorization server that keeps their upstream
+    /// tokens.
+    #[cfg(feature = "authorization-server")]
+    pub(crate) fn with_upstream(mut self, server: Option<Arc<crate::oauth::AuthServer>>) -> Self {
+        self.upstream = server;
+        self
+    }
+
     pub(crate) fn with_userinfo(mut self, u: Option<super::userinfo::UserInfoEnricher>) -> Self {
         self.userinfo = u;
         self
@@ -97,6 +110,14 @@ impl Gate {
             access_token: AccessToken::new(token),
             scopes,
             permissions,
+            #[cfg(feature = "authorization-server")]
+            upstream: self.upstream.as_ref().and_then(|server| {
+                let grant = verified.claims.get("gid")?.as_str()?.to_owned();
+                Some(super::UpstreamGrant {
+                    server: server.clone(),
+                    grant,
+                })
+            }),
             claims: verified.claims,
             expires_at: verified.expires_at,
         });

@@ -177,6 +177,26 @@ pub struct AuthData {
     pub claims: Map<String, Value>,
     /// `exp`, seconds since the epoch, when the token has one.
     pub expires_at: Option<u64>,
+    /// The OAuth proxy's upstream grant of this token, for [`AuthData::upstream_token`].
+    #[cfg(feature = "authorization-server")]
+    pub(crate) upstream: Option<UpstreamGrant>,
+}
+
+/// Where the OAuth proxy keeps a token's upstream tokens.
+#[cfg(feature = "authorization-server")]
+#[derive(Clone)]
+pub(crate) struct UpstreamGrant {
+    pub(crate) server: Arc<crate::oauth::AuthServer>,
+    pub(crate) grant: String,
+}
+
+#[cfg(feature = "authorization-server")]
+impl fmt::Debug for UpstreamGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpstreamGrant")
+            .field("grant", &self.grant)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A scope check failed; [`AuthData::require_scope`] and friends return it.
@@ -198,7 +218,26 @@ impl AuthData {
             permissions: Vec::new(),
             claims: Map::new(),
             expires_at: None,
+            #[cfg(feature = "authorization-server")]
+            upstream: None,
         }
+    }
+
+    /// With the OAuth proxy (`oauth = "proxy"`): the identity provider's access token for this
+    /// caller's sign-in, to call the provider's API on the user's behalf. It never leaves the
+    /// server otherwise (clients hold this server's own tokens). `Ok(None)` for tokens the
+    /// proxy did not issue, or when the upstream tokens are gone (expired, or encrypted with
+    /// another process's key: set `MCP_STORE_ENCRYPTION_KEY`).
+    #[cfg(feature = "authorization-server")]
+    pub async fn upstream_token(&self) -> Result<Option<AccessToken>, crate::store::StoreError> {
+        let Some(up) = &self.upstream else {
+            return Ok(None);
+        };
+        Ok(up
+            .server
+            .upstream_access_token(&up.grant)
+            .await?
+            .map(AccessToken))
     }
 
     /// Whether the token grants `scope` (or a permission of that name).

@@ -141,7 +141,7 @@ impl JwtVerifier {
     }
 
     /// Requires the `iss` that `issuer` holds once it is set (tokens are refused before).
-    #[cfg_attr(not(feature = "dev-server"), allow(dead_code))]
+    #[cfg_attr(not(feature = "authorization-server"), allow(dead_code))]
     pub(crate) fn late_issuer(mut self, issuer: Arc<OnceLock<String>>) -> Self {
         self.late_issuer = Some(issuer);
         self

@@ -118,16 +118,21 @@ impl AuthServer {
             scopes,
             state,
         };
-        if self.config.auto_approve {
+        let Some(dev) = self.dev() else {
+            let name = client_name.as_deref().unwrap_or(client_id).to_owned();
+            return self.proxy_authorize(req, request, &name).await;
+        };
+        if dev.auto_approve {
             return self.grant(request, self.default_user()).await;
         }
         let request_id = random_token(24);
         let page_html = consent_page(
+            self.paths().authorize,
             &request_id,
             client_name.as_deref().unwrap_or(client_id),
             &request.redirect_uri,
             &request.scopes,
-            &self.config.user,
+            &dev.user,
         );
         match self.full(Space::Transactions, MAX_PENDING).await {
             Ok(false) => {}

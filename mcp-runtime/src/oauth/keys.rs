@@ -72,7 +72,12 @@ mod tests {
 
     #[test]
     fn signed_tokens_verify_with_the_published_key() {
-        let dev = AuthServer::new(DevProvider::new()).expect("key");
+        let dev = AuthServer::new(
+            super::super::Identity::Dev(DevProvider::new()),
+            std::time::Duration::from_secs(60),
+            None,
+        )
+        .expect("key");
         let _ = dev.issuer.set("http://127.0.0.1:1".into());
         let token = dev
             .sign(&json!({"iss": "http://127.0.0.1:1", "aud": "http://127.0.0.1:1/mcp", "exp": unix_now() + 60, "sub": "u"}))

@@ -15,6 +15,7 @@ mod responses;
 mod signin;
 mod state;
 mod token;
+mod upstream;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -31,6 +32,7 @@ use serde_json::json;
 
 use crate::providers::{DevProvider, ProviderError};
 pub(crate) use signin::valid_username;
+pub(crate) use upstream::Upstream;
 
 use crate::store::Store;
 use params::origin;
@@ -52,9 +54,44 @@ pub(super) const MAX_BODY: usize = 64 * 1024;
 /// Scopes the embedded server always knows, besides the resource's.
 pub(crate) const IDENTITY_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
+/// Who signs the user in.
+pub(crate) enum Identity {
+    /// The development sign-in page (`oauth = "dev"`).
+    Dev(DevProvider),
+    /// An upstream identity provider (`oauth = "proxy"`).
+    Upstream(Box<Upstream>),
+}
+
+/// Where the endpoints are: `/oauth/...` for the development server, mcp-use's paths for the
+/// proxy.
+pub(super) struct Paths {
+    pub(super) register: &'static str,
+    pub(super) authorize: &'static str,
+    pub(super) token: &'static str,
+    pub(super) jwks: &'static str,
+    pub(super) callback: &'static str,
+}
+
+const DEV_PATHS: Paths = Paths {
+    register: "/oauth/register",
+    authorize: "/oauth/authorize",
+    token: "/oauth/token",
+    jwks: "/oauth/jwks",
+    callback: "/oauth/callback",
+};
+
+const PROXY_PATHS: Paths = Paths {
+    register: "/register",
+    authorize: "/authorize",
+    token: "/token",
+    jwks: "/oauth/jwks",
+    callback: "/oauth/callback",
+};
+
 /// The embedded authorization server (one per MCP server).
 pub(crate) struct AuthServer {
-    config: DevProvider,
+    identity: Identity,
+    access_ttl: Duration,
     key: KeyPair,
     rng: SystemRandom,
     /// `base64url(header)`, the same for every token.
@@ -70,11 +107,12 @@ pub(crate) struct AuthServer {
 }
 
 impl AuthServer {
-    pub(crate) fn new(config: DevProvider) -> Result<Self, ProviderError> {
-        let store = config
-            .store
-            .clone()
-            .unwrap_or_else(|| Arc::new(crate::store::MemoryStore::new()));
+    pub(crate) fn new(
+        identity: Identity,
+        access_ttl: Duration,
+        store: Option<Arc<dyn Store>>,
+    ) -> Result<Self, ProviderError> {
+        let store = store.unwrap_or_else(|| Arc::new(crate::store::MemoryStore::new()));
         let (key, kid) = keys::load_or_create(&*store).map_err(ProviderError::Setup)?;
         let public = key.public_key();
         let jwks = json!({"keys": [{
@@ -87,7 +125,8 @@ impl AuthServer {
         }]});
         let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": kid});
         Ok(AuthServer {
-            config,
+            identity,
+            access_ttl,
             key,
             rng: SystemRandom::new(),
             header_b64: URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -116,13 +155,14 @@ impl AuthServer {
         let _ = self.issuer.set(origin(resource));
         tracing::info!(
             target: "mcp_runtime::auth",
-            "development authorization server at {} ({}; state in {}); not for production",
-            origin(resource),
-            if self.config.auto_approve {
-                "auto-approving every request"
-            } else {
-                "sign-in page"
+            "{} at {} (state in {})",
+            match &self.identity {
+                Identity::Dev(d) if d.auto_approve =>
+                    "development authorization server, auto-approving every request; not for production".to_owned(),
+                Identity::Dev(_) => "development authorization server with a sign-in page; not for production".to_owned(),
+                Identity::Upstream(u) => format!("OAuth proxy to {}", u.config.issuer),
             },
+            origin(resource),
             self.store.describe()
         );
     }
@@ -132,20 +172,36 @@ impl AuthServer {
         self.issuer.get().map(String::as_str)
     }
 
+    fn paths(&self) -> &'static Paths {
+        match self.identity {
+            Identity::Dev(_) => &DEV_PATHS,
+            Identity::Upstream(_) => &PROXY_PATHS,
+        }
+    }
+
+    /// The development identity's settings, when it is the development server.
+    fn dev(&self) -> Option<&DevProvider> {
+        match &self.identity {
+            Identity::Dev(d) => Some(d),
+            Identity::Upstream(_) => None,
+        }
+    }
+
     fn supported_scopes(&self) -> &[String] {
         self.scopes.get().map_or(&[], Vec::as_slice)
     }
 
     fn metadata(&self) -> Option<&Bytes> {
         let issuer = self.issuer()?;
+        let p = self.paths();
         Some(self.metadata_body.get_or_init(|| {
             Bytes::from(
                 json!({
                     "issuer": issuer,
-                    "authorization_endpoint": format!("{issuer}/oauth/authorize"),
-                    "token_endpoint": format!("{issuer}/oauth/token"),
-                    "registration_endpoint": format!("{issuer}/oauth/register"),
-                    "jwks_uri": format!("{issuer}/oauth/jwks"),
+                    "authorization_endpoint": format!("{issuer}{}", p.authorize),
+                    "token_endpoint": format!("{issuer}{}", p.token),
+                    "registration_endpoint": format!("{issuer}{}", p.register),
+                    "jwks_uri": format!("{issuer}{}", p.jwks),
                     "scopes_supported": self.supported_scopes(),
                     "response_types_supported": ["code"],
                     "response_modes_supported": ["query"],
@@ -154,7 +210,10 @@ impl AuthServer {
                         ["none", "client_secret_basic", "client_secret_post"],
                     "code_challenge_methods_supported": ["S256"],
                     "authorization_response_iss_parameter_supported": true,
-                    "service_documentation": "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/dev/",
+                    "service_documentation": match self.identity {
+                        Identity::Dev(_) => "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/dev/",
+                        Identity::Upstream(_) => "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/proxy/",
+                    },
                 })
                 .to_string(),
             )
@@ -176,34 +235,45 @@ impl AuthServer {
         let options = || {
             web::method(Method::OPTIONS).to(|| async { cors(HttpResponse::NoContent()).finish() })
         };
+        let p = self.paths();
+        let mut metadata_paths = vec!["/.well-known/oauth-authorization-server"];
+        if matches!(self.identity, Identity::Upstream(_)) {
+            // mcp-use serves it here too; clients that look for OpenID discovery find it.
+            metadata_paths.push("/.well-known/openid-configuration");
+        }
+        for path in metadata_paths {
+            cfg.service(
+                web::resource(path)
+                    .route(web::get().to(handler!(metadata_endpoint)))
+                    .route(options()),
+            );
+        }
         cfg.service(
-            web::resource("/.well-known/oauth-authorization-server")
-                .route(web::get().to(handler!(metadata_endpoint)))
-                .route(options()),
-        );
-        cfg.service(
-            web::resource("/oauth/jwks")
+            web::resource(p.jwks)
                 .route(web::get().to(handler!(jwks_endpoint)))
                 .route(options()),
         );
         cfg.service(
-            web::resource("/oauth/register")
+            web::resource(p.register)
                 .app_data(web::PayloadConfig::new(MAX_BODY))
                 .route(web::post().to(handler!(register)))
                 .route(options()),
         );
         cfg.service(
-            web::resource("/oauth/authorize")
+            web::resource(p.authorize)
                 .app_data(web::PayloadConfig::new(MAX_BODY))
                 .route(web::get().to(handler!(authorize)))
                 .route(web::post().to(handler!(consent))),
         );
         cfg.service(
-            web::resource("/oauth/token")
+            web::resource(p.token)
                 .app_data(web::PayloadConfig::new(MAX_BODY))
                 .route(web::post().to(handler!(token)))
                 .route(options()),
         );
+        if matches!(self.identity, Identity::Upstream(_)) {
+            cfg.service(web::resource(p.callback).route(web::get().to(handler!(callback))));
+        }
     }
 
     async fn metadata_endpoint(&self, _req: &HttpRequest, _body: &Bytes) -> HttpResponse {

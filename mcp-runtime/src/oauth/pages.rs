@@ -32,6 +32,7 @@ pub(super) fn error_page(status: StatusCode, message: &str) -> HttpResponse {
 }
 
 pub(super) fn consent_page(
+    action: &str,
     request_id: &str,
     client: &str,
     redirect_uri: &str,
@@ -52,16 +53,65 @@ pub(super) fn consent_page(
             r#"<h1>Sign in to this MCP server</h1>
 <p><b>{client}</b> asks to act for you, then return to <code>{redirect}</code>, with these scopes:</p>
 <ul>{items}</ul>
-<form method="post" action="/oauth/authorize">
+<form method="post" action="{action}">
 <input type="hidden" name="request" value="{id}">
 <label>User name <input name="username" value="{user}" autocomplete="username" maxlength="64"></label>
 <p><button name="decision" value="approve">Approve</button> <button name="decision" value="deny">Deny</button></p>
 </form>
 <p class="note">Development authorization server: any user name signs in, and no password is asked. Never use it in production.</p>"#,
+            action = esc(action),
             client = esc(client),
             redirect = esc(&redirect_origin),
             id = esc(request_id),
             user = esc(default_user),
+        ),
+    )
+}
+
+/// The OAuth proxy's consent page: which client, where it sends the user back, which scopes,
+/// and where the user will sign in. The form carries the transaction and its CSRF token.
+pub(super) fn proxy_consent_page(
+    action: &str,
+    txn_id: &str,
+    csrf: &str,
+    client: &str,
+    redirect_uri: &str,
+    scopes: &[String],
+    upstream: &str,
+) -> String {
+    let mut items = String::new();
+    for s in scopes {
+        let _ = write!(items, "<li><code>{}</code></li>", esc(s));
+    }
+    if items.is_empty() {
+        items.push_str("<li>no scopes: sign-in only</li>");
+    }
+    let redirect_host = url::Url::parse(redirect_uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| origin(redirect_uri));
+    let upstream_host = url::Url::parse(upstream)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    shell(
+        "Allow access",
+        &format!(
+            r#"<h1>Allow access to this MCP server?</h1>
+<p><b>{client}</b> asks to use this MCP server for you, with these scopes:</p>
+<ul>{items}</ul>
+<p>If you allow it, you sign in at <b>{upstream}</b> and are sent back to <b>{redirect}</b>. Allow only clients you started yourself.</p>
+<form method="post" action="{action}">
+<input type="hidden" name="request" value="{id}">
+<input type="hidden" name="csrf" value="{csrf}">
+<p><button name="decision" value="approve">Allow</button> <button name="decision" value="deny">Deny</button></p>
+</form>"#,
+            action = esc(action),
+            client = esc(client),
+            redirect = esc(&redirect_host),
+            upstream = esc(&upstream_host),
+            id = esc(txn_id),
+            csrf = esc(csrf),
         ),
     )
 }

@@ -35,6 +35,9 @@ impl AuthServer {
             Ok(p) => p,
             Err(msg) => return error_page(StatusCode::BAD_REQUEST, &msg),
         };
+        let Some(dev) = self.dev() else {
+            return self.proxy_consent(req, &params, issuer).await;
+        };
         let taken = match params.get("request") {
             Some(id) => self.take::<AuthRequest>(Space::Transactions, id).await,
             None => Ok(None),
@@ -64,34 +67,39 @@ impl AuthServer {
             .get("username")
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
-            .unwrap_or(&self.config.user);
+            .unwrap_or(&dev.user);
         if !valid_username(username) {
             return error_page(
                 StatusCode::BAD_REQUEST,
                 "a user name is 1 to 64 letters, digits, `.`, `_`, `-` or `@`; go back and try again",
             );
         }
-        let user = if username == self.config.user {
+        let user = if username == dev.user {
             self.default_user()
         } else {
             User {
                 sub: username.to_owned(),
-                name: username.to_owned(),
-                email: if username.contains('@') {
+                name: Some(username.to_owned()),
+                email: Some(if username.contains('@') {
                     username.to_owned()
                 } else {
                     format!("{username}@localhost")
-                },
+                }),
+                extra: serde_json::Map::new(),
+                grant: None,
             }
         };
         self.grant(pending, user).await
     }
 
     pub(super) fn default_user(&self) -> User {
+        let dev = self.dev().cloned().unwrap_or_default();
         User {
-            sub: self.config.user.clone(),
-            name: self.config.name.clone(),
-            email: self.config.email.clone(),
+            sub: dev.user.clone(),
+            name: Some(dev.name.clone()),
+            email: Some(dev.email.clone()),
+            extra: serde_json::Map::new(),
+            grant: None,
         }
     }
 }

@@ -54,11 +54,18 @@ pub(super) struct Refresh {
     pub(super) family: String,
 }
 
+/// Who approved a grant, and what this server's tokens say about them.
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct User {
     pub(super) sub: String,
-    pub(super) name: String,
-    pub(super) email: String,
+    pub(super) name: Option<String>,
+    pub(super) email: Option<String>,
+    /// More identity claims (the upstream's `picture`, `roles`, …), copied into tokens.
+    #[serde(default)]
+    pub(super) extra: serde_json::Map<String, serde_json::Value>,
+    /// The upstream grant whose tokens the proxy keeps (`gid` in this server's tokens).
+    #[serde(default)]
+    pub(super) grant: Option<String>,
 }
 
 /// The store key of a bearer credential: its hash.

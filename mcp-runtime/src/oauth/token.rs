@@ -177,6 +177,9 @@ impl AuthServer {
                 {
                     return unavailable(&e);
                 }
+                if let Some(grant) = &old.user.grant {
+                    self.refresh_upstream(grant).await;
+                }
                 (scopes, old.user, old.family)
             }
             Some(other) => {
@@ -191,8 +194,8 @@ impl AuthServer {
         };
         let resource = self.resource.get().cloned().unwrap_or_default();
         let now = unix_now();
-        let ttl = self.config.access_ttl.as_secs();
-        let claims = json!({
+        let ttl = self.access_ttl.as_secs();
+        let mut claims = json!({
             "iss": issuer,
             "sub": user.sub,
             "aud": resource,
@@ -202,10 +205,24 @@ impl AuthServer {
             "exp": now + ttl,
             "jti": random_token(16),
             "scope": scopes.join(" "),
-            "name": user.name,
-            "email": user.email,
-            "preferred_username": user.sub,
         });
+        if let Value::Object(map) = &mut claims {
+            if let Some(name) = &user.name {
+                map.insert("name".into(), name.clone().into());
+            }
+            if let Some(email) = &user.email {
+                map.insert("email".into(), email.clone().into());
+            }
+            if self.dev().is_some() {
+                map.insert("preferred_username".into(), user.sub.clone().into());
+            }
+            for (k, v) in &user.extra {
+                map.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            if let Some(grant) = &user.grant {
+                map.insert("gid".into(), grant.clone().into());
+            }
+        }
         let Some(access_token) = self.sign(&claims) else {
             return oauth_error(
                 StatusCode::INTERNAL_SERVER_ERROR,

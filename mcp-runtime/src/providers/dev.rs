@@ -25,14 +25,14 @@ use crate::auth::OAuth;
 use crate::auth::UserInfo;
 use crate::auth::jwks::JwksCache;
 use crate::auth::verifier::JwtVerifier;
-use crate::oauth::{AuthServer, IDENTITY_SCOPES, valid_username};
+use crate::oauth::{AuthServer, IDENTITY_SCOPES, Identity, valid_username};
 use crate::store::{self, Store};
 
-/// The store `MCP_STORE_URL` names. Unset: a file, `<state dir>/mcp-runtime/dev-server-<PORT>.redb`
+/// The store `MCP_STORE_URL` names. Unset: a file, `<state dir>/mcp-runtime/<kind>-<PORT>.redb`
 /// (see [`store::default_path`]), so that clients and tokens survive a restart; memory for a
 /// server on an ephemeral port (`PORT=0`: its URL changes at every start anyway) or without a
 /// home directory.
-fn store_from_env() -> Result<Arc<dyn Store>, ProviderError> {
+pub(crate) fn store_from_env(kind: &str) -> Result<Arc<dyn Store>, ProviderError> {
     let invalid = |reason: String| ProviderError::Invalid {
         var: "MCP_STORE_URL",
         reason,
@@ -43,7 +43,7 @@ fn store_from_env() -> Result<Arc<dyn Store>, ProviderError> {
         if port == "0" || !cfg!(feature = "store-redb") {
             return memory();
         }
-        let Some(path) = store::default_path(&format!("dev-server-{port}")) else {
+        let Some(path) = store::default_path(&format!("{kind}-{port}")) else {
             return memory();
         };
         store::open(Some(&path.display().to_string()), memory)
@@ -142,7 +142,7 @@ impl DevProvider {
                 }
             }
         }
-        p.store = Some(store_from_env()?);
+        p.store = Some(store_from_env("dev-server")?);
         Ok(p)
     }
 
@@ -181,7 +181,9 @@ impl DevProvider {
     /// The server's OAuth configuration, with a new RSA signing key. Clients connect with the
     /// identity scopes (`openid profile email`) and step up to tools' scopes.
     pub fn into_oauth(self) -> Result<OAuth, ProviderError> {
-        let dev = Arc::new(AuthServer::new(self)?);
+        let ttl = self.access_ttl;
+        let store = self.store.clone();
+        let dev = Arc::new(AuthServer::new(Identity::Dev(self), ttl, store)?);
         let set: JwkSet = serde_json::from_slice(&dev.jwks_body).map_err(|e| {
             ProviderError::Setup(format!("the generated key set does not parse: {e}"))
         })?;

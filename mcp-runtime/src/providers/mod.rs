@@ -4,11 +4,14 @@ pub mod auth0;
 pub mod better_auth;
 pub mod clerk;
 pub mod custom;
-#[cfg(feature = "dev-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "dev-server")))]
+#[cfg(feature = "authorization-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "authorization-server")))]
 pub mod dev;
 pub mod keycloak;
 pub(crate) mod preset;
+#[cfg(feature = "authorization-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
+pub mod proxy;
 pub mod supabase;
 pub mod workos;
 
@@ -16,9 +19,11 @@ pub use auth0::Auth0Provider;
 pub use better_auth::BetterAuthProvider;
 pub use clerk::ClerkProvider;
 pub use custom::CustomProvider;
-#[cfg(feature = "dev-server")]
+#[cfg(feature = "authorization-server")]
 pub use dev::DevProvider;
 pub use keycloak::KeycloakProvider;
+#[cfg(feature = "authorization-server")]
+pub use proxy::{ProxyProvider, UpstreamAuth, jwks_verifier};
 pub use supabase::SupabaseProvider;
 pub use workos::WorkOsProvider;
 
@@ -57,6 +62,7 @@ pub const PRESETS: &[&str] = &[
     "custom",
     "dev",
     "keycloak",
+    "proxy",
     "supabase",
     "workos",
 ];

@@ -282,14 +282,14 @@ impl McpServer {
             return;
         };
         let data = web::Data::from(self.inner.clone());
-        #[cfg(feature = "dev-server")]
+        #[cfg(feature = "authorization-server")]
         let dev = auth.dev.as_ref();
-        #[cfg(not(feature = "dev-server"))]
+        #[cfg(not(feature = "authorization-server"))]
         let dev: Option<&std::convert::Infallible> = None;
         if let Some(dev) = dev {
-            #[cfg(feature = "dev-server")]
+            #[cfg(feature = "authorization-server")]
             dev.configure(cfg);
-            #[cfg(not(feature = "dev-server"))]
+            #[cfg(not(feature = "authorization-server"))]
             match *dev {}
         } else if let Some(relay) = &auth.relay {
             relay.configure(cfg);
@@ -338,7 +338,7 @@ impl McpServer {
         #[cfg(feature = "oauth")]
         if let Some(auth) = &self.inner.auth {
             let _ = auth.resource.set(format!("http://{local}{}", self.path));
-            #[cfg(feature = "dev-server")]
+            #[cfg(feature = "authorization-server")]
             if let Some(dev) = &auth.dev {
                 dev.set_resource(auth.resource());
             }

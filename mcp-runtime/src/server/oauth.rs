@@ -47,6 +47,17 @@ impl McpServerBuilder {
             "dev" => self
                 .problems
                 .push("OAuth preset `dev` needs the `dev-server` feature of mcp-runtime".into()),
+            #[cfg(feature = "proxy")]
+            "proxy" => {
+                match crate::providers::ProxyProvider::from_env().and_then(|p| p.into_oauth()) {
+                    Ok(o) => self.oauth = Some(o),
+                    Err(e) => self.problems.push(format!("OAuth preset `proxy`: {e}")),
+                }
+            }
+            #[cfg(not(feature = "proxy"))]
+            "proxy" => self
+                .problems
+                .push("OAuth preset `proxy` needs the `proxy` feature of mcp-runtime".into()),
             "auth0" | "workos" | "supabase" | "keycloak" | "clerk" | "better_auth" => {
                 use crate::providers::*;
                 let built = match preset {

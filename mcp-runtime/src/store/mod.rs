@@ -56,11 +56,13 @@ pub enum Space {
     RevokedFamilies,
     /// Signing keys.
     Keys,
+    /// Upstream identity providers' tokens (the OAuth proxy), encrypted, by grant id.
+    UpstreamTokens,
 }
 
 impl Space {
     /// Every space, in a fixed order.
-    pub const ALL: [Space; 8] = [
+    pub const ALL: [Space; 9] = [
         Space::Clients,
         Space::Transactions,
         Space::Codes,
@@ -69,6 +71,7 @@ impl Space {
         Space::SpentRefreshTokens,
         Space::RevokedFamilies,
         Space::Keys,
+        Space::UpstreamTokens,
     ];
 
     /// A stable name (table names, key prefixes).
@@ -82,6 +85,7 @@ impl Space {
             Space::SpentRefreshTokens => "spent_refresh_tokens",
             Space::RevokedFamilies => "revoked_families",
             Space::Keys => "keys",
+            Space::UpstreamTokens => "upstream_tokens",
         }
     }
 }

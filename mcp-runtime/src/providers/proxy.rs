@@ -1,0 +1,362 @@
+//! `oauth = "proxy"`: the OAuth proxy, for identity providers without dynamic client
+//! registration (Google, GitHub, Okta, Entra, ordinary Auth0 applications): mcp-use's
+//! `oauthProxy`, with what it leaves out.
+//!
+//! MCP clients register with this server (each gets its own client id), sign in here, approve
+//! the client on a consent page, and are sent to the upstream identity provider with this
+//! server's one pre-registered client id and its own PKCE. The upstream answers at
+//! `/oauth/callback`; this server verifies who signed in, keeps the upstream tokens (encrypted,
+//! server-side) and issues the client its own short-lived JWT for this server's resource, with
+//! rotating refresh tokens. Transactions are single-use, expiring and bound to the client, its
+//! exact redirect URI and its PKCE challenge; `state` never carries anything the server trusts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::jwk::JwkSet;
+
+use super::{ProviderError, check_url, env};
+use crate::auth::jwks::JwksCache;
+use crate::auth::verifier::{JwtVerifier, Secret};
+use crate::auth::{OAuth, TokenVerifier, UserInfo};
+use crate::oauth::{AuthServer, IDENTITY_SCOPES, Identity, Upstream};
+use crate::store::Store;
+
+/// How this server authenticates to the upstream token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UpstreamAuth {
+    /// HTTP Basic (RFC 6749 §2.3.1), the default.
+    #[default]
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form.
+    ClientSecretPost,
+}
+
+/// The OAuth proxy's settings. Explicit values beat the environment.
+///
+/// | setting | environment | default |
+/// | --- | --- | --- |
+/// | authorization endpoint | `MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT` | required |
+/// | token endpoint | `MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT` | required |
+/// | issuer | `MCP_USE_OAUTH_PROXY_ISSUER` | required (`iss` of upstream tokens) |
+/// | client id | `MCP_USE_OAUTH_PROXY_CLIENT_ID` | required |
+/// | client secret | `MCP_USE_OAUTH_PROXY_CLIENT_SECRET` | none (a public upstream client) |
+/// | token endpoint auth | `MCP_USE_OAUTH_PROXY_TOKEN_AUTH` (`client_secret_basic`, `client_secret_post`) | basic |
+/// | scopes asked upstream | `MCP_USE_OAUTH_PROXY_SCOPES` | `openid profile email` |
+/// | JWKS URL | `MCP_USE_OAUTH_PROXY_JWKS_URL` | required unless a verifier is set in code |
+/// | audience of upstream access tokens | `MCP_USE_OAUTH_PROXY_AUDIENCE` | none: the ID token identifies the user |
+/// | extra authorize parameters | `MCP_USE_OAUTH_PROXY_EXTRA_AUTHORIZE_PARAMS` (form-encoded) | none |
+/// | forward RFC 8707 `resource` upstream | `MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE` | false |
+/// | skip the consent page | `MCP_USE_OAUTH_PROXY_AUTO_APPROVE` | false; refused in release builds unless `MCP_USE_OAUTH_ALLOW_AUTO_APPROVE=true` |
+/// | key for upstream tokens at rest | `MCP_STORE_ENCRYPTION_KEY` (32 bytes, base64url) | a new key per process |
+/// | store | `MCP_STORE_URL` | a redb file per `PORT` (memory for `PORT=0`) |
+#[derive(Clone)]
+pub struct ProxyProvider {
+    /// The upstream authorization endpoint.
+    pub auth_endpoint: String,
+    /// The upstream token endpoint.
+    pub token_endpoint: String,
+    /// The upstream issuer.
+    pub issuer: String,
+    /// This server's client id at the upstream.
+    pub client_id: String,
+    /// Its client secret, if it is a confidential client.
+    pub client_secret: Option<Secret>,
+    /// How the secret is sent.
+    pub token_auth: UpstreamAuth,
+    /// Scopes always asked of the upstream (the client's own are added).
+    pub scopes: Vec<String>,
+    /// Where the upstream publishes its signing keys.
+    pub jwks_url: Option<String>,
+    /// The audience of upstream access tokens, when they are JWTs for an API.
+    pub audience: Option<String>,
+    /// Extra parameters for the upstream authorization request (e.g. `audience`, `access_type`).
+    pub extra_authorize_params: Vec<(String, String)>,
+    /// Whether to send this server's resource upstream (RFC 8707; some providers reject it).
+    pub forward_resource: bool,
+    /// Skip the consent page (scripts and tests).
+    pub auto_approve: bool,
+    /// Lifetime of the access tokens this server issues (default one hour).
+    pub access_ttl: Duration,
+    pub(crate) verifier: Option<Arc<dyn TokenVerifier>>,
+    pub(crate) store: Option<Arc<dyn Store>>,
+    pub(crate) encryption_key: Option<[u8; 32]>,
+}
+
+impl std::fmt::Debug for ProxyProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyProvider")
+            .field("auth_endpoint", &self.auth_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// mcp-use's `jwksVerifier`: a verifier for an issuer's JWTs, keys from `jwks_url`.
+pub fn jwks_verifier(
+    jwks_url: impl Into<String>,
+    issuer: impl Into<String>,
+    audience: Option<&str>,
+) -> JwtVerifier {
+    let jwks = Arc::new(JwksCache::new(jwks_url, crate::auth::http_client()));
+    let v = JwtVerifier::jwks(jwks).issuer(issuer);
+    match audience {
+        Some(a) => v.audience(a),
+        None => v,
+    }
+}
+
+impl ProxyProvider {
+    /// A proxy to the upstream at these endpoints, as the pre-registered `client_id`.
+    pub fn new(
+        auth_endpoint: impl Into<String>,
+        token_endpoint: impl Into<String>,
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+    ) -> Self {
+        ProxyProvider {
+            auth_endpoint: auth_endpoint.into(),
+            token_endpoint: token_endpoint.into(),
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            client_secret: None,
+            token_auth: UpstreamAuth::default(),
+            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            jwks_url: None,
+            audience: None,
+            extra_authorize_params: Vec::new(),
+            forward_resource: false,
+            auto_approve: false,
+            access_ttl: Duration::from_secs(3600),
+            verifier: None,
+            store: None,
+            encryption_key: None,
+        }
+    }
+
+    /// Everything from `MCP_USE_OAUTH_PROXY_*`; each missing or malformed variable is an error
+    /// naming it.
+    pub fn from_env() -> Result<Self, ProviderError> {
+        let need = |var: &'static str, hint: &'static str| {
+            env(var).ok_or(ProviderError::Missing { var, hint })
+        };
+        let auth = need(
+            "MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT",
+            "set it to the identity provider's authorization endpoint, e.g. https://accounts.example.com/authorize",
+        )?;
+        let token = need(
+            "MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT",
+            "set it to the identity provider's token endpoint, e.g. https://accounts.example.com/oauth/token",
+        )?;
+        let issuer = need(
+            "MCP_USE_OAUTH_PROXY_ISSUER",
+            "set it to the identity provider's issuer (`iss` of its tokens)",
+        )?;
+        let client_id = need(
+            "MCP_USE_OAUTH_PROXY_CLIENT_ID",
+            "set it to the client id of the app you registered with the identity provider",
+        )?;
+        let mut p = ProxyProvider::new(auth, token, issuer, client_id);
+        p.client_secret = env("MCP_USE_OAUTH_PROXY_CLIENT_SECRET").map(Secret::new);
+        if let Some(v) = env("MCP_USE_OAUTH_PROXY_TOKEN_AUTH") {
+            p.token_auth = match v.as_str() {
+                "client_secret_basic" => UpstreamAuth::ClientSecretBasic,
+                "client_secret_post" => UpstreamAuth::ClientSecretPost,
+                _ => {
+                    return Err(ProviderError::Invalid {
+                        var: "MCP_USE_OAUTH_PROXY_TOKEN_AUTH",
+                        reason: format!(
+                            "`{v}` is not a method; write client_secret_basic or client_secret_post"
+                        ),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("MCP_USE_OAUTH_PROXY_SCOPES") {
+            p.scopes = v
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if let Some(bad) = p.scopes.iter().find(|s| !crate::auth::is_scope_token(s)) {
+                return Err(ProviderError::Invalid {
+                    var: "MCP_USE_OAUTH_PROXY_SCOPES",
+                    reason: format!("`{bad}` is not a scope"),
+                });
+            }
+        }
+        p.jwks_url = env("MCP_USE_OAUTH_PROXY_JWKS_URL");
+        p.audience = env("MCP_USE_OAUTH_PROXY_AUDIENCE");
+        if let Some(v) = env("MCP_USE_OAUTH_PROXY_EXTRA_AUTHORIZE_PARAMS") {
+            p.extra_authorize_params = serde_urlencoded::from_str::<Vec<(String, String)>>(&v)
+                .ok()
+                .filter(|pairs| pairs.iter().all(|(k, _)| !k.is_empty()))
+                .ok_or_else(|| ProviderError::Invalid {
+                    var: "MCP_USE_OAUTH_PROXY_EXTRA_AUTHORIZE_PARAMS",
+                    reason: format!(
+                        "`{v}` is not form-encoded; write e.g. audience=https://api.example.com&access_type=offline"
+                    ),
+                })?;
+        }
+        p.forward_resource = bool_env("MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE")?.unwrap_or(false);
+        p.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
+        if let Some(v) = env("MCP_STORE_ENCRYPTION_KEY") {
+            p.encryption_key = Some(decode_key(&v).ok_or_else(|| ProviderError::Invalid {
+                var: "MCP_STORE_ENCRYPTION_KEY",
+                reason: "it must be 32 random bytes in base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`".into(),
+            })?);
+        }
+        p.store = Some(super::dev::store_from_env("proxy")?);
+        p.resolve()
+    }
+
+    /// The client secret at the upstream (a confidential client).
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(Secret::new(secret));
+        self
+    }
+
+    /// Scopes always asked of the upstream.
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Verifies upstream tokens with the upstream's JWKS.
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.jwks_url = Some(url.into());
+        self
+    }
+
+    /// The audience of upstream access tokens (when they are JWTs for an API).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Verifies upstream access tokens with `verifier` (a custom verifier or introspection)
+    /// instead of the JWKS.
+    pub fn verifier(mut self, verifier: impl TokenVerifier) -> Self {
+        self.verifier = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Adds a parameter to the upstream authorization request.
+    pub fn extra_authorize_param(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.extra_authorize_params.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sends this server's resource upstream (RFC 8707).
+    pub fn forward_resource(mut self, yes: bool) -> Self {
+        self.forward_resource = yes;
+        self
+    }
+
+    /// Skips the consent page (scripts and tests; refused in release builds unless forced).
+    pub fn auto_approve(mut self, yes: bool) -> Self {
+        self.auto_approve = yes;
+        self
+    }
+
+    /// Where the proxy keeps its state (default in code: memory).
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The key that encrypts upstream tokens at rest (default: a new one per process).
+    pub fn encryption_key(mut self, key: [u8; 32]) -> Self {
+        self.encryption_key = Some(key);
+        self
+    }
+
+    /// How this server authenticates at the upstream token endpoint.
+    pub fn token_auth(mut self, auth: UpstreamAuth) -> Self {
+        self.token_auth = auth;
+        self
+    }
+
+    /// Checks the settings: URLs (https, or http on loopback), and a way to verify upstream
+    /// tokens.
+    pub fn resolve(mut self) -> Result<Self, ProviderError> {
+        self.auth_endpoint = check_url("MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT", &self.auth_endpoint)?;
+        self.token_endpoint =
+            check_url("MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT", &self.token_endpoint)?;
+        self.issuer = check_url("MCP_USE_OAUTH_PROXY_ISSUER", &self.issuer)?;
+        if let Some(j) = &self.jwks_url {
+            self.jwks_url = Some(check_url("MCP_USE_OAUTH_PROXY_JWKS_URL", j)?);
+        }
+        if self.verifier.is_none() && self.jwks_url.is_none() {
+            return Err(ProviderError::Missing {
+                var: "MCP_USE_OAUTH_PROXY_JWKS_URL",
+                hint: "set it to the identity provider's JWKS URL, so that the proxy can verify who signed in (or give a verifier in code)",
+            });
+        }
+        if self.auto_approve {
+            let force = env("MCP_USE_OAUTH_ALLOW_AUTO_APPROVE");
+            if !cfg!(debug_assertions) && !force.is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+                return Err(ProviderError::Invalid {
+                    var: "MCP_USE_OAUTH_PROXY_AUTO_APPROVE",
+                    reason: "skipping the consent page lets any registered client act for a signed-in user; a release build refuses it unless MCP_USE_OAUTH_ALLOW_AUTO_APPROVE=true".into(),
+                });
+            }
+            tracing::warn!(target: "mcp_runtime::auth", "OAuth proxy: the consent page is skipped (auto-approve); use this for tests only");
+        }
+        Ok(self)
+    }
+
+    /// The server's OAuth configuration: this server as the authorization server, issuing its
+    /// own tokens for its resource.
+    pub fn into_oauth(self) -> Result<OAuth, ProviderError> {
+        let ttl = self.access_ttl;
+        let store = self.store.clone();
+        let upstream = Upstream::new(self)?;
+        let server = Arc::new(AuthServer::new(
+            Identity::Upstream(Box::new(upstream)),
+            ttl,
+            store,
+        )?);
+        let set: JwkSet = serde_json::from_slice(&server.jwks_body).map_err(|e| {
+            ProviderError::Setup(format!("the generated key set does not parse: {e}"))
+        })?;
+        let verifier = JwtVerifier::jwks(Arc::new(JwksCache::fixed(&set)))
+            .algorithms([jsonwebtoken::Algorithm::RS256])
+            .late_issuer(server.issuer.clone());
+        let mut oauth = OAuth::new(verifier, String::new())
+            .scopes_supported(IDENTITY_SCOPES)
+            .baseline_scopes(["openid", "profile", "email"])
+            .user_info(UserInfo::from_claims);
+        oauth.authorization_servers.clear();
+        oauth.dev = Some(server);
+        Ok(oauth)
+    }
+}
+
+fn bool_env(var: &'static str) -> Result<Option<bool>, ProviderError> {
+    let Some(v) = env(var) else { return Ok(None) };
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(Some(true)),
+        "false" | "0" | "no" | "off" => Ok(Some(false)),
+        _ => Err(ProviderError::Invalid {
+            var,
+            reason: format!("`{v}` is not a boolean; write true or false"),
+        }),
+    }
+}
+
+fn decode_key(v: &str) -> Option<[u8; 32]> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(v.trim_end_matches('='))
+        .ok()?;
+    bytes.try_into().ok()
+}

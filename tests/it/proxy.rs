@@ -1,0 +1,770 @@
+//! The OAuth proxy (`oauth = "proxy"`) against a local identity provider without dynamic
+//! registration: the whole sign-in, consent and its CSRF token, the confused-deputy attacks,
+//! `state` replay and swap, upstream errors and outages, and GitHub's form-encoded answers.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mcp_runtime::actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use mcp_runtime::auth::Auth;
+use mcp_runtime::prelude::*;
+use mcp_runtime::providers::ProxyProvider;
+use mcp_runtime::{McpServer, RunningServer};
+use serde_json::{Value, json};
+
+use crate::auth::{now, sign};
+use crate::common::*;
+use crate::devserver::pkce;
+
+const CLIENT_REDIRECT: &str = "http://127.0.0.1:9/cb";
+const API: &str = "https://api.example.com";
+
+/// Who is calling, and whether the proxy holds the upstream token for the call.
+#[mcp_tool(name = "whoami", read_only)]
+async fn whoami(auth: Auth) -> Json<Value> {
+    let upstream = auth.upstream_token().await.ok().flatten();
+    Json(json!({
+        "sub": auth.user.user_id, "email": auth.user.email, "scopes": auth.scopes,
+        "upstream": upstream.as_ref().map(|t| t.secret().to_owned()),
+        "picture": auth.claims.get("picture"),
+    }))
+}
+
+/// Admins only.
+#[mcp_tool(name = "admin-action", scopes = "admin")]
+async fn admin_action(action: String) -> String {
+    format!("did {action}")
+}
+
+/// A local identity provider without dynamic registration: one pre-registered client
+/// (`proxy-client` / `proxy-secret`), PKCE S256, RS256 tokens signed with the fixture key `k1`.
+struct Idp {
+    url: String,
+    /// The last authorization request's parameters.
+    last_authorize: Arc<Mutex<HashMap<String, String>>>,
+    /// Access tokens issued, in order.
+    issued: Arc<Mutex<Vec<String>>>,
+    /// Answer the token request form-encoded (GitHub's habit without `Accept: application/json`).
+    form_encoded: Arc<AtomicBool>,
+    /// Deny every authorization request.
+    deny: Arc<AtomicBool>,
+    /// The token endpoint answers 503.
+    down: Arc<AtomicBool>,
+    _handle: mcp_runtime::actix_web::dev::ServerHandle,
+}
+
+/// An issued code's redirect URI, PKCE challenge and scope.
+type Grant = (String, String, String);
+
+#[derive(Clone)]
+struct IdpState {
+    url: String,
+    codes: Arc<Mutex<HashMap<String, Grant>>>,
+    last_authorize: Arc<Mutex<HashMap<String, String>>>,
+    issued: Arc<Mutex<Vec<String>>>,
+    form_encoded: Arc<AtomicBool>,
+    deny: Arc<AtomicBool>,
+    down: Arc<AtomicBool>,
+}
+
+fn b64_sha256(s: &str) -> String {
+    use base64::Engine as _;
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, s.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d.as_ref())
+}
+
+async fn idp_authorize(req: HttpRequest, st: web::Data<IdpState>) -> HttpResponse {
+    let q: HashMap<String, String> =
+        reqwest::Url::parse(&format!("http://x/?{}", req.query_string()))
+            .map(|u| {
+                u.query_pairs()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+    *st.last_authorize.lock().expect("lock") = q.clone();
+    let ok = q.get("response_type").map(String::as_str) == Some("code")
+        && q.get("client_id").map(String::as_str) == Some("proxy-client")
+        && q.get("code_challenge_method").map(String::as_str) == Some("S256");
+    let (Some(redirect), Some(state), Some(challenge)) = (
+        q.get("redirect_uri"),
+        q.get("state"),
+        q.get("code_challenge"),
+    ) else {
+        return HttpResponse::BadRequest().body("missing parameters");
+    };
+    if !ok {
+        return HttpResponse::BadRequest().body("bad request");
+    }
+    if st.deny.load(Ordering::SeqCst) {
+        return HttpResponse::Found()
+            .insert_header((
+                "location",
+                format!("{redirect}?error=access_denied&error_description=no+thanks&state={state}"),
+            ))
+            .finish();
+    }
+    let code = format!("code-{}", st.codes.lock().expect("lock").len());
+    st.codes.lock().expect("lock").insert(
+        code.clone(),
+        (
+            redirect.clone(),
+            challenge.clone(),
+            q.get("scope").cloned().unwrap_or_default(),
+        ),
+    );
+    HttpResponse::Found()
+        .insert_header(("location", format!("{redirect}?code={code}&state={state}")))
+        .finish()
+}
+
+async fn idp_token(
+    req: HttpRequest,
+    st: web::Data<IdpState>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    use base64::Engine as _;
+    if st.down.load(Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("proxy-client:proxy-secret")
+    );
+    let header_ok = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        == Some(basic.as_str());
+    let post_ok = form.get("client_id").map(String::as_str) == Some("proxy-client")
+        && form.get("client_secret").map(String::as_str) == Some("proxy-secret");
+    if !header_ok && !post_ok {
+        return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
+    }
+    let Some((redirect, challenge, scope)) = form
+        .get("code")
+        .and_then(|c| st.codes.lock().expect("lock").remove(c))
+    else {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
+    };
+    if form.get("redirect_uri") != Some(&redirect)
+        || form.get("code_verifier").map(|v| b64_sha256(v)) != Some(challenge)
+    {
+        return HttpResponse::BadRequest().json(
+            json!({"error": "invalid_grant", "error_description": "PKCE or redirect_uri mismatch"}),
+        );
+    }
+    let claims = |aud: &str| {
+        json!({"iss": st.url, "sub": "alice", "aud": aud, "iat": now(), "exp": now() + 600,
+               "scope": scope, "email": "alice@example.com", "name": "Alice",
+               "picture": "https://example.com/alice.png"})
+    };
+    let access = sign("k1", "k1", &claims(API));
+    let id_token = sign("k1", "k1", &claims("proxy-client"));
+    st.issued.lock().expect("lock").push(access.clone());
+    let answer = [
+        ("access_token", access),
+        ("id_token", id_token),
+        ("token_type", "Bearer".into()),
+        ("expires_in", "600".into()),
+        ("refresh_token", "upstream-refresh".into()),
+        ("scope", scope),
+    ];
+    if st.form_encoded.load(Ordering::SeqCst) {
+        // GitHub answers form-encoded unless asked for JSON; answered so here even so, to
+        // prove the proxy reads either.
+        let encoded = reqwest::Url::parse_with_params("http://x/", &answer).expect("form");
+        return HttpResponse::Ok()
+            .content_type("application/x-www-form-urlencoded")
+            .body(encoded.query().unwrap_or_default().to_owned());
+    }
+    let map: serde_json::Map<String, Value> = answer
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v)))
+        .collect();
+    HttpResponse::Ok().json(Value::Object(map))
+}
+
+impl Idp {
+    fn start() -> Idp {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let st = IdpState {
+            url: url.clone(),
+            codes: Arc::default(),
+            last_authorize: Arc::default(),
+            issued: Arc::default(),
+            form_encoded: Arc::default(),
+            deny: Arc::default(),
+            down: Arc::default(),
+        };
+        let data = st.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(data.clone()))
+                .route("/authorize", web::get().to(idp_authorize))
+                .route("/token", web::post().to(idp_token))
+                .route(
+                    "/jwks.json",
+                    web::get().to(|| async {
+                        let all: Value =
+                            serde_json::from_str(include_str!("keys/jwks.json")).expect("jwks");
+                        HttpResponse::Ok().json(json!({"keys": [all["k1"]]}))
+                    }),
+                )
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Idp {
+            url,
+            last_authorize: st.last_authorize,
+            issued: st.issued,
+            form_encoded: st.form_encoded,
+            deny: st.deny,
+            down: st.down,
+            _handle: handle,
+        }
+    }
+
+    fn provider(&self) -> ProxyProvider {
+        ProxyProvider::new(
+            format!("{}/authorize", self.url),
+            format!("{}/token", self.url),
+            self.url.clone(),
+            "proxy-client",
+        )
+        .client_secret("proxy-secret")
+        .jwks_url(format!("{}/jwks.json", self.url))
+        .audience(API)
+        .extra_authorize_param("audience", API)
+    }
+}
+
+fn start_proxy(provider: ProxyProvider) -> (RunningServer, String) {
+    let oauth = provider
+        .resolve()
+        .expect("valid proxy settings")
+        .into_oauth()
+        .expect("proxy");
+    let server = start(
+        McpServer::builder()
+            .tools(tools![whoami, admin_action])
+            .oauth(oauth),
+    );
+    let base = format!("http://{}", server.addr());
+    (server, base)
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+async fn register(base: &str, redirect: &str) -> String {
+    let r = http()
+        .post(format!("{base}/register"))
+        .json(
+            &json!({"redirect_uris": [redirect], "token_endpoint_auth_method": "none",
+                      "grant_types": ["authorization_code", "refresh_token"],
+                      "client_name": "Test <Client>"}),
+        )
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.expect("json");
+    body["client_id"].as_str().expect("client_id").to_owned()
+}
+
+/// A GET without following redirects: status, headers, body.
+async fn get(url: &str, cookie: Option<&str>) -> (u16, reqwest::header::HeaderMap, String) {
+    let mut rb = no_redirects().get(url);
+    if let Some(c) = cookie {
+        rb = rb.header("cookie", c);
+    }
+    let r = rb.send().await.expect("get");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.text().await.expect("body"))
+}
+
+fn location(h: &reqwest::header::HeaderMap) -> String {
+    h.get("location")
+        .expect("a Location header")
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+fn query(url: &str) -> HashMap<String, String> {
+    reqwest::Url::parse(url)
+        .expect("url")
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn authorize_url(base: &str, client_id: &str, challenge: &str, scope: &str, state: &str) -> String {
+    reqwest::Url::parse_with_params(
+        &format!("{base}/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", CLIENT_REDIRECT),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+            ("scope", scope),
+            ("state", state),
+            ("resource", &format!("{base}/mcp")),
+        ],
+    )
+    .expect("url")
+    .to_string()
+}
+
+/// From the upstream redirect to the client's redirect: the IdP signs in, the proxy's callback
+/// answers.
+async fn through_upstream(upstream_url: &str) -> String {
+    let (status, h, body) = get(upstream_url, None).await;
+    assert_eq!(status, 302, "{body}");
+    let callback = location(&h);
+    let (status, h, body) = get(&callback, None).await;
+    assert_eq!(status, 302, "{body}");
+    location(&h)
+}
+
+async fn redeem(base: &str, client_id: &str, code: &str, verifier: &str) -> (u16, Value) {
+    let r = http()
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CLIENT_REDIRECT),
+            ("client_id", client_id),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .expect("token");
+    (r.status().as_u16(), r.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn a_client_signs_in_through_the_proxy_and_gets_this_servers_tokens() {
+    let idp = Idp::start();
+    let (server, base) = start_proxy(idp.provider().auto_approve(true));
+
+    // Discovery: this server is the authorization server, at mcp-use's paths.
+    for doc in ["oauth-authorization-server", "openid-configuration"] {
+        let (status, m) = get_json(format!("{base}/.well-known/{doc}")).await;
+        assert_eq!(status, 200, "{m}");
+        assert_eq!(m["issuer"], base);
+        assert_eq!(m["authorization_endpoint"], format!("{base}/authorize"));
+        assert_eq!(m["token_endpoint"], format!("{base}/token"));
+        assert_eq!(m["registration_endpoint"], format!("{base}/register"));
+        assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
+    }
+    let (_, prm) = get_json(format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
+    assert_eq!(prm["authorization_servers"], json!([base]));
+
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let (status, h, body) = get(
+        &authorize_url(
+            &base,
+            &client_id,
+            &challenge,
+            "openid admin",
+            "client-state",
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 302, "{body}");
+    let upstream = location(&h);
+    assert!(
+        upstream.starts_with(&format!("{}/authorize?", idp.url)),
+        "{upstream}"
+    );
+    let q = query(&upstream);
+    // This server's client id, callback, PKCE and state upstream; nothing of the client's.
+    assert_eq!(q["client_id"], "proxy-client");
+    assert_eq!(q["redirect_uri"], format!("{base}/oauth/callback"));
+    assert_ne!(q["code_challenge"], challenge);
+    assert_ne!(q["state"], "client-state");
+    assert_eq!(q["audience"], API, "extra authorize parameters");
+    assert!(
+        !q.contains_key("resource"),
+        "resource is not forwarded by default"
+    );
+    assert_eq!(q["scope"], "openid profile email admin");
+
+    let back = through_upstream(&upstream).await;
+    assert_eq!(
+        idp.last_authorize.lock().expect("lock")["code_challenge_method"],
+        "S256"
+    );
+    assert!(back.starts_with(CLIENT_REDIRECT), "{back}");
+    let q = query(&back);
+    assert_eq!(q["state"], "client-state");
+    assert_eq!(q["iss"], base, "RFC 9207");
+    let (status, tokens) = redeem(&base, &client_id, &q["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().expect("access").to_owned();
+    let upstream_access = idp.issued.lock().expect("lock")[0].clone();
+    assert_ne!(
+        access, upstream_access,
+        "clients never see the upstream token"
+    );
+    assert_eq!(tokens["scope"], "openid admin");
+
+    let c = Client::connect_as(&server, V_LATEST, Some(access)).await;
+    let who = c.call("whoami", json!({})).await;
+    let who = &who["result"]["structuredContent"];
+    assert_eq!(who["sub"], "alice");
+    assert_eq!(who["email"], "alice@example.com");
+    assert_eq!(who["picture"], "https://example.com/alice.png");
+    assert_eq!(
+        who["upstream"],
+        upstream_access.as_str(),
+        "tools reach the upstream token"
+    );
+    assert_eq!(
+        text(&c.call("admin-action", json!({"action": "x"})).await),
+        "did x"
+    );
+
+    // Refresh rotates; the replayed refresh token revokes the family.
+    let refresh = tokens["refresh_token"].as_str().expect("refresh");
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("client_id", client_id.as_str()),
+    ];
+    let r = http()
+        .post(format!("{base}/token"))
+        .form(&form)
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(r.status(), 200);
+    let r = http()
+        .post(format!("{base}/token"))
+        .form(&form)
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(r.status(), 400);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_upstream_grants_the_scopes_and_its_errors_reach_the_client() {
+    let idp = Idp::start();
+    let (server, base) = start_proxy(idp.provider().auto_approve(true));
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (_, challenge) = pkce();
+
+    // The user says no at the identity provider: the client hears it, with its state.
+    idp.deny.store(true, Ordering::SeqCst);
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid", "s1"),
+        None,
+    )
+    .await;
+    let back = through_upstream(&location(&h)).await;
+    let q = query(&back);
+    assert!(back.starts_with(CLIENT_REDIRECT), "{back}");
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["state"], "s1");
+    assert!(q["error_description"].contains("no thanks"), "{back}");
+    idp.deny.store(false, Ordering::SeqCst);
+
+    // The token endpoint is down: a precise error, at once.
+    idp.down.store(true, Ordering::SeqCst);
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid", "s2"),
+        None,
+    )
+    .await;
+    let back = through_upstream(&location(&h)).await;
+    let q = query(&back);
+    assert_eq!(q["error"], "temporarily_unavailable", "{back}");
+    assert!(q["error_description"].contains("503"), "{back}");
+    assert_eq!(q["state"], "s2");
+    idp.down.store(false, Ordering::SeqCst);
+
+    // A form-encoded token answer (GitHub) is read too.
+    idp.form_encoded.store(true, Ordering::SeqCst);
+    let (verifier, challenge) = pkce();
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid", "s3"),
+        None,
+    )
+    .await;
+    let back = through_upstream(&location(&h)).await;
+    let q = query(&back);
+    let (status, tokens) = redeem(&base, &client_id, &q["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    server.stop().await;
+}
+
+/// The confused deputy of the MCP security best practices: an attacker's client (its
+/// redirect URI on the attacker's site) never gets a code for a user who did not approve it,
+/// and the consent form needs the cookie that was set with it.
+#[tokio::test]
+async fn consent_is_per_client_and_csrf_protected() {
+    let idp = Idp::start();
+    let (server, base) = start_proxy(idp.provider());
+    let attacker = register(&base, "https://attacker.example/cb").await;
+    let (_, challenge) = pkce();
+    let url = reqwest::Url::parse_with_params(
+        &format!("{base}/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", attacker.as_str()),
+            ("redirect_uri", "https://attacker.example/cb"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("state", "x"),
+        ],
+    )
+    .expect("url");
+    // A consent page, not a redirect: nothing reaches the upstream or the attacker yet.
+    let (status, h, page) = get(url.as_str(), None).await;
+    assert_eq!(status, 200);
+    assert!(h.get("location").is_none());
+    assert!(
+        page.contains("Test &lt;Client&gt;"),
+        "escaped client name: {page}"
+    );
+    assert!(
+        page.contains("attacker.example"),
+        "the redirect host is shown"
+    );
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .contains("frame-ancestors 'none'")
+    );
+    let set_cookie = h["set-cookie"].to_str().expect("ascii").to_owned();
+    assert!(set_cookie.starts_with("__Host-mcp-csrf="), "{set_cookie}");
+    assert!(set_cookie.contains("Secure") && set_cookie.contains("SameSite=Strict"));
+    let csrf = set_cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("csrf value");
+    let field = |name: &str| {
+        let start = page
+            .find(&format!("name=\"{name}\" value=\""))
+            .expect("field")
+            + name.len()
+            + 15;
+        page[start..].split('"').next().expect("value").to_owned()
+    };
+    let request_id = field("request");
+    assert_eq!(field("csrf"), csrf);
+
+    // A cross-site post carries no SameSite=Strict cookie: refused, and the transaction is
+    // spent.
+    let post = |cookie: Option<String>, form: Vec<(&'static str, String)>| {
+        let base = base.clone();
+        async move {
+            let mut rb = no_redirects().post(format!("{base}/authorize")).form(&form);
+            if let Some(c) = cookie {
+                rb = rb.header("cookie", c);
+            }
+            let r = rb.send().await.expect("post");
+            let status = r.status().as_u16();
+            let headers = r.headers().clone();
+            (status, headers, r.text().await.expect("body"))
+        }
+    };
+    let (status, h, body) = post(
+        None,
+        vec![
+            ("request", request_id.clone()),
+            ("csrf", csrf.clone()),
+            ("decision", "approve".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(h.get("location").is_none());
+    assert!(
+        body.contains("security token is missing or wrong"),
+        "{body}"
+    );
+    let (status, _, body) = post(
+        Some(format!("__Host-mcp-csrf={csrf}")),
+        vec![
+            ("request", request_id.clone()),
+            ("csrf", csrf.clone()),
+            ("decision", "approve".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "a spent transaction: {body}");
+
+    // A real approval, in the browser that saw the page: on to the upstream, remembered.
+    let (_, h, page) = get(url.as_str(), None).await;
+    let set_cookie = h["set-cookie"].to_str().expect("ascii").to_owned();
+    let csrf = set_cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("csrf");
+    let start = page.find("name=\"request\" value=\"").expect("field") + 22;
+    let request_id = page[start..].split('"').next().expect("id").to_owned();
+    let (status, h, _) = post(
+        Some(format!("__Host-mcp-csrf={csrf}")),
+        vec![
+            ("request", request_id.clone()),
+            ("csrf", "not-the-token".into()),
+            ("decision", "approve".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 403, "the form's token must match");
+    assert!(h.get("location").is_none());
+
+    let (_, h, page) = get(url.as_str(), None).await;
+    let csrf = h["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("csrf");
+    let start = page.find("name=\"request\" value=\"").expect("field") + 22;
+    let request_id = page[start..].split('"').next().expect("id").to_owned();
+    let (status, h, body) = post(
+        Some(format!("__Host-mcp-csrf={csrf}")),
+        vec![
+            ("request", request_id),
+            ("csrf", csrf.clone()),
+            ("decision", "approve".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 302, "{body}");
+    assert!(location(&h).starts_with(&format!("{}/authorize?", idp.url)));
+    let consent = h
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-mcp-consent="))
+        .expect("consent remembered")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    // The same browser, the same client: straight to the upstream.
+    let (status, h, _) = get(url.as_str(), Some(&consent)).await;
+    assert_eq!(status, 302);
+    assert!(location(&h).starts_with(&format!("{}/authorize?", idp.url)));
+    // A forged approval (another client id under the same MAC) is not one.
+    let other = register(&base, "https://attacker.example/cb2").await;
+    let forged = consent.replacen(&attacker, &other, 1);
+    let url2 = url
+        .as_str()
+        .replace(&attacker, &other)
+        .replace("%2Fcb", "%2Fcb2");
+    let (status, _, _) = get(&url2, Some(&forged)).await;
+    assert_eq!(status, 200, "a consent page again");
+    server.stop().await;
+}
+
+/// `state` is a key to a server-side transaction, single-use, and bound to its PKCE: replayed,
+/// it is refused; swapped, the upstream code does not redeem.
+#[tokio::test]
+async fn state_is_single_use_and_bound_to_its_transaction() {
+    let idp = Idp::start();
+    let (server, base) = start_proxy(idp.provider().auto_approve(true));
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (_, challenge) = pkce();
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid", "a"),
+        None,
+    )
+    .await;
+    let upstream_a = location(&h);
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid", "b"),
+        None,
+    )
+    .await;
+    let upstream_b = location(&h);
+
+    // The IdP answers A; the answer is presented with B's state.
+    let (_, h, _) = get(&upstream_a, None).await;
+    let callback_a = location(&h);
+    let state_b = query(&upstream_b)["state"].clone();
+    let state_a = query(&upstream_a)["state"].clone();
+    let swapped = callback_a.replace(&state_a, &state_b);
+    let (status, h, body) = get(&swapped, None).await;
+    assert_eq!(status, 302, "{body}");
+    let q = query(&location(&h));
+    assert_eq!(q["state"], "b");
+    assert_eq!(q["error"], "temporarily_unavailable");
+    assert!(q["error_description"].contains("PKCE"), "{q:?}");
+
+    // A's own callback works once; a replay is refused.
+    let (status, _, _) = get(&callback_a, None).await;
+    assert_eq!(status, 302);
+    let (status, _, body) = get(&callback_a, None).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("unknown, expired or already finished"),
+        "{body}"
+    );
+    // An unknown state: the same.
+    let (status, _, _) = get(&format!("{base}/oauth/callback?code=x&state=made-up"), None).await;
+    assert_eq!(status, 400);
+    server.stop().await;
+}
+
+#[test]
+fn every_missing_or_malformed_proxy_setting_is_named() {
+    let e = ProxyProvider::new(
+        "http://idp.example/authorize",
+        "https://idp.example/token",
+        "https://idp.example",
+        "c",
+    )
+    .jwks_url("https://idp.example/jwks")
+    .resolve()
+    .expect_err("plain http");
+    assert!(
+        e.to_string()
+            .starts_with("MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT is invalid"),
+        "{e}"
+    );
+    let e = ProxyProvider::new(
+        "https://idp.example/authorize",
+        "https://idp.example/token",
+        "https://idp.example",
+        "c",
+    )
+    .resolve()
+    .expect_err("no way to verify");
+    assert!(
+        e.to_string()
+            .starts_with("MCP_USE_OAUTH_PROXY_JWKS_URL is not set"),
+        "{e}"
+    );
+}
