@@ -6,112 +6,16 @@
 // follows the redirects itself, keeping cookies, as a browser would.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import Provider from 'oidc-provider';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { startServer } from './lib/harness.mjs';
-import { MemoryOAuthClient } from './lib/oauth-client.mjs';
+import { BrowserlessProvider, startIssuer } from './lib/oidc.mjs';
 
-const REDIRECT = 'http://127.0.0.1:9/callback';
 const SCOPES = 'openid profile email admin';
-
-/** Starts oidc-provider on an ephemeral port; resolves `{ issuer, close }`. */
-async function startIssuer(resourceOk) {
-  const http = createServer();
-  await new Promise((r) => http.listen(0, '127.0.0.1', r));
-  const issuer = `http://127.0.0.1:${http.address().port}`;
-  const provider = new Provider(issuer, {
-    clients: [],
-    scopes: ['openid', 'profile', 'email', 'admin', 'offline_access'],
-    claims: { email: ['email'], profile: ['name'] },
-    features: {
-      devInteractions: { enabled: false },
-      registration: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: (_ctx, _client, oneOf) => oneOf,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resource) => {
-          if (!resourceOk(resource)) throw new Error(`unknown resource ${resource}`);
-          return {
-            scope: 'openid profile email admin',
-            audience: resource,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
-      },
-    },
-    findAccount: (_ctx, sub) => ({
-      accountId: sub,
-      claims: () => ({ sub, email: 'ada@example.com', name: 'Ada Lovelace' }),
-    }),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  });
-  // Approve every login (as `ada`) and every consent.
-  provider.use(async (ctx, next) => {
-    if (!ctx.path.startsWith('/interaction/')) return next();
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    const { prompt, params, session } = details;
-    let result;
-    if (prompt.name === 'login') {
-      result = { login: { accountId: 'ada' } };
-    } else {
-      const grant = details.grantId
-        ? await provider.Grant.find(details.grantId)
-        : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
-      const missingOidc = prompt.details.missingOIDCScope;
-      if (missingOidc) grant.addOIDCScope(missingOidc.join(' '));
-      const missingRes = prompt.details.missingResourceScopes;
-      if (missingRes) {
-        for (const [indicator, scopes] of Object.entries(missingRes)) {
-          grant.addResourceScope(indicator, scopes.join(' '));
-        }
-      }
-      result = { consent: { grantId: await grant.save() } };
-    }
-    await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
-  });
-  http.on('request', provider.callback());
-  return { issuer, close: () => new Promise((r) => http.close(r)) };
-}
-
-/** A client that follows the authorization redirects itself, with cookies, as a browser does. */
-class BrowserlessProvider extends MemoryOAuthClient {
-  constructor() {
-    super(REDIRECT, 'SDK interop (oidc-provider)');
-  }
-  async redirectToAuthorization(url) {
-    this.authorizations.push(new URL(url));
-    const jar = new Map();
-    let next = url.toString();
-    for (let hop = 0; hop < 20; hop += 1) {
-      if (next.startsWith(REDIRECT)) {
-        const back = new URL(next);
-        assert.equal(back.searchParams.get('error'), null, back.toString());
-        this.code = back.searchParams.get('code');
-        assert.ok(this.code, back.toString());
-        return;
-      }
-      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      const resp = await fetch(next, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-      for (const c of resp.headers.getSetCookie()) {
-        const [pair] = c.split(';');
-        const i = pair.indexOf('=');
-        jar.set(pair.slice(0, i), pair.slice(i + 1));
-      }
-      const location = resp.headers.get('location');
-      assert.ok(location, `no redirect from ${next}: ${resp.status} ${await resp.text()}`);
-      next = new URL(location, next).toString();
-    }
-    throw new Error('too many redirects');
-  }
-}
 
 describe('TypeScript SDK client, oidc-provider and examples/oauth_custom', () => {
   let issuer;
@@ -119,7 +23,7 @@ describe('TypeScript SDK client, oidc-provider and examples/oauth_custom', () =>
   let mcpUrl = '';
 
   before(async () => {
-    issuer = await startIssuer((resource) => resource === mcpUrl);
+    issuer = await startIssuer({ resourceOk: (resource) => resource === mcpUrl });
     server = await startServer('oauth_custom', {
       env: {
         MCP_USE_OAUTH_CUSTOM_ISSUER: issuer.issuer,

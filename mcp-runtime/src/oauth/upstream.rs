@@ -625,8 +625,9 @@ impl AuthServer {
         Ok(answer)
     }
 
-    /// Who signed in: the verified access token's claims (a JWT for an API, or a verifier in
-    /// code), else the verified ID token's. Also the scopes the upstream granted.
+    /// Who signed in: the verified ID token's claims, else the verified access token's (a JWT
+    /// for an API, or a verifier in code); and the scopes the upstream granted (the token
+    /// answer's `scope`, and the access token's scopes, permissions and roles).
     async fn identify(
         &self,
         up: &Upstream,
@@ -644,37 +645,51 @@ impl AuthServer {
                     .collect()
             })
             .unwrap_or_default();
-        let mut problem = String::new();
-        if let Some(v) = &up.access_verifier {
-            match v.verify(access_token, resource).await {
-                Ok(verified) => {
-                    granted.extend(scopes_from_claims(&verified.claims));
-                    granted.extend(string_list(verified.claims.get("permissions")));
-                    granted.extend(string_list(verified.claims.get("roles")));
-                    return Ok((verified.claims, granted));
-                }
-                Err(e) => problem = format!("the upstream access token is not valid: {e}"),
-            }
-        }
-        match (&up.id_verifier, &answer.id_token) {
-            (Some(v), Some(id_token)) => match v.verify(id_token, "").await {
-                Ok(verified) => {
-                    granted.extend(string_list(verified.claims.get("permissions")));
-                    granted.extend(string_list(verified.claims.get("roles")));
-                    Ok((verified.claims, granted))
-                }
-                Err(e) => Err(format!(
-                    "the identity provider's ID token is not valid: {e}"
-                )),
-            },
-            _ if !problem.is_empty() => Err(problem),
-            _ => Err(
-                "the identity provider returned no ID token (ask for the `openid` scope) and its \
-                 access token cannot be verified here (set MCP_USE_OAUTH_PROXY_AUDIENCE, or a \
-                 verifier in code)"
-                    .into(),
+        let access = match &up.access_verifier {
+            Some(v) => Some(
+                v.verify(access_token, resource)
+                    .await
+                    .map_err(|e| format!("the upstream access token is not valid: {e}")),
             ),
+            None => None,
+        };
+        let id = match (&up.id_verifier, &answer.id_token) {
+            (Some(v), Some(id_token)) => Some(
+                v.verify(id_token, "")
+                    .await
+                    .map_err(|e| format!("the identity provider's ID token is not valid: {e}")),
+            ),
+            _ => None,
+        };
+        if let Some(Ok(a)) = &access {
+            granted.extend(scopes_from_claims(&a.claims));
+            granted.extend(string_list(a.claims.get("permissions")));
+            granted.extend(string_list(a.claims.get("roles")));
         }
+        let claims = match (id, access) {
+            (Some(Ok(id)), access) => {
+                if let Some(Ok(a)) = access
+                    && a.claims.get("sub") != id.claims.get("sub")
+                {
+                    return Err("the ID token and the access token name different users".into());
+                }
+                granted.extend(string_list(id.claims.get("permissions")));
+                granted.extend(string_list(id.claims.get("roles")));
+                id.claims
+            }
+            (Some(Err(e)), _) => return Err(e),
+            (None, Some(Ok(a))) => a.claims,
+            (None, Some(Err(e))) => return Err(e),
+            (None, None) => {
+                return Err(
+                    "the identity provider returned no ID token (ask for the `openid` scope) and \
+                     its access token cannot be verified here (set MCP_USE_OAUTH_PROXY_AUDIENCE, \
+                     or a verifier in code)"
+                        .into(),
+                );
+            }
+        };
+        Ok((claims, granted))
     }
 
     async fn save_upstream(

@@ -1,0 +1,117 @@
+// oidc-provider (pinned) on 127.0.0.1 for the interop tests: a certified OpenID provider nobody
+// here wrote, with PKCE and RFC 8707 resource indicators (JWT access tokens for the MCP URL),
+// with or without dynamic registration, and an interaction handler that approves every login
+// (as `ada`) and every consent. Also a client that plays the browser.
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+
+import Provider from 'oidc-provider';
+
+import { MemoryOAuthClient } from './oauth-client.mjs';
+
+export const REDIRECT = 'http://127.0.0.1:9/callback';
+
+/**
+ * Starts oidc-provider on an ephemeral port. The provider is made on first use, so that
+ * `clients(issuer)` can name URLs known only after this returns (a proxy's callback).
+ * Resolves `{ issuer, close }`.
+ */
+export async function startIssuer({ resourceOk, registration = true, clients = () => [] }) {
+  const http = createServer();
+  await new Promise((r) => http.listen(0, '127.0.0.1', r));
+  const issuer = `http://127.0.0.1:${http.address().port}`;
+  let provider;
+  const make = () => {
+    const p = new Provider(issuer, {
+      clients: clients(issuer),
+      scopes: ['openid', 'profile', 'email', 'admin', 'offline_access'],
+      claims: { email: ['email'], profile: ['name'] },
+      features: {
+        devInteractions: { enabled: false },
+        registration: { enabled: registration },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: (_ctx, _client, oneOf) => oneOf,
+          useGrantedResource: () => true,
+          getResourceServerInfo: (_ctx, resource) => {
+            if (!resourceOk(resource)) throw new Error(`unknown resource ${resource}`);
+            return {
+              scope: 'openid profile email admin',
+              audience: resource,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'RS256' } },
+            };
+          },
+        },
+      },
+      findAccount: (_ctx, sub) => ({
+        accountId: sub,
+        claims: () => ({ sub, email: 'ada@example.com', name: 'Ada Lovelace' }),
+      }),
+      interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    });
+    // Approve every login (as `ada`) and every consent.
+    p.use(async (ctx, next) => {
+      if (!ctx.path.startsWith('/interaction/')) return next();
+      const details = await p.interactionDetails(ctx.req, ctx.res);
+      const { prompt, params, session } = details;
+      let result;
+      if (prompt.name === 'login') {
+        result = { login: { accountId: 'ada' } };
+      } else {
+        const grant = details.grantId
+          ? await p.Grant.find(details.grantId)
+          : new p.Grant({ accountId: session.accountId, clientId: params.client_id });
+        const missingOidc = prompt.details.missingOIDCScope;
+        if (missingOidc) grant.addOIDCScope(missingOidc.join(' '));
+        const missingRes = prompt.details.missingResourceScopes;
+        if (missingRes) {
+          for (const [indicator, scopes] of Object.entries(missingRes)) {
+            grant.addResourceScope(indicator, scopes.join(' '));
+          }
+        }
+        result = { consent: { grantId: await grant.save() } };
+      }
+      await p.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+    });
+    return p;
+  };
+  http.on('request', (req, res) => {
+    provider ??= make();
+    provider.callback()(req, res);
+  });
+  return { issuer, close: () => new Promise((r) => http.close(r)) };
+}
+
+/** A client that follows the authorization redirects itself, with cookies, as a browser does. */
+export class BrowserlessProvider extends MemoryOAuthClient {
+  constructor(name = 'SDK interop (oidc-provider)') {
+    super(REDIRECT, name);
+  }
+  async redirectToAuthorization(url) {
+    this.authorizations.push(new URL(url));
+    const jar = new Map();
+    let next = url.toString();
+    for (let hop = 0; hop < 20; hop += 1) {
+      if (next.startsWith(REDIRECT)) {
+        const back = new URL(next);
+        assert.equal(back.searchParams.get('error'), null, back.toString());
+        this.code = back.searchParams.get('code');
+        assert.ok(this.code, back.toString());
+        return;
+      }
+      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      const resp = await fetch(next, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+      for (const c of resp.headers.getSetCookie()) {
+        const [pair] = c.split(';');
+        const i = pair.indexOf('=');
+        jar.set(pair.slice(0, i), pair.slice(i + 1));
+      }
+      const location = resp.headers.get('location');
+      assert.ok(location, `no redirect from ${next}: ${resp.status} ${await resp.text()}`);
+      next = new URL(location, next).toString();
+    }
+    throw new Error('too many redirects');
+  }
+}

@@ -1,0 +1,129 @@
+// The OAuth proxy end to end: examples/oauth_proxy, configured from MCP_USE_OAUTH_PROXY_* alone,
+// in front of a real OpenID provider (`oidc-provider`, pinned) that has dynamic registration
+// turned off and knows only the proxy's pre-registered confidential client. The official
+// TypeScript SDK client cannot register with that provider; through the proxy it registers,
+// signs in (the proxy's consent is auto-approved here, the provider's login and consent by its
+// interaction handler), lists tools, calls get-user-info, and steps up to `admin` after a 403.
+// Once with client_secret_post and once with client_secret_basic at the upstream.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+
+import { startServer } from './lib/harness.mjs';
+import { BrowserlessProvider, startIssuer } from './lib/oidc.mjs';
+
+/** Holds no refresh token where the SDK would use it on a 403, so that step-up re-authorizes. */
+class StepUpProvider extends BrowserlessProvider {
+  constructor() {
+    super('SDK through the OAuth proxy');
+    this.granted = [];
+  }
+  tokens() {
+    if (!this.stored) return undefined;
+    const { refresh_token: _unused, ...rest } = this.stored;
+    return rest;
+  }
+  saveTokens(tokens) {
+    super.saveTokens(tokens);
+    this.granted.push(tokens);
+  }
+}
+
+for (const tokenAuth of ['client_secret_post', 'client_secret_basic']) {
+  describe(`TypeScript SDK through examples/oauth_proxy to oidc-provider without DCR (${tokenAuth})`, () => {
+    let issuer;
+    let server;
+    let mcpUrl = '';
+
+    before(async () => {
+      issuer = await startIssuer({
+        registration: false,
+        resourceOk: (resource) => resource === mcpUrl,
+        clients: () => [{
+          client_id: 'mcp-proxy',
+          client_secret: 'proxy-secret-0123456789',
+          redirect_uris: [`${new URL(mcpUrl).origin}/oauth/callback`],
+          token_endpoint_auth_method: tokenAuth,
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+        }],
+      });
+      server = await startServer('oauth_proxy', {
+        env: {
+          MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT: `${issuer.issuer}/auth`,
+          MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT: `${issuer.issuer}/token`,
+          MCP_USE_OAUTH_PROXY_ISSUER: issuer.issuer,
+          MCP_USE_OAUTH_PROXY_JWKS_URL: `${issuer.issuer}/jwks`,
+          MCP_USE_OAUTH_PROXY_CLIENT_ID: 'mcp-proxy',
+          MCP_USE_OAUTH_PROXY_CLIENT_SECRET: 'proxy-secret-0123456789',
+          MCP_USE_OAUTH_PROXY_TOKEN_AUTH: tokenAuth,
+          MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE: 'true',
+          MCP_USE_OAUTH_PROXY_AUTO_APPROVE: 'true',
+          MCP_STORE_URL: 'memory:',
+        },
+      });
+      mcpUrl = server.url;
+    }, { timeout: 30_000 });
+
+    after(async () => {
+      if (server) await server.stop();
+      if (issuer) await issuer.close();
+    }, { timeout: 20_000 });
+
+    test('the provider itself offers no registration', { timeout: 10_000 }, async () => {
+      const meta = await (await fetch(`${issuer.issuer}/.well-known/openid-configuration`)).json();
+      assert.equal(meta.registration_endpoint, undefined);
+      const proxied = await (await fetch(`${new URL(mcpUrl).origin}/.well-known/oauth-authorization-server`)).json();
+      assert.equal(proxied.registration_endpoint, `${new URL(mcpUrl).origin}/register`);
+    });
+
+    test('register, sign in upstream, tools, then step-up to admin', { timeout: 60_000 }, async () => {
+      const provider = new StepUpProvider();
+      const first = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider });
+      await assert.rejects(
+        new Client({ name: 'sdk-proxy', version: '1.0.0' }).connect(first),
+        UnauthorizedError,
+      );
+      assert.ok(provider.client?.client_id, 'registered with the proxy');
+      assert.notEqual(provider.client.client_id, 'mcp-proxy', 'its own client id, not the upstream one');
+      const auth = provider.authorizations[0];
+      assert.equal(auth.origin, new URL(mcpUrl).origin, 'the SDK signs in at the proxy');
+      assert.equal(auth.pathname, '/authorize');
+      await first.finishAuth(provider.code);
+      const at = provider.stored.access_token;
+      const claims = JSON.parse(Buffer.from(at.split('.')[1], 'base64url').toString());
+      assert.equal(claims.iss, new URL(mcpUrl).origin, 'the proxy issued it');
+      assert.equal(claims.aud, mcpUrl, 'for this resource');
+      assert.equal(claims.sub, 'ada');
+      await first.close();
+
+      const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider });
+      const client = new Client({ name: 'sdk-proxy', version: '1.0.0' });
+      await client.connect(transport);
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((t) => t.name).sort(), ['admin-action', 'get-user-info']);
+      const who = await client.callTool({ name: 'get-user-info', arguments: {} });
+      assert.equal(who.structuredContent.userId, 'ada');
+      assert.equal(who.structuredContent.email, 'ada@example.com', 'from the verified ID token');
+      assert.equal(who.structuredContent.hasUpstreamToken, true, 'the upstream token stays server-side');
+
+      await assert.rejects(
+        client.callTool({ name: 'admin-action', arguments: { action: 'audit' } }),
+        UnauthorizedError,
+        'the 403 sends the SDK to sign in again for admin',
+      );
+      assert.equal(provider.authorizations.length, 2);
+      assert.equal(provider.authorizations[1].searchParams.get('scope'), 'openid profile email admin');
+      await transport.finishAuth(provider.code);
+      assert.equal(provider.granted.at(-1).scope, 'openid profile email admin');
+      const admin = await client.callTool({ name: 'admin-action', arguments: { action: 'audit' } });
+      assert.equal(admin.isError ?? false, false, JSON.stringify(admin));
+      assert.equal(admin.content[0].text, 'ada performed `audit`');
+      await client.close();
+    });
+  });
+}
