@@ -768,3 +768,66 @@ fn every_missing_or_malformed_proxy_setting_is_named() {
         "{e}"
     );
 }
+
+/// Pass-through (mcp-use's way, by choice): the client gets the identity provider's own access
+/// token, and the server verifies it against the provider's keys and audience.
+#[tokio::test]
+async fn pass_through_hands_clients_the_providers_token() {
+    let idp = Idp::start();
+    let (server, base) = start_proxy(idp.provider().auto_approve(true).pass_through(true));
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid", "p"),
+        None,
+    )
+    .await;
+    let back = through_upstream(&location(&h)).await;
+    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    let upstream_access = idp.issued.lock().expect("lock")[0].clone();
+    assert_eq!(tokens["access_token"], upstream_access.as_str());
+    let c = Client::connect_as(&server, V_LATEST, Some(upstream_access)).await;
+    assert_eq!(
+        c.call("whoami", json!({})).await["result"]["structuredContent"]["sub"],
+        "alice"
+    );
+    // Refreshing goes through this server's rotating refresh token.
+    let refresh = tokens["refresh_token"].as_str().expect("refresh");
+    let r = http()
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", client_id.as_str()),
+        ])
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(
+        body["access_token"], tokens["access_token"],
+        "still the provider's token"
+    );
+    server.stop().await;
+}
+
+#[test]
+fn pass_through_needs_a_way_to_check_the_audience() {
+    let e = ProxyProvider::new(
+        "https://idp.example/authorize",
+        "https://idp.example/token",
+        "https://idp.example",
+        "c",
+    )
+    .jwks_url("https://idp.example/jwks")
+    .pass_through(true)
+    .resolve()
+    .expect_err("no audience");
+    assert!(
+        e.to_string()
+            .starts_with("MCP_USE_OAUTH_PROXY_AUDIENCE is not set: in pass-through mode"),
+        "{e}"
+    );
+}

@@ -223,17 +223,33 @@ impl AuthServer {
                 map.insert("gid".into(), grant.clone().into());
             }
         }
-        let Some(access_token) = self.sign(&claims) else {
-            return oauth_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "signing the access token failed",
-            );
+        let (access_token, expires_in) = if self.pass_through() {
+            // Pass-through (mcp-use's way): the client gets the identity provider's own token.
+            let grant = user.grant.as_deref().unwrap_or_default();
+            match self.pass_through_token(grant).await {
+                Ok(Some(found)) => found,
+                Ok(None) => {
+                    return token_error(
+                        "invalid_grant",
+                        "the identity provider's tokens for this sign-in are gone; sign in again",
+                    );
+                }
+                Err(e) => return unavailable(&e),
+            }
+        } else {
+            let Some(access_token) = self.sign(&claims) else {
+                return oauth_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "signing the access token failed",
+                );
+            };
+            (access_token, ttl)
         };
         let mut out = json!({
             "access_token": access_token,
             "token_type": "Bearer",
-            "expires_in": ttl,
+            "expires_in": expires_in,
             "scope": scopes.join(" "),
         });
         let wants_refresh = match self.load::<Client>(Space::Clients, &client_id).await {

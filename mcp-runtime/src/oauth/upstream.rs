@@ -57,7 +57,7 @@ pub(crate) struct Upstream {
     pub(crate) config: ProxyProvider,
     http: reqwest::Client,
     /// Verifies upstream access tokens, when they are JWTs for an API (or in code).
-    access_verifier: Option<Arc<dyn TokenVerifier>>,
+    pub(crate) access_verifier: Option<Arc<dyn TokenVerifier>>,
     /// Verifies OpenID Connect ID tokens (audience: this server's upstream client id).
     id_verifier: Option<JwtVerifier>,
     cipher: LessSafeKey,
@@ -719,6 +719,28 @@ impl AuthServer {
         Ok(up
             .open(&sealed)
             .and_then(|plain| serde_json::from_slice(&plain).ok()))
+    }
+
+    /// Whether clients get the upstream's own access tokens (pass-through mode).
+    pub(super) fn pass_through(&self) -> bool {
+        self.upstream().is_some_and(|u| u.config.pass_through)
+    }
+
+    /// Pass-through: the grant's upstream access token and its remaining lifetime (this
+    /// server's access-token lifetime when the upstream did not say).
+    pub(super) async fn pass_through_token(
+        &self,
+        grant: &str,
+    ) -> Result<Option<(String, u64)>, StoreError> {
+        let Some(up) = self.upstream() else {
+            return Ok(None);
+        };
+        Ok(self.load_upstream(up, grant).await?.map(|t| {
+            let left = t
+                .expires_at
+                .map_or(self.access_ttl.as_secs(), |e| e.saturating_sub(unix_now()));
+            (t.access_token, left)
+        }))
     }
 
     /// The upstream access token of a grant, for tools (`Auth::upstream_token`).

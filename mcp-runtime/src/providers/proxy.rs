@@ -48,6 +48,7 @@ pub enum UpstreamAuth {
 /// | extra authorize parameters | `MCP_USE_OAUTH_PROXY_EXTRA_AUTHORIZE_PARAMS` (form-encoded) | none |
 /// | forward RFC 8707 `resource` upstream | `MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE` | false |
 /// | skip the consent page | `MCP_USE_OAUTH_PROXY_AUTO_APPROVE` | false; refused in release builds unless `MCP_USE_OAUTH_ALLOW_AUTO_APPROVE=true` |
+/// | clients get the provider's tokens | `MCP_USE_OAUTH_PROXY_PASS_THROUGH` | false |
 /// | key for upstream tokens at rest | `MCP_STORE_ENCRYPTION_KEY` (32 bytes, base64url) | a new key per process |
 /// | store | `MCP_STORE_URL` | a redb file per `PORT` (memory for `PORT=0`) |
 #[derive(Clone)]
@@ -76,6 +77,9 @@ pub struct ProxyProvider {
     pub forward_resource: bool,
     /// Skip the consent page (scripts and tests).
     pub auto_approve: bool,
+    /// Hand clients the identity provider's own access tokens (mcp-use's behaviour) instead
+    /// of this server's. Their audience is then the provider's API, not this server.
+    pub pass_through: bool,
     /// Lifetime of the access tokens this server issues (default one hour).
     pub access_ttl: Duration,
     pub(crate) verifier: Option<Arc<dyn TokenVerifier>>,
@@ -131,6 +135,7 @@ impl ProxyProvider {
             extra_authorize_params: Vec::new(),
             forward_resource: false,
             auto_approve: false,
+            pass_through: false,
             access_ttl: Duration::from_secs(3600),
             verifier: None,
             store: None,
@@ -204,6 +209,7 @@ impl ProxyProvider {
         }
         p.forward_resource = bool_env("MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE")?.unwrap_or(false);
         p.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
+        p.pass_through = bool_env("MCP_USE_OAUTH_PROXY_PASS_THROUGH")?.unwrap_or(false);
         if let Some(v) = env("MCP_STORE_ENCRYPTION_KEY") {
             p.encryption_key = Some(decode_key(&v).ok_or_else(|| ProviderError::Invalid {
                 var: "MCP_STORE_ENCRYPTION_KEY",
@@ -267,6 +273,15 @@ impl ProxyProvider {
         self
     }
 
+    /// Pass-through mode: clients get the identity provider's own access tokens, and this
+    /// server verifies them with the upstream verifier (which needs the audience they carry,
+    /// or the forwarded resource). Prefer the default: tokens issued for this server cannot be
+    /// replayed against the provider's API, and the provider's can.
+    pub fn pass_through(mut self, yes: bool) -> Self {
+        self.pass_through = yes;
+        self
+    }
+
     /// Where the proxy keeps its state (default in code: memory).
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
@@ -301,14 +316,28 @@ impl ProxyProvider {
                 hint: "set it to the identity provider's JWKS URL, so that the proxy can verify who signed in (or give a verifier in code)",
             });
         }
+        if self.pass_through
+            && self.verifier.is_none()
+            && self.audience.is_none()
+            && !self.forward_resource
+        {
+            return Err(ProviderError::Missing {
+                var: "MCP_USE_OAUTH_PROXY_AUDIENCE",
+                hint: "in pass-through mode clients present the identity provider's tokens to this server, which must check their audience: set it (or MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE=true)",
+            });
+        }
+        if self.auto_approve
+            && !auto_approve_allowed(
+                cfg!(debug_assertions),
+                env("MCP_USE_OAUTH_ALLOW_AUTO_APPROVE").as_deref(),
+            )
+        {
+            return Err(ProviderError::Invalid {
+                var: "MCP_USE_OAUTH_PROXY_AUTO_APPROVE",
+                reason: "skipping the consent page lets any registered client act for a signed-in user; a release build refuses it unless MCP_USE_OAUTH_ALLOW_AUTO_APPROVE=true".into(),
+            });
+        }
         if self.auto_approve {
-            let force = env("MCP_USE_OAUTH_ALLOW_AUTO_APPROVE");
-            if !cfg!(debug_assertions) && !force.is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-                return Err(ProviderError::Invalid {
-                    var: "MCP_USE_OAUTH_PROXY_AUTO_APPROVE",
-                    reason: "skipping the consent page lets any registered client act for a signed-in user; a release build refuses it unless MCP_USE_OAUTH_ALLOW_AUTO_APPROVE=true".into(),
-                });
-            }
             tracing::warn!(target: "mcp_runtime::auth", "OAuth proxy: the consent page is skipped (auto-approve); use this for tests only");
         }
         Ok(self)
@@ -319,7 +348,9 @@ impl ProxyProvider {
     pub fn into_oauth(self) -> Result<OAuth, ProviderError> {
         let ttl = self.access_ttl;
         let store = self.store.clone();
+        let pass_through = self.pass_through;
         let upstream = Upstream::new(self)?;
+        let upstream_verifier = upstream.access_verifier.clone();
         let server = Arc::new(AuthServer::new(
             Identity::Upstream(Box::new(upstream)),
             ttl,
@@ -336,9 +367,24 @@ impl ProxyProvider {
             .baseline_scopes(["openid", "profile", "email"])
             .user_info(UserInfo::from_claims);
         oauth.authorization_servers.clear();
+        if pass_through {
+            // Clients present the upstream's tokens: verify those, bound to their audience.
+            let Some(v) = upstream_verifier else {
+                return Err(ProviderError::Missing {
+                    var: "MCP_USE_OAUTH_PROXY_AUDIENCE",
+                    hint: "pass-through mode needs a way to verify the identity provider's access tokens",
+                });
+            };
+            oauth.verifier = v;
+        }
         oauth.dev = Some(server);
         Ok(oauth)
     }
+}
+
+/// Whether the consent page may be skipped: in debug builds, or when forced.
+fn auto_approve_allowed(debug_build: bool, force: Option<&str>) -> bool {
+    debug_build || force.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 fn bool_env(var: &'static str) -> Result<Option<bool>, ProviderError> {
@@ -359,4 +405,17 @@ fn decode_key(v: &str) -> Option<[u8; 32]> {
         .decode(v.trim_end_matches('='))
         .ok()?;
     bytes.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::auto_approve_allowed;
+
+    #[test]
+    fn skipping_consent_needs_a_debug_build_or_an_explicit_force() {
+        assert!(auto_approve_allowed(true, None));
+        assert!(auto_approve_allowed(false, Some("true")));
+        assert!(!auto_approve_allowed(false, None));
+        assert!(!auto_approve_allowed(false, Some("yes")));
+    }
 }
