@@ -831,3 +831,146 @@ fn pass_through_needs_a_way_to_check_the_audience() {
         "{e}"
     );
 }
+
+/// Hostile requests at every endpoint get the precise OAuth error and status, and leave
+/// nothing behind in the store.
+#[tokio::test]
+async fn hostile_requests_are_refused_and_store_nothing() {
+    use mcp_runtime::store::{MemoryStore, Space, Store};
+    let idp = Idp::start();
+    let store = Arc::new(MemoryStore::new());
+    let (server, base) = start_proxy(idp.provider().store(store.clone()));
+    let counts = || {
+        let store = store.clone();
+        async move {
+            let mut out = Vec::new();
+            for space in Space::ALL {
+                out.push((space, store.count(space).await.expect("count")));
+            }
+            out
+        }
+    };
+    let before = counts().await;
+    let post = |path: &'static str, ct: &'static str, body: Vec<u8>| {
+        let base = base.clone();
+        async move {
+            let r = no_redirects()
+                .post(format!("{base}{path}"))
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            let status = r.status().as_u16();
+            (status, r.text().await.expect("body"))
+        }
+    };
+    let oauth_error = |body: &str| -> String {
+        serde_json::from_str::<Value>(body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("not an OAuth error body: {body}"))
+    };
+    // Registration: oversized, not JSON, not an object, bad redirect URIs.
+    let (s, b) = post("/register", "application/json", vec![b'{'; 100 * 1024]).await;
+    assert_eq!(s, 413, "{b}");
+    let (s, b) = post("/register", "application/json", b"{not json".to_vec()).await;
+    assert_eq!(
+        (s, oauth_error(&b).as_str()),
+        (400, "invalid_client_metadata")
+    );
+    let (s, b) = post("/register", "application/json", b"[1]".to_vec()).await;
+    assert_eq!(
+        (s, oauth_error(&b).as_str()),
+        (400, "invalid_client_metadata")
+    );
+    for uri in [
+        "javascript:alert(1)",
+        "https://a.example/cb#frag",
+        "http://evil.example/cb",
+        "data:text/html,x",
+    ] {
+        let body = json!({"redirect_uris": [uri]}).to_string().into_bytes();
+        let (s, b) = post("/register", "application/json", body).await;
+        assert_eq!(
+            (s, oauth_error(&b).as_str()),
+            (400, "invalid_redirect_uri"),
+            "{uri}"
+        );
+    }
+    let (s, b) = post("/register", "text/plain", b"{}".to_vec()).await;
+    assert_eq!(
+        (s, oauth_error(&b).as_str()),
+        (400, "invalid_client_metadata")
+    );
+
+    // Token endpoint: wrong content type, unknown grant, unknown client, missing PKCE.
+    let (s, b) = post("/token", "application/json", b"{}".to_vec()).await;
+    assert_eq!((s, oauth_error(&b).as_str()), (400, "invalid_request"));
+    let (s, b) = post(
+        "/token",
+        "application/x-www-form-urlencoded",
+        b"grant_type=password&client_id=nobody".to_vec(),
+    )
+    .await;
+    assert_eq!((s, oauth_error(&b).as_str()), (401, "invalid_client"));
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let after_registration = counts().await;
+    let form = format!("grant_type=password&client_id={client_id}");
+    let (s, b) = post(
+        "/token",
+        "application/x-www-form-urlencoded",
+        form.into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (s, oauth_error(&b).as_str()),
+        (400, "unsupported_grant_type")
+    );
+    let form = format!("grant_type=authorization_code&code=x&client_id={client_id}");
+    let (s, b) = post(
+        "/token",
+        "application/x-www-form-urlencoded",
+        form.into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (s, oauth_error(&b).as_str()),
+        (400, "invalid_request"),
+        "{b}"
+    );
+
+    // Authorization: plain PKCE, no PKCE, a mismatched redirect URI, an unknown client.
+    let (_, challenge) = pkce();
+    let plain = authorize_url(&base, &client_id, &challenge, "openid", "s")
+        .replace("code_challenge_method=S256", "code_challenge_method=plain");
+    let (s, h, _) = get(&plain, None).await;
+    assert_eq!(s, 302);
+    assert_eq!(query(&location(&h))["error"], "invalid_request");
+    let bare = authorize_url(&base, &client_id, &challenge, "openid", "s")
+        .replace(&format!("code_challenge={challenge}&"), "");
+    let (s, h, _) = get(&bare, None).await;
+    assert_eq!(s, 302);
+    assert!(query(&location(&h))["error_description"].contains("PKCE is required"));
+    let elsewhere = authorize_url(&base, &client_id, &challenge, "openid", "s")
+        .replace("127.0.0.1%3A9%2Fcb", "evil.example%2Fcb");
+    let (s, h, body) = get(&elsewhere, None).await;
+    assert_eq!(s, 400, "no redirect to an unregistered URI: {body}");
+    assert!(h.get("location").is_none());
+    let unknown = authorize_url(&base, "nobody", &challenge, "openid", "s");
+    let (s, _, body) = get(&unknown, None).await;
+    assert_eq!(s, 400);
+    assert!(body.contains("unknown client_id"), "{body}");
+    // Callback junk.
+    let (s, _, _) = get(&format!("{base}/oauth/callback"), None).await;
+    assert_eq!(s, 400);
+    let (s, _, _) = get(&format!("{base}/oauth/callback?state=x&state=y"), None).await;
+    assert_eq!(s, 400);
+
+    assert_eq!(counts().await, after_registration, "refusals store nothing");
+    assert_ne!(
+        before, after_registration,
+        "the one valid registration was stored"
+    );
+    server.stop().await;
+}
