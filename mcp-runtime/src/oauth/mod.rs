@@ -7,6 +7,8 @@
 //! (`oauth = "dev"`). Nothing outside this folder reaches into its files.
 
 mod authorize;
+mod callback;
+mod consent;
 mod keys;
 mod pages;
 mod params;

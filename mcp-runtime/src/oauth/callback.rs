@@ -1,0 +1,309 @@
+//! The OAuth proxy's trip to the identity provider: the redirect with this server's client id,
+//! its own PKCE and a `state` that keys a single-use server-side transaction; then the
+//! provider's answer at `/oauth/callback`, the code exchange, and who signed in.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::pages::error_page;
+use super::params::{parse_params, random_token, redirect_with, sha256};
+use super::responses::not_started;
+use super::state::{AuthRequest, User};
+use super::upstream::{TokenAnswer, Upstream, UpstreamTokens, expires_at};
+use super::{AuthServer, IDENTITY_SCOPES, PENDING_TTL};
+use crate::auth::{TokenVerifier as _, scopes_from_claims, string_list};
+use crate::store::Space;
+
+/// Claims of the upstream identity copied into this server's tokens.
+const IDENTITY_CLAIMS: &[&str] = &[
+    "picture",
+    "email_verified",
+    "preferred_username",
+    "nickname",
+    "given_name",
+    "family_name",
+    "roles",
+    "permissions",
+    "groups",
+    "org_id",
+    "organization_id",
+    "hd",
+    "tid",
+    "oid",
+];
+
+/// A sign-in at the upstream in progress, by `state`.
+#[derive(Serialize, Deserialize)]
+struct UpstreamTxn {
+    request: AuthRequest,
+    verifier: String,
+}
+
+impl AuthServer {
+    /// Redirects the browser to the upstream, with this server's client id, its own PKCE and
+    /// a `state` that is only a key to the server-side transaction.
+    pub(super) async fn to_upstream(&self, request: AuthRequest) -> HttpResponse {
+        let (Some(up), Some(issuer)) = (self.upstream(), self.issuer()) else {
+            return not_started();
+        };
+        let state = random_token(24);
+        let verifier = random_token(48);
+        let challenge = URL_SAFE_NO_PAD.encode(sha256(&verifier));
+        let mut scopes: Vec<String> = up.config.scopes.clone();
+        for s in &request.scopes {
+            if !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
+        }
+        let Ok(mut url) = reqwest::Url::parse(&up.config.auth_endpoint) else {
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the upstream authorization endpoint is not a URL",
+            );
+        };
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code");
+            q.append_pair("client_id", &up.config.client_id);
+            q.append_pair(
+                "redirect_uri",
+                &format!("{issuer}{}", self.paths().callback),
+            );
+            q.append_pair("scope", &scopes.join(" "));
+            q.append_pair("state", &state);
+            q.append_pair("code_challenge", &challenge);
+            q.append_pair("code_challenge_method", "S256");
+            if up.config.forward_resource
+                && let Some(r) = self.resource.get()
+            {
+                q.append_pair("resource", r);
+            }
+            for (k, v) in &up.config.extra_authorize_params {
+                q.append_pair(k, v);
+            }
+        }
+        let txn = UpstreamTxn { request, verifier };
+        if let Err(e) = self
+            .save(
+                Space::Transactions,
+                &format!("upstream:{state}"),
+                &txn,
+                Some(PENDING_TTL),
+            )
+            .await
+        {
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+        }
+        HttpResponse::Found()
+            .insert_header((header::LOCATION, url.as_str()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish()
+    }
+
+    /// `GET /oauth/callback`: the upstream's answer.
+    pub(super) async fn callback(&self, req: &HttpRequest, _body: &Bytes) -> HttpResponse {
+        let (Some(up), Some(issuer)) = (self.upstream(), self.issuer()) else {
+            return not_started();
+        };
+        let params = match parse_params(req.query_string().as_bytes()) {
+            Ok(p) => p,
+            Err(msg) => return error_page(StatusCode::BAD_REQUEST, &msg),
+        };
+        let Some(state) = params.get("state") else {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "the identity provider's answer has no state",
+            );
+        };
+        let txn: UpstreamTxn = match self
+            .take(Space::Transactions, &format!("upstream:{state}"))
+            .await
+        {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "this sign-in is unknown, expired or already finished (state); start again from the client",
+                );
+            }
+            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        };
+        let (redirect_uri, client_state) =
+            (txn.request.redirect_uri.clone(), txn.request.state.clone());
+        let fail = |code: &str, msg: &str| {
+            redirect_with(
+                &redirect_uri,
+                &[("error", code), ("error_description", msg)],
+                client_state.as_deref(),
+                issuer,
+            )
+        };
+        if let Some(error) = params.get("error") {
+            let description = params.get("error_description").map_or_else(
+                || format!("the identity provider answered {error}"),
+                |d| format!("the identity provider answered {error}: {d}"),
+            );
+            let code = if error == "access_denied" {
+                "access_denied"
+            } else {
+                "server_error"
+            };
+            return fail(code, &description);
+        }
+        let Some(code) = params.get("code") else {
+            return fail(
+                "server_error",
+                "the identity provider's answer has neither a code nor an error",
+            );
+        };
+        let answer = match self.exchange(up, issuer, code, &txn.verifier).await {
+            Ok(a) => a,
+            Err(msg) => {
+                tracing::warn!(target: "mcp_runtime::auth", "upstream code exchange failed: {msg}");
+                return fail("temporarily_unavailable", &msg);
+            }
+        };
+        let Some(access_token) = answer.access_token.clone() else {
+            return fail(
+                "server_error",
+                "the identity provider's token answer has no access_token",
+            );
+        };
+        let (claims, granted_upstream) = match self.identify(up, &answer, &access_token).await {
+            Ok(found) => found,
+            Err(msg) => return fail("access_denied", &msg),
+        };
+        let Some(sub) = claims.get("sub").and_then(Value::as_str).map(str::to_owned) else {
+            return fail(
+                "access_denied",
+                "the identity provider's token names no subject (`sub`)",
+            );
+        };
+        // The client gets the scopes it asked for that the upstream granted (identity scopes
+        // are this server's to give).
+        let mut request = txn.request;
+        request.scopes.retain(|s| {
+            IDENTITY_SCOPES.contains(&s.as_str()) || granted_upstream.iter().any(|g| g == s)
+        });
+        let grant = random_token(16);
+        let tokens = UpstreamTokens {
+            access_token,
+            refresh_token: answer.refresh_token.clone(),
+            expires_at: expires_at(answer.expires_in.as_ref()),
+        };
+        if let Err(e) = self.save_upstream(up, &grant, &tokens).await {
+            return fail("temporarily_unavailable", &e.to_string());
+        }
+        let mut extra = Map::new();
+        for k in IDENTITY_CLAIMS {
+            if let Some(v) = claims.get(*k) {
+                extra.insert((*k).to_owned(), v.clone());
+            }
+        }
+        let user = User {
+            name: claims
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            email: claims
+                .get("email")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            sub,
+            extra,
+            grant: Some(grant),
+        };
+        self.grant(request, user).await
+    }
+
+    /// The authorization-code exchange at the upstream.
+    async fn exchange(
+        &self,
+        up: &Upstream,
+        issuer: &str,
+        code: &str,
+        verifier: &str,
+    ) -> Result<TokenAnswer, String> {
+        let redirect = format!("{issuer}{}", self.paths().callback);
+        let form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect.as_str()),
+            ("code_verifier", verifier),
+        ];
+        self.upstream_token_request(up, form).await
+    }
+
+    /// Who signed in: the verified ID token's claims, else the verified access token's (a JWT
+    /// for an API, or a verifier in code); and the scopes the upstream granted (the token
+    /// answer's `scope`, and the access token's scopes, permissions and roles).
+    async fn identify(
+        &self,
+        up: &Upstream,
+        answer: &TokenAnswer,
+        access_token: &str,
+    ) -> Result<(Map<String, Value>, Vec<String>), String> {
+        let resource = self.resource.get().map(String::as_str).unwrap_or("");
+        let mut granted: Vec<String> = answer
+            .scope
+            .as_deref()
+            .map(|s| {
+                s.split([' ', ','])
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let access = match &up.access_verifier {
+            Some(v) => Some(
+                v.verify(access_token, resource)
+                    .await
+                    .map_err(|e| format!("the upstream access token is not valid: {e}")),
+            ),
+            None => None,
+        };
+        let id = match (&up.id_verifier, &answer.id_token) {
+            (Some(v), Some(id_token)) => Some(
+                v.verify(id_token, "")
+                    .await
+                    .map_err(|e| format!("the identity provider's ID token is not valid: {e}")),
+            ),
+            _ => None,
+        };
+        if let Some(Ok(a)) = &access {
+            granted.extend(scopes_from_claims(&a.claims));
+            granted.extend(string_list(a.claims.get("permissions")));
+            granted.extend(string_list(a.claims.get("roles")));
+        }
+        let claims = match (id, access) {
+            (Some(Ok(id)), access) => {
+                if let Some(Ok(a)) = access
+                    && a.claims.get("sub") != id.claims.get("sub")
+                {
+                    return Err("the ID token and the access token name different users".into());
+                }
+                granted.extend(string_list(id.claims.get("permissions")));
+                granted.extend(string_list(id.claims.get("roles")));
+                id.claims
+            }
+            (Some(Err(e)), _) => return Err(e),
+            (None, Some(Ok(a))) => a.claims,
+            (None, Some(Err(e))) => return Err(e),
+            (None, None) => {
+                return Err(
+                    "the identity provider returned no ID token (ask for the `openid` scope) and \
+                     its access token cannot be verified here (set MCP_USE_OAUTH_PROXY_AUDIENCE, \
+                     or a verifier in code)"
+                        .into(),
+                );
+            }
+        };
+        Ok((claims, granted))
+    }
+}
