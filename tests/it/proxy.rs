@@ -314,6 +314,24 @@ fn query(url: &str) -> HashMap<String, String> {
 }
 
 fn authorize_url(base: &str, client_id: &str, challenge: &str, scope: &str, state: &str) -> String {
+    authorize_url_for(
+        base,
+        &format!("{base}/mcp"),
+        client_id,
+        challenge,
+        scope,
+        state,
+    )
+}
+
+fn authorize_url_for(
+    base: &str,
+    resource: &str,
+    client_id: &str,
+    challenge: &str,
+    scope: &str,
+    state: &str,
+) -> String {
     reqwest::Url::parse_with_params(
         &format!("{base}/authorize"),
         &[
@@ -324,7 +342,7 @@ fn authorize_url(base: &str, client_id: &str, challenge: &str, scope: &str, stat
             ("code_challenge_method", "S256"),
             ("scope", scope),
             ("state", state),
-            ("resource", &format!("{base}/mcp")),
+            ("resource", resource),
         ],
     )
     .expect("url")
@@ -973,4 +991,86 @@ async fn hostile_requests_are_refused_and_store_nothing() {
         "the one valid registration was stored"
     );
     server.stop().await;
+}
+
+fn proxy_on(idp: &Idp, path: &std::path::Path, public: &str) -> (McpServer, RunningServer) {
+    let store = mcp_runtime::store::RedbStore::open(path).expect("store opens");
+    let oauth = idp
+        .provider()
+        .auto_approve(true)
+        .store(Arc::new(store))
+        .encryption_key([7u8; 32])
+        .resolve()
+        .expect("settings")
+        .into_oauth()
+        .expect("proxy");
+    let server = McpServer::builder()
+        .public_url(public)
+        .tools(tools![whoami, admin_action])
+        .oauth(oauth)
+        .workers(1)
+        .build()
+        .expect("builds");
+    let running = server.start("127.0.0.1:0").expect("starts");
+    (server, running)
+}
+
+/// With a file store and a fixed encryption key, a restart loses nothing: the client's
+/// registration, its refresh token, its access token (the signing key is kept) and the
+/// upstream tokens tools use.
+#[tokio::test]
+async fn a_proxy_sign_in_survives_a_restart() {
+    let idp = Idp::start();
+    let path = crate::store::temp_file("proxy-restart");
+    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
+    drop(placeholder);
+
+    let (server, running) = proxy_on(&idp, &path, &public);
+    let base = format!("http://{}", running.addr());
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let url = authorize_url_for(&base, &public, &client_id, &challenge, "openid", "r");
+    let (status, h, body) = get(&url, None).await;
+    assert_eq!(status, 302, "{body}");
+    // The provider sends the browser to the public URL's callback; the "proxy in front"
+    // forwards it here.
+    let (_, h, _) = get(&location(&h), None).await;
+    let public_origin = public.trim_end_matches("/mcp");
+    let callback = location(&h).replace(public_origin, &base);
+    let (status, h, body) = get(&callback, None).await;
+    assert_eq!(status, 302, "{body}");
+    let back = location(&h);
+    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    running.stop().await;
+    drop(server);
+
+    let (_server, running) = proxy_on(&idp, &path, &public);
+    let base = format!("http://{}", running.addr());
+    let old_access = tokens["access_token"].as_str().expect("access").to_owned();
+    let c = Client::connect_as(&running, V_LATEST, Some(old_access)).await;
+    let who = c.call("whoami", json!({})).await;
+    let upstream_access = idp.issued.lock().expect("lock")[0].clone();
+    assert_eq!(
+        who["result"]["structuredContent"]["upstream"],
+        upstream_access.as_str(),
+        "the upstream token decrypts after the restart"
+    );
+    let r = http()
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                tokens["refresh_token"].as_str().expect("refresh"),
+            ),
+            ("client_id", client_id.as_str()),
+        ])
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(r.status(), 200);
+    running.stop().await;
+    let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
 }

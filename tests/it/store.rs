@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use mcp_runtime::store::{MemoryStore, RedbStore, Space, Store};
 
-fn temp_file(name: &str) -> std::path::PathBuf {
+pub fn temp_file(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "mcp-store-test-{}-{name}-{}",
         std::process::id(),
