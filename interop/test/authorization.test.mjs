@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import { INTEROP_DIR, NODE22, childEnv, startServer, stripAnsi } from './lib/harness.mjs';
-import { startIssuer } from './lib/oidc.mjs';
+import { followRedirects, startProxy } from './lib/oidc.mjs';
 
 const CONFORMANCE_NEXT = join(INTEROP_DIR, 'next', 'node_modules', '.bin', 'conformance');
 
@@ -42,26 +42,6 @@ async function register(registrationEndpoint, redirect) {
   return JSON.parse(body).client_id;
 }
 
-/** Follows redirects with cookies, as a browser, until `stop` (the suite's callback) answers. */
-async function browse(url, stop) {
-  const jar = new Map();
-  let next = url;
-  for (let hop = 0; hop < 20; hop += 1) {
-    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const resp = await fetch(next, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-    if (next.startsWith(stop)) return resp.status;
-    for (const c of resp.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      jar.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-    const location = resp.headers.get('location');
-    assert.ok(location, `no redirect from ${next}: ${resp.status} ${await resp.text()}`);
-    next = new URL(location, next).toString();
-  }
-  throw new Error('too many redirects');
-}
-
 /** Runs `conformance authorization` and plays the browser; resolves the suite's output. */
 async function runSuite({ issuer, registrationEndpoint, resource }) {
   assert.ok(existsSync(CONFORMANCE_NEXT), `${CONFORMANCE_NEXT} is missing: run npm ci in interop/next`);
@@ -77,7 +57,9 @@ async function runSuite({ issuer, registrationEndpoint, resource }) {
   const onData = (chunk) => {
     out += chunk.toString('utf8');
     const m = stripAnsi(out).match(/^(https?:\/\/\S+\/authorize\?\S+)$/m);
-    if (m && !browsed && /Callback server started/.test(out)) browsed = browse(m[1], callback);
+    if (m && !browsed && /Callback server started/.test(out)) {
+      browsed = followRedirects(m[1], callback, { fetchStop: true });
+    }
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
@@ -106,35 +88,8 @@ describe('conformance authorization-server scenarios (0.2.0-alpha.12)', () => {
   });
 
   test('the OAuth proxy in front of oidc-provider', { timeout: 90_000 }, async () => {
-    let mcpUrl = '';
-    const idp = await startIssuer({
-      registration: false,
-      resourceOk: (r) => r === mcpUrl,
-      clients: () => [{
-        client_id: 'mcp-proxy',
-        client_secret: 'proxy-secret-0123456789',
-        redirect_uris: [`${new URL(mcpUrl).origin}/oauth/callback`],
-        token_endpoint_auth_method: 'client_secret_basic',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-      }],
-    });
-    stops.push(() => idp.close());
-    const server = await startServer('oauth_proxy', {
-      env: {
-        MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT: `${idp.issuer}/auth`,
-        MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT: `${idp.issuer}/token`,
-        MCP_USE_OAUTH_PROXY_ISSUER: idp.issuer,
-        MCP_USE_OAUTH_PROXY_JWKS_URL: `${idp.issuer}/jwks`,
-        MCP_USE_OAUTH_PROXY_CLIENT_ID: 'mcp-proxy',
-        MCP_USE_OAUTH_PROXY_CLIENT_SECRET: 'proxy-secret-0123456789',
-        MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE: 'true',
-        MCP_USE_OAUTH_PROXY_AUTO_APPROVE: 'true',
-        MCP_STORE_URL: 'memory:',
-      },
-    });
-    stops.push(() => server.stop());
-    mcpUrl = server.url;
+    const { server, stop } = await startProxy();
+    stops.push(stop);
     const issuer = new URL(server.url).origin;
     const { code, out } = await runSuite({
       issuer, registrationEndpoint: `${issuer}/register`, resource: server.url,

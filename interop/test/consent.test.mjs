@@ -11,14 +11,12 @@ import { after, before, describe, test } from 'node:test';
 
 import puppeteer from 'puppeteer-core';
 
-import { startServer } from './lib/harness.mjs';
-import { startIssuer } from './lib/oidc.mjs';
+import { startProxy } from './lib/oidc.mjs';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 describe('the consent page in headless Chromium', () => {
-  let idp;
-  let server;
+  let proxy;
   let browser;
   let callback;
   let mcpUrl = '';
@@ -31,30 +29,8 @@ describe('the consent page in headless Chromium', () => {
       res.end('signed in');
     });
     await new Promise((r) => callback.listen(0, '127.0.0.1', r));
-    idp = await startIssuer({
-      registration: false,
-      resourceOk: (r) => r === mcpUrl,
-      clients: () => [{
-        client_id: 'mcp-proxy',
-        client_secret: 'proxy-secret-0123456789',
-        redirect_uris: [`${new URL(mcpUrl).origin}/oauth/callback`],
-        token_endpoint_auth_method: 'client_secret_basic',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-      }],
-    });
-    server = await startServer('oauth_proxy', {
-      env: {
-        MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT: `${idp.issuer}/auth`,
-        MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT: `${idp.issuer}/token`,
-        MCP_USE_OAUTH_PROXY_ISSUER: idp.issuer,
-        MCP_USE_OAUTH_PROXY_JWKS_URL: `${idp.issuer}/jwks`,
-        MCP_USE_OAUTH_PROXY_CLIENT_ID: 'mcp-proxy',
-        MCP_USE_OAUTH_PROXY_CLIENT_SECRET: 'proxy-secret-0123456789',
-        MCP_STORE_URL: 'memory:',
-      },
-    });
-    mcpUrl = server.url;
+    proxy = await startProxy({ autoApprove: false });
+    mcpUrl = proxy.server.url;
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -64,8 +40,7 @@ describe('the consent page in headless Chromium', () => {
 
   after(async () => {
     await browser?.close();
-    if (server) await server.stop();
-    if (idp) await idp.close();
+    if (proxy) await proxy.stop();
     callback?.close();
   }, { timeout: 20_000 });
 

@@ -13,8 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
-import { startServer } from './lib/harness.mjs';
-import { BrowserlessProvider, startIssuer } from './lib/oidc.mjs';
+import { BrowserlessProvider, startProxy } from './lib/oidc.mjs';
 
 /** Holds no refresh token where the SDK would use it on a 403, so that step-up re-authorizes. */
 class StepUpProvider extends BrowserlessProvider {
@@ -35,43 +34,18 @@ class StepUpProvider extends BrowserlessProvider {
 
 for (const tokenAuth of ['client_secret_post', 'client_secret_basic']) {
   describe(`TypeScript SDK through examples/oauth_proxy to oidc-provider without DCR (${tokenAuth})`, () => {
+    let proxy;
     let issuer;
-    let server;
     let mcpUrl = '';
 
     before(async () => {
-      issuer = await startIssuer({
-        registration: false,
-        resourceOk: (resource) => resource === mcpUrl,
-        clients: () => [{
-          client_id: 'mcp-proxy',
-          client_secret: 'proxy-secret-0123456789',
-          redirect_uris: [`${new URL(mcpUrl).origin}/oauth/callback`],
-          token_endpoint_auth_method: tokenAuth,
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-        }],
-      });
-      server = await startServer('oauth_proxy', {
-        env: {
-          MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT: `${issuer.issuer}/auth`,
-          MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT: `${issuer.issuer}/token`,
-          MCP_USE_OAUTH_PROXY_ISSUER: issuer.issuer,
-          MCP_USE_OAUTH_PROXY_JWKS_URL: `${issuer.issuer}/jwks`,
-          MCP_USE_OAUTH_PROXY_CLIENT_ID: 'mcp-proxy',
-          MCP_USE_OAUTH_PROXY_CLIENT_SECRET: 'proxy-secret-0123456789',
-          MCP_USE_OAUTH_PROXY_TOKEN_AUTH: tokenAuth,
-          MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE: 'true',
-          MCP_USE_OAUTH_PROXY_AUTO_APPROVE: 'true',
-          MCP_STORE_URL: 'memory:',
-        },
-      });
-      mcpUrl = server.url;
+      proxy = await startProxy({ tokenAuth });
+      issuer = proxy.idp;
+      mcpUrl = proxy.server.url;
     }, { timeout: 30_000 });
 
     after(async () => {
-      if (server) await server.stop();
-      if (issuer) await issuer.close();
+      if (proxy) await proxy.stop();
     }, { timeout: 20_000 });
 
     test('the provider itself offers no registration', { timeout: 10_000 }, async () => {

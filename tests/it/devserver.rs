@@ -41,7 +41,7 @@ fn start_dev(auto_approve: bool) -> (RunningServer, String) {
     (server, base)
 }
 
-fn no_redirects() -> reqwest::Client {
+pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{now, sign};
 use crate::common::*;
-use crate::devserver::pkce;
+use crate::devserver::{no_redirects, pkce};
 
 const CLIENT_REDIRECT: &str = "http://127.0.0.1:9/cb";
 const API: &str = "https://api.example.com";
@@ -259,14 +259,6 @@ fn start_proxy(provider: ProxyProvider) -> (RunningServer, String) {
     );
     let base = format!("http://{}", server.addr());
     (server, base)
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
 }
 
 async fn register(base: &str, redirect: &str) -> String {
@@ -539,6 +531,46 @@ async fn the_upstream_grants_the_scopes_and_its_errors_reach_the_client() {
 /// The confused deputy of the MCP security best practices: an attacker's client (its
 /// redirect URI on the attacker's site) never gets a code for a user who did not approve it,
 /// and the consent form needs the cookie that was set with it.
+/// The CSRF cookie's value that a consent page set, and the form's hidden field `name`.
+fn csrf_cookie(h: &reqwest::header::HeaderMap) -> String {
+    h["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .and_then(|c| c.strip_prefix("__Host-mcp-csrf="))
+        .expect("the CSRF cookie")
+        .to_owned()
+}
+
+fn form_field(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).expect("field") + marker.len();
+    page[start..].split('"').next().expect("value").to_owned()
+}
+
+/// Posts the consent form, with this cookie header if any.
+async fn post_consent(
+    base: &str,
+    cookie: Option<&str>,
+    request_id: &str,
+    csrf: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let form = [
+        ("request", request_id),
+        ("csrf", csrf),
+        ("decision", "approve"),
+    ];
+    let mut rb = no_redirects().post(format!("{base}/authorize")).form(&form);
+    if let Some(c) = cookie {
+        rb = rb.header("cookie", c);
+    }
+    let r = rb.send().await.expect("post");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.text().await.expect("body"))
+}
+
 #[tokio::test]
 async fn consent_is_per_client_and_csrf_protected() {
     let idp = Idp::start();
@@ -578,107 +610,44 @@ async fn consent_is_per_client_and_csrf_protected() {
     let set_cookie = h["set-cookie"].to_str().expect("ascii").to_owned();
     assert!(set_cookie.starts_with("__Host-mcp-csrf="), "{set_cookie}");
     assert!(set_cookie.contains("Secure") && set_cookie.contains("SameSite=Strict"));
-    let csrf = set_cookie
-        .split(';')
-        .next()
-        .and_then(|c| c.split_once('='))
-        .map(|(_, v)| v.to_owned())
-        .expect("csrf value");
-    let field = |name: &str| {
-        let start = page
-            .find(&format!("name=\"{name}\" value=\""))
-            .expect("field")
-            + name.len()
-            + 15;
-        page[start..].split('"').next().expect("value").to_owned()
-    };
-    let request_id = field("request");
-    assert_eq!(field("csrf"), csrf);
+    let csrf = csrf_cookie(&h);
+    let request_id = form_field(&page, "request");
+    assert_eq!(form_field(&page, "csrf"), csrf);
 
     // A cross-site post carries no SameSite=Strict cookie: refused, and the transaction is
     // spent.
-    let post = |cookie: Option<String>, form: Vec<(&'static str, String)>| {
-        let base = base.clone();
-        async move {
-            let mut rb = no_redirects().post(format!("{base}/authorize")).form(&form);
-            if let Some(c) = cookie {
-                rb = rb.header("cookie", c);
-            }
-            let r = rb.send().await.expect("post");
-            let status = r.status().as_u16();
-            let headers = r.headers().clone();
-            (status, headers, r.text().await.expect("body"))
-        }
-    };
-    let (status, h, body) = post(
-        None,
-        vec![
-            ("request", request_id.clone()),
-            ("csrf", csrf.clone()),
-            ("decision", "approve".into()),
-        ],
-    )
-    .await;
+    let with_cookie = |csrf: &str| format!("__Host-mcp-csrf={csrf}");
+    let (status, h, body) = post_consent(&base, None, &request_id, &csrf).await;
     assert_eq!(status, 403, "{body}");
     assert!(h.get("location").is_none());
     assert!(
         body.contains("security token is missing or wrong"),
         "{body}"
     );
-    let (status, _, body) = post(
-        Some(format!("__Host-mcp-csrf={csrf}")),
-        vec![
-            ("request", request_id.clone()),
-            ("csrf", csrf.clone()),
-            ("decision", "approve".into()),
-        ],
-    )
-    .await;
+    let (status, _, body) =
+        post_consent(&base, Some(&with_cookie(&csrf)), &request_id, &csrf).await;
     assert_eq!(status, 400, "a spent transaction: {body}");
 
-    // A real approval, in the browser that saw the page: on to the upstream, remembered.
+    // The form's token must match the cookie.
     let (_, h, page) = get(url.as_str(), None).await;
-    let set_cookie = h["set-cookie"].to_str().expect("ascii").to_owned();
-    let csrf = set_cookie
-        .split(';')
-        .next()
-        .and_then(|c| c.split_once('='))
-        .map(|(_, v)| v.to_owned())
-        .expect("csrf");
-    let start = page.find("name=\"request\" value=\"").expect("field") + 22;
-    let request_id = page[start..].split('"').next().expect("id").to_owned();
-    let (status, h, _) = post(
-        Some(format!("__Host-mcp-csrf={csrf}")),
-        vec![
-            ("request", request_id.clone()),
-            ("csrf", "not-the-token".into()),
-            ("decision", "approve".into()),
-        ],
+    let csrf = csrf_cookie(&h);
+    let request_id = form_field(&page, "request");
+    let (status, h, _) = post_consent(
+        &base,
+        Some(&with_cookie(&csrf)),
+        &request_id,
+        "not-the-token",
     )
     .await;
     assert_eq!(status, 403, "the form's token must match");
     assert!(h.get("location").is_none());
 
+    // A real approval, in the browser that saw the page: on to the upstream, remembered.
     let (_, h, page) = get(url.as_str(), None).await;
-    let csrf = h["set-cookie"]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .and_then(|c| c.split_once('='))
-        .map(|(_, v)| v.to_owned())
-        .expect("csrf");
-    let start = page.find("name=\"request\" value=\"").expect("field") + 22;
-    let request_id = page[start..].split('"').next().expect("id").to_owned();
-    let (status, h, body) = post(
-        Some(format!("__Host-mcp-csrf={csrf}")),
-        vec![
-            ("request", request_id),
-            ("csrf", csrf.clone()),
-            ("decision", "approve".into()),
-        ],
-    )
-    .await;
+    let csrf = csrf_cookie(&h);
+    let request_id = form_field(&page, "request");
+    let (status, h, body) =
+        post_consent(&base, Some(&with_cookie(&csrf)), &request_id, &csrf).await;
     assert_eq!(status, 302, "{body}");
     assert!(location(&h).starts_with(&format!("{}/authorize?", idp.url)));
     let consent = h

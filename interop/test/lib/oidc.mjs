@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 
 import Provider from 'oidc-provider';
 
+import { startServer } from './harness.mjs';
 import { MemoryOAuthClient } from './oauth-client.mjs';
 
 export const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -91,27 +92,83 @@ export class BrowserlessProvider extends MemoryOAuthClient {
   }
   async redirectToAuthorization(url) {
     this.authorizations.push(new URL(url));
-    const jar = new Map();
-    let next = url.toString();
-    for (let hop = 0; hop < 20; hop += 1) {
-      if (next.startsWith(REDIRECT)) {
-        const back = new URL(next);
-        assert.equal(back.searchParams.get('error'), null, back.toString());
-        this.code = back.searchParams.get('code');
-        assert.ok(this.code, back.toString());
-        return;
-      }
-      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      const resp = await fetch(next, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-      for (const c of resp.headers.getSetCookie()) {
-        const [pair] = c.split(';');
-        const i = pair.indexOf('=');
-        jar.set(pair.slice(0, i), pair.slice(i + 1));
-      }
-      const location = resp.headers.get('location');
-      assert.ok(location, `no redirect from ${next}: ${resp.status} ${await resp.text()}`);
-      next = new URL(location, next).toString();
-    }
-    throw new Error('too many redirects');
+    const back = new URL(await followRedirects(url.toString(), REDIRECT));
+    assert.equal(back.searchParams.get('error'), null, back.toString());
+    this.code = back.searchParams.get('code');
+    assert.ok(this.code, back.toString());
   }
+}
+
+/**
+ * Follows redirects from `url` as a browser does, keeping cookies, until a URL that starts
+ * with `stop`; resolves that URL. With `fetchStop`, that URL is fetched too (a callback that
+ * must hear the answer).
+ */
+export async function followRedirects(url, stop, { fetchStop = false } = {}) {
+  const jar = new Map();
+  let next = url;
+  for (let hop = 0; hop < 20; hop += 1) {
+    if (next.startsWith(stop) && !fetchStop) return next;
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const resp = await fetch(next, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+    if (next.startsWith(stop)) return next;
+    for (const c of resp.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+    const location = resp.headers.get('location');
+    assert.ok(location, `no redirect from ${next}: ${resp.status} ${await resp.text()}`);
+    next = new URL(location, next).toString();
+  }
+  throw new Error('too many redirects');
+}
+
+/**
+ * oidc-provider without dynamic registration, knowing only the proxy's confidential client,
+ * and examples/oauth_proxy in front of it, configured from its environment alone.
+ * Resolves `{ idp, server, stop() }`.
+ */
+export async function startProxy({ tokenAuth = 'client_secret_basic', autoApprove = true } = {}) {
+  let mcpUrl = '';
+  const idp = await startIssuer({
+    registration: false,
+    resourceOk: (r) => r === mcpUrl,
+    clients: () => [{
+      client_id: 'mcp-proxy',
+      client_secret: 'proxy-secret-0123456789',
+      redirect_uris: [`${new URL(mcpUrl).origin}/oauth/callback`],
+      token_endpoint_auth_method: tokenAuth,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    }],
+  });
+  const env = {
+    MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT: `${idp.issuer}/auth`,
+    MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT: `${idp.issuer}/token`,
+    MCP_USE_OAUTH_PROXY_ISSUER: idp.issuer,
+    MCP_USE_OAUTH_PROXY_JWKS_URL: `${idp.issuer}/jwks`,
+    MCP_USE_OAUTH_PROXY_CLIENT_ID: 'mcp-proxy',
+    MCP_USE_OAUTH_PROXY_CLIENT_SECRET: 'proxy-secret-0123456789',
+    MCP_USE_OAUTH_PROXY_TOKEN_AUTH: tokenAuth,
+    MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE: 'true',
+    MCP_STORE_URL: 'memory:',
+  };
+  if (autoApprove) env.MCP_USE_OAUTH_PROXY_AUTO_APPROVE = 'true';
+  let server;
+  try {
+    server = await startServer('oauth_proxy', { env });
+  } catch (e) {
+    await idp.close();
+    throw e;
+  }
+  mcpUrl = server.url;
+  return {
+    idp,
+    server,
+    stop: async () => {
+      await server.stop();
+      await idp.close();
+    },
+  };
 }

@@ -39,13 +39,7 @@ pub(super) fn consent_page(
     scopes: &[String],
     default_user: &str,
 ) -> String {
-    let mut items = String::new();
-    for s in scopes {
-        let _ = write!(items, "<li><code>{}</code></li>", esc(s));
-    }
-    if items.is_empty() {
-        items.push_str("<li>no scopes: sign-in only</li>");
-    }
+    let items = scope_items(scopes);
     let redirect_origin = origin(redirect_uri);
     shell(
         "Sign in",
@@ -79,13 +73,7 @@ pub(super) fn proxy_consent_page(
     scopes: &[String],
     upstream: &str,
 ) -> String {
-    let mut items = String::new();
-    for s in scopes {
-        let _ = write!(items, "<li><code>{}</code></li>", esc(s));
-    }
-    if items.is_empty() {
-        items.push_str("<li>no scopes: sign-in only</li>");
-    }
+    let items = scope_items(scopes);
     let redirect_host = url::Url::parse(redirect_uri)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
@@ -114,6 +102,18 @@ pub(super) fn proxy_consent_page(
             csrf = esc(csrf),
         ),
     )
+}
+
+/// The scopes as list items, escaped.
+fn scope_items(scopes: &[String]) -> String {
+    let mut items = String::new();
+    for s in scopes {
+        let _ = write!(items, "<li><code>{}</code></li>", esc(s));
+    }
+    if items.is_empty() {
+        items.push_str("<li>no scopes: sign-in only</li>");
+    }
+    items
 }
 
 pub(super) fn shell(title: &str, body: &str) -> String {

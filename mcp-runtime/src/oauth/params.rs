@@ -91,6 +91,15 @@ pub(super) fn redirect_with(
         .finish()
 }
 
+/// Whether the request's `Content-Type` is `media_type` (parameters such as `charset` aside).
+pub(super) fn has_media_type(req: &actix_web::HttpRequest, media_type: &str) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(media_type))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::params::{random_token, unix_now};
+use super::params::{has_media_type, random_token, unix_now};
 use super::responses::{no_store, oauth_error};
 use super::state::{Client, hashed, unavailable};
 use super::{AuthServer, MAX_CLIENTS};
@@ -16,16 +16,7 @@ use crate::store::Space;
 impl AuthServer {
     /// RFC 7591 dynamic client registration.
     pub(super) async fn register(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            });
-        if !is_json {
+        if !has_media_type(req, "application/json") {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_client_metadata",

@@ -11,7 +11,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::params::{is_b64url, parse_params, pct_decode, random_token, sha256, unix_now};
+use super::params::{
+    has_media_type, is_b64url, parse_params, pct_decode, random_token, sha256, unix_now,
+};
 use super::responses::{client_error, no_store, not_started, oauth_error, token_error};
 use super::state::{Client, Code, Refresh, hashed, unavailable};
 use super::{AuthServer, MAX_REFRESH, REDEEMED_TTL, REFRESH_TTL};
@@ -23,16 +25,7 @@ impl AuthServer {
         let Some(issuer) = self.issuer() else {
             return not_started();
         };
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
-        if !is_form {
+        if !has_media_type(req, "application/x-www-form-urlencoded") {
             return token_error(
                 "invalid_request",
                 "send the token request as application/x-www-form-urlencoded",
