@@ -291,6 +291,25 @@ fn oauth_proxy_names_each_missing_or_malformed_variable() {
     }
 }
 
+/// One process per store file: a second server on the same file stops at start-up, naming
+/// the file and what to set.
+#[tokio::test]
+async fn a_store_file_in_use_is_named_at_start_up() {
+    let path = crate::store::temp_file("examples");
+    let url = path.display().to_string();
+    let (_running, _) = start_example("quickstart_oauth", &[("MCP_STORE_URL", url.as_str())]);
+    let (code, err) = run_failing("quickstart_oauth", &[("MCP_STORE_URL", url.as_str())]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(&format!(
+            "MCP_STORE_URL is invalid: {url}: another process has this store open"
+        )),
+        "{err}"
+    );
+    drop(_running);
+    let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+}
+
 #[test]
 fn a_public_bind_or_a_bad_mcp_url_is_refused_at_start_up() {
     let (code, err) = run_failing("quickstart_oauth", &[("HOST", "0.0.0.0")]);

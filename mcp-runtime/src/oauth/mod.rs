@@ -160,8 +160,9 @@ impl AuthServer {
             "{} at {} (state in {})",
             match &self.identity {
                 Identity::Dev(d) if d.auto_approve =>
-                    "development authorization server, auto-approving every request; not for production".to_owned(),
-                Identity::Dev(_) => "development authorization server with a sign-in page; not for production".to_owned(),
+                    "development authorization server (auto-approving every request; not for production)".to_owned(),
+                Identity::Dev(_) =>
+                    "development authorization server (sign-in page; not for production)".to_owned(),
                 Identity::Upstream(u) => format!("OAuth proxy to {}", u.config.issuer),
             },
             origin(resource),

@@ -33,23 +33,23 @@ use crate::store::{self, Store};
 /// server on an ephemeral port (`PORT=0`: its URL changes at every start anyway) or without a
 /// home directory.
 pub(crate) fn store_from_env(kind: &str) -> Result<Arc<dyn Store>, ProviderError> {
-    let invalid = |reason: String| ProviderError::Invalid {
-        var: "MCP_STORE_URL",
-        reason,
+    let memory = || Arc::new(store::MemoryStore::new()) as Arc<dyn Store>;
+    if let Some(url) = env("MCP_STORE_URL") {
+        return store::open(Some(&url), || Ok(memory())).map_err(|reason| ProviderError::Invalid {
+            var: "MCP_STORE_URL",
+            reason,
+        });
+    }
+    let port = env("PORT").unwrap_or_else(|| "3000".into());
+    if port == "0" || !cfg!(feature = "store-redb") {
+        return Ok(memory());
+    }
+    let Some(path) = store::default_path(&format!("{kind}-{port}")) else {
+        return Ok(memory());
     };
-    store::open(env("MCP_STORE_URL").as_deref(), || {
-        let port = env("PORT").unwrap_or_else(|| "3000".into());
-        let memory = || Ok(Arc::new(store::MemoryStore::new()) as Arc<dyn Store>);
-        if port == "0" || !cfg!(feature = "store-redb") {
-            return memory();
-        }
-        let Some(path) = store::default_path(&format!("{kind}-{port}")) else {
-            return memory();
-        };
-        store::open(Some(&path.display().to_string()), memory)
-            .map_err(|e| format!("{e}; set MCP_STORE_URL to another file, or to memory:"))
-    })
-    .map_err(invalid)
+    // The default file: its errors say what to set (the store's own message names the file
+    // and MCP_STORE_URL).
+    store::open(Some(&path.display().to_string()), || Ok(memory())).map_err(ProviderError::Setup)
 }
 
 /// The embedded development authorization server's settings (`oauth = "dev"`).
