@@ -281,6 +281,7 @@ fn oauth_proxy_names_each_missing_or_malformed_variable() {
         ),
         ("MCP_STORE_ENCRYPTION_KEY", "short", "32 random bytes"),
         ("MCP_STORE_URL", "redis://127.0.0.1", "scheme `redis`"),
+        ("MCP_USE_OAUTH_SCOPE_GRANTS", "admin=ada", "is not `claim:value`"),
     ] {
         let mut env = full.to_vec();
         env.push((var, value));

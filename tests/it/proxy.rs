@@ -51,6 +51,8 @@ struct Idp {
     deny: Arc<AtomicBool>,
     /// The token endpoint answers 503.
     down: Arc<AtomicBool>,
+    /// Grant no API scopes (as Google and GitHub grant none of this server's).
+    identity_only: Arc<AtomicBool>,
     _handle: mcp_runtime::actix_web::dev::ServerHandle,
 }
 
@@ -66,6 +68,7 @@ struct IdpState {
     form_encoded: Arc<AtomicBool>,
     deny: Arc<AtomicBool>,
     down: Arc<AtomicBool>,
+    identity_only: Arc<AtomicBool>,
 }
 
 fn b64_sha256(s: &str) -> String {
@@ -142,7 +145,7 @@ async fn idp_token(
     if !header_ok && !post_ok {
         return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
     }
-    let Some((redirect, challenge, scope)) = form
+    let Some((redirect, challenge, mut scope)) = form
         .get("code")
         .and_then(|c| st.codes.lock().expect("lock").remove(c))
     else {
@@ -154,6 +157,13 @@ async fn idp_token(
         return HttpResponse::BadRequest().json(
             json!({"error": "invalid_grant", "error_description": "PKCE or redirect_uri mismatch"}),
         );
+    }
+    if st.identity_only.load(Ordering::SeqCst) {
+        scope = scope
+            .split(' ')
+            .filter(|s| ["openid", "profile", "email"].contains(s))
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     let claims = |aud: &str| {
         json!({"iss": st.url, "sub": "alice", "aud": aud, "iat": now(), "exp": now() + 600,
@@ -198,6 +208,7 @@ impl Idp {
             form_encoded: Arc::default(),
             deny: Arc::default(),
             down: Arc::default(),
+            identity_only: Arc::default(),
         };
         let data = st.clone();
         let server = HttpServer::new(move || {
@@ -228,6 +239,7 @@ impl Idp {
             form_encoded: st.form_encoded,
             deny: st.deny,
             down: st.down,
+            identity_only: st.identity_only,
             _handle: handle,
         }
     }
@@ -1042,4 +1054,34 @@ async fn a_proxy_sign_in_survives_a_restart() {
     assert_eq!(r.status(), 200);
     running.stop().await;
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+}
+
+/// A provider that grants none of this server's scopes (Google, GitHub): scope grants give
+/// `admin` by identity, to the listed users only.
+#[tokio::test]
+async fn scope_grants_give_scopes_by_identity() {
+    let idp = Idp::start();
+    idp.identity_only.store(true, Ordering::SeqCst);
+    for (email, expected) in [
+        ("alice@example.com", "openid admin"),
+        ("bob@example.com", "openid"),
+    ] {
+        let (server, base) = start_proxy(
+            idp.provider()
+                .auto_approve(true)
+                .grant_scope("admin", "email", email),
+        );
+        let client_id = register(&base, CLIENT_REDIRECT).await;
+        let (verifier, challenge) = pkce();
+        let (_, h, _) = get(
+            &authorize_url(&base, &client_id, &challenge, "openid admin", "g"),
+            None,
+        )
+        .await;
+        let back = through_upstream(&location(&h)).await;
+        let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(tokens["scope"], expected, "a grant for {email}");
+        server.stop().await;
+    }
 }

@@ -185,8 +185,16 @@ impl AuthServer {
                 "the identity provider's token names no subject (`sub`)",
             );
         };
-        // The client gets the scopes it asked for that the upstream granted (identity scopes
-        // are this server's to give).
+        // The client gets the scopes it asked for that the upstream granted, or that a scope
+        // grant gives this identity (identity scopes are this server's to give).
+        let mut granted_upstream = granted_upstream;
+        granted_upstream.extend(
+            up.config
+                .scope_grants
+                .iter()
+                .filter(|g| g.matches(&claims))
+                .map(|g| g.scope.clone()),
+        );
         let mut request = txn.request;
         request.scopes.retain(|s| {
             IDENTITY_SCOPES.contains(&s.as_str()) || granted_upstream.iter().any(|g| g == s)

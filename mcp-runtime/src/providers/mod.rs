@@ -23,7 +23,7 @@ pub use custom::CustomProvider;
 pub use dev::DevProvider;
 pub use keycloak::KeycloakProvider;
 #[cfg(feature = "authorization-server")]
-pub use proxy::{ProxyProvider, UpstreamAuth, jwks_verifier};
+pub use proxy::{ProxyProvider, ScopeGrant, UpstreamAuth, jwks_verifier};
 pub use supabase::SupabaseProvider;
 pub use workos::WorkOsProvider;
 

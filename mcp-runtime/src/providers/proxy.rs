@@ -32,6 +32,67 @@ pub enum UpstreamAuth {
     ClientSecretPost,
 }
 
+/// A rule that grants a scope to users whose identity claim has a value: for providers whose
+/// tokens carry no scopes of this server's API (Google, GitHub), or to map groups to scopes.
+///
+/// `MCP_USE_OAUTH_SCOPE_GRANTS` lists them as `scope=claim:value,claim:value;scope=...`, e.g.
+/// `admin=email:ada@example.com,email:bob@example.com;reports=hd:example.com`. A claim that is
+/// a list (or a space-separated string) matches when it contains the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeGrant {
+    /// The scope granted.
+    pub scope: String,
+    /// The identity claim looked at (`email`, `hd`, `groups`, `login`, …).
+    pub claim: String,
+    /// The value that grants it.
+    pub value: String,
+}
+
+impl ScopeGrant {
+    /// Whether these identity claims earn the scope.
+    pub(crate) fn matches(&self, claims: &serde_json::Map<String, serde_json::Value>) -> bool {
+        match claims.get(&self.claim) {
+            Some(serde_json::Value::String(s)) if *s == self.value => true,
+            other => crate::auth::string_list(other).contains(&self.value),
+        }
+    }
+
+    /// Parses `MCP_USE_OAUTH_SCOPE_GRANTS`.
+    pub fn parse_list(text: &str) -> Result<Vec<ScopeGrant>, String> {
+        let mut out = Vec::new();
+        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (scope, rules) = part.split_once('=').ok_or_else(|| {
+                format!(
+                    "`{part}` is not `scope=claim:value`; write e.g. admin=email:ada@example.com"
+                )
+            })?;
+            let scope = scope.trim();
+            if !crate::auth::is_scope_token(scope) {
+                return Err(format!("`{scope}` is not a scope"));
+            }
+            for rule in rules.split(',').map(str::trim) {
+                match rule.split_once(':') {
+                    Some((claim, value))
+                        if !claim.trim().is_empty() && !value.trim().is_empty() =>
+                    {
+                        out.push(ScopeGrant {
+                            scope: scope.to_owned(),
+                            claim: claim.trim().to_owned(),
+                            value: value.trim().to_owned(),
+                        });
+                    }
+                    _ => {
+                        return Err(format!(
+                            "`{rule}` (for `{scope}`) is not `claim:value`; write e.g. email:ada@example.com"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The OAuth proxy's settings. Explicit values beat the environment.
 ///
 /// | setting | environment | default |
@@ -49,6 +110,7 @@ pub enum UpstreamAuth {
 /// | forward RFC 8707 `resource` upstream | `MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE` | false |
 /// | skip the consent page | `MCP_USE_OAUTH_PROXY_AUTO_APPROVE` | false; refused in release builds unless `MCP_USE_OAUTH_ALLOW_AUTO_APPROVE=true` |
 /// | clients get the provider's tokens | `MCP_USE_OAUTH_PROXY_PASS_THROUGH` | false |
+/// | scopes granted by identity | `MCP_USE_OAUTH_SCOPE_GRANTS` (see [`ScopeGrant`]) | none |
 /// | key for upstream tokens at rest | `MCP_STORE_ENCRYPTION_KEY` (32 bytes, base64url) | a new key per process |
 /// | store | `MCP_STORE_URL` | a redb file per `PORT` (memory for `PORT=0`) |
 #[derive(Clone)]
@@ -82,6 +144,8 @@ pub struct ProxyProvider {
     pub pass_through: bool,
     /// Lifetime of the access tokens this server issues (default one hour).
     pub access_ttl: Duration,
+    /// Scopes granted by identity claims, besides those the provider grants.
+    pub scope_grants: Vec<ScopeGrant>,
     pub(crate) verifier: Option<Arc<dyn TokenVerifier>>,
     pub(crate) store: Option<Arc<dyn Store>>,
     pub(crate) encryption_key: Option<[u8; 32]>,
@@ -137,6 +201,7 @@ impl ProxyProvider {
             auto_approve: false,
             pass_through: false,
             access_ttl: Duration::from_secs(3600),
+            scope_grants: Vec::new(),
             verifier: None,
             store: None,
             encryption_key: None,
@@ -210,6 +275,7 @@ impl ProxyProvider {
         p.forward_resource = bool_env("MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE")?.unwrap_or(false);
         p.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
         p.pass_through = bool_env("MCP_USE_OAUTH_PROXY_PASS_THROUGH")?.unwrap_or(false);
+        p.scope_grants = scope_grants_from_env()?;
         if let Some(v) = env("MCP_STORE_ENCRYPTION_KEY") {
             p.encryption_key = Some(decode_key(&v).ok_or_else(|| ProviderError::Invalid {
                 var: "MCP_STORE_ENCRYPTION_KEY",
@@ -279,6 +345,21 @@ impl ProxyProvider {
     /// replayed against the provider's API, and the provider's can.
     pub fn pass_through(mut self, yes: bool) -> Self {
         self.pass_through = yes;
+        self
+    }
+
+    /// Grants `scope` to users whose identity claim `claim` has `value` (see [`ScopeGrant`]).
+    pub fn grant_scope(
+        mut self,
+        scope: impl Into<String>,
+        claim: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.scope_grants.push(ScopeGrant {
+            scope: scope.into(),
+            claim: claim.into(),
+            value: value.into(),
+        });
         self
     }
 
@@ -382,6 +463,17 @@ impl ProxyProvider {
     }
 }
 
+/// `MCP_USE_OAUTH_SCOPE_GRANTS`, parsed; errors name it.
+pub(crate) fn scope_grants_from_env() -> Result<Vec<ScopeGrant>, ProviderError> {
+    match env("MCP_USE_OAUTH_SCOPE_GRANTS") {
+        Some(v) => ScopeGrant::parse_list(&v).map_err(|reason| ProviderError::Invalid {
+            var: "MCP_USE_OAUTH_SCOPE_GRANTS",
+            reason,
+        }),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Whether the consent page may be skipped: in debug builds, or when forced.
 fn auto_approve_allowed(debug_build: bool, force: Option<&str>) -> bool {
     debug_build || force.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
@@ -409,7 +501,40 @@ fn decode_key(v: &str) -> Option<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
-    use super::auto_approve_allowed;
+    use super::{ScopeGrant, auto_approve_allowed};
+
+    #[test]
+    fn scope_grants_parse_and_match() {
+        let g = ScopeGrant::parse_list(
+            "admin=email:ada@example.com, email:bob@example.com; reports=groups:analysts",
+        )
+        .expect("parses");
+        assert_eq!(g.len(), 3);
+        assert_eq!(
+            (
+                g[1].scope.as_str(),
+                g[1].claim.as_str(),
+                g[1].value.as_str()
+            ),
+            ("admin", "email", "bob@example.com")
+        );
+        let claims = serde_json::json!({"email": "bob@example.com", "groups": ["x", "analysts"]});
+        let claims = claims.as_object().expect("object");
+        assert!(
+            g.iter()
+                .all(|r| r.matches(claims) == (r.value != "ada@example.com"))
+        );
+        for bad in [
+            "admin",
+            "ad min=email:x",
+            "admin=email",
+            "admin=:x",
+            "admin=email:",
+        ] {
+            assert!(ScopeGrant::parse_list(bad).is_err(), "{bad}");
+        }
+        assert!(ScopeGrant::parse_list("").expect("empty").is_empty());
+    }
 
     #[test]
     fn skipping_consent_needs_a_debug_build_or_an_explicit_force() {
