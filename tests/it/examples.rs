@@ -281,7 +281,11 @@ fn oauth_proxy_names_each_missing_or_malformed_variable() {
         ),
         ("MCP_STORE_ENCRYPTION_KEY", "short", "32 random bytes"),
         ("MCP_STORE_URL", "redis://127.0.0.1", "scheme `redis`"),
-        ("MCP_USE_OAUTH_SCOPE_GRANTS", "admin=ada", "is not `claim:value`"),
+        (
+            "MCP_USE_OAUTH_SCOPE_GRANTS",
+            "admin=ada",
+            "is not `claim:value`",
+        ),
     ] {
         let mut env = full.to_vec();
         env.push((var, value));
@@ -289,6 +293,54 @@ fn oauth_proxy_names_each_missing_or_malformed_variable() {
         assert_eq!(code, Some(1), "{err}");
         assert!(err.contains(&format!("{var} is invalid")), "{var}: {err}");
         assert!(err.contains(why), "{var}: {err}");
+    }
+}
+
+#[test]
+fn oauth_google_names_each_missing_or_malformed_variable() {
+    let (code, err) = run_failing(
+        "oauth_google",
+        &[("MCP_USE_OAUTH_GOOGLE_CLIENT_SECRET", "s")],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("OAuth preset `google`: MCP_USE_OAUTH_GOOGLE_CLIENT_ID is not set"),
+        "{err}"
+    );
+    let (_, err) = run_failing("oauth_google", &[("MCP_USE_OAUTH_GOOGLE_CLIENT_ID", "c")]);
+    assert!(
+        err.contains("OAuth preset `google`: MCP_USE_OAUTH_GOOGLE_CLIENT_SECRET is not set"),
+        "{err}"
+    );
+    let full = [
+        ("MCP_USE_OAUTH_GOOGLE_CLIENT_ID", "c"),
+        ("MCP_USE_OAUTH_GOOGLE_CLIENT_SECRET", "s"),
+    ];
+    for (var, value, why) in [
+        (
+            "MCP_USE_OAUTH_GOOGLE_BASE_URL",
+            "http://google.example",
+            "uses plain HTTP",
+        ),
+        (
+            "MCP_USE_OAUTH_SCOPE_GRANTS",
+            "admin",
+            "is not `scope=claim:value`",
+        ),
+        (
+            "MCP_USE_OAUTH_PROXY_AUTO_APPROVE",
+            "perhaps",
+            "is not a boolean",
+        ),
+    ] {
+        let mut env = full.to_vec();
+        env.push((var, value));
+        let (code, err) = run_failing("oauth_google", &env);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!("{var} is invalid")) && err.contains(why),
+            "{var}: {err}"
+        );
     }
 }
 

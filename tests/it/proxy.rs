@@ -196,6 +196,11 @@ async fn idp_token(
     HttpResponse::Ok().json(Value::Object(map))
 }
 
+async fn idp_jwks() -> HttpResponse {
+    let all: Value = serde_json::from_str(include_str!("keys/jwks.json")).expect("jwks");
+    HttpResponse::Ok().json(json!({"keys": [all["k1"]]}))
+}
+
 impl Idp {
     fn start() -> Idp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -215,15 +220,11 @@ impl Idp {
             App::new()
                 .app_data(web::Data::new(data.clone()))
                 .route("/authorize", web::get().to(idp_authorize))
+                // Google's URL layout.
+                .route("/o/oauth2/v2/auth", web::get().to(idp_authorize))
+                .route("/oauth2/v3/certs", web::get().to(idp_jwks))
                 .route("/token", web::post().to(idp_token))
-                .route(
-                    "/jwks.json",
-                    web::get().to(|| async {
-                        let all: Value =
-                            serde_json::from_str(include_str!("keys/jwks.json")).expect("jwks");
-                        HttpResponse::Ok().json(json!({"keys": [all["k1"]]}))
-                    }),
-                )
+                .route("/jwks.json", web::get().to(idp_jwks))
         })
         .workers(1)
         .disable_signals()
@@ -1084,4 +1085,60 @@ async fn scope_grants_give_scopes_by_identity() {
         assert_eq!(tokens["scope"], expected, "a grant for {email}");
         server.stop().await;
     }
+}
+
+/// The `google` preset against a fixture with Google's URL layout: `access_type=offline` and
+/// `prompt=consent` upstream, identity from the ID token, `admin` by a scope grant.
+#[tokio::test]
+async fn the_google_preset_signs_in_with_the_id_token() {
+    use mcp_runtime::providers::GoogleProvider;
+    let idp = Idp::start();
+    idp.identity_only.store(true, Ordering::SeqCst);
+    let google = GoogleProvider {
+        base_url: Some(idp.url.clone()),
+        ..GoogleProvider::new("proxy-client", "proxy-secret")
+    };
+    let proxy = google
+        .into_proxy()
+        .expect("google settings")
+        .auto_approve(true)
+        .grant_scope("admin", "email", "alice@example.com");
+    let (server, base) = start_proxy(proxy);
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid admin", "g"),
+        None,
+    )
+    .await;
+    let upstream = location(&h);
+    assert!(
+        upstream.starts_with(&format!("{}/o/oauth2/v2/auth?", idp.url)),
+        "{upstream}"
+    );
+    let q = query(&upstream);
+    assert_eq!(q["access_type"], "offline");
+    assert_eq!(q["prompt"], "consent");
+    assert_eq!(q["scope"], "openid email profile admin");
+    let back = through_upstream(&upstream).await;
+    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "openid admin");
+    let c = Client::connect_as(
+        &server,
+        V_LATEST,
+        Some(tokens["access_token"].as_str().expect("token").to_owned()),
+    )
+    .await;
+    let who = c.call("whoami", json!({})).await;
+    assert_eq!(who["result"]["structuredContent"]["sub"], "alice");
+    assert_eq!(
+        who["result"]["structuredContent"]["picture"],
+        "https://example.com/alice.png"
+    );
+    assert_eq!(
+        text(&c.call("admin-action", json!({"action": "x"})).await),
+        "did x"
+    );
+    server.stop().await;
 }

@@ -72,6 +72,9 @@ enum Keys {
 pub struct JwtVerifier {
     keys: Keys,
     issuer: Option<String>,
+    /// More accepted spellings of the issuer (Google's ID tokens say `accounts.google.com` or
+    /// `https://accounts.google.com`).
+    other_issuers: Vec<String>,
     /// An issuer known only once the server is bound (the embedded development server).
     late_issuer: Option<Arc<OnceLock<String>>>,
     audiences: Vec<String>,
@@ -95,6 +98,7 @@ impl JwtVerifier {
         JwtVerifier {
             keys: Keys::Jwks(jwks),
             issuer: None,
+            other_issuers: Vec::new(),
             late_issuer: None,
             audiences: Vec::new(),
             algorithms: vec![Algorithm::RS256, Algorithm::ES256],
@@ -109,6 +113,7 @@ impl JwtVerifier {
         JwtVerifier {
             keys: Keys::Secret(DecodingKey::from_secret(secret.as_ref())),
             issuer: None,
+            other_issuers: Vec::new(),
             late_issuer: None,
             audiences: Vec::new(),
             algorithms: vec![Algorithm::HS256],
@@ -137,6 +142,12 @@ impl JwtVerifier {
     /// Requires this `iss`.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Also accepts this `iss` (another spelling of the same issuer).
+    pub fn also_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.other_issuers.push(issuer.into());
         self
     }
 
@@ -179,7 +190,9 @@ impl JwtVerifier {
         validation.validate_nbf = true;
         let mut required = vec!["exp"];
         if let Some(iss) = issuer {
-            validation.set_issuer(&[iss]);
+            let mut all = vec![iss];
+            all.extend(self.other_issuers.iter().map(String::as_str));
+            validation.set_issuer(&all);
             required.push("iss");
         }
         if self.audiences.is_empty() {

@@ -83,9 +83,12 @@ impl Upstream {
             _ => None,
         };
         let id_verifier = jwks.map(|jwks| {
-            JwtVerifier::jwks(jwks)
-                .issuer(config.issuer.clone())
-                .audience(config.client_id.clone())
+            config.issuer_aliases.iter().fold(
+                JwtVerifier::jwks(jwks)
+                    .issuer(config.issuer.clone())
+                    .audience(config.client_id.clone()),
+                |v, alias| v.also_issuer(alias.clone()),
+            )
         });
         Ok(Upstream {
             config,

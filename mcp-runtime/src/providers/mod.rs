@@ -7,6 +7,9 @@ pub mod custom;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "authorization-server")))]
 pub mod dev;
+#[cfg(feature = "authorization-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
+pub mod google;
 pub mod keycloak;
 pub(crate) mod preset;
 #[cfg(feature = "authorization-server")]
@@ -21,6 +24,8 @@ pub use clerk::ClerkProvider;
 pub use custom::CustomProvider;
 #[cfg(feature = "authorization-server")]
 pub use dev::DevProvider;
+#[cfg(feature = "authorization-server")]
+pub use google::GoogleProvider;
 pub use keycloak::KeycloakProvider;
 #[cfg(feature = "authorization-server")]
 pub use proxy::{ProxyProvider, ScopeGrant, UpstreamAuth, jwks_verifier};
@@ -61,6 +66,7 @@ pub const PRESETS: &[&str] = &[
     "clerk",
     "custom",
     "dev",
+    "google",
     "keycloak",
     "proxy",
     "supabase",

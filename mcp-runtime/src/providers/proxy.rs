@@ -149,6 +149,8 @@ pub struct ProxyProvider {
     pub(crate) verifier: Option<Arc<dyn TokenVerifier>>,
     pub(crate) store: Option<Arc<dyn Store>>,
     pub(crate) encryption_key: Option<[u8; 32]>,
+    /// Other spellings of the issuer its ID tokens may carry.
+    pub(crate) issuer_aliases: Vec<String>,
 }
 
 impl std::fmt::Debug for ProxyProvider {
@@ -205,6 +207,7 @@ impl ProxyProvider {
             verifier: None,
             store: None,
             encryption_key: None,
+            issuer_aliases: Vec::new(),
         }
     }
 
@@ -273,17 +276,26 @@ impl ProxyProvider {
                 })?;
         }
         p.forward_resource = bool_env("MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE")?.unwrap_or(false);
-        p.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
         p.pass_through = bool_env("MCP_USE_OAUTH_PROXY_PASS_THROUGH")?.unwrap_or(false);
-        p.scope_grants = scope_grants_from_env()?;
+        p = p.common_from_env("proxy")?;
+        p.resolve()
+    }
+
+    /// The settings every proxy-mode preset reads from the environment: consent auto-approve
+    /// (`MCP_USE_OAUTH_PROXY_AUTO_APPROVE`), scope grants (`MCP_USE_OAUTH_SCOPE_GRANTS`), the
+    /// encryption key (`MCP_STORE_ENCRYPTION_KEY`) and the store (`MCP_STORE_URL`, default a
+    /// file named after `kind`).
+    pub(crate) fn common_from_env(mut self, kind: &str) -> Result<Self, ProviderError> {
+        self.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
+        self.scope_grants = scope_grants_from_env()?;
         if let Some(v) = env("MCP_STORE_ENCRYPTION_KEY") {
-            p.encryption_key = Some(decode_key(&v).ok_or_else(|| ProviderError::Invalid {
+            self.encryption_key = Some(decode_key(&v).ok_or_else(|| ProviderError::Invalid {
                 var: "MCP_STORE_ENCRYPTION_KEY",
                 reason: "it must be 32 random bytes in base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`".into(),
             })?);
         }
-        p.store = Some(super::dev::store_from_env("proxy")?);
-        p.resolve()
+        self.store = Some(super::dev::store_from_env(kind)?);
+        Ok(self)
     }
 
     /// The client secret at the upstream (a confidential client).

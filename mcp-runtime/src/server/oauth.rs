@@ -54,6 +54,15 @@ impl McpServerBuilder {
                     Err(e) => self.problems.push(format!("OAuth preset `proxy`: {e}")),
                 }
             }
+            #[cfg(feature = "proxy")]
+            "google" => match crate::providers::GoogleProvider::default().into_oauth() {
+                Ok(o) => self.oauth = Some(o),
+                Err(e) => self.problems.push(format!("OAuth preset `google`: {e}")),
+            },
+            #[cfg(not(feature = "proxy"))]
+            "google" => self
+                .problems
+                .push("OAuth preset `google` needs the `proxy` feature of mcp-runtime".into()),
             #[cfg(not(feature = "proxy"))]
             "proxy" => self
                 .problems
