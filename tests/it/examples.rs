@@ -344,6 +344,49 @@ fn oauth_google_names_each_missing_or_malformed_variable() {
     }
 }
 
+#[test]
+fn oauth_okta_names_each_missing_or_malformed_variable() {
+    let (code, err) = run_failing("oauth_okta", &[("MCP_USE_OAUTH_OKTA_CLIENT_ID", "c")]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("OAuth preset `okta`: MCP_USE_OAUTH_OKTA_DOMAIN is not set"),
+        "{err}"
+    );
+    let (_, err) = run_failing(
+        "oauth_okta",
+        &[("MCP_USE_OAUTH_OKTA_DOMAIN", "dev-1.okta.com")],
+    );
+    assert!(
+        err.contains("OAuth preset `okta`: MCP_USE_OAUTH_OKTA_CLIENT_ID is not set"),
+        "{err}"
+    );
+    let full = [
+        ("MCP_USE_OAUTH_OKTA_DOMAIN", "dev-1.okta.com"),
+        ("MCP_USE_OAUTH_OKTA_CLIENT_ID", "c"),
+    ];
+    for (var, value, why) in [
+        (
+            "MCP_USE_OAUTH_OKTA_DOMAIN",
+            "dev-1.okta.com/path",
+            "is not a host name",
+        ),
+        (
+            "MCP_USE_OAUTH_OKTA_AUTH_SERVER_ID",
+            "a/b",
+            "is not an authorization server id",
+        ),
+    ] {
+        let mut env: Vec<(&str, &str)> = full.iter().filter(|(k, _)| *k != var).copied().collect();
+        env.push((var, value));
+        let (code, err) = run_failing("oauth_okta", &env);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!("{var} is invalid")) && err.contains(why),
+            "{var}: {err}"
+        );
+    }
+}
+
 /// One process per store file: a second server on the same file stops at start-up, naming
 /// the file and what to set.
 #[tokio::test]

@@ -28,6 +28,7 @@ async fn whoami(auth: Auth) -> Json<Value> {
         "sub": auth.user.user_id, "email": auth.user.email, "scopes": auth.scopes,
         "upstream": upstream.as_ref().map(|t| t.secret().to_owned()),
         "picture": auth.claims.get("picture"),
+        "groups": auth.claims.get("groups"),
     }))
 }
 
@@ -53,6 +54,8 @@ struct Idp {
     down: Arc<AtomicBool>,
     /// Grant no API scopes (as Google and GitHub grant none of this server's).
     identity_only: Arc<AtomicBool>,
+    /// Okta's token shape: `scp` as an array, and `groups`.
+    okta_shape: Arc<AtomicBool>,
     _handle: mcp_runtime::actix_web::dev::ServerHandle,
 }
 
@@ -69,6 +72,7 @@ struct IdpState {
     deny: Arc<AtomicBool>,
     down: Arc<AtomicBool>,
     identity_only: Arc<AtomicBool>,
+    okta_shape: Arc<AtomicBool>,
 }
 
 fn b64_sha256(s: &str) -> String {
@@ -165,12 +169,26 @@ async fn idp_token(
             .collect::<Vec<_>>()
             .join(" ");
     }
+    let iss = if st.okta_shape.load(Ordering::SeqCst) {
+        format!("{}/oauth2/default", st.url)
+    } else {
+        st.url.clone()
+    };
     let claims = |aud: &str| {
-        json!({"iss": st.url, "sub": "alice", "aud": aud, "iat": now(), "exp": now() + 600,
+        json!({"iss": iss, "sub": "alice", "aud": aud, "iat": now(), "exp": now() + 600,
                "scope": scope, "email": "alice@example.com", "name": "Alice",
                "picture": "https://example.com/alice.png"})
     };
-    let access = sign("k1", "k1", &claims(API));
+    let mut access_claims = claims(API);
+    if st.okta_shape.load(Ordering::SeqCst) {
+        let scp: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+        access_claims["scp"] = json!(scp);
+        access_claims["groups"] = json!(["Everyone", "mcp-admins"]);
+        if let Some(map) = access_claims.as_object_mut() {
+            map.remove("scope");
+        }
+    }
+    let access = sign("k1", "k1", &access_claims);
     let id_token = sign("k1", "k1", &claims("proxy-client"));
     st.issued.lock().expect("lock").push(access.clone());
     let answer = [
@@ -214,12 +232,17 @@ impl Idp {
             deny: Arc::default(),
             down: Arc::default(),
             identity_only: Arc::default(),
+            okta_shape: Arc::default(),
         };
         let data = st.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(data.clone()))
                 .route("/authorize", web::get().to(idp_authorize))
+                // Okta's URL layout (the `default` authorization server).
+                .route("/oauth2/default/v1/authorize", web::get().to(idp_authorize))
+                .route("/oauth2/default/v1/token", web::post().to(idp_token))
+                .route("/oauth2/default/v1/keys", web::get().to(idp_jwks))
                 // Google's URL layout.
                 .route("/o/oauth2/v2/auth", web::get().to(idp_authorize))
                 .route("/oauth2/v3/certs", web::get().to(idp_jwks))
@@ -241,6 +264,7 @@ impl Idp {
             deny: st.deny,
             down: st.down,
             identity_only: st.identity_only,
+            okta_shape: st.okta_shape,
             _handle: handle,
         }
     }
@@ -1139,6 +1163,57 @@ async fn the_google_preset_signs_in_with_the_id_token() {
     assert_eq!(
         text(&c.call("admin-action", json!({"action": "x"})).await),
         "did x"
+    );
+    server.stop().await;
+}
+
+/// The `okta` preset against a fixture with Okta's URL layout and token shape: `scp` as an
+/// array grants `admin`, `groups` reach the caller's claims.
+#[tokio::test]
+async fn the_okta_preset_reads_scp_and_groups() {
+    use mcp_runtime::providers::OktaProvider;
+    let idp = Idp::start();
+    idp.okta_shape.store(true, Ordering::SeqCst);
+    let okta = OktaProvider {
+        client_secret: Some("proxy-secret".into()),
+        audience: Some(API.into()),
+        ..OktaProvider::new(idp.url.clone(), "proxy-client")
+    };
+    let proxy = okta.into_proxy().expect("okta settings").auto_approve(true);
+    let (server, base) = start_proxy(proxy);
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid admin", "o"),
+        None,
+    )
+    .await;
+    let upstream = location(&h);
+    assert!(
+        upstream.starts_with(&format!("{}/oauth2/default/v1/authorize?", idp.url)),
+        "{upstream}"
+    );
+    let back = through_upstream(&upstream).await;
+    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        tokens["scope"], "openid admin",
+        "granted through Okta's `scp` array"
+    );
+    let c = Client::connect_as(
+        &server,
+        V_LATEST,
+        Some(tokens["access_token"].as_str().expect("token").to_owned()),
+    )
+    .await;
+    let who = c.call("whoami", json!({})).await;
+    assert_eq!(
+        who["result"]["structuredContent"]["groups"],
+        json!(["Everyone", "mcp-admins"])
+    );
+    assert_eq!(
+        text(&c.call("admin-action", json!({"action": "y"})).await),
+        "did y"
     );
     server.stop().await;
 }

@@ -27,6 +27,7 @@ const PRESETS: &[&str] = &[
     "dev",
     "google",
     "keycloak",
+    "okta",
     "proxy",
     "supabase",
     "workos",

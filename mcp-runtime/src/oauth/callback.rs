@@ -291,14 +291,21 @@ impl AuthServer {
         }
         let claims = match (id, access) {
             (Some(Ok(id)), access) => {
-                if let Some(Ok(a)) = access
-                    && a.claims.get("sub") != id.claims.get("sub")
-                {
-                    return Err("the ID token and the access token name different users".into());
+                let mut claims = id.claims;
+                if let Some(Ok(a)) = access {
+                    if a.claims.get("sub") != claims.get("sub") {
+                        return Err("the ID token and the access token name different users".into());
+                    }
+                    // Groups, roles and the like may be in either token.
+                    for k in IDENTITY_CLAIMS {
+                        if let Some(v) = a.claims.get(*k) {
+                            claims.entry((*k).to_owned()).or_insert_with(|| v.clone());
+                        }
+                    }
                 }
-                granted.extend(string_list(id.claims.get("permissions")));
-                granted.extend(string_list(id.claims.get("roles")));
-                id.claims
+                granted.extend(string_list(claims.get("permissions")));
+                granted.extend(string_list(claims.get("roles")));
+                claims
             }
             (Some(Err(e)), _) => return Err(e),
             (None, Some(Ok(a))) => a.claims,

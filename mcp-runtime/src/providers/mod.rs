@@ -11,6 +11,9 @@ pub mod dev;
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
 pub mod google;
 pub mod keycloak;
+#[cfg(feature = "authorization-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
+pub mod okta;
 pub(crate) mod preset;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
@@ -27,6 +30,8 @@ pub use dev::DevProvider;
 #[cfg(feature = "authorization-server")]
 pub use google::GoogleProvider;
 pub use keycloak::KeycloakProvider;
+#[cfg(feature = "authorization-server")]
+pub use okta::OktaProvider;
 #[cfg(feature = "authorization-server")]
 pub use proxy::{ProxyProvider, ScopeGrant, UpstreamAuth, jwks_verifier};
 pub use supabase::SupabaseProvider;
@@ -68,6 +73,7 @@ pub const PRESETS: &[&str] = &[
     "dev",
     "google",
     "keycloak",
+    "okta",
     "proxy",
     "supabase",
     "workos",

@@ -59,6 +59,15 @@ impl McpServerBuilder {
                 Ok(o) => self.oauth = Some(o),
                 Err(e) => self.problems.push(format!("OAuth preset `google`: {e}")),
             },
+            #[cfg(feature = "proxy")]
+            "okta" => match crate::providers::OktaProvider::default().into_oauth() {
+                Ok(o) => self.oauth = Some(o),
+                Err(e) => self.problems.push(format!("OAuth preset `okta`: {e}")),
+            },
+            #[cfg(not(feature = "proxy"))]
+            "okta" => self
+                .problems
+                .push("OAuth preset `okta` needs the `proxy` feature of mcp-runtime".into()),
             #[cfg(not(feature = "proxy"))]
             "google" => self
                 .problems
