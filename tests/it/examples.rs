@@ -387,6 +387,39 @@ fn oauth_okta_names_each_missing_or_malformed_variable() {
     }
 }
 
+#[test]
+fn oauth_github_names_each_missing_or_malformed_variable() {
+    let (code, err) = run_failing(
+        "oauth_github",
+        &[("MCP_USE_OAUTH_GITHUB_CLIENT_SECRET", "s")],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("OAuth preset `github`: MCP_USE_OAUTH_GITHUB_CLIENT_ID is not set"),
+        "{err}"
+    );
+    let (_, err) = run_failing("oauth_github", &[("MCP_USE_OAUTH_GITHUB_CLIENT_ID", "c")]);
+    assert!(
+        err.contains("OAuth preset `github`: MCP_USE_OAUTH_GITHUB_CLIENT_SECRET is not set"),
+        "{err}"
+    );
+    let (code, err) = run_failing(
+        "oauth_github",
+        &[
+            ("MCP_USE_OAUTH_GITHUB_CLIENT_ID", "c"),
+            ("MCP_USE_OAUTH_GITHUB_CLIENT_SECRET", "s"),
+            ("MCP_USE_OAUTH_GITHUB_BASE_URL", "ftp://github.example"),
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains(
+            "MCP_USE_OAUTH_GITHUB_BASE_URL is invalid: `ftp://github.example` has scheme `ftp`"
+        ),
+        "{err}"
+    );
+}
+
 /// One process per store file: a second server on the same file stops at start-up, naming
 /// the file and what to set.
 #[tokio::test]

@@ -56,6 +56,8 @@ struct Idp {
     identity_only: Arc<AtomicBool>,
     /// Okta's token shape: `scp` as an array, and `groups`.
     okta_shape: Arc<AtomicBool>,
+    /// GitHub's: no PKCE, opaque non-expiring tokens, form-encoded, no ID token.
+    github_shape: Arc<AtomicBool>,
     _handle: mcp_runtime::actix_web::dev::ServerHandle,
 }
 
@@ -73,6 +75,7 @@ struct IdpState {
     down: Arc<AtomicBool>,
     identity_only: Arc<AtomicBool>,
     okta_shape: Arc<AtomicBool>,
+    github_shape: Arc<AtomicBool>,
 }
 
 fn b64_sha256(s: &str) -> String {
@@ -94,13 +97,19 @@ async fn idp_authorize(req: HttpRequest, st: web::Data<IdpState>) -> HttpRespons
     let ok = q.get("response_type").map(String::as_str) == Some("code")
         && q.get("client_id").map(String::as_str) == Some("proxy-client")
         && q.get("code_challenge_method").map(String::as_str) == Some("S256");
-    let (Some(redirect), Some(state), Some(challenge)) = (
-        q.get("redirect_uri"),
-        q.get("state"),
-        q.get("code_challenge"),
-    ) else {
+    let github = st.github_shape.load(Ordering::SeqCst);
+    let no_pkce = String::new();
+    let challenge = if github {
+        Some(&no_pkce)
+    } else {
+        q.get("code_challenge")
+    };
+    let (Some(redirect), Some(state), Some(challenge)) =
+        (q.get("redirect_uri"), q.get("state"), challenge)
+    else {
         return HttpResponse::BadRequest().body("missing parameters");
     };
+    let ok = ok || (github && q.get("response_type").map(String::as_str) == Some("code"));
     if !ok {
         return HttpResponse::BadRequest().body("bad request");
     }
@@ -155,6 +164,23 @@ async fn idp_token(
     else {
         return HttpResponse::BadRequest().json(json!({"error": "invalid_grant"}));
     };
+    let github = st.github_shape.load(Ordering::SeqCst);
+    if github {
+        if form.get("redirect_uri") != Some(&redirect) || form.contains_key("code_verifier") {
+            return HttpResponse::BadRequest().body("error=bad_verification_code");
+        }
+        let token = format!("gho_{}", st.issued.lock().expect("lock").len());
+        st.issued.lock().expect("lock").push(token.clone());
+        let answer = [
+            ("access_token", token.as_str()),
+            ("token_type", "bearer"),
+            ("scope", scope.as_str()),
+        ];
+        let encoded = reqwest::Url::parse_with_params("http://x/", &answer).expect("form");
+        return HttpResponse::Ok()
+            .content_type("application/x-www-form-urlencoded")
+            .body(encoded.query().unwrap_or_default().to_owned());
+    }
     if form.get("redirect_uri") != Some(&redirect)
         || form.get("code_verifier").map(|v| b64_sha256(v)) != Some(challenge)
     {
@@ -214,6 +240,24 @@ async fn idp_token(
     HttpResponse::Ok().json(Value::Object(map))
 }
 
+/// GitHub's `/user`, for a token this fixture issued.
+async fn idp_user(req: HttpRequest, st: web::Data<IdpState>) -> HttpResponse {
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    if !st.issued.lock().expect("lock").contains(&token) {
+        return HttpResponse::Unauthorized().json(json!({"message": "Bad credentials"}));
+    }
+    HttpResponse::Ok().json(json!({
+        "id": 583231, "login": "octocat", "name": "The Octocat", "email": null,
+        "avatar_url": "https://avatars.example.com/u/583231"
+    }))
+}
+
 async fn idp_jwks() -> HttpResponse {
     let all: Value = serde_json::from_str(include_str!("keys/jwks.json")).expect("jwks");
     HttpResponse::Ok().json(json!({"keys": [all["k1"]]}))
@@ -233,6 +277,7 @@ impl Idp {
             down: Arc::default(),
             identity_only: Arc::default(),
             okta_shape: Arc::default(),
+            github_shape: Arc::default(),
         };
         let data = st.clone();
         let server = HttpServer::new(move || {
@@ -243,6 +288,10 @@ impl Idp {
                 .route("/oauth2/default/v1/authorize", web::get().to(idp_authorize))
                 .route("/oauth2/default/v1/token", web::post().to(idp_token))
                 .route("/oauth2/default/v1/keys", web::get().to(idp_jwks))
+                // GitHub's URL layout (one host for the web and the API here).
+                .route("/login/oauth/authorize", web::get().to(idp_authorize))
+                .route("/login/oauth/access_token", web::post().to(idp_token))
+                .route("/user", web::get().to(idp_user))
                 // Google's URL layout.
                 .route("/o/oauth2/v2/auth", web::get().to(idp_authorize))
                 .route("/oauth2/v3/certs", web::get().to(idp_jwks))
@@ -265,6 +314,7 @@ impl Idp {
             down: st.down,
             identity_only: st.identity_only,
             okta_shape: st.okta_shape,
+            github_shape: st.github_shape,
             _handle: handle,
         }
     }
@@ -1143,7 +1193,10 @@ async fn the_google_preset_signs_in_with_the_id_token() {
     let q = query(&upstream);
     assert_eq!(q["access_type"], "offline");
     assert_eq!(q["prompt"], "consent");
-    assert_eq!(q["scope"], "openid email profile admin");
+    assert_eq!(
+        q["scope"], "openid email profile",
+        "Google is not asked for this server's scopes"
+    );
     let back = through_upstream(&upstream).await;
     let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
     assert_eq!(status, 200, "{tokens}");
@@ -1214,6 +1267,64 @@ async fn the_okta_preset_reads_scp_and_groups() {
     assert_eq!(
         text(&c.call("admin-action", json!({"action": "y"})).await),
         "did y"
+    );
+    server.stop().await;
+}
+
+/// The `github` preset against a fixture with GitHub's layout and habits: no PKCE upstream,
+/// a form-encoded answer with an opaque token and no ID token, identity from `/user`.
+#[tokio::test]
+async fn the_github_preset_asks_the_user_api_who_signed_in() {
+    use mcp_runtime::providers::GitHubProvider;
+    let idp = Idp::start();
+    idp.github_shape.store(true, Ordering::SeqCst);
+    let github = GitHubProvider {
+        base_url: Some(idp.url.clone()),
+        ..GitHubProvider::new("proxy-client", "proxy-secret")
+    };
+    let proxy = github
+        .into_proxy()
+        .expect("github settings")
+        .auto_approve(true)
+        .grant_scope("admin", "login", "octocat");
+    let (server, base) = start_proxy(proxy);
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let (_, h, _) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid admin", "gh"),
+        None,
+    )
+    .await;
+    let upstream = location(&h);
+    assert!(
+        upstream.starts_with(&format!("{}/login/oauth/authorize?", idp.url)),
+        "{upstream}"
+    );
+    let q = query(&upstream);
+    assert!(
+        !q.contains_key("code_challenge"),
+        "no PKCE with GitHub OAuth apps"
+    );
+    assert_eq!(q["scope"], "read:user user:email");
+    let back = through_upstream(&upstream).await;
+    assert!(query(&back).contains_key("code"), "{back}");
+    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "openid admin");
+    let c = Client::connect_as(
+        &server,
+        V_LATEST,
+        Some(tokens["access_token"].as_str().expect("token").to_owned()),
+    )
+    .await;
+    let who = c.call("whoami", json!({})).await;
+    let who = &who["result"]["structuredContent"];
+    assert_eq!(who["sub"], "583231");
+    assert_eq!(who["picture"], "https://avatars.example.com/u/583231");
+    assert_eq!(who["upstream"], "gho_0");
+    assert_eq!(
+        text(&c.call("admin-action", json!({"action": "z"})).await),
+        "did z"
     );
     server.stop().await;
 }

@@ -25,6 +25,7 @@ const PRESETS: &[&str] = &[
     "clerk",
     "custom",
     "dev",
+    "github",
     "google",
     "keycloak",
     "okta",

@@ -18,6 +18,7 @@ use super::state::{AuthRequest, User};
 use super::upstream::{TokenAnswer, Upstream, UpstreamTokens, expires_at};
 use super::{AuthServer, IDENTITY_SCOPES, PENDING_TTL};
 use crate::auth::{TokenVerifier as _, scopes_from_claims, string_list};
+use crate::providers::proxy::UserinfoShape;
 use crate::store::Space;
 
 /// Claims of the upstream identity copied into this server's tokens.
@@ -25,6 +26,7 @@ const IDENTITY_CLAIMS: &[&str] = &[
     "picture",
     "email_verified",
     "preferred_username",
+    "login",
     "nickname",
     "given_name",
     "family_name",
@@ -56,9 +58,11 @@ impl AuthServer {
         let verifier = random_token(48);
         let challenge = URL_SAFE_NO_PAD.encode(sha256(&verifier));
         let mut scopes: Vec<String> = up.config.scopes.clone();
-        for s in &request.scopes {
-            if !scopes.contains(s) {
-                scopes.push(s.clone());
+        if up.config.forward_client_scopes {
+            for s in &request.scopes {
+                if !scopes.contains(s) {
+                    scopes.push(s.clone());
+                }
             }
         }
         let Ok(mut url) = reqwest::Url::parse(&up.config.auth_endpoint) else {
@@ -77,8 +81,10 @@ impl AuthServer {
             );
             q.append_pair("scope", &scopes.join(" "));
             q.append_pair("state", &state);
-            q.append_pair("code_challenge", &challenge);
-            q.append_pair("code_challenge_method", "S256");
+            if up.config.upstream_pkce {
+                q.append_pair("code_challenge", &challenge);
+                q.append_pair("code_challenge_method", "S256");
+            }
             if up.config.forward_resource
                 && let Some(r) = self.resource.get()
             {
@@ -239,12 +245,14 @@ impl AuthServer {
         verifier: &str,
     ) -> Result<TokenAnswer, String> {
         let redirect = format!("{issuer}{}", self.paths().callback);
-        let form = vec![
+        let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", redirect.as_str()),
-            ("code_verifier", verifier),
         ];
+        if up.config.upstream_pkce {
+            form.push(("code_verifier", verifier));
+        }
         self.upstream_token_request(up, form).await
     }
 
@@ -310,6 +318,7 @@ impl AuthServer {
             (Some(Err(e)), _) => return Err(e),
             (None, Some(Ok(a))) => a.claims,
             (None, Some(Err(e))) => return Err(e),
+            (None, None) if up.config.userinfo.is_some() => self.userinfo(up, access_token).await?,
             (None, None) => {
                 return Err(
                     "the identity provider returned no ID token (ask for the `openid` scope) and \
@@ -320,5 +329,60 @@ impl AuthServer {
             }
         };
         Ok((claims, granted))
+    }
+
+    /// Who signed in, from the provider's userinfo endpoint (for opaque tokens), as claims.
+    async fn userinfo(
+        &self,
+        up: &Upstream,
+        access_token: &str,
+    ) -> Result<Map<String, Value>, String> {
+        let Some((url, shape)) = &up.config.userinfo else {
+            return Err("no userinfo endpoint is configured".into());
+        };
+        let resp = up
+            .http
+            .get(url)
+            .bearer_auth(access_token)
+            .header(header::ACCEPT.as_str(), "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("the identity provider's user endpoint is unreachable ({e})"))?;
+        if !resp.status().is_success() {
+            return Err(format!(
+                "the identity provider's user endpoint answered {}",
+                resp.status()
+            ));
+        }
+        let body: Map<String, Value> = resp.json().await.map_err(|e| {
+            format!("the identity provider's user answer is not a JSON object ({e})")
+        })?;
+        Ok(match shape {
+            UserinfoShape::Oidc => body,
+            UserinfoShape::GitHub => {
+                let mut claims = Map::new();
+                let id = match body.get("id") {
+                    Some(Value::Number(n)) => n.to_string(),
+                    Some(Value::String(s)) => s.clone(),
+                    _ => return Err("GitHub's user answer has no `id`".into()),
+                };
+                claims.insert("sub".into(), id.into());
+                for (from, to) in [
+                    ("login", "preferred_username"),
+                    ("name", "name"),
+                    ("email", "email"),
+                    ("avatar_url", "picture"),
+                ] {
+                    if let Some(v) = body.get(from).filter(|v| !v.is_null()) {
+                        claims.insert(to.into(), v.clone());
+                    }
+                }
+                // GitHub logins are what scope grants usually name.
+                if let Some(login) = body.get("login") {
+                    claims.insert("login".into(), login.clone());
+                }
+                claims
+            }
+        })
     }
 }

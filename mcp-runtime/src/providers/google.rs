@@ -92,6 +92,8 @@ impl GoogleProvider {
             .scopes(["openid", "email", "profile"])
             .extra_authorize_param("access_type", "offline")
             .extra_authorize_param("prompt", "consent");
+        // Google refuses scopes it does not know: this server's own are not asked of it.
+        p.forward_client_scopes = false;
         if base.is_none() {
             // Google's ID tokens carry either spelling of its issuer.
             p.issuer_aliases.push("accounts.google.com".into());

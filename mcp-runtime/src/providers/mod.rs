@@ -9,6 +9,9 @@ pub mod custom;
 pub mod dev;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
+pub mod github;
+#[cfg(feature = "authorization-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
 pub mod google;
 pub mod keycloak;
 #[cfg(feature = "authorization-server")]
@@ -27,6 +30,8 @@ pub use clerk::ClerkProvider;
 pub use custom::CustomProvider;
 #[cfg(feature = "authorization-server")]
 pub use dev::DevProvider;
+#[cfg(feature = "authorization-server")]
+pub use github::GitHubProvider;
 #[cfg(feature = "authorization-server")]
 pub use google::GoogleProvider;
 pub use keycloak::KeycloakProvider;
@@ -71,6 +76,7 @@ pub const PRESETS: &[&str] = &[
     "clerk",
     "custom",
     "dev",
+    "github",
     "google",
     "keycloak",
     "okta",

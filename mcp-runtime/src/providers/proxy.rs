@@ -151,6 +151,23 @@ pub struct ProxyProvider {
     pub(crate) encryption_key: Option<[u8; 32]>,
     /// Other spellings of the issuer its ID tokens may carry.
     pub(crate) issuer_aliases: Vec<String>,
+    /// Where to ask who signed in when the provider's tokens are opaque and it returns no ID
+    /// token (GitHub's `/user`), and how to read the answer.
+    pub(crate) userinfo: Option<(String, UserinfoShape)>,
+    /// Whether to use PKCE with the upstream (GitHub's OAuth apps do not).
+    pub(crate) upstream_pkce: bool,
+    /// Whether the client's own scopes are asked of the upstream too (not for providers that
+    /// refuse scopes they do not know, such as Google).
+    pub(crate) forward_client_scopes: bool,
+}
+
+/// How a userinfo answer names the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UserinfoShape {
+    /// OpenID Connect claims (`sub`, `email`, `name`, `picture`, …).
+    Oidc,
+    /// GitHub's `/user`: `id`, `login`, `name`, `email`, `avatar_url`.
+    GitHub,
 }
 
 impl std::fmt::Debug for ProxyProvider {
@@ -208,6 +225,9 @@ impl ProxyProvider {
             store: None,
             encryption_key: None,
             issuer_aliases: Vec::new(),
+            userinfo: None,
+            upstream_pkce: true,
+            forward_client_scopes: true,
         }
     }
 
@@ -322,6 +342,13 @@ impl ProxyProvider {
         self
     }
 
+    /// Asks this OpenID Connect userinfo endpoint who signed in, when the provider's tokens
+    /// are opaque and it returns no ID token.
+    pub fn userinfo_url(mut self, url: impl Into<String>) -> Self {
+        self.userinfo = Some((url.into(), UserinfoShape::Oidc));
+        self
+    }
+
     /// Verifies upstream access tokens with `verifier` (a custom verifier or introspection)
     /// instead of the JWKS.
     pub fn verifier(mut self, verifier: impl TokenVerifier) -> Self {
@@ -403,7 +430,7 @@ impl ProxyProvider {
         if let Some(j) = &self.jwks_url {
             self.jwks_url = Some(check_url("MCP_USE_OAUTH_PROXY_JWKS_URL", j)?);
         }
-        if self.verifier.is_none() && self.jwks_url.is_none() {
+        if self.verifier.is_none() && self.jwks_url.is_none() && self.userinfo.is_none() {
             return Err(ProviderError::Missing {
                 var: "MCP_USE_OAUTH_PROXY_JWKS_URL",
                 hint: "set it to the identity provider's JWKS URL, so that the proxy can verify who signed in (or give a verifier in code)",

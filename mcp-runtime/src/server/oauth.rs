@@ -60,6 +60,15 @@ impl McpServerBuilder {
                 Err(e) => self.problems.push(format!("OAuth preset `google`: {e}")),
             },
             #[cfg(feature = "proxy")]
+            "github" => match crate::providers::GitHubProvider::default().into_oauth() {
+                Ok(o) => self.oauth = Some(o),
+                Err(e) => self.problems.push(format!("OAuth preset `github`: {e}")),
+            },
+            #[cfg(not(feature = "proxy"))]
+            "github" => self
+                .problems
+                .push("OAuth preset `github` needs the `proxy` feature of mcp-runtime".into()),
+            #[cfg(feature = "proxy")]
             "okta" => match crate::providers::OktaProvider::default().into_oauth() {
                 Ok(o) => self.oauth = Some(o),
                 Err(e) => self.problems.push(format!("OAuth preset `okta`: {e}")),
