@@ -61,6 +61,10 @@ macro_rules! __mcp_oauth_preset {
         $crate::__mcp_needs_proxy!();
         $builder.oauth_preset("google")
     }};
+    ($builder:expr, "entra") => {{
+        $crate::__mcp_needs_proxy!();
+        $builder.oauth_preset("entra")
+    }};
     ($builder:expr, "github") => {{
         $crate::__mcp_needs_proxy!();
         $builder.oauth_preset("github")
@@ -117,7 +121,7 @@ macro_rules! __mcp_needs_proxy {
 macro_rules! __mcp_needs_proxy {
     () => {
         ::core::compile_error!(
-            "`oauth = \"proxy\"` and the presets behind the proxy (`github`, `google`, `okta`) need the `proxy` feature of mcp-runtime: enable it in Cargo.toml"
+            "`oauth = \"proxy\"` and the presets behind the proxy (`entra`, `github`, `google`, `okta`) need the `proxy` feature of mcp-runtime: enable it in Cargo.toml"
         );
     };
 }

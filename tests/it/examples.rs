@@ -420,6 +420,46 @@ fn oauth_github_names_each_missing_or_malformed_variable() {
     );
 }
 
+#[test]
+fn oauth_entra_names_each_missing_or_malformed_variable() {
+    let all = [
+        ("MCP_USE_OAUTH_ENTRA_TENANT_ID", "organizations"),
+        ("MCP_USE_OAUTH_ENTRA_CLIENT_ID", "c"),
+        ("MCP_USE_OAUTH_ENTRA_CLIENT_SECRET", "s"),
+    ];
+    for (missing, _) in all {
+        let env: Vec<(&str, &str)> = all.iter().filter(|(k, _)| *k != missing).copied().collect();
+        let (code, err) = run_failing("oauth_entra", &env);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!("OAuth preset `entra`: {missing} is not set")),
+            "{missing}: {err}"
+        );
+    }
+    for (var, value, why) in [
+        ("MCP_USE_OAUTH_ENTRA_TENANT_ID", "a/b", "is not a tenant"),
+        (
+            "MCP_USE_OAUTH_ENTRA_API_SCOPE",
+            "admin",
+            "is not an API scope",
+        ),
+        (
+            "MCP_USE_OAUTH_ENTRA_BASE_URL",
+            "http://login.example",
+            "uses plain HTTP",
+        ),
+    ] {
+        let mut env: Vec<(&str, &str)> = all.iter().filter(|(k, _)| *k != var).copied().collect();
+        env.push((var, value));
+        let (code, err) = run_failing("oauth_entra", &env);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!("{var} is invalid")) && err.contains(why),
+            "{var}: {err}"
+        );
+    }
+}
+
 /// One process per store file: a second server on the same file stops at start-up, naming
 /// the file and what to set.
 #[tokio::test]

@@ -58,6 +58,8 @@ struct Idp {
     okta_shape: Arc<AtomicBool>,
     /// GitHub's: no PKCE, opaque non-expiring tokens, form-encoded, no ID token.
     github_shape: Arc<AtomicBool>,
+    /// Entra's: this tenant id in `tid` and the per-tenant issuer; the API's scopes in `scp`.
+    entra_tid: Arc<Mutex<Option<String>>>,
     _handle: mcp_runtime::actix_web::dev::ServerHandle,
 }
 
@@ -76,6 +78,7 @@ struct IdpState {
     identity_only: Arc<AtomicBool>,
     okta_shape: Arc<AtomicBool>,
     github_shape: Arc<AtomicBool>,
+    entra_tid: Arc<Mutex<Option<String>>>,
 }
 
 fn b64_sha256(s: &str) -> String {
@@ -195,8 +198,13 @@ async fn idp_token(
             .collect::<Vec<_>>()
             .join(" ");
     }
+    let entra = st.entra_tid.lock().expect("lock").clone();
     let iss = if st.okta_shape.load(Ordering::SeqCst) {
         format!("{}/oauth2/default", st.url)
+    } else if let Some(tid) = &entra {
+        // "forged-tid" stands for a token whose issuer is another tenant's.
+        let issuing = if tid == "forged-tid" { "real-tid" } else { tid };
+        format!("{}/{issuing}/v2.0", st.url)
     } else {
         st.url.clone()
     };
@@ -206,6 +214,18 @@ async fn idp_token(
                "picture": "https://example.com/alice.png"})
     };
     let mut access_claims = claims(API);
+    if let Some(tid) = &entra {
+        let api: Vec<&str> = scope
+            .split(' ')
+            .filter_map(|s| s.strip_prefix("api://mcp/"))
+            .collect();
+        access_claims = claims("api://mcp");
+        access_claims["scp"] = json!(api.join(" "));
+        if let Some(map) = access_claims.as_object_mut() {
+            map.remove("scope");
+        }
+        access_claims["tid"] = json!(tid);
+    }
     if st.okta_shape.load(Ordering::SeqCst) {
         let scp: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
         access_claims["scp"] = json!(scp);
@@ -215,7 +235,12 @@ async fn idp_token(
         }
     }
     let access = sign("k1", "k1", &access_claims);
-    let id_token = sign("k1", "k1", &claims("proxy-client"));
+    let mut id_claims = claims("proxy-client");
+    if let Some(tid) = &entra {
+        id_claims["tid"] = json!(tid);
+        id_claims["oid"] = json!("00000000-0000-0000-0000-00000000a11c");
+    }
+    let id_token = sign("k1", "k1", &id_claims);
     st.issued.lock().expect("lock").push(access.clone());
     let answer = [
         ("access_token", access),
@@ -278,6 +303,7 @@ impl Idp {
             identity_only: Arc::default(),
             okta_shape: Arc::default(),
             github_shape: Arc::default(),
+            entra_tid: Arc::default(),
         };
         let data = st.clone();
         let server = HttpServer::new(move || {
@@ -288,6 +314,13 @@ impl Idp {
                 .route("/oauth2/default/v1/authorize", web::get().to(idp_authorize))
                 .route("/oauth2/default/v1/token", web::post().to(idp_token))
                 .route("/oauth2/default/v1/keys", web::get().to(idp_jwks))
+                // Entra's URL layout (any tenant).
+                .route(
+                    "/{tenant}/oauth2/v2.0/authorize",
+                    web::get().to(idp_authorize),
+                )
+                .route("/{tenant}/oauth2/v2.0/token", web::post().to(idp_token))
+                .route("/{tenant}/discovery/v2.0/keys", web::get().to(idp_jwks))
                 // GitHub's URL layout (one host for the web and the API here).
                 .route("/login/oauth/authorize", web::get().to(idp_authorize))
                 .route("/login/oauth/access_token", web::post().to(idp_token))
@@ -315,6 +348,7 @@ impl Idp {
             identity_only: st.identity_only,
             okta_shape: st.okta_shape,
             github_shape: st.github_shape,
+            entra_tid: st.entra_tid,
             _handle: handle,
         }
     }
@@ -1327,4 +1361,81 @@ async fn the_github_preset_asks_the_user_api_who_signed_in() {
         "did z"
     );
     server.stop().await;
+}
+
+/// The `entra` preset against a fixture with Entra's v2.0 layout: the API scope asked for (and
+/// never `resource`), `scp` granting `admin`, the tenant's issuer checked for a tenant id and,
+/// per token, for `organizations`.
+#[tokio::test]
+async fn the_entra_preset_checks_the_tenant_and_reads_scp() {
+    use mcp_runtime::providers::EntraProvider;
+    let idp = Idp::start();
+    let guid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    for (tenant, tid, ok) in [
+        (guid, guid, true),
+        (
+            "organizations",
+            "b1e2c3d4-0000-4000-8000-000000000001",
+            true,
+        ),
+        ("organizations", "forged-tid", false),
+    ] {
+        *idp.entra_tid.lock().expect("lock") = Some(tid.to_owned());
+        let entra = EntraProvider {
+            api_scopes: vec!["api://mcp/admin".into()],
+            base_url: Some(idp.url.clone()),
+            ..EntraProvider::new(tenant, "proxy-client", "proxy-secret")
+        };
+        let proxy = entra
+            .into_proxy()
+            .expect("entra settings")
+            .auto_approve(true);
+        let (server, base) = start_proxy(proxy);
+        let client_id = register(&base, CLIENT_REDIRECT).await;
+        let (verifier, challenge) = pkce();
+        let (_, h, _) = get(
+            &authorize_url(&base, &client_id, &challenge, "openid admin", "e"),
+            None,
+        )
+        .await;
+        let upstream = location(&h);
+        assert!(
+            upstream.starts_with(&format!("{}/{tenant}/oauth2/v2.0/authorize?", idp.url)),
+            "{upstream}"
+        );
+        let q = query(&upstream);
+        assert!(!q.contains_key("resource"), "Entra never gets `resource`");
+        assert_eq!(
+            q["scope"],
+            "openid profile email offline_access api://mcp/admin"
+        );
+        let back = through_upstream(&upstream).await;
+        let q = query(&back);
+        if !ok {
+            assert_eq!(q["error"], "access_denied", "{back}");
+            assert!(
+                q["error_description"].contains("is not its tenant's"),
+                "{back}"
+            );
+            server.stop().await;
+            continue;
+        }
+        let (status, tokens) = redeem(&base, &client_id, &q["code"], &verifier).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(
+            tokens["scope"], "openid admin",
+            "granted through Entra's `scp`"
+        );
+        let c = Client::connect_as(
+            &server,
+            V_LATEST,
+            Some(tokens["access_token"].as_str().expect("token").to_owned()),
+        )
+        .await;
+        assert_eq!(
+            text(&c.call("admin-action", json!({"action": "e"})).await),
+            "did e"
+        );
+        server.stop().await;
+    }
 }

@@ -25,6 +25,7 @@ const PRESETS: &[&str] = &[
     "clerk",
     "custom",
     "dev",
+    "entra",
     "github",
     "google",
     "keycloak",

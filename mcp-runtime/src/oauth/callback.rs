@@ -328,6 +328,20 @@ impl AuthServer {
                 );
             }
         };
+        if let Some(template) = &up.config.tenant_issuer {
+            let tid = claims
+                .get("tid")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let expected = template.replace("{tid}", tid);
+            if tid.is_empty()
+                || claims.get("iss").and_then(Value::as_str) != Some(expected.as_str())
+            {
+                return Err(format!(
+                    "the token's issuer is not its tenant's: `iss` must be {expected}"
+                ));
+            }
+        }
         Ok((claims, granted))
     }
 

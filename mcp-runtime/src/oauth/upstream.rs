@@ -74,7 +74,13 @@ impl Upstream {
         let access_verifier: Option<Arc<dyn TokenVerifier>> = match (&config.verifier, &jwks) {
             (Some(v), _) => Some(v.clone()),
             (None, Some(jwks)) if config.audience.is_some() || config.forward_resource => {
-                let v = JwtVerifier::jwks(jwks.clone()).issuer(config.issuer.clone());
+                let v = JwtVerifier::jwks(jwks.clone());
+                // Multi-tenant: the issuer is checked per token, against its `tid`.
+                let v = if config.tenant_issuer.is_some() {
+                    v
+                } else {
+                    v.issuer(config.issuer.clone())
+                };
                 Some(Arc::new(match &config.audience {
                     Some(a) => v.audience(a.clone()),
                     None => v,
@@ -83,12 +89,16 @@ impl Upstream {
             _ => None,
         };
         let id_verifier = jwks.map(|jwks| {
-            config.issuer_aliases.iter().fold(
-                JwtVerifier::jwks(jwks)
-                    .issuer(config.issuer.clone())
-                    .audience(config.client_id.clone()),
-                |v, alias| v.also_issuer(alias.clone()),
-            )
+            let v = JwtVerifier::jwks(jwks).audience(config.client_id.clone());
+            if config.tenant_issuer.is_some() {
+                return v;
+            }
+            config
+                .issuer_aliases
+                .iter()
+                .fold(v.issuer(config.issuer.clone()), |v, alias| {
+                    v.also_issuer(alias.clone())
+                })
         });
         Ok(Upstream {
             config,

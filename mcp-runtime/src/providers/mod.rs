@@ -9,6 +9,9 @@ pub mod custom;
 pub mod dev;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
+pub mod entra;
+#[cfg(feature = "authorization-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
 pub mod github;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
@@ -30,6 +33,8 @@ pub use clerk::ClerkProvider;
 pub use custom::CustomProvider;
 #[cfg(feature = "authorization-server")]
 pub use dev::DevProvider;
+#[cfg(feature = "authorization-server")]
+pub use entra::EntraProvider;
 #[cfg(feature = "authorization-server")]
 pub use github::GitHubProvider;
 #[cfg(feature = "authorization-server")]
@@ -76,6 +81,7 @@ pub const PRESETS: &[&str] = &[
     "clerk",
     "custom",
     "dev",
+    "entra",
     "github",
     "google",
     "keycloak",

@@ -156,6 +156,10 @@ pub struct ProxyProvider {
     pub(crate) userinfo: Option<(String, UserinfoShape)>,
     /// Whether to use PKCE with the upstream (GitHub's OAuth apps do not).
     pub(crate) upstream_pkce: bool,
+    /// For multi-tenant providers (Entra's `common`/`organizations`): the issuer each token
+    /// must carry, with `{tid}` standing for its `tid` claim; tokens are then not checked
+    /// against one fixed issuer.
+    pub(crate) tenant_issuer: Option<String>,
     /// Whether the client's own scopes are asked of the upstream too (not for providers that
     /// refuse scopes they do not know, such as Google).
     pub(crate) forward_client_scopes: bool,
@@ -227,6 +231,7 @@ impl ProxyProvider {
             issuer_aliases: Vec::new(),
             userinfo: None,
             upstream_pkce: true,
+            tenant_issuer: None,
             forward_client_scopes: true,
         }
     }

@@ -60,6 +60,15 @@ impl McpServerBuilder {
                 Err(e) => self.problems.push(format!("OAuth preset `google`: {e}")),
             },
             #[cfg(feature = "proxy")]
+            "entra" => match crate::providers::EntraProvider::default().into_oauth() {
+                Ok(o) => self.oauth = Some(o),
+                Err(e) => self.problems.push(format!("OAuth preset `entra`: {e}")),
+            },
+            #[cfg(not(feature = "proxy"))]
+            "entra" => self
+                .problems
+                .push("OAuth preset `entra` needs the `proxy` feature of mcp-runtime".into()),
+            #[cfg(feature = "proxy")]
             "github" => match crate::providers::GitHubProvider::default().into_oauth() {
                 Ok(o) => self.oauth = Some(o),
                 Err(e) => self.problems.push(format!("OAuth preset `github`: {e}")),
