@@ -60,6 +60,8 @@ struct Idp {
     github_shape: Arc<AtomicBool>,
     /// Entra's: this tenant id in `tid` and the per-tenant issuer; the API's scopes in `scp`.
     entra_tid: Arc<Mutex<Option<String>>>,
+    /// Auth0's: the issuer with a trailing slash, RBAC `permissions` in the access token.
+    auth0_shape: Arc<AtomicBool>,
     _handle: mcp_runtime::actix_web::dev::ServerHandle,
 }
 
@@ -79,6 +81,7 @@ struct IdpState {
     okta_shape: Arc<AtomicBool>,
     github_shape: Arc<AtomicBool>,
     entra_tid: Arc<Mutex<Option<String>>>,
+    auth0_shape: Arc<AtomicBool>,
 }
 
 fn b64_sha256(s: &str) -> String {
@@ -201,6 +204,8 @@ async fn idp_token(
     let entra = st.entra_tid.lock().expect("lock").clone();
     let iss = if st.okta_shape.load(Ordering::SeqCst) {
         format!("{}/oauth2/default", st.url)
+    } else if st.auth0_shape.load(Ordering::SeqCst) {
+        format!("{}/", st.url)
     } else if let Some(tid) = &entra {
         // "forged-tid" stands for a token whose issuer is another tenant's.
         let issuing = if tid == "forged-tid" { "real-tid" } else { tid };
@@ -214,6 +219,14 @@ async fn idp_token(
                "picture": "https://example.com/alice.png"})
     };
     let mut access_claims = claims(API);
+    if st.auth0_shape.load(Ordering::SeqCst) {
+        let permissions: Vec<&str> = scope
+            .split(' ')
+            .filter(|s| !["openid", "profile", "email", "offline_access"].contains(s))
+            .collect();
+        access_claims["permissions"] = json!(permissions);
+        access_claims["scope"] = json!("openid profile email");
+    }
     if let Some(tid) = &entra {
         let api: Vec<&str> = scope
             .split(' ')
@@ -304,6 +317,7 @@ impl Idp {
             okta_shape: Arc::default(),
             github_shape: Arc::default(),
             entra_tid: Arc::default(),
+            auth0_shape: Arc::default(),
         };
         let data = st.clone();
         let server = HttpServer::new(move || {
@@ -314,6 +328,9 @@ impl Idp {
                 .route("/oauth2/default/v1/authorize", web::get().to(idp_authorize))
                 .route("/oauth2/default/v1/token", web::post().to(idp_token))
                 .route("/oauth2/default/v1/keys", web::get().to(idp_jwks))
+                // Auth0's URL layout.
+                .route("/oauth/token", web::post().to(idp_token))
+                .route("/.well-known/jwks.json", web::get().to(idp_jwks))
                 // Entra's URL layout (any tenant).
                 .route(
                     "/{tenant}/oauth2/v2.0/authorize",
@@ -349,6 +366,7 @@ impl Idp {
             okta_shape: st.okta_shape,
             github_shape: st.github_shape,
             entra_tid: st.entra_tid,
+            auth0_shape: st.auth0_shape,
             _handle: handle,
         }
     }
@@ -1438,4 +1456,78 @@ async fn the_entra_preset_checks_the_tenant_and_reads_scp() {
         );
         server.stop().await;
     }
+}
+
+/// The `auth0` preset with `MCP_USE_OAUTH_AUTH0_CLIENT_ID` (here in code) runs behind the
+/// proxy: consent here, `audience` sent to the tenant, RBAC `permissions` grant `admin`.
+#[tokio::test]
+async fn the_auth0_preset_with_a_client_id_runs_behind_the_proxy() {
+    use mcp_runtime::auth::verifier::Secret;
+    use mcp_runtime::providers::Auth0Provider;
+    let idp = Idp::start();
+    idp.auth0_shape.store(true, Ordering::SeqCst);
+    let auth0 = Auth0Provider {
+        client_id: Some("proxy-client".into()),
+        client_secret: Some(Secret::new("proxy-secret")),
+        ..Auth0Provider::new(idp.url.clone(), API)
+    };
+    let oauth = auth0.into_oauth(http()).expect("proxy mode");
+    let server = start(
+        McpServer::builder()
+            .tools(tools![whoami, admin_action])
+            .oauth(oauth),
+    );
+    let base = format!("http://{}", server.addr());
+    let (status, m) = get_json(format!("{base}/.well-known/oauth-authorization-server")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        m["registration_endpoint"],
+        format!("{base}/register"),
+        "clients register here"
+    );
+    let client_id = register(&base, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let (status, h, page) = get(
+        &authorize_url(&base, &client_id, &challenge, "openid admin", "a0"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "the consent page");
+    let csrf = csrf_cookie(&h);
+    let (status, h, body) = post_consent(
+        &base,
+        Some(&format!("__Host-mcp-csrf={csrf}")),
+        &form_field(&page, "request"),
+        &csrf,
+    )
+    .await;
+    assert_eq!(status, 302, "{body}");
+    let upstream = location(&h);
+    assert!(
+        upstream.starts_with(&format!("{}/authorize?", idp.url)),
+        "{upstream}"
+    );
+    assert_eq!(
+        query(&upstream)["audience"],
+        API,
+        "so that Auth0 issues a JWT for the API"
+    );
+    let back = through_upstream(&upstream).await;
+    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        tokens["scope"], "openid admin",
+        "granted through Auth0's permissions"
+    );
+    let c = Client::connect_as(
+        &server,
+        V_LATEST,
+        Some(tokens["access_token"].as_str().expect("token").to_owned()),
+    )
+    .await;
+    assert_eq!(
+        text(&c.call("admin-action", json!({"action": "a"})).await),
+        "did a"
+    );
+    server.stop().await;
 }

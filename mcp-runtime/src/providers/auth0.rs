@@ -17,6 +17,15 @@ use crate::auth::{OAuth, UserInfo};
 /// | roles claim | `MCP_USE_OAUTH_AUTH0_ROLES_CLAIM` | `roles`, else any claim ending in `/roles` |
 /// | scopes | `MCP_USE_OAUTH_AUTH0_SCOPES` | `openid profile email offline_access` |
 /// | verification | `MCP_USE_OAUTH_AUTH0_VERIFY_JWT` | `true` |
+/// | an application's client id | `MCP_USE_OAUTH_AUTH0_CLIENT_ID` | none: direct mode |
+/// | its client secret | `MCP_USE_OAUTH_AUTH0_CLIENT_SECRET` | none |
+///
+/// With a client id (a "Regular Web Application" whose allowed callback URL is
+/// `<your server's origin>/oauth/callback`), the preset runs behind the OAuth proxy: MCP
+/// clients register with this server instead of with Auth0 (no dynamic registration needed
+/// there), the proxy sends `audience` so that Auth0 issues a JWT for the API, and the API's
+/// `permissions` and scopes grant the client's. Without one it stays in direct mode. The
+/// start-up log says which.
 ///
 /// `permissions` (Auth0 RBAC) land in `Auth.permissions` and `Auth.user.permissions`, and
 /// `has_scope` sees them.
@@ -32,6 +41,10 @@ pub struct Auth0Provider {
     pub scopes: Option<Vec<String>>,
     /// `false` turns signature checks off (development only).
     pub verify_jwt: Option<bool>,
+    /// A pre-registered application's client id: proxy mode.
+    pub client_id: Option<String>,
+    /// Its client secret (redacted in `Debug`).
+    pub client_secret: Option<crate::auth::verifier::Secret>,
 }
 
 impl Auth0Provider {
@@ -77,12 +90,53 @@ impl Auth0Provider {
         if self.verify_jwt.is_none() {
             self.verify_jwt = Some(preset::verify_jwt("MCP_USE_OAUTH_AUTH0_VERIFY_JWT")?);
         }
+        if self.client_id.is_none() {
+            self.client_id = super::env("MCP_USE_OAUTH_AUTH0_CLIENT_ID");
+        }
+        if self.client_secret.is_none() {
+            self.client_secret = super::env("MCP_USE_OAUTH_AUTH0_CLIENT_SECRET")
+                .map(crate::auth::verifier::Secret::new);
+        }
         Ok(self)
+    }
+
+    /// Proxy mode: the OAuth proxy in front of the tenant, as the pre-registered application.
+    #[cfg(feature = "authorization-server")]
+    fn into_proxy(self, client_id: String) -> Result<super::ProxyProvider, ProviderError> {
+        let base = self.domain.unwrap_or_default();
+        let issuer = format!("{base}/");
+        let audience = self.audience.unwrap_or_default();
+        let mut p = super::ProxyProvider::new(
+            format!("{base}/authorize"),
+            format!("{base}/oauth/token"),
+            issuer.clone(),
+            client_id,
+        )
+        .jwks_url(format!("{issuer}.well-known/jwks.json"))
+        .audience(audience.clone())
+        .extra_authorize_param("audience", audience)
+        .scopes(["openid", "profile", "email", "offline_access"]);
+        if let Some(secret) = self.client_secret {
+            p = p.client_secret(secret.expose());
+        }
+        p.common_from_env("auth0")
     }
 
     /// The server's OAuth configuration.
     pub fn into_oauth(self, client: reqwest::Client) -> Result<OAuth, ProviderError> {
         let p = self.resolve()?;
+        #[cfg(feature = "authorization-server")]
+        if let Some(client_id) = p.client_id.clone() {
+            tracing::info!(
+                target: "mcp_runtime::auth",
+                "Auth0 in proxy mode: MCP_USE_OAUTH_AUTH0_CLIENT_ID is set, so MCP clients register with this server and sign in at Auth0 as that application"
+            );
+            return p.into_proxy(client_id)?.resolve()?.into_oauth();
+        }
+        tracing::info!(
+            target: "mcp_runtime::auth",
+            "Auth0 in direct mode: clients register with Auth0 (set MCP_USE_OAUTH_AUTH0_CLIENT_ID for proxy mode)"
+        );
         let base = p.domain.unwrap_or_default();
         let issuer = format!("{base}/");
         let audience = p.audience.unwrap_or_default();
