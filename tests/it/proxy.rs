@@ -1102,7 +1102,7 @@ async fn hostile_requests_are_refused_and_store_nothing() {
 }
 
 fn proxy_on(idp: &Idp, path: &std::path::Path, public: &str) -> (McpServer, RunningServer) {
-    let store = mcp_runtime::store::RedbStore::open(path).expect("store opens");
+    let store = crate::store::open_released(path);
     let oauth = idp
         .provider()
         .auto_approve(true)

@@ -18,6 +18,24 @@ pub fn temp_file(name: &str) -> std::path::PathBuf {
     dir.join("state.redb")
 }
 
+/// Opens the store file, waiting (up to 5 s) for a server stopped in this process to let go of
+/// it: its worker threads drop their state shortly after `stop` returns.
+pub fn open_released(path: &std::path::Path) -> RedbStore {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match RedbStore::open(path) {
+            Ok(store) => return store,
+            Err(e)
+                if e.to_string().contains("another process")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("store opens: {e}"),
+        }
+    }
+}
+
 async fn contract(store: Arc<dyn Store>) {
     let s = &*store;
     // put, get, replace.
@@ -169,7 +187,7 @@ fn dev_server(
     public: &str,
 ) -> (mcp_runtime::McpServer, mcp_runtime::RunningServer) {
     use mcp_runtime::providers::DevProvider;
-    let store = RedbStore::open(path).expect("store opens");
+    let store = open_released(path);
     let oauth = DevProvider::new()
         .auto_approve(true)
         .store(Arc::new(store))
