@@ -507,6 +507,32 @@ async fn redeem(base: &str, client_id: &str, code: &str, verifier: &str) -> (u16
     (r.status().as_u16(), r.json().await.expect("json"))
 }
 
+/// A client's whole sign-in through a proxy that auto-approves: registration, authorize, the
+/// provider, the callback and the code exchange. Returns the upstream authorization URL (for
+/// assertions on what the provider was asked) and the token answer.
+async fn sign_in(base: &str, scope: &str) -> (String, Value) {
+    let client_id = register(base, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let (status, h, body) = get(
+        &authorize_url(base, &client_id, &challenge, scope, "s"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 302, "{body}");
+    let upstream = location(&h);
+    let back = through_upstream(&upstream).await;
+    assert!(query(&back).contains_key("code"), "{back}");
+    let (status, tokens) = redeem(base, &client_id, &query(&back)["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    (upstream, tokens)
+}
+
+/// An MCP client holding the access token of `tokens`.
+async fn connect_with(server: &RunningServer, tokens: &Value) -> Client {
+    let token = tokens["access_token"].as_str().expect("access token");
+    Client::connect_as(server, V_LATEST, Some(token.to_owned())).await
+}
+
 #[tokio::test]
 async fn a_client_signs_in_through_the_proxy_and_gets_this_servers_tokens() {
     let idp = Idp::start();
@@ -1198,16 +1224,7 @@ async fn scope_grants_give_scopes_by_identity() {
                 .auto_approve(true)
                 .grant_scope("admin", "email", email),
         );
-        let client_id = register(&base, CLIENT_REDIRECT).await;
-        let (verifier, challenge) = pkce();
-        let (_, h, _) = get(
-            &authorize_url(&base, &client_id, &challenge, "openid admin", "g"),
-            None,
-        )
-        .await;
-        let back = through_upstream(&location(&h)).await;
-        let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
-        assert_eq!(status, 200, "{tokens}");
+        let (_, tokens) = sign_in(&base, "openid admin").await;
         assert_eq!(tokens["scope"], expected, "a grant for {email}");
         server.stop().await;
     }
@@ -1230,14 +1247,7 @@ async fn the_google_preset_signs_in_with_the_id_token() {
         .auto_approve(true)
         .grant_scope("admin", "email", "alice@example.com");
     let (server, base) = start_proxy(proxy);
-    let client_id = register(&base, CLIENT_REDIRECT).await;
-    let (verifier, challenge) = pkce();
-    let (_, h, _) = get(
-        &authorize_url(&base, &client_id, &challenge, "openid admin", "g"),
-        None,
-    )
-    .await;
-    let upstream = location(&h);
+    let (upstream, tokens) = sign_in(&base, "openid admin").await;
     assert!(
         upstream.starts_with(&format!("{}/o/oauth2/v2/auth?", idp.url)),
         "{upstream}"
@@ -1249,16 +1259,8 @@ async fn the_google_preset_signs_in_with_the_id_token() {
         q["scope"], "openid email profile",
         "Google is not asked for this server's scopes"
     );
-    let back = through_upstream(&upstream).await;
-    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
-    assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["scope"], "openid admin");
-    let c = Client::connect_as(
-        &server,
-        V_LATEST,
-        Some(tokens["access_token"].as_str().expect("token").to_owned()),
-    )
-    .await;
+    let c = connect_with(&server, &tokens).await;
     let who = c.call("whoami", json!({})).await;
     assert_eq!(who["result"]["structuredContent"]["sub"], "alice");
     assert_eq!(
@@ -1286,31 +1288,16 @@ async fn the_okta_preset_reads_scp_and_groups() {
     };
     let proxy = okta.into_proxy().expect("okta settings").auto_approve(true);
     let (server, base) = start_proxy(proxy);
-    let client_id = register(&base, CLIENT_REDIRECT).await;
-    let (verifier, challenge) = pkce();
-    let (_, h, _) = get(
-        &authorize_url(&base, &client_id, &challenge, "openid admin", "o"),
-        None,
-    )
-    .await;
-    let upstream = location(&h);
+    let (upstream, tokens) = sign_in(&base, "openid admin").await;
     assert!(
         upstream.starts_with(&format!("{}/oauth2/default/v1/authorize?", idp.url)),
         "{upstream}"
     );
-    let back = through_upstream(&upstream).await;
-    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
-    assert_eq!(status, 200, "{tokens}");
     assert_eq!(
         tokens["scope"], "openid admin",
         "granted through Okta's `scp` array"
     );
-    let c = Client::connect_as(
-        &server,
-        V_LATEST,
-        Some(tokens["access_token"].as_str().expect("token").to_owned()),
-    )
-    .await;
+    let c = connect_with(&server, &tokens).await;
     let who = c.call("whoami", json!({})).await;
     assert_eq!(
         who["result"]["structuredContent"]["groups"],
@@ -1340,14 +1327,7 @@ async fn the_github_preset_asks_the_user_api_who_signed_in() {
         .auto_approve(true)
         .grant_scope("admin", "login", "octocat");
     let (server, base) = start_proxy(proxy);
-    let client_id = register(&base, CLIENT_REDIRECT).await;
-    let (verifier, challenge) = pkce();
-    let (_, h, _) = get(
-        &authorize_url(&base, &client_id, &challenge, "openid admin", "gh"),
-        None,
-    )
-    .await;
-    let upstream = location(&h);
+    let (upstream, tokens) = sign_in(&base, "openid admin").await;
     assert!(
         upstream.starts_with(&format!("{}/login/oauth/authorize?", idp.url)),
         "{upstream}"
@@ -1358,17 +1338,8 @@ async fn the_github_preset_asks_the_user_api_who_signed_in() {
         "no PKCE with GitHub OAuth apps"
     );
     assert_eq!(q["scope"], "read:user user:email");
-    let back = through_upstream(&upstream).await;
-    assert!(query(&back).contains_key("code"), "{back}");
-    let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
-    assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["scope"], "openid admin");
-    let c = Client::connect_as(
-        &server,
-        V_LATEST,
-        Some(tokens["access_token"].as_str().expect("token").to_owned()),
-    )
-    .await;
+    let c = connect_with(&server, &tokens).await;
     let who = c.call("whoami", json!({})).await;
     let who = &who["result"]["structuredContent"];
     assert_eq!(who["sub"], "583231");

@@ -2,8 +2,9 @@
 //! MCP clients): `MCP_USE_OAUTH_ENTRA_TENANT_ID`, `MCP_USE_OAUTH_ENTRA_CLIENT_ID` and
 //! `MCP_USE_OAUTH_ENTRA_CLIENT_SECRET`.
 
+use super::preset::{base_override, required};
 use super::proxy::ProxyProvider;
-use super::{ProviderError, check_url, env};
+use super::{ProviderError, env};
 use crate::auth::OAuth;
 
 /// Entra ID sign-in through the OAuth proxy, with the v2.0 endpoints. Who signed in comes from
@@ -67,11 +68,7 @@ impl EntraProvider {
 
     /// The proxy's settings for Entra; each missing or malformed variable is named.
     pub fn into_proxy(self) -> Result<ProxyProvider, ProviderError> {
-        let need = |v: Option<String>, var: &'static str, hint: &'static str| {
-            v.or_else(|| env(var))
-                .ok_or(ProviderError::Missing { var, hint })
-        };
-        let tenant = need(
+        let tenant = required(
             self.tenant_id,
             "MCP_USE_OAUTH_ENTRA_TENANT_ID",
             "set it to your directory (tenant) id, a verified domain, `organizations` or `common`",
@@ -88,12 +85,12 @@ impl EntraProvider {
                 ),
             });
         }
-        let client_id = need(
+        let client_id = required(
             self.client_id,
             "MCP_USE_OAUTH_ENTRA_CLIENT_ID",
             "set it to the app registration's application (client) id",
         )?;
-        let secret = need(
+        let secret = required(
             self.client_secret,
             "MCP_USE_OAUTH_ENTRA_CLIENT_SECRET",
             "set it to a client secret of the app registration (Certificates & secrets)",
@@ -113,15 +110,8 @@ impl EntraProvider {
                 reason: format!("`{bad}` is not an API scope; write e.g. api://mcp/admin"),
             });
         }
-        let base = match self
-            .base_url
-            .or_else(|| env("MCP_USE_OAUTH_ENTRA_BASE_URL"))
-        {
-            Some(b) => check_url("MCP_USE_OAUTH_ENTRA_BASE_URL", &b)?
-                .trim_end_matches('/')
-                .to_owned(),
-            None => "https://login.microsoftonline.com".to_owned(),
-        };
+        let base = base_override(self.base_url, "MCP_USE_OAUTH_ENTRA_BASE_URL")?
+            .unwrap_or_else(|| "https://login.microsoftonline.com".to_owned());
         let root = format!("{base}/{tenant}");
         let mut p = ProxyProvider::new(
             format!("{root}/oauth2/v2.0/authorize"),

@@ -1,8 +1,9 @@
 //! GitHub, behind the OAuth proxy (GitHub has no dynamic client registration):
 //! `MCP_USE_OAUTH_GITHUB_CLIENT_ID` and `MCP_USE_OAUTH_GITHUB_CLIENT_SECRET`.
 
+use super::ProviderError;
+use super::preset::{base_override, required};
 use super::proxy::{ProxyProvider, UserinfoShape};
-use super::{ProviderError, check_url, env};
 use crate::auth::OAuth;
 
 /// GitHub sign-in through the OAuth proxy, with a GitHub OAuth app. GitHub's tokens are
@@ -46,31 +47,17 @@ impl GitHubProvider {
 
     /// The proxy's settings for GitHub; each missing or malformed variable is named.
     pub fn into_proxy(self) -> Result<ProxyProvider, ProviderError> {
-        let client_id = self
-            .client_id
-            .or_else(|| env("MCP_USE_OAUTH_GITHUB_CLIENT_ID"))
-            .ok_or(ProviderError::Missing {
-                var: "MCP_USE_OAUTH_GITHUB_CLIENT_ID",
-                hint: "set it to your GitHub OAuth app's client id (Settings > Developer settings > OAuth Apps)",
-            })?;
-        let secret = self
-            .client_secret
-            .or_else(|| env("MCP_USE_OAUTH_GITHUB_CLIENT_SECRET"))
-            .ok_or(ProviderError::Missing {
-                var: "MCP_USE_OAUTH_GITHUB_CLIENT_SECRET",
-                hint: "set it to a client secret of your GitHub OAuth app",
-            })?;
-        let base = match self
-            .base_url
-            .or_else(|| env("MCP_USE_OAUTH_GITHUB_BASE_URL"))
-        {
-            Some(b) => Some(
-                check_url("MCP_USE_OAUTH_GITHUB_BASE_URL", &b)?
-                    .trim_end_matches('/')
-                    .to_owned(),
-            ),
-            None => None,
-        };
+        let client_id = required(
+            self.client_id,
+            "MCP_USE_OAUTH_GITHUB_CLIENT_ID",
+            "set it to your GitHub OAuth app's client id (Settings > Developer settings > OAuth Apps)",
+        )?;
+        let secret = required(
+            self.client_secret,
+            "MCP_USE_OAUTH_GITHUB_CLIENT_SECRET",
+            "set it to a client secret of your GitHub OAuth app",
+        )?;
+        let base = base_override(self.base_url, "MCP_USE_OAUTH_GITHUB_BASE_URL")?;
         let (web, api) = match &base {
             Some(b) => (b.clone(), b.clone()),
             None => (

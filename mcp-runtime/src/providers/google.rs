@@ -1,8 +1,9 @@
 //! Google, behind the OAuth proxy (Google has no dynamic client registration):
 //! `MCP_USE_OAUTH_GOOGLE_CLIENT_ID` and `MCP_USE_OAUTH_GOOGLE_CLIENT_SECRET`.
 
+use super::ProviderError;
+use super::preset::{base_override, required};
 use super::proxy::ProxyProvider;
-use super::{ProviderError, check_url, env};
 use crate::auth::OAuth;
 
 /// Google sign-in, through the OAuth proxy. Users sign in with their Google account; this
@@ -47,31 +48,17 @@ impl GoogleProvider {
     /// The proxy's settings for Google, from these settings and the environment; each missing
     /// or malformed variable is named.
     pub fn into_proxy(self) -> Result<ProxyProvider, ProviderError> {
-        let client_id = self
-            .client_id
-            .or_else(|| env("MCP_USE_OAUTH_GOOGLE_CLIENT_ID"))
-            .ok_or(ProviderError::Missing {
-                var: "MCP_USE_OAUTH_GOOGLE_CLIENT_ID",
-                hint: "set it to your OAuth client's id (Google Cloud console > APIs & Services > Credentials)",
-            })?;
-        let secret = self
-            .client_secret
-            .or_else(|| env("MCP_USE_OAUTH_GOOGLE_CLIENT_SECRET"))
-            .ok_or(ProviderError::Missing {
-                var: "MCP_USE_OAUTH_GOOGLE_CLIENT_SECRET",
-                hint: "set it to your OAuth client's secret (Google Cloud console > APIs & Services > Credentials)",
-            })?;
-        let base = match self
-            .base_url
-            .or_else(|| env("MCP_USE_OAUTH_GOOGLE_BASE_URL"))
-        {
-            Some(b) => Some(
-                check_url("MCP_USE_OAUTH_GOOGLE_BASE_URL", &b)?
-                    .trim_end_matches('/')
-                    .to_owned(),
-            ),
-            None => None,
-        };
+        let client_id = required(
+            self.client_id,
+            "MCP_USE_OAUTH_GOOGLE_CLIENT_ID",
+            "set it to your OAuth client's id (Google Cloud console > APIs & Services > Credentials)",
+        )?;
+        let secret = required(
+            self.client_secret,
+            "MCP_USE_OAUTH_GOOGLE_CLIENT_SECRET",
+            "set it to your OAuth client's secret (Google Cloud console > APIs & Services > Credentials)",
+        )?;
+        let base = base_override(self.base_url, "MCP_USE_OAUTH_GOOGLE_BASE_URL")?;
         let (auth, token, issuer, jwks) = match &base {
             Some(b) => (
                 format!("{b}/o/oauth2/v2/auth"),

@@ -23,6 +23,18 @@ pub(crate) fn required(
         .ok_or(ProviderError::Missing { var, hint })
 }
 
+/// A provider's base URL replaced (tests point a preset at a local fixture): checked, without
+/// a trailing slash; `None` when neither the setting nor the variable is set.
+pub(crate) fn base_override(
+    current: Option<String>,
+    var: &'static str,
+) -> Result<Option<String>, ProviderError> {
+    current
+        .or_else(|| env(var))
+        .map(|b| check_url(var, &b).map(|u| u.trim_end_matches('/').to_owned()))
+        .transpose()
+}
+
 /// A host name or a URL: `auth.example.com` means `https://auth.example.com`; a full URL is
 /// taken as it is (`https://…`, or `http://` on a loopback host: how tests point a preset at a
 /// local fixture).
