@@ -25,6 +25,7 @@ pub(crate) fn required(
 
 /// A provider's base URL replaced (tests point a preset at a local fixture): checked, without
 /// a trailing slash; `None` when neither the setting nor the variable is set.
+#[cfg_attr(not(feature = "authorization-server"), allow(dead_code))]
 pub(crate) fn base_override(
     current: Option<String>,
     var: &'static str,

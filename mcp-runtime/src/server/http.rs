@@ -1,10 +1,9 @@
 //! The MCP Streamable HTTP transport on actix-web: POST, GET and DELETE on one endpoint.
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Poll, ready};
+use std::task::Poll;
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -22,7 +21,11 @@ pub(crate) use super::http_auth::{
     authenticate, authorization_server_metadata, cors, forbidden, preflight, resource_metadata,
 };
 use super::jsonrpc::{self, Message, Reply, RpcError, code};
+use super::observe::note_method;
+pub(crate) use super::observe::{in_span, note_refusal, request_span};
+pub(crate) use super::origin::{add_cors, check_origin, cors_origin};
 use super::session::Session;
+use super::stream::{CallStream, notification_event};
 use crate::auth::Auth;
 
 /// The session header.
@@ -70,60 +73,6 @@ pub(crate) fn refuse(status: StatusCode, code: i32, message: impl Into<String>) 
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The host name of a `Host` header or an origin's authority, without the port.
-fn host_name(authority: &str) -> &str {
-    if authority.starts_with('[') {
-        // `[v6]` or `[v6]:port`; without the closing bracket the whole value stays (and
-        // matches no allowed host).
-        return authority
-            .find(']')
-            .map_or(authority, |end| &authority[..=end]);
-    }
-    authority.split(':').next().unwrap_or(authority)
-}
-
-/// DNS-rebinding protection: the `Host` and `Origin` headers must name this server.
-pub(crate) fn check_origin(req: &HttpRequest, inner: &Inner) -> Result<(), Refusal> {
-    let cfg = &inner.http;
-    let host = header_str(req.headers(), &header::HOST)
-        .or_else(|| req.uri().authority().map(|a| a.as_str()))
-        .unwrap_or("");
-    let hosts = &cfg.allowed_hosts;
-    let name = host_name(host);
-    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-        return Err(refusal(
-            StatusCode::FORBIDDEN,
-            code::INVALID_REQUEST,
-            format!(
-                "Host `{host}` is not allowed (DNS-rebinding protection); set MCP_URL to the \
-                 public URL, or allow the host with `allowed_hosts` or MCP_ALLOWED_HOSTS"
-            ),
-        ));
-    }
-    let Some(origin) = req.headers().get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let origin = origin.to_str().unwrap_or("");
-    if cfg.allowed_origins.iter().any(|o| o == origin) {
-        return Ok(());
-    }
-    let allowed = origin
-        .split_once("://")
-        .is_some_and(|(_, a)| hosts.iter().any(|h| h.eq_ignore_ascii_case(host_name(a))));
-    if allowed {
-        Ok(())
-    } else {
-        Err(refusal(
-            StatusCode::FORBIDDEN,
-            code::INVALID_REQUEST,
-            format!(
-                "Origin `{origin}` is not allowed (DNS-rebinding protection); allow it with \
-                 `allowed_origins` or MCP_ALLOWED_ORIGINS"
-            ),
-        ))
-    }
 }
 
 /// What the client's `Accept` header allows.
@@ -334,60 +283,6 @@ pub(crate) fn server(req: &HttpRequest) -> Option<&Inner> {
 pub(crate) fn not_mounted() -> HttpResponse {
     tracing::error!(target: "mcp_runtime::server", "the MCP endpoint is mounted without its server");
     HttpResponse::InternalServerError().finish()
-}
-
-/// Notes the request's JSON-RPC method for the metrics (feature `metrics`).
-#[inline]
-fn note_method(req: &HttpRequest, inner: &Inner, method: &str) {
-    in_span("method", method);
-    #[cfg(feature = "metrics")]
-    if inner.metrics.is_some() {
-        use actix_web::HttpMessage as _;
-        req.extensions_mut()
-            .insert(crate::metrics::MethodLabel(crate::metrics::method_label(
-                method,
-            )));
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (req, inner, method);
-}
-
-/// The `mcp.request` span of a request to the endpoint (target `mcp_runtime::request`, level
-/// DEBUG as tower-http's request spans): the fields `http_method`, `method` (the JSON-RPC
-/// method), `tool`, `subject` and `status`; never a token. A disabled span when no subscriber
-/// wants it: `tracing-subscriber`'s fmt layer formats every span's fields, which would cost
-/// about 40 % more instructions per request under a plain `RUST_LOG=info`.
-pub(crate) fn request_span(req: &HttpRequest) -> tracing::Span {
-    use tracing::field::Empty;
-    tracing::debug_span!(
-        target: "mcp_runtime::request",
-        "mcp.request",
-        http_method = req.method().as_str(),
-        method = Empty,
-        tool = Empty,
-        subject = Empty,
-        status = Empty,
-    )
-}
-
-/// Records a field of the request's `mcp.request` span. Asks the subscriber only when it
-/// wants the span at all, so a filtered-out span costs a load and a compare.
-#[inline]
-pub(crate) fn in_span(field: &str, value: &str) {
-    if tracing::enabled!(target: "mcp_runtime::request", tracing::Level::DEBUG) {
-        tracing::Span::current().record(field, value);
-    }
-}
-
-/// Counts a refusal before dispatch (feature `metrics`).
-#[inline]
-pub(crate) fn note_refusal(inner: &Inner, reason: &'static str) {
-    #[cfg(feature = "metrics")]
-    if let Some((_, m)) = &inner.metrics {
-        m.refusal(reason);
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (inner, reason);
 }
 
 /// `POST /mcp`: one JSON-RPC message (or a batch where the version allows it).
@@ -654,63 +549,6 @@ async fn respond(id: Value, mut pending: Pending, streams: bool, accept: Accepts
     sse_response(stream)
 }
 
-fn notification_event(n: &Value) -> Bytes {
-    jsonrpc::sse_event(&serde_json::to_vec(n).unwrap_or_default())
-}
-
-/// The SSE body of one request: its notifications, then its response.
-struct CallStream {
-    pending: Pending,
-    /// Whether the reply was queued; the stream ends once the queue is empty.
-    answered: bool,
-    id: Value,
-    queue: VecDeque<Bytes>,
-}
-
-impl CallStream {
-    fn new(pending: Pending, id: Value) -> Self {
-        CallStream {
-            pending,
-            answered: false,
-            id,
-            queue: VecDeque::new(),
-        }
-    }
-
-    fn finish(&mut self, reply: Reply) {
-        self.answered = true;
-        while let Some(n) = self.pending.try_notification() {
-            self.queue.push_back(notification_event(&n));
-        }
-        if let Some(body) = jsonrpc::frame(&self.id, &reply) {
-            self.queue.push_back(jsonrpc::sse_event(&body));
-        }
-    }
-}
-
-impl Stream for CallStream {
-    type Item = Result<Bytes, Infallible>;
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if let Some(b) = this.queue.pop_front() {
-            return Poll::Ready(Some(Ok(b)));
-        }
-        if this.answered {
-            return Poll::Ready(None);
-        }
-        if let Poll::Ready(n) = this.pending.poll_notification(cx) {
-            return Poll::Ready(Some(Ok(notification_event(&n))));
-        }
-        let reply = ready!(Pin::new(&mut this.pending).poll(cx));
-        this.finish(reply);
-        Poll::Ready(this.queue.pop_front().map(Ok))
-    }
-}
-
 async fn batch(
     inner: &Inner,
     session: Option<Arc<Session>>,
@@ -886,45 +724,6 @@ pub(crate) async fn other(req: HttpRequest) -> HttpResponse {
     ))
 }
 
-/// The request's `Origin`, when it is one the endpoint accepts (for CORS).
-pub(crate) fn cors_origin(req: &HttpRequest) -> Option<HeaderValue> {
-    let origin = req.headers().get(header::ORIGIN)?;
-    let inner = server(req)?;
-    check_origin(req, inner).ok()?;
-    Some(origin.clone())
-}
-
-/// CORS for an accepted origin: the headers browser clients must read are exposed
-/// (`WWW-Authenticate` to find the authorization server, `Mcp-Session-Id` to continue).
-pub(crate) fn add_cors(
-    h: &mut actix_web::http::header::HeaderMap,
-    origin: HeaderValue,
-    preflight: bool,
-) {
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    h.append(header::VARY, HeaderValue::from_static("Origin"));
-    h.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version"),
-    );
-    if preflight {
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(
-                "authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id",
-            ),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("86400"),
-        );
-    }
-}
-
 /// What every method on the endpoint checks first: the server is mounted, the `Host` and
 /// `Origin` are allowed, and the caller is authenticated (on a server with OAuth).
 async fn admit(req: &HttpRequest) -> Result<(&Inner, Option<Auth>), HttpResponse> {
@@ -965,20 +764,3 @@ fn forbidden(
 
 /// Keep-alive period for GET streams.
 pub(crate) const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(15);
-
-#[cfg(test)]
-mod tests {
-    use super::host_name;
-
-    #[test]
-    fn host_names_drop_ports() {
-        assert_eq!(host_name("localhost:3000"), "localhost");
-        assert_eq!(host_name("[::1]:8080"), "[::1]");
-        assert_eq!(host_name("[::1]"), "[::1]");
-        assert_eq!(host_name("127.0.0.1"), "127.0.0.1");
-        // Malformed values never panic.
-        assert_eq!(host_name("[::1"), "[::1");
-        assert_eq!(host_name("["), "[");
-        assert_eq!(host_name(""), "");
-    }
-}

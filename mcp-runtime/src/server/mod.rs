@@ -9,7 +9,10 @@ mod http_auth;
 pub(crate) mod jsonrpc;
 #[cfg(feature = "oauth")]
 mod oauth;
+pub(crate) mod observe;
+pub(crate) mod origin;
 pub(crate) mod session;
+mod stream;
 
 pub use builder::McpServerBuilder;
 
