@@ -9,6 +9,10 @@
 //!
 //! Create an API in Auth0 (its identifier is the audience), enable RBAC and "Add Permissions in
 //! the Access Token"; a permission `admin` opens `admin-action`.
+//!
+//! For a tenant without dynamic client registration, also set `MCP_USE_OAUTH_AUTH0_CLIENT_ID`
+//! and `MCP_USE_OAUTH_AUTH0_CLIENT_SECRET` of a "Regular Web Application" whose allowed callback
+//! URL is `<your server's origin>/oauth/callback`: the server then runs the OAuth proxy.
 //! A missing or malformed variable stops start-up with a message that names it.
 
 use mcp_runtime::prelude::*;

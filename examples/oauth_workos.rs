@@ -8,6 +8,11 @@
 //!
 //! Enable dynamic client registration in AuthKit (Connect > Configuration) so MCP clients can
 //! register; a role or permission `admin` opens `admin-action`.
+//!
+//! Or, with an OAuth application registered in WorkOS (redirect URI
+//! `<your server's origin>/oauth/callback`), set `MCP_USE_OAUTH_WORKOS_CLIENT_ID` (and
+//! `MCP_USE_OAUTH_WORKOS_CLIENT_SECRET` for a confidential one): the server then runs the OAuth
+//! proxy, MCP clients register with it, and users sign in at AuthKit as that application.
 //! A missing or malformed variable stops start-up with a message that names it.
 
 use mcp_runtime::prelude::*;

@@ -40,7 +40,7 @@ pub fn tools<const N: usize>(tools: [Tool; N]) -> Vec<Tool> {
     Vec::from(tools)
 }
 
-pub use crate::config::{ServeError, load_dotenv};
+pub use crate::config::{ServeError, init_tracing, load_dotenv};
 pub use crate::{__mcp_oauth_from as oauth_from, __mcp_oauth_preset as oauth_preset};
 
 /// `#[mcp_server(oauth = "preset")]`: applies the preset, or, when the runtime was built

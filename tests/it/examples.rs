@@ -54,6 +54,12 @@ impl Drop for Running {
 
 /// Starts an example on an ephemeral port; returns it and its MCP URL from the log.
 fn start_example(name: &str, env: &[(&str, &str)]) -> (Running, String) {
+    let (running, url, _) = start_example_logging(name, env);
+    (running, url)
+}
+
+/// [`start_example`], with the log lines written before it listened.
+fn start_example_logging(name: &str, env: &[(&str, &str)]) -> (Running, String, Vec<String>) {
     let mut cmd = Command::new(example(name));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -71,11 +77,13 @@ fn start_example(name: &str, env: &[(&str, &str)]) -> (Running, String) {
     let stdout = child.stdout.take().expect("stdout");
     let running = Running(child);
     let mut lines = BufReader::new(stdout).lines();
+    let mut log = Vec::new();
     loop {
         let line = lines
             .next()
             .expect("the example exited before listening")
             .expect("log line");
+        log.push(line.clone());
         if let Some(i) = line.find("listening on http://") {
             let url = line[i + "listening on ".len()..]
                 .split_whitespace()
@@ -88,6 +96,7 @@ fn start_example(name: &str, env: &[(&str, &str)]) -> (Running, String) {
                 running,
                 url.trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
                     .to_owned(),
+                log,
             );
         }
     }
@@ -663,4 +672,70 @@ async fn oauth_keycloak_runs_from_its_environment_alone() {
     assert_eq!(who["result"]["structuredContent"]["username"], "ada");
     let r = c.call("admin-action", json!({"action": "rotate"})).await;
     assert_eq!(text(&r), "kc-1 performed `rotate`");
+}
+
+/// `oauth_workos` and `oauth_auth0` change mode by their client id alone, and say so at
+/// start-up: without one, clients register at the provider (its metadata relayed); with one,
+/// they register here (the OAuth proxy).
+#[tokio::test]
+async fn workos_and_auth0_change_mode_by_their_client_id() {
+    let fx = crate::presets::Fixture::start();
+    let workos = [("MCP_USE_OAUTH_WORKOS_SUBDOMAIN", fx.base.as_str())];
+    let auth0 = [
+        ("MCP_USE_OAUTH_AUTH0_DOMAIN", fx.base.as_str()),
+        ("MCP_USE_OAUTH_AUTH0_AUDIENCE", "https://api.example.com"),
+    ];
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, bool);
+    let cases: Vec<Case> = vec![
+        (
+            "oauth_workos",
+            workos.to_vec(),
+            "WorkOS in direct mode",
+            false,
+        ),
+        (
+            "oauth_workos",
+            [
+                &workos[..],
+                &[("MCP_USE_OAUTH_WORKOS_CLIENT_ID", "client_01")],
+            ]
+            .concat(),
+            "WorkOS in proxy mode: MCP_USE_OAUTH_WORKOS_CLIENT_ID is set",
+            true,
+        ),
+        ("oauth_auth0", auth0.to_vec(), "Auth0 in direct mode", false),
+        (
+            "oauth_auth0",
+            [
+                &auth0[..],
+                &[
+                    ("MCP_USE_OAUTH_AUTH0_CLIENT_ID", "abc"),
+                    ("MCP_USE_OAUTH_AUTH0_CLIENT_SECRET", "s3cr3t-value"),
+                ],
+            ]
+            .concat(),
+            "Auth0 in proxy mode: MCP_USE_OAUTH_AUTH0_CLIENT_ID is set",
+            true,
+        ),
+    ];
+    for (name, env, line, proxy) in cases {
+        let (_example, url, log) = start_example_logging(name, &env);
+        assert!(
+            log.iter().any(|l| l.contains(line)),
+            "{name}: no `{line}` in {log:#?}"
+        );
+        assert!(
+            !log.iter().any(|l| l.contains("s3cr3t-value")),
+            "{name}: the client secret is never logged"
+        );
+        let base = url.trim_end_matches("/mcp");
+        let (status, m) = get_json(format!("{base}/.well-known/oauth-authorization-server")).await;
+        assert_eq!(status, 200, "{name}: {m}");
+        if proxy {
+            assert_eq!(m["issuer"], base, "{name}: this server is the issuer");
+            assert_eq!(m["registration_endpoint"], format!("{base}/register"));
+        } else {
+            assert_ne!(m["issuer"], base, "{name}: the provider is the issuer");
+        }
+    }
 }

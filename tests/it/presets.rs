@@ -250,7 +250,6 @@ async fn auth0_checks_the_api_audience_and_maps_permissions_and_roles() {
 async fn workos_binds_tokens_to_this_server_and_maps_the_organization() {
     let fx = Fixture::start();
     let oauth = WorkOsProvider::new(fx.base.clone())
-        .client_id("client_123")
         .into_oauth(http())
         .expect("workos");
     let server = serve_with(oauth);
@@ -266,14 +265,18 @@ async fn workos_binds_tokens_to_this_server_and_maps_the_organization() {
     let (status, msg) = refused(&server, &unbound).await;
     assert_eq!(status, 401);
     assert!(msg.starts_with("the token is not for this server"), "{msg}");
-    // A pre-registered client: no registration endpoint is advertised.
+    // Direct mode: AuthKit's own metadata, relayed (clients register there).
     let (_, m) = get_json(format!(
         "http://{}/.well-known/oauth-authorization-server",
         server.addr()
     ))
     .await;
     assert_eq!(m["token_endpoint"], format!("{}/token", fx.base));
-    assert!(m.get("registration_endpoint").is_none(), "{m}");
+    assert_eq!(
+        m["registration_endpoint"],
+        format!("{}/register", fx.base),
+        "{m}"
+    );
     let (_, prm) = get_json(format!(
         "http://{}/.well-known/oauth-protected-resource",
         server.addr()

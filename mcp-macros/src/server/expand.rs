@@ -130,6 +130,8 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
             #[allow(dead_code)]
             pub fn run() -> ::core::result::Result<(), #p::ServeError> {
                 #p::load_dotenv();
+                // Before building: presets log their mode and warnings while they are set up.
+                #p::init_tracing();
                 Self::build()?.run()
             }
         }

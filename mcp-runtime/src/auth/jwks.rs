@@ -165,7 +165,8 @@ impl JwksCache {
         cache
     }
 
-    /// Sets the least time between refetches caused by unknown key ids (default 30 s).
+    /// Sets the least time between refetches caused by unknown key ids, and the wait after a
+    /// failed fetch (default 30 s).
     pub fn with_cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
         self
@@ -217,6 +218,14 @@ impl JwksCache {
             Err(e) if set.keys.is_empty() => Err(AuthError::Unavailable(format!(
                 "cannot verify tokens: the issuer's keys at {} could not be fetched ({e})",
                 self.url
+            ))),
+            // No keys because the last fetch failed, and the cooldown holds off the next one:
+            // the issuer is unreachable, not the token's key unknown.
+            _ if set.keys.is_empty() => Err(AuthError::Unavailable(format!(
+                "cannot verify tokens: the issuer's keys at {} could not be fetched; the next \
+                 attempt is within {} s",
+                self.url,
+                self.cooldown.as_secs().max(1)
             ))),
             _ => Err(unknown_key(kid, alg)),
         }

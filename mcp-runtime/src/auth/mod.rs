@@ -318,9 +318,15 @@ impl AuthError {
 /// The HTTP client used for JWKS, discovery and introspection: rustls, and timeouts so that a
 /// slow issuer cannot hold requests for long.
 pub fn http_client() -> reqwest::Client {
+    http_client_with(std::time::Duration::from_secs(10))
+}
+
+#[cfg(feature = "oauth")]
+/// [`http_client`] with another overall timeout per request (connecting: 5 s at most).
+pub(crate) fn http_client_with(timeout: std::time::Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(timeout.min(std::time::Duration::from_secs(5)))
+        .timeout(timeout)
         .user_agent(concat!("mcp-runtime/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()

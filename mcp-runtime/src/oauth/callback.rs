@@ -15,9 +15,9 @@ use super::pages::error_page;
 use super::params::{parse_params, random_token, redirect_with, sha256};
 use super::responses::not_started;
 use super::state::{AuthRequest, User};
-use super::upstream::{TokenAnswer, Upstream, UpstreamTokens, expires_at};
+use super::upstream::{TokenAnswer, Upstream, UpstreamFailure, UpstreamTokens, expires_at};
 use super::{AuthServer, IDENTITY_SCOPES, PENDING_TTL};
-use crate::auth::{TokenVerifier as _, scopes_from_claims, string_list};
+use crate::auth::{AuthError, TokenVerifier as _, scopes_from_claims, string_list};
 use crate::providers::proxy::UserinfoShape;
 use crate::store::Space;
 
@@ -39,6 +39,27 @@ const IDENTITY_CLAIMS: &[&str] = &[
     "tid",
     "oid",
 ];
+
+/// Why the upstream's answer does not sign anyone in: the provider is unreachable or failing
+/// (the client may try again: `temporarily_unavailable`), or the answer is refused
+/// (`access_denied`).
+enum Refusal {
+    Unavailable(String),
+    Denied(String),
+}
+
+/// A reqwest error without its URL (which may carry a query worth keeping out of pages).
+pub(super) fn reqwest_reason(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection refused or failed"
+    } else if e.is_decode() || e.is_body() {
+        "unreadable answer"
+    } else {
+        "request failed"
+    }
+}
 
 /// A sign-in at the upstream in progress, by `state`.
 #[derive(Serialize, Deserialize)]
@@ -170,9 +191,14 @@ impl AuthServer {
         };
         let answer = match self.exchange(up, issuer, code, &txn.verifier).await {
             Ok(a) => a,
-            Err(msg) => {
-                tracing::warn!(target: "mcp_runtime::auth", "upstream code exchange failed: {msg}");
-                return fail("temporarily_unavailable", &msg);
+            Err(e) => {
+                tracing::warn!(target: "mcp_runtime::auth", "upstream code exchange failed: {e}");
+                let code = if e.refused {
+                    "server_error"
+                } else {
+                    "temporarily_unavailable"
+                };
+                return fail(code, &e.message);
             }
         };
         let Some(access_token) = answer.access_token.clone() else {
@@ -183,7 +209,11 @@ impl AuthServer {
         };
         let (claims, granted_upstream) = match self.identify(up, &answer, &access_token).await {
             Ok(found) => found,
-            Err(msg) => return fail("access_denied", &msg),
+            Err(Refusal::Unavailable(msg)) => {
+                tracing::warn!(target: "mcp_runtime::auth", "upstream identity lookup failed: {msg}");
+                return fail("temporarily_unavailable", &msg);
+            }
+            Err(Refusal::Denied(msg)) => return fail("access_denied", &msg),
         };
         let Some(sub) = claims.get("sub").and_then(Value::as_str).map(str::to_owned) else {
             return fail(
@@ -243,7 +273,7 @@ impl AuthServer {
         issuer: &str,
         code: &str,
         verifier: &str,
-    ) -> Result<TokenAnswer, String> {
+    ) -> Result<TokenAnswer, UpstreamFailure> {
         let redirect = format!("{issuer}{}", self.paths().callback);
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -252,6 +282,12 @@ impl AuthServer {
         ];
         if up.config.upstream_pkce {
             form.push(("code_verifier", verifier));
+        }
+        // RFC 8707 §2.2: the resource again at the token endpoint.
+        if up.config.forward_resource
+            && let Some(r) = self.resource.get()
+        {
+            form.push(("resource", r));
         }
         self.upstream_token_request(up, form).await
     }
@@ -264,7 +300,7 @@ impl AuthServer {
         up: &Upstream,
         answer: &TokenAnswer,
         access_token: &str,
-    ) -> Result<(Map<String, Value>, Vec<String>), String> {
+    ) -> Result<(Map<String, Value>, Vec<String>), Refusal> {
         let resource = self.resource.get().map(String::as_str).unwrap_or("");
         let mut granted: Vec<String> = answer
             .scope
@@ -277,19 +313,23 @@ impl AuthServer {
             })
             .unwrap_or_default();
         let access = match &up.access_verifier {
-            Some(v) => Some(
-                v.verify(access_token, resource)
-                    .await
-                    .map_err(|e| format!("the upstream access token is not valid: {e}")),
-            ),
+            Some(v) => Some(v.verify(access_token, resource).await.map_err(|e| match e {
+                AuthError::Unavailable(m) => Refusal::Unavailable(format!(
+                    "the upstream access token cannot be checked now: {m}"
+                )),
+                e => Refusal::Denied(format!("the upstream access token is not valid: {e}")),
+            })),
             None => None,
         };
         let id = match (&up.id_verifier, &answer.id_token) {
-            (Some(v), Some(id_token)) => Some(
-                v.verify(id_token, "")
-                    .await
-                    .map_err(|e| format!("the identity provider's ID token is not valid: {e}")),
-            ),
+            (Some(v), Some(id_token)) => Some(v.verify(id_token, "").await.map_err(|e| match e {
+                AuthError::Unavailable(m) => Refusal::Unavailable(format!(
+                    "the identity provider's ID token cannot be checked now: {m}"
+                )),
+                e => Refusal::Denied(format!(
+                    "the identity provider's ID token is not valid: {e}"
+                )),
+            })),
             _ => None,
         };
         if let Some(Ok(a)) = &access {
@@ -297,12 +337,24 @@ impl AuthServer {
             granted.extend(string_list(a.claims.get("permissions")));
             granted.extend(string_list(a.claims.get("roles")));
         }
-        let claims = match (id, access) {
+        // Roles in a provider-specific claim (Auth0's namespaced ones), from either token.
+        let mut roles = Vec::new();
+        if let Some(rc) = &up.config.roles_claim {
+            if let Some(Ok(a)) = &access {
+                roles.extend(rc.roles(&a.claims));
+            }
+            if let Some(Ok(i)) = &id {
+                roles.extend(rc.roles(&i.claims));
+            }
+        }
+        let mut claims = match (id, access) {
             (Some(Ok(id)), access) => {
                 let mut claims = id.claims;
                 if let Some(Ok(a)) = access {
                     if a.claims.get("sub") != claims.get("sub") {
-                        return Err("the ID token and the access token name different users".into());
+                        return Err(Refusal::Denied(
+                            "the ID token and the access token name different users".into(),
+                        ));
                     }
                     // Groups, roles and the like may be in either token.
                     for k in IDENTITY_CLAIMS {
@@ -320,14 +372,27 @@ impl AuthServer {
             (None, Some(Err(e))) => return Err(e),
             (None, None) if up.config.userinfo.is_some() => self.userinfo(up, access_token).await?,
             (None, None) => {
-                return Err(
+                return Err(Refusal::Denied(
                     "the identity provider returned no ID token (ask for the `openid` scope) and \
                      its access token cannot be verified here (set MCP_USE_OAUTH_PROXY_AUDIENCE, \
                      or a verifier in code)"
                         .into(),
-                );
+                ));
             }
         };
+        if let Some(rc) = &up.config.roles_claim {
+            roles.extend(rc.roles(&claims));
+            if !roles.is_empty() {
+                let mut all = string_list(claims.get("roles"));
+                for r in roles {
+                    if !all.contains(&r) {
+                        all.push(r);
+                    }
+                }
+                granted.extend(all.iter().cloned());
+                claims.insert("roles".into(), all.into());
+            }
+        }
         if let Some(template) = &up.config.tenant_issuer {
             let tid = claims
                 .get("tid")
@@ -337,9 +402,9 @@ impl AuthServer {
             if tid.is_empty()
                 || claims.get("iss").and_then(Value::as_str) != Some(expected.as_str())
             {
-                return Err(format!(
+                return Err(Refusal::Denied(format!(
                     "the token's issuer is not its tenant's: `iss` must be {expected}"
-                ));
+                )));
             }
         }
         Ok((claims, granted))
@@ -350,9 +415,9 @@ impl AuthServer {
         &self,
         up: &Upstream,
         access_token: &str,
-    ) -> Result<Map<String, Value>, String> {
+    ) -> Result<Map<String, Value>, Refusal> {
         let Some((url, shape)) = &up.config.userinfo else {
-            return Err("no userinfo endpoint is configured".into());
+            return Err(Refusal::Denied("no userinfo endpoint is configured".into()));
         };
         let resp = up
             .http
@@ -361,15 +426,26 @@ impl AuthServer {
             .header(header::ACCEPT.as_str(), "application/json")
             .send()
             .await
-            .map_err(|e| format!("the identity provider's user endpoint is unreachable ({e})"))?;
-        if !resp.status().is_success() {
-            return Err(format!(
-                "the identity provider's user endpoint answered {}",
-                resp.status()
-            ));
+            .map_err(|e| {
+                Refusal::Unavailable(format!(
+                    "the identity provider's user endpoint is unreachable ({})",
+                    reqwest_reason(&e)
+                ))
+            })?;
+        let status = resp.status();
+        if !status.is_success() {
+            let msg = format!("the identity provider's user endpoint answered {status}");
+            return Err(if status.is_server_error() || status.as_u16() == 429 {
+                Refusal::Unavailable(msg)
+            } else {
+                Refusal::Denied(msg)
+            });
         }
         let body: Map<String, Value> = resp.json().await.map_err(|e| {
-            format!("the identity provider's user answer is not a JSON object ({e})")
+            Refusal::Unavailable(format!(
+                "the identity provider's user answer is not a JSON object ({})",
+                reqwest_reason(&e)
+            ))
         })?;
         Ok(match shape {
             UserinfoShape::Oidc => body,
@@ -378,7 +454,9 @@ impl AuthServer {
                 let id = match body.get("id") {
                     Some(Value::Number(n)) => n.to_string(),
                     Some(Value::String(s)) => s.clone(),
-                    _ => return Err("GitHub's user answer has no `id`".into()),
+                    _ => {
+                        return Err(Refusal::Denied("GitHub's user answer has no `id`".into()));
+                    }
                 };
                 claims.insert("sub".into(), id.into());
                 for (from, to) in [

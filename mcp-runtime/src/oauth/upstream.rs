@@ -66,11 +66,17 @@ impl Upstream {
         let mut consent = [0u8; 32];
         rng.fill(&mut consent)
             .map_err(|_| ProviderError::Setup("no randomness for a key".into()))?;
-        let http = crate::auth::http_client();
+        let http = crate::auth::http_client_with(config.upstream_timeout);
         let jwks = config
             .jwks_url
             .as_ref()
-            .map(|u| Arc::new(JwksCache::new(u.clone(), http.clone())));
+            // Asked only at sign-in callbacks: a short cooldown, so that a provider's blip
+            // does not fail sign-ins for long (fetches stay single-flight).
+            .map(|u| {
+                Arc::new(
+                    JwksCache::new(u.clone(), http.clone()).with_cooldown(Duration::from_secs(1)),
+                )
+            });
         let access_verifier: Option<Arc<dyn TokenVerifier>> = match (&config.verifier, &jwks) {
             (Some(v), _) => Some(v.clone()),
             (None, Some(jwks)) if config.audience.is_some() || config.forward_resource => {
@@ -162,7 +168,11 @@ impl AuthServer {
         &self,
         up: &Upstream,
         mut form: Vec<(&str, &str)>,
-    ) -> Result<TokenAnswer, String> {
+    ) -> Result<TokenAnswer, UpstreamFailure> {
+        let down = |message: String| UpstreamFailure {
+            refused: false,
+            message,
+        };
         let mut rb = up
             .http
             .post(&up.config.token_endpoint)
@@ -182,20 +192,24 @@ impl AuthServer {
             }
             (None, _) => form.push(("client_id", &up.config.client_id)),
         }
-        let resp =
-            rb.form(&form).send().await.map_err(|e| {
-                format!("the identity provider's token endpoint is unreachable ({e})")
-            })?;
+        let resp = rb.form(&form).send().await.map_err(|e| {
+            down(format!(
+                "the identity provider's token endpoint is unreachable ({})",
+                super::callback::reqwest_reason(&e)
+            ))
+        })?;
         let status = resp.status();
         let form_encoded = resp
             .headers()
             .get(header::CONTENT_TYPE.as_str())
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("the identity provider's token answer broke off ({e})"))?;
+        let body = resp.bytes().await.map_err(|e| {
+            down(format!(
+                "the identity provider's token answer broke off ({})",
+                super::callback::reqwest_reason(&e)
+            ))
+        })?;
         let parsed: Result<TokenAnswer, String> = if form_encoded {
             serde_urlencoded::from_bytes(&body)
                 .map_err(|e| format!("the identity provider's token answer is malformed ({e})"))
@@ -206,26 +220,29 @@ impl AuthServer {
         let answer = match parsed {
             Ok(a) => a,
             Err(_) if !status.is_success() => {
-                return Err(format!(
+                return Err(down(format!(
                     "the identity provider's token endpoint answered {status}"
-                ));
+                )));
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(down(e)),
         };
         if let Some(error) = &answer.error {
-            return Err(format!(
-                "the identity provider refused the code: {error}{}",
-                answer
-                    .error_description
-                    .as_ref()
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
-            ));
+            return Err(UpstreamFailure {
+                refused: true,
+                message: format!(
+                    "the identity provider refused the code: {error}{}",
+                    answer
+                        .error_description
+                        .as_ref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default()
+                ),
+            });
         }
         if !status.is_success() {
-            return Err(format!(
+            return Err(down(format!(
                 "the identity provider's token endpoint answered {status}"
-            ));
+            )));
         }
         Ok(answer)
     }
@@ -308,10 +325,15 @@ impl AuthServer {
         if expires_at > unix_now() + 60 {
             return;
         }
-        let form = vec![
+        let mut form = vec![
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh.as_str()),
         ];
+        if up.config.forward_resource
+            && let Some(r) = self.resource.get()
+        {
+            form.push(("resource", r));
+        }
         match self.upstream_token_request(up, form).await {
             Ok(answer) => {
                 let Some(access_token) = answer.access_token else {
@@ -332,6 +354,20 @@ impl AuthServer {
                 tracing::warn!(target: "mcp_runtime::auth", "refreshing upstream tokens failed: {e}")
             }
         }
+    }
+}
+
+/// A failed request to the upstream token endpoint.
+pub(super) struct UpstreamFailure {
+    /// The provider answered with an OAuth error (the code or refresh token was refused);
+    /// otherwise it was unreachable, slow or failing.
+    pub(super) refused: bool,
+    pub(super) message: String,
+}
+
+impl std::fmt::Display for UpstreamFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }
 

@@ -101,11 +101,19 @@ impl Auth0Provider {
     }
 
     /// Proxy mode: the OAuth proxy in front of the tenant, as the pre-registered application.
+    /// The proxy's settings in front of Auth0 (proxy mode), from these settings and the
+    /// environment; each missing or malformed variable is named.
     #[cfg(feature = "authorization-server")]
-    fn into_proxy(self, client_id: String) -> Result<super::ProxyProvider, ProviderError> {
-        let base = self.domain.unwrap_or_default();
+    pub fn into_proxy(self) -> Result<super::ProxyProvider, ProviderError> {
+        let mut s = self.resolve()?;
+        let client_id = super::preset::required(
+            s.client_id.take(),
+            "MCP_USE_OAUTH_AUTH0_CLIENT_ID",
+            "set it to your Auth0 application's client id (Applications > your Regular Web Application > Settings)",
+        )?;
+        let base = s.domain.unwrap_or_default();
         let issuer = format!("{base}/");
-        let audience = self.audience.unwrap_or_default();
+        let audience = s.audience.unwrap_or_default();
         let mut p = super::ProxyProvider::new(
             format!("{base}/authorize"),
             format!("{base}/oauth/token"),
@@ -116,9 +124,13 @@ impl Auth0Provider {
         .audience(audience.clone())
         .extra_authorize_param("audience", audience)
         .scopes(["openid", "profile", "email", "offline_access"]);
-        if let Some(secret) = self.client_secret {
+        if let Some(secret) = s.client_secret {
             p = p.client_secret(secret.expose());
         }
+        p.roles_claim = Some(match s.roles_claim {
+            Some(c) => super::proxy::RolesClaim::Named(c),
+            None => super::proxy::RolesClaim::Namespaced,
+        });
         p.common_from_env("auth0")
     }
 
@@ -126,12 +138,18 @@ impl Auth0Provider {
     pub fn into_oauth(self, client: reqwest::Client) -> Result<OAuth, ProviderError> {
         let p = self.resolve()?;
         #[cfg(feature = "authorization-server")]
-        if let Some(client_id) = p.client_id.clone() {
+        if p.client_id.is_some() {
             tracing::info!(
                 target: "mcp_runtime::auth",
                 "Auth0 in proxy mode: MCP_USE_OAUTH_AUTH0_CLIENT_ID is set, so MCP clients register with this server and sign in at Auth0 as that application"
             );
-            return p.into_proxy(client_id)?.resolve()?.into_oauth();
+            return p.into_proxy()?.resolve()?.into_oauth();
+        }
+        #[cfg(not(feature = "authorization-server"))]
+        if p.client_id.is_some() {
+            return Err(ProviderError::Setup(
+                "MCP_USE_OAUTH_AUTH0_CLIENT_ID selects proxy mode, which needs the runtime's `proxy` feature".into(),
+            ));
         }
         tracing::info!(
             target: "mcp_runtime::auth",

@@ -100,7 +100,6 @@ pub(crate) struct Assembly {
     pub(crate) baseline: Vec<String>,
     pub(crate) map_user: Mapper,
     pub(crate) opaque_hint: Option<String>,
-    pub(crate) strip_registration: bool,
     pub(crate) verify_jwt: bool,
     /// The provider's userinfo endpoint: asked when a token lacks the email or name.
     pub(crate) userinfo: Option<String>,
@@ -118,15 +117,13 @@ impl Assembly {
             baseline: Vec::new(),
             map_user,
             opaque_hint: None,
-            strip_registration: false,
             verify_jwt: true,
             userinfo: None,
         }
     }
 
     pub(crate) fn into_oauth(self, client: reqwest::Client) -> OAuth {
-        let relay =
-            MetadataRelay::new(self.issuer.clone(), client.clone(), self.strip_registration);
+        let relay = MetadataRelay::new(self.issuer.clone(), client.clone(), false);
         let oauth = if self.verify_jwt {
             let jwks = Arc::new(JwksCache::new(self.jwks_url, client.clone()));
             let mut v = match &self.hs256_secret {

@@ -146,6 +146,9 @@ pub struct ProxyProvider {
     pub access_ttl: Duration,
     /// Scopes granted by identity claims, besides those the provider grants.
     pub scope_grants: Vec<ScopeGrant>,
+    /// How long a request to the provider (token endpoint, keys, user API) may take before
+    /// the sign-in fails with `temporarily_unavailable` (default 10 s; connecting, 5 s at most).
+    pub upstream_timeout: Duration,
     pub(crate) verifier: Option<Arc<dyn TokenVerifier>>,
     pub(crate) store: Option<Arc<dyn Store>>,
     pub(crate) encryption_key: Option<[u8; 32]>,
@@ -163,6 +166,36 @@ pub struct ProxyProvider {
     /// Whether the client's own scopes are asked of the upstream too (not for providers that
     /// refuse scopes they do not know, such as Google).
     pub(crate) forward_client_scopes: bool,
+    /// Where the provider puts roles when not in `roles` (Auth0 Actions add a namespaced
+    /// claim such as `https://example.com/roles`).
+    pub(crate) roles_claim: Option<RolesClaim>,
+    /// With no store given: the kind of server whose store `MCP_STORE_URL` (or the default
+    /// file) names, opened when the server is built (so a store given in code wins, and no
+    /// file is opened for settings that are only inspected).
+    pub(crate) store_kind: Option<String>,
+}
+
+/// A claim that holds roles besides `roles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RolesClaim {
+    /// This claim, by name.
+    Named(String),
+    /// Any claim whose name ends in `/roles` (a namespaced claim).
+    Namespaced,
+}
+
+impl RolesClaim {
+    /// The roles the claims carry in this claim.
+    pub(crate) fn roles(&self, claims: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+        match self {
+            RolesClaim::Named(c) => crate::auth::string_list(claims.get(c)),
+            RolesClaim::Namespaced => claims
+                .iter()
+                .filter(|(k, _)| k.ends_with("/roles"))
+                .flat_map(|(_, v)| crate::auth::string_list(Some(v)))
+                .collect(),
+        }
+    }
 }
 
 /// How a userinfo answer names the user.
@@ -225,6 +258,7 @@ impl ProxyProvider {
             pass_through: false,
             access_ttl: Duration::from_secs(3600),
             scope_grants: Vec::new(),
+            upstream_timeout: Duration::from_secs(10),
             verifier: None,
             store: None,
             encryption_key: None,
@@ -233,6 +267,8 @@ impl ProxyProvider {
             upstream_pkce: true,
             tenant_issuer: None,
             forward_client_scopes: true,
+            roles_claim: None,
+            store_kind: None,
         }
     }
 
@@ -319,8 +355,14 @@ impl ProxyProvider {
                 reason: "it must be 32 random bytes in base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`".into(),
             })?);
         }
-        self.store = Some(super::dev::store_from_env(kind)?);
+        self.store_kind = Some(kind.to_owned());
         Ok(self)
+    }
+
+    /// How long a request to the provider may take (default 10 s).
+    pub fn upstream_timeout(mut self, timeout: Duration) -> Self {
+        self.upstream_timeout = timeout;
+        self
     }
 
     /// The client secret at the upstream (a confidential client).
@@ -472,7 +514,11 @@ impl ProxyProvider {
     /// own tokens for its resource.
     pub fn into_oauth(self) -> Result<OAuth, ProviderError> {
         let ttl = self.access_ttl;
-        let store = self.store.clone();
+        let store = match (&self.store, &self.store_kind) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(kind)) => Some(super::dev::store_from_env(kind)?),
+            (None, None) => None,
+        };
         let pass_through = self.pass_through;
         let upstream = Upstream::new(self)?;
         let upstream_verifier = upstream.access_verifier.clone();
