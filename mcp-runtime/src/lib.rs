@@ -49,6 +49,7 @@
 //! | `proxy` | yes | the OAuth proxy for identity providers without dynamic registration (`oauth = "proxy"`) |
 //! | `store-redb` | yes | the embedded persistent store of the authorization server ([`store`]) |
 //! | `metrics` | no | a Prometheus `/metrics` endpoint (`McpServerBuilder::metrics`) |
+//! | `client` | no | [`client`]: an MCP client with OAuth sign-in, token storage and the `mcpServers` configuration (needs no server parts) |
 //!
 //! A server without OAuth needs only `default-features = false, features = ["server"]`: it
 //! compiles without an HTTP client, JWT or TLS crates.
@@ -56,6 +57,9 @@
 
 #[cfg(feature = "server")]
 pub mod auth;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]

@@ -1,0 +1,192 @@
+//! The loopback redirect target of a sign-in (RFC 8252 §7.3): a listener on 127.0.0.1 that
+//! takes the authorization response and shows a small page.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
+
+use crate::client::ClientError;
+
+/// Where the browser comes back: `http://<host>:<port><path>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackConfig {
+    /// The loopback address (default `127.0.0.1`).
+    pub host: String,
+    /// The port (default 8080, mcp-use's; 0 for any free port).
+    pub port: u16,
+    /// The path (default `/callback`).
+    pub path: String,
+}
+
+impl Default for CallbackConfig {
+    fn default() -> Self {
+        CallbackConfig {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            path: "/callback".into(),
+        }
+    }
+}
+
+impl CallbackConfig {
+    /// The callback on this port.
+    pub fn port(port: u16) -> Self {
+        CallbackConfig {
+            port,
+            ..Default::default()
+        }
+    }
+}
+
+/// A bound callback listener.
+pub(crate) struct Callback {
+    listener: TcpListener,
+    pub(crate) redirect_uri: String,
+    path: String,
+}
+
+/// Largest request head read from the browser.
+const MAX_HEAD: usize = 16 * 1024;
+
+impl Callback {
+    /// Binds the port first, so that a busy one is reported before the browser opens.
+    pub(crate) async fn bind(config: &CallbackConfig) -> Result<Callback, ClientError> {
+        let host = config.host.trim_start_matches('[').trim_end_matches(']');
+        let ip: std::net::IpAddr = match host {
+            "localhost" => std::net::Ipv4Addr::LOCALHOST.into(),
+            h => h.parse().map_err(|_| {
+                ClientError::Config(format!("callback host `{h}` is not a loopback address"))
+            })?,
+        };
+        if !ip.is_loopback() {
+            return Err(ClientError::Config(format!(
+                "callback host `{host}` is not a loopback address (RFC 8252 §7.3)"
+            )));
+        }
+        let listener = TcpListener::bind((ip, config.port)).await.map_err(|e| {
+            ClientError::Config(format!(
+                "cannot listen for the sign-in callback on {host}:{}: {e}; free the port or \
+                 choose another one (`callback_port` in the configuration, `--port` for the CLI)",
+                config.port
+            ))
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| ClientError::Config(format!("callback listener: {e}")))?
+            .port();
+        let shown = if ip.is_ipv6() {
+            format!("[{ip}]")
+        } else if config.host == "localhost" {
+            "localhost".into()
+        } else {
+            ip.to_string()
+        };
+        let path = if config.path.starts_with('/') {
+            config.path.clone()
+        } else {
+            format!("/{}", config.path)
+        };
+        Ok(Callback {
+            listener,
+            redirect_uri: format!("http://{shown}:{port}{path}"),
+            path,
+        })
+    }
+
+    /// Waits for the browser's request to the callback path; answers it with a page saying
+    /// how the sign-in went (as `judge` decides) and returns its query parameters.
+    pub(crate) async fn wait(
+        &self,
+        timeout: Duration,
+        judge: impl Fn(&HashMap<String, String>) -> Result<(), String>,
+    ) -> Result<HashMap<String, String>, ClientError> {
+        let accept = async {
+            loop {
+                let Ok((mut stream, _)) = self.listener.accept().await else {
+                    continue;
+                };
+                let Some(target) = read_target(&mut stream).await else {
+                    continue;
+                };
+                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                if path != self.path {
+                    let _ = respond(&mut stream, "404 Not Found", "Not found", "").await;
+                    continue;
+                }
+                let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect();
+                let (status, title, text) = match judge(&params) {
+                    Ok(()) => ("200 OK", "Signed in", "You can close this tab and return to the application.".to_owned()),
+                    Err(why) => ("400 Bad Request", "Sign-in failed", why),
+                };
+                let _ = respond(&mut stream, status, title, &text).await;
+                return params;
+            }
+        };
+        tokio::time::timeout(timeout, accept).await.map_err(|_| {
+            ClientError::Auth(format!(
+                "no answer from the browser within {} s (the sign-in was not completed)",
+                timeout.as_secs()
+            ))
+        })
+    }
+}
+
+/// The request target of a GET, from its head.
+async fn read_target(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && !buf.windows(2).any(|w| w == b"\n\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > MAX_HEAD {
+            return None;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let mut parts = head.lines().next()?.split_whitespace();
+    match (parts.next(), parts.next()) {
+        (Some("GET"), Some(target)) => Some(target.to_owned()),
+        _ => None,
+    }
+}
+
+async fn respond(
+    stream: &mut tokio::net::TcpStream,
+    status: &str,
+    title: &str,
+    text: &str,
+) -> std::io::Result<()> {
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto}}</style>\
+         </head><body><h1>{t}</h1><p>{x}</p></body></html>",
+        t = escape(title),
+        x = escape(text)
+    );
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\n\
+         cache-control: no-store\r\ncontent-security-policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
+         connection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,277 @@
+//! Finding the authorization server, in the order the MCP authorization spec gives: the 401
+//! challenge's `resource_metadata`, then the path-suffixed and root protected-resource
+//! documents (RFC 9728); the authorization server's metadata path-inserted (RFC 8414), then
+//! OpenID Connect discovery; without any protected-resource document, the 2025-03-26
+//! fallbacks (the MCP server's origin, its metadata or the default endpoints).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Challenge;
+use crate::client::ClientError;
+
+/// An authorization server's metadata (RFC 8414, or OpenID Connect discovery): what a client
+/// needs of it. Give one in the configuration (`oauth_provider`) to skip its discovery.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuthServerMetadata {
+    /// Its issuer identifier.
+    pub issuer: String,
+    /// Where users are sent to sign in.
+    pub authorization_endpoint: String,
+    /// Where codes and refresh tokens are exchanged.
+    pub token_endpoint: String,
+    /// Dynamic client registration (RFC 7591), if offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
+    /// The scopes it knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes_supported: Option<Vec<String>>,
+    /// PKCE methods: must contain `S256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// How clients may authenticate at the token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// Whether a URL may serve as client id (Client ID Metadata Documents).
+    #[serde(default)]
+    pub client_id_metadata_document_supported: bool,
+    /// Whether authorization responses carry `iss` (RFC 9207).
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl AuthServerMetadata {
+    /// Endpoints given by hand (`issuer`, `authorize`, `token`).
+    pub fn new(issuer: &str, authorization_endpoint: &str, token_endpoint: &str) -> Self {
+        AuthServerMetadata {
+            issuer: issuer.to_owned(),
+            authorization_endpoint: authorization_endpoint.to_owned(),
+            token_endpoint: token_endpoint.to_owned(),
+            code_challenge_methods_supported: Some(vec!["S256".into()]),
+            ..Default::default()
+        }
+    }
+}
+
+/// What discovery found.
+#[derive(Debug, Clone)]
+pub(crate) struct Discovered {
+    /// The resource to name at authorize and at token (RFC 8707).
+    pub(crate) resource: String,
+    /// The protected resource's `scopes_supported`.
+    pub(crate) resource_scopes: Option<Vec<String>>,
+    /// The authorization server.
+    pub(crate) metadata: AuthServerMetadata,
+}
+
+/// Discovers the authorization server of the MCP server at `mcp_url`.
+pub(crate) async fn discover(
+    http: &reqwest::Client,
+    mcp_url: &str,
+    challenge: &Challenge,
+    configured: Option<&AuthServerMetadata>,
+    log: &(dyn Fn(&str) + Sync),
+) -> Result<Discovered, ClientError> {
+    let url = url::Url::parse(mcp_url)
+        .map_err(|e| ClientError::Config(format!("`{mcp_url}` is not a URL: {e}")))?;
+    let origin = url.origin().ascii_serialization();
+    let path = url.path().trim_end_matches('/');
+    let mut candidates = Vec::new();
+    if let Some(rm) = &challenge.resource_metadata {
+        candidates.push(rm.clone());
+    }
+    if !path.is_empty() {
+        candidates.push(format!("{origin}/.well-known/oauth-protected-resource{path}"));
+    }
+    candidates.push(format!("{origin}/.well-known/oauth-protected-resource"));
+    let mut prm = None;
+    for c in &candidates {
+        log(&format!("protected resource metadata: GET {c}"));
+        if let Some(doc) = get_json(http, c).await
+            && doc
+                .get("authorization_servers")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        {
+            prm = Some(doc);
+            break;
+        }
+    }
+    let Some(prm) = prm else {
+        // 2025-03-26: the MCP server's origin is the authorization server.
+        log("no protected resource metadata: the MCP server's origin is the authorization server (2025-03-26)");
+        let metadata = match configured {
+            Some(m) => m.clone(),
+            None => legacy_metadata(http, &origin, log).await,
+        };
+        return Ok(Discovered {
+            resource: mcp_url.to_owned(),
+            resource_scopes: None,
+            metadata,
+        });
+    };
+    let resource = match prm.get("resource").and_then(Value::as_str) {
+        Some(r) => {
+            check_resource(r, &url)?;
+            r.to_owned()
+        }
+        None => mcp_url.to_owned(),
+    };
+    let resource_scopes = prm.get("scopes_supported").and_then(|v| {
+        v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+    });
+    let metadata = match configured {
+        Some(m) => m.clone(),
+        None => {
+            let issuer = prm["authorization_servers"][0]
+                .as_str()
+                .ok_or_else(|| {
+                    ClientError::Auth("`authorization_servers` holds no URL".into())
+                })?
+                .to_owned();
+            as_metadata(http, &issuer, log).await?
+        }
+    };
+    let pkce = metadata
+        .code_challenge_methods_supported
+        .as_ref()
+        .is_some_and(|m| m.iter().any(|x| x == "S256"));
+    if !pkce {
+        return Err(ClientError::Auth(format!(
+            "the authorization server {} does not advertise PKCE with S256 \
+             (code_challenge_methods_supported): refusing to sign in without it",
+            metadata.issuer
+        )));
+    }
+    Ok(Discovered {
+        resource,
+        resource_scopes,
+        metadata,
+    })
+}
+
+/// RFC 9728 §3.3 and the MCP spec: the document's `resource` must be this server (its origin,
+/// and a prefix of its path), or its tokens would be for another resource.
+fn check_resource(resource: &str, mcp: &url::Url) -> Result<(), ClientError> {
+    let bad = || {
+        ClientError::Auth(format!(
+            "the protected resource metadata is for `{resource}`, not for {mcp}: refusing to \
+             ask for tokens for another resource"
+        ))
+    };
+    let r = url::Url::parse(resource).map_err(|_| bad())?;
+    if r.origin() != mcp.origin() {
+        return Err(bad());
+    }
+    let rp = r.path().trim_end_matches('/');
+    let mp = mcp.path().trim_end_matches('/');
+    if mp == rp || mp.starts_with(&format!("{rp}/")) || rp.is_empty() {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// RFC 8414 path-inserted, then OpenID Connect (path-inserted, then path-appended).
+async fn as_metadata(
+    http: &reqwest::Client,
+    issuer: &str,
+    log: &(dyn Fn(&str) + Sync),
+) -> Result<AuthServerMetadata, ClientError> {
+    let u = url::Url::parse(issuer)
+        .map_err(|_| ClientError::Auth(format!("the authorization server `{issuer}` is not a URL")))?;
+    let origin = u.origin().ascii_serialization();
+    let path = u.path().trim_end_matches('/');
+    let candidates = if path.is_empty() {
+        vec![
+            format!("{origin}/.well-known/oauth-authorization-server"),
+            format!("{origin}/.well-known/openid-configuration"),
+        ]
+    } else {
+        vec![
+            format!("{origin}/.well-known/oauth-authorization-server{path}"),
+            format!("{origin}/.well-known/openid-configuration{path}"),
+            format!("{origin}{path}/.well-known/openid-configuration"),
+        ]
+    };
+    for c in &candidates {
+        log(&format!("authorization server metadata: GET {c}"));
+        let Some(doc) = get_json(http, c).await else {
+            continue;
+        };
+        let Ok(m) = serde_json::from_value::<AuthServerMetadata>(doc) else {
+            continue;
+        };
+        // RFC 8414 §3.3: the issuer must be the one the document was looked up for.
+        if m.issuer != issuer {
+            return Err(ClientError::Auth(format!(
+                "the authorization server metadata at {c} names issuer `{}`, not `{issuer}`: \
+                 refusing it (RFC 8414 §3.3)",
+                m.issuer
+            )));
+        }
+        return Ok(m);
+    }
+    Err(ClientError::Auth(format!(
+        "no authorization server metadata for {issuer} (tried {})",
+        candidates.join(", ")
+    )))
+}
+
+/// 2025-03-26: the origin's RFC 8414 document, else the default endpoints.
+async fn legacy_metadata(
+    http: &reqwest::Client,
+    origin: &str,
+    log: &(dyn Fn(&str) + Sync),
+) -> AuthServerMetadata {
+    let url = format!("{origin}/.well-known/oauth-authorization-server");
+    log(&format!("authorization server metadata: GET {url}"));
+    if let Some(doc) = get_json(http, &url).await
+        && let Ok(m) = serde_json::from_value::<AuthServerMetadata>(doc)
+    {
+        return m;
+    }
+    log("no metadata: the default endpoints /authorize, /token and /register (2025-03-26)");
+    AuthServerMetadata {
+        issuer: origin.to_owned(),
+        authorization_endpoint: format!("{origin}/authorize"),
+        token_endpoint: format!("{origin}/token"),
+        registration_endpoint: Some(format!("{origin}/register")),
+        code_challenge_methods_supported: Some(vec!["S256".into()]),
+        ..Default::default()
+    }
+}
+
+/// A JSON object at `url`, or `None` (not there, not JSON, unreachable).
+async fn get_json(http: &reqwest::Client, url: &str) -> Option<Value> {
+    let resp = http
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    let v: Value = resp.json().await.ok()?;
+    v.is_object().then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_resource;
+
+    #[test]
+    fn the_resource_must_be_this_server_or_a_prefix_of_it() {
+        let mcp = url::Url::parse("https://h.example/api/mcp").expect("url");
+        assert!(check_resource("https://h.example/api/mcp", &mcp).is_ok());
+        assert!(check_resource("https://h.example/api", &mcp).is_ok());
+        assert!(check_resource("https://h.example", &mcp).is_ok());
+        assert!(check_resource("https://h.example/ap", &mcp).is_err());
+        assert!(check_resource("https://other.example/api/mcp", &mcp).is_err());
+        assert!(check_resource("http://h.example/api/mcp", &mcp).is_err());
+        assert!(check_resource("not a url", &mcp).is_err());
+    }
+}

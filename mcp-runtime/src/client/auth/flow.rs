@@ -1,0 +1,672 @@
+//! OAuth for one MCP server: on a 401, discovery, a client identity, the authorization
+//! request through the browser and the loopback callback, the code exchange; refresh before
+//! expiry and after a 401; step-up on a 403 `insufficient_scope`, with a limit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::future::BoxFuture;
+
+use super::callback::{Callback, CallbackConfig};
+use super::discovery::{self, AuthServerMetadata, Discovered};
+use super::store::{FileTokenStore, MemoryTokenStore, Registration, StoredTokens, TokenStore};
+use super::token::{self, ClientCreds, TokenAnswer};
+use super::{Authenticator, Challenge, Opener, Secret, pkce, register};
+use crate::client::ClientError;
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenAuthMethod {
+    /// HTTP Basic with the client id and secret.
+    ClientSecretBasic,
+    /// The id and secret in the form.
+    ClientSecretPost,
+    /// A public client: the id only (PKCE protects the code).
+    None,
+}
+
+impl TokenAuthMethod {
+    /// From its RFC 7591 name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "client_secret_basic" => Some(TokenAuthMethod::ClientSecretBasic),
+            "client_secret_post" => Some(TokenAuthMethod::ClientSecretPost),
+            "none" => Some(TokenAuthMethod::None),
+            _ => None,
+        }
+    }
+}
+
+/// A hook that receives each step of a sign-in, for `--verbose` output (never a secret).
+pub type StepLog = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The settings of OAuth for one server. The defaults sign in with dynamic registration and
+/// a callback on `http://127.0.0.1:8080/callback`, and keep tokens under `~/.mcp_use/tokens`.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct OAuthConfig {
+    /// A client registered by hand (else a stored or dynamic registration).
+    pub client_id: Option<String>,
+    /// Its secret (a confidential client).
+    pub client_secret: Option<Secret>,
+    /// How it authenticates at the token endpoint (default: what the server supports).
+    pub token_auth_method: Option<TokenAuthMethod>,
+    /// Scopes to ask for, besides what the server's challenge asks.
+    pub scope: Option<String>,
+    /// The loopback callback.
+    pub callback: CallbackConfig,
+    /// A Client ID Metadata Document URL, used as client id where the server supports it.
+    pub client_metadata_url: Option<String>,
+    /// The name shown on consent pages when registering.
+    pub client_name: String,
+    /// The authorization server's metadata, to skip its discovery.
+    pub metadata: Option<AuthServerMetadata>,
+    /// How the browser is opened.
+    pub opener: Opener,
+    /// Where tokens live (default `~/.mcp_use/tokens`, or memory without a home).
+    pub store: Option<Arc<dyn TokenStore>>,
+    /// How many times one set of scopes is asked for after 403s before giving up.
+    pub max_step_ups: u32,
+    /// How long the user has to finish signing in.
+    pub authorize_timeout: Duration,
+    /// Receives each step.
+    pub step_log: Option<StepLog>,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            client_id: None,
+            client_secret: None,
+            token_auth_method: None,
+            scope: None,
+            callback: CallbackConfig::default(),
+            client_metadata_url: None,
+            client_name: "mcp-runtime client".into(),
+            metadata: None,
+            opener: Opener::System,
+            store: None,
+            max_step_ups: 2,
+            authorize_timeout: Duration::from_secs(300),
+            step_log: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("client_id", &self.client_id)
+            .field("scope", &self.scope)
+            .field("callback", &self.callback)
+            .field("client_metadata_url", &self.client_metadata_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    loaded: bool,
+    tokens: Option<StoredTokens>,
+    discovered: Option<Discovered>,
+    /// Sign-ins per requested scope set, after 403s.
+    step_ups: HashMap<String, u32>,
+}
+
+/// OAuth 2.1 for one MCP server, as the MCP authorization spec describes it. Give it to
+/// [`ClientBuilder::auth`](crate::client::ClientBuilder::auth).
+pub struct OAuth {
+    server: String,
+    cfg: OAuthConfig,
+    store: Arc<dyn TokenStore>,
+    http: reqwest::Client,
+    state: tokio::sync::Mutex<State>,
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("server", &self.server)
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl OAuth {
+    /// OAuth for the MCP server at `server` (its endpoint URL).
+    pub fn new(server: &str, cfg: OAuthConfig) -> Result<Self, ClientError> {
+        url::Url::parse(server)
+            .map_err(|e| ClientError::Config(format!("`{server}` is not a URL: {e}")))?;
+        let store = cfg.store.clone().unwrap_or_else(|| {
+            match FileTokenStore::default_dir() {
+                Some(dir) => Arc::new(FileTokenStore::new(dir)) as Arc<dyn TokenStore>,
+                None => Arc::new(MemoryTokenStore::new()),
+            }
+        });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("mcp-runtime-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Http(format!("no HTTP client: {e}")))?;
+        Ok(OAuth {
+            server: server.to_owned(),
+            cfg,
+            store,
+            http,
+            state: tokio::sync::Mutex::new(State::default()),
+        })
+    }
+
+    /// The tokens held now, if any.
+    pub async fn tokens(&self) -> Option<StoredTokens> {
+        let mut st = self.state.lock().await;
+        self.load(&mut st);
+        st.tokens.clone()
+    }
+
+    /// Forgets this server's tokens (here and in the store).
+    pub async fn sign_out(&self) -> Result<(), ClientError> {
+        let mut st = self.state.lock().await;
+        st.tokens = None;
+        st.loaded = true;
+        self.store.forget_tokens(&self.server)
+    }
+
+    fn step(&self, msg: &str) {
+        tracing::debug!(target: "mcp_runtime::client", "oauth: {msg}");
+        if let Some(log) = &self.cfg.step_log {
+            log(msg);
+        }
+    }
+
+    fn load(&self, st: &mut State) {
+        if st.loaded {
+            return;
+        }
+        st.loaded = true;
+        match self.store.load_tokens(&self.server) {
+            Ok(t) => st.tokens = t,
+            Err(e) => tracing::warn!(target: "mcp_runtime::client", "{e}"),
+        }
+    }
+
+    async fn discover(&self, challenge: &Challenge) -> Result<Discovered, ClientError> {
+        let log = |m: &str| self.step(m);
+        discovery::discover(
+            &self.http,
+            &self.server,
+            challenge,
+            self.cfg.metadata.as_ref(),
+            &log,
+        )
+        .await
+    }
+
+    /// The scopes of a new sign-in: the challenge's with the configured ones, else the
+    /// resource's `scopes_supported`, else none.
+    fn select_scope(&self, d: &Discovered, challenge: &Challenge) -> Option<String> {
+        let mut scopes: Vec<String> = Vec::new();
+        for s in [challenge.scope.as_deref(), self.cfg.scope.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            union_into(&mut scopes, s);
+        }
+        if scopes.is_empty()
+            && let Some(list) = &d.resource_scopes
+        {
+            union_into(&mut scopes, &list.join(" "));
+        }
+        (!scopes.is_empty()).then(|| scopes.join(" "))
+    }
+
+    /// The client as the authorization server knows it: a metadata-document URL, the
+    /// configured client, a stored registration, or a new one. The flag says it was stored.
+    async fn identity(
+        &self,
+        d: &Discovered,
+        redirect_uri: Option<&str>,
+    ) -> Result<(ClientCreds, bool), ClientError> {
+        let m = &d.metadata;
+        if let Some(url) = &self.cfg.client_metadata_url
+            && m.client_id_metadata_document_supported
+        {
+            self.step(&format!("client id: the metadata document {url}"));
+            return Ok((
+                ClientCreds {
+                    client_id: url.clone(),
+                    secret: None,
+                    method: TokenAuthMethod::None,
+                },
+                false,
+            ));
+        }
+        if let Some(id) = &self.cfg.client_id {
+            let method = self.cfg.token_auth_method.unwrap_or_else(|| {
+                choose_method(
+                    m.token_endpoint_auth_methods_supported.as_deref(),
+                    self.cfg.client_secret.is_some(),
+                )
+            });
+            self.step(&format!("client id: {id} (configured, {method:?})"));
+            return Ok((
+                ClientCreds {
+                    client_id: id.clone(),
+                    secret: self.cfg.client_secret.clone(),
+                    method,
+                },
+                false,
+            ));
+        }
+        if let Some(r) = self.store.load_registration(&self.server)?
+            && r.issuer == m.issuer
+            && redirect_uri.is_none_or(|uri| same_redirect(&r.redirect_uri, uri, self.cfg.callback.port))
+        {
+            self.step(&format!("client id: {} (registered earlier)", r.client_id));
+            return Ok((creds_of(&r), true));
+        }
+        let Some(uri) = redirect_uri else {
+            return Err(ClientError::Auth("no client registration to refresh with".into()));
+        };
+        let Some(endpoint) = &m.registration_endpoint else {
+            return Err(ClientError::Auth(format!(
+                "the authorization server {} offers no dynamic client registration and no \
+                 client id is configured: register a client there (redirect URI {uri}) and \
+                 set its client_id",
+                m.issuer
+            )));
+        };
+        self.step(&format!("registering a client at {endpoint}"));
+        let reg = register::register(&self.http, endpoint, uri, &self.cfg.client_name).await?;
+        let r = Registration {
+            server: self.server.clone(),
+            issuer: m.issuer.clone(),
+            client_id: reg.client_id,
+            client_secret: reg.client_secret,
+            token_endpoint_auth_method: reg.token_endpoint_auth_method,
+            redirect_uri: uri.to_owned(),
+        };
+        if let Err(e) = self.store.save_registration(&r) {
+            tracing::warn!(target: "mcp_runtime::client", "{e}");
+        }
+        self.step(&format!("registered as {}", r.client_id));
+        Ok((creds_of(&r), false))
+    }
+
+    /// A whole sign-in for `scope`, through the browser.
+    async fn authorize(&self, st: &mut State, scope: Option<String>) -> Result<(), ClientError> {
+        let d = st
+            .discovered
+            .clone()
+            .ok_or_else(|| ClientError::Auth("nothing discovered".into()))?;
+        let mut retried = false;
+        loop {
+            let callback = Callback::bind(&self.cfg.callback).await?;
+            let (creds, stored) = self.identity(&d, Some(&callback.redirect_uri)).await?;
+            let (verifier, challenge) = pkce::pair()?;
+            let state = pkce::random(24)?;
+            let mut url = url::Url::parse(&d.metadata.authorization_endpoint).map_err(|_| {
+                ClientError::Auth(format!(
+                    "the authorization endpoint `{}` is not a URL",
+                    d.metadata.authorization_endpoint
+                ))
+            })?;
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("response_type", "code")
+                    .append_pair("client_id", &creds.client_id)
+                    .append_pair("redirect_uri", &callback.redirect_uri)
+                    .append_pair("code_challenge", &challenge)
+                    .append_pair("code_challenge_method", "S256")
+                    .append_pair("state", &state)
+                    .append_pair("resource", &d.resource);
+                if let Some(s) = &scope {
+                    q.append_pair("scope", s);
+                }
+            }
+            self.step(&format!(
+                "authorization request to {} (scope: {}, resource: {})",
+                d.metadata.authorization_endpoint,
+                scope.as_deref().unwrap_or("none"),
+                d.resource
+            ));
+            self.cfg
+                .opener
+                .open(url.as_str())
+                .await
+                .map_err(|e| ClientError::Auth(format!("cannot open the browser: {e}")))?;
+            let issuer = d.metadata.issuer.clone();
+            let advertised = d.metadata.authorization_response_iss_parameter_supported;
+            let judge = |p: &HashMap<String, String>| judge(p, &state, &issuer, advertised);
+            let params = callback.wait(self.cfg.authorize_timeout, judge).await?;
+            judge(&params).map_err(ClientError::Auth)?;
+            self.step("authorization code received; exchanging it");
+            let code = params.get("code").cloned().unwrap_or_default();
+            let form = vec![
+                ("grant_type", "authorization_code".to_owned()),
+                ("code", code),
+                ("redirect_uri", callback.redirect_uri.clone()),
+                ("code_verifier", verifier),
+                ("resource", d.resource.clone()),
+            ];
+            match token::request(&self.http, &d.metadata.token_endpoint, &creds, form).await {
+                Ok(answer) => {
+                    self.keep(st, &d, answer, scope, None);
+                    return Ok(());
+                }
+                Err(f) if stored && !retried && f.error.as_deref() == Some("invalid_client") => {
+                    // The server forgot the registration: register again, once.
+                    self.step("the stored registration is unknown to the server; registering again");
+                    self.store.forget_registration(&self.server)?;
+                    retried = true;
+                }
+                Err(f) => return Err(ClientError::Auth(f.message)),
+            }
+        }
+    }
+
+    /// Stores a token answer.
+    fn keep(
+        &self,
+        st: &mut State,
+        d: &Discovered,
+        a: TokenAnswer,
+        scope: Option<String>,
+        old_refresh: Option<String>,
+    ) {
+        let tokens = StoredTokens {
+            server: self.server.clone(),
+            issuer: d.metadata.issuer.clone(),
+            expires_at: a.expires_in().map(|s| now() + s),
+            token_type: "Bearer".into(),
+            refresh_token: a.refresh_token.or(old_refresh),
+            scope: a.scope.or(scope),
+            access_token: a.access_token,
+        };
+        self.step(&format!(
+            "signed in (scope: {}, expires in: {}, refresh token: {})",
+            tokens.scope.as_deref().unwrap_or("none"),
+            tokens
+                .expires_at
+                .map_or("unknown".into(), |t| format!("{} s", t.saturating_sub(now()))),
+            if tokens.refresh_token.is_some() { "yes" } else { "no" }
+        ));
+        if let Err(e) = self.store.save_tokens(&tokens) {
+            tracing::warn!(target: "mcp_runtime::client", "{e}");
+        }
+        st.tokens = Some(tokens);
+    }
+
+    /// The refresh-token grant; `Err` leaves the tokens as they were.
+    async fn refresh(&self, st: &mut State) -> Result<(), ClientError> {
+        let (Some(t), Some(d)) = (st.tokens.clone(), st.discovered.clone()) else {
+            return Err(ClientError::Auth("nothing to refresh".into()));
+        };
+        let Some(refresh) = t.refresh_token.clone() else {
+            return Err(ClientError::Auth("no refresh token".into()));
+        };
+        let (creds, _) = self.identity(&d, None).await?;
+        self.step("refreshing the access token");
+        let form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh.clone()),
+            ("resource", d.resource.clone()),
+        ];
+        let answer = token::request(&self.http, &d.metadata.token_endpoint, &creds, form)
+            .await
+            .map_err(|f| ClientError::Auth(f.message))?;
+        self.keep(st, &d, answer, t.scope.clone(), Some(refresh));
+        Ok(())
+    }
+
+    async fn on_unauthorized(&self, challenge: &Challenge) -> Result<bool, ClientError> {
+        let mut st = self.state.lock().await;
+        self.load(&mut st);
+        self.step(&format!(
+            "the server answered 401{}",
+            challenge
+                .error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ));
+        let d = self.discover(challenge).await?;
+        if let Some(t) = &st.tokens
+            && t.issuer != d.metadata.issuer
+        {
+            // The server moved to another authorization server: its tokens are useless.
+            self.step(&format!(
+                "the tokens are from {}, the server now uses {}: signing in again",
+                t.issuer, d.metadata.issuer
+            ));
+            st.tokens = None;
+            self.store.forget_tokens(&self.server)?;
+        }
+        st.discovered = Some(d.clone());
+        if st.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()) {
+            match self.refresh(&mut st).await {
+                Ok(()) => return Ok(true),
+                Err(e) => self.step(&format!("refresh failed ({e}); signing in again")),
+            }
+        }
+        let scope = self.select_scope(&d, challenge);
+        self.authorize(&mut st, scope).await?;
+        Ok(true)
+    }
+
+    async fn on_forbidden(&self, challenge: &Challenge) -> Result<bool, ClientError> {
+        let mut st = self.state.lock().await;
+        self.load(&mut st);
+        let d = match st.discovered.clone() {
+            Some(d) => d,
+            None => self.discover(challenge).await?,
+        };
+        st.discovered = Some(d.clone());
+        let mut scopes = Vec::new();
+        if let Some(s) = st.tokens.as_ref().and_then(|t| t.scope.as_deref()) {
+            union_into(&mut scopes, s);
+        }
+        if let Some(s) = self.select_scope(&d, challenge) {
+            union_into(&mut scopes, &s);
+        }
+        let wanted = scopes.join(" ");
+        let tries = st.step_ups.entry(wanted.clone()).or_insert(0);
+        if *tries >= self.cfg.max_step_ups {
+            self.step(&format!(
+                "403 insufficient_scope again for `{wanted}`: giving up after {} sign-ins",
+                self.cfg.max_step_ups
+            ));
+            return Ok(false);
+        }
+        *tries += 1;
+        self.step(&format!("403 insufficient_scope: stepping up to `{wanted}`"));
+        self.authorize(&mut st, (!wanted.is_empty()).then_some(wanted))
+            .await?;
+        Ok(true)
+    }
+}
+
+impl Authenticator for OAuth {
+    fn headers(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, ClientError>> {
+        Box::pin(async move {
+            let mut st = self.state.lock().await;
+            self.load(&mut st);
+            let expiring = st.tokens.as_ref().is_some_and(|t| {
+                t.refresh_token.is_some() && t.expires_at.is_some_and(|e| e <= now() + 30)
+            });
+            if expiring {
+                if st.discovered.is_none() {
+                    st.discovered = self.discover(&Challenge::default()).await.ok();
+                }
+                if let Err(e) = self.refresh(&mut st).await {
+                    self.step(&format!("refresh before expiry failed ({e})"));
+                }
+            }
+            Ok(st
+                .tokens
+                .as_ref()
+                .map(|t| vec![("authorization".to_owned(), format!("Bearer {}", t.access_token))])
+                .unwrap_or_default())
+        })
+    }
+
+    fn unauthorized<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<bool, ClientError>> {
+        Box::pin(self.on_unauthorized(challenge))
+    }
+
+    fn forbidden<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<bool, ClientError>> {
+        Box::pin(self.on_forbidden(challenge))
+    }
+}
+
+fn creds_of(r: &Registration) -> ClientCreds {
+    let method = r
+        .token_endpoint_auth_method
+        .as_deref()
+        .and_then(TokenAuthMethod::parse)
+        .unwrap_or(if r.client_secret.is_some() {
+            TokenAuthMethod::ClientSecretBasic
+        } else {
+            TokenAuthMethod::None
+        });
+    ClientCreds {
+        client_id: r.client_id.clone(),
+        secret: r.client_secret.clone().map(Secret::new),
+        method,
+    }
+}
+
+/// With a secret: basic if allowed (the RFC 8414 default), else post; without one: none.
+fn choose_method(supported: Option<&[String]>, has_secret: bool) -> TokenAuthMethod {
+    if !has_secret {
+        return TokenAuthMethod::None;
+    }
+    let Some(list) = supported else {
+        return TokenAuthMethod::ClientSecretBasic;
+    };
+    let has = |m: &str| list.iter().any(|x| x == m);
+    if has("client_secret_basic") {
+        TokenAuthMethod::ClientSecretBasic
+    } else if has("client_secret_post") {
+        TokenAuthMethod::ClientSecretPost
+    } else if has("none") {
+        TokenAuthMethod::None
+    } else {
+        TokenAuthMethod::ClientSecretBasic
+    }
+}
+
+/// Whether a stored registration's redirect URI serves now: the same, or (with an ephemeral
+/// callback port) the same but for a loopback port (RFC 8252 §7.3).
+fn same_redirect(stored: &str, now: &str, configured_port: u16) -> bool {
+    if stored == now {
+        return true;
+    }
+    if configured_port != 0 {
+        return false;
+    }
+    match (url::Url::parse(stored), url::Url::parse(now)) {
+        (Ok(a), Ok(b)) => a.host() == b.host() && a.path() == b.path() && a.scheme() == b.scheme(),
+        _ => false,
+    }
+}
+
+/// Adds the space-separated scopes of `s` not yet in `into`.
+fn union_into(into: &mut Vec<String>, s: &str) {
+    for x in s.split_whitespace() {
+        if !into.iter().any(|y| y == x) {
+            into.push(x.to_owned());
+        }
+    }
+}
+
+/// Checks an authorization response: an error, the `state`, the RFC 9207 `iss`, a code.
+fn judge(
+    p: &HashMap<String, String>,
+    state: &str,
+    issuer: &str,
+    iss_advertised: bool,
+) -> Result<(), String> {
+    if p.get("state").map(String::as_str) != Some(state) {
+        return Err(
+            "this answer does not belong to the sign-in in progress (its state differs): ignored".into(),
+        );
+    }
+    match p.get("iss") {
+        Some(iss) if iss != issuer => {
+            return Err(format!(
+                "the answer comes from issuer `{iss}`, not `{issuer}` (RFC 9207): refused"
+            ));
+        }
+        None if iss_advertised => {
+            return Err(format!(
+                "the answer lacks the `iss` parameter that {issuer} advertises (RFC 9207): refused"
+            ));
+        }
+        _ => {}
+    }
+    if let Some(e) = p.get("error") {
+        return Err(match p.get("error_description") {
+            Some(d) => format!("the authorization server answered {e}: {d}"),
+            None => format!("the authorization server answered {e}"),
+        });
+    }
+    if p.get("code").is_none_or(String::is_empty) {
+        return Err("the answer carries no authorization code".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+    }
+
+    #[test]
+    fn answers_are_judged_by_state_issuer_and_code() {
+        let ok = params(&[("code", "c"), ("state", "s"), ("iss", "https://as")]);
+        assert!(judge(&ok, "s", "https://as", true).is_ok());
+        assert!(judge(&ok, "t", "https://as", true).expect_err("refused").contains("state"));
+        assert!(judge(&ok, "s", "https://other", false).expect_err("refused").contains("RFC 9207"));
+        let no_iss = params(&[("code", "c"), ("state", "s")]);
+        assert!(judge(&no_iss, "s", "https://as", false).is_ok());
+        assert!(judge(&no_iss, "s", "https://as", true).expect_err("refused").contains("lacks"));
+        let denied = params(&[("error", "access_denied"), ("state", "s")]);
+        assert!(judge(&denied, "s", "https://as", false).expect_err("refused").contains("access_denied"));
+    }
+
+    #[test]
+    fn the_token_endpoint_method_follows_the_metadata() {
+        let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(choose_method(None, true), TokenAuthMethod::ClientSecretBasic);
+        assert_eq!(choose_method(None, false), TokenAuthMethod::None);
+        assert_eq!(
+            choose_method(Some(&list(&["client_secret_post"])), true),
+            TokenAuthMethod::ClientSecretPost
+        );
+        assert_eq!(
+            choose_method(Some(&list(&["none", "client_secret_basic"])), true),
+            TokenAuthMethod::ClientSecretBasic
+        );
+    }
+
+    #[test]
+    fn scopes_unite_without_repeats() {
+        let mut v = vec!["a".to_owned()];
+        union_into(&mut v, "b a  c");
+        assert_eq!(v, ["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,112 @@
+//! The token endpoint: the authorization-code and refresh-token grants, with the client's
+//! authentication (`client_secret_basic`, `client_secret_post` or `none`).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Secret;
+use super::flow::TokenAuthMethod;
+
+/// The client, as the token endpoint sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientCreds {
+    pub(crate) client_id: String,
+    pub(crate) secret: Option<Secret>,
+    pub(crate) method: TokenAuthMethod,
+}
+
+/// A successful token answer.
+#[derive(Deserialize)]
+pub(crate) struct TokenAnswer {
+    pub(crate) access_token: String,
+    #[serde(default)]
+    pub(crate) token_type: Option<String>,
+    #[serde(default)]
+    pub(crate) expires_in: Option<Value>,
+    #[serde(default)]
+    pub(crate) refresh_token: Option<String>,
+    #[serde(default)]
+    pub(crate) scope: Option<String>,
+}
+
+impl TokenAnswer {
+    /// `expires_in` as seconds (some servers send a string).
+    pub(crate) fn expires_in(&self) -> Option<u64> {
+        match self.expires_in.as_ref()? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// A refused or failed token request.
+#[derive(Debug)]
+pub(crate) struct TokenFailure {
+    /// The OAuth `error` code, when the server sent one (`invalid_grant`, `invalid_client`).
+    pub(crate) error: Option<String>,
+    pub(crate) message: String,
+}
+
+/// POSTs `form` to the token endpoint as `creds`.
+pub(crate) async fn request(
+    http: &reqwest::Client,
+    endpoint: &str,
+    creds: &ClientCreds,
+    mut form: Vec<(&str, String)>,
+) -> Result<TokenAnswer, TokenFailure> {
+    let mut rb = http.post(endpoint).header("accept", "application/json");
+    match (creds.method, &creds.secret) {
+        (TokenAuthMethod::ClientSecretBasic, Some(secret)) => {
+            // RFC 6749 §2.3.1: both form-urlencoded before the Basic encoding.
+            let id: String = url::form_urlencoded::byte_serialize(creds.client_id.as_bytes()).collect();
+            let pw: String = url::form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
+            rb = rb.basic_auth(id, Some(pw));
+        }
+        (TokenAuthMethod::ClientSecretPost, Some(secret)) => {
+            form.push(("client_id", creds.client_id.clone()));
+            form.push(("client_secret", secret.expose().to_owned()));
+        }
+        _ => form.push(("client_id", creds.client_id.clone())),
+    }
+    let resp = rb.form(&form).send().await.map_err(|e| TokenFailure {
+        error: None,
+        message: format!(
+            "the token endpoint {endpoint} is unreachable ({})",
+            if e.is_timeout() { "timed out" } else { "connection failed" }
+        ),
+    })?;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if status.is_success()
+        && let Ok(answer) = serde_json::from_value::<TokenAnswer>(body.clone())
+    {
+        if answer
+            .token_type
+            .as_deref()
+            .is_some_and(|t| !t.eq_ignore_ascii_case("bearer"))
+        {
+            return Err(TokenFailure {
+                error: None,
+                message: format!(
+                    "the token endpoint issued a `{}` token; this client sends bearer tokens only",
+                    answer.token_type.as_deref().unwrap_or_default()
+                ),
+            });
+        }
+        return Ok(answer);
+    }
+    let error = body.get("error").and_then(Value::as_str).map(str::to_owned);
+    let description = body
+        .get("error_description")
+        .and_then(Value::as_str)
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    Err(TokenFailure {
+        message: match &error {
+            Some(e) => format!("the token endpoint refused ({e}{description})"),
+            None => format!("the token endpoint answered HTTP {status} without a token"),
+        },
+        error,
+    })
+}

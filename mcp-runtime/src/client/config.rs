@@ -1,0 +1,246 @@
+//! The `mcpServers` configuration that mcp-use and desktop clients read:
+//!
+//! ```json
+//! {
+//!   "mcpServers": {
+//!     "linear": { "url": "https://mcp.linear.app/mcp" },
+//!     "internal": { "url": "https://mcp.example.com/mcp", "auth": "${INTERNAL_TOKEN}" },
+//!     "github": {
+//!       "url": "https://api.githubcopilot.com/mcp/",
+//!       "headers": { "X-Team": "tools" },
+//!       "auth": { "client_id": "Iv1.abc", "client_secret": "${GITHUB_SECRET}",
+//!                 "scope": "repo read:user", "callback_port": 8081 }
+//!     }
+//!   }
+//! }
+//! ```
+//!
+//! `auth` is a bearer token (a string) or OAuth settings (an object: `client_id`,
+//! `client_secret`, `scope`, `callback_port`, `client_metadata_url`,
+//! `token_endpoint_auth_method`, `oauth_provider` with the authorization server's metadata).
+//! Without `auth`, OAuth with dynamic registration is used when the server asks for it.
+//! `${NAME}` in a string is replaced by that environment variable.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::auth::{
+    AuthServerMetadata, Authenticator, BearerToken, OAuth, OAuthConfig, Secret, TokenAuthMethod,
+};
+use super::{Client, ClientBuilder, ClientError};
+
+/// A configuration file's contents.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The servers, by name.
+    #[serde(rename = "mcpServers", default)]
+    pub servers: BTreeMap<String, ServerConfig>,
+}
+
+/// One server.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Its MCP endpoint (Streamable HTTP).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Headers sent with every request.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// How to authenticate.
+    #[serde(default)]
+    pub auth: Option<AuthConfig>,
+    /// A stdio server's command (not supported by this client: it speaks HTTP).
+    #[serde(default)]
+    pub command: Option<String>,
+}
+
+/// A server's `auth`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum AuthConfig {
+    /// A bearer token.
+    Bearer(String),
+    /// OAuth settings.
+    OAuth(Box<OAuthSettings>),
+}
+
+/// OAuth settings of a server, as mcp-use names them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct OAuthSettings {
+    /// A pre-registered client id.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Its secret.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// Scopes to ask for.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The loopback callback's port (default 8080).
+    #[serde(default)]
+    pub callback_port: Option<u16>,
+    /// A Client ID Metadata Document URL.
+    #[serde(default)]
+    pub client_metadata_url: Option<String>,
+    /// `client_secret_basic`, `client_secret_post` or `none`.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+    /// The authorization server's metadata, to skip discovery.
+    #[serde(default)]
+    pub oauth_provider: Option<AuthServerMetadata>,
+}
+
+impl ClientConfig {
+    /// Reads a file; errors name it.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ClientError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ClientError::Config(format!("{}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|e| match e {
+            ClientError::Config(m) => ClientError::Config(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Parses a configuration.
+    pub fn parse(text: &str) -> Result<Self, ClientError> {
+        serde_json::from_str(text).map_err(|e| ClientError::Config(format!("not a valid mcpServers configuration: {e}")))
+    }
+
+    /// The server called `name`; the error lists the known ones.
+    pub fn server(&self, name: &str) -> Result<&ServerConfig, ClientError> {
+        self.servers.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.servers.keys().map(String::as_str).collect();
+            ClientError::Config(format!(
+                "no server `{name}` in the configuration (it has: {})",
+                if known.is_empty() { "none".into() } else { known.join(", ") }
+            ))
+        })
+    }
+}
+
+impl ServerConfig {
+    /// Its URL, checked.
+    pub fn url(&self) -> Result<String, ClientError> {
+        match (&self.url, &self.command) {
+            (Some(u), _) => expand(u),
+            (None, Some(c)) => Err(ClientError::Config(format!(
+                "`{c}` is a stdio server; this client speaks Streamable HTTP only (give `url`)"
+            ))),
+            (None, None) => Err(ClientError::Config("the server has no `url`".into())),
+        }
+    }
+
+    /// The authenticator its `auth` describes; `base` gives the OAuth defaults (store, opener,
+    /// callback) that the entry may override.
+    pub fn authenticator(&self, base: OAuthConfig) -> Result<Arc<dyn Authenticator>, ClientError> {
+        let url = self.url()?;
+        match &self.auth {
+            Some(AuthConfig::Bearer(token)) => Ok(Arc::new(BearerToken::new(expand(token)?))),
+            Some(AuthConfig::OAuth(s)) => {
+                let mut cfg = base;
+                if let Some(id) = &s.client_id {
+                    cfg.client_id = Some(expand(id)?);
+                }
+                if let Some(secret) = &s.client_secret {
+                    cfg.client_secret = Some(Secret::new(expand(secret)?));
+                }
+                if let Some(scope) = &s.scope {
+                    cfg.scope = Some(scope.clone());
+                }
+                if let Some(port) = s.callback_port {
+                    cfg.callback.port = port;
+                }
+                if let Some(u) = &s.client_metadata_url {
+                    cfg.client_metadata_url = Some(u.clone());
+                }
+                if let Some(m) = &s.token_endpoint_auth_method {
+                    cfg.token_auth_method = Some(TokenAuthMethod::parse(m).ok_or_else(|| {
+                        ClientError::Config(format!(
+                            "token_endpoint_auth_method `{m}`: use client_secret_basic, client_secret_post or none"
+                        ))
+                    })?);
+                }
+                if let Some(m) = &s.oauth_provider {
+                    cfg.metadata = Some(m.clone());
+                }
+                Ok(Arc::new(OAuth::new(&url, cfg)?))
+            }
+            None => Ok(Arc::new(OAuth::new(&url, base)?)),
+        }
+    }
+
+    /// A client builder for this server (URL, headers, authentication).
+    pub fn builder(&self, base: OAuthConfig) -> Result<ClientBuilder, ClientError> {
+        let mut b = Client::builder(self.url()?).auth_shared(self.authenticator(base)?);
+        for (k, v) in &self.headers {
+            b = b.header(k.clone(), expand(v)?);
+        }
+        Ok(b)
+    }
+}
+
+/// Replaces `${NAME}` by the environment variable; a missing one is an error naming it.
+fn expand(s: &str) -> Result<String, ClientError> {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(end) = after.find('}') else {
+            return Err(ClientError::Config(format!("unclosed `${{` in `{s}`")));
+        };
+        let name = &after[..end];
+        let value = std::env::var(name).map_err(|_| {
+            ClientError::Config(format!("the environment variable {name} is not set (named in the configuration)"))
+        })?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mcp_servers_format_parses() {
+        let c = ClientConfig::parse(
+            r#"{"mcpServers": {
+                "a": {"url": "https://a.example/mcp", "auth": "tok"},
+                "b": {"url": "https://b.example/mcp", "headers": {"X": "1"},
+                      "auth": {"client_id": "id", "callback_port": 8081,
+                               "oauth_provider": {"issuer": "https://as", "authorization_endpoint": "https://as/a", "token_endpoint": "https://as/t"}}},
+                "c": {"command": "npx", "args": ["x"]}
+            }}"#,
+        )
+        .expect("parses");
+        assert!(matches!(c.server("a").expect("a").auth, Some(AuthConfig::Bearer(_))));
+        let Some(AuthConfig::OAuth(s)) = &c.server("b").expect("b").auth else {
+            panic!("oauth");
+        };
+        assert_eq!(s.callback_port, Some(8081));
+        assert!(c.server("c").expect("c").url().expect_err("refused").to_string().contains("stdio"));
+        assert!(c.server("d").expect_err("refused").to_string().contains("it has: a, b, c"));
+        let bad = ClientConfig::parse(r#"{"mcpServers": {"x": {"url": "u", "auth": {"client": 1}}}}"#);
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn variables_are_expanded_or_named() {
+        assert_eq!(expand("plain").expect("ok"), "plain");
+        let err = expand("Bearer ${MCP_RUNTIME_SURELY_UNSET_VAR}").expect_err("refused");
+        assert!(err.to_string().contains("MCP_RUNTIME_SURELY_UNSET_VAR"));
+        assert!(expand("${OPEN").is_err());
+    }
+}

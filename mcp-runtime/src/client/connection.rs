@@ -1,0 +1,524 @@
+//! A connected client: requests with ids, answers read from JSON or SSE (resuming a broken
+//! stream with `Last-Event-ID`), server requests answered through the handler, 401/403 passed
+//! to the authenticator, an expired session re-initialized once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::auth::{Authenticator, Challenge};
+use super::handler::{self, ClientHandler};
+use super::transport::{EventStream, Reply, Transport};
+use super::types::{PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo, ToolResult};
+use super::ClientError;
+
+/// How many times a broken SSE answer is resumed before giving up.
+const MAX_RESUMES: u32 = 5;
+/// The wait before resuming when the server gave no `retry`.
+const DEFAULT_RETRY: Duration = Duration::from_secs(1);
+
+/// Options of one request.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CallOptions {
+    /// Give up (and tell the server, `notifications/cancelled`) after this long.
+    pub timeout: Option<Duration>,
+    /// Ask for progress notifications (they reach [`ClientHandler::progress`]).
+    pub progress: bool,
+    /// Cancel the request when this token is cancelled.
+    pub cancel: Option<CancellationToken>,
+}
+
+impl CallOptions {
+    /// A timeout.
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// Progress notifications.
+    pub fn progress(mut self, yes: bool) -> Self {
+        self.progress = yes;
+        self
+    }
+
+    /// A cancellation token.
+    pub fn cancel(mut self, token: CancellationToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) transport: Transport,
+    pub(crate) auth: Arc<dyn Authenticator>,
+    pub(crate) handler: Arc<dyn ClientHandler>,
+    pub(crate) client_info: Value,
+    pub(crate) extra_headers: Vec<(String, String)>,
+    pub(crate) offered_version: String,
+    pub(crate) session: RwLock<Option<String>>,
+    pub(crate) server: RwLock<Option<ServerInfo>>,
+    pub(crate) next_id: AtomicU64,
+    pub(crate) listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// A client connected to one MCP server. Cheap to clone; requests may run concurrently.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.inner.transport.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// The server's identity and capabilities, from `initialize`.
+    pub fn server(&self) -> ServerInfo {
+        read(&self.inner.server).clone().unwrap_or_default()
+    }
+
+    /// The MCP endpoint's URL.
+    pub fn url(&self) -> &str {
+        &self.inner.transport.url
+    }
+
+    /// The session id the server assigned, if any.
+    pub fn session_id(&self) -> Option<String> {
+        read(&self.inner.session).clone()
+    }
+
+    /// `initialize` and `notifications/initialized`: negotiates the revision.
+    pub(crate) async fn initialize(&self) -> Result<ServerInfo, ClientError> {
+        *self
+            .inner
+            .session
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        *self
+            .inner
+            .server
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        let params = json!({
+            "protocolVersion": self.inner.offered_version,
+            "capabilities": self.inner.handler.capabilities(),
+            "clientInfo": self.inner.client_info,
+        });
+        let result = self
+            .request_with("initialize", params, &CallOptions::default())
+            .await?;
+        let info: ServerInfo = serde_json::from_value(result).map_err(|e| {
+            ClientError::Protocol(format!("the server's initialize answer is malformed ({e})"))
+        })?;
+        if !PROTOCOL_VERSIONS.contains(&info.protocol_version.as_str()) {
+            return Err(ClientError::UnsupportedVersion(info.protocol_version));
+        }
+        *self
+            .inner
+            .server
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(info.clone());
+        self.notify("notifications/initialized", json!({})).await?;
+        Ok(info)
+    }
+
+    /// Sends a request and returns its `result`.
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, ClientError> {
+        self.request_with(method, params, &CallOptions::default())
+            .await
+    }
+
+    /// [`request`](Self::request) with a timeout, progress or cancellation.
+    pub async fn request_with(
+        &self,
+        method: &str,
+        mut params: Value,
+        opts: &CallOptions,
+    ) -> Result<Value, ClientError> {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        if opts.progress {
+            if !params.is_object() {
+                params = json!({});
+            }
+            params["_meta"]["progressToken"] = json!(id);
+        }
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let exchange = self.exchange(id, &message, method);
+        let cancelled = async {
+            match &opts.cancel {
+                Some(t) => t.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        let timeout = async {
+            match opts.timeout {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = exchange => r,
+            () = cancelled => {
+                self.cancel_request(id, "cancelled by the client").await;
+                Err(ClientError::Cancelled)
+            }
+            () = timeout => {
+                self.cancel_request(id, "timed out").await;
+                Err(ClientError::Timeout(opts.timeout.unwrap_or_default()))
+            }
+        }
+    }
+
+    async fn cancel_request(&self, id: u64, reason: &str) {
+        let _ = self
+            .notify(
+                "notifications/cancelled",
+                json!({"requestId": id, "reason": reason}),
+            )
+            .await;
+    }
+
+    /// Sends a notification.
+    pub async fn notify(&self, method: &str, params: Value) -> Result<(), ClientError> {
+        let message = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        self.post_one_way(&message).await
+    }
+
+    /// POSTs a notification or a response: 202 expected.
+    async fn post_one_way(&self, message: &Value) -> Result<(), ClientError> {
+        let mut retried = false;
+        loop {
+            let headers = self.headers().await?;
+            let resp = self.inner.transport.post(message, &headers).await?;
+            match resp.reply {
+                Reply::Refused {
+                    status: 401,
+                    challenge,
+                    body,
+                } => {
+                    let c = challenge.unwrap_or_default();
+                    if !retried && self.inner.auth.unauthorized(&c).await? {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(ClientError::Unauthorized(describe(&c, &body)));
+                }
+                Reply::Refused { status, body, .. } => {
+                    return Err(ClientError::Status { status, body });
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The headers of every request: credentials, the session, the negotiated revision.
+    async fn headers(&self) -> Result<Vec<(String, String)>, ClientError> {
+        let mut h = self.inner.auth.headers().await?;
+        h.extend(self.inner.extra_headers.iter().cloned());
+        if let Some(s) = read(&self.inner.session).as_ref() {
+            h.push(("mcp-session-id".into(), s.clone()));
+        }
+        if let Some(info) = read(&self.inner.server).as_ref() {
+            h.push(("mcp-protocol-version".into(), info.protocol_version.clone()));
+        }
+        Ok(h)
+    }
+
+    async fn exchange(&self, id: u64, message: &Value, method: &str) -> Result<Value, ClientError> {
+        let (mut unauthorized, mut reinitialized) = (0, false);
+        loop {
+            let headers = self.headers().await?;
+            let resp = self.inner.transport.post(message, &headers).await?;
+            if method == "initialize"
+                && let Some(sid) = resp.session_id
+            {
+                *self
+                    .inner
+                    .session
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(sid);
+            }
+            match resp.reply {
+                Reply::Refused {
+                    status: 401,
+                    challenge,
+                    body,
+                } => {
+                    let c = challenge.unwrap_or_default();
+                    if unauthorized < 2 && self.inner.auth.unauthorized(&c).await? {
+                        unauthorized += 1;
+                        continue;
+                    }
+                    return Err(ClientError::Unauthorized(describe(&c, &body)));
+                }
+                Reply::Refused {
+                    status: 403,
+                    challenge: Some(c),
+                    body,
+                } if c.error.as_deref() == Some("insufficient_scope") => {
+                    // The authenticator counts step-ups and refuses past its limit.
+                    if self.inner.auth.forbidden(&c).await? {
+                        continue;
+                    }
+                    return Err(ClientError::Forbidden(describe(&c, &body)));
+                }
+                Reply::Refused { status: 404, .. }
+                    if method != "initialize"
+                        && !reinitialized
+                        && read(&self.inner.session).is_some() =>
+                {
+                    // The session expired (or the server restarted): start a new one once.
+                    reinitialized = true;
+                    tracing::debug!(target: "mcp_runtime::client", "session expired; initializing again");
+                    Box::pin(self.initialize()).await?;
+                }
+                Reply::Refused { status, body, .. } => {
+                    return Err(ClientError::Status { status, body });
+                }
+                Reply::Accepted => {
+                    return Err(ClientError::Protocol(format!(
+                        "the server accepted `{method}` without answering it"
+                    )));
+                }
+                Reply::Json(v) => return response_of(id, v),
+                Reply::Stream(s) => return self.read_stream(id, s).await,
+            }
+        }
+    }
+
+    /// Reads an SSE answer until the response to `id`, handling what comes before it and
+    /// resuming (`GET` with `Last-Event-ID`) when the stream ends early.
+    async fn read_stream(&self, id: u64, mut stream: Box<EventStream>) -> Result<Value, ClientError> {
+        let mut resumes = 0;
+        loop {
+            match stream.next().await? {
+                Some(msg) => {
+                    if let Some(answer) = self.dispatch(msg, Some(id)).await {
+                        return answer;
+                    }
+                }
+                None => {
+                    let Some(last) = stream.last_id.clone() else {
+                        return Err(ClientError::Protocol(
+                            "the server's stream ended before the answer (and gave no event id to resume from)".into(),
+                        ));
+                    };
+                    if resumes >= MAX_RESUMES {
+                        return Err(ClientError::Protocol(format!(
+                            "the server's stream ended {MAX_RESUMES} times before the answer"
+                        )));
+                    }
+                    resumes += 1;
+                    tokio::time::sleep(stream.retry.unwrap_or(DEFAULT_RETRY)).await;
+                    let headers = self.headers().await?;
+                    let resp = self.inner.transport.get(&headers, Some(&last)).await?;
+                    match resp.reply {
+                        Reply::Stream(mut next) => {
+                            next.retry = next.retry.or(stream.retry);
+                            next.last_id = Some(last);
+                            stream = next;
+                        }
+                        Reply::Refused { status, body, .. } => {
+                            return Err(ClientError::Status { status, body });
+                        }
+                        _ => {
+                            return Err(ClientError::Protocol(
+                                "the server did not resume its stream".into(),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One message from the server: a request is answered, a notification passed on, and
+    /// the response to `waiting` returned.
+    async fn dispatch(
+        &self,
+        msg: Value,
+        waiting: Option<u64>,
+    ) -> Option<Result<Value, ClientError>> {
+        if let Some(method) = msg.get("method").and_then(Value::as_str) {
+            let params = msg.get("params").cloned().unwrap_or(Value::Null);
+            match msg.get("id") {
+                Some(rid) => {
+                    let answer = handler::answer(&*self.inner.handler, method, params).await;
+                    let mut response = json!({"jsonrpc": "2.0", "id": rid});
+                    if let (Some(r), Some(a)) = (response.as_object_mut(), answer.as_object()) {
+                        r.extend(a.clone());
+                    }
+                    if let Err(e) = self.post_one_way(&response).await {
+                        tracing::warn!(target: "mcp_runtime::client", "answering the server's {method} failed: {e}");
+                    }
+                }
+                None => handler::notify(&*self.inner.handler, method, &params),
+            }
+            return None;
+        }
+        let id = msg.get("id").and_then(Value::as_u64);
+        match (id, waiting) {
+            (Some(a), Some(b)) if a == b => Some(response_of(a, msg)),
+            _ => None,
+        }
+    }
+
+    /// Opens the server's own stream (`GET`) in the background, for requests and
+    /// notifications outside any call; resumes it when it breaks. A server without one
+    /// (405) ends the task.
+    pub fn listen(&self) {
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            let mut last: Option<String> = None;
+            let mut retry = DEFAULT_RETRY;
+            loop {
+                let Ok(headers) = me.headers().await else {
+                    return;
+                };
+                let Ok(resp) = me.inner.transport.get(&headers, last.as_deref()).await else {
+                    tokio::time::sleep(retry).await;
+                    continue;
+                };
+                let Reply::Stream(mut stream) = resp.reply else {
+                    return;
+                };
+                while let Ok(Some(msg)) = stream.next().await {
+                    me.dispatch(msg, None).await;
+                }
+                last = stream.last_id.or(last);
+                retry = stream.retry.unwrap_or(retry);
+                tokio::time::sleep(retry).await;
+            }
+        });
+        if let Some(old) = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(task)
+        {
+            old.abort();
+        }
+    }
+
+    /// `ping`.
+    pub async fn ping(&self) -> Result<(), ClientError> {
+        self.request("ping", json!({})).await.map(|_| ())
+    }
+
+    /// Every tool, following `nextCursor` through the pages.
+    pub async fn list_tools(&self) -> Result<Vec<ToolInfo>, ClientError> {
+        let mut tools = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let params = match &cursor {
+                Some(c) => json!({"cursor": c}),
+                None => json!({}),
+            };
+            let page = self.request("tools/list", params).await?;
+            let items: Vec<ToolInfo> =
+                serde_json::from_value(page.get("tools").cloned().unwrap_or(json!([])))
+                    .map_err(|e| ClientError::Protocol(format!("malformed tools/list ({e})")))?;
+            tools.extend(items);
+            match page.get("nextCursor").and_then(Value::as_str) {
+                Some(c) if !c.is_empty() => cursor = Some(c.to_owned()),
+                _ => return Ok(tools),
+            }
+        }
+        Err(ClientError::Protocol(
+            "tools/list returned more than 1000 pages".into(),
+        ))
+    }
+
+    /// Calls a tool. A tool's own failure is `Ok` with `is_error`; a refused call is `Err`.
+    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<ToolResult, ClientError> {
+        self.call_tool_with(name, arguments, &CallOptions::default())
+            .await
+    }
+
+    /// [`call_tool`](Self::call_tool) with options.
+    pub async fn call_tool_with(
+        &self,
+        name: &str,
+        arguments: Value,
+        opts: &CallOptions,
+    ) -> Result<ToolResult, ClientError> {
+        let r = self
+            .request_with(
+                "tools/call",
+                json!({"name": name, "arguments": arguments}),
+                opts,
+            )
+            .await?;
+        serde_json::from_value(r)
+            .map_err(|e| ClientError::Protocol(format!("malformed tools/call result ({e})")))
+    }
+
+    /// Ends the session (`DELETE`) and the background stream.
+    pub async fn close(self) {
+        if let Some(t) = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            t.abort();
+        }
+        if read(&self.inner.session).is_some()
+            && let Ok(h) = self.headers().await
+        {
+            self.inner.transport.delete(&h).await;
+        }
+    }
+}
+
+fn read<T: Clone>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The `result` of a response, or its error.
+fn response_of(id: u64, v: Value) -> Result<Value, ClientError> {
+    if v.get("id").and_then(Value::as_u64) != Some(id) {
+        return Err(ClientError::Protocol(format!(
+            "the server answered another request than {id}"
+        )));
+    }
+    if let Some(e) = v.get("error") {
+        let err: RpcError = serde_json::from_value(e.clone()).unwrap_or_else(|_| {
+            RpcError::new(-32603, format!("malformed error object: {e}"))
+        });
+        return Err(ClientError::Rpc(err));
+    }
+    v.get("result")
+        .cloned()
+        .ok_or_else(|| ClientError::Protocol("a response without result or error".into()))
+}
+
+fn describe(c: &Challenge, body: &str) -> String {
+    let mut s = c
+        .error_description
+        .clone()
+        .or_else(|| c.error.clone())
+        .unwrap_or_default();
+    if s.is_empty() {
+        s = serde_json::from_str::<Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("error_description")
+                    .or_else(|| v.get("error"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "the server refused the request".into());
+    }
+    s
+}

@@ -1,0 +1,210 @@
+//! An MCP client: Streamable HTTP with sessions, SSE answers and resumption; OAuth sign-in
+//! (discovery, registration, PKCE, `resource`, refresh, step-up) with a loopback callback;
+//! token storage; the `mcpServers` configuration format.
+//!
+//! ```no_run
+//! use mcp_runtime::client::{Client, auth::{OAuth, OAuthConfig}};
+//! use serde_json::json;
+//!
+//! # async fn run() -> Result<(), mcp_runtime::client::ClientError> {
+//! let url = "http://127.0.0.1:3000/mcp";
+//! let client = Client::builder(url)
+//!     .auth(OAuth::new(url, OAuthConfig::default())?) // opens the browser when needed
+//!     .connect()
+//!     .await?;
+//! for tool in client.list_tools().await? {
+//!     println!("{}", tool.name);
+//! }
+//! let result = client.call_tool("add", json!({"a": 1, "b": 2})).await?;
+//! println!("{}", result.text());
+//! client.close().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Logs go to `tracing` under the target `mcp_runtime::client` (never a token or secret).
+
+pub mod auth;
+pub mod config;
+mod connection;
+mod handler;
+mod sse;
+mod transport;
+mod types;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use serde_json::{Value, json};
+
+pub use connection::{CallOptions, Client};
+pub use handler::{ClientHandler, NoHandler};
+pub use types::{Content, PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo, ToolResult};
+
+use auth::{Authenticator, NoAuth};
+
+/// Why a client request failed. Each variant says what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server could not be reached or the connection broke.
+    #[error("cannot reach the MCP server: {0}")]
+    Http(String),
+    /// The server answered an unexpected HTTP status.
+    #[error("the MCP server answered HTTP {status}{}", if body.is_empty() { String::new() } else { format!(": {body}") })]
+    Status {
+        /// The status.
+        status: u16,
+        /// The start of its body.
+        body: String,
+    },
+    /// The server answered with a JSON-RPC error.
+    #[error("{0}")]
+    Rpc(RpcError),
+    /// The server's answer breaks the protocol.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The server speaks a revision this client does not.
+    #[error("the server answered protocol version {0}, which this client does not speak (it speaks {speaks})", speaks = PROTOCOL_VERSIONS.join(", "))]
+    UnsupportedVersion(String),
+    /// 401 and no way to obtain a token.
+    #[error("not authorized: {0}")]
+    Unauthorized(String),
+    /// 403: the token lacks a scope, and stepping up did not help.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The OAuth sign-in failed (discovery, registration, authorization or the token step).
+    #[error("sign-in failed: {0}")]
+    Auth(String),
+    /// The configuration is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Reading or writing stored credentials failed.
+    #[error("token store: {0}")]
+    Store(String),
+    /// The request took longer than its timeout (the server was told to cancel it).
+    #[error("the request timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    /// The request was cancelled (the server was told).
+    #[error("the request was cancelled")]
+    Cancelled,
+}
+
+impl ClientError {
+    /// The JSON-RPC error, for [`ClientError::Rpc`].
+    pub fn rpc(&self) -> Option<&RpcError> {
+        match self {
+            ClientError::Rpc(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    url: String,
+    auth: Arc<dyn Authenticator>,
+    handler: Arc<dyn ClientHandler>,
+    headers: Vec<(String, String)>,
+    client_info: Value,
+    version: String,
+    listen: bool,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for the MCP endpoint at `url`.
+    pub fn builder(url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            url: url.into(),
+            auth: Arc::new(NoAuth),
+            handler: Arc::new(NoHandler),
+            headers: Vec::new(),
+            client_info: json!({"name": "mcp-runtime-client", "version": env!("CARGO_PKG_VERSION")}),
+            version: PROTOCOL_VERSIONS[0].to_owned(),
+            listen: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// How requests are authenticated (default: not at all).
+    pub fn auth(mut self, auth: impl Authenticator) -> Self {
+        self.auth = Arc::new(auth);
+        self
+    }
+
+    /// [`auth`](Self::auth) with a shared authenticator.
+    pub fn auth_shared(mut self, auth: Arc<dyn Authenticator>) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// What the client answers when the server asks (sampling, elicitation, roots).
+    pub fn handler(mut self, handler: impl ClientHandler) -> Self {
+        self.handler = Arc::new(handler);
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `clientInfo` sent in `initialize`.
+    pub fn client_info(mut self, name: &str, version: &str) -> Self {
+        self.client_info = json!({"name": name, "version": version});
+        self
+    }
+
+    /// The protocol revision offered (default: the newest this client speaks).
+    pub fn protocol_version(mut self, version: &str) -> Self {
+        self.version = version.to_owned();
+        self
+    }
+
+    /// Opens the server's own SSE stream after connecting (server requests and
+    /// notifications outside calls).
+    pub fn listen(mut self, yes: bool) -> Self {
+        self.listen = yes;
+        self
+    }
+
+    /// Connects: `initialize`, version negotiation, `notifications/initialized`.
+    pub async fn connect(self) -> Result<Client, ClientError> {
+        let url = url::Url::parse(&self.url)
+            .map_err(|e| ClientError::Config(format!("`{}` is not a URL: {e}", self.url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ClientError::Config(format!(
+                "`{}` is not an http(s) URL",
+                self.url
+            )));
+        }
+        let client = Client {
+            inner: Arc::new(connection::Inner {
+                transport: transport::Transport::new(self.url)?,
+                auth: self.auth,
+                handler: self.handler,
+                client_info: self.client_info,
+                extra_headers: self.headers,
+                offered_version: self.version,
+                session: Default::default(),
+                server: Default::default(),
+                next_id: AtomicU64::new(0),
+                listener: Default::default(),
+            }),
+        };
+        client.initialize().await?;
+        if self.listen {
+            client.listen();
+        }
+        Ok(client)
+    }
+}

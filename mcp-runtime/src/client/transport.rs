@@ -1,0 +1,213 @@
+//! Streamable HTTP, the client's side: POST a message and read a JSON answer or an SSE
+//! stream; GET the server's stream (with `Last-Event-ID` to resume); DELETE the session.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::ClientError;
+use super::auth::Challenge;
+use super::sse::{Event, Parser};
+
+/// What the server answered to one HTTP request.
+pub(crate) enum Reply {
+    /// 202: a notification or response was accepted.
+    Accepted,
+    /// A JSON body.
+    Json(Value),
+    /// An SSE stream of messages.
+    Stream(Box<EventStream>),
+    /// An HTTP error status, with the Bearer challenge if any.
+    Refused {
+        status: u16,
+        challenge: Option<Challenge>,
+        body: String,
+    },
+}
+
+/// A reply and the session id the server assigned, if it did.
+pub(crate) struct Response {
+    pub(crate) reply: Reply,
+    pub(crate) session_id: Option<String>,
+}
+
+/// The HTTP side of a client.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: String,
+}
+
+/// Longest error body kept for messages.
+const MAX_ERROR_BODY: usize = 4096;
+
+impl Transport {
+    pub(crate) fn new(url: String) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("mcp-runtime-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Http(format!("no HTTP client: {e}")))?;
+        Ok(Transport { http, url })
+    }
+
+    /// POSTs one JSON-RPC message.
+    pub(crate) async fn post(
+        &self,
+        message: &Value,
+        headers: &[(String, String)],
+    ) -> Result<Response, ClientError> {
+        let mut rb = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json");
+        for (k, v) in headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        let body = serde_json::to_vec(message)
+            .map_err(|e| ClientError::Protocol(format!("unserializable message: {e}")))?;
+        let resp = rb.body(body).send().await.map_err(unreachable(&self.url))?;
+        read(resp).await
+    }
+
+    /// Opens the server's stream (`GET`), resuming after `last_event_id` if given.
+    pub(crate) async fn get(
+        &self,
+        headers: &[(String, String)],
+        last_event_id: Option<&str>,
+    ) -> Result<Response, ClientError> {
+        let mut rb = self.http.get(&self.url).header("accept", "text/event-stream");
+        for (k, v) in headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(id) = last_event_id {
+            rb = rb.header("last-event-id", id);
+        }
+        let resp = rb.send().await.map_err(unreachable(&self.url))?;
+        read(resp).await
+    }
+
+    /// Ends the session (`DELETE`); errors are not worth reporting.
+    pub(crate) async fn delete(&self, headers: &[(String, String)]) {
+        let mut rb = self.http.delete(&self.url);
+        for (k, v) in headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        let _ = rb.timeout(Duration::from_secs(5)).send().await;
+    }
+}
+
+fn unreachable(url: &str) -> impl Fn(reqwest::Error) -> ClientError + '_ {
+    move |e| {
+        let why = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "connection refused or failed"
+        } else {
+            "request failed"
+        };
+        ClientError::Http(format!("{url}: {why}"))
+    }
+}
+
+async fn read(resp: reqwest::Response) -> Result<Response, ClientError> {
+    let status = resp.status().as_u16();
+    let session_id = resp
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let reply = if !(200..300).contains(&status) {
+        let challenge = resp
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(Challenge::parse);
+        let mut body = resp.text().await.unwrap_or_default();
+        body.truncate(MAX_ERROR_BODY);
+        Reply::Refused {
+            status,
+            challenge,
+            body,
+        }
+    } else if status == 202 || status == 204 {
+        Reply::Accepted
+    } else if content_type.starts_with("text/event-stream") {
+        Reply::Stream(Box::new(EventStream::new(resp)))
+    } else {
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Http(format!("the answer broke off ({e})")))?;
+        if bytes.is_empty() {
+            Reply::Accepted
+        } else {
+            Reply::Json(serde_json::from_slice(&bytes).map_err(|e| {
+                ClientError::Protocol(format!("the server's answer is not JSON ({e})"))
+            })?)
+        }
+    };
+    Ok(Response { reply, session_id })
+}
+
+/// The messages of an SSE answer, with the stream's last event id and retry delay.
+pub(crate) struct EventStream {
+    resp: reqwest::Response,
+    parser: Parser,
+    pending: VecDeque<Event>,
+    /// The last event id seen (for `Last-Event-ID` when resuming).
+    pub(crate) last_id: Option<String>,
+    /// The server's `retry` (how long to wait before reconnecting).
+    pub(crate) retry: Option<Duration>,
+}
+
+impl EventStream {
+    fn new(resp: reqwest::Response) -> Self {
+        EventStream {
+            resp,
+            parser: Parser::default(),
+            pending: VecDeque::new(),
+            last_id: None,
+            retry: None,
+        }
+    }
+
+    /// The next JSON-RPC message, or `None` when the stream ends.
+    pub(crate) async fn next(&mut self) -> Result<Option<Value>, ClientError> {
+        loop {
+            while let Some(e) = self.pending.pop_front() {
+                if let Some(id) = e.id {
+                    self.last_id = Some(id);
+                }
+                if let Some(ms) = e.retry {
+                    self.retry = Some(Duration::from_millis(ms));
+                }
+                if e.data.is_empty() || e.event != "message" {
+                    continue;
+                }
+                let v = serde_json::from_str(&e.data).map_err(|err| {
+                    ClientError::Protocol(format!("an SSE event is not JSON ({err})"))
+                })?;
+                return Ok(Some(v));
+            }
+            match self.resp.chunk().await {
+                Ok(Some(bytes)) => {
+                    let events = self.parser.feed(&bytes).map_err(|_| {
+                        ClientError::Protocol("an SSE event exceeds 16 MiB".into())
+                    })?;
+                    self.pending.extend(events);
+                }
+                Ok(None) | Err(_) => return Ok(None),
+            }
+        }
+    }
+}
