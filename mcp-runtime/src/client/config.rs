@@ -112,7 +112,8 @@ impl ClientConfig {
 
     /// Parses a configuration.
     pub fn parse(text: &str) -> Result<Self, ClientError> {
-        serde_json::from_str(text).map_err(|e| ClientError::Config(format!("not a valid mcpServers configuration: {e}")))
+        serde_json::from_str(text)
+            .map_err(|e| ClientError::Config(format!("not a valid mcpServers configuration: {e}")))
     }
 
     /// The server called `name`; the error lists the known ones.
@@ -121,7 +122,11 @@ impl ClientConfig {
             let known: Vec<&str> = self.servers.keys().map(String::as_str).collect();
             ClientError::Config(format!(
                 "no server `{name}` in the configuration (it has: {})",
-                if known.is_empty() { "none".into() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
             ))
         })
     }
@@ -200,7 +205,9 @@ fn expand(s: &str) -> Result<String, ClientError> {
         };
         let name = &after[..end];
         let value = std::env::var(name).map_err(|_| {
-            ClientError::Config(format!("the environment variable {name} is not set (named in the configuration)"))
+            ClientError::Config(format!(
+                "the environment variable {name} is not set (named in the configuration)"
+            ))
         })?;
         out.push_str(&value);
         rest = &after[end + 1..];
@@ -225,14 +232,30 @@ mod tests {
             }}"#,
         )
         .expect("parses");
-        assert!(matches!(c.server("a").expect("a").auth, Some(AuthConfig::Bearer(_))));
+        assert!(matches!(
+            c.server("a").expect("a").auth,
+            Some(AuthConfig::Bearer(_))
+        ));
         let Some(AuthConfig::OAuth(s)) = &c.server("b").expect("b").auth else {
             panic!("oauth");
         };
         assert_eq!(s.callback_port, Some(8081));
-        assert!(c.server("c").expect("c").url().expect_err("refused").to_string().contains("stdio"));
-        assert!(c.server("d").expect_err("refused").to_string().contains("it has: a, b, c"));
-        let bad = ClientConfig::parse(r#"{"mcpServers": {"x": {"url": "u", "auth": {"client": 1}}}}"#);
+        assert!(
+            c.server("c")
+                .expect("c")
+                .url()
+                .expect_err("refused")
+                .to_string()
+                .contains("stdio")
+        );
+        assert!(
+            c.server("d")
+                .expect_err("refused")
+                .to_string()
+                .contains("it has: a, b, c")
+        );
+        let bad =
+            ClientConfig::parse(r#"{"mcpServers": {"x": {"url": "u", "auth": {"client": 1}}}}"#);
         assert!(bad.is_err());
     }
 

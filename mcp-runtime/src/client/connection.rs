@@ -9,11 +9,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::ClientError;
 use super::auth::{Authenticator, Challenge};
 use super::handler::{self, ClientHandler};
 use super::transport::{EventStream, Reply, Transport};
 use super::types::{PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo, ToolResult};
-use super::ClientError;
 
 /// How many times a broken SSE answer is resumed before giving up.
 const MAX_RESUMES: u32 = 5;
@@ -296,7 +296,11 @@ impl Client {
 
     /// Reads an SSE answer until the response to `id`, handling what comes before it and
     /// resuming (`GET` with `Last-Event-ID`) when the stream ends early.
-    async fn read_stream(&self, id: u64, mut stream: Box<EventStream>) -> Result<Value, ClientError> {
+    async fn read_stream(
+        &self,
+        id: u64,
+        mut stream: Box<EventStream>,
+    ) -> Result<Value, ClientError> {
         let mut resumes = 0;
         loop {
             match stream.next().await? {
@@ -493,9 +497,8 @@ fn response_of(id: u64, v: Value) -> Result<Value, ClientError> {
         )));
     }
     if let Some(e) = v.get("error") {
-        let err: RpcError = serde_json::from_value(e.clone()).unwrap_or_else(|_| {
-            RpcError::new(-32603, format!("malformed error object: {e}"))
-        });
+        let err: RpcError = serde_json::from_value(e.clone())
+            .unwrap_or_else(|_| RpcError::new(-32603, format!("malformed error object: {e}")));
         return Err(ClientError::Rpc(err));
     }
     v.get("result")

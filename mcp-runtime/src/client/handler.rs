@@ -75,10 +75,7 @@ pub(crate) async fn answer(handler: &dyn ClientHandler, method: &str, params: Va
         "sampling/createMessage" => handler.create_message(params).await,
         "elicitation/create" => handler.elicit(params).await,
         "roots/list" => handler.list_roots().await,
-        other => Err(RpcError::new(
-            -32601,
-            format!("unknown method `{other}`"),
-        )),
+        other => Err(RpcError::new(-32601, format!("unknown method `{other}`"))),
     };
     match result {
         Ok(r) => json!({"result": r}),

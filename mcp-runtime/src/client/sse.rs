@@ -122,7 +122,10 @@ mod tests {
         let mut p = Parser::default();
         let mut all = p.feed(b"id: 1\r\ndata: {\"a\"").expect("ok");
         assert!(all.is_empty());
-        all.extend(p.feed(b":1}\r\n\r\n: comment\nevent: x\ndata: l1\ndata: l2\n\n").expect("ok"));
+        all.extend(
+            p.feed(b":1}\r\n\r\n: comment\nevent: x\ndata: l1\ndata: l2\n\n")
+                .expect("ok"),
+        );
         all.extend(p.feed(b"retry: 500\rid: 7\r\r").expect("ok"));
         assert_eq!(all.len(), 3);
         assert_eq!(all[0].id.as_deref(), Some("1"));

@@ -78,7 +78,10 @@ impl Transport {
         headers: &[(String, String)],
         last_event_id: Option<&str>,
     ) -> Result<Response, ClientError> {
-        let mut rb = self.http.get(&self.url).header("accept", "text/event-stream");
+        let mut rb = self
+            .http
+            .get(&self.url)
+            .header("accept", "text/event-stream");
         for (k, v) in headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -201,9 +204,10 @@ impl EventStream {
             }
             match self.resp.chunk().await {
                 Ok(Some(bytes)) => {
-                    let events = self.parser.feed(&bytes).map_err(|_| {
-                        ClientError::Protocol("an SSE event exceeds 16 MiB".into())
-                    })?;
+                    let events = self
+                        .parser
+                        .feed(&bytes)
+                        .map_err(|_| ClientError::Protocol("an SSE event exceeds 16 MiB".into()))?;
                     self.pending.extend(events);
                 }
                 Ok(None) | Err(_) => return Ok(None),

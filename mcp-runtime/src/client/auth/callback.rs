@@ -119,7 +119,11 @@ impl Callback {
                     .into_owned()
                     .collect();
                 let (status, title, text) = match judge(&params) {
-                    Ok(()) => ("200 OK", "Signed in", "You can close this tab and return to the application.".to_owned()),
+                    Ok(()) => (
+                        "200 OK",
+                        "Signed in",
+                        "You can close this tab and return to the application.".to_owned(),
+                    ),
                     Err(why) => ("400 Bad Request", "Sign-in failed", why),
                 };
                 let _ = respond(&mut stream, status, title, &text).await;

@@ -82,7 +82,9 @@ pub(crate) async fn discover(
         candidates.push(rm.clone());
     }
     if !path.is_empty() {
-        candidates.push(format!("{origin}/.well-known/oauth-protected-resource{path}"));
+        candidates.push(format!(
+            "{origin}/.well-known/oauth-protected-resource{path}"
+        ));
     }
     candidates.push(format!("{origin}/.well-known/oauth-protected-resource"));
     let mut prm = None;
@@ -100,7 +102,9 @@ pub(crate) async fn discover(
     }
     let Some(prm) = prm else {
         // 2025-03-26: the MCP server's origin is the authorization server.
-        log("no protected resource metadata: the MCP server's origin is the authorization server (2025-03-26)");
+        log(
+            "no protected resource metadata: the MCP server's origin is the authorization server (2025-03-26)",
+        );
         let metadata = match configured {
             Some(m) => m.clone(),
             None => legacy_metadata(http, &origin, log).await,
@@ -119,17 +123,19 @@ pub(crate) async fn discover(
         None => mcp_url.to_owned(),
     };
     let resource_scopes = prm.get("scopes_supported").and_then(|v| {
-        v.as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        v.as_array().map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
     });
     let metadata = match configured {
         Some(m) => m.clone(),
         None => {
             let issuer = prm["authorization_servers"][0]
                 .as_str()
-                .ok_or_else(|| {
-                    ClientError::Auth("`authorization_servers` holds no URL".into())
-                })?
+                .ok_or_else(|| ClientError::Auth("`authorization_servers` holds no URL".into()))?
                 .to_owned();
             as_metadata(http, &issuer, log).await?
         }
@@ -180,8 +186,9 @@ async fn as_metadata(
     issuer: &str,
     log: &(dyn Fn(&str) + Sync),
 ) -> Result<AuthServerMetadata, ClientError> {
-    let u = url::Url::parse(issuer)
-        .map_err(|_| ClientError::Auth(format!("the authorization server `{issuer}` is not a URL")))?;
+    let u = url::Url::parse(issuer).map_err(|_| {
+        ClientError::Auth(format!("the authorization server `{issuer}` is not a URL"))
+    })?;
     let origin = u.origin().ascii_serialization();
     let path = u.path().trim_end_matches('/');
     let candidates = if path.is_empty() {

@@ -145,12 +145,13 @@ impl OAuth {
     pub fn new(server: &str, cfg: OAuthConfig) -> Result<Self, ClientError> {
         url::Url::parse(server)
             .map_err(|e| ClientError::Config(format!("`{server}` is not a URL: {e}")))?;
-        let store = cfg.store.clone().unwrap_or_else(|| {
-            match FileTokenStore::default_dir() {
+        let store = cfg
+            .store
+            .clone()
+            .unwrap_or_else(|| match FileTokenStore::default_dir() {
                 Some(dir) => Arc::new(FileTokenStore::new(dir)) as Arc<dyn TokenStore>,
                 None => Arc::new(MemoryTokenStore::new()),
-            }
-        });
+            });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
@@ -270,13 +271,16 @@ impl OAuth {
         }
         if let Some(r) = self.store.load_registration(&self.server)?
             && r.issuer == m.issuer
-            && redirect_uri.is_none_or(|uri| same_redirect(&r.redirect_uri, uri, self.cfg.callback.port))
+            && redirect_uri
+                .is_none_or(|uri| same_redirect(&r.redirect_uri, uri, self.cfg.callback.port))
         {
             self.step(&format!("client id: {} (registered earlier)", r.client_id));
             return Ok((creds_of(&r), true));
         }
         let Some(uri) = redirect_uri else {
-            return Err(ClientError::Auth("no client registration to refresh with".into()));
+            return Err(ClientError::Auth(
+                "no client registration to refresh with".into(),
+            ));
         };
         let Some(endpoint) = &m.registration_endpoint else {
             return Err(ClientError::Auth(format!(
@@ -340,15 +344,20 @@ impl OAuth {
                 scope.as_deref().unwrap_or("none"),
                 d.resource
             ));
-            self.cfg
-                .opener
-                .open(url.as_str())
-                .await
-                .map_err(|e| ClientError::Auth(format!("cannot open the browser: {e}")))?;
             let issuer = d.metadata.issuer.clone();
             let advertised = d.metadata.authorization_response_iss_parameter_supported;
             let judge = |p: &HashMap<String, String>| judge(p, &state, &issuer, advertised);
-            let params = callback.wait(self.cfg.authorize_timeout, judge).await?;
+            // The callback listens while the browser is being opened (an opener may be the
+            // one that follows the redirects to it).
+            let wait = callback.wait(self.cfg.authorize_timeout, judge);
+            tokio::pin!(wait);
+            let params = tokio::select! {
+                params = &mut wait => params?,
+                opened = self.cfg.opener.open(url.as_str()) => {
+                    opened.map_err(|e| ClientError::Auth(format!("cannot open the browser: {e}")))?;
+                    wait.await?
+                }
+            };
             judge(&params).map_err(ClientError::Auth)?;
             self.step("authorization code received; exchanging it");
             let code = params.get("code").cloned().unwrap_or_default();
@@ -366,7 +375,9 @@ impl OAuth {
                 }
                 Err(f) if stored && !retried && f.error.as_deref() == Some("invalid_client") => {
                     // The server forgot the registration: register again, once.
-                    self.step("the stored registration is unknown to the server; registering again");
+                    self.step(
+                        "the stored registration is unknown to the server; registering again",
+                    );
                     self.store.forget_registration(&self.server)?;
                     retried = true;
                 }
@@ -396,10 +407,15 @@ impl OAuth {
         self.step(&format!(
             "signed in (scope: {}, expires in: {}, refresh token: {})",
             tokens.scope.as_deref().unwrap_or("none"),
-            tokens
-                .expires_at
-                .map_or("unknown".into(), |t| format!("{} s", t.saturating_sub(now()))),
-            if tokens.refresh_token.is_some() { "yes" } else { "no" }
+            tokens.expires_at.map_or("unknown".into(), |t| format!(
+                "{} s",
+                t.saturating_sub(now())
+            )),
+            if tokens.refresh_token.is_some() {
+                "yes"
+            } else {
+                "no"
+            }
         ));
         if let Err(e) = self.store.save_tokens(&tokens) {
             tracing::warn!(target: "mcp_runtime::client", "{e}");
@@ -453,7 +469,11 @@ impl OAuth {
             self.store.forget_tokens(&self.server)?;
         }
         st.discovered = Some(d.clone());
-        if st.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()) {
+        if st
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.refresh_token.is_some())
+        {
             match self.refresh(&mut st).await {
                 Ok(()) => return Ok(true),
                 Err(e) => self.step(&format!("refresh failed ({e}); signing in again")),
@@ -489,7 +509,9 @@ impl OAuth {
             return Ok(false);
         }
         *tries += 1;
-        self.step(&format!("403 insufficient_scope: stepping up to `{wanted}`"));
+        self.step(&format!(
+            "403 insufficient_scope: stepping up to `{wanted}`"
+        ));
         self.authorize(&mut st, (!wanted.is_empty()).then_some(wanted))
             .await?;
         Ok(true)
@@ -515,16 +537,27 @@ impl Authenticator for OAuth {
             Ok(st
                 .tokens
                 .as_ref()
-                .map(|t| vec![("authorization".to_owned(), format!("Bearer {}", t.access_token))])
+                .map(|t| {
+                    vec![(
+                        "authorization".to_owned(),
+                        format!("Bearer {}", t.access_token),
+                    )]
+                })
                 .unwrap_or_default())
         })
     }
 
-    fn unauthorized<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<bool, ClientError>> {
+    fn unauthorized<'a>(
+        &'a self,
+        challenge: &'a Challenge,
+    ) -> BoxFuture<'a, Result<bool, ClientError>> {
         Box::pin(self.on_unauthorized(challenge))
     }
 
-    fn forbidden<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<bool, ClientError>> {
+    fn forbidden<'a>(
+        &'a self,
+        challenge: &'a Challenge,
+    ) -> BoxFuture<'a, Result<bool, ClientError>> {
         Box::pin(self.on_forbidden(challenge))
     }
 }
@@ -599,7 +632,8 @@ fn judge(
 ) -> Result<(), String> {
     if p.get("state").map(String::as_str) != Some(state) {
         return Err(
-            "this answer does not belong to the sign-in in progress (its state differs): ignored".into(),
+            "this answer does not belong to the sign-in in progress (its state differs): ignored"
+                .into(),
         );
     }
     match p.get("iss") {
@@ -632,26 +666,48 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
     fn answers_are_judged_by_state_issuer_and_code() {
         let ok = params(&[("code", "c"), ("state", "s"), ("iss", "https://as")]);
         assert!(judge(&ok, "s", "https://as", true).is_ok());
-        assert!(judge(&ok, "t", "https://as", true).expect_err("refused").contains("state"));
-        assert!(judge(&ok, "s", "https://other", false).expect_err("refused").contains("RFC 9207"));
+        assert!(
+            judge(&ok, "t", "https://as", true)
+                .expect_err("refused")
+                .contains("state")
+        );
+        assert!(
+            judge(&ok, "s", "https://other", false)
+                .expect_err("refused")
+                .contains("RFC 9207")
+        );
         let no_iss = params(&[("code", "c"), ("state", "s")]);
         assert!(judge(&no_iss, "s", "https://as", false).is_ok());
-        assert!(judge(&no_iss, "s", "https://as", true).expect_err("refused").contains("lacks"));
+        assert!(
+            judge(&no_iss, "s", "https://as", true)
+                .expect_err("refused")
+                .contains("lacks")
+        );
         let denied = params(&[("error", "access_denied"), ("state", "s")]);
-        assert!(judge(&denied, "s", "https://as", false).expect_err("refused").contains("access_denied"));
+        assert!(
+            judge(&denied, "s", "https://as", false)
+                .expect_err("refused")
+                .contains("access_denied")
+        );
     }
 
     #[test]
     fn the_token_endpoint_method_follows_the_metadata() {
         let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(choose_method(None, true), TokenAuthMethod::ClientSecretBasic);
+        assert_eq!(
+            choose_method(None, true),
+            TokenAuthMethod::ClientSecretBasic
+        );
         assert_eq!(choose_method(None, false), TokenAuthMethod::None);
         assert_eq!(
             choose_method(Some(&list(&["client_secret_post"])), true),

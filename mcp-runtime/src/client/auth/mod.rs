@@ -152,7 +152,10 @@ pub trait Authenticator: Send + Sync + 'static {
 
     /// The server answered 403 `insufficient_scope` with this challenge: `Ok(true)` if the
     /// request should be sent again (a token with more scopes was obtained).
-    fn forbidden<'a>(&'a self, _challenge: &'a Challenge) -> BoxFuture<'a, Result<bool, ClientError>> {
+    fn forbidden<'a>(
+        &'a self,
+        _challenge: &'a Challenge,
+    ) -> BoxFuture<'a, Result<bool, ClientError>> {
         Box::pin(async { Ok(false) })
     }
 }

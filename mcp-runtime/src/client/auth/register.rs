@@ -34,7 +34,9 @@ pub(crate) async fn register(
         .send()
         .await
         .map_err(|_| {
-            ClientError::Auth(format!("the registration endpoint {endpoint} is unreachable"))
+            ClientError::Auth(format!(
+                "the registration endpoint {endpoint} is unreachable"
+            ))
         })?;
     let status = resp.status();
     let answer: Value = resp.json().await.unwrap_or(Value::Null);

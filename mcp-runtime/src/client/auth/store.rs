@@ -220,8 +220,13 @@ impl FileTokenStore {
         let _ = getrandom::fill(&mut suffix);
         let tmp = parent.join(format!(
             ".{}.{}.tmp",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("tokens"),
-            suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("tokens"),
+            suffix
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         ));
         write_private(&tmp, &json).map_err(err)?;
         std::fs::rename(&tmp, path).map_err(|e| {
@@ -241,7 +246,9 @@ impl FileTokenStore {
 
 impl TokenStore for FileTokenStore {
     fn load_tokens(&self, server: &str) -> Result<Option<StoredTokens>, ClientError> {
-        self.load(&self.tokens_path(server), server, |t: &StoredTokens| &t.server)
+        self.load(&self.tokens_path(server), server, |t: &StoredTokens| {
+            &t.server
+        })
     }
     fn save_tokens(&self, tokens: &StoredTokens) -> Result<(), ClientError> {
         self.save(&self.tokens_path(&tokens.server), tokens)
@@ -250,9 +257,11 @@ impl TokenStore for FileTokenStore {
         self.remove(&self.tokens_path(server))
     }
     fn load_registration(&self, server: &str) -> Result<Option<Registration>, ClientError> {
-        self.load(&self.registration_path(server), server, |r: &Registration| {
-            &r.server
-        })
+        self.load(
+            &self.registration_path(server),
+            server,
+            |r: &Registration| &r.server,
+        )
     }
     fn save_registration(&self, r: &Registration) -> Result<(), ClientError> {
         self.save(&self.registration_path(&r.server), r)

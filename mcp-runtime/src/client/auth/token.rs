@@ -59,8 +59,10 @@ pub(crate) async fn request(
     match (creds.method, &creds.secret) {
         (TokenAuthMethod::ClientSecretBasic, Some(secret)) => {
             // RFC 6749 §2.3.1: both form-urlencoded before the Basic encoding.
-            let id: String = url::form_urlencoded::byte_serialize(creds.client_id.as_bytes()).collect();
-            let pw: String = url::form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
+            let id: String =
+                url::form_urlencoded::byte_serialize(creds.client_id.as_bytes()).collect();
+            let pw: String =
+                url::form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
             rb = rb.basic_auth(id, Some(pw));
         }
         (TokenAuthMethod::ClientSecretPost, Some(secret)) => {
@@ -73,7 +75,11 @@ pub(crate) async fn request(
         error: None,
         message: format!(
             "the token endpoint {endpoint} is unreachable ({})",
-            if e.is_timeout() { "timed out" } else { "connection failed" }
+            if e.is_timeout() {
+                "timed out"
+            } else {
+                "connection failed"
+            }
         ),
     })?;
     let status = resp.status();
