@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of the `interop/` package directory. */
@@ -63,7 +63,7 @@ export function exampleBinary(name) {
 
 /** Resolve an npm bin (e.g. `conformance`, `mcp-inspector`) in interop/node_modules/.bin. */
 export function npmBin(name) {
-  const path = join(NODE_BIN_DIR, name);
+  const path = isAbsolute(name) ? name : join(NODE_BIN_DIR, name);
   if (!existsSync(path)) {
     throw new Error(`${path} is missing. Run \`npm ci\` in ${INTEROP_DIR} first.`);
   }

@@ -375,31 +375,56 @@ impl Client {
         }
     }
 
-    /// Opens the server's own stream (`GET`) in the background, for requests and
-    /// notifications outside any call; resumes it when it breaks. A server without one
-    /// (405) ends the task.
-    pub fn listen(&self) {
+    /// Opens the server's own stream (`GET`), for requests and notifications outside any
+    /// call, and reads it in the background, resuming it when it breaks. Returns once the
+    /// server has answered the first `GET`, so nothing it sends after that is missed; a server
+    /// without a stream of its own (405) is fine.
+    pub async fn listen(&self) {
+        let first = match self.headers().await {
+            Ok(h) => self.inner.transport.get(&h, None).await,
+            Err(e) => Err(e),
+        };
+        let stream = match first {
+            Ok(resp) => match resp.reply {
+                Reply::Stream(s) => s,
+                _ => {
+                    tracing::debug!(target: "mcp_runtime::client", "the server offers no stream of its own");
+                    return;
+                }
+            },
+            Err(e) => {
+                tracing::debug!(target: "mcp_runtime::client", "no server stream: {e}");
+                return;
+            }
+        };
         let me = self.clone();
         let task = tokio::spawn(async move {
+            let mut stream = stream;
             let mut last: Option<String> = None;
             let mut retry = DEFAULT_RETRY;
             loop {
-                let Ok(headers) = me.headers().await else {
-                    return;
-                };
-                let Ok(resp) = me.inner.transport.get(&headers, last.as_deref()).await else {
-                    tokio::time::sleep(retry).await;
-                    continue;
-                };
-                let Reply::Stream(mut stream) = resp.reply else {
-                    return;
-                };
                 while let Ok(Some(msg)) = stream.next().await {
                     me.dispatch(msg, None).await;
                 }
-                last = stream.last_id.or(last);
+                last = stream.last_id.take().or(last);
                 retry = stream.retry.unwrap_or(retry);
-                tokio::time::sleep(retry).await;
+                // Resume after the server's retry delay, until it stops offering a stream.
+                loop {
+                    tokio::time::sleep(retry).await;
+                    let Ok(headers) = me.headers().await else {
+                        return;
+                    };
+                    match me.inner.transport.get(&headers, last.as_deref()).await {
+                        Ok(resp) => match resp.reply {
+                            Reply::Stream(s) => {
+                                stream = s;
+                                break;
+                            }
+                            _ => return,
+                        },
+                        Err(_) => continue,
+                    }
+                }
             }
         });
         if let Some(old) = self

@@ -62,6 +62,21 @@ fn not_supported(method: &str) -> RpcError {
     RpcError::new(-32601, format!("this client does not support {method}"))
 }
 
+/// The `default` of each property of an elicitation's `requestedSchema` (SEP-1034): what a
+/// client fills in for fields the user leaves alone.
+pub fn schema_defaults(requested_schema: &Value) -> serde_json::Map<String, Value> {
+    requested_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .filter_map(|(k, p)| p.get("default").map(|d| (k.clone(), d.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The handler of a client that supports nothing the server may ask.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHandler;

@@ -37,7 +37,7 @@ use std::sync::atomic::AtomicU64;
 use serde_json::{Value, json};
 
 pub use connection::{CallOptions, Client};
-pub use handler::{ClientHandler, NoHandler};
+pub use handler::{ClientHandler, NoHandler, schema_defaults};
 pub use types::{Content, PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo, ToolResult};
 
 use auth::{Authenticator, NoAuth};
@@ -128,7 +128,7 @@ impl Client {
             headers: Vec::new(),
             client_info: json!({"name": "mcp-runtime-client", "version": env!("CARGO_PKG_VERSION")}),
             version: PROTOCOL_VERSIONS[0].to_owned(),
-            listen: false,
+            listen: true,
         }
     }
 }
@@ -170,8 +170,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Opens the server's own SSE stream after connecting (server requests and
-    /// notifications outside calls).
+    /// Whether to open the server's own SSE stream after connecting, for server requests and
+    /// notifications outside calls (default: yes; a server without one answers 405 and the
+    /// client goes on without it).
     pub fn listen(mut self, yes: bool) -> Self {
         self.listen = yes;
         self
@@ -203,7 +204,7 @@ impl ClientBuilder {
         };
         client.initialize().await?;
         if self.listen {
-            client.listen();
+            client.listen().await;
         }
         Ok(client)
     }

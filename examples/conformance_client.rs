@@ -1,0 +1,138 @@
+//! The client the official MCP conformance suite drives (`conformance client --command
+//! "<this binary>"`): the suite appends the server URL and names the scenario in
+//! `MCP_CONFORMANCE_SCENARIO` (and credentials in `MCP_CONFORMANCE_CONTEXT`). The sign-in's
+//! "browser" follows the authorization server's redirect to the loopback callback.
+//!
+//! ```sh
+//! cargo build --example conformance_client
+//! npx @modelcontextprotocol/conformance@0.2.0-alpha.12 client \
+//!     --command target/debug/examples/conformance_client --requirements 2025-11-25
+//! ```
+
+use futures_util::future::BoxFuture;
+use mcp_runtime::client::auth::{
+    CallbackConfig, MemoryTokenStore, OAuth, OAuthConfig, Opener, Secret,
+};
+use mcp_runtime::client::{Client, ClientError, ClientHandler, RpcError, schema_defaults};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Accepts elicitations with the schema's defaults.
+struct Handler;
+
+impl ClientHandler for Handler {
+    fn capabilities(&self) -> Value {
+        json!({"elicitation": {"applyDefaults": true}, "sampling": {}})
+    }
+
+    fn elicit(&self, params: Value) -> BoxFuture<'_, Result<Value, RpcError>> {
+        Box::pin(async move {
+            let content = schema_defaults(params.get("requestedSchema").unwrap_or(&Value::Null));
+            Ok(json!({"action": "accept", "content": content}))
+        })
+    }
+}
+
+/// Follows redirects (no cookies, no pages) until the loopback callback has answered.
+fn robot() -> Opener {
+    Opener::custom(|url| async move {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut next = url;
+        for _ in 0..10 {
+            let r = http.get(&next).send().await.map_err(|e| e.to_string())?;
+            match r.headers().get("location").and_then(|v| v.to_str().ok()) {
+                Some(loc) if r.status().is_redirection() => next = loc.to_owned(),
+                _ => return Ok(()),
+            }
+        }
+        Err("too many redirects".into())
+    })
+}
+
+async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), ClientError> {
+    let mut cfg = OAuthConfig::default();
+    cfg.callback = CallbackConfig::port(0);
+    cfg.opener = robot();
+    cfg.store = Some(Arc::new(MemoryTokenStore::new()));
+    cfg.client_name = "mcp-runtime conformance client".into();
+    cfg.client_metadata_url = Some("https://conformance-test.local/client-metadata.json".into());
+    if let Some(id) = context.get("client_id").and_then(Value::as_str) {
+        cfg.client_id = Some(id.to_owned());
+    }
+    if let Some(secret) = context.get("client_secret").and_then(Value::as_str) {
+        cfg.client_secret = Some(Secret::new(secret));
+    }
+    let client = Client::builder(url)
+        .client_info("mcp-runtime-conformance-client", env!("CARGO_PKG_VERSION"))
+        .auth(OAuth::new(url, cfg)?)
+        .handler(Handler)
+        .connect()
+        .await?;
+    match scenario {
+        "initialize" => {}
+        "tools_call" => {
+            let r = client
+                .call_tool("add_numbers", json!({"a": 5, "b": 3}))
+                .await?;
+            println!("add_numbers: {}", r.text());
+        }
+        "elicitation-sep1034-client-defaults" => {
+            client
+                .call_tool("test_client_elicitation_defaults", json!({}))
+                .await?;
+        }
+        "sse-retry" => {
+            client.call_tool("test_reconnection", json!({})).await?;
+        }
+        "json-schema-2020-12-preservation" => {
+            let tools = client.list_tools().await?;
+            // Echo another tool's input schema exactly as received.
+            if let Some(t) = tools.iter().find(|t| t.name != "json_schema_echo") {
+                client
+                    .call_tool("json_schema_echo", json!({"schema": t.input_schema}))
+                    .await?;
+            }
+        }
+        _ => {
+            // The auth scenarios: list, then call the tool they guard (twice, so that a
+            // change of authorization server is noticed).
+            let tools = client.list_tools().await?;
+            if tools.iter().any(|t| t.name == "test-tool") {
+                client.call_tool("test-tool", json!({})).await?;
+                client.call_tool("test-tool", json!({})).await?;
+            }
+        }
+    }
+    client.close().await;
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "mcp_runtime=debug".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Some(url) = std::env::args().nth(1).filter(|u| u.starts_with("http")) else {
+        eprintln!("usage: conformance_client <server url> (the suite appends it)");
+        return std::process::ExitCode::from(2);
+    };
+    let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
+    let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
+        .ok()
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .unwrap_or(Value::Null);
+    match run(&url, &scenario, &context).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("conformance client ({scenario}): {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
