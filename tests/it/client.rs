@@ -38,7 +38,7 @@ async fn broken() -> Result<String, String> {
 }
 
 /// A server with the dev authorization server, auto-approving.
-fn dev_server(ttl: Duration) -> RunningServer {
+pub(crate) fn dev_server(ttl: Duration) -> RunningServer {
     let oauth = DevProvider::new()
         .auto_approve(true)
         .access_token_ttl(ttl)

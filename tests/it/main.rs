@@ -1,6 +1,7 @@
 //! Integration tests: real servers on 127.0.0.1:0, real HTTP.
 
 mod auth;
+mod cli;
 mod client;
 mod common;
 mod deploy;

@@ -147,9 +147,19 @@ impl ServerConfig {
     /// The authenticator its `auth` describes; `base` gives the OAuth defaults (store, opener,
     /// callback) that the entry may override.
     pub fn authenticator(&self, base: OAuthConfig) -> Result<Arc<dyn Authenticator>, ClientError> {
-        let url = self.url()?;
         match &self.auth {
             Some(AuthConfig::Bearer(token)) => Ok(Arc::new(BearerToken::new(expand(token)?))),
+            _ => Ok(Arc::new(self.oauth(base)?.ok_or_else(|| {
+                ClientError::Config("no OAuth for a bearer token".into())
+            })?)),
+        }
+    }
+
+    /// Its OAuth settings over `base`; `None` when it uses a bearer token.
+    pub fn oauth(&self, base: OAuthConfig) -> Result<Option<OAuth>, ClientError> {
+        let url = self.url()?;
+        match &self.auth {
+            Some(AuthConfig::Bearer(_)) => Ok(None),
             Some(AuthConfig::OAuth(s)) => {
                 let mut cfg = base;
                 if let Some(id) = &s.client_id {
@@ -177,9 +187,9 @@ impl ServerConfig {
                 if let Some(m) = &s.oauth_provider {
                     cfg.metadata = Some(m.clone());
                 }
-                Ok(Arc::new(OAuth::new(&url, cfg)?))
+                Ok(Some(OAuth::new(&url, cfg)?))
             }
-            None => Ok(Arc::new(OAuth::new(&url, base)?)),
+            None => Ok(Some(OAuth::new(&url, base)?)),
         }
     }
 

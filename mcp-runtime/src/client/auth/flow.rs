@@ -183,6 +183,16 @@ impl OAuth {
         self.store.forget_tokens(&self.server)
     }
 
+    /// Forgets this server's client registration too (a new one is made at the next sign-in).
+    pub async fn forget_registration(&self) -> Result<(), ClientError> {
+        self.store.forget_registration(&self.server)
+    }
+
+    /// The MCP server these credentials are for.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
     fn step(&self, msg: &str) {
         tracing::debug!(target: "mcp_runtime::client", "oauth: {msg}");
         if let Some(log) = &self.cfg.step_log {
