@@ -65,7 +65,12 @@ async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), ClientErr
     if let Some(secret) = context.get("client_secret").and_then(Value::as_str) {
         cfg.client_secret = Some(Secret::new(secret));
     }
+    let version = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "2025-11-25".into());
     let client = Client::builder(url)
+        .protocol_version(&version)
         .client_info("mcp-runtime-conformance-client", env!("CARGO_PKG_VERSION"))
         .auth(OAuth::new(url, cfg)?)
         .handler(Handler)
@@ -94,6 +99,57 @@ async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), ClientErr
                 client
                     .call_tool("json_schema_echo", json!({"schema": t.input_schema}))
                     .await?;
+            }
+        }
+        "request-metadata" | "json-schema-ref-no-deref" => {
+            client.list_tools().await?;
+        }
+        "sep-2322-client-request-state" => {
+            for tool in [
+                "test_mrtr_echo_state",
+                "test_mrtr_unrelated",
+                "test_mrtr_no_state",
+                "test_mrtr_no_result_type",
+            ] {
+                client.call_tool(tool, json!({})).await?;
+            }
+        }
+        "http-standard-headers" => {
+            client.list_tools().await?;
+            client.call_tool("test_headers", json!({})).await?;
+            if let Some(uri) = client
+                .list_resources()
+                .await?
+                .first()
+                .and_then(|r| r.get("uri"))
+                .and_then(Value::as_str)
+            {
+                client.read_resource(uri).await?;
+            }
+            client.list_prompts().await?;
+            client.get_prompt("test_prompt", json!({})).await?;
+        }
+        "http-custom-headers" => {
+            client.list_tools().await?;
+            for call in context
+                .get("toolCalls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = call.get("name").and_then(Value::as_str).unwrap_or_default();
+                let args = call.get("arguments").cloned().unwrap_or(json!({}));
+                client.call_tool(name, args).await?;
+            }
+        }
+        "http-invalid-tool-headers" => {
+            // Tools with invalid header designations are left out of the listing.
+            for t in client.list_tools().await? {
+                if t.name == "valid_tool" {
+                    client
+                        .call_tool("valid_tool", json!({"region": "us-west1"}))
+                        .await?;
+                }
             }
         }
         _ => {

@@ -280,3 +280,35 @@ async fn a_busy_callback_port_is_named_before_any_browser() {
     assert_eq!(opened.load(Ordering::SeqCst), 0, "no browser opened");
     server.stop().await;
 }
+
+/// A client that offers 2026-07-28 to a server of the revisions with sessions is told the
+/// revisions it serves (`-32022`, `data.supported`) and goes on with `initialize` on the newest.
+#[tokio::test]
+async fn a_2026_client_falls_back_to_the_servers_revision() {
+    let server = dev_server(Duration::from_secs(3600));
+    let url = server.url();
+    let opened = Arc::new(AtomicUsize::new(0));
+    let oauth = OAuth::new(
+        &url,
+        oauth_config(
+            Arc::new(mcp_runtime::client::auth::MemoryTokenStore::new()),
+            opened,
+        ),
+    )
+    .expect("oauth");
+    let client = Client::builder(&url)
+        .protocol_version("2026-07-28")
+        .auth(oauth)
+        .connect()
+        .await
+        .expect("connects");
+    assert_eq!(client.protocol_version(), "2025-11-25");
+    assert!(!client.is_stateless());
+    assert!(
+        client.session_id().is_some(),
+        "a session, as 2025-11-25 has"
+    );
+    let who = client.call_tool("whoami", json!({})).await.expect("whoami");
+    assert!(!who.is_error);
+    server.stop().await;
+}

@@ -2,6 +2,7 @@
 //! stream with `Last-Event-ID`), server requests answered through the handler, 401/403 passed
 //! to the authenticator, an expired session re-initialized once.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
@@ -12,13 +13,19 @@ use tokio_util::sync::CancellationToken;
 use super::ClientError;
 use super::auth::{Authenticator, Challenge};
 use super::handler::{self, ClientHandler};
+use super::stateless;
 use super::transport::{EventStream, Reply, Transport};
-use super::types::{PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo, ToolResult};
+use super::types::{PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo};
 
 /// How many times a broken SSE answer is resumed before giving up.
 const MAX_RESUMES: u32 = 5;
 /// The wait before resuming when the server gave no `retry`.
 const DEFAULT_RETRY: Duration = Duration::from_secs(1);
+/// Most rounds of input a request may ask for (2026-07-28 input-required results).
+const MAX_INPUT_ROUNDS: u32 = 8;
+/// JSON-RPC: the server does not speak the requested revision (`data.supported` lists those it
+/// does).
+const UNSUPPORTED_VERSION: i64 = -32022;
 
 /// Options of one request.
 #[derive(Debug, Clone, Default)]
@@ -58,8 +65,11 @@ pub(crate) struct Inner {
     pub(crate) handler: Arc<dyn ClientHandler>,
     pub(crate) client_info: Value,
     pub(crate) extra_headers: Vec<(String, String)>,
-    pub(crate) offered_version: String,
+    /// The revision spoken now: the one offered, or the one the server asked for.
+    pub(crate) version: RwLock<String>,
     pub(crate) session: RwLock<Option<String>>,
+    /// Tools' input schemas by name, from the last listing (for `Mcp-Param-*` headers).
+    pub(crate) schemas: RwLock<HashMap<String, Value>>,
     pub(crate) server: RwLock<Option<ServerInfo>>,
     pub(crate) next_id: AtomicU64,
     pub(crate) listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -95,6 +105,71 @@ impl Client {
         read(&self.inner.session).clone()
     }
 
+    /// Whether requests go without a session (the 2026-07-28 revision).
+    pub fn is_stateless(&self) -> bool {
+        stateless::is_stateless(&read(&self.inner.version))
+    }
+
+    /// The protocol revision in use.
+    pub fn protocol_version(&self) -> String {
+        read(&self.inner.version).clone()
+    }
+
+    pub(crate) fn remember_schemas(&self, tools: &[ToolInfo]) {
+        let mut map = self
+            .inner
+            .schemas
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        for t in tools {
+            map.insert(t.name.clone(), t.input_schema.clone());
+        }
+    }
+
+    /// Starts talking: `initialize` on the revisions with sessions, `server/discover` (if
+    /// the server has it) on 2026-07-28.
+    pub(crate) async fn start(&self) -> Result<ServerInfo, ClientError> {
+        if !self.is_stateless() {
+            return self.initialize().await;
+        }
+        match self.request("server/discover", json!({})).await {
+            Ok(r) => {
+                let mut implementation = r
+                    .get("serverInfo")
+                    .or_else(|| r.pointer("/_meta/io.modelcontextprotocol~1serverInfo"))
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                implementation.retain(|_, v| !v.is_null());
+                let info = ServerInfo {
+                    protocol_version: self.protocol_version(),
+                    capabilities: r
+                        .get("capabilities")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default(),
+                    implementation,
+                    instructions: r
+                        .get("instructions")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                };
+                *self
+                    .inner
+                    .server
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(info.clone());
+                Ok(info)
+            }
+            // `server/discover` is optional.
+            Err(ClientError::Rpc(e)) if e.code == -32601 => Ok(ServerInfo {
+                protocol_version: self.protocol_version(),
+                ..Default::default()
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `initialize` and `notifications/initialized`: negotiates the revision.
     pub(crate) async fn initialize(&self) -> Result<ServerInfo, ClientError> {
         *self
@@ -107,8 +182,9 @@ impl Client {
             .server
             .write()
             .unwrap_or_else(PoisonError::into_inner) = None;
+        let offered = read(&self.inner.version).clone();
         let params = json!({
-            "protocolVersion": self.inner.offered_version,
+            "protocolVersion": offered,
             "capabilities": self.inner.handler.capabilities(),
             "clientInfo": self.inner.client_info,
         });
@@ -136,22 +212,82 @@ impl Client {
             .await
     }
 
-    /// [`request`](Self::request) with a timeout, progress or cancellation.
+    /// [`request`](Self::request) with a timeout, progress or cancellation. On 2026-07-28, a
+    /// result that asks for input (sampling, elicitation, roots) is answered through the
+    /// handler and the request sent again, until it completes.
     pub async fn request_with(
         &self,
         method: &str,
         mut params: Value,
         opts: &CallOptions,
     ) -> Result<Value, ClientError> {
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        if opts.progress {
-            if !params.is_object() {
-                params = json!({});
-            }
-            params["_meta"]["progressToken"] = json!(id);
+        if !params.is_object() {
+            params = json!({});
         }
-        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let exchange = self.exchange(id, &message, method);
+        let (mut rounds, mut renegotiated) = (0, false);
+        loop {
+            let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+            let mut p = params.clone();
+            if opts.progress {
+                p["_meta"]["progressToken"] = json!(id);
+            }
+            if self.is_stateless() {
+                stateless::add_meta(
+                    &mut p,
+                    &self.protocol_version(),
+                    &self.inner.handler.capabilities(),
+                    &self.inner.client_info,
+                );
+            }
+            let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": p});
+            let result = match self.bounded(id, &message, method, opts).await {
+                Err(ClientError::Rpc(e)) if e.code == UNSUPPORTED_VERSION && !renegotiated => {
+                    renegotiated = true;
+                    self.renegotiate(&e, method).await?;
+                    if method == "initialize" {
+                        params["protocolVersion"] = json!(self.protocol_version());
+                    }
+                    continue;
+                }
+                other => other?,
+            };
+            if result.get("resultType").and_then(Value::as_str) != Some("input_required") {
+                return Ok(result);
+            }
+            rounds += 1;
+            if rounds > MAX_INPUT_ROUNDS {
+                return Err(ClientError::Protocol(format!(
+                    "`{method}` asked for input {MAX_INPUT_ROUNDS} times without completing"
+                )));
+            }
+            let requests = result
+                .get("inputRequests")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            params["inputResponses"] =
+                stateless::input_responses(&*self.inner.handler, &requests).await;
+            // The state is echoed exactly, and only when given.
+            match result.get("requestState") {
+                Some(state) => params["requestState"] = state.clone(),
+                None => {
+                    if let Some(m) = params.as_object_mut() {
+                        m.remove("requestState");
+                    }
+                }
+            }
+        }
+    }
+
+    /// One exchange, bounded by the options' timeout and cancellation.
+    async fn bounded(
+        &self,
+        id: u64,
+        message: &Value,
+        method: &str,
+        opts: &CallOptions,
+    ) -> Result<Value, ClientError> {
+        let exchange = self.exchange(id, message, method);
         let cancelled = async {
             match &opts.cancel {
                 Some(t) => t.cancelled().await,
@@ -177,6 +313,38 @@ impl Client {
         }
     }
 
+    /// The server refused the revision: take the newest one it lists that this client
+    /// speaks; a revision with sessions means `initialize` first.
+    async fn renegotiate(&self, e: &RpcError, method: &str) -> Result<(), ClientError> {
+        let supported: Vec<String> = e
+            .data
+            .as_ref()
+            .and_then(|d| d.get("supported"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut ours =
+            std::iter::once(stateless::STATELESS_VERSION).chain(PROTOCOL_VERSIONS.iter().copied());
+        let Some(v) = ours.find(|v| supported.iter().any(|s| s == v)) else {
+            return Err(ClientError::UnsupportedVersion(supported.join(", ")));
+        };
+        tracing::debug!(target: "mcp_runtime::client", "the server speaks {supported:?}: using {v}");
+        *self
+            .inner
+            .version
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = v.to_owned();
+        if !stateless::is_stateless(v) && method != "initialize" {
+            Box::pin(self.initialize()).await?;
+        }
+        Ok(())
+    }
+
     async fn cancel_request(&self, id: u64, reason: &str) {
         let _ = self
             .notify(
@@ -187,7 +355,15 @@ impl Client {
     }
 
     /// Sends a notification.
-    pub async fn notify(&self, method: &str, params: Value) -> Result<(), ClientError> {
+    pub async fn notify(&self, method: &str, mut params: Value) -> Result<(), ClientError> {
+        if self.is_stateless() {
+            stateless::add_meta(
+                &mut params,
+                &self.protocol_version(),
+                &self.inner.handler.capabilities(),
+                &self.inner.client_info,
+            );
+        }
         let message = json!({"jsonrpc": "2.0", "method": method, "params": params});
         self.post_one_way(&message).await
     }
@@ -196,7 +372,7 @@ impl Client {
     async fn post_one_way(&self, message: &Value) -> Result<(), ClientError> {
         let mut retried = false;
         loop {
-            let headers = self.headers().await?;
+            let headers = self.headers_for(Some(message)).await?;
             let resp = self.inner.transport.post(message, &headers).await?;
             match resp.reply {
                 Reply::Refused {
@@ -221,8 +397,32 @@ impl Client {
 
     /// The headers of every request: credentials, the session, the negotiated revision.
     async fn headers(&self) -> Result<Vec<(String, String)>, ClientError> {
+        self.headers_for(None).await
+    }
+
+    /// [`headers`](Self::headers), and on 2026-07-28 those naming the message's method, item
+    /// and designated arguments.
+    async fn headers_for(
+        &self,
+        message: Option<&Value>,
+    ) -> Result<Vec<(String, String)>, ClientError> {
         let mut h = self.inner.auth.headers().await?;
         h.extend(self.inner.extra_headers.iter().cloned());
+        if self.is_stateless() {
+            h.push(("mcp-protocol-version".into(), self.protocol_version()));
+            if let Some(m) = message
+                && let Some(method) = m.get("method").and_then(Value::as_str)
+            {
+                let params = m.get("params").cloned().unwrap_or(Value::Null);
+                let schema = params
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .filter(|_| method == "tools/call")
+                    .and_then(|n| read(&self.inner.schemas).get(n).cloned());
+                h.extend(stateless::headers(method, &params, schema.as_ref()));
+            }
+            return Ok(h);
+        }
         if let Some(s) = read(&self.inner.session).as_ref() {
             h.push(("mcp-session-id".into(), s.clone()));
         }
@@ -235,7 +435,7 @@ impl Client {
     async fn exchange(&self, id: u64, message: &Value, method: &str) -> Result<Value, ClientError> {
         let (mut unauthorized, mut reinitialized) = (0, false);
         loop {
-            let headers = self.headers().await?;
+            let headers = self.headers_for(Some(message)).await?;
             let resp = self.inner.transport.post(message, &headers).await?;
             if method == "initialize"
                 && let Some(sid) = resp.session_id
@@ -281,7 +481,11 @@ impl Client {
                     Box::pin(self.initialize()).await?;
                 }
                 Reply::Refused { status, body, .. } => {
-                    return Err(ClientError::Status { status, body });
+                    // A JSON-RPC error in an HTTP error says more than the status.
+                    return Err(match rpc_error_in(&body) {
+                        Some(e) => ClientError::Rpc(e),
+                        None => ClientError::Status { status, body },
+                    });
                 }
                 Reply::Accepted => {
                     return Err(ClientError::Protocol(format!(
@@ -438,59 +642,6 @@ impl Client {
         }
     }
 
-    /// `ping`.
-    pub async fn ping(&self) -> Result<(), ClientError> {
-        self.request("ping", json!({})).await.map(|_| ())
-    }
-
-    /// Every tool, following `nextCursor` through the pages.
-    pub async fn list_tools(&self) -> Result<Vec<ToolInfo>, ClientError> {
-        let mut tools = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..1000 {
-            let params = match &cursor {
-                Some(c) => json!({"cursor": c}),
-                None => json!({}),
-            };
-            let page = self.request("tools/list", params).await?;
-            let items: Vec<ToolInfo> =
-                serde_json::from_value(page.get("tools").cloned().unwrap_or(json!([])))
-                    .map_err(|e| ClientError::Protocol(format!("malformed tools/list ({e})")))?;
-            tools.extend(items);
-            match page.get("nextCursor").and_then(Value::as_str) {
-                Some(c) if !c.is_empty() => cursor = Some(c.to_owned()),
-                _ => return Ok(tools),
-            }
-        }
-        Err(ClientError::Protocol(
-            "tools/list returned more than 1000 pages".into(),
-        ))
-    }
-
-    /// Calls a tool. A tool's own failure is `Ok` with `is_error`; a refused call is `Err`.
-    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<ToolResult, ClientError> {
-        self.call_tool_with(name, arguments, &CallOptions::default())
-            .await
-    }
-
-    /// [`call_tool`](Self::call_tool) with options.
-    pub async fn call_tool_with(
-        &self,
-        name: &str,
-        arguments: Value,
-        opts: &CallOptions,
-    ) -> Result<ToolResult, ClientError> {
-        let r = self
-            .request_with(
-                "tools/call",
-                json!({"name": name, "arguments": arguments}),
-                opts,
-            )
-            .await?;
-        serde_json::from_value(r)
-            .map_err(|e| ClientError::Protocol(format!("malformed tools/call result ({e})")))
-    }
-
     /// Ends the session (`DELETE`) and the background stream.
     pub async fn close(self) {
         if let Some(t) = self
@@ -529,6 +680,12 @@ fn response_of(id: u64, v: Value) -> Result<Value, ClientError> {
     v.get("result")
         .cloned()
         .ok_or_else(|| ClientError::Protocol("a response without result or error".into()))
+}
+
+/// The JSON-RPC error object of an error body, if it is one.
+fn rpc_error_in(body: &str) -> Option<RpcError> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    serde_json::from_value(v.get("error")?.clone()).ok()
 }
 
 fn describe(c: &Challenge, body: &str) -> String {

@@ -24,10 +24,12 @@
 //! Logs go to `tracing` under the target `mcp_runtime::client` (never a token or secret).
 
 pub mod auth;
+mod calls;
 pub mod config;
 mod connection;
 mod handler;
 mod sse;
+mod stateless;
 mod transport;
 mod types;
 
@@ -164,7 +166,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The protocol revision offered (default: the newest this client speaks).
+    /// The protocol revision offered (default: 2025-11-25). `"2026-07-28"` speaks that
+    /// revision: no session or `initialize`, request metadata and headers on every request,
+    /// input-required results answered through the handler; a server that answers with the
+    /// revisions it supports is met on the newest both speak.
     pub fn protocol_version(mut self, version: &str) -> Self {
         self.version = version.to_owned();
         self
@@ -195,15 +200,17 @@ impl ClientBuilder {
                 handler: self.handler,
                 client_info: self.client_info,
                 extra_headers: self.headers,
-                offered_version: self.version,
+                version: std::sync::RwLock::new(self.version),
                 session: Default::default(),
+                schemas: Default::default(),
                 server: Default::default(),
                 next_id: AtomicU64::new(0),
                 listener: Default::default(),
             }),
         };
-        client.initialize().await?;
-        if self.listen {
+        client.start().await?;
+        // The 2026-07-28 revision has no GET stream (`subscriptions/listen` replaces it).
+        if self.listen && !client.is_stateless() {
             client.listen().await;
         }
         Ok(client)

@@ -214,14 +214,19 @@ fn request_version(req: &HttpRequest, session: Option<&Session>) -> Result<&'sta
     match value.and_then(|v| v.to_str().ok()) {
         Some(v) => {
             let Some(version) = dispatch::supported_version(v.trim()) else {
-                return Err(refusal(
+                let mut r = refusal(
                     StatusCode::BAD_REQUEST,
-                    code::INVALID_REQUEST,
+                    code::UNSUPPORTED_PROTOCOL_VERSION,
                     format!(
                         "unsupported MCP-Protocol-Version `{v}`; this server supports {}",
                         dispatch::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
                     ),
-                ));
+                );
+                r.error.data = Some(serde_json::json!({
+                    "supported": dispatch::SUPPORTED_PROTOCOL_VERSIONS,
+                    "requested": v,
+                }));
+                return Err(r);
             };
             Ok(version)
         }
@@ -412,6 +417,11 @@ fn session_and_version(
     inner: &Inner,
     auth: Option<&Auth>,
 ) -> Result<(Option<Arc<Session>>, &'static str), Refusal> {
+    // An unsupported revision is said first: a client of a newer revision (which has no
+    // sessions) learns from it which revisions to fall back to.
+    if req.headers().contains_key(&VERSION_NAME) {
+        request_version(req, None)?;
+    }
     let session = find_session(req, inner)?;
     check_subject(session.as_deref(), auth)?;
     let version = request_version(req, session.as_deref())?;

@@ -29,6 +29,9 @@ pub mod code {
     pub const SESSION_NOT_FOUND: i32 = -32001;
     /// The request was cancelled by the client.
     pub const REQUEST_CANCELLED: i32 = -32800;
+    /// The requested protocol revision is not served; `data.supported` lists those that are
+    /// (the code of the 2026-07-28 revision, which clients use to fall back).
+    pub const UNSUPPORTED_PROTOCOL_VERSION: i32 = -32022;
 }
 
 /// A JSON-RPC error object.

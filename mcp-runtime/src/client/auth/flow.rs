@@ -224,7 +224,8 @@ impl OAuth {
     }
 
     /// The scopes of a new sign-in: the challenge's with the configured ones, else the
-    /// resource's `scopes_supported`, else none.
+    /// resource's `scopes_supported`, else none; and `offline_access` when the authorization
+    /// server lists it.
     fn select_scope(&self, d: &Discovered, challenge: &Challenge) -> Option<String> {
         let mut scopes: Vec<String> = Vec::new();
         for s in [challenge.scope.as_deref(), self.cfg.scope.as_deref()]
@@ -237,6 +238,14 @@ impl OAuth {
             && let Some(list) = &d.resource_scopes
         {
             union_into(&mut scopes, &list.join(" "));
+        }
+        // SEP-2207: ask for a refresh token where the authorization server offers them.
+        if d.metadata
+            .scopes_supported
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|x| x == "offline_access"))
+        {
+            union_into(&mut scopes, "offline_access");
         }
         (!scopes.is_empty()).then(|| scopes.join(" "))
     }
