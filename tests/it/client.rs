@@ -312,3 +312,107 @@ async fn a_2026_client_falls_back_to_the_servers_revision() {
     assert!(!who.is_error);
     server.stop().await;
 }
+
+/// Records what the server tells the client.
+#[derive(Clone, Default)]
+struct Recorder {
+    progress: Arc<std::sync::Mutex<Vec<Value>>>,
+    logs: Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl mcp_runtime::client::ClientHandler for Recorder {
+    fn progress(&self, params: &Value) {
+        self.progress.lock().expect("lock").push(params.clone());
+    }
+    fn log(&self, params: &Value) {
+        self.logs.lock().expect("lock").push(params.clone());
+    }
+}
+
+/// Progress and log notifications reach the handler; a timeout or a cancellation tells the
+/// server (`notifications/cancelled`), whose tool is then dropped; a session the server forgot
+/// is started again once.
+#[tokio::test]
+async fn notifications_cancellation_and_an_expired_session() {
+    use mcp_runtime::client::CallOptions;
+    let (b, dropped) = crate::fixtures::builder();
+    let server = start(b);
+    let seen = Recorder::default();
+    let client = Client::builder(server.url())
+        .handler(seen.clone())
+        .connect()
+        .await
+        .expect("connects");
+    assert_eq!(client.server().name(), "it");
+    assert_eq!(client.server().instructions.as_deref(), Some("test server"));
+
+    let r = client
+        .call_tool_with(
+            "progress",
+            json!({}),
+            &CallOptions::default().progress(true),
+        )
+        .await
+        .expect("progress");
+    assert_eq!(r.text(), "done");
+    let progress = seen.progress.lock().expect("lock").clone();
+    assert_eq!(progress.len(), 3, "{progress:?}");
+    assert_eq!(progress[2]["progress"], 3.0);
+    assert_eq!(progress[2]["total"], 3.0);
+
+    client
+        .request("logging/setLevel", json!({"level": "info"}))
+        .await
+        .expect("setLevel");
+    client.call_tool("logs", json!({})).await.expect("logs");
+    let logs = seen.logs.lock().expect("lock").clone();
+    assert!(
+        logs.iter()
+            .any(|l| l["data"] == "an error line" && l["level"] == "error"),
+        "{logs:?}"
+    );
+
+    let err = client
+        .call_tool_with(
+            "wait",
+            json!({}),
+            &CallOptions::default().timeout(Duration::from_millis(300)),
+        )
+        .await
+        .expect_err("times out");
+    assert!(matches!(err, ClientError::Timeout(_)), "{err}");
+    for _ in 0..100 {
+        if dropped.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the server dropped the tool"
+    );
+
+    let token = mcp_runtime::client::CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        t.cancel();
+    });
+    let err = client
+        .call_tool_with("wait", json!({}), &CallOptions::default().cancel(token))
+        .await
+        .expect_err("cancelled");
+    assert!(matches!(err, ClientError::Cancelled), "{err}");
+
+    // The session ends (DELETE); a clone of the client finds it gone and starts a new one.
+    let again = client.clone();
+    let first = client.session_id().expect("a session");
+    client.close().await;
+    let r = again
+        .call_tool("echo", json!({"text": "hi"}))
+        .await
+        .expect("re-initialized");
+    assert_eq!(r.text(), "hi");
+    assert_ne!(again.session_id().expect("a new session"), first);
+    server.stop().await;
+}

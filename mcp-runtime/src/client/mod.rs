@@ -40,6 +40,8 @@ use serde_json::{Value, json};
 
 pub use connection::{CallOptions, Client};
 pub use handler::{ClientHandler, NoHandler, schema_defaults};
+/// Cancels a request given in [`CallOptions::cancel`].
+pub use tokio_util::sync::CancellationToken;
 pub use types::{Content, PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo, ToolResult};
 
 use auth::{Authenticator, NoAuth};

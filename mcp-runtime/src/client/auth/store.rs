@@ -339,7 +339,54 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::file_key;
+    use super::*;
+
+    fn tokens(server: &str) -> StoredTokens {
+        StoredTokens {
+            server: server.into(),
+            issuer: "https://as.example".into(),
+            access_token: "at".into(),
+            token_type: "Bearer".into(),
+            refresh_token: None,
+            expires_at: None,
+            scope: None,
+        }
+    }
+
+    #[test]
+    fn a_file_serves_only_the_server_it_names() {
+        let dir = std::env::temp_dir().join(format!(
+            "mcp-token-store-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = FileTokenStore::new(&dir);
+        let (a, b) = ("https://a.example/mcp", "https://b.example/mcp");
+        store.save_tokens(&tokens(a)).expect("save");
+        assert_eq!(store.load_tokens(a).expect("load"), Some(tokens(a)));
+        // A's file copied to B's place is refused for B.
+        std::fs::copy(store.tokens_path(a), store.tokens_path(b)).expect("copy");
+        assert_eq!(store.load_tokens(b).expect("load"), None);
+        store.forget_tokens(a).expect("forget");
+        assert_eq!(store.load_tokens(a).expect("load"), None);
+        store.forget_tokens(a).expect("forgetting twice is fine");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_memory_store_keeps_servers_apart() {
+        let store = MemoryTokenStore::new();
+        store
+            .save_tokens(&tokens("https://a.example/mcp"))
+            .expect("save");
+        assert!(
+            store
+                .load_tokens("https://b.example/mcp")
+                .expect("load")
+                .is_none()
+        );
+    }
 
     #[test]
     fn keys_keep_servers_apart_and_are_safe() {
