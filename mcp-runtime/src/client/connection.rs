@@ -1,6 +1,7 @@
-//! A connected client: requests with ids, answers read from JSON or SSE (resuming a broken
-//! stream with `Last-Event-ID`), server requests answered through the handler, 401/403 passed
-//! to the authenticator, an expired session re-initialized once.
+//! A connected client: starting (`initialize`, or `server/discover` on 2026-07-28), requests
+//! with ids and their headers, JSON answers (SSE ones are read in `stream.rs`), 401/403 passed
+//! to the authenticator, an expired session re-initialized once, a refused revision
+//! renegotiated, input-required results answered.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,15 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::ClientError;
 use super::auth::{Authenticator, Challenge};
-use super::handler::{self, ClientHandler};
+use super::handler::ClientHandler;
 use super::stateless;
-use super::transport::{EventStream, Reply, Transport};
+use super::transport::{Reply, Transport};
 use super::types::{PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo};
 
-/// How many times a broken SSE answer is resumed before giving up.
-const MAX_RESUMES: u32 = 5;
-/// The wait before resuming when the server gave no `retry`.
-const DEFAULT_RETRY: Duration = Duration::from_secs(1);
 /// Most rounds of input a request may ask for (2026-07-28 input-required results).
 const MAX_INPUT_ROUNDS: u32 = 8;
 /// JSON-RPC: the server does not speak the requested revision (`data.supported` lists those it
@@ -369,7 +366,7 @@ impl Client {
     }
 
     /// POSTs a notification or a response: 202 expected.
-    async fn post_one_way(&self, message: &Value) -> Result<(), ClientError> {
+    pub(crate) async fn post_one_way(&self, message: &Value) -> Result<(), ClientError> {
         let mut retried = false;
         loop {
             let headers = self.headers_for(Some(message)).await?;
@@ -396,7 +393,7 @@ impl Client {
     }
 
     /// The headers of every request: credentials, the session, the negotiated revision.
-    async fn headers(&self) -> Result<Vec<(String, String)>, ClientError> {
+    pub(crate) async fn headers(&self) -> Result<Vec<(String, String)>, ClientError> {
         self.headers_for(None).await
     }
 
@@ -498,150 +495,6 @@ impl Client {
         }
     }
 
-    /// Reads an SSE answer until the response to `id`, handling what comes before it and
-    /// resuming (`GET` with `Last-Event-ID`) when the stream ends early.
-    async fn read_stream(
-        &self,
-        id: u64,
-        mut stream: Box<EventStream>,
-    ) -> Result<Value, ClientError> {
-        let mut resumes = 0;
-        loop {
-            match stream.next().await? {
-                Some(msg) => {
-                    if let Some(answer) = self.dispatch(msg, Some(id)).await {
-                        return answer;
-                    }
-                }
-                None => {
-                    let Some(last) = stream.last_id.clone() else {
-                        return Err(ClientError::Protocol(
-                            "the server's stream ended before the answer (and gave no event id to resume from)".into(),
-                        ));
-                    };
-                    if resumes >= MAX_RESUMES {
-                        return Err(ClientError::Protocol(format!(
-                            "the server's stream ended {MAX_RESUMES} times before the answer"
-                        )));
-                    }
-                    resumes += 1;
-                    tokio::time::sleep(stream.retry.unwrap_or(DEFAULT_RETRY)).await;
-                    let headers = self.headers().await?;
-                    let resp = self.inner.transport.get(&headers, Some(&last)).await?;
-                    match resp.reply {
-                        Reply::Stream(mut next) => {
-                            next.retry = next.retry.or(stream.retry);
-                            next.last_id = Some(last);
-                            stream = next;
-                        }
-                        Reply::Refused { status, body, .. } => {
-                            return Err(ClientError::Status { status, body });
-                        }
-                        _ => {
-                            return Err(ClientError::Protocol(
-                                "the server did not resume its stream".into(),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// One message from the server: a request is answered, a notification passed on, and
-    /// the response to `waiting` returned.
-    async fn dispatch(
-        &self,
-        msg: Value,
-        waiting: Option<u64>,
-    ) -> Option<Result<Value, ClientError>> {
-        if let Some(method) = msg.get("method").and_then(Value::as_str) {
-            let params = msg.get("params").cloned().unwrap_or(Value::Null);
-            match msg.get("id") {
-                Some(rid) => {
-                    let answer = handler::answer(&*self.inner.handler, method, params).await;
-                    let mut response = json!({"jsonrpc": "2.0", "id": rid});
-                    if let (Some(r), Some(a)) = (response.as_object_mut(), answer.as_object()) {
-                        r.extend(a.clone());
-                    }
-                    if let Err(e) = self.post_one_way(&response).await {
-                        tracing::warn!(target: "mcp_runtime::client", "answering the server's {method} failed: {e}");
-                    }
-                }
-                None => handler::notify(&*self.inner.handler, method, &params),
-            }
-            return None;
-        }
-        let id = msg.get("id").and_then(Value::as_u64);
-        match (id, waiting) {
-            (Some(a), Some(b)) if a == b => Some(response_of(a, msg)),
-            _ => None,
-        }
-    }
-
-    /// Opens the server's own stream (`GET`), for requests and notifications outside any
-    /// call, and reads it in the background, resuming it when it breaks. Returns once the
-    /// server has answered the first `GET`, so nothing it sends after that is missed; a server
-    /// without a stream of its own (405) is fine.
-    pub async fn listen(&self) {
-        let first = match self.headers().await {
-            Ok(h) => self.inner.transport.get(&h, None).await,
-            Err(e) => Err(e),
-        };
-        let stream = match first {
-            Ok(resp) => match resp.reply {
-                Reply::Stream(s) => s,
-                _ => {
-                    tracing::debug!(target: "mcp_runtime::client", "the server offers no stream of its own");
-                    return;
-                }
-            },
-            Err(e) => {
-                tracing::debug!(target: "mcp_runtime::client", "no server stream: {e}");
-                return;
-            }
-        };
-        let me = self.clone();
-        let task = tokio::spawn(async move {
-            let mut stream = stream;
-            let mut last: Option<String> = None;
-            let mut retry = DEFAULT_RETRY;
-            loop {
-                while let Ok(Some(msg)) = stream.next().await {
-                    me.dispatch(msg, None).await;
-                }
-                last = stream.last_id.take().or(last);
-                retry = stream.retry.unwrap_or(retry);
-                // Resume after the server's retry delay, until it stops offering a stream.
-                loop {
-                    tokio::time::sleep(retry).await;
-                    let Ok(headers) = me.headers().await else {
-                        return;
-                    };
-                    match me.inner.transport.get(&headers, last.as_deref()).await {
-                        Ok(resp) => match resp.reply {
-                            Reply::Stream(s) => {
-                                stream = s;
-                                break;
-                            }
-                            _ => return,
-                        },
-                        Err(_) => continue,
-                    }
-                }
-            }
-        });
-        if let Some(old) = self
-            .inner
-            .listener
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .replace(task)
-        {
-            old.abort();
-        }
-    }
-
     /// Ends the session (`DELETE`) and the background stream.
     pub async fn close(self) {
         if let Some(t) = self
@@ -661,12 +514,12 @@ impl Client {
     }
 }
 
-fn read<T: Clone>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+pub(crate) fn read<T: Clone>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The `result` of a response, or its error.
-fn response_of(id: u64, v: Value) -> Result<Value, ClientError> {
+pub(crate) fn response_of(id: u64, v: Value) -> Result<Value, ClientError> {
     if v.get("id").and_then(Value::as_u64) != Some(id) {
         return Err(ClientError::Protocol(format!(
             "the server answered another request than {id}"

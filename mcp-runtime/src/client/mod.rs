@@ -30,6 +30,7 @@ mod connection;
 mod handler;
 mod sse;
 mod stateless;
+mod stream;
 mod transport;
 mod types;
 

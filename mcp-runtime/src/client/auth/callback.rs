@@ -194,3 +194,82 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+/// Checks an authorization response: an error, the `state`, the RFC 9207 `iss`, a code.
+pub(crate) fn judge(
+    p: &HashMap<String, String>,
+    state: &str,
+    issuer: &str,
+    iss_advertised: bool,
+) -> Result<(), String> {
+    if p.get("state").map(String::as_str) != Some(state) {
+        return Err(
+            "this answer does not belong to the sign-in in progress (its state differs): ignored"
+                .into(),
+        );
+    }
+    match p.get("iss") {
+        Some(iss) if iss != issuer => {
+            return Err(format!(
+                "the answer comes from issuer `{iss}`, not `{issuer}` (RFC 9207): refused"
+            ));
+        }
+        None if iss_advertised => {
+            return Err(format!(
+                "the answer lacks the `iss` parameter that {issuer} advertises (RFC 9207): refused"
+            ));
+        }
+        _ => {}
+    }
+    if let Some(e) = p.get("error") {
+        return Err(match p.get("error_description") {
+            Some(d) => format!("the authorization server answered {e}: {d}"),
+            None => format!("the authorization server answered {e}"),
+        });
+    }
+    if p.get("code").is_none_or(String::is_empty) {
+        return Err("the answer carries no authorization code".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn answers_are_judged_by_state_issuer_and_code() {
+        let ok = params(&[("code", "c"), ("state", "s"), ("iss", "https://as")]);
+        assert!(judge(&ok, "s", "https://as", true).is_ok());
+        assert!(
+            judge(&ok, "t", "https://as", true)
+                .expect_err("refused")
+                .contains("state")
+        );
+        assert!(
+            judge(&ok, "s", "https://other", false)
+                .expect_err("refused")
+                .contains("RFC 9207")
+        );
+        let no_iss = params(&[("code", "c"), ("state", "s")]);
+        assert!(judge(&no_iss, "s", "https://as", false).is_ok());
+        assert!(
+            judge(&no_iss, "s", "https://as", true)
+                .expect_err("refused")
+                .contains("lacks")
+        );
+        let denied = params(&[("error", "access_denied"), ("state", "s")]);
+        assert!(
+            judge(&denied, "s", "https://as", false)
+                .expect_err("refused")
+                .contains("access_denied")
+        );
+    }
+}

@@ -8,11 +8,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
 
-use super::callback::{Callback, CallbackConfig};
+use super::callback::{Callback, CallbackConfig, judge};
 use super::discovery::{self, AuthServerMetadata, Discovered};
-use super::store::{FileTokenStore, MemoryTokenStore, Registration, StoredTokens, TokenStore};
-use super::token::{self, ClientCreds, TokenAnswer};
-use super::{Authenticator, Challenge, Opener, Secret, pkce, register};
+use super::store::{FileTokenStore, MemoryTokenStore, StoredTokens, TokenStore};
+use super::token::{self, TokenAnswer};
+use super::{Authenticator, Challenge, Opener, Secret, pkce};
 use crate::client::ClientError;
 
 /// How the client authenticates at the token endpoint.
@@ -117,10 +117,10 @@ struct State {
 /// OAuth 2.1 for one MCP server, as the MCP authorization spec describes it. Give it to
 /// [`ClientBuilder::auth`](crate::client::ClientBuilder::auth).
 pub struct OAuth {
-    server: String,
-    cfg: OAuthConfig,
-    store: Arc<dyn TokenStore>,
-    http: reqwest::Client,
+    pub(super) server: String,
+    pub(super) cfg: OAuthConfig,
+    pub(super) store: Arc<dyn TokenStore>,
+    pub(super) http: reqwest::Client,
     state: tokio::sync::Mutex<State>,
 }
 
@@ -193,7 +193,7 @@ impl OAuth {
         &self.server
     }
 
-    fn step(&self, msg: &str) {
+    pub(super) fn step(&self, msg: &str) {
         tracing::debug!(target: "mcp_runtime::client", "oauth: {msg}");
         if let Some(log) = &self.cfg.step_log {
             log(msg);
@@ -248,82 +248,6 @@ impl OAuth {
             union_into(&mut scopes, "offline_access");
         }
         (!scopes.is_empty()).then(|| scopes.join(" "))
-    }
-
-    /// The client as the authorization server knows it: a metadata-document URL, the
-    /// configured client, a stored registration, or a new one. The flag says it was stored.
-    async fn identity(
-        &self,
-        d: &Discovered,
-        redirect_uri: Option<&str>,
-    ) -> Result<(ClientCreds, bool), ClientError> {
-        let m = &d.metadata;
-        if let Some(url) = &self.cfg.client_metadata_url
-            && m.client_id_metadata_document_supported
-        {
-            self.step(&format!("client id: the metadata document {url}"));
-            return Ok((
-                ClientCreds {
-                    client_id: url.clone(),
-                    secret: None,
-                    method: TokenAuthMethod::None,
-                },
-                false,
-            ));
-        }
-        if let Some(id) = &self.cfg.client_id {
-            let method = self.cfg.token_auth_method.unwrap_or_else(|| {
-                choose_method(
-                    m.token_endpoint_auth_methods_supported.as_deref(),
-                    self.cfg.client_secret.is_some(),
-                )
-            });
-            self.step(&format!("client id: {id} (configured, {method:?})"));
-            return Ok((
-                ClientCreds {
-                    client_id: id.clone(),
-                    secret: self.cfg.client_secret.clone(),
-                    method,
-                },
-                false,
-            ));
-        }
-        if let Some(r) = self.store.load_registration(&self.server)?
-            && r.issuer == m.issuer
-            && redirect_uri
-                .is_none_or(|uri| same_redirect(&r.redirect_uri, uri, self.cfg.callback.port))
-        {
-            self.step(&format!("client id: {} (registered earlier)", r.client_id));
-            return Ok((creds_of(&r), true));
-        }
-        let Some(uri) = redirect_uri else {
-            return Err(ClientError::Auth(
-                "no client registration to refresh with".into(),
-            ));
-        };
-        let Some(endpoint) = &m.registration_endpoint else {
-            return Err(ClientError::Auth(format!(
-                "the authorization server {} offers no dynamic client registration and no \
-                 client id is configured: register a client there (redirect URI {uri}) and \
-                 set its client_id",
-                m.issuer
-            )));
-        };
-        self.step(&format!("registering a client at {endpoint}"));
-        let reg = register::register(&self.http, endpoint, uri, &self.cfg.client_name).await?;
-        let r = Registration {
-            server: self.server.clone(),
-            issuer: m.issuer.clone(),
-            client_id: reg.client_id,
-            client_secret: reg.client_secret,
-            token_endpoint_auth_method: reg.token_endpoint_auth_method,
-            redirect_uri: uri.to_owned(),
-        };
-        if let Err(e) = self.store.save_registration(&r) {
-            tracing::warn!(target: "mcp_runtime::client", "{e}");
-        }
-        self.step(&format!("registered as {}", r.client_id));
-        Ok((creds_of(&r), false))
     }
 
     /// A whole sign-in for `scope`, through the browser.
@@ -581,58 +505,6 @@ impl Authenticator for OAuth {
     }
 }
 
-fn creds_of(r: &Registration) -> ClientCreds {
-    let method = r
-        .token_endpoint_auth_method
-        .as_deref()
-        .and_then(TokenAuthMethod::parse)
-        .unwrap_or(if r.client_secret.is_some() {
-            TokenAuthMethod::ClientSecretBasic
-        } else {
-            TokenAuthMethod::None
-        });
-    ClientCreds {
-        client_id: r.client_id.clone(),
-        secret: r.client_secret.clone().map(Secret::new),
-        method,
-    }
-}
-
-/// With a secret: basic if allowed (the RFC 8414 default), else post; without one: none.
-fn choose_method(supported: Option<&[String]>, has_secret: bool) -> TokenAuthMethod {
-    if !has_secret {
-        return TokenAuthMethod::None;
-    }
-    let Some(list) = supported else {
-        return TokenAuthMethod::ClientSecretBasic;
-    };
-    let has = |m: &str| list.iter().any(|x| x == m);
-    if has("client_secret_basic") {
-        TokenAuthMethod::ClientSecretBasic
-    } else if has("client_secret_post") {
-        TokenAuthMethod::ClientSecretPost
-    } else if has("none") {
-        TokenAuthMethod::None
-    } else {
-        TokenAuthMethod::ClientSecretBasic
-    }
-}
-
-/// Whether a stored registration's redirect URI serves now: the same, or (with an ephemeral
-/// callback port) the same but for a loopback port (RFC 8252 §7.3).
-fn same_redirect(stored: &str, now: &str, configured_port: u16) -> bool {
-    if stored == now {
-        return true;
-    }
-    if configured_port != 0 {
-        return false;
-    }
-    match (url::Url::parse(stored), url::Url::parse(now)) {
-        (Ok(a), Ok(b)) => a.host() == b.host() && a.path() == b.path() && a.scheme() == b.scheme(),
-        _ => false,
-    }
-}
-
 /// Adds the space-separated scopes of `s` not yet in `into`.
 fn union_into(into: &mut Vec<String>, s: &str) {
     for x in s.split_whitespace() {
@@ -642,101 +514,9 @@ fn union_into(into: &mut Vec<String>, s: &str) {
     }
 }
 
-/// Checks an authorization response: an error, the `state`, the RFC 9207 `iss`, a code.
-fn judge(
-    p: &HashMap<String, String>,
-    state: &str,
-    issuer: &str,
-    iss_advertised: bool,
-) -> Result<(), String> {
-    if p.get("state").map(String::as_str) != Some(state) {
-        return Err(
-            "this answer does not belong to the sign-in in progress (its state differs): ignored"
-                .into(),
-        );
-    }
-    match p.get("iss") {
-        Some(iss) if iss != issuer => {
-            return Err(format!(
-                "the answer comes from issuer `{iss}`, not `{issuer}` (RFC 9207): refused"
-            ));
-        }
-        None if iss_advertised => {
-            return Err(format!(
-                "the answer lacks the `iss` parameter that {issuer} advertises (RFC 9207): refused"
-            ));
-        }
-        _ => {}
-    }
-    if let Some(e) = p.get("error") {
-        return Err(match p.get("error_description") {
-            Some(d) => format!("the authorization server answered {e}: {d}"),
-            None => format!("the authorization server answered {e}"),
-        });
-    }
-    if p.get("code").is_none_or(String::is_empty) {
-        return Err("the answer carries no authorization code".into());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect()
-    }
-
-    #[test]
-    fn answers_are_judged_by_state_issuer_and_code() {
-        let ok = params(&[("code", "c"), ("state", "s"), ("iss", "https://as")]);
-        assert!(judge(&ok, "s", "https://as", true).is_ok());
-        assert!(
-            judge(&ok, "t", "https://as", true)
-                .expect_err("refused")
-                .contains("state")
-        );
-        assert!(
-            judge(&ok, "s", "https://other", false)
-                .expect_err("refused")
-                .contains("RFC 9207")
-        );
-        let no_iss = params(&[("code", "c"), ("state", "s")]);
-        assert!(judge(&no_iss, "s", "https://as", false).is_ok());
-        assert!(
-            judge(&no_iss, "s", "https://as", true)
-                .expect_err("refused")
-                .contains("lacks")
-        );
-        let denied = params(&[("error", "access_denied"), ("state", "s")]);
-        assert!(
-            judge(&denied, "s", "https://as", false)
-                .expect_err("refused")
-                .contains("access_denied")
-        );
-    }
-
-    #[test]
-    fn the_token_endpoint_method_follows_the_metadata() {
-        let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(
-            choose_method(None, true),
-            TokenAuthMethod::ClientSecretBasic
-        );
-        assert_eq!(choose_method(None, false), TokenAuthMethod::None);
-        assert_eq!(
-            choose_method(Some(&list(&["client_secret_post"])), true),
-            TokenAuthMethod::ClientSecretPost
-        );
-        assert_eq!(
-            choose_method(Some(&list(&["none", "client_secret_basic"])), true),
-            TokenAuthMethod::ClientSecretBasic
-        );
-    }
 
     #[test]
     fn scopes_unite_without_repeats() {

@@ -6,6 +6,7 @@ mod browser;
 mod callback;
 mod discovery;
 mod flow;
+mod identity;
 mod pkce;
 mod register;
 pub mod store;
