@@ -811,10 +811,18 @@ async fn custom_routes_take_auth_or_sit_behind_bearer_auth() {
     };
     let r = post(&user).await.expect("purge");
     assert_eq!(r.status(), 403);
+    // The same challenge builder as the MCP endpoint's: the metadata URL, an escaped
+    // description and the scope to step up to.
     assert_eq!(
         r.headers()["www-authenticate"],
-        r#"Bearer error="insufficient_scope", scope="admin""#
+        format!(
+            r#"Bearer resource_metadata="{}", error="insufficient_scope", error_description="missing required scope: admin", scope="admin""#,
+            mcp_runtime::auth::metadata::ResourceMetadata::well_known_url(&server.url())
+        )
+        .as_str()
     );
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"], "insufficient_scope");
     let r = post(&admin).await.expect("purge");
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.expect("body"), "purged");

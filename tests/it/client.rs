@@ -416,3 +416,109 @@ async fn notifications_cancellation_and_an_expired_session() {
     assert_ne!(again.session_id().expect("a new session"), first);
     server.stop().await;
 }
+
+/// An authorization server that does not advertise PKCE S256 is refused before any browser
+/// opens, with a message that names it; so is a protected-resource document for another server.
+#[tokio::test]
+async fn no_sign_in_without_s256_or_for_another_resource() {
+    use mcp_runtime::actix_web::{App, HttpResponse, HttpServer, web};
+    for (pkce, resource_ok) in [(false, true), (true, false)] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let b = base.clone();
+        let server = HttpServer::new(move || {
+            let b = b.clone();
+            App::new()
+                .route(
+                    "/mcp",
+                    web::post().to({
+                        let b = b.clone();
+                        move || {
+                            let b = b.clone();
+                            async move {
+                                HttpResponse::Unauthorized()
+                                    .insert_header((
+                                        "www-authenticate",
+                                        format!(
+                                            "Bearer resource_metadata=\"{b}/.well-known/oauth-protected-resource/mcp\""
+                                        ),
+                                    ))
+                                    .finish()
+                            }
+                        }
+                    }),
+                )
+                .route(
+                    "/.well-known/oauth-protected-resource/mcp",
+                    web::get().to({
+                        let b = b.clone();
+                        move || {
+                            let resource = if resource_ok {
+                                format!("{b}/mcp")
+                            } else {
+                                "https://elsewhere.example/mcp".to_owned()
+                            };
+                            let b = b.clone();
+                            async move {
+                                HttpResponse::Ok().json(
+                                    json!({"resource": resource, "authorization_servers": [b]}),
+                                )
+                            }
+                        }
+                    }),
+                )
+                .route(
+                    "/.well-known/oauth-authorization-server",
+                    web::get().to(move || {
+                        let b = b.clone();
+                        async move {
+                            let mut m = json!({"issuer": b, "authorization_endpoint": format!("{b}/authorize"),
+                                "token_endpoint": format!("{b}/token"), "registration_endpoint": format!("{b}/register")});
+                            if pkce {
+                                m["code_challenge_methods_supported"] = json!(["S256"]);
+                            }
+                            HttpResponse::Ok().json(m)
+                        }
+                    }),
+                )
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        let url = format!("{base}/mcp");
+        let opened = Arc::new(AtomicUsize::new(0));
+        let oauth = OAuth::new(
+            &url,
+            oauth_config(
+                Arc::new(mcp_runtime::client::auth::MemoryTokenStore::new()),
+                opened.clone(),
+            ),
+        )
+        .expect("oauth");
+        let err = Client::builder(&url)
+            .auth(oauth)
+            .connect()
+            .await
+            .expect_err("refused");
+        let msg = err.to_string();
+        if pkce {
+            assert!(
+                msg.contains("is for `https://elsewhere.example/mcp`, not for"),
+                "{msg}"
+            );
+        } else {
+            assert!(
+                msg.contains(&format!(
+                    "the authorization server {base} does not advertise PKCE with S256"
+                )),
+                "{msg}"
+            );
+        }
+        assert_eq!(opened.load(Ordering::SeqCst), 0, "no browser");
+        handle.stop(true).await;
+    }
+}

@@ -115,6 +115,7 @@ mod tests {
             permissions: vec![],
             claims: Default::default(),
             expires_at: exp,
+            resource_metadata: None,
             #[cfg(feature = "authorization-server")]
             upstream: None,
         })

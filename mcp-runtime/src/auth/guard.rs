@@ -120,6 +120,9 @@ impl Gate {
             }),
             claims: verified.claims,
             expires_at: verified.expires_at,
+            resource_metadata: Some(Arc::from(
+                super::metadata::ResourceMetadata::well_known_url(resource).as_str(),
+            )),
         });
         self.cache.insert(key, data.clone());
         Ok(Auth(data))
@@ -235,9 +238,12 @@ pub fn challenge(
     error: Option<&str>,
     description: Option<&str>,
     scope: &[String],
-    resource_metadata: &str,
+    resource_metadata: Option<&str>,
 ) -> String {
-    let mut parts = vec![format!("resource_metadata={}", quoted(resource_metadata))];
+    let mut parts = Vec::new();
+    if let Some(url) = resource_metadata {
+        parts.push(format!("resource_metadata={}", quoted(url)));
+    }
     if let Some(e) = error {
         parts.push(format!("error={}", quoted(e)));
     }
@@ -270,7 +276,7 @@ pub(crate) fn refusal_challenge(
         e.oauth_code(),
         e.oauth_code().map(|_| message.as_str()),
         baseline,
-        resource_metadata,
+        Some(resource_metadata),
     );
     actix_web::http::header::HeaderValue::from_str(&c).ok()
 }
@@ -330,7 +336,7 @@ mod tests {
             None,
             None,
             &["openid".into()],
-            "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp",
+            Some("http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp"),
         );
         assert_eq!(
             c,
@@ -340,7 +346,7 @@ mod tests {
             Some("insufficient_scope"),
             Some("needs \"admin\""),
             &["admin".into(), "write".into()],
-            "u",
+            Some("u"),
         );
         assert_eq!(
             c,

@@ -14,6 +14,8 @@ pub mod config;
 #[cfg(feature = "oauth")]
 pub mod guard;
 #[cfg(feature = "oauth")]
+pub(crate) mod http;
+#[cfg(feature = "oauth")]
 pub mod jwks;
 #[cfg(feature = "oauth")]
 pub mod jwt;
@@ -180,6 +182,8 @@ pub struct AuthData {
     /// The OAuth proxy's upstream grant of this token, for [`AuthData::upstream_token`].
     #[cfg(feature = "authorization-server")]
     pub(crate) upstream: Option<UpstreamGrant>,
+    /// The server's RFC 9728 metadata URL, named in a [`ScopeError`]'s step-up challenge.
+    pub(crate) resource_metadata: Option<Arc<str>>,
 }
 
 /// Where the OAuth proxy keeps a token's upstream tokens.
@@ -205,6 +209,8 @@ impl fmt::Debug for UpstreamGrant {
 pub struct ScopeError {
     /// The scopes that would have sufficed (all of them, or any one for `require_any_scope`).
     pub missing: Vec<String>,
+    /// Where the server's protected-resource metadata is, for the 403's challenge.
+    pub(crate) resource_metadata: Option<Arc<str>>,
 }
 
 impl AuthData {
@@ -220,6 +226,7 @@ impl AuthData {
             expires_at: None,
             #[cfg(feature = "authorization-server")]
             upstream: None,
+            resource_metadata: None,
         }
     }
 
@@ -255,7 +262,10 @@ impl AuthData {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(ScopeError { missing })
+            Err(ScopeError {
+                missing,
+                resource_metadata: self.resource_metadata.clone(),
+            })
         }
     }
 
@@ -266,6 +276,7 @@ impl AuthData {
         } else {
             Err(ScopeError {
                 missing: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                resource_metadata: self.resource_metadata.clone(),
             })
         }
     }

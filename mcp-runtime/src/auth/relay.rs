@@ -13,8 +13,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use super::http::cors;
 use super::metadata::split_origin;
-use crate::server::http::cors;
 
 /// How long a relayed document is served before it is fetched again.
 pub const RELAY_TTL: Duration = Duration::from_secs(600);

@@ -29,29 +29,27 @@
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
-use serde_json::json;
 
+use super::config::AuthState;
 use super::metadata::ResourceMetadata;
-use super::{Auth, AuthError, ScopeError, guard};
-use crate::server::Inner;
+use super::{Auth, AuthError, ScopeError, http};
 
 /// Authenticates a request to one of the user's routes: the caller, or the refusal to send.
 async fn authenticate(req: &HttpRequest) -> Result<Auth, HttpResponse> {
     if let Some(auth) = req.extensions().get::<Auth>() {
         return Ok(auth.clone());
     }
-    let Some(state) = req
-        .app_data::<actix_web::web::Data<Inner>>()
-        .and_then(|i| i.auth.as_ref())
-    else {
+    let Some(state) = req.app_data::<actix_web::web::Data<AuthState>>() else {
         tracing::error!(target: "mcp_runtime::auth", "`Auth` used on a route of a server without OAuth");
         return Err(HttpResponse::InternalServerError()
             .content_type("application/json")
-            .body(json!({"error": "server_error", "error_description": "this server has no OAuth configured"}).to_string()));
+            .body(http::oauth_error_body(
+                "server_error",
+                "this server has no OAuth configured",
+            )));
     };
     match state
         .gate
@@ -72,21 +70,17 @@ async fn authenticate(req: &HttpRequest) -> Result<Auth, HttpResponse> {
 
 /// 401/400/503 with an RFC 6750 challenge and a JSON body `{error, error_description}`.
 fn refusal(e: &AuthError, baseline: &[String], metadata: &str) -> HttpResponse {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let code = e
-        .oauth_code()
-        .unwrap_or(if status == StatusCode::SERVICE_UNAVAILABLE {
-            "temporarily_unavailable"
-        } else {
-            "unauthorized"
-        });
-    let mut resp = HttpResponse::build(status)
-        .content_type("application/json")
-        .body(json!({"error": code, "error_description": e.to_string()}).to_string());
-    if let Some(v) = guard::refusal_challenge(e, baseline, metadata) {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    resp
+    let code = e.oauth_code().unwrap_or(if e.status() == 503 {
+        "temporarily_unavailable"
+    } else {
+        "unauthorized"
+    });
+    http::refusal(
+        e,
+        baseline,
+        metadata,
+        http::oauth_error_body(code, &e.to_string()),
+    )
 }
 
 /// The caller of a custom route; the route refuses requests without a valid bearer token.
@@ -119,26 +113,20 @@ pub async fn bearer_auth<B: MessageBody + 'static>(
     }
 }
 
-/// `auth.require_scope(&[...])?` in a route answers 403 with a step-up challenge.
+/// `auth.require_scope(&[...])?` in a route answers 403 with a step-up challenge naming the
+/// server's metadata, as the MCP endpoint's do.
 impl ResponseError for ScopeError {
     fn status_code(&self) -> StatusCode {
         StatusCode::FORBIDDEN
     }
 
     fn error_response(&self) -> HttpResponse {
-        let challenge = format!(
-            "Bearer error=\"insufficient_scope\", scope=\"{}\"",
-            self.missing.join(" ")
-        );
-        let mut resp = HttpResponse::Forbidden()
-            .content_type("application/json")
-            .body(
-                json!({"error": "insufficient_scope", "error_description": self.to_string()})
-                    .to_string(),
-            );
-        if let Ok(v) = HeaderValue::from_str(&challenge) {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
-        resp
+        let message = self.to_string();
+        http::insufficient_scope(
+            &self.missing,
+            &message,
+            self.resource_metadata.as_deref(),
+            http::oauth_error_body("insufficient_scope", &message),
+        )
     }
 }

@@ -363,7 +363,7 @@ impl McpServerBuilder {
             },
             sessions: session::Sessions::new(self.session_idle_timeout, self.max_sessions),
             #[cfg(feature = "oauth")]
-            auth,
+            auth: auth.map(Arc::new),
             public_url,
             mount_warned: Default::default(),
             #[cfg(feature = "metrics")]

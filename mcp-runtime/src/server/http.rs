@@ -18,7 +18,7 @@ use super::Inner;
 use super::dispatch::{self, Pending, RequestScope};
 #[cfg(feature = "oauth")]
 pub(crate) use super::http_auth::{
-    authenticate, authorization_server_metadata, cors, forbidden, preflight, resource_metadata,
+    authenticate, authorization_server_metadata, forbidden, preflight, resource_metadata,
 };
 use super::jsonrpc::{self, Message, Reply, RpcError, code};
 use super::observe::note_method;

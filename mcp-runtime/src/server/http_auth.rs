@@ -1,17 +1,14 @@
 //! The OAuth side of the endpoint (feature `oauth`): authentication, the 401/403 challenges
 //! and the discovery documents.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::Inner;
-use super::http::{header_str, not_mounted, refuse, server};
+use super::http::{not_mounted, server};
 use super::jsonrpc::{self, RpcError, code};
 use crate::auth::config::AuthState;
-use crate::auth::metadata::{ResourceMetadata, split_origin};
-use crate::auth::{Auth, AuthError, guard};
+use crate::auth::{Auth, AuthError, http};
 
 /// Authenticates a request on a server with OAuth; `Ok(None)` on a server without.
 pub(crate) async fn authenticate(
@@ -43,28 +40,9 @@ pub(crate) async fn authenticate(
     }
 }
 
-/// The protected resource metadata URL: from the public URL when there is one; on a
-/// loopback server without one, for the loopback name the client used (its `Host` was checked
-/// against the loopback names before this runs).
+/// The metadata URL to name in this request's challenges.
 fn metadata_url(req: &HttpRequest, inner: &Inner, state: &AuthState) -> String {
-    let resource = state.resource();
-    if inner.public_url.is_some() {
-        return ResourceMetadata::well_known_url(resource);
-    }
-    let scheme = resource.split_once("://").map_or("http", |(s, _)| s);
-    let host = header_str(req.headers(), &header::HOST)
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            split_origin(resource)
-                .0
-                .split_once("://")
-                .map_or("", |(_, h)| h)
-                .to_owned()
-        });
-    format!(
-        "{scheme}://{host}/.well-known/oauth-protected-resource{}",
-        req.path()
-    )
+    http::metadata_url(req, state.resource(), inner.public_url.is_some())
 }
 
 /// 401 (or 400/503) with `WWW-Authenticate` and a JSON-RPC error body.
@@ -74,14 +52,16 @@ fn auth_refusal(
     state: &AuthState,
     e: &AuthError,
 ) -> HttpResponse {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let mut resp = refuse(status, code::INVALID_REQUEST, e.to_string());
-    if let Some(v) =
-        guard::refusal_challenge(e, &state.baseline_scopes, &metadata_url(req, inner, state))
-    {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    resp
+    let body = jsonrpc::error_body(
+        &Value::Null,
+        &RpcError::new(code::INVALID_REQUEST, e.to_string()),
+    );
+    http::refusal(
+        e,
+        &state.baseline_scopes,
+        &metadata_url(req, inner, state),
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 /// 403 `insufficient_scope`: the client may step up by asking for `scopes`.
@@ -93,54 +73,25 @@ pub(crate) fn forbidden(
     message: &str,
 ) -> HttpResponse {
     super::http::note_refusal(inner, "insufficient_scope");
-    let err = RpcError::new(code::INVALID_REQUEST, message);
-    let mut resp = HttpResponse::Forbidden()
-        .content_type("application/json")
-        .body(jsonrpc::error_body(id, &err));
-    if let Some(state) = &inner.auth {
-        let challenge = guard::challenge(
-            Some("insufficient_scope"),
-            Some(message),
-            scopes,
-            &metadata_url(req, inner, state),
-        );
-        if let Ok(v) = HeaderValue::from_str(&challenge) {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
-    }
-    resp
-}
-
-/// CORS for the discovery documents: readable from any origin.
-pub(crate) fn cors(mut resp: HttpResponse) -> HttpResponse {
-    let h = resp.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, OPTIONS"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("mcp-protocol-version"),
-    );
-    resp
+    let body = jsonrpc::error_body(id, &RpcError::new(code::INVALID_REQUEST, message));
+    let metadata = inner
+        .auth
+        .as_ref()
+        .map(|state| metadata_url(req, inner, state));
+    http::insufficient_scope(
+        scopes,
+        message,
+        metadata.as_deref(),
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 /// `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728), readable by browser clients.
 pub(crate) async fn resource_metadata(req: HttpRequest) -> HttpResponse {
-    let Some(state) = server(&req).and_then(|i| i.auth.as_ref()) else {
+    let Some(state) = server(&req).and_then(|i| i.auth.clone()) else {
         return not_mounted();
     };
-    let body = serde_json::to_vec(&state.metadata()).unwrap_or_default();
-    cors(
-        HttpResponse::Ok()
-            .content_type("application/json")
-            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-            .body(body),
-    )
+    http::document(serde_json::to_vec(&state.metadata()).unwrap_or_default())
 }
 
 /// The provider's authorization server metadata, when configured.
@@ -151,15 +102,10 @@ pub(crate) async fn authorization_server_metadata(req: HttpRequest) -> HttpRespo
     else {
         return not_mounted();
     };
-    cors(
-        HttpResponse::Ok()
-            .content_type("application/json")
-            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-            .body(body),
-    )
+    http::document(body)
 }
 
 /// CORS preflight for the discovery documents.
 pub(crate) async fn preflight() -> HttpResponse {
-    cors(HttpResponse::NoContent().finish())
+    http::cors(HttpResponse::NoContent().finish())
 }

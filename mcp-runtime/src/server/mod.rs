@@ -114,7 +114,7 @@ pub(crate) struct Inner {
     pub(crate) http: HttpConfig,
     pub(crate) sessions: session::Sessions,
     #[cfg(feature = "oauth")]
-    pub(crate) auth: Option<crate::auth::config::AuthState>,
+    pub(crate) auth: Option<Arc<crate::auth::config::AuthState>>,
     /// The public URL of the endpoint (`public_url` or `MCP_URL`), when configured.
     pub(crate) public_url: Option<config::PublicUrl>,
     /// The metrics endpoint's path and the server's metrics (feature `metrics`).
@@ -225,6 +225,11 @@ impl McpServer {
             );
         }
         cfg.app_data(data.clone());
+        // The user's routes authenticate with the server's OAuth (`Auth`, `bearer_auth`).
+        #[cfg(feature = "oauth")]
+        if let Some(auth) = &self.inner.auth {
+            cfg.app_data(web::Data::from(auth.clone()));
+        }
         cfg.service(
             web::resource(&*self.path)
                 .app_data(data)
