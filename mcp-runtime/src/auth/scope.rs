@@ -19,6 +19,54 @@ pub fn scopes_from_claims(claims: &Map<String, Value>) -> Vec<String> {
     }
 }
 
+/// Why a caller may not use an item (a tool; later resources and prompts).
+#[cfg(feature = "oauth")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Denied {
+    /// HTTP 403 with a step-up challenge for `scopes` (those granted plus the item's).
+    StepUp {
+        /// The scopes to ask for.
+        scopes: Vec<String>,
+        /// What is missing.
+        message: String,
+    },
+    /// A tool error saying what is missing (`ScopeRefusal::ToolError`).
+    ToolError(String),
+}
+
+/// The scope guard of an item that needs all of `all` and one of `any`: `Ok` for a caller who
+/// has them, else the refusal `refusal` asks for. `item` names it in the message
+/// (`` tool `deploy` ``).
+#[cfg(feature = "oauth")]
+pub(crate) fn guard(
+    refusal: super::ScopeRefusal,
+    caller: Option<&super::AuthData>,
+    item: &str,
+    all: &[&str],
+    any: &[&str],
+) -> Result<(), Denied> {
+    let missing = match caller {
+        Some(a) => a.require_scope(all).and(a.require_any_scope(any)),
+        None => Ok(()),
+    };
+    let Err(missing) = missing else {
+        return Ok(());
+    };
+    let message = format!("{item}: {missing}");
+    Err(match refusal {
+        super::ScopeRefusal::Forbidden => {
+            let mut scopes: Vec<String> = caller.map(|a| a.scopes.clone()).unwrap_or_default();
+            for s in all.iter().chain(any.iter().take(1)) {
+                if !scopes.iter().any(|w| w == s) {
+                    scopes.push((*s).to_owned());
+                }
+            }
+            Denied::StepUp { scopes, message }
+        }
+        super::ScopeRefusal::ToolError => Denied::ToolError(message),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,6 +109,10 @@ pub(crate) struct Pending(PendingState);
 enum PendingState {
     /// `None` once taken.
     Ready(Option<Reply>),
+    /// The caller lacks the tool's scopes: an HTTP 403 with a step-up challenge, taken
+    /// before any response starts (`None` once taken).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    StepUp(Option<(Vec<String>, String)>),
     Tool(ToolRun),
 }
 
@@ -120,10 +124,7 @@ impl Pending {
     /// A scope refusal, which must become an HTTP 403 before any response starts.
     pub(crate) fn take_forbidden(&mut self) -> Option<(Vec<String>, String)> {
         match &mut self.0 {
-            PendingState::Ready(slot @ Some(Reply::Forbidden { .. })) => match slot.take() {
-                Some(Reply::Forbidden { scopes, message }) => Some((scopes, message)),
-                _ => None,
-            },
+            PendingState::StepUp(denied) => denied.take(),
             _ => None,
         }
     }
@@ -154,6 +155,11 @@ impl Future for Pending {
         match &mut self.0 {
             PendingState::Ready(reply) => match reply.take() {
                 Some(reply) => Poll::Ready(reply),
+                None => panic!("a request was polled after it was answered"),
+            },
+            // Where no HTTP status can carry the refusal (in a batch): a tool error.
+            PendingState::StepUp(denied) => match denied.take() {
+                Some((_, message)) => Poll::Ready(Reply::Tool(CallToolResult::error(message))),
                 None => panic!("a request was polled after it was answered"),
             },
             PendingState::Tool(run) => run.poll(cx),
@@ -417,8 +423,24 @@ pub(crate) fn call_tool_with(
         .filter(|t| t.is_string() || t.is_number());
     // The scope guard runs before the arguments are even parsed.
     #[cfg(feature = "oauth")]
-    if let Some(refused) = scope_guard(inner, &scope, tool) {
-        return Pending::ready(refused);
+    #[cfg(feature = "oauth")]
+    if let Some(state) = &inner.auth
+        && let Err(denied) = crate::auth::scope::guard(
+            state.scope_refusal,
+            scope.auth.as_deref(),
+            &format!("tool `{}`", tool.meta.name),
+            tool.meta.scopes,
+            tool.meta.any_scopes,
+        )
+    {
+        return match denied {
+            crate::auth::scope::Denied::StepUp { scopes, message } => {
+                Pending(PendingState::StepUp(Some((scopes, message))))
+            }
+            crate::auth::scope::Denied::ToolError(message) => {
+                Pending::ready(Reply::Tool(CallToolResult::error(message)))
+            }
+        };
     }
     let ctx = Arc::new(ContextInner {
         auth: scope.auth,
@@ -476,42 +498,6 @@ fn visible_pages(inner: &Inner, scope: &RequestScope) -> Option<Vec<Bytes>> {
         .map(|(listing, _, _)| listing.clone())
         .collect();
     Some(super::builder::paginate(&visible, inner.page_size))
-}
-
-/// The scope guard of a tool: the refusal for a caller without the tool's scopes.
-#[cfg(feature = "oauth")]
-fn scope_guard(inner: &Inner, scope: &RequestScope, tool: &super::ToolEntry) -> Option<Reply> {
-    if let Some(auth_state) = &inner.auth {
-        let auth = scope.auth.as_deref();
-        let all = auth.map_or(Ok(()), |a| a.require_scope(tool.meta.scopes));
-        let any = auth.map_or(Ok(()), |a| a.require_any_scope(tool.meta.any_scopes));
-        if let Err(missing) = all.and(any) {
-            return Some(match auth_state.scope_refusal {
-                crate::auth::ScopeRefusal::Forbidden => {
-                    let mut wanted: Vec<String> =
-                        auth.map(|a| a.scopes.clone()).unwrap_or_default();
-                    for s in tool
-                        .meta
-                        .scopes
-                        .iter()
-                        .chain(tool.meta.any_scopes.iter().take(1))
-                    {
-                        if !wanted.iter().any(|w| w == s) {
-                            wanted.push((*s).to_owned());
-                        }
-                    }
-                    Reply::Forbidden {
-                        scopes: wanted,
-                        message: format!("tool `{}`: {missing}", tool.meta.name),
-                    }
-                }
-                crate::auth::ScopeRefusal::ToolError => Reply::Tool(CallToolResult::error(
-                    format!("tool `{}`: {missing}", tool.meta.name),
-                )),
-            });
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -212,14 +212,6 @@ pub(crate) enum Reply {
     Err(RpcError),
     /// The client cancelled the request: per the specification no response is due.
     Cancelled,
-    /// The caller lacks a tool's scopes: HTTP 403 with a step-up challenge naming `scopes`.
-    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
-    Forbidden {
-        /// The scopes to ask for: those already granted plus the tool's.
-        scopes: Vec<String>,
-        /// What is missing.
-        message: String,
-    },
 }
 
 impl Reply {
@@ -264,11 +256,6 @@ pub(crate) fn frame(id: &Value, reply: &Reply) -> Option<Vec<u8>> {
         }
         Reply::Err(err) => Some(error_body(id, err)),
         Reply::Cancelled => None,
-        // Where no HTTP status can carry the refusal (a batch): a tool error.
-        Reply::Forbidden { message, .. } => frame(
-            id,
-            &Reply::Tool(crate::result::CallToolResult::error(message.clone())),
-        ),
     }
 }
 
