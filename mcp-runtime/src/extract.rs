@@ -15,7 +15,8 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::server::call::CallState;
+use crate::server::call::ContextInner;
+pub use crate::server::call::LogLevel;
 use crate::server::session::Session;
 
 /// Why a tool's arguments could not be turned into its parameters.
@@ -215,79 +216,12 @@ impl<T: Send + Sync + 'static> ToolParam for State<T> {
     }
 }
 
-/// The severity of a log message (`LoggingLevel`, RFC 5424 order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u8)]
-pub enum LogLevel {
-    /// Detailed debugging information.
-    Debug = 0,
-    /// Informational messages.
-    Info,
-    /// Normal but significant events.
-    Notice,
-    /// Warning conditions.
-    Warning,
-    /// Error conditions.
-    Error,
-    /// Critical conditions.
-    Critical,
-    /// Action must be taken immediately.
-    Alert,
-    /// The system is unusable.
-    Emergency,
-}
-
-impl LogLevel {
-    const ALL: [LogLevel; 8] = [
-        LogLevel::Debug,
-        LogLevel::Info,
-        LogLevel::Notice,
-        LogLevel::Warning,
-        LogLevel::Error,
-        LogLevel::Critical,
-        LogLevel::Alert,
-        LogLevel::Emergency,
-    ];
-
-    /// The level's wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Debug => "debug",
-            LogLevel::Info => "info",
-            LogLevel::Notice => "notice",
-            LogLevel::Warning => "warning",
-            LogLevel::Error => "error",
-            LogLevel::Critical => "critical",
-            LogLevel::Alert => "alert",
-            LogLevel::Emergency => "emergency",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
-    pub(crate) fn from_u8(v: u8) -> Option<Self> {
-        Self::ALL.get(usize::from(v)).copied()
-    }
-}
-
 /// The request context of a tool call: progress, logging and cancellation.
 ///
 /// Take it as a parameter (`ctx: Context`); it is not part of the input schema.
 #[derive(Clone)]
 pub struct Context {
     pub(crate) inner: Arc<ContextInner>,
-}
-
-/// One call's context, shared with the transport and the session's in-flight table.
-pub(crate) struct ContextInner {
-    pub(crate) tool: &'static str,
-    pub(crate) auth: Option<crate::auth::Auth>,
-    pub(crate) progress_token: Option<Value>,
-    pub(crate) session: Option<Arc<Session>>,
-    pub(crate) call: CallState,
 }
 
 impl fmt::Debug for Context {

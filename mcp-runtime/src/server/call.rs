@@ -1,6 +1,6 @@
 //! What one tool call shares between the transport that runs it, its session's in-flight
-//! table and the tool's [`Context`](crate::Context): cancellation, and the notifications
-//! bound for the client.
+//! table and the tool's [`Context`](crate::Context) (`ContextInner`): cancellation, the
+//! notifications bound for the client, and their levels ([`LogLevel`]).
 //!
 //! It lives inside the call's single `Arc` (the context), so a call costs no allocation for
 //! either. A cancellation is a flag plus a wake-up of the task polling the call; the heavier
@@ -8,12 +8,81 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
 use futures_util::task::AtomicWaker;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+
+use super::session::Session;
+
+/// One call's context, shared with the transport and the session's in-flight table.
+pub(crate) struct ContextInner {
+    pub(crate) tool: &'static str,
+    pub(crate) auth: Option<crate::auth::Auth>,
+    pub(crate) progress_token: Option<Value>,
+    pub(crate) session: Option<Arc<Session>>,
+    pub(crate) call: CallState,
+}
+
+/// The severity of a log message (`LoggingLevel`, RFC 5424 order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum LogLevel {
+    /// Detailed debugging information.
+    Debug = 0,
+    /// Informational messages.
+    Info,
+    /// Normal but significant events.
+    Notice,
+    /// Warning conditions.
+    Warning,
+    /// Error conditions.
+    Error,
+    /// Critical conditions.
+    Critical,
+    /// Action must be taken immediately.
+    Alert,
+    /// The system is unusable.
+    Emergency,
+}
+
+impl LogLevel {
+    const ALL: [LogLevel; 8] = [
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Notice,
+        LogLevel::Warning,
+        LogLevel::Error,
+        LogLevel::Critical,
+        LogLevel::Alert,
+        LogLevel::Emergency,
+    ];
+
+    /// The level's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Notice => "notice",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+            LogLevel::Critical => "critical",
+            LogLevel::Alert => "alert",
+            LogLevel::Emergency => "emergency",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
+    pub(crate) fn from_u8(v: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(v)).copied()
+    }
+}
 
 pub(crate) struct CallState {
     cancelled: AtomicBool,

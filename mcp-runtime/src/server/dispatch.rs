@@ -15,9 +15,10 @@ use serde_json::{Map, Value};
 
 use super::Inner;
 use super::call::CallState;
+use super::call::{ContextInner, LogLevel};
 use super::jsonrpc::{self, BodyStr, InObject, Reply, RpcError, code};
 use super::session::{RequestKey, Session};
-use crate::extract::{ArgError, Context, ContextInner, LogLevel, ToolCall};
+use crate::extract::{ArgError, Context, ToolCall};
 use crate::result::CallToolResult;
 
 /// Protocol versions this server speaks, newest first.

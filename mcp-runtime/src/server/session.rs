@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::ServerKeyed;
-use crate::extract::{ContextInner, LogLevel};
+use super::call::{ContextInner, LogLevel};
 
 /// No `logging/setLevel` yet: every message is sent.
 const LEVEL_UNSET: u8 = u8::MAX;
