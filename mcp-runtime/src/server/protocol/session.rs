@@ -14,8 +14,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::ServerKeyed;
-use super::call::{ContextInner, LogLevel};
+use crate::server::ServerKeyed;
+use crate::server::call::{ContextInner, LogLevel};
 
 /// No `logging/setLevel` yet: every message is sent.
 const LEVEL_UNSET: u8 = u8::MAX;

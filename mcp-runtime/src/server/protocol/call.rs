@@ -15,7 +15,7 @@ use futures_util::task::AtomicWaker;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::session::Session;
+use crate::server::session::Session;
 
 /// One call's context, shared with the transport and the session's in-flight table.
 pub(crate) struct ContextInner {

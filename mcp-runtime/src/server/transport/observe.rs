@@ -3,7 +3,7 @@
 
 use actix_web::HttpRequest;
 
-use super::Inner;
+use crate::server::Inner;
 
 /// Notes the request's JSON-RPC method for the metrics (feature `metrics`).
 #[inline]

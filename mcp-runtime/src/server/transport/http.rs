@@ -14,19 +14,19 @@ use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::Inner;
-use super::dispatch::{self, Pending, RequestScope};
+use crate::auth::Auth;
+use crate::server::Inner;
+use crate::server::dispatch::{self, Pending, RequestScope};
 #[cfg(feature = "oauth")]
-pub(crate) use super::http_auth::{
+pub(crate) use crate::server::http_auth::{
     authenticate, authorization_server_metadata, forbidden, preflight, resource_metadata,
 };
-use super::jsonrpc::{self, Message, Reply, RpcError, code};
-use super::observe::note_method;
-pub(crate) use super::observe::{in_span, note_refusal, request_span};
-pub(crate) use super::origin::{add_cors, check_origin, cors_origin};
-use super::session::Session;
-use super::stream::{CallStream, notification_event};
-use crate::auth::Auth;
+use crate::server::jsonrpc::{self, Message, Reply, RpcError, code};
+use crate::server::observe::note_method;
+pub(crate) use crate::server::observe::{in_span, note_refusal, request_span};
+pub(crate) use crate::server::origin::{add_cors, check_origin, cors_origin};
+use crate::server::session::Session;
+use crate::server::stream::{CallStream, notification_event};
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";

@@ -13,13 +13,13 @@ use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::Inner;
-use super::call::CallState;
-use super::call::{ContextInner, LogLevel};
-use super::jsonrpc::{self, BodyStr, InObject, Reply, RpcError, code};
-use super::session::{RequestKey, Session};
 use crate::extract::{ArgError, Context, ToolCall};
 use crate::result::CallToolResult;
+use crate::server::Inner;
+use crate::server::call::CallState;
+use crate::server::call::{ContextInner, LogLevel};
+use crate::server::jsonrpc::{self, BodyStr, InObject, Reply, RpcError, code};
+use crate::server::session::{RequestKey, Session};
 
 /// Protocol versions this server speaks, newest first.
 pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
@@ -408,7 +408,7 @@ pub(crate) fn call_tool_with(
             "tools/call: unknown tool `{name}`"
         )));
     };
-    super::http::in_span("tool", tool.meta.name);
+    crate::server::http::in_span("tool", tool.meta.name);
     let arguments = match params.arguments {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(a @ Value::Object(_)) => a,
@@ -498,7 +498,7 @@ fn visible_pages(inner: &Inner, scope: &RequestScope) -> Option<Vec<Bytes>> {
         })
         .map(|(listing, _, _)| listing.clone())
         .collect();
-    Some(super::builder::paginate(&visible, inner.page_size))
+    Some(crate::server::builder::paginate(&visible, inner.page_size))
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@ use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 
-use super::Inner;
-use super::http::{Refusal, header_str, refusal, server};
-use super::jsonrpc::code;
+use crate::server::Inner;
+use crate::server::http::{Refusal, header_str, refusal, server};
+use crate::server::jsonrpc::code;
 
 /// The host name of a `Host` header or an origin's authority, without the port.
 pub(crate) fn host_name(authority: &str) -> &str {

@@ -4,11 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
-use super::Inner;
-use super::http::{not_mounted, server};
-use super::jsonrpc::{self, RpcError, code};
 use crate::auth::config::AuthState;
 use crate::auth::{Auth, AuthError, http};
+use crate::server::Inner;
+use crate::server::http::{not_mounted, server};
+use crate::server::jsonrpc::{self, RpcError, code};
 
 /// Authenticates a request on a server with OAuth; `Ok(None)` on a server without.
 pub(crate) async fn authenticate(
@@ -26,7 +26,7 @@ pub(crate) async fn authenticate(
         Ok(auth) => Ok(Some(auth)),
         Err(e) => {
             tracing::debug!(target: "mcp_runtime::auth", status = e.status(), "refused: {e}");
-            super::http::note_refusal(
+            crate::server::http::note_refusal(
                 inner,
                 match e {
                     AuthError::MissingToken => "missing_token",
@@ -72,7 +72,7 @@ pub(crate) fn forbidden(
     scopes: &[String],
     message: &str,
 ) -> HttpResponse {
-    super::http::note_refusal(inner, "insufficient_scope");
+    crate::server::http::note_refusal(inner, "insufficient_scope");
     let body = jsonrpc::error_body(id, &RpcError::new(code::INVALID_REQUEST, message));
     let metadata = inner
         .auth

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use futures_util::Stream;
 use serde_json::Value;
 
-use super::dispatch::Pending;
-use super::jsonrpc::{self, Reply};
+use crate::server::dispatch::Pending;
+use crate::server::jsonrpc::{self, Reply};
 
 pub(super) fn notification_event(n: &Value) -> Bytes {
     jsonrpc::sse_event(&serde_json::to_vec(n).unwrap_or_default())

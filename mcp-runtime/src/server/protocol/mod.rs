@@ -1,0 +1,7 @@
+//! The protocol side of the server: JSON-RPC messages and replies, dispatch by method,
+//! tool calls and what they share with their context, and sessions. Nothing here knows HTTP.
+
+pub(crate) mod call;
+pub(crate) mod dispatch;
+pub(crate) mod jsonrpc;
+pub(crate) mod session;

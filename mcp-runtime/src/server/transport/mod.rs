@@ -1,0 +1,13 @@
+//! The HTTP side of the server: Streamable HTTP on actix-web (POST, GET streams, DELETE),
+//! `Host`/`Origin` checks and CORS, the request span and metrics, SSE bodies, and the OAuth
+//! glue of the endpoint (authentication and discovery documents; the answers themselves are
+//! built by `crate::auth::http`).
+
+pub(crate) mod http;
+#[cfg(feature = "oauth")]
+pub(crate) mod http_auth;
+mod mount;
+pub(crate) mod observe;
+pub(crate) mod origin;
+pub(crate) mod run;
+pub(crate) mod stream;

@@ -1,0 +1,156 @@
+//! Running the server: binding (a public address only with a public URL), the canonical
+//! resource learnt from the bound address, `start` in the background, `serve` and `run`
+//! until a signal, and the handle of a started server.
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer};
+
+use crate::config::{self, ServeError};
+use crate::server::McpServer;
+
+impl McpServer {
+    /// Without a public URL, only a loopback address may be bound.
+    fn may_bind(&self, addr: SocketAddr) -> Result<(), ServeError> {
+        if self.inner.public_url.is_none() && !addr.ip().is_loopback() {
+            return Err(ServeError::PublicUrlRequired { addr });
+        }
+        Ok(())
+    }
+
+    /// Learns the bound address: without a public URL, only a loopback address may be
+    /// bound, and the canonical resource is `http://<bound address><path>`.
+    fn bound(&self, local: SocketAddr) -> Result<(), ServeError> {
+        self.may_bind(local)?;
+        #[cfg(feature = "oauth")]
+        if let Some(auth) = &self.inner.auth {
+            let _ = auth.resource.set(format!("http://{local}{}", self.path));
+            #[cfg(feature = "authorization-server")]
+            if let Some(dev) = &auth.dev {
+                dev.set_resource(auth.resource());
+            }
+            tracing::info!(
+                target: "mcp_runtime::auth",
+                "OAuth: resource {}; tokens verified by {}",
+                auth.resource(),
+                auth.gate.describe()
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs the actix-web server for this MCP server on `listener`.
+    ///
+    /// Half-closed connections are not allowed, so a client that disconnects cancels its
+    /// request: the tool's future is dropped instead of running on for nobody.
+    fn run_on(
+        &self,
+        listener: TcpListener,
+        signals: bool,
+    ) -> std::io::Result<actix_web::dev::Server> {
+        let this = self.clone();
+        let mut server = HttpServer::new(move || {
+            let this = this.clone();
+            App::new().configure(move |cfg| this.configure(cfg))
+        })
+        .h1_allow_half_closed(false)
+        .shutdown_timeout(5);
+        if let Some(n) = self.workers {
+            server = server.workers(n);
+        }
+        if !signals {
+            server = server.disable_signals();
+        }
+        Ok(server.listen(listener)?.run())
+    }
+
+    /// Binds `addr` and starts serving in the background of the current runtime; returns at
+    /// once with the bound address. Use port 0 for an ephemeral port (tests).
+    pub fn start(&self, addr: impl ToSocketAddrs) -> std::io::Result<RunningServer> {
+        let listener = TcpListener::bind(addr)?;
+        let local = listener.local_addr()?;
+        self.bound(local)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        let server = self.run_on(listener, false)?;
+        let handle = server.handle();
+        let join = tokio::spawn(server);
+        Ok(RunningServer {
+            addr: local,
+            path: self.path.clone(),
+            handle,
+            join,
+        })
+    }
+
+    /// Serves on `HOST`:`PORT` from the environment (defaults `127.0.0.1:3000`) until Ctrl-C.
+    pub async fn serve(self) -> Result<(), ServeError> {
+        let addr = config::bind_addr_from_env()?;
+        self.serve_on(addr).await
+    }
+
+    /// Serves on `addr` until Ctrl-C.
+    pub async fn serve_on(self, addr: SocketAddr) -> Result<(), ServeError> {
+        self.may_bind(addr)?;
+        let listener = TcpListener::bind(addr).map_err(|e| ServeError::Bind { addr, source: e })?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| ServeError::Bind { addr, source: e })?;
+        self.bound(local)?;
+        match &self.inner.public_url {
+            Some(public) => tracing::info!(
+                target: "mcp_runtime::server",
+                "MCP server `{}` listening on http://{local}{} (public URL {})",
+                self.inner.info.name,
+                self.path,
+                public.text
+            ),
+            None => tracing::info!(
+                target: "mcp_runtime::server",
+                "MCP server `{}` listening on http://{local}{}",
+                self.inner.info.name,
+                self.path
+            ),
+        }
+        self.run_on(listener, true)
+            .map_err(|e| ServeError::Bind { addr, source: e })?
+            .await
+            .map_err(ServeError::Io)
+    }
+
+    /// Blocks on [`serve`](Self::serve) in a runtime of its own, after loading `.env`-style
+    /// settings and installing a `tracing` subscriber (`RUST_LOG`, default `info`). This is all
+    /// `main` needs: `fn main() -> Result<(), ServeError> { server.run() }`.
+    pub fn run(self) -> Result<(), ServeError> {
+        config::load_dotenv();
+        config::init_tracing();
+        actix_web::rt::System::new().block_on(self.serve())
+    }
+}
+
+/// A server started with [`McpServer::start`].
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    path: Arc<str>,
+    handle: actix_web::dev::ServerHandle,
+    join: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The MCP endpoint's URL, e.g. `http://127.0.0.1:40123/mcp`.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.addr, self.path)
+    }
+
+    /// Stops the server, letting requests in flight finish.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.join.await;
+    }
+}
