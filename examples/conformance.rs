@@ -88,6 +88,32 @@ async fn test_error_handling() -> Result<String, ToolError> {
     ))
 }
 
+/// A street address (a `$defs` entry of the schema below).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "address")]
+#[allow(dead_code)]
+struct Address {
+    street: Option<String>,
+    city: Option<String>,
+}
+
+/// The input of `json_schema_2020_12_tool`: its schema names its dialect, keeps the address in
+/// `$defs` and allows no other properties.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[schemars(extend("$schema" = "https://json-schema.org/draft/2020-12/schema"))]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Person {
+    name: Option<String>,
+    address: Option<Address>,
+}
+
+/// Tool with JSON Schema 2020-12 features
+#[mcp_tool]
+async fn json_schema_2020_12_tool(Input(person): Input<Person>) -> String {
+    format!("hello {}", person.name.unwrap_or_default())
+}
+
 #[mcp_server(
     name = "mcp-runtime-conformance",
     version = "1.0.0",
@@ -100,6 +126,7 @@ async fn test_error_handling() -> Result<String, ToolError> {
         test_tool_with_logging,
         test_tool_with_progress,
         test_error_handling,
+        json_schema_2020_12_tool,
     ]
 )]
 struct Conformance;

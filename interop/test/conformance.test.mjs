@@ -25,6 +25,7 @@ const SCENARIOS = [
   'tools-call-error',
   'server-sse-multiple-streams',
   'dns-rebinding-protection',
+  'json-schema-2020-12',
 ];
 
 const SCENARIO_TIMEOUT_MS = 60_000;

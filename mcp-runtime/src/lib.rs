@@ -74,6 +74,8 @@ pub mod providers;
 #[cfg(feature = "server")]
 mod result;
 #[cfg(feature = "server")]
+mod schema;
+#[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "authorization-server")))]

@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::fmt::Display;
 
 use base64::Engine as _;
-use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 use serde_json::Value;
@@ -297,7 +296,7 @@ impl<T: IntoToolResult, E: Display> IntoToolResult for Result<T, E> {
 
 impl<T: Serialize + JsonSchema> IntoToolResult for Json<T> {
     fn output_schema() -> Option<Schema> {
-        let mut schema = SchemaSettings::draft2020_12()
+        let mut schema = crate::schema::settings()
             .for_serialize()
             .into_generator()
             .into_root_schema_for::<T>();

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::generate::SchemaGenerator;
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value};
 
@@ -352,9 +352,7 @@ impl std::fmt::Debug for ToolSpec {
 impl ToolSpec {
     pub(crate) fn new() -> Self {
         ToolSpec {
-            generator: SchemaSettings::draft2020_12()
-                .for_deserialize()
-                .into_generator(),
+            generator: crate::schema::settings().for_deserialize().into_generator(),
             properties: Map::new(),
             required: Vec::new(),
             base: None,
