@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use mcp_runtime::prelude::*;
+use mcp_runtime::{Resource, ResourceRequest};
 
 /// A 1x1 PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -131,6 +132,43 @@ async fn json_schema_2020_12_tool(Input(person): Input<Person>) -> String {
 )]
 struct Conformance;
 
+/// The resources the resource scenarios read.
+fn resources() -> Vec<Resource> {
+    vec![
+        Resource::new("test://static-text", "static text")
+            .description("A static text resource")
+            .mime_type("text/plain")
+            .read(|_r: ResourceRequest| async {
+                Ok::<_, ToolError>("This is the content of the static text resource.")
+            }),
+        Resource::new("test://static-binary", "static binary")
+            .description("A static binary resource (a 1x1 PNG)")
+            .mime_type("image/png")
+            .read(|_r: ResourceRequest| async {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(PNG)
+                    .map_err(|e| ToolError::new(format!("bad PNG constant: {e}")))
+            }),
+        Resource::template("test://template/{id}/data", "templated data")
+            .description("A resource template with an id")
+            .mime_type("application/json")
+            .read(|r: ResourceRequest| async move {
+                let id = r.params.get("id").cloned().unwrap_or_default();
+                Ok::<_, ToolError>(
+                    serde_json::json!({"id": id, "templateTest": true, "data": format!("Data for ID: {id}")})
+                        .to_string(),
+                )
+            }),
+    ]
+}
+
 fn main() -> Result<(), ServeError> {
-    Conformance::run()
+    mcp_runtime::config::load_dotenv();
+    mcp_runtime::config::init_tracing();
+    Conformance::builder()
+        .with_env()
+        .resources(resources())
+        .build()?
+        .run()
 }

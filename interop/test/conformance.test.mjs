@@ -26,6 +26,10 @@ const SCENARIOS = [
   'server-sse-multiple-streams',
   'dns-rebinding-protection',
   'json-schema-2020-12',
+  'resources-list',
+  'resources-read-text',
+  'resources-read-binary',
+  'resources-templates-read',
 ];
 
 const SCENARIO_TIMEOUT_MS = 60_000;

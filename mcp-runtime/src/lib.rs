@@ -97,6 +97,7 @@ pub use mcp_macros::{mcp_server, mcp_tool};
 #[cfg(feature = "server")]
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
 #[cfg(feature = "server")]
+pub use server::protocol::resources::{Resource, ResourceBody, ResourceRequest};
 pub use server::{BuildError, McpServer, McpServerBuilder, RpcError, RunningServer};
 #[cfg(feature = "server")]
 pub use tool::{

@@ -53,7 +53,7 @@ pub(crate) fn dev_server(ttl: Duration) -> RunningServer {
 
 /// A browser that follows redirects (without cookies of its own) until the loopback
 /// callback has answered; counts how often it was opened.
-fn robot_browser(opened: Arc<AtomicUsize>) -> Opener {
+pub(crate) fn robot_browser(opened: Arc<AtomicUsize>) -> Opener {
     Opener::custom(move |url| {
         let opened = opened.clone();
         async move {

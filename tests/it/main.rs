@@ -13,6 +13,7 @@ mod observe;
 mod presets;
 mod proxy;
 mod proxy_presets;
+mod resources;
 mod store;
 mod tools;
 mod transport;

@@ -37,6 +37,7 @@ pub struct McpServerBuilder {
     #[cfg(feature = "oauth")]
     pub(super) oauth: Option<crate::auth::OAuth>,
     declared_scopes: Option<Vec<String>>,
+    resources: Vec<crate::server::protocol::resources::Resource>,
     #[cfg(feature = "metrics")]
     metrics_path: Option<String>,
     /// OAuth was asked for (even if its configuration failed, which is reported already).
@@ -77,6 +78,7 @@ impl McpServerBuilder {
             #[cfg(feature = "oauth")]
             oauth: None,
             declared_scopes: None,
+            resources: Vec::new(),
             #[cfg(feature = "metrics")]
             metrics_path: None,
             oauth_requested: false,
@@ -109,6 +111,22 @@ impl McpServerBuilder {
         self.tools.push(tool);
         self
     }
+    /// Adds a resource: a fixed URI or a URI template, read by an async function
+    /// ([`Resource`](crate::Resource)).
+    pub fn resource(mut self, resource: crate::server::protocol::resources::Resource) -> Self {
+        self.resources.push(resource);
+        self
+    }
+
+    /// Adds resources (see [`resource`](Self::resource)).
+    pub fn resources(
+        mut self,
+        resources: impl IntoIterator<Item = crate::server::protocol::resources::Resource>,
+    ) -> Self {
+        self.resources.extend(resources);
+        self
+    }
+
     /// Registers tools, e.g. `tools![add, search]`.
     pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
         self.tools.extend(tools);
@@ -322,6 +340,27 @@ impl McpServerBuilder {
                 }
             }
         }
+        let resources = crate::server::protocol::resources::Resources::build(
+            std::mem::take(&mut self.resources),
+            self.page_size.max(1),
+            &mut problems,
+        );
+        if resources.scopes().next().is_some() && !self.has_oauth() {
+            problems.push(
+                "a resource requires scopes, but the server has no OAuth: add `.oauth(...)`".into(),
+            );
+        }
+        if let Some(declared) = &self.declared_scopes {
+            for s in resources.scopes() {
+                if !declared.iter().any(|d| d == s) {
+                    problems.push(format!(
+                        "a resource requires scope `{s}`, which the server does not declare \
+                         (declared: {})",
+                        declared.join(", ")
+                    ));
+                }
+            }
+        }
         #[cfg(feature = "oauth")]
         self.check_verifier(&mut problems);
         if !problems.is_empty() {
@@ -330,7 +369,15 @@ impl McpServerBuilder {
         let all: Vec<serde_json::Value> = listings.iter().map(|l| l.0.clone()).collect();
         let tool_pages = paginate(&all, self.page_size);
         #[cfg(feature = "oauth")]
-        let auth = self.auth_state(public_url.as_ref(), source, &tool_scopes)?;
+        let auth = {
+            let mut scopes: Vec<&str> = tool_scopes.clone();
+            for s in resources.scopes() {
+                if !scopes.contains(&s) {
+                    scopes.push(s);
+                }
+            }
+            self.auth_state(public_url.as_ref(), source, &scopes)?
+        };
         #[cfg(not(feature = "oauth"))]
         let _ = (&tool_scopes, source);
         #[cfg(feature = "oauth")]
@@ -350,6 +397,7 @@ impl McpServerBuilder {
             },
             tools,
             tool_pages,
+            resources,
             listings: if hide_tools { listings } else { Vec::new() },
             page_size: self.page_size,
             state: Arc::new(self.state),
@@ -394,6 +442,16 @@ impl McpServerBuilder {
 
 /// Pre-serializes `tools/list` pages, once, at build time.
 pub(crate) fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<Bytes> {
+    paginate_as(listings, page_size, "tools")
+}
+
+/// Pages of a listing under `key` (`tools`, `resources`, ...), each but the last with a
+/// `nextCursor`.
+pub(crate) fn paginate_as(
+    listings: &[serde_json::Value],
+    page_size: usize,
+    key: &str,
+) -> Vec<Bytes> {
     let chunks: Vec<&[serde_json::Value]> = if listings.is_empty() {
         vec![&[]]
     } else {
@@ -405,7 +463,7 @@ pub(crate) fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<
         .enumerate()
         .map(|(i, chunk)| {
             let mut page = serde_json::Map::new();
-            page.insert("tools".into(), serde_json::Value::Array(chunk.to_vec()));
+            page.insert(key.into(), serde_json::Value::Array(chunk.to_vec()));
             if i + 1 < count {
                 page.insert("nextCursor".into(), (i + 1).to_string().into());
             }

@@ -99,6 +99,7 @@ pub(crate) struct Inner {
     pub(crate) info: ServerInfo,
     pub(crate) tools: ServerKeyed<&'static str, ToolEntry>,
     pub(crate) tool_pages: Vec<Bytes>,
+    pub(crate) resources: protocol::resources::Resources,
     /// Each tool's listing and scopes, in order: for `tools/list` filtered per caller.
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) listings: Vec<(

@@ -53,10 +53,13 @@ pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
     }
     let mut result = Map::new();
     result.insert("protocolVersion".into(), version.into());
-    result.insert(
-        "capabilities".into(),
-        serde_json::json!({ "logging": {}, "tools": { "listChanged": false } }),
-    );
+    result.insert("capabilities".into(), {
+        let mut caps = serde_json::json!({ "logging": {}, "tools": { "listChanged": false } });
+        if !inner.resources.is_empty() {
+            caps["resources"] = serde_json::json!({});
+        }
+        caps
+    });
     result.insert("serverInfo".into(), Value::Object(info));
     if let Some(i) = &inner.info.instructions {
         result.insert("instructions".into(), i.clone().into());
@@ -89,6 +92,16 @@ pub(crate) fn handle_request(
         "tools/list" => list_tools(inner, &scope, &jsonrpc::params_value(params)),
         "tools/call" => return call_tool(inner, scope, id, params),
         "logging/setLevel" => set_level(&scope, &jsonrpc::params_value(params)),
+        // Without resources there is no `resources` capability, and no such methods.
+        "resources/list" if !inner.resources.is_empty() => {
+            inner.resources.list(false, &jsonrpc::params_value(params))
+        }
+        "resources/templates/list" if !inner.resources.is_empty() => {
+            inner.resources.list(true, &jsonrpc::params_value(params))
+        }
+        "resources/read" if !inner.resources.is_empty() => {
+            return read_resource(inner, scope, &jsonrpc::params_value(params));
+        }
         "initialize" => Reply::Err(RpcError::invalid_request(
             "initialize was already done for this session; start a new session without an \
              Mcp-Session-Id header",
@@ -114,6 +127,8 @@ enum PendingState {
     /// before any response starts (`None` once taken).
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     StepUp(Option<(Vec<String>, String)>),
+    /// A request answered by an async function other than a tool (a resource read).
+    Future(BoxFuture<'static, Reply>),
     Tool(ToolRun),
 }
 
@@ -164,6 +179,7 @@ impl Future for Pending {
                 None => panic!("a request was polled after it was answered"),
             },
             PendingState::Tool(run) => run.poll(cx),
+            PendingState::Future(fut) => fut.as_mut().poll(cx),
         }
     }
 }
@@ -290,23 +306,67 @@ fn list_tools(inner: &Inner, scope: &RequestScope, params: &Value) -> Reply {
         None
     };
     let pages = filtered.as_ref().unwrap_or(&inner.tool_pages);
-    let page = match params.get("cursor") {
-        None | Some(Value::Null) => 0,
+    match page_index(params, pages.len(), "tools/list") {
+        Ok(page) => Reply::Ok(pages[page].clone()),
+        Err(e) => Reply::Err(e),
+    }
+}
+
+/// The page a listing's `cursor` names (the page numbers this server hands out).
+pub(crate) fn page_index(params: &Value, pages: usize, method: &str) -> Result<usize, RpcError> {
+    match params.get("cursor") {
+        None | Some(Value::Null) => Ok(0),
         Some(Value::String(c)) => match c.parse::<usize>() {
-            Ok(n) if n < pages.len() && n > 0 => n,
-            _ => {
-                return Reply::Err(RpcError::invalid_params(format!(
-                    "tools/list: invalid cursor `{c}`"
-                )));
-            }
+            Ok(n) if n < pages && n > 0 => Ok(n),
+            _ => Err(RpcError::invalid_params(format!(
+                "{method}: invalid cursor `{c}`"
+            ))),
         },
-        Some(_) => {
-            return Reply::Err(RpcError::invalid_params(
-                "tools/list: `cursor` must be a string",
-            ));
-        }
+        Some(_) => Err(RpcError::invalid_params(format!(
+            "{method}: `cursor` must be a string"
+        ))),
+    }
+}
+
+/// `resources/read`: the resource's scope guard, then its read function.
+fn read_resource(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
+    let Some(uri) = params.get("uri").and_then(Value::as_str) else {
+        return Pending::ready(Reply::Err(RpcError::invalid_params(
+            "resources/read: `params.uri` (a string) is required",
+        )));
     };
-    Reply::Ok(pages[page].clone())
+    let Some((resource, vars)) = inner.resources.find(uri) else {
+        let mut e = RpcError::new(
+            super::resources::RESOURCE_NOT_FOUND,
+            format!("resource `{uri}` not found"),
+        );
+        e.data = Some(serde_json::json!({ "uri": uri }));
+        return Pending::ready(Reply::Err(e));
+    };
+    #[cfg(feature = "oauth")]
+    if inner.auth.is_some() {
+        let all: Vec<&str> = resource.scopes.iter().map(String::as_str).collect();
+        // Resources have no tool-error form of refusal: always the 403 step-up.
+        if let Err(crate::auth::scope::Denied::StepUp { scopes, message }) =
+            crate::auth::scope::guard(
+                crate::auth::ScopeRefusal::Forbidden,
+                scope.auth.as_deref(),
+                &format!("resource `{uri}`"),
+                &all,
+                &[],
+            )
+        {
+            return Pending(PendingState::StepUp(Some((scopes, message))));
+        }
+    }
+    let req = super::resources::ResourceRequest {
+        uri: uri.to_owned(),
+        params: vars,
+        auth: scope.auth.clone(),
+    };
+    Pending(PendingState::Future(Box::pin(super::resources::read(
+        resource, req,
+    ))))
 }
 
 fn set_level(scope: &RequestScope, params: &Value) -> Reply {

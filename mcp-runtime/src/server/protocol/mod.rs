@@ -4,4 +4,5 @@
 pub(crate) mod call;
 pub(crate) mod dispatch;
 pub(crate) mod jsonrpc;
+pub(crate) mod resources;
 pub(crate) mod session;

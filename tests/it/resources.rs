@@ -1,0 +1,219 @@
+//! Resources over real HTTP: fixed URIs and templates listed and read (text and base64
+//! bytes), the errors for unknown URIs and missing parameters, build errors naming the URI, and
+//! a scope-guarded resource answering 403 with a step-up challenge, which the client library
+//! follows.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mcp_runtime::prelude::*;
+use mcp_runtime::providers::DevProvider;
+use mcp_runtime::{Resource, ResourceRequest};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+fn resources() -> Vec<Resource> {
+    vec![
+        Resource::new("file:///logs/today", "today's log")
+            .mime_type("text/plain")
+            .description("What happened today.")
+            .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("all quiet") }),
+        Resource::new("file:///logo.png", "logo")
+            .mime_type("image/png")
+            .read(|_r: ResourceRequest| async {
+                Ok::<_, ToolError>(vec![0x89u8, b'P', b'N', b'G'])
+            }),
+        Resource::template("users://{id}/profile", "a user's profile")
+            .mime_type("application/json")
+            .read(|r: ResourceRequest| async move {
+                Ok::<_, ToolError>(format!(r#"{{"id":"{}"}}"#, r.params["id"]))
+            }),
+        Resource::new("file:///broken", "broken")
+            .read(|_r: ResourceRequest| async { Err::<String, _>(ToolError::new("disk on fire")) }),
+    ]
+}
+
+#[tokio::test]
+async fn resources_are_listed_and_read() {
+    let server = start(McpServer::builder().resources(resources()));
+    let c = Client::connect(&server, V_LATEST).await;
+    let init = c.rpc(1, "ping", json!({})).await;
+    assert_eq!(init["result"], json!({}));
+    let list = c.rpc(2, "resources/list", json!({})).await;
+    assert_eq!(
+        list["result"]["resources"][0],
+        json!({"uri": "file:///logs/today", "name": "today's log", "description": "What happened today.", "mimeType": "text/plain"})
+    );
+    assert_eq!(
+        list["result"]["resources"].as_array().map(Vec::len),
+        Some(3)
+    );
+    let templates = c.rpc(3, "resources/templates/list", json!({})).await;
+    assert_eq!(
+        templates["result"]["resourceTemplates"],
+        json!([{"uriTemplate": "users://{id}/profile", "name": "a user's profile", "mimeType": "application/json"}])
+    );
+    let text = c
+        .rpc(4, "resources/read", json!({"uri": "file:///logs/today"}))
+        .await;
+    assert_eq!(
+        text["result"]["contents"],
+        json!([{"uri": "file:///logs/today", "mimeType": "text/plain", "text": "all quiet"}])
+    );
+    let blob = c
+        .rpc(5, "resources/read", json!({"uri": "file:///logo.png"}))
+        .await;
+    assert_eq!(blob["result"]["contents"][0]["blob"], "iVBORw==");
+    let user = c
+        .rpc(6, "resources/read", json!({"uri": "users://42/profile"}))
+        .await;
+    assert_eq!(user["result"]["contents"][0]["text"], r#"{"id":"42"}"#);
+    assert_eq!(user["result"]["contents"][0]["uri"], "users://42/profile");
+    let missing = c
+        .rpc(7, "resources/read", json!({"uri": "users://4/2/profile"}))
+        .await;
+    assert_eq!(missing["error"]["code"], -32002);
+    assert_eq!(missing["error"]["data"]["uri"], "users://4/2/profile");
+    let bad = c.rpc(8, "resources/read", json!({})).await;
+    assert_eq!(bad["error"]["code"], -32602);
+    assert_eq!(
+        bad["error"]["message"],
+        "resources/read: `params.uri` (a string) is required"
+    );
+    let broken = c
+        .rpc(9, "resources/read", json!({"uri": "file:///broken"}))
+        .await;
+    assert_eq!(broken["error"]["code"], -32603);
+    assert_eq!(
+        broken["error"]["message"],
+        "reading `file:///broken` failed: disk on fire"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_resources_capability_is_announced_only_with_resources() {
+    for (with, expected) in [(true, true), (false, false)] {
+        let b = McpServer::builder();
+        let b = if with { b.resources(resources()) } else { b };
+        let server = start(b);
+        let client = mcp_runtime::client::Client::builder(server.url())
+            .connect()
+            .await
+            .expect("connects");
+        assert_eq!(
+            client.server().capabilities.contains_key("resources"),
+            expected
+        );
+        client.close().await;
+        server.stop().await;
+    }
+}
+
+#[test]
+fn bad_resources_are_named_when_the_server_is_built() {
+    let err = McpServer::builder()
+        .resource(
+            Resource::new("a://x", "x")
+                .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("1") }),
+        )
+        .resource(
+            Resource::new("a://x", "again")
+                .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("2") }),
+        )
+        .resource(Resource::new("a://noread", "no read"))
+        .resource(
+            Resource::template("a://{x}{y}", "t")
+                .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("3") }),
+        )
+        .resource(
+            Resource::new("a://secret", "s")
+                .scopes(["admin"])
+                .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("4") }),
+        )
+        .build()
+        .expect_err("refused");
+    let text = err.to_string();
+    for expected in [
+        "two resources have the URI `a://x`",
+        "resource `a://noread` has no read function",
+        "resource template `a://{x}{y}`: two variables need a literal between them",
+        "a resource requires scopes, but the server has no OAuth",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_scoped_resource_steps_up() {
+    let oauth = DevProvider::new()
+        .auto_approve(true)
+        .access_token_ttl(Duration::from_secs(3600))
+        .into_oauth()
+        .expect("dev server");
+    let server = start(
+        McpServer::builder().oauth(oauth).resource(
+            Resource::new("secrets://vault", "the vault")
+                .scopes(["admin"])
+                .read(|r: ResourceRequest| async move {
+                    let who = r.auth.map(|a| a.user.user_id.clone()).unwrap_or_default();
+                    Ok::<_, ToolError>(format!("opened by {who}"))
+                }),
+        ),
+    );
+    let url = server.url();
+    // Raw: a token without `admin` gets 403 and the challenge to step up.
+    let token = {
+        let opened = Arc::new(AtomicUsize::new(0));
+        let store = Arc::new(mcp_runtime::client::auth::MemoryTokenStore::new());
+        let mut cfg = mcp_runtime::client::auth::OAuthConfig::default();
+        cfg.callback = mcp_runtime::client::auth::CallbackConfig::port(0);
+        cfg.opener = crate::client::robot_browser(opened.clone());
+        cfg.store = Some(store.clone());
+        let oauth = mcp_runtime::client::auth::OAuth::new(&url, cfg).expect("oauth");
+        let client = mcp_runtime::client::Client::builder(&url)
+            .auth(oauth)
+            .connect()
+            .await
+            .expect("connects");
+        let stored = {
+            use mcp_runtime::client::auth::TokenStore as _;
+            store.load_tokens(&url).expect("load").expect("tokens")
+        };
+        // The client library steps up by itself and reads.
+        let read = client
+            .read_resource("secrets://vault")
+            .await
+            .expect("after step-up");
+        assert_eq!(read["contents"][0]["text"], "opened by dev-user");
+        assert_eq!(
+            opened.load(Ordering::SeqCst),
+            2,
+            "a second sign-in for admin"
+        );
+        stored.access_token
+    };
+    let c = Client::connect_as(&server, V_LATEST, Some(token)).await;
+    let r = c
+        .post_raw(&json!({"jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": {"uri": "secrets://vault"}}))
+        .await;
+    assert_eq!(r.status, 403);
+    let challenge = r
+        .headers
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#) && challenge.contains("admin"),
+        "{challenge}"
+    );
+    let body: Value = r.json();
+    assert_eq!(
+        body["error"]["message"],
+        "resource `secrets://vault`: missing required scope: admin"
+    );
+    server.stop().await;
+}
