@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use mcp_runtime::prelude::*;
-use mcp_runtime::{Resource, ResourceRequest};
+use mcp_runtime::{Prompt, PromptMessage, PromptRequest, Resource, ResourceRequest};
 
 /// A 1x1 PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -163,12 +163,59 @@ fn resources() -> Vec<Resource> {
     ]
 }
 
+/// The prompts the prompt scenarios get.
+fn prompts() -> Vec<Prompt> {
+    vec![
+        Prompt::new("test_simple_prompt")
+            .description("A simple prompt without arguments")
+            .get(|_r: PromptRequest| async {
+                Ok::<_, ToolError>(vec![PromptMessage::user(Content::text(
+                    "This is a simple prompt for testing.",
+                ))])
+            }),
+        Prompt::new("test_prompt_with_arguments")
+            .description("A prompt with two required arguments")
+            .argument("arg1", "First test argument", true)
+            .argument("arg2", "Second test argument", true)
+            .get(|r: PromptRequest| async move {
+                Ok::<_, ToolError>(vec![PromptMessage::user(Content::text(format!(
+                    "Prompt with arguments: arg1='{}', arg2='{}'",
+                    r.arguments["arg1"], r.arguments["arg2"]
+                )))])
+            }),
+        Prompt::new("test_prompt_with_embedded_resource")
+            .description("A prompt embedding a resource")
+            .argument("resourceUri", "URI of the resource to embed", true)
+            .get(|r: PromptRequest| async move {
+                Ok::<_, ToolError>(vec![
+                    PromptMessage::user(Content::embedded_text(
+                        r.arguments["resourceUri"].clone(),
+                        "text/plain",
+                        "Embedded resource content for testing.",
+                    )),
+                    PromptMessage::user(Content::text(
+                        "Please process the embedded resource above.",
+                    )),
+                ])
+            }),
+        Prompt::new("test_prompt_with_image")
+            .description("A prompt with an image")
+            .get(|_r: PromptRequest| async {
+                Ok::<_, ToolError>(vec![
+                    PromptMessage::user(Content::image_base64(PNG, "image/png")),
+                    PromptMessage::user(Content::text("Please analyze the image above.")),
+                ])
+            }),
+    ]
+}
+
 fn main() -> Result<(), ServeError> {
     mcp_runtime::config::load_dotenv();
     mcp_runtime::config::init_tracing();
     Conformance::builder()
         .with_env()
         .resources(resources())
+        .prompts(prompts())
         .build()?
         .run()
 }

@@ -30,6 +30,11 @@ const SCENARIOS = [
   'resources-read-text',
   'resources-read-binary',
   'resources-templates-read',
+  'prompts-list',
+  'prompts-get-simple',
+  'prompts-get-with-args',
+  'prompts-get-embedded-resource',
+  'prompts-get-with-image',
 ];
 
 const SCENARIO_TIMEOUT_MS = 60_000;

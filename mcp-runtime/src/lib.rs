@@ -97,7 +97,10 @@ pub use mcp_macros::{mcp_server, mcp_tool};
 #[cfg(feature = "server")]
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
 #[cfg(feature = "server")]
+pub use server::protocol::prompts::{Prompt, PromptMessage, PromptRequest, Role};
+#[cfg(feature = "server")]
 pub use server::protocol::resources::{Resource, ResourceBody, ResourceRequest};
+#[cfg(feature = "server")]
 pub use server::{BuildError, McpServer, McpServerBuilder, RpcError, RunningServer};
 #[cfg(feature = "server")]
 pub use tool::{

@@ -522,3 +522,22 @@ async fn no_sign_in_without_s256_or_for_another_resource() {
         handle.stop(true).await;
     }
 }
+
+/// An access token from the dev server of `url` (auto-approving), as a first sign-in gets it.
+pub(crate) async fn first_token(url: &str) -> String {
+    use mcp_runtime::client::auth::TokenStore as _;
+    let store = Arc::new(mcp_runtime::client::auth::MemoryTokenStore::new());
+    let oauth = OAuth::new(url, oauth_config(store.clone(), Arc::default())).expect("oauth");
+    let client = Client::builder(url)
+        .auth(oauth)
+        .listen(false)
+        .connect()
+        .await
+        .expect("signs in");
+    client.close().await;
+    store
+        .load_tokens(url)
+        .expect("load")
+        .expect("tokens")
+        .access_token
+}

@@ -11,6 +11,7 @@ mod fixtures;
 mod idp;
 mod observe;
 mod presets;
+mod prompts;
 mod proxy;
 mod proxy_presets;
 mod resources;

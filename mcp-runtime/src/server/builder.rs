@@ -38,6 +38,7 @@ pub struct McpServerBuilder {
     pub(super) oauth: Option<crate::auth::OAuth>,
     declared_scopes: Option<Vec<String>>,
     resources: Vec<crate::server::protocol::resources::Resource>,
+    prompts: Vec<crate::server::protocol::prompts::Prompt>,
     #[cfg(feature = "metrics")]
     metrics_path: Option<String>,
     /// OAuth was asked for (even if its configuration failed, which is reported already).
@@ -79,6 +80,7 @@ impl McpServerBuilder {
             oauth: None,
             declared_scopes: None,
             resources: Vec::new(),
+            prompts: Vec::new(),
             #[cfg(feature = "metrics")]
             metrics_path: None,
             oauth_requested: false,
@@ -124,6 +126,22 @@ impl McpServerBuilder {
         resources: impl IntoIterator<Item = crate::server::protocol::resources::Resource>,
     ) -> Self {
         self.resources.extend(resources);
+        self
+    }
+
+    /// Adds a prompt: named messages with string arguments, made by an async function
+    /// ([`Prompt`](crate::Prompt)).
+    pub fn prompt(mut self, prompt: crate::server::protocol::prompts::Prompt) -> Self {
+        self.prompts.push(prompt);
+        self
+    }
+
+    /// Adds prompts (see [`prompt`](Self::prompt)).
+    pub fn prompts(
+        mut self,
+        prompts: impl IntoIterator<Item = crate::server::protocol::prompts::Prompt>,
+    ) -> Self {
+        self.prompts.extend(prompts);
         self
     }
 
@@ -345,19 +363,33 @@ impl McpServerBuilder {
             self.page_size.max(1),
             &mut problems,
         );
-        if resources.scopes().next().is_some() && !self.has_oauth() {
-            problems.push(
-                "a resource requires scopes, but the server has no OAuth: add `.oauth(...)`".into(),
-            );
-        }
-        if let Some(declared) = &self.declared_scopes {
-            for s in resources.scopes() {
-                if !declared.iter().any(|d| d == s) {
-                    problems.push(format!(
-                        "a resource requires scope `{s}`, which the server does not declare \
-                         (declared: {})",
-                        declared.join(", ")
-                    ));
+        let prompts = crate::server::protocol::prompts::Prompts::build(
+            std::mem::take(&mut self.prompts),
+            self.page_size.max(1),
+            &mut problems,
+        );
+        for (kind, mut scopes) in [
+            (
+                "resource",
+                Box::new(resources.scopes()) as Box<dyn Iterator<Item = &str>>,
+            ),
+            ("prompt", Box::new(prompts.scopes())),
+        ] {
+            let scopes: Vec<&str> = scopes.by_ref().collect();
+            if !scopes.is_empty() && !self.has_oauth() {
+                problems.push(format!(
+                    "a {kind} requires scopes, but the server has no OAuth: add `.oauth(...)`"
+                ));
+            }
+            if let Some(declared) = &self.declared_scopes {
+                for s in scopes {
+                    if !declared.iter().any(|d| d == s) {
+                        problems.push(format!(
+                            "a {kind} requires scope `{s}`, which the server does not declare \
+                             (declared: {})",
+                            declared.join(", ")
+                        ));
+                    }
                 }
             }
         }
@@ -371,7 +403,7 @@ impl McpServerBuilder {
         #[cfg(feature = "oauth")]
         let auth = {
             let mut scopes: Vec<&str> = tool_scopes.clone();
-            for s in resources.scopes() {
+            for s in resources.scopes().chain(prompts.scopes()) {
                 if !scopes.contains(&s) {
                     scopes.push(s);
                 }
@@ -398,6 +430,7 @@ impl McpServerBuilder {
             tools,
             tool_pages,
             resources,
+            prompts,
             listings: if hide_tools { listings } else { Vec::new() },
             page_size: self.page_size,
             state: Arc::new(self.state),

@@ -100,6 +100,7 @@ pub(crate) struct Inner {
     pub(crate) tools: ServerKeyed<&'static str, ToolEntry>,
     pub(crate) tool_pages: Vec<Bytes>,
     pub(crate) resources: protocol::resources::Resources,
+    pub(crate) prompts: protocol::prompts::Prompts,
     /// Each tool's listing and scopes, in order: for `tools/list` filtered per caller.
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) listings: Vec<(

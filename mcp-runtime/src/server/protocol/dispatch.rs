@@ -58,6 +58,9 @@ pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
         if !inner.resources.is_empty() {
             caps["resources"] = serde_json::json!({});
         }
+        if !inner.prompts.is_empty() {
+            caps["prompts"] = serde_json::json!({ "listChanged": false });
+        }
         caps
     });
     result.insert("serverInfo".into(), Value::Object(info));
@@ -101,6 +104,12 @@ pub(crate) fn handle_request(
         }
         "resources/read" if !inner.resources.is_empty() => {
             return read_resource(inner, scope, &jsonrpc::params_value(params));
+        }
+        "prompts/list" if !inner.prompts.is_empty() => {
+            inner.prompts.list(&jsonrpc::params_value(params))
+        }
+        "prompts/get" if !inner.prompts.is_empty() => {
+            return get_prompt(inner, scope, &jsonrpc::params_value(params));
         }
         "initialize" => Reply::Err(RpcError::invalid_request(
             "initialize was already done for this session; start a new session without an \
@@ -328,6 +337,51 @@ pub(crate) fn page_index(params: &Value, pages: usize, method: &str) -> Result<u
     }
 }
 
+/// `prompts/get`: the arguments checked, the prompt's scope guard, then its get function.
+fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
+    let (prompt, arguments) = match inner.prompts.find(params) {
+        Ok(found) => found,
+        Err(e) => return Pending::ready(Reply::Err(e)),
+    };
+    #[cfg(feature = "oauth")]
+    if let Some(step_up) = step_up(
+        inner,
+        &scope,
+        &format!("prompt `{}`", prompt.name),
+        &prompt.scopes,
+    ) {
+        return step_up;
+    }
+    let req = super::prompts::PromptRequest {
+        name: prompt.name.clone(),
+        arguments,
+        auth: scope.auth.clone(),
+    };
+    Pending(PendingState::Future(Box::pin(super::prompts::get(
+        prompt, req,
+    ))))
+}
+
+/// The 403 step-up for a caller without an item's scopes (resources and prompts have no
+/// tool-error form of refusal).
+#[cfg(feature = "oauth")]
+fn step_up(inner: &Inner, scope: &RequestScope, item: &str, scopes: &[String]) -> Option<Pending> {
+    inner.auth.as_ref()?;
+    let all: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    match crate::auth::scope::guard(
+        crate::auth::ScopeRefusal::Forbidden,
+        scope.auth.as_deref(),
+        item,
+        &all,
+        &[],
+    ) {
+        Err(crate::auth::scope::Denied::StepUp { scopes, message }) => {
+            Some(Pending(PendingState::StepUp(Some((scopes, message)))))
+        }
+        _ => None,
+    }
+}
+
 /// `resources/read`: the resource's scope guard, then its read function.
 fn read_resource(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
     let Some(uri) = params.get("uri").and_then(Value::as_str) else {
@@ -344,20 +398,13 @@ fn read_resource(inner: &Inner, scope: RequestScope, params: &Value) -> Pending 
         return Pending::ready(Reply::Err(e));
     };
     #[cfg(feature = "oauth")]
-    if inner.auth.is_some() {
-        let all: Vec<&str> = resource.scopes.iter().map(String::as_str).collect();
-        // Resources have no tool-error form of refusal: always the 403 step-up.
-        if let Err(crate::auth::scope::Denied::StepUp { scopes, message }) =
-            crate::auth::scope::guard(
-                crate::auth::ScopeRefusal::Forbidden,
-                scope.auth.as_deref(),
-                &format!("resource `{uri}`"),
-                &all,
-                &[],
-            )
-        {
-            return Pending(PendingState::StepUp(Some((scopes, message))));
-        }
+    if let Some(step_up) = step_up(
+        inner,
+        &scope,
+        &format!("resource `{uri}`"),
+        &resource.scopes,
+    ) {
+        return step_up;
     }
     let req = super::resources::ResourceRequest {
         uri: uri.to_owned(),

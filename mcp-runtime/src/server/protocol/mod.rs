@@ -4,5 +4,6 @@
 pub(crate) mod call;
 pub(crate) mod dispatch;
 pub(crate) mod jsonrpc;
+pub(crate) mod prompts;
 pub(crate) mod resources;
 pub(crate) mod session;
