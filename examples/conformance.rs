@@ -150,6 +150,10 @@ fn resources() -> Vec<Resource> {
                     .decode(PNG)
                     .map_err(|e| ToolError::new(format!("bad PNG constant: {e}")))
             }),
+        Resource::new("test://watched-resource", "watched resource")
+            .description("A resource clients subscribe to")
+            .mime_type("text/plain")
+            .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("watched") }),
         Resource::template("test://template/{id}/data", "templated data")
             .description("A resource template with an id")
             .mime_type("application/json")

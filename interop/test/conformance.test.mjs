@@ -30,6 +30,8 @@ const SCENARIOS = [
   'resources-read-text',
   'resources-read-binary',
   'resources-templates-read',
+  'resources-subscribe',
+  'resources-unsubscribe',
   'prompts-list',
   'prompts-get-simple',
   'prompts-get-with-args',

@@ -217,3 +217,72 @@ async fn a_scoped_resource_steps_up() {
     );
     server.stop().await;
 }
+
+/// Notifications the client received, by method.
+#[derive(Clone, Default)]
+struct Seen(Arc<std::sync::Mutex<Vec<(String, Value)>>>);
+
+impl mcp_runtime::client::ClientHandler for Seen {
+    fn notification(&self, method: &str, params: &Value) {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((method.to_owned(), params.clone()));
+    }
+}
+
+/// `resources/subscribe` for a known URI; `McpServer::resource_updated` then notifies the
+/// subscribed client on its GET stream, and no longer after `resources/unsubscribe`.
+#[tokio::test]
+async fn subscribers_hear_of_updates_until_they_unsubscribe() {
+    let server = McpServer::builder()
+        .resources(resources())
+        .build()
+        .expect("builds");
+    let running = server.start("127.0.0.1:0").expect("starts");
+    let seen = Seen::default();
+    let client = mcp_runtime::client::Client::builder(running.url())
+        .handler(seen.clone())
+        .connect()
+        .await
+        .expect("connects");
+    assert_eq!(
+        client.server().capabilities["resources"],
+        json!({"subscribe": true})
+    );
+    let err = client
+        .request("resources/subscribe", json!({"uri": "file:///nope"}))
+        .await
+        .expect_err("unknown");
+    assert_eq!(err.rpc().expect("rpc").code, -32002);
+    client
+        .request("resources/subscribe", json!({"uri": "users://7/profile"}))
+        .await
+        .expect("subscribed");
+    assert_eq!(server.resource_updated("users://7/profile"), 1);
+    assert_eq!(
+        server.resource_updated("file:///logs/today"),
+        0,
+        "not subscribed"
+    );
+    for _ in 0..100 {
+        if !seen.0.lock().expect("lock").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        seen.0.lock().expect("lock").clone(),
+        vec![(
+            "notifications/resources/updated".to_owned(),
+            json!({"uri": "users://7/profile"})
+        )]
+    );
+    client
+        .request("resources/unsubscribe", json!({"uri": "users://7/profile"}))
+        .await
+        .expect("unsubscribed");
+    assert_eq!(server.resource_updated("users://7/profile"), 0);
+    client.close().await;
+    running.stop().await;
+}

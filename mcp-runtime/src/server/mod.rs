@@ -161,6 +161,27 @@ impl McpServer {
         McpServerBuilder::new()
     }
 
+    /// Tells the clients subscribed to `uri` (`resources/subscribe`) that it changed:
+    /// `notifications/resources/updated` on their GET streams. Returns how many were told.
+    pub fn resource_updated(&self, uri: &str) -> usize {
+        let message = jsonrpc::sse_event(
+            serde_json::json!({
+                "jsonrpc": "2.0",
+                "method": "notifications/resources/updated",
+                "params": { "uri": uri },
+            })
+            .to_string()
+            .as_bytes(),
+        );
+        self.inner
+            .sessions
+            .all()
+            .into_iter()
+            .filter(|s| s.is_subscribed(uri))
+            .filter(|s| s.send_to_stream(message.clone()))
+            .count()
+    }
+
     /// The endpoint path (`/mcp` unless changed).
     pub fn path(&self) -> &str {
         &self.path

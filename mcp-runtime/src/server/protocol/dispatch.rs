@@ -56,7 +56,8 @@ pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
     result.insert("capabilities".into(), {
         let mut caps = serde_json::json!({ "logging": {}, "tools": { "listChanged": false } });
         if !inner.resources.is_empty() {
-            caps["resources"] = serde_json::json!({});
+            // Subscriptions live in sessions.
+            caps["resources"] = serde_json::json!({ "subscribe": !inner.http.stateless });
         }
         if !inner.prompts.is_empty() {
             caps["prompts"] = serde_json::json!({ "listChanged": false });
@@ -104,6 +105,9 @@ pub(crate) fn handle_request(
         }
         "resources/read" if !inner.resources.is_empty() => {
             return read_resource(inner, scope, &jsonrpc::params_value(params));
+        }
+        "resources/subscribe" | "resources/unsubscribe" if !inner.resources.is_empty() => {
+            subscription(inner, &scope, method, &jsonrpc::params_value(params))
         }
         "prompts/list" if !inner.prompts.is_empty() => {
             inner.prompts.list(&jsonrpc::params_value(params))
@@ -335,6 +339,35 @@ pub(crate) fn page_index(params: &Value, pages: usize, method: &str) -> Result<u
             "{method}: `cursor` must be a string"
         ))),
     }
+}
+
+/// `resources/subscribe` and `resources/unsubscribe`: a session's subscriptions to known
+/// resources, which `McpServer::resource_updated` notifies on its GET stream.
+fn subscription(inner: &Inner, scope: &RequestScope, method: &str, params: &Value) -> Reply {
+    let Some(uri) = params.get("uri").and_then(Value::as_str) else {
+        return Reply::Err(RpcError::invalid_params(format!(
+            "{method}: `params.uri` (a string) is required"
+        )));
+    };
+    let Some(session) = &scope.session else {
+        return Reply::Err(RpcError::invalid_request(format!(
+            "{method}: subscriptions need a session, and this server runs without sessions"
+        )));
+    };
+    if method == "resources/unsubscribe" {
+        session.unsubscribe(uri);
+        return Reply::Ok(Bytes::from_static(b"{}"));
+    }
+    if inner.resources.find(uri).is_none() {
+        let mut e = RpcError::new(
+            super::resources::RESOURCE_NOT_FOUND,
+            format!("resource `{uri}` not found"),
+        );
+        e.data = Some(serde_json::json!({ "uri": uri }));
+        return Reply::Err(e);
+    }
+    session.subscribe(uri);
+    Reply::Ok(Bytes::from_static(b"{}"))
 }
 
 /// `prompts/get`: the arguments checked, the prompt's scope guard, then its get function.

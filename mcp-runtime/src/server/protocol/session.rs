@@ -32,6 +32,8 @@ pub struct Session {
     /// the reference cycle through their context's session).
     inflight: Mutex<HashMap<RequestKey, Arc<ContextInner>>>,
     streams: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
+    /// The resource URIs the client subscribed to (`resources/subscribe`).
+    subscriptions: Mutex<std::collections::HashSet<String>>,
     /// Set by `close`; read on every call, where `closed.is_cancelled()` would take a lock.
     is_closed: AtomicBool,
     closed: CancellationToken,
@@ -154,6 +156,21 @@ impl Session {
         streams.last().is_some_and(|s| s.send(message).is_ok())
     }
 
+    /// Subscribes the session to updates of `uri`.
+    pub(crate) fn subscribe(&self, uri: &str) {
+        lock(&self.subscriptions).insert(uri.to_owned());
+    }
+
+    /// Ends a subscription; whether there was one.
+    pub(crate) fn unsubscribe(&self, uri: &str) -> bool {
+        lock(&self.subscriptions).remove(uri)
+    }
+
+    /// Whether the session subscribed to `uri`.
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        lock(&self.subscriptions).contains(uri)
+    }
+
     /// Resolves when the session is deleted or expires.
     pub(crate) fn closed(&self) -> tokio_util::sync::WaitForCancellationFuture<'_> {
         self.closed.cancelled()
@@ -225,6 +242,7 @@ impl Sessions {
             last_seen: AtomicU64::new(now),
             inflight: Mutex::new(HashMap::new()),
             streams: Mutex::new(Vec::new()),
+            subscriptions: Mutex::new(std::collections::HashSet::new()),
             is_closed: AtomicBool::new(false),
             closed: CancellationToken::new(),
         });
@@ -234,6 +252,16 @@ impl Sessions {
         }
         map.insert(session.id.clone(), session.clone());
         Ok(session)
+    }
+
+    /// Every live session (a snapshot).
+    pub(crate) fn all(&self) -> Vec<Arc<Session>> {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
