@@ -286,3 +286,45 @@ async fn subscribers_hear_of_updates_until_they_unsubscribe() {
     client.close().await;
     running.stop().await;
 }
+
+/// With `hide_unauthorized_tools`, resources and prompts a caller may not use are left out of
+/// its listings (and reading one still answers 403).
+#[tokio::test]
+async fn hidden_items_stay_out_of_the_listings() {
+    use mcp_runtime::{Prompt, PromptMessage, PromptRequest};
+    let oauth = DevProvider::new()
+        .auto_approve(true)
+        .into_oauth()
+        .expect("dev server")
+        .hide_unauthorized_tools(true);
+    let open = |uri: &str| {
+        Resource::new(uri, "r").read(|_r: ResourceRequest| async { Ok::<_, ToolError>("x") })
+    };
+    let prompt = |name: &str| {
+        Prompt::new(name).get(|_r: PromptRequest| async {
+            Ok::<_, ToolError>(vec![PromptMessage::user(Content::text("x"))])
+        })
+    };
+    let server = start(
+        McpServer::builder()
+            .oauth(oauth)
+            .resource(open("a://public"))
+            .resource(open("a://secret").scopes(["admin"]))
+            .prompt(prompt("public"))
+            .prompt(prompt("secret").scopes(["admin"])),
+    );
+    let token = crate::client::first_token(&server.url()).await;
+    let c = Client::connect_as(&server, V_LATEST, Some(token)).await;
+    let r = c.rpc(1, "resources/list", json!({})).await;
+    assert_eq!(
+        r["result"]["resources"],
+        json!([{"uri": "a://public", "name": "r"}])
+    );
+    let p = c.rpc(2, "prompts/list", json!({})).await;
+    assert_eq!(p["result"]["prompts"], json!([{"name": "public"}]));
+    let denied = c
+        .post_raw(&json!({"jsonrpc": "2.0", "id": 3, "method": "resources/read", "params": {"uri": "a://secret"}}))
+        .await;
+    assert_eq!(denied.status, 403);
+    server.stop().await;
+}

@@ -97,21 +97,26 @@ pub(crate) fn handle_request(
         "tools/call" => return call_tool(inner, scope, id, params),
         "logging/setLevel" => set_level(&scope, &jsonrpc::params_value(params)),
         // Without resources there is no `resources` capability, and no such methods.
-        "resources/list" if !inner.resources.is_empty() => {
-            inner.resources.list(false, &jsonrpc::params_value(params))
-        }
-        "resources/templates/list" if !inner.resources.is_empty() => {
-            inner.resources.list(true, &jsonrpc::params_value(params))
-        }
+        "resources/list" if !inner.resources.is_empty() => inner.resources.list(
+            false,
+            &jsonrpc::params_value(params),
+            visibility(inner, &scope).as_deref(),
+        ),
+        "resources/templates/list" if !inner.resources.is_empty() => inner.resources.list(
+            true,
+            &jsonrpc::params_value(params),
+            visibility(inner, &scope).as_deref(),
+        ),
         "resources/read" if !inner.resources.is_empty() => {
             return read_resource(inner, scope, &jsonrpc::params_value(params));
         }
         "resources/subscribe" | "resources/unsubscribe" if !inner.resources.is_empty() => {
             subscription(inner, &scope, method, &jsonrpc::params_value(params))
         }
-        "prompts/list" if !inner.prompts.is_empty() => {
-            inner.prompts.list(&jsonrpc::params_value(params))
-        }
+        "prompts/list" if !inner.prompts.is_empty() => inner.prompts.list(
+            &jsonrpc::params_value(params),
+            visibility(inner, &scope).as_deref(),
+        ),
         "prompts/get" if !inner.prompts.is_empty() => {
             return get_prompt(inner, scope, &jsonrpc::params_value(params));
         }
@@ -338,6 +343,31 @@ pub(crate) fn page_index(params: &Value, pages: usize, method: &str) -> Result<u
         Some(_) => Err(RpcError::invalid_params(format!(
             "{method}: `cursor` must be a string"
         ))),
+    }
+}
+
+/// With `hide_unauthorized_tools`, what this caller may see (listings made per caller); `None`
+/// lists everything.
+fn visibility<'a>(
+    inner: &'a Inner,
+    scope: &'a RequestScope,
+) -> Option<Box<super::resources::Visible<'a>>> {
+    #[cfg(feature = "oauth")]
+    {
+        let state = inner.auth.as_ref()?;
+        if !state.hide_tools {
+            return None;
+        }
+        let caller = scope.auth.as_deref();
+        Some(Box::new(move |scopes: &[String]| {
+            let needed: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            caller.is_none_or(|a| a.require_scope(&needed).is_ok())
+        }))
+    }
+    #[cfg(not(feature = "oauth"))]
+    {
+        let _ = (inner, scope);
+        None
     }
 }
 

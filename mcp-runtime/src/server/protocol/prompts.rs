@@ -249,6 +249,9 @@ impl Prompt {
 pub(crate) struct Prompts {
     by_name: HashMap<String, Arc<Prompt>>,
     pages: Vec<Bytes>,
+    /// Each listing entry with the scopes it needs, for listings made per caller.
+    entries: Vec<(Value, Vec<String>)>,
+    page_size: usize,
 }
 
 impl Prompts {
@@ -285,8 +288,10 @@ impl Prompts {
                 continue;
             }
             listing.push(prompt.listing());
+            p.entries.push((prompt.listing(), prompt.scopes.clone()));
             p.by_name.insert(prompt.name.clone(), Arc::new(prompt));
         }
+        p.page_size = page_size;
         p.pages = super::super::builder::paginate_as(&listing, page_size, "prompts");
         p
     }
@@ -304,9 +309,27 @@ impl Prompts {
     }
 
     /// A page of `prompts/list`.
-    pub(crate) fn list(&self, params: &Value) -> Reply {
-        match super::dispatch::page_index(params, self.pages.len(), "prompts/list") {
-            Ok(i) => Reply::Ok(self.pages[i].clone()),
+    pub(crate) fn list(
+        &self,
+        params: &Value,
+        visible: Option<&super::resources::Visible<'_>>,
+    ) -> Reply {
+        let filtered;
+        let pages = match visible {
+            Some(ok) if self.entries.iter().any(|(_, s)| !s.is_empty()) => {
+                let shown: Vec<Value> = self
+                    .entries
+                    .iter()
+                    .filter(|(_, s)| ok(s))
+                    .map(|(v, _)| v.clone())
+                    .collect();
+                filtered = super::super::builder::paginate_as(&shown, self.page_size, "prompts");
+                &filtered
+            }
+            _ => &self.pages,
+        };
+        match super::dispatch::page_index(params, pages.len(), "prompts/list") {
+            Ok(i) => Reply::Ok(pages[i].clone()),
             Err(e) => Reply::Err(e),
         }
     }

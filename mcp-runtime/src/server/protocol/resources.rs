@@ -287,6 +287,10 @@ pub(crate) struct Resources {
     templates: Vec<Arc<Resource>>,
     list_pages: Vec<Bytes>,
     template_pages: Vec<Bytes>,
+    /// Each listing entry with the scopes it needs, for listings made per caller.
+    fixed_entries: Vec<(Value, Vec<String>)>,
+    template_entries: Vec<(Value, Vec<String>)>,
+    page_size: usize,
 }
 
 impl Resources {
@@ -316,6 +320,7 @@ impl Resources {
                     continue;
                 }
                 template_list.push(res.listing());
+                r.template_entries.push((res.listing(), res.scopes.clone()));
                 r.templates.push(Arc::new(res));
             } else {
                 if r.fixed.contains_key(&res.uri) {
@@ -323,9 +328,11 @@ impl Resources {
                     continue;
                 }
                 fixed_list.push(res.listing());
+                r.fixed_entries.push((res.listing(), res.scopes.clone()));
                 r.fixed.insert(res.uri.clone(), Arc::new(res));
             }
         }
+        r.page_size = page_size;
         r.list_pages = super::super::builder::paginate_as(&fixed_list, page_size, "resources");
         r.template_pages =
             super::super::builder::paginate_as(&template_list, page_size, "resourceTemplates");
@@ -346,11 +353,40 @@ impl Resources {
     }
 
     /// A page of `resources/list` or `resources/templates/list`.
-    pub(crate) fn list(&self, templates: bool, params: &Value) -> Reply {
-        let (pages, method) = if templates {
-            (&self.template_pages, "resources/templates/list")
+    pub(crate) fn list(
+        &self,
+        templates: bool,
+        params: &Value,
+        visible: Option<&Visible<'_>>,
+    ) -> Reply {
+        let (pages, method, entries, key) = if templates {
+            (
+                &self.template_pages,
+                "resources/templates/list",
+                &self.template_entries,
+                "resourceTemplates",
+            )
         } else {
-            (&self.list_pages, "resources/list")
+            (
+                &self.list_pages,
+                "resources/list",
+                &self.fixed_entries,
+                "resources",
+            )
+        };
+        // Hiding what the caller cannot read: pages made for this caller.
+        let filtered;
+        let pages = match visible {
+            Some(ok) if entries.iter().any(|(_, s)| !s.is_empty()) => {
+                let shown: Vec<Value> = entries
+                    .iter()
+                    .filter(|(_, s)| ok(s))
+                    .map(|(v, _)| v.clone())
+                    .collect();
+                filtered = super::super::builder::paginate_as(&shown, self.page_size, key);
+                &filtered
+            }
+            _ => pages,
         };
         if pages.is_empty() {
             let key = if templates {
@@ -376,6 +412,9 @@ impl Resources {
             .find_map(|t| Some((t.clone(), t.template.as_ref()?.matches(uri)?)))
     }
 }
+
+/// Whether a caller may see an item that needs these scopes (listings made per caller).
+pub(crate) type Visible<'a> = dyn Fn(&[String]) -> bool + 'a;
 
 /// Reads `resource` for `req`: the `resources/read` result, or the error.
 pub(crate) async fn read(resource: Arc<Resource>, req: ResourceRequest) -> Reply {
