@@ -351,7 +351,7 @@ pub(crate) fn page_index(params: &Value, pages: usize, method: &str) -> Result<u
 fn visibility<'a>(
     inner: &'a Inner,
     scope: &'a RequestScope,
-) -> Option<Box<super::resources::Visible<'a>>> {
+) -> Option<Box<super::listing::Visible<'a>>> {
     #[cfg(feature = "oauth")]
     {
         let state = inner.auth.as_ref()?;
@@ -389,12 +389,7 @@ fn subscription(inner: &Inner, scope: &RequestScope, method: &str, params: &Valu
         return Reply::Ok(Bytes::from_static(b"{}"));
     }
     if inner.resources.find(uri).is_none() {
-        let mut e = RpcError::new(
-            super::resources::RESOURCE_NOT_FOUND,
-            format!("resource `{uri}` not found"),
-        );
-        e.data = Some(serde_json::json!({ "uri": uri }));
-        return Reply::Err(e);
+        return Reply::Err(super::resources::not_found(uri));
     }
     session.subscribe(uri);
     Reply::Ok(Bytes::from_static(b"{}"))
@@ -453,12 +448,7 @@ fn read_resource(inner: &Inner, scope: RequestScope, params: &Value) -> Pending 
         )));
     };
     let Some((resource, vars)) = inner.resources.find(uri) else {
-        let mut e = RpcError::new(
-            super::resources::RESOURCE_NOT_FOUND,
-            format!("resource `{uri}` not found"),
-        );
-        e.data = Some(serde_json::json!({ "uri": uri }));
-        return Pending::ready(Reply::Err(e));
+        return Pending::ready(Reply::Err(super::resources::not_found(uri)));
     };
     #[cfg(feature = "oauth")]
     if let Some(step_up) = step_up(

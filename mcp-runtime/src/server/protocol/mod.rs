@@ -4,6 +4,7 @@
 pub(crate) mod call;
 pub(crate) mod dispatch;
 pub(crate) mod jsonrpc;
+pub(crate) mod listing;
 pub(crate) mod prompts;
 pub(crate) mod resources;
 pub(crate) mod session;

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::jsonrpc::{Reply, RpcError};
+use super::listing::{Listing, Visible};
 use crate::result::{Content, ToolError};
 
 /// Who a prompt message speaks as.
@@ -248,10 +248,7 @@ impl Prompt {
 #[derive(Default)]
 pub(crate) struct Prompts {
     by_name: HashMap<String, Arc<Prompt>>,
-    pages: Vec<Bytes>,
-    /// Each listing entry with the scopes it needs, for listings made per caller.
-    entries: Vec<(Value, Vec<String>)>,
-    page_size: usize,
+    listing: Listing,
 }
 
 impl Prompts {
@@ -287,12 +284,10 @@ impl Prompts {
                 ));
                 continue;
             }
-            listing.push(prompt.listing());
-            p.entries.push((prompt.listing(), prompt.scopes.clone()));
+            listing.push((prompt.listing(), prompt.scopes.clone()));
             p.by_name.insert(prompt.name.clone(), Arc::new(prompt));
         }
-        p.page_size = page_size;
-        p.pages = super::super::builder::paginate_as(&listing, page_size, "prompts");
+        p.listing = Listing::new(listing, page_size, "prompts", "prompts/list");
         p
     }
 
@@ -309,29 +304,8 @@ impl Prompts {
     }
 
     /// A page of `prompts/list`.
-    pub(crate) fn list(
-        &self,
-        params: &Value,
-        visible: Option<&super::resources::Visible<'_>>,
-    ) -> Reply {
-        let filtered;
-        let pages = match visible {
-            Some(ok) if self.entries.iter().any(|(_, s)| !s.is_empty()) => {
-                let shown: Vec<Value> = self
-                    .entries
-                    .iter()
-                    .filter(|(_, s)| ok(s))
-                    .map(|(v, _)| v.clone())
-                    .collect();
-                filtered = super::super::builder::paginate_as(&shown, self.page_size, "prompts");
-                &filtered
-            }
-            _ => &self.pages,
-        };
-        match super::dispatch::page_index(params, pages.len(), "prompts/list") {
-            Ok(i) => Reply::Ok(pages[i].clone()),
-            Err(e) => Reply::Err(e),
-        }
+    pub(crate) fn list(&self, params: &Value, visible: Option<&Visible<'_>>) -> Reply {
+        self.listing.page(params, visible)
     }
 
     /// The prompt `params.name` names, with its checked arguments.

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::jsonrpc::{Reply, RpcError};
+use super::listing::Listing;
+use super::listing::Visible;
 use crate::result::{ResourceContents, ToolError};
 
 /// JSON-RPC: no resource at that URI (the MCP spec's code).
@@ -285,12 +286,8 @@ impl UriTemplate {
 pub(crate) struct Resources {
     fixed: HashMap<String, Arc<Resource>>,
     templates: Vec<Arc<Resource>>,
-    list_pages: Vec<Bytes>,
-    template_pages: Vec<Bytes>,
-    /// Each listing entry with the scopes it needs, for listings made per caller.
-    fixed_entries: Vec<(Value, Vec<String>)>,
-    template_entries: Vec<(Value, Vec<String>)>,
-    page_size: usize,
+    list: Listing,
+    template_list: Listing,
 }
 
 impl Resources {
@@ -319,23 +316,24 @@ impl Resources {
                     problems.push(format!("two resource templates are `{}`", res.uri));
                     continue;
                 }
-                template_list.push(res.listing());
-                r.template_entries.push((res.listing(), res.scopes.clone()));
+                template_list.push((res.listing(), res.scopes.clone()));
                 r.templates.push(Arc::new(res));
             } else {
                 if r.fixed.contains_key(&res.uri) {
                     problems.push(format!("two resources have the URI `{}`", res.uri));
                     continue;
                 }
-                fixed_list.push(res.listing());
-                r.fixed_entries.push((res.listing(), res.scopes.clone()));
+                fixed_list.push((res.listing(), res.scopes.clone()));
                 r.fixed.insert(res.uri.clone(), Arc::new(res));
             }
         }
-        r.page_size = page_size;
-        r.list_pages = super::super::builder::paginate_as(&fixed_list, page_size, "resources");
-        r.template_pages =
-            super::super::builder::paginate_as(&template_list, page_size, "resourceTemplates");
+        r.list = Listing::new(fixed_list, page_size, "resources", "resources/list");
+        r.template_list = Listing::new(
+            template_list,
+            page_size,
+            "resourceTemplates",
+            "resources/templates/list",
+        );
         r
     }
 
@@ -359,47 +357,12 @@ impl Resources {
         params: &Value,
         visible: Option<&Visible<'_>>,
     ) -> Reply {
-        let (pages, method, entries, key) = if templates {
-            (
-                &self.template_pages,
-                "resources/templates/list",
-                &self.template_entries,
-                "resourceTemplates",
-            )
+        let listing = if templates {
+            &self.template_list
         } else {
-            (
-                &self.list_pages,
-                "resources/list",
-                &self.fixed_entries,
-                "resources",
-            )
+            &self.list
         };
-        // Hiding what the caller cannot read: pages made for this caller.
-        let filtered;
-        let pages = match visible {
-            Some(ok) if entries.iter().any(|(_, s)| !s.is_empty()) => {
-                let shown: Vec<Value> = entries
-                    .iter()
-                    .filter(|(_, s)| ok(s))
-                    .map(|(v, _)| v.clone())
-                    .collect();
-                filtered = super::super::builder::paginate_as(&shown, self.page_size, key);
-                &filtered
-            }
-            _ => pages,
-        };
-        if pages.is_empty() {
-            let key = if templates {
-                "resourceTemplates"
-            } else {
-                "resources"
-            };
-            return Reply::ok(&json!({ key: [] }));
-        }
-        match super::dispatch::page_index(params, pages.len(), method) {
-            Ok(i) => Reply::Ok(pages[i].clone()),
-            Err(e) => Reply::Err(e),
-        }
+        listing.page(params, visible)
     }
 
     /// The resource that serves `uri`, with a template's variables.
@@ -413,8 +376,12 @@ impl Resources {
     }
 }
 
-/// Whether a caller may see an item that needs these scopes (listings made per caller).
-pub(crate) type Visible<'a> = dyn Fn(&[String]) -> bool + 'a;
+/// The error for a URI no resource serves: `-32002`, with the URI in `data`.
+pub(crate) fn not_found(uri: &str) -> RpcError {
+    let mut e = RpcError::new(RESOURCE_NOT_FOUND, format!("resource `{uri}` not found"));
+    e.data = Some(json!({ "uri": uri }));
+    e
+}
 
 /// Reads `resource` for `req`: the `resources/read` result, or the error.
 pub(crate) async fn read(resource: Arc<Resource>, req: ResourceRequest) -> Reply {

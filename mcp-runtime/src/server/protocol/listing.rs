@@ -1,0 +1,63 @@
+//! A paginated listing (`resources/list`, `resources/templates/list`, `prompts/list`): its
+//! pages built once, and pages made per caller when items need scopes the caller may lack.
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::jsonrpc::Reply;
+
+/// Whether a caller may see an item that needs these scopes.
+pub(crate) type Visible<'a> = dyn Fn(&[String]) -> bool + 'a;
+
+/// One kind of item's listing.
+#[derive(Default)]
+pub(crate) struct Listing {
+    /// Each entry with the scopes it needs.
+    entries: Vec<(Value, Vec<String>)>,
+    /// The pages of every entry.
+    pages: Vec<Bytes>,
+    page_size: usize,
+    /// The key of the items in a page (`resources`, `prompts`, ...).
+    key: &'static str,
+    method: &'static str,
+}
+
+impl Listing {
+    pub(crate) fn new(
+        entries: Vec<(Value, Vec<String>)>,
+        page_size: usize,
+        key: &'static str,
+        method: &'static str,
+    ) -> Self {
+        let all: Vec<Value> = entries.iter().map(|(v, _)| v.clone()).collect();
+        Listing {
+            pages: crate::server::builder::paginate_as(&all, page_size, key),
+            entries,
+            page_size,
+            key,
+            method,
+        }
+    }
+
+    /// The page `params.cursor` names; with `visible`, of the entries this caller may see.
+    pub(crate) fn page(&self, params: &Value, visible: Option<&Visible<'_>>) -> Reply {
+        let filtered;
+        let pages = match visible {
+            Some(ok) if self.entries.iter().any(|(_, s)| !s.is_empty()) => {
+                let shown: Vec<Value> = self
+                    .entries
+                    .iter()
+                    .filter(|(_, s)| ok(s))
+                    .map(|(v, _)| v.clone())
+                    .collect();
+                filtered = crate::server::builder::paginate_as(&shown, self.page_size, self.key);
+                &filtered
+            }
+            _ => &self.pages,
+        };
+        match super::dispatch::page_index(params, pages.len(), self.method) {
+            Ok(i) => Reply::Ok(pages[i].clone()),
+            Err(e) => Reply::Err(e),
+        }
+    }
+}
