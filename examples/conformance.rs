@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use mcp_runtime::prelude::*;
-use mcp_runtime::{Prompt, PromptMessage, PromptRequest, Resource, ResourceRequest};
+use mcp_runtime::{
+    Elicitation, Prompt, PromptMessage, PromptRequest, Resource, ResourceRequest, Sampling,
+};
 
 /// A 1x1 PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -115,6 +117,125 @@ async fn json_schema_2020_12_tool(Input(person): Input<Person>) -> String {
     format!("hello {}", person.name.unwrap_or_default())
 }
 
+/// Asks the client's LLM to answer a prompt
+#[mcp_tool]
+async fn test_sampling(ctx: Context, prompt: String) -> Result<String, ToolError> {
+    let answer = ctx.sample(Sampling::new(100).user(prompt)).await?;
+    Ok(format!("LLM response: {}", answer.text()))
+}
+
+/// The form of `test_elicitation`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct UserInfo {
+    /// User's response
+    username: String,
+    /// User's email address
+    email: String,
+}
+
+/// Asks the user for a name and an email address
+#[mcp_tool]
+async fn test_elicitation(ctx: Context, message: String) -> Result<String, ToolError> {
+    let answer = ctx.elicit::<UserInfo>(message).await?;
+    Ok(match answer {
+        Elicitation::Accept(info) => format!(
+            "User response: action=accept, content={{username: {}, email: {}}}",
+            info.username, info.email
+        ),
+        other => format!("User response: action={}", other.action()),
+    })
+}
+
+/// The statuses of `Defaults` (`Serialize`, so that its default is written in the schema).
+#[derive(serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Active,
+    Inactive,
+    Pending,
+}
+
+/// A form whose every field has a default (SEP-1034).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Defaults {
+    #[serde(default = "defaults::name")]
+    name: String,
+    #[serde(default = "defaults::age")]
+    age: i64,
+    #[serde(default = "defaults::score")]
+    score: f64,
+    #[serde(default = "defaults::status")]
+    status: Status,
+    #[serde(default = "defaults::verified")]
+    verified: bool,
+}
+
+mod defaults {
+    pub fn name() -> String {
+        "John Doe".into()
+    }
+    pub fn age() -> i64 {
+        30
+    }
+    pub fn score() -> f64 {
+        95.5
+    }
+    pub fn status() -> super::Status {
+        super::Status::Active
+    }
+    pub fn verified() -> bool {
+        true
+    }
+}
+
+/// Elicits a form whose fields all have defaults
+#[mcp_tool]
+async fn test_elicitation_sep1034_defaults(ctx: Context) -> Result<String, ToolError> {
+    let answer = ctx.elicit::<Defaults>("Please review your details").await?;
+    Ok(format!(
+        "Elicitation completed: action={}, content={{name: {}}}",
+        answer.action(),
+        answer.accepted().map(|d| d.name).unwrap_or_default()
+    ))
+}
+
+/// Elicits a form with each kind of enum (SEP-1330), written by hand: the legacy
+/// `enumNames` form is not one a Rust type generates.
+#[mcp_tool]
+async fn test_elicitation_sep1330_enums(ctx: Context) -> Result<String, ToolError> {
+    let options = |names: [&str; 3], titles: [&str; 3]| -> Vec<serde_json::Value> {
+        names
+            .iter()
+            .zip(titles)
+            .map(|(c, t)| serde_json::json!({"const": c, "title": t}))
+            .collect()
+    };
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+            "titledSingle": {"type": "string", "oneOf":
+                options(["value1", "value2", "value3"], ["First Option", "Second Option", "Third Option"])},
+            "legacyEnum": {"type": "string", "enum": ["opt1", "opt2", "opt3"],
+                           "enumNames": ["Option One", "Option Two", "Option Three"]},
+            "untitledMulti": {"type": "array",
+                              "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+            "titledMulti": {"type": "array", "items": {"anyOf":
+                options(["value1", "value2", "value3"], ["First Choice", "Second Choice", "Third Choice"])}},
+        },
+    });
+    let answer = ctx.elicit_schema("Choose your options", schema).await?;
+    let content = match &answer {
+        Elicitation::Accept(v) => v.to_string(),
+        _ => "{}".into(),
+    };
+    Ok(format!(
+        "Elicitation completed: action={}, content={content}",
+        answer.action()
+    ))
+}
+
 #[mcp_server(
     name = "mcp-runtime-conformance",
     version = "1.0.0",
@@ -128,6 +249,10 @@ async fn json_schema_2020_12_tool(Input(person): Input<Person>) -> String {
         test_tool_with_progress,
         test_error_handling,
         json_schema_2020_12_tool,
+        test_sampling,
+        test_elicitation,
+        test_elicitation_sep1034_defaults,
+        test_elicitation_sep1330_enums,
     ]
 )]
 struct Conformance;

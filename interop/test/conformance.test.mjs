@@ -37,6 +37,10 @@ const SCENARIOS = [
   'prompts-get-with-args',
   'prompts-get-embedded-resource',
   'prompts-get-with-image',
+  'tools-call-sampling',
+  'tools-call-elicitation',
+  'elicitation-sep1034-defaults',
+  'elicitation-sep1330-enums',
 ];
 
 const SCENARIO_TIMEOUT_MS = 60_000;

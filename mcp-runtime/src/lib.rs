@@ -97,9 +97,12 @@ pub use mcp_macros::{mcp_server, mcp_tool};
 #[cfg(feature = "server")]
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
 #[cfg(feature = "server")]
+pub use server::protocol::ask::{ClientRequestError, Root};
+pub use server::protocol::elicitation::Elicitation;
 pub use server::protocol::prompts::{Prompt, PromptMessage, PromptRequest, Role};
 #[cfg(feature = "server")]
 pub use server::protocol::resources::{Resource, ResourceBody, ResourceRequest};
+pub use server::protocol::sampling::{Sampling, SamplingResult};
 #[cfg(feature = "server")]
 pub use server::{BuildError, McpServer, McpServerBuilder, RpcError, RunningServer};
 #[cfg(feature = "server")]

@@ -5,7 +5,7 @@ use std::fmt::Display;
 
 use base64::Engine as _;
 use schemars::{JsonSchema, Schema};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The result of `tools/call`. Build it with [`success`](Self::success) or
@@ -50,7 +50,7 @@ impl CallToolResult {
 }
 
 /// The contents of a resource embedded in a result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ResourceContents {
     /// Text contents.
@@ -76,7 +76,7 @@ pub enum ResourceContents {
 }
 
 /// One piece of content in a tool result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Content {

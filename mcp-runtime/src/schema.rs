@@ -4,7 +4,7 @@
 //!
 //! - `Option<T>` as a type array (`"type": ["string", "null"]`): some clients and LLM tool
 //!   APIs accept only one type, so it becomes `anyOf` with `{"type": "null"}`;
-//! - integer formats such as `"format": "uint32"`, which are not JSON Schema formats (the
+//! - number formats such as `"format": "uint32"` or `"double"`, which are not JSON Schema formats (the
 //!   bounds stay, as `minimum` and `maximum`).
 
 use schemars::Schema;
@@ -34,11 +34,9 @@ pub(crate) fn portable(schema: &mut Schema) {
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
-    if obj
-        .get("format")
-        .and_then(Value::as_str)
-        .is_some_and(|f| f.starts_with("uint") || f.starts_with("int"))
-    {
+    if obj.get("format").and_then(Value::as_str).is_some_and(|f| {
+        f.starts_with("uint") || f.starts_with("int") || f == "double" || f == "float"
+    }) {
         obj.remove("format");
     }
     let Some(Value::Array(types)) = obj.get("type") else {

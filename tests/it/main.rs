@@ -1,5 +1,6 @@
 //! Integration tests: real servers on 127.0.0.1:0, real HTTP.
 
+mod ask;
 mod auth;
 mod cli;
 mod client;

@@ -33,6 +33,7 @@ pub struct McpServerBuilder {
     streaming: bool,
     session_idle_timeout: Duration,
     max_sessions: usize,
+    client_request_timeout: Duration,
     workers: Option<usize>,
     #[cfg(feature = "oauth")]
     pub(super) oauth: Option<crate::auth::OAuth>,
@@ -75,6 +76,7 @@ impl McpServerBuilder {
             streaming: true,
             session_idle_timeout: Duration::from_secs(3600),
             max_sessions: 10_000,
+            client_request_timeout: Duration::from_secs(300),
             workers: None,
             #[cfg(feature = "oauth")]
             oauth: None,
@@ -233,6 +235,13 @@ impl McpServerBuilder {
     /// The most sessions kept at once (default 10 000); `initialize` beyond that gets 503.
     pub fn max_sessions(mut self, n: usize) -> Self {
         self.max_sessions = n;
+        self
+    }
+    /// How long a tool waits for the client to answer [`Context::sample`](crate::Context::sample),
+    /// [`Context::elicit`](crate::Context::elicit) or [`Context::roots`](crate::Context::roots)
+    /// (default 5 minutes: elicitation waits for a person).
+    pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
+        self.client_request_timeout = timeout;
         self
     }
     /// Declares the server's scope set: every tool's scopes must be in it (a typo is refused
@@ -442,7 +451,11 @@ impl McpServerBuilder {
                 streaming: self.streaming,
                 keepalive: http::DEFAULT_KEEPALIVE,
             },
-            sessions: session::Sessions::new(self.session_idle_timeout, self.max_sessions),
+            sessions: session::Sessions::new(
+                self.session_idle_timeout,
+                self.max_sessions,
+                self.client_request_timeout,
+            ),
             #[cfg(feature = "oauth")]
             auth: auth.map(Arc::new),
             public_url,

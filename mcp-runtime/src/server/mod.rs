@@ -7,7 +7,9 @@ mod oauth;
 pub(crate) mod protocol;
 pub(crate) mod transport;
 
-pub(crate) use protocol::{call, dispatch, jsonrpc, session};
+pub(crate) use protocol::{
+    call, dispatch, elicitation, jsonrpc, outgoing, prompts, sampling, session,
+};
 #[cfg(feature = "oauth")]
 pub(crate) use transport::http_auth;
 pub use transport::run::RunningServer;

@@ -35,7 +35,7 @@ pub mod code {
 }
 
 /// A JSON-RPC error object.
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("JSON-RPC error {code}: {message}")]
 pub struct RpcError {
     /// The error code.
@@ -43,7 +43,7 @@ pub struct RpcError {
     /// A message that says what to fix.
     pub message: String,
     /// Extra data.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
 }
 
@@ -76,7 +76,12 @@ pub(crate) enum Message<'a> {
         method: Cow<'a, str>,
         params: Option<&'a RawValue>,
     },
-    Response,
+    /// A response to a request the server sent (sampling, elicitation, roots).
+    Response {
+        id: Value,
+        /// `Ok(result)` or `Err(error)`, both raw.
+        outcome: Result<&'a RawValue, &'a RawValue>,
+    },
 }
 
 /// A string of the request body, borrowed unless it has escapes.
@@ -186,7 +191,15 @@ pub(crate) fn parse_message(text: &str) -> Result<Message<'_>, (Value, RpcError)
             })
         }
         None if env.id.is_some() && (env.result.is_some() || env.error.is_some()) => {
-            Ok(Message::Response)
+            let outcome = match (env.result, env.error) {
+                (Some(result), None) => Ok(result),
+                (None, Some(error)) => Err(error),
+                _ => return fail("a response has either a `result` or an `error`, not both"),
+            };
+            Ok(Message::Response {
+                id: env.id.unwrap_or(Value::Null),
+                outcome,
+            })
         }
         None => fail(
             "a message needs a `method` (request or notification) or a `result`/`error` (response)",
@@ -338,7 +351,9 @@ mod tests {
         .expect("notification");
         assert!(matches!(note, Message::Notification { params: None, .. }));
         let resp = parse_message(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#).expect("response");
-        assert!(matches!(resp, Message::Response));
+        assert!(matches!(resp, Message::Response { outcome: Ok(r), .. } if r.get() == "{}"));
+        let both = parse_message(r#"{"jsonrpc":"2.0","id":"a","result":{},"error":{}}"#);
+        assert!(both.is_err());
         let with = parse_message(r#"{"jsonrpc":"2.0","id":2,"method":"x","params":{"a":1}}"#)
             .expect("params");
         assert!(

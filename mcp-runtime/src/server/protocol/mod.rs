@@ -1,10 +1,14 @@
 //! The protocol side of the server: JSON-RPC messages and replies, dispatch by method,
 //! tool calls and what they share with their context, and sessions. Nothing here knows HTTP.
 
+pub(crate) mod ask;
 pub(crate) mod call;
 pub(crate) mod dispatch;
+pub(crate) mod elicitation;
 pub(crate) mod jsonrpc;
 pub(crate) mod listing;
+pub(crate) mod outgoing;
 pub(crate) mod prompts;
 pub(crate) mod resources;
+pub(crate) mod sampling;
 pub(crate) mod session;

@@ -15,7 +15,7 @@ use super::listing::{Listing, Visible};
 use crate::result::{Content, ToolError};
 
 /// Who a prompt message speaks as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The user.

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::server::ServerKeyed;
 use crate::server::call::{ContextInner, LogLevel};
+use crate::server::outgoing::{ClientCapabilities, Outgoing};
 
 /// No `logging/setLevel` yet: every message is sent.
 const LEVEL_UNSET: u8 = u8::MAX;
@@ -34,6 +35,12 @@ pub struct Session {
     streams: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
     /// The resource URIs the client subscribed to (`resources/subscribe`).
     subscriptions: Mutex<std::collections::HashSet<String>>,
+    /// What the client declared at `initialize`.
+    client: ClientCapabilities,
+    /// The server's requests awaiting the client's answer.
+    pub(crate) outgoing: Outgoing,
+    /// How long such a request waits for its answer.
+    pub(crate) request_timeout: Duration,
     /// Set by `close`; read on every call, where `closed.is_cancelled()` would take a lock.
     is_closed: AtomicBool,
     closed: CancellationToken,
@@ -91,6 +98,11 @@ impl Session {
     /// The protocol version negotiated at `initialize`.
     pub fn protocol_version(&self) -> &'static str {
         self.protocol_version
+    }
+
+    /// What the client declared at `initialize`.
+    pub(crate) fn client(&self) -> ClientCapabilities {
+        self.client
     }
 
     pub(crate) fn log_level(&self) -> LogLevel {
@@ -183,6 +195,7 @@ impl Session {
             call.call.cancel();
         }
         lock(&self.streams).clear();
+        self.outgoing.close();
     }
 }
 
@@ -205,16 +218,18 @@ pub(crate) struct Sessions {
     map: RwLock<ServerKeyed<Arc<str>, Arc<Session>>>,
     idle_timeout: Duration,
     max: usize,
+    request_timeout: Duration,
     epoch: Instant,
     last_sweep: AtomicU64,
 }
 
 impl Sessions {
-    pub(crate) fn new(idle_timeout: Duration, max: usize) -> Self {
+    pub(crate) fn new(idle_timeout: Duration, max: usize, request_timeout: Duration) -> Self {
         Sessions {
             map: RwLock::new(ServerKeyed::default()),
             idle_timeout,
             max,
+            request_timeout,
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
         }
@@ -228,6 +243,7 @@ impl Sessions {
         &self,
         protocol_version: &'static str,
         subject: Option<String>,
+        client: ClientCapabilities,
     ) -> Result<Arc<Session>, SessionError> {
         let mut raw = [0u8; 16];
         getrandom::fill(&mut raw).map_err(SessionError::Random)?;
@@ -243,6 +259,9 @@ impl Sessions {
             inflight: Mutex::new(HashMap::new()),
             streams: Mutex::new(Vec::new()),
             subscriptions: Mutex::new(std::collections::HashSet::new()),
+            client,
+            outgoing: Outgoing::default(),
+            request_timeout: self.request_timeout,
             is_closed: AtomicBool::new(false),
             closed: CancellationToken::new(),
         });
@@ -334,11 +353,15 @@ mod tests {
 
     #[test]
     fn sessions_are_bounded_and_removable() {
-        let sessions = Sessions::new(Duration::from_secs(60), 2);
-        let a = sessions.create("2025-11-25", None).expect("first");
-        let _b = sessions.create("2025-11-25", None).expect("second");
+        let sessions = Sessions::new(Duration::from_secs(60), 2, Duration::from_secs(1));
+        let a = sessions
+            .create("2025-11-25", None, ClientCapabilities::default())
+            .expect("first");
+        let _b = sessions
+            .create("2025-11-25", None, ClientCapabilities::default())
+            .expect("second");
         let err = sessions
-            .create("2025-11-25", None)
+            .create("2025-11-25", None, ClientCapabilities::default())
             .expect_err("third is over the limit");
         assert_eq!(
             err.to_string(),
@@ -362,8 +385,10 @@ mod tests {
 
     #[test]
     fn cancel_reaches_the_request() {
-        let sessions = Sessions::new(Duration::from_secs(60), 10);
-        let s = sessions.create("2025-06-18", None).expect("session");
+        let sessions = Sessions::new(Duration::from_secs(60), 10, Duration::from_secs(1));
+        let s = sessions
+            .create("2025-06-18", None, ClientCapabilities::default())
+            .expect("session");
         let (one, text) = (call(), call());
         s.begin_request(RequestKey::new(&Value::from(1)).expect("key"), &one);
         s.begin_request(RequestKey::new(&Value::from("1")).expect("key"), &text);
@@ -379,8 +404,10 @@ mod tests {
 
     #[test]
     fn closing_cancels_calls_in_flight_and_later() {
-        let sessions = Sessions::new(Duration::from_secs(60), 10);
-        let s = sessions.create("2025-06-18", None).expect("session");
+        let sessions = Sessions::new(Duration::from_secs(60), 10, Duration::from_secs(1));
+        let s = sessions
+            .create("2025-06-18", None, ClientCapabilities::default())
+            .expect("session");
         let (before, after) = (call(), call());
         s.begin_request(RequestKey::Unsigned(1), &before);
         assert!(sessions.remove(s.id()));

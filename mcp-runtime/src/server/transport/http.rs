@@ -25,6 +25,7 @@ use crate::server::jsonrpc::{self, Message, Reply, RpcError, code};
 use crate::server::observe::note_method;
 pub(crate) use crate::server::observe::{in_span, note_refusal, request_span};
 pub(crate) use crate::server::origin::{add_cors, check_origin, cors_origin};
+use crate::server::outgoing::ClientCapabilities;
 use crate::server::session::Session;
 use crate::server::stream::{CallStream, notification_event};
 
@@ -443,7 +444,8 @@ fn initialize(
     if inner.http.stateless {
         return json_response(body);
     }
-    match inner.sessions.create(version, subject) {
+    let client = ClientCapabilities::from_initialize(&jsonrpc::params_value(params));
+    match inner.sessions.create(version, subject, client) {
         Ok(session) => {
             tracing::debug!(target: "mcp_runtime::rpc", session = session.id(), version, "session created");
             HttpResponse::Ok()
@@ -480,7 +482,10 @@ async fn one(
             dispatch::handle_notification(&scope, &method, params);
             return HttpResponse::Accepted().finish();
         }
-        Message::Response => return HttpResponse::Accepted().finish(),
+        Message::Response { id, outcome } => {
+            answer(session.as_deref(), &id, outcome);
+            return HttpResponse::Accepted().finish();
+        }
     };
     tracing::trace!(target: "mcp_runtime::rpc", %method, "request");
     let streams = method == "tools/call" && accept.sse && inner.http.streaming;
@@ -495,6 +500,15 @@ async fn one(
         return forbidden(req, inner, &id, &scopes, &message);
     }
     respond(id, pending, streams, accept).await
+}
+
+/// The client's answer to a request of the server: to the call waiting for it.
+fn answer(session: Option<&Session>, id: &Value, outcome: Result<&RawValue, &RawValue>) {
+    let delivered = session.is_some_and(|s| s.outgoing.deliver(id, outcome));
+    if !delivered {
+        // Late (the call gave up), repeated, or never asked: nothing waits for it.
+        tracing::debug!(target: "mcp_runtime::rpc", %id, "a response nothing waits for was ignored");
+    }
 }
 
 /// Answers a request: plain JSON, or an SSE stream when `streams` and the tool sends
@@ -611,7 +625,7 @@ async fn batch(
                 };
                 dispatch::handle_notification(&scope, &method, params);
             }
-            Ok(Message::Response) => {}
+            Ok(Message::Response { id, outcome }) => answer(session.as_deref(), &id, outcome),
             Err((id, err)) => bodies.push(jsonrpc::error_body(&id, &err)),
         }
     }

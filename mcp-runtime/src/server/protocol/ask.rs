@@ -1,0 +1,293 @@
+//! What a tool asks of the client while it runs: an LLM completion
+//! ([`Context::sample`]), values from the user ([`Context::elicit`]) and the client's roots
+//! ([`Context::roots`]).
+//!
+//! Each is a JSON-RPC request sent on the tool call's own SSE stream, answered by the
+//! client in a POST of its own (see `outgoing`). Each waits at most the server's
+//! [`client_request_timeout`](crate::McpServerBuilder::client_request_timeout) and fails
+//! with a precise [`ClientRequestError`] when the client did not declare the capability,
+//! the request cannot reach it, or it refuses.
+
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::extract::Context;
+use crate::server::elicitation::{self, Elicitation};
+use crate::server::outgoing::ClientCapabilities;
+use crate::server::sampling::{Sampling, SamplingResult};
+
+/// Why a request to the client failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientRequestError {
+    /// The client did not declare the capability at `initialize`.
+    #[error(
+        "the client does not support {method}: it did not declare the `{capability}` capability"
+    )]
+    NotSupported {
+        /// The request (`sampling/createMessage`, ...).
+        method: &'static str,
+        /// The capability it needs.
+        capability: &'static str,
+    },
+    /// Requests to the client need a session, and this server runs stateless.
+    #[error(
+        "{method} needs an MCP session to carry the client's answer, and this server runs \
+         without sessions (stateless)"
+    )]
+    NoSession {
+        /// The request.
+        method: &'static str,
+    },
+    /// The call's response cannot carry a request to the client: the client did not accept
+    /// `text/event-stream`, or streaming is turned off.
+    #[error(
+        "{method} cannot reach the client: this call's response is not a stream (the client \
+         must accept text/event-stream, and the server must stream)"
+    )]
+    NoStream {
+        /// The request.
+        method: &'static str,
+    },
+    /// The client did not answer in time.
+    #[error("the client did not answer {method} within {after:?}")]
+    Timeout {
+        /// The request.
+        method: &'static str,
+        /// How long the call waited.
+        after: Duration,
+    },
+    /// The session ended before the client answered.
+    #[error("the session ended before the client answered {method}")]
+    Closed {
+        /// The request.
+        method: &'static str,
+    },
+    /// The client answered with a JSON-RPC error.
+    #[error("the client refused {method}: {message} (error {code})")]
+    Refused {
+        /// The request.
+        method: &'static str,
+        /// The client's error code.
+        code: i32,
+        /// The client's message.
+        message: String,
+    },
+    /// The client's answer is not what the request asked for.
+    #[error("the client's answer to {method} is malformed: {reason}")]
+    Malformed {
+        /// The request.
+        method: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The request could not be made (an empty sampling request, a type that cannot be a
+    /// form).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<ClientRequestError> for crate::result::ToolError {
+    fn from(e: ClientRequestError) -> Self {
+        crate::result::ToolError::new(e.to_string())
+    }
+}
+
+/// A root the client exposes (`roots/list`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Root {
+    /// The root's URI (`file://...`).
+    pub uri: String,
+    /// A name for people.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+const SAMPLE: &str = "sampling/createMessage";
+const ELICIT: &str = "elicitation/create";
+const ROOTS: &str = "roots/list";
+
+impl Context {
+    /// Asks the client's LLM for a completion (`sampling/createMessage`).
+    ///
+    /// ```no_run
+    /// # use mcp_runtime::{Context, Sampling, ToolError};
+    /// async fn summarize(ctx: Context, text: String) -> Result<String, ToolError> {
+    ///     let answer = ctx.sample(Sampling::new(200).user(format!("Summarize: {text}"))).await?;
+    ///     Ok(answer.text())
+    /// }
+    /// ```
+    pub async fn sample(&self, request: Sampling) -> Result<SamplingResult, ClientRequestError> {
+        let params = request.into_params().map_err(ClientRequestError::Invalid)?;
+        let answer = self.ask(SAMPLE, "sampling", |c| c.sampling, params).await?;
+        decode(SAMPLE, answer)
+    }
+
+    /// Asks the user for the fields of `T` (`elicitation/create`, form mode), with
+    /// `message` saying why. `T`'s schema is generated and checked to be a flat form
+    /// (strings, numbers, booleans, enums); defaults and documented enum variants are kept.
+    ///
+    /// ```no_run
+    /// # use mcp_runtime::{Context, Elicitation, ToolError};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Confirm {
+    ///     /// Type the repository name to confirm
+    ///     repository: String,
+    /// }
+    ///
+    /// async fn delete_repo(ctx: Context, name: String) -> Result<String, ToolError> {
+    ///     match ctx.elicit::<Confirm>(format!("Delete {name}?")).await? {
+    ///         Elicitation::Accept(c) if c.repository == name => Ok("deleted".into()),
+    ///         Elicitation::Accept(_) => Err("the name did not match".into()),
+    ///         Elicitation::Decline | Elicitation::Cancel => Ok("kept".into()),
+    ///     }
+    /// }
+    /// ```
+    pub async fn elicit<T: JsonSchema + DeserializeOwned>(
+        &self,
+        message: impl Into<String>,
+    ) -> Result<Elicitation<T>, ClientRequestError> {
+        let schema = elicitation::requested_schema::<T>().map_err(ClientRequestError::Invalid)?;
+        match self.elicit_schema(message, schema).await? {
+            Elicitation::Accept(content) => serde_json::from_value(content)
+                .map(Elicitation::Accept)
+                .map_err(|e| malformed(ELICIT, format!("the submitted form does not fit: {e}"))),
+            Elicitation::Decline => Ok(Elicitation::Decline),
+            Elicitation::Cancel => Ok(Elicitation::Cancel),
+        }
+    }
+
+    /// [`elicit`](Self::elicit) with a `requestedSchema` written by hand (sent as given);
+    /// the accepted content is returned as JSON.
+    pub async fn elicit_schema(
+        &self,
+        message: impl Into<String>,
+        requested_schema: Value,
+    ) -> Result<Elicitation<Value>, ClientRequestError> {
+        let mut params = json!({ "message": message.into(), "requestedSchema": requested_schema });
+        // `mode` exists from 2025-11-25 on; older clients know only forms.
+        if self
+            .inner
+            .session
+            .as_ref()
+            .is_some_and(|s| s.protocol_version() >= "2025-11-25")
+        {
+            params["mode"] = "form".into();
+        }
+        let answer = self
+            .ask(ELICIT, "elicitation", |c| c.elicitation_form, params)
+            .await?;
+        elicitation_answer(answer)
+    }
+
+    /// Sends the user to a URL (URL-mode elicitation, 2025-11-25): for what must not pass
+    /// through the client, such as credentials or a payment. `elicitation_id` names the
+    /// interaction. The answer says whether the user agreed to open it, not that they
+    /// finished.
+    pub async fn elicit_url(
+        &self,
+        message: impl Into<String>,
+        url: impl Into<String>,
+        elicitation_id: impl Into<String>,
+    ) -> Result<Elicitation<()>, ClientRequestError> {
+        let params = json!({ "mode": "url", "message": message.into(), "url": url.into(),
+                             "elicitationId": elicitation_id.into() });
+        let answer = self
+            .ask(ELICIT, "elicitation.url", |c| c.elicitation_url, params)
+            .await?;
+        Ok(match elicitation_answer(answer)? {
+            Elicitation::Accept(_) => Elicitation::Accept(()),
+            Elicitation::Decline => Elicitation::Decline,
+            Elicitation::Cancel => Elicitation::Cancel,
+        })
+    }
+
+    /// The client's roots (`roots/list`).
+    pub async fn roots(&self) -> Result<Vec<Root>, ClientRequestError> {
+        #[derive(Deserialize)]
+        struct Roots {
+            roots: Vec<Root>,
+        }
+        let answer = self.ask(ROOTS, "roots", |c| c.roots, json!({})).await?;
+        decode::<Roots>(ROOTS, answer).map(|r| r.roots)
+    }
+
+    /// Sends one request to the client and waits for its answer.
+    async fn ask(
+        &self,
+        method: &'static str,
+        capability: &'static str,
+        declared: fn(ClientCapabilities) -> bool,
+        params: Value,
+    ) -> Result<Value, ClientRequestError> {
+        let Some(session) = &self.inner.session else {
+            return Err(ClientRequestError::NoSession { method });
+        };
+        if !declared(session.client()) {
+            return Err(ClientRequestError::NotSupported { method, capability });
+        }
+        if !self.inner.call.notifies() {
+            return Err(ClientRequestError::NoStream { method });
+        }
+        let (id, answer) = session.outgoing.register();
+        // However the wait ends (an answer, the timeout, the call dropped), the id goes.
+        let _forget = Forget(session, &id);
+        self.inner.call.send(json!({
+            "jsonrpc": "2.0", "id": id, "method": method, "params": params
+        }));
+        tracing::debug!(target: "mcp_runtime::rpc", tool = self.inner.tool, %method, %id, "request to the client");
+        let after = session.request_timeout;
+        match tokio::time::timeout(after, answer).await {
+            Err(_) => Err(ClientRequestError::Timeout { method, after }),
+            Ok(Err(_)) => Err(ClientRequestError::Closed { method }),
+            Ok(Ok(Err(e))) => Err(ClientRequestError::Refused {
+                method,
+                code: e.code,
+                message: e.message,
+            }),
+            Ok(Ok(Ok(result))) => Ok(result),
+        }
+    }
+}
+
+struct Forget<'a>(&'a crate::server::Session, &'a str);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.0.outgoing.forget(self.1);
+    }
+}
+
+fn malformed(method: &'static str, reason: impl Into<String>) -> ClientRequestError {
+    ClientRequestError::Malformed {
+        method,
+        reason: reason.into(),
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    method: &'static str,
+    answer: Value,
+) -> Result<T, ClientRequestError> {
+    serde_json::from_value(answer).map_err(|e| malformed(method, e.to_string()))
+}
+
+fn elicitation_answer(answer: Value) -> Result<Elicitation<Value>, ClientRequestError> {
+    match answer.get("action").and_then(Value::as_str) {
+        Some("accept") => Ok(Elicitation::Accept(
+            answer.get("content").cloned().unwrap_or_else(|| json!({})),
+        )),
+        Some("decline") => Ok(Elicitation::Decline),
+        Some("cancel") => Ok(Elicitation::Cancel),
+        Some(other) => Err(malformed(
+            ELICIT,
+            format!("`action` is `{other}`, not accept, decline or cancel"),
+        )),
+        None => Err(malformed(ELICIT, "it has no `action`")),
+    }
+}
