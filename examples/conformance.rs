@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use mcp_runtime::prelude::*;
 use mcp_runtime::{
-    Elicitation, Prompt, PromptMessage, PromptRequest, Resource, ResourceRequest, Sampling,
+    Completion, CompletionRequest, Elicitation, Prompt, PromptMessage, PromptRequest, Resource,
+    ResourceRequest, Sampling,
 };
 
 /// A 1x1 PNG.
@@ -281,6 +282,9 @@ fn resources() -> Vec<Resource> {
             .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("watched") }),
         Resource::template("test://template/{id}/data", "templated data")
             .description("A resource template with an id")
+            .complete("id", |r: CompletionRequest| async move {
+                Ok::<_, ToolError>(Completion::matching(&r.value, ["1", "2", "42", "123"]))
+            })
             .mime_type("application/json")
             .read(|r: ResourceRequest| async move {
                 let id = r.params.get("id").cloned().unwrap_or_default();
@@ -306,6 +310,12 @@ fn prompts() -> Vec<Prompt> {
             .description("A prompt with two required arguments")
             .argument("arg1", "First test argument", true)
             .argument("arg2", "Second test argument", true)
+            .complete("arg1", |r: CompletionRequest| async move {
+                Ok::<_, ToolError>(Completion::matching(
+                    &r.value,
+                    ["paris", "park", "party", "test", "testing"],
+                ))
+            })
             .get(|r: PromptRequest| async move {
                 Ok::<_, ToolError>(vec![PromptMessage::user(Content::text(format!(
                     "Prompt with arguments: arg1='{}', arg2='{}'",

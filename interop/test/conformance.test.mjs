@@ -41,6 +41,7 @@ const SCENARIOS = [
   'tools-call-elicitation',
   'elicitation-sep1034-defaults',
   'elicitation-sep1330-enums',
+  'completion-complete',
 ];
 
 const SCENARIO_TIMEOUT_MS = 60_000;

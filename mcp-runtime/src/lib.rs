@@ -98,6 +98,7 @@ pub use mcp_macros::{mcp_server, mcp_tool};
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
 #[cfg(feature = "server")]
 pub use server::protocol::ask::{ClientRequestError, Root};
+pub use server::protocol::completion::{Completion, CompletionRequest};
 pub use server::protocol::elicitation::Elicitation;
 pub use server::protocol::prompts::{Prompt, PromptMessage, PromptRequest, Role};
 #[cfg(feature = "server")]

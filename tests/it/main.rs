@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod client;
 mod common;
+mod completion;
 mod deploy;
 mod devserver;
 mod examples;

@@ -62,6 +62,9 @@ pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
         if !inner.prompts.is_empty() {
             caps["prompts"] = serde_json::json!({ "listChanged": false });
         }
+        if completes(inner) {
+            caps["completions"] = serde_json::json!({});
+        }
         caps
     });
     result.insert("serverInfo".into(), Value::Object(info));
@@ -119,6 +122,9 @@ pub(crate) fn handle_request(
         ),
         "prompts/get" if !inner.prompts.is_empty() => {
             return get_prompt(inner, scope, &jsonrpc::params_value(params));
+        }
+        "completion/complete" if completes(inner) => {
+            return complete(inner, scope, &jsonrpc::params_value(params));
         }
         "initialize" => Reply::Err(RpcError::invalid_request(
             "initialize was already done for this session; start a new session without an \
@@ -417,6 +423,52 @@ fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
     };
     Pending(PendingState::Future(Box::pin(super::prompts::get(
         prompt, req,
+    ))))
+}
+
+/// Whether any prompt argument or template variable has a completer (the `completions`
+/// capability).
+fn completes(inner: &Inner) -> bool {
+    inner.prompts.completes || inner.resources.completes
+}
+
+/// `completion/complete`: the prompt or template, its scope guard, then the completer.
+fn complete(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
+    use super::completion::{self, Target};
+    let found = completion::params(params).and_then(|p| {
+        let (item, scopes, completer) = match p.target {
+            Target::Prompt(name) => {
+                let prompt = inner.prompts.named(name, "completion/complete")?;
+                let c = prompt.completer(p.argument)?;
+                (format!("prompt `{name}`"), prompt.scopes.clone(), c)
+            }
+            Target::Template(uri) => {
+                let template = inner.resources.template(uri)?;
+                let c = template.completer(p.argument)?;
+                (format!("resource `{uri}`"), template.scopes.clone(), c)
+            }
+        };
+        let req = crate::CompletionRequest {
+            argument: p.argument.to_owned(),
+            value: p.value.to_owned(),
+            context: p.context,
+            auth: scope.auth.clone(),
+        };
+        Ok((item, scopes, completer, req))
+    });
+    let (item, scopes, completer, req) = match found {
+        Ok(found) => found,
+        Err(e) => return Pending::ready(Reply::Err(e)),
+    };
+    #[cfg(feature = "oauth")]
+    if let Some(step_up) = step_up(inner, &scope, &item, &scopes) {
+        return step_up;
+    }
+    #[cfg(not(feature = "oauth"))]
+    let _ = (&scope, scopes);
+    let what = format!("`{}` of {item}", req.argument);
+    Pending(PendingState::Future(Box::pin(completion::complete(
+        completer, what, req,
     ))))
 }
 

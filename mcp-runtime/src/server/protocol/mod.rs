@@ -3,6 +3,7 @@
 
 pub(crate) mod ask;
 pub(crate) mod call;
+pub(crate) mod completion;
 pub(crate) mod dispatch;
 pub(crate) mod elicitation;
 pub(crate) mod jsonrpc;

@@ -10,6 +10,7 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::completion::{self, CompleteFn};
 use super::jsonrpc::{Reply, RpcError};
 use super::listing::{Listing, Visible};
 use crate::result::{Content, ToolError};
@@ -105,6 +106,7 @@ pub struct Prompt {
     arguments: Vec<Argument>,
     pub(crate) scopes: Vec<String>,
     get: Option<GetFn>,
+    completers: HashMap<String, CompleteFn>,
 }
 
 impl std::fmt::Debug for Prompt {
@@ -125,6 +127,7 @@ impl Prompt {
             arguments: Vec::new(),
             scopes: Vec::new(),
             get: None,
+            completers: HashMap::new(),
         }
     }
 
@@ -169,6 +172,40 @@ impl Prompt {
     {
         self.get = Some(Arc::new(move |req| Box::pin(f(req))));
         self
+    }
+
+    /// Suggests values for the argument `argument` (`completion/complete`), from what the
+    /// user typed so far ([`CompletionRequest`](crate::CompletionRequest)).
+    ///
+    /// ```
+    /// use mcp_runtime::{Completion, CompletionRequest, Prompt, ToolError};
+    ///
+    /// let prompt = Prompt::new("weather")
+    ///     .argument("city", "A city", true)
+    ///     .complete("city", |req: CompletionRequest| async move {
+    ///         Ok::<_, ToolError>(Completion::matching(&req.value, ["Paris", "Porto", "Oslo"]))
+    ///     });
+    /// ```
+    pub fn complete<F, Fut, C>(mut self, argument: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(crate::CompletionRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<C, ToolError>> + Send + 'static,
+        C: Into<crate::Completion>,
+    {
+        self.completers
+            .insert(argument.into(), completion::erase(f));
+        self
+    }
+
+    /// The completer of `argument`: `Err` when the prompt has no such argument.
+    pub(crate) fn completer(&self, argument: &str) -> Result<Option<CompleteFn>, RpcError> {
+        if !self.arguments.iter().any(|a| a.name == argument) {
+            return Err(RpcError::invalid_params(format!(
+                "completion/complete: prompt `{}` has no argument `{argument}`",
+                self.name
+            )));
+        }
+        Ok(self.completers.get(argument).cloned())
     }
 
     fn listing(&self) -> Value {
@@ -249,6 +286,8 @@ impl Prompt {
 pub(crate) struct Prompts {
     by_name: HashMap<String, Arc<Prompt>>,
     listing: Listing,
+    /// Whether any argument has a completer.
+    pub(crate) completes: bool,
 }
 
 impl Prompts {
@@ -284,6 +323,18 @@ impl Prompts {
                 ));
                 continue;
             }
+            if let Some(arg) = prompt
+                .completers
+                .keys()
+                .find(|k| !prompt.arguments.iter().any(|a| &a.name == *k))
+            {
+                problems.push(format!(
+                    "prompt `{}` completes `{arg}`, which is not one of its arguments",
+                    prompt.name
+                ));
+                continue;
+            }
+            p.completes |= !prompt.completers.is_empty();
             listing.push((prompt.listing(), prompt.scopes.clone()));
             p.by_name.insert(prompt.name.clone(), Arc::new(prompt));
         }
@@ -308,6 +359,18 @@ impl Prompts {
         self.listing.page(params, visible)
     }
 
+    /// The prompt named `name`; the error lists the prompts there are.
+    pub(crate) fn named(&self, name: &str, method: &str) -> Result<Arc<Prompt>, RpcError> {
+        self.by_name.get(name).cloned().ok_or_else(|| {
+            let mut known: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            RpcError::invalid_params(format!(
+                "{method}: no prompt named `{name}` (prompts: {})",
+                known.join(", ")
+            ))
+        })
+    }
+
     /// The prompt `params.name` names, with its checked arguments.
     pub(crate) fn find(
         &self,
@@ -318,16 +381,9 @@ impl Prompts {
                 "prompts/get: `params.name` (a string) is required",
             ));
         };
-        let Some(prompt) = self.by_name.get(name) else {
-            let mut known: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
-            known.sort_unstable();
-            return Err(RpcError::invalid_params(format!(
-                "prompts/get: no prompt named `{name}` (prompts: {})",
-                known.join(", ")
-            )));
-        };
+        let prompt = self.named(name, "prompts/get")?;
         let args = prompt.check(params.get("arguments"))?;
-        Ok((prompt.clone(), args))
+        Ok((prompt, args))
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
+use super::completion::{self, CompleteFn};
 use super::jsonrpc::{Reply, RpcError};
 use super::listing::Listing;
 use super::listing::Visible;
@@ -91,6 +92,7 @@ pub struct Resource {
     pub(crate) mime_type: Option<String>,
     pub(crate) scopes: Vec<String>,
     read: Option<ReadFn>,
+    completers: HashMap<String, CompleteFn>,
 }
 
 impl std::fmt::Debug for Resource {
@@ -114,6 +116,7 @@ impl Resource {
             mime_type: None,
             scopes: Vec::new(),
             read: None,
+            completers: HashMap::new(),
         }
     }
 
@@ -163,6 +166,30 @@ impl Resource {
             Box::pin(async move { fut.await.map(Into::into) })
         }));
         self
+    }
+
+    /// Suggests values for the template variable `variable` (`completion/complete`), from
+    /// what the user typed so far ([`CompletionRequest`](crate::CompletionRequest)).
+    pub fn complete<F, Fut, C>(mut self, variable: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(crate::CompletionRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<C, ToolError>> + Send + 'static,
+        C: Into<crate::Completion>,
+    {
+        self.completers
+            .insert(variable.into(), completion::erase(f));
+        self
+    }
+
+    /// The completer of `variable`: `Err` when the template has no such variable.
+    pub(crate) fn completer(&self, variable: &str) -> Result<Option<CompleteFn>, RpcError> {
+        if !self.template.as_ref().is_some_and(|t| t.has(variable)) {
+            return Err(RpcError::invalid_params(format!(
+                "completion/complete: resource template `{}` has no variable `{variable}`",
+                self.uri
+            )));
+        }
+        Ok(self.completers.get(variable).cloned())
     }
 
     /// Its `resources/list` (or `resources/templates/list`) entry.
@@ -223,6 +250,13 @@ impl UriTemplate {
             parts.push(Part::Literal(rest.to_owned()));
         }
         UriTemplate { parts }
+    }
+
+    /// Whether `name` is one of its variables.
+    fn has(&self, name: &str) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Var(v) if v == name))
     }
 
     /// What is wrong with it, if anything.
@@ -288,6 +322,8 @@ pub(crate) struct Resources {
     templates: Vec<Arc<Resource>>,
     list: Listing,
     template_list: Listing,
+    /// Whether any template variable has a completer.
+    pub(crate) completes: bool,
 }
 
 impl Resources {
@@ -312,13 +348,28 @@ impl Resources {
                     problems.push(format!("resource template `{}`: {p}", res.uri));
                     continue;
                 }
+                if let Some(v) = res.completers.keys().find(|v| !t.has(v)) {
+                    problems.push(format!(
+                        "resource template `{}` completes `{v}`, which is not one of its variables",
+                        res.uri
+                    ));
+                    continue;
+                }
                 if r.templates.iter().any(|x| x.uri == res.uri) {
                     problems.push(format!("two resource templates are `{}`", res.uri));
                     continue;
                 }
+                r.completes |= !res.completers.is_empty();
                 template_list.push((res.listing(), res.scopes.clone()));
                 r.templates.push(Arc::new(res));
             } else {
+                if let Some(v) = res.completers.keys().next() {
+                    problems.push(format!(
+                        "resource `{}` completes `{v}`, but only templates have variables",
+                        res.uri
+                    ));
+                    continue;
+                }
                 if r.fixed.contains_key(&res.uri) {
                     problems.push(format!("two resources have the URI `{}`", res.uri));
                     continue;
@@ -363,6 +414,19 @@ impl Resources {
             &self.list
         };
         listing.page(params, visible)
+    }
+
+    /// The template written `uri_template` (`completion/complete`'s `ref/resource`).
+    pub(crate) fn template(&self, uri_template: &str) -> Result<Arc<Resource>, RpcError> {
+        self.templates
+            .iter()
+            .find(|t| t.uri == uri_template)
+            .cloned()
+            .ok_or_else(|| {
+                RpcError::invalid_params(format!(
+                    "completion/complete: no resource template `{uri_template}`"
+                ))
+            })
     }
 
     /// The resource that serves `uri`, with a template's variables.
