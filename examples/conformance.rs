@@ -237,6 +237,14 @@ async fn test_elicitation_sep1330_enums(ctx: Context) -> Result<String, ToolErro
     ))
 }
 
+/// Closes its SSE stream mid-call; the client resumes it for the response (SEP-1699)
+#[mcp_tool]
+async fn test_reconnection(ctx: Context) -> &'static str {
+    ctx.close_sse_stream(Duration::from_millis(500));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    "Reconnection test completed"
+}
+
 #[mcp_server(
     name = "mcp-runtime-conformance",
     version = "1.0.0",
@@ -254,6 +262,7 @@ async fn test_elicitation_sep1330_enums(ctx: Context) -> Result<String, ToolErro
         test_elicitation,
         test_elicitation_sep1034_defaults,
         test_elicitation_sep1330_enums,
+        test_reconnection,
     ]
 )]
 struct Conformance;

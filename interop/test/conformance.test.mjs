@@ -42,6 +42,7 @@ const SCENARIOS = [
   'elicitation-sep1034-defaults',
   'elicitation-sep1330-enums',
   'completion-complete',
+  'server-sse-polling',
 ];
 
 const SCENARIO_TIMEOUT_MS = 60_000;

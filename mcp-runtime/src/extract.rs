@@ -315,6 +315,15 @@ impl Context {
         self.inner.call.token().cancelled_owned().await;
     }
 
+    /// Closes this call's SSE stream early, telling the client to reconnect after `retry`
+    /// (SEP-1699, from 2025-11-25): the call goes on, and the client resumes the stream
+    /// (`GET` with `Last-Event-ID`) to receive what it missed and the response. Frees a
+    /// connection during long work. False (and nothing happens) when the stream cannot be
+    /// resumed: no session, a client older than 2025-11-25, or a response that is not a stream.
+    pub fn close_sse_stream(&self, retry: std::time::Duration) -> bool {
+        self.inner.call.request_close(retry)
+    }
+
     fn notify(&self, method: &str, params: Value) {
         if self.inner.call.notifies() {
             let mut msg = serde_json::Map::new();

@@ -195,7 +195,11 @@ impl Events {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let event: String = self.buf.drain(..end + 2).collect();
-                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                if let Some(data) = event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .filter(|d| !d.is_empty())
+                {
                     return serde_json::from_str(data).expect("JSON event");
                 }
                 continue;

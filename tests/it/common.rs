@@ -47,6 +47,8 @@ impl Reply {
         self.body
             .split("\n\n")
             .filter_map(|ev| ev.lines().find_map(|l| l.strip_prefix("data: ")))
+            // The priming event of a resumable stream has empty data.
+            .filter(|d| !d.is_empty())
             .map(|d| serde_json::from_str(d).expect("event data is JSON"))
             .collect()
     }

@@ -17,6 +17,7 @@ mod prompts;
 mod proxy;
 mod proxy_presets;
 mod resources;
+mod resume;
 mod store;
 mod tools;
 mod transport;

@@ -92,6 +92,11 @@ pub(crate) struct CallState {
     token: Mutex<Option<CancellationToken>>,
     /// Notifications for the client; `None` when the response cannot carry them.
     outbox: Option<Mutex<Outbox>>,
+    /// Whether the call's stream can be closed early and resumed (see `replay`).
+    resumable: bool,
+    /// The tool asked to close its stream early: the client's retry delay in milliseconds,
+    /// plus one (0: not asked).
+    close_after: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Default)]
@@ -107,13 +112,37 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl CallState {
-    /// `notifies`: whether the response can carry notifications (an SSE stream).
-    pub(crate) fn new(notifies: bool) -> Self {
+    /// `notifies`: whether the response can carry notifications (an SSE stream);
+    /// `resumable`: whether that stream can be closed early and resumed.
+    pub(crate) fn new(notifies: bool, resumable: bool) -> Self {
         CallState {
             cancelled: AtomicBool::new(false),
             waker: AtomicWaker::new(),
             token: Mutex::new(None),
             outbox: notifies.then(|| Mutex::new(Outbox::default())),
+            resumable: notifies && resumable,
+            close_after: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Asks the transport to close the call's stream, telling the client to resume after
+    /// `retry`; false when the stream cannot be resumed (nothing happens then).
+    pub(crate) fn request_close(&self, retry: std::time::Duration) -> bool {
+        if !self.resumable {
+            return false;
+        }
+        let ms = u64::try_from(retry.as_millis()).unwrap_or(u64::MAX - 1);
+        self.close_after
+            .store(ms.saturating_add(1), Ordering::Release);
+        self.waker.wake();
+        true
+    }
+
+    /// The retry delay the tool asked for when it closed its stream, once.
+    pub(crate) fn take_close(&self) -> Option<u64> {
+        match self.close_after.swap(0, Ordering::AcqRel) {
+            0 => None,
+            ms => Some(ms - 1),
         }
     }
 
@@ -185,24 +214,24 @@ mod tests {
 
     #[test]
     fn tokens_made_before_or_after_a_cancellation_are_cancelled() {
-        let early = CallState::new(false);
+        let early = CallState::new(false, false);
         let token = early.token();
         assert!(!token.is_cancelled());
         early.cancel();
         assert!(token.is_cancelled() && early.is_cancelled());
 
-        let late = CallState::new(false);
+        let late = CallState::new(false, false);
         late.cancel();
         assert!(late.token().is_cancelled());
     }
 
     #[test]
     fn notifications_queue_until_the_transport_stops_listening() {
-        let silent = CallState::new(false);
+        let silent = CallState::new(false, false);
         silent.send(Value::from(1));
         assert_eq!(silent.try_recv(), None);
 
-        let call = CallState::new(true);
+        let call = CallState::new(true, false);
         call.send(Value::from(1));
         call.send(Value::from(2));
         assert_eq!(call.try_recv(), Some(Value::from(1)));

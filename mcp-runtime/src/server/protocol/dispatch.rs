@@ -179,6 +179,27 @@ impl Pending {
         run.ctx.call.try_recv().map_or(Poll::Pending, Poll::Ready)
     }
 
+    /// The retry delay, when the tool asked to close its stream early (once).
+    pub(crate) fn take_close(&self) -> Option<u64> {
+        match &self.0 {
+            PendingState::Tool(run) => run.ctx.call.take_close(),
+            _ => None,
+        }
+    }
+
+    /// The call's session, where its stream's events are kept for resumption, when the
+    /// stream can be resumed.
+    pub(crate) fn resumable_in(&self) -> Option<Arc<Session>> {
+        match &self.0 {
+            PendingState::Tool(run) => run
+                .ctx
+                .session
+                .clone()
+                .filter(|s| s.protocol_version() >= "2025-11-25"),
+            _ => None,
+        }
+    }
+
     /// The next notification already queued, if any.
     pub(crate) fn try_notification(&mut self) -> Option<Value> {
         match &self.0 {
@@ -655,12 +676,18 @@ pub(crate) fn call_tool_with(
             }
         };
     }
+    // The session says what the client understands, whatever this request's header:
+    // resumable streams are 2025-11-25's.
+    let resumable = scope
+        .session
+        .as_ref()
+        .is_some_and(|s| s.protocol_version() >= "2025-11-25");
     let ctx = Arc::new(ContextInner {
         auth: scope.auth,
         tool: tool.meta.name,
         progress_token,
         session: scope.session,
-        call: CallState::new(scope.notifies),
+        call: CallState::new(scope.notifies, resumable),
     });
     // Requests always have a string or number id.
     let key = ctx.session.as_ref().and_then(|_| RequestKey::new(id));

@@ -10,6 +10,7 @@ pub(crate) mod jsonrpc;
 pub(crate) mod listing;
 pub(crate) mod outgoing;
 pub(crate) mod prompts;
+pub(crate) mod replay;
 pub(crate) mod resources;
 pub(crate) mod sampling;
 pub(crate) mod session;

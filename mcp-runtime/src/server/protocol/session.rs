@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::server::ServerKeyed;
 use crate::server::call::{ContextInner, LogLevel};
 use crate::server::outgoing::{ClientCapabilities, Outgoing};
+use crate::server::protocol::replay::Replay;
 
 /// No `logging/setLevel` yet: every message is sent.
 const LEVEL_UNSET: u8 = u8::MAX;
@@ -41,6 +42,8 @@ pub struct Session {
     pub(crate) outgoing: Outgoing,
     /// How long such a request waits for its answer.
     pub(crate) request_timeout: Duration,
+    /// The logs of its recent call streams, for resumption.
+    pub(crate) replay: Replay,
     /// Set by `close`; read on every call, where `closed.is_cancelled()` would take a lock.
     is_closed: AtomicBool,
     closed: CancellationToken,
@@ -262,6 +265,7 @@ impl Sessions {
             client,
             outgoing: Outgoing::default(),
             request_timeout: self.request_timeout,
+            replay: Replay::default(),
             is_closed: AtomicBool::new(false),
             closed: CancellationToken::new(),
         });
@@ -379,7 +383,7 @@ mod tests {
             auth: None,
             progress_token: None,
             session: None,
-            call: crate::server::call::CallState::new(false),
+            call: crate::server::call::CallState::new(false, false),
         })
     }
 

@@ -27,7 +27,7 @@ pub(crate) use crate::server::observe::{in_span, note_refusal, request_span};
 pub(crate) use crate::server::origin::{add_cors, check_origin, cors_origin};
 use crate::server::outgoing::ClientCapabilities;
 use crate::server::session::Session;
-use crate::server::stream::{CallStream, notification_event};
+use crate::server::stream::{self as call_stream, CallStream};
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -535,42 +535,56 @@ async fn respond(id: Value, mut pending: Pending, streams: bool, accept: Accepts
             }
         };
     }
-    // Answer with plain JSON unless the tool sends a notification before it finishes.
-    let first = if accept.json {
-        let first = std::future::poll_fn(|cx| match Pin::new(&mut pending).poll(cx) {
-            Poll::Ready(reply) => Poll::Ready(Err(reply)),
-            Poll::Pending => pending.poll_notification(cx).map(Ok),
-        })
-        .await;
-        match first {
-            Ok(n) => Some(n),
-            Err(reply) => {
-                if let Some(n) = pending.try_notification() {
-                    let mut s = CallStream::new(pending, id.clone());
-                    s.queue.push_back(notification_event(&n));
-                    s.finish(reply);
-                    return sse_response(s);
-                }
-                return match jsonrpc::frame(&id, &reply) {
-                    Some(body) => json_response(body),
-                    None => json_response(jsonrpc::error_body(
-                        &id,
-                        &RpcError::new(
-                            code::REQUEST_CANCELLED,
-                            "the request was cancelled by the client",
-                        ),
-                    )),
-                };
-            }
-        }
-    } else {
-        None
-    };
-    let mut stream = CallStream::new(pending, id);
-    if let Some(n) = first {
-        stream.queue.push_back(notification_event(&n));
+    // Answer with plain JSON unless the tool sends a notification (or closes its stream)
+    // before it finishes.
+    enum First {
+        Note(Value),
+        Close(u64),
+        Done(Reply),
     }
-    sse_response(stream)
+    let first = if accept.json {
+        std::future::poll_fn(|cx| match Pin::new(&mut pending).poll(cx) {
+            Poll::Ready(reply) => Poll::Ready(First::Done(reply)),
+            Poll::Pending => match pending.poll_notification(cx) {
+                Poll::Ready(n) => Poll::Ready(First::Note(n)),
+                Poll::Pending => pending
+                    .take_close()
+                    .map_or(Poll::Pending, |ms| Poll::Ready(First::Close(ms))),
+            },
+        })
+        .await
+    } else {
+        return sse_response(CallStream::new(pending, id));
+    };
+    let reply = match first {
+        First::Done(reply) => reply,
+        First::Note(n) => {
+            let mut stream = CallStream::new(pending, id);
+            stream.push_notification(&n);
+            return sse_response(stream);
+        }
+        First::Close(ms) => {
+            let mut stream = CallStream::new(pending, id);
+            stream.close_early(ms);
+            return sse_response(stream);
+        }
+    };
+    if let Some(n) = pending.try_notification() {
+        let mut s = CallStream::new(pending, id.clone());
+        s.push_notification(&n);
+        s.finish(reply);
+        return sse_response(s);
+    }
+    match jsonrpc::frame(&id, &reply) {
+        Some(body) => json_response(body),
+        None => json_response(jsonrpc::error_body(
+            &id,
+            &RpcError::new(
+                code::REQUEST_CANCELLED,
+                "the request was cancelled by the client",
+            ),
+        )),
+    }
 }
 
 async fn batch(
@@ -676,6 +690,22 @@ pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
     };
     if let Err(r) = request_version(&req, Some(&session)) {
         return r.into();
+    }
+    // Resuming a call stream the server closed early (see `stream`).
+    if let Some(last) = req.headers().get("last-event-id") {
+        let resumed = last
+            .to_str()
+            .map_err(|_| "Last-Event-ID is not text".to_owned())
+            .and_then(|last| session.replay.resume(last.trim()));
+        return match resumed {
+            Ok((log, cursor)) => sse_response(call_stream::resumed(
+                session,
+                log,
+                cursor,
+                inner.http.keepalive,
+            )),
+            Err(why) => refuse(StatusCode::BAD_REQUEST, code::INVALID_REQUEST, why),
+        };
     }
     let rx = session.open_stream();
     let keepalive = inner.http.keepalive;

@@ -1,0 +1,217 @@
+//! Resumable call streams (2025-11-25, SEP-1699): every event of a tool call's SSE stream
+//! gets an id (`<stream>-<seq>`) and is kept in a bounded log in the session, so that when
+//! the server closes the stream early ([`Context::close_sse_stream`](crate::Context::close_sse_stream))
+//! the client can resume it (`GET` with `Last-Event-ID`) and receive what it missed, then the
+//! rest, up to the response.
+//!
+//! A session keeps the logs of its most recent [`MAX_STREAMS`] streams, each at most
+//! [`MAX_EVENTS`] events; an older event id can no longer be resumed, and says so.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+/// Call streams whose logs a session keeps.
+pub(crate) const MAX_STREAMS: usize = 32;
+/// Events one log keeps.
+pub(crate) const MAX_EVENTS: usize = 256;
+
+/// One call stream's events, as sent (each already framed with its id).
+#[derive(Debug)]
+pub(crate) struct StreamLog {
+    pub(crate) stream: u64,
+    state: Mutex<LogState>,
+    /// Woken on every new event and at the end.
+    changed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct LogState {
+    events: VecDeque<(u64, Bytes)>,
+    next: u64,
+    done: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while these locks are held.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What a resumed stream reads next.
+pub(crate) enum Next {
+    /// Events after the cursor (which moves past them).
+    Events(Vec<Bytes>),
+    /// Nothing new yet.
+    Wait,
+    /// The call answered and everything was read.
+    End,
+}
+
+impl StreamLog {
+    /// The next event's id, reserved.
+    pub(crate) fn next_id(&self) -> (u64, String) {
+        let mut s = lock(&self.state);
+        let seq = s.next;
+        s.next += 1;
+        (seq, format!("{}-{seq}", self.stream))
+    }
+
+    /// Keeps an event (framed with the id `next_id` gave for `seq`).
+    pub(crate) fn record(&self, seq: u64, event: Bytes) {
+        let mut s = lock(&self.state);
+        s.events.push_back((seq, event));
+        while s.events.len() > MAX_EVENTS {
+            s.events.pop_front();
+        }
+        drop(s);
+        self.changed.notify_waiters();
+    }
+
+    /// The call answered: no more events.
+    pub(crate) fn finish(&self) {
+        lock(&self.state).done = true;
+        self.changed.notify_waiters();
+    }
+
+    /// Whether events after `seq` can still be replayed in full.
+    pub(crate) fn can_resume_after(&self, seq: u64) -> bool {
+        let s = lock(&self.state);
+        seq < s.next && s.events.front().is_none_or(|(first, _)| *first <= seq + 1)
+    }
+
+    /// The events after `*cursor`.
+    pub(crate) fn read_after(&self, cursor: &mut u64) -> Next {
+        let s = lock(&self.state);
+        let events: Vec<Bytes> = s
+            .events
+            .iter()
+            .filter(|(seq, _)| *seq > *cursor)
+            .map(|(_, e)| e.clone())
+            .collect();
+        if let Some((last, _)) = s.events.back()
+            && !events.is_empty()
+        {
+            *cursor = *last;
+            return Next::Events(events);
+        }
+        if s.done { Next::End } else { Next::Wait }
+    }
+
+    /// Resolves on the next change; make it before reading, so none is missed.
+    pub(crate) fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed.notified()
+    }
+}
+
+/// A session's call-stream logs.
+#[derive(Default)]
+pub(crate) struct Replay {
+    next_stream: AtomicU64,
+    logs: Mutex<VecDeque<Arc<StreamLog>>>,
+}
+
+impl Replay {
+    /// A log for a new call stream (the oldest log goes beyond [`MAX_STREAMS`]).
+    pub(crate) fn open(&self) -> Arc<StreamLog> {
+        let log = Arc::new(StreamLog {
+            stream: self.next_stream.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(LogState::default()),
+            changed: Notify::new(),
+        });
+        let mut logs = lock(&self.logs);
+        logs.push_back(log.clone());
+        while logs.len() > MAX_STREAMS {
+            logs.pop_front();
+        }
+        log
+    }
+
+    /// The log and position a `Last-Event-ID` names, if it can be resumed.
+    pub(crate) fn resume(&self, last_event_id: &str) -> Result<(Arc<StreamLog>, u64), String> {
+        let parsed = last_event_id
+            .split_once('-')
+            .and_then(|(s, q)| Some((s.parse::<u64>().ok()?, q.parse::<u64>().ok()?)));
+        let Some((stream, seq)) = parsed else {
+            return Err(format!(
+                "Last-Event-ID `{last_event_id}` is not an event id this server sent"
+            ));
+        };
+        let log = lock(&self.logs)
+            .iter()
+            .find(|l| l.stream == stream)
+            .cloned();
+        match log {
+            Some(log) if log.can_resume_after(seq) => Ok((log, seq)),
+            Some(_) => Err(format!(
+                "the events after `{last_event_id}` are no longer kept (a stream keeps its last \
+                 {MAX_EVENTS})"
+            )),
+            None => Err(format!(
+                "the stream of event `{last_event_id}` is no longer kept (a session keeps its \
+                 last {MAX_STREAMS} streams)"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(log: &StreamLog, text: &'static str) -> String {
+        let (seq, id) = log.next_id();
+        log.record(seq, Bytes::from_static(text.as_bytes()));
+        id
+    }
+
+    #[test]
+    fn a_stream_resumes_after_the_last_event_read() {
+        let replay = Replay::default();
+        let log = replay.open();
+        let first = event(&log, "a");
+        event(&log, "b");
+        let (log, mut cursor) = replay.resume(&first).expect("resumable");
+        let Next::Events(e) = log.read_after(&mut cursor) else {
+            panic!("events expected");
+        };
+        assert_eq!(e, vec![Bytes::from_static(b"b")]);
+        assert!(matches!(log.read_after(&mut cursor), Next::Wait));
+        log.finish();
+        assert!(matches!(log.read_after(&mut cursor), Next::End));
+    }
+
+    #[test]
+    fn what_is_no_longer_kept_is_refused_by_name() {
+        let replay = Replay::default();
+        let log = replay.open();
+        let first = event(&log, "a");
+        for _ in 0..MAX_EVENTS + 1 {
+            event(&log, "x");
+        }
+        assert!(
+            replay
+                .resume(&first)
+                .expect_err("gone")
+                .contains("no longer kept")
+        );
+        for _ in 0..MAX_STREAMS {
+            replay.open();
+        }
+        assert!(
+            replay
+                .resume("0-300")
+                .expect_err("gone")
+                .contains("last 32 streams")
+        );
+        assert!(
+            replay
+                .resume("abc")
+                .expect_err("bad")
+                .contains("not an event id")
+        );
+        assert!(replay.resume("40-5").is_err(), "never sent");
+    }
+}
