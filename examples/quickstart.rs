@@ -1,10 +1,11 @@
-//! A few tools on an MCP server: `cargo run --example quickstart`, then point an MCP client
-//! at http://127.0.0.1:3000/mcp (HOST and PORT change the address).
+//! A few tools, two resources and a prompt on an MCP server: `cargo run --example quickstart`,
+//! then point an MCP client at http://127.0.0.1:3000/mcp (HOST and PORT change the address).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mcp_runtime::prelude::*;
+use mcp_runtime::{Completion, CompletionRequest};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -93,11 +94,62 @@ async fn visit(visits: State<Visits>) -> u64 {
     visits.count.fetch_add(1, Ordering::Relaxed) + 1
 }
 
+/// The titles of the library's documents, one per line.
+#[mcp_resource(uri = "docs://library", name = "library", mime_type = "text/plain")]
+async fn library() -> String {
+    LIBRARY.join("\n")
+}
+
+/// Suggests document numbers (0 to 4) from what was typed.
+async fn document_numbers(req: CompletionRequest) -> Result<Completion, ToolError> {
+    let numbers = (0..LIBRARY.len()).map(|i| i.to_string());
+    Ok(Completion::matching(&req.value, numbers))
+}
+
+/// One document of the library, by number.
+#[mcp_resource(
+    uri = "docs://library/{number}",
+    name = "document",
+    mime_type = "text/plain"
+)]
+async fn document(#[complete(document_numbers)] number: usize) -> Result<String, ToolError> {
+    LIBRARY
+        .get(number)
+        .map(|title| format!("{title}\n\n(the full text would be here)"))
+        .ok_or_else(|| {
+            ToolError::new(format!(
+                "no document {number}; the library has {}",
+                LIBRARY.len()
+            ))
+        })
+}
+
+/// Suggests document titles that start with what was typed.
+async fn titles(req: CompletionRequest) -> Result<Completion, ToolError> {
+    Ok(Completion::matching(&req.value, LIBRARY))
+}
+
+/// Ask the model to summarize a document for an audience.
+#[mcp_prompt]
+async fn summarize(
+    /// The document's title
+    #[complete(titles)]
+    title: String,
+    /// Who the summary is for (default: engineers)
+    audience: Option<String>,
+) -> String {
+    let audience = audience.unwrap_or_else(|| "engineers".into());
+    format!("Summarize \"{title}\" in five bullet points for {audience}.")
+}
+
 #[mcp_server(
     name = "quickstart",
     version = "1.0.0",
-    instructions = "Arithmetic, greetings, a document search, a slow counter and a visit counter.",
-    tools = [add, greet, search, count_slowly, visit]
+    instructions = "Arithmetic, greetings, a document search, a slow counter and a visit counter; \
+                    the library as resources, and a prompt to summarize a document.",
+    tools = [add, greet, search, count_slowly, visit],
+    resources = [library, document],
+    prompts = [summarize]
 )]
 struct Quickstart;
 

@@ -72,6 +72,9 @@ describe('inspector CLI against examples/quickstart', () => {
     const names = result.tools.map((t) => t.name).sort();
     assert.deepEqual(names, ['add', 'count_slowly', 'greet', 'search', 'visit'], run.output);
 
+    // No schema-portability warnings (the CLI reports them on stderr).
+    assert.doesNotMatch(run.stderr, /[1-9]\d* warnings?/, run.output);
+
     const add = result.tools.find((t) => t.name === 'add');
     assert.equal(add.inputSchema?.type, 'object', run.output);
     assert.deepEqual([...add.inputSchema.required].sort(), ['a', 'b'], run.output);
@@ -125,5 +128,52 @@ describe('inspector CLI against examples/quickstart', () => {
     assert.deepEqual(result.content, [{ type: 'text', text: 'steps must be at most 100' }], run.output);
     const errors = stderrJson(run).map((o) => o.error?.code);
     assert.ok(errors.includes('tool_is_error'), `stderr lacks {"error":{"code":"tool_is_error"}}\n${run.output}`);
+  });
+
+  test('resources/list and resources/templates/list list the library (#[mcp_resource])', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const run = await inspector(server.url, ['--method', 'resources/list']);
+    assert.equal(run.code, 0, run.output);
+    assert.deepEqual(parseStdout(run).result.resources, [{
+      name: 'library', uri: 'docs://library', mimeType: 'text/plain',
+      description: "The titles of the library's documents, one per line.",
+    }], run.output);
+    const templates = await inspector(server.url, ['--method', 'resources/templates/list']);
+    assert.equal(templates.code, 0, templates.output);
+    assert.deepEqual(parseStdout(templates).result.resourceTemplates, [{
+      name: 'document', uriTemplate: 'docs://library/{number}', mimeType: 'text/plain',
+      description: 'One document of the library, by number.',
+    }], templates.output);
+  });
+
+  test('resources/read docs://library/1 reads one document; docs://library/9 is an error', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const run = await inspector(server.url, ['--method', 'resources/read', '--uri', 'docs://library/1']);
+    assert.equal(run.code, 0, run.output);
+    const [content] = parseStdout(run).result.contents;
+    assert.equal(content.uri, 'docs://library/1', run.output);
+    assert.match(content.text, /^The MCP specification/, run.output);
+    const missing = await inspector(server.url, ['--method', 'resources/read', '--uri', 'docs://library/9']);
+    assert.notEqual(missing.code, 0, missing.output);
+    assert.match(missing.output, /no document 9; the library has 5/, missing.output);
+  });
+
+  test('prompts/list and prompts/get summarize (#[mcp_prompt], arguments from parameters)', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const run = await inspector(server.url, ['--method', 'prompts/list']);
+    assert.equal(run.code, 0, run.output);
+    assert.deepEqual(parseStdout(run).result.prompts, [{
+      name: 'summarize',
+      description: 'Ask the model to summarize a document for an audience.',
+      arguments: [
+        { name: 'title', description: "The document's title", required: true },
+        { name: 'audience', description: 'Who the summary is for (default: engineers)', required: false },
+      ],
+    }], run.output);
+    const got = await inspector(server.url, [
+      '--method', 'prompts/get', '--prompt-name', 'summarize', '--prompt-args', 'title=Rust API guidelines', 'audience=managers',
+    ]);
+    assert.equal(got.code, 0, got.output);
+    assert.deepEqual(parseStdout(got).result.messages, [{
+      role: 'user',
+      content: { type: 'text', text: 'Summarize "Rust API guidelines" in five bullet points for managers.' },
+    }], got.output);
   });
 });

@@ -1,4 +1,5 @@
-//! Procedural macros of `mcp-runtime`: `#[mcp_tool]` and `#[mcp_server]`.
+//! Procedural macros of `mcp-runtime`: `#[mcp_tool]`, `#[mcp_resource]`, `#[mcp_prompt]` and
+//! `#[mcp_server]`.
 //!
 //! Use them through `mcp_runtime` (`use mcp_runtime::prelude::*`), which re-exports them;
 //! generated code reaches the runtime only through `mcp_runtime::__private`.
@@ -7,7 +8,10 @@
 
 mod args;
 mod diag;
+mod item;
 mod paths;
+mod prompt;
+mod resource;
 mod server;
 mod tool;
 
@@ -51,6 +55,56 @@ pub fn mcp_tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     debug_print("mcp_tool", tool::expand(attr.into(), item.into())).into()
 }
 
+/// Turns an `async fn` into an MCP resource (a fixed URI) or resource template.
+///
+/// ```ignore
+/// /// A user's profile.                                  <- the description
+/// #[mcp_resource(uri = "users://{id}/profile", mime_type = "application/json", scopes = "users:read")]
+/// async fn profile(#[complete(user_ids)] id: u64, auth: Auth) -> Result<Json<Profile>, ToolError> { ... }
+/// ```
+///
+/// | key | value | meaning |
+/// | --- | --- | --- |
+/// | `uri` | string | the URI, or a template whose `{variables}` are the fn's parameters (required) |
+/// | `name` | string | the resource's name (default: the fn's name) |
+/// | `title` | string | a display title |
+/// | `description` | string | overrides the doc comment |
+/// | `mime_type` | string | the media type of its contents |
+/// | `scopes` | `"a"` or `["a", "b"]` | the caller needs every one (403 with a step-up challenge otherwise) |
+/// | `crate` | path | where `mcp_runtime` is, when it is renamed |
+///
+/// Parameters are the template's variables, by name (`String` or any `FromStr` type), and
+/// `Auth` or `ResourceRequest`; `#[complete(fn)]` on a variable names its completer. The fn
+/// returns text, bytes (`Vec<u8>`), `Json<T>`, or a `Result` of these. A variable without a
+/// parameter, a parameter that is not a variable (with "did you mean") and a malformed
+/// template are compile errors.
+#[proc_macro_attribute]
+pub fn mcp_resource(attr: TokenStream, item: TokenStream) -> TokenStream {
+    debug_print("mcp_resource", resource::expand(attr.into(), item.into())).into()
+}
+
+/// Turns an `async fn` into an MCP prompt.
+///
+/// ```ignore
+/// /// Review a change.                                   <- the description
+/// #[mcp_prompt(name = "review", scopes = "reviews:write")]
+/// async fn review(
+///     /// The change to review                           <- the argument's description
+///     diff: String,
+///     /// What to focus on
+///     #[complete(focus_areas)] focus: Option<String>,
+/// ) -> Vec<PromptMessage> { ... }
+/// ```
+///
+/// Keys: `name` (default: the fn's name), `title`, `description`, `scopes`, `crate`.
+/// Parameters are its arguments: `String` (required) or `Option<String>` (optional), or
+/// `Auth` and `PromptRequest`. It returns `Vec<PromptMessage>`, one `PromptMessage`, text
+/// (one user message), or a `Result` of these.
+#[proc_macro_attribute]
+pub fn mcp_prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
+    debug_print("mcp_prompt", prompt::expand(attr.into(), item.into())).into()
+}
+
 /// Makes a type a complete MCP server: `Type::builder()`, `Type::build()`, `Type::serve()`
 /// and `Type::run()` (loads `.env`, installs logging, serves until Ctrl-C).
 ///
@@ -65,6 +119,8 @@ pub fn mcp_tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | key | value | meaning |
 /// | --- | --- | --- |
 /// | `tools` | `[fn, ...]` | the tools, each a fn annotated with `#[mcp_tool]` |
+/// | `resources` | `[fn, ...]` | the resources, each a fn annotated with `#[mcp_resource]` |
+/// | `prompts` | `[fn, ...]` | the prompts, each a fn annotated with `#[mcp_prompt]` |
 /// | `name` | string | `serverInfo.name` (default: the crate's name) |
 /// | `version` | string | `serverInfo.version` (default: the crate's version) |
 /// | `title` | string | `serverInfo.title` |

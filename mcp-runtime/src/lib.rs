@@ -93,13 +93,14 @@ pub use config::ServeError;
 #[cfg(feature = "server")]
 pub use extract::{ArgError, Context, Input, LogLevel, State, ToolCall, ToolParam};
 #[cfg(feature = "server")]
-pub use mcp_macros::{mcp_server, mcp_tool};
+pub use mcp_macros::{mcp_prompt, mcp_resource, mcp_server, mcp_tool};
 #[cfg(feature = "server")]
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
 #[cfg(feature = "server")]
 pub use server::protocol::ask::{ClientRequestError, Root};
 pub use server::protocol::completion::{Completion, CompletionRequest};
 pub use server::protocol::elicitation::Elicitation;
+pub use server::protocol::items::{PromptDef, ResourceDef};
 pub use server::protocol::prompts::{Prompt, PromptMessage, PromptRequest, Role};
 #[cfg(feature = "server")]
 pub use server::protocol::resources::{Resource, ResourceBody, ResourceRequest};
@@ -131,7 +132,7 @@ macro_rules! tools {
 pub mod prelude {
     pub use crate::{
         CallToolResult, Content, Context, Input, IntoToolResult, Json, LogLevel, McpServer,
-        ServeError, State, Tool, ToolAnnotations, ToolError, auth::Auth, mcp_server, mcp_tool,
-        tools,
+        PromptDef, PromptMessage, ResourceDef, ServeError, State, Tool, ToolAnnotations, ToolError,
+        auth::Auth, mcp_prompt, mcp_resource, mcp_server, mcp_tool, tools,
     };
 }

@@ -11,6 +11,12 @@ pub use futures_util::future::BoxFuture;
 
 pub use crate::extract::{ArgError, ToolCall, ToolParam};
 pub use crate::result::{CallToolResult, IntoToolResult};
+pub use crate::server::protocol::items::{
+    IntoPromptMessages, IntoResourceRead, ItemParam, PromptArg, PromptDef, ResourceDef,
+    into_prompt, into_resource, resource_var,
+};
+pub use crate::server::protocol::prompts::{Prompt, PromptRequest};
+pub use crate::server::protocol::resources::{Resource, ResourceRequest};
 pub use crate::server::{McpServer, McpServerBuilder};
 pub use crate::tool::{Tool, ToolAnnotations, ToolDef, ToolMeta, ToolSpec};
 
@@ -185,7 +191,7 @@ impl ConstMsg {
         let (s, _) = self.buf.split_at(self.len);
         match core::str::from_utf8(s) {
             Ok(s) => s,
-            Err(_) => "a tool requires a scope the server does not declare",
+            Err(_) => "an item requires a scope the server does not declare",
         }
     }
 }
@@ -227,6 +233,7 @@ const fn distance(a: &str, b: &str) -> usize {
 /// The first scope of `tool` that `declared` lacks, as a compile error message with a
 /// did-you-mean; `None` when all are declared.
 pub const fn undeclared_scope(
+    kind: &str,
     tool: &str,
     scopes: &[&str],
     any_scopes: &[&str],
@@ -261,7 +268,8 @@ pub const fn undeclared_scope(
         }
         if !found {
             let mut m = ConstMsg::new()
-                .push("tool `")
+                .push(kind)
+                .push(" `")
                 .push(tool)
                 .push("` requires scope `")
                 .push(s)
@@ -282,14 +290,16 @@ mod tests {
 
     #[test]
     fn undeclared_scopes_are_named_with_a_suggestion() {
-        let m = undeclared_scope("purge", &["read", "admn"], &[], &["read", "admin"])
+        let m = undeclared_scope("tool", "purge", &["read", "admn"], &[], &["read", "admin"])
             .expect("undeclared");
         assert_eq!(
             m.as_str(),
             "tool `purge` requires scope `admn`, which this server does not declare in `scopes = [...]`; did you mean `admin`?"
         );
-        assert!(undeclared_scope("list", &["read"], &["admin"], &["read", "admin"]).is_none());
-        let far = undeclared_scope("t", &[], &["zzzz"], &["read"]).expect("undeclared");
+        assert!(
+            undeclared_scope("tool", "list", &["read"], &["admin"], &["read", "admin"]).is_none()
+        );
+        let far = undeclared_scope("tool", "t", &[], &["zzzz"], &["read"]).expect("undeclared");
         assert!(!far.as_str().contains("did you mean"), "{}", far.as_str());
     }
 

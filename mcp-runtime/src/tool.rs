@@ -454,7 +454,11 @@ impl ToolSpec {
         if !defs.is_empty() {
             schema.insert("$defs".into(), Value::Object(defs));
         }
-        (Value::Object(schema), self.output.take())
+        // Property schemas come from `subschema_for`, which the generator's transforms do not
+        // reach: the portable rewrites run over the assembled schema.
+        let mut schema = Schema::from(schema);
+        crate::schema::portable(&mut schema);
+        (schema.to_value(), self.output.take())
     }
 }
 

@@ -11,6 +11,7 @@ mod devserver;
 mod examples;
 mod fixtures;
 mod idp;
+mod items;
 mod observe;
 mod presets;
 mod prompts;

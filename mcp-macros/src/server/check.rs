@@ -13,13 +13,19 @@ pub(crate) fn check(item: &syn::ItemStruct, model: &ServerModel, diag: &mut Diag
             "an #[mcp_server] struct cannot be generic",
         );
     }
-    let mut seen: Vec<String> = Vec::new();
-    for path in &model.tools {
-        let text = path.to_token_stream().to_string();
-        if seen.contains(&text) {
-            diag.error(path.span(), format!("tool `{text}` is listed twice"));
+    for (kind, list) in [
+        ("tool", &model.tools),
+        ("resource", &model.resources),
+        ("prompt", &model.prompts),
+    ] {
+        let mut seen: Vec<String> = Vec::new();
+        for path in list {
+            let text = path.to_token_stream().to_string();
+            if seen.contains(&text) {
+                diag.error(path.span(), format!("{kind} `{text}` is listed twice"));
+            }
+            seen.push(text);
         }
-        seen.push(text);
     }
     if let Some(name) = &model.name
         && name.value().trim().is_empty()

@@ -32,69 +32,55 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
             quote_spanned!(f.span()=> let __builder = #p::oauth_from!(__builder, #f());)
         }
     });
-    // Without OAuth, a tool that needs a caller cannot run: a const evaluation at the tool.
-    let auth_checks: Vec<_> = if m.oauth.is_some() {
-        Vec::new()
-    } else {
-        m.tools
-            .iter()
-            .map(|t| {
-                let msg = format!(
-                    "tool `{}` needs an authenticated caller (it takes `Auth` or requires scopes), \
-                     but this server has no OAuth: add `oauth = \"dev\"` (or another preset, or a \
-                     fn returning `OAuth`) to #[mcp_server]",
-                    t.to_token_stream()
-                );
-                quote_spanned! {t.span()=>
-                    const _: () = if <#t as #p::ToolDef>::NEEDS_AUTH {
-                        ::core::panic!(#msg)
-                    };
-                }
-            })
-            .collect()
-    };
+    let kinds = [
+        Kind::new(
+            "tool",
+            &m.tools,
+            quote!(#p::ToolDef),
+            quote!(NAME),
+            "MCP tool name",
+            "rename one with #[mcp_tool(name = \"...\")]",
+        ),
+        Kind::new(
+            "resource",
+            &m.resources,
+            quote!(#p::ResourceDef),
+            quote!(URI),
+            "URI",
+            "change one's `uri`",
+        ),
+        Kind::new(
+            "prompt",
+            &m.prompts,
+            quote!(#p::PromptDef),
+            quote!(NAME),
+            "prompt name",
+            "rename one with #[mcp_prompt(name = \"...\")]",
+        ),
+    ];
+    let mut checks = Vec::new();
+    for k in &kinds {
+        checks.extend(k.duplicates(&p));
+        if let Some(declared) = &m.scopes {
+            checks.extend(k.undeclared(&p, declared));
+        }
+        if m.oauth.is_none() {
+            checks.extend(k.needs_auth());
+        }
+    }
     let declared = m.scopes.as_ref().map(|s| quote!(.scopes([#(#s),*])));
-    // Every tool's scopes must be declared: a const evaluation spanned at the tool.
-    let scope_checks: Vec<_> = match &m.scopes {
-        None => Vec::new(),
-        Some(declared) => m
-            .tools
-            .iter()
-            .map(|t| {
-                quote_spanned! {t.span()=>
-                    const _: () = if let ::core::option::Option::Some(m) = #p::undeclared_scope(
-                        <#t as #p::ToolDef>::NAME,
-                        <#t as #p::ToolDef>::SCOPES,
-                        <#t as #p::ToolDef>::ANY_SCOPES,
-                        &[#(#declared),*],
-                    ) {
-                        ::core::panic!("{}", m.as_str())
-                    };
-                }
-            })
-            .collect(),
-    };
     let tools = m
         .tools
         .iter()
         .map(|t| quote_spanned!(t.span()=> <#t as #p::ToolDef>::tool()));
-
-    // Two tools with one name: a const evaluation that fails, spanned at the second one.
-    let mut dup_checks = Vec::new();
-    for (j, b) in m.tools.iter().enumerate() {
-        for a in &m.tools[..j] {
-            let msg = format!(
-                "tools `{}` and `{}` have the same MCP tool name; rename one with #[mcp_tool(name = \"...\")]",
-                a.to_token_stream(),
-                b.to_token_stream()
-            );
-            dup_checks.push(quote_spanned! {b.span()=>
-                const _: () = if #p::str_eq(<#a as #p::ToolDef>::NAME, <#b as #p::ToolDef>::NAME) {
-                    ::core::panic!(#msg)
-                };
-            });
-        }
-    }
+    let resources = m
+        .resources
+        .iter()
+        .map(|r| quote_spanned!(r.span()=> <#r as #p::ResourceDef>::resource()));
+    let prompts = m
+        .prompts
+        .iter()
+        .map(|r| quote_spanned!(r.span()=> <#r as #p::PromptDef>::prompt()));
 
     quote! {
         impl #ident {
@@ -112,6 +98,8 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
                 __builder
                     #declared
                     .tools(#p::tools([#(#tools),*]))
+                    .resources([#(#resources),*])
+                    .prompts([#(#prompts),*])
             }
 
             /// Builds the server, reading `MCP_URL`, `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS`.
@@ -136,8 +124,109 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
             }
         }
 
-        #(#dup_checks)*
-        #(#scope_checks)*
-        #(#auth_checks)*
+        #(#checks)*
+    }
+}
+
+/// One kind of item listed in the attribute, and the compile-time checks over its list.
+struct Kind<'a> {
+    word: &'static str,
+    list: &'a [syn::Path],
+    def: TokenStream,
+    key: TokenStream,
+    key_name: &'static str,
+    fix: &'static str,
+}
+
+impl<'a> Kind<'a> {
+    fn new(
+        word: &'static str,
+        list: &'a [syn::Path],
+        def: TokenStream,
+        key: TokenStream,
+        key_name: &'static str,
+        fix: &'static str,
+    ) -> Self {
+        Kind {
+            word,
+            list,
+            def,
+            key,
+            key_name,
+            fix,
+        }
+    }
+
+    /// Two items with one name (or URI): a const evaluation that fails at the second.
+    fn duplicates(&self, p: &TokenStream) -> Vec<TokenStream> {
+        let (def, key) = (&self.def, &self.key);
+        let mut out = Vec::new();
+        for (j, b) in self.list.iter().enumerate() {
+            for a in &self.list[..j] {
+                let msg = format!(
+                    "{}s `{}` and `{}` have the same {}; {}",
+                    self.word,
+                    a.to_token_stream(),
+                    b.to_token_stream(),
+                    self.key_name,
+                    self.fix
+                );
+                out.push(quote_spanned! {b.span()=>
+                    const _: () = if #p::str_eq(<#a as #def>::#key, <#b as #def>::#key) {
+                        ::core::panic!(#msg)
+                    };
+                });
+            }
+        }
+        out
+    }
+
+    /// Every scope must be declared: a const evaluation at the item.
+    fn undeclared(&self, p: &TokenStream, declared: &[syn::LitStr]) -> Vec<TokenStream> {
+        let (def, key, word) = (&self.def, &self.key, self.word);
+        self.list
+            .iter()
+            .map(|t| {
+                // Only tools have `any_scopes`.
+                let any = if word == "tool" {
+                    quote!(<#t as #def>::ANY_SCOPES)
+                } else {
+                    quote!(&[])
+                };
+                quote_spanned! {t.span()=>
+                    const _: () = if let ::core::option::Option::Some(m) = #p::undeclared_scope(
+                        #word,
+                        <#t as #def>::#key,
+                        <#t as #def>::SCOPES,
+                        #any,
+                        &[#(#declared),*],
+                    ) {
+                        ::core::panic!("{}", m.as_str())
+                    };
+                }
+            })
+            .collect()
+    }
+
+    /// Without OAuth, an item that needs a caller cannot be used: a const evaluation at it.
+    fn needs_auth(&self) -> Vec<TokenStream> {
+        let def = &self.def;
+        self.list
+            .iter()
+            .map(|t| {
+                let msg = format!(
+                    "{} `{}` needs an authenticated caller (it takes `Auth` or requires scopes), \
+                     but this server has no OAuth: add `oauth = \"dev\"` (or another preset, or a \
+                     fn returning `OAuth`) to #[mcp_server]",
+                    self.word,
+                    t.to_token_stream()
+                );
+                quote_spanned! {t.span()=>
+                    const _: () = if <#t as #def>::NEEDS_AUTH {
+                        ::core::panic!(#msg)
+                    };
+                }
+            })
+            .collect()
     }
 }

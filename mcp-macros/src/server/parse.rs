@@ -12,6 +12,8 @@ const KEYS: &[&str] = &[
     "title",
     "instructions",
     "tools",
+    "resources",
+    "prompts",
     "stateless",
     "oauth",
     "scopes",
@@ -48,6 +50,8 @@ pub(crate) struct ServerModel {
     pub(crate) title: Option<LitStr>,
     pub(crate) instructions: Option<LitStr>,
     pub(crate) tools: Vec<syn::Path>,
+    pub(crate) resources: Vec<syn::Path>,
+    pub(crate) prompts: Vec<syn::Path>,
     pub(crate) stateless: Option<bool>,
     pub(crate) krate: Option<syn::Path>,
     pub(crate) oauth: Option<OAuthSpec>,
@@ -90,18 +94,25 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ServerModel {
                 }
             }
         }
-        "tools" => {
-            for item in arg.list(diag).unwrap_or_default() {
-                match item {
-                    Item::Path(p) => m.tools.push(p),
-                    Item::Str(s) => diag.error(
-                        s.span(),
-                        "list the tool functions themselves, not their names: `tools = [add, search]`",
-                    ),
-                }
-            }
-        }
+        "tools" => m.tools = fns(arg, "tool", "tools = [add, search]", diag),
+        "resources" => m.resources = fns(arg, "resource", "resources = [today_log]", diag),
+        "prompts" => m.prompts = fns(arg, "prompt", "prompts = [review]", diag),
         _ => {}
     });
     m
+}
+
+/// `key = [f, g]`: the annotated fns themselves.
+fn fns(arg: args::Arg, kind: &str, example: &str, diag: &mut Diag) -> Vec<syn::Path> {
+    let mut out = Vec::new();
+    for item in arg.list(diag).unwrap_or_default() {
+        match item {
+            Item::Path(p) => out.push(p),
+            Item::Str(s) => diag.error(
+                s.span(),
+                format!("list the {kind} functions themselves, not their names: `{example}`"),
+            ),
+        }
+    }
+    out
 }
