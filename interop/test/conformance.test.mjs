@@ -1,5 +1,7 @@
-// Runs selected scenarios of the MCP conformance suite (@modelcontextprotocol/conformance,
-// pinned in package.json) against the `conformance` example server.
+// Runs the MCP conformance suite's server scenarios against the `conformance` example server:
+// the released line (@modelcontextprotocol/conformance 0.1.16, pinned in package.json), every
+// scenario, and the pre-release line (0.2.0-alpha.12, pinned in next/) with the scenarios the
+// 2025-11-25 revision requires.
 //
 //   cd interop && npm test
 //
@@ -8,7 +10,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { runNodeBin, startServer } from './lib/harness.mjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { INTEROP_DIR, runNodeBin, startServer } from './lib/harness.mjs';
 
 const SCENARIOS = [
   'server-initialize',
@@ -45,9 +50,22 @@ const SCENARIOS = [
   'server-sse-polling',
 ];
 
-const SCENARIO_TIMEOUT_MS = 60_000;
+/** The scenarios the pre-release line requires of a 2025-11-25 server, beyond the released ones. */
+const NEXT_ONLY = ['server-session-lifecycle'];
 
-describe('conformance suite against examples/conformance', () => {
+const CONFORMANCE_NEXT = join(INTEROP_DIR, 'next', 'node_modules', '.bin', 'conformance');
+
+/** Every scenario passed: each listed one with 0 failed, none failing, a total with 0 failed. */
+function assertAllPassed(run, scenarios, report) {
+  assert.equal(run.code, 0, report);
+  assert.deepEqual([...run.stdout.matchAll(/^✗ (\S+):/gm)].map((m) => m[1]), [], report);
+  for (const s of scenarios) {
+    assert.match(run.stdout, new RegExp(`^✓ ${s}: \\d+ passed, 0 failed`, 'm'), `${s}\n${report}`);
+  }
+  assert.match(run.stdout, /Total: \d+ passed, 0 failed/, report);
+}
+
+describe('conformance suites against examples/conformance', () => {
   let server;
 
   before(async () => {
@@ -61,17 +79,18 @@ describe('conformance suite against examples/conformance', () => {
     console.log(`conformance server stopped (code ${code}, signal ${signal}) after ${ms} ms`);
   }, { timeout: 20_000 });
 
-  for (const scenario of SCENARIOS) {
-    test(scenario, { timeout: SCENARIO_TIMEOUT_MS }, async () => {
-      const run = await runNodeBin(
-        'conformance',
-        ['server', '--url', server.url, '--scenario', scenario],
-        // Leave a little slack so our own kill fires before node:test's timeout.
-        { timeoutMs: SCENARIO_TIMEOUT_MS - 5_000 },
-      );
-      const report = `${run.output}\n--- server log (tail)\n${server.output().slice(-4000)}`;
-      assert.equal(run.code, 0, `scenario ${scenario} exited with ${run.code}\n${report}`);
-      assert.match(run.stdout, /\b0 failed\b/, `scenario ${scenario} did not report "0 failed"\n${report}`);
-    });
-  }
+  test(`released line (0.1.16): --suite all, ${SCENARIOS.length} scenarios`, { timeout: 240_000 }, async () => {
+    const run = await runNodeBin('conformance', ['server', '--url', server.url, '--suite', 'all'], { timeoutMs: 230_000 });
+    assertAllPassed(run, SCENARIOS, `${run.output}\n--- server log (tail)\n${server.output().slice(-4000)}`);
+  });
+
+  test('pre-release line (0.2.0-alpha.12): --requirements 2025-11-25, every scenario', { timeout: 240_000 }, async () => {
+    assert.ok(existsSync(CONFORMANCE_NEXT), `${CONFORMANCE_NEXT} is missing: run npm ci in interop/next`);
+    const run = await runNodeBin(
+      CONFORMANCE_NEXT,
+      ['server', '--url', server.url, '--requirements', '2025-11-25'],
+      { timeoutMs: 230_000 },
+    );
+    assertAllPassed(run, [...SCENARIOS, ...NEXT_ONLY], `${run.output}\n--- server log (tail)\n${server.output().slice(-4000)}`);
+  });
 });
