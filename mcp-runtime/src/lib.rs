@@ -97,14 +97,15 @@ pub use mcp_macros::{mcp_prompt, mcp_resource, mcp_server, mcp_tool};
 #[cfg(feature = "server")]
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
 #[cfg(feature = "server")]
-pub use server::protocol::ask::{ClientRequestError, Root};
-pub use server::protocol::completion::{Completion, CompletionRequest};
-pub use server::protocol::elicitation::Elicitation;
-pub use server::protocol::items::{PromptDef, ResourceDef};
-pub use server::protocol::prompts::{Prompt, PromptMessage, PromptRequest, Role};
-#[cfg(feature = "server")]
-pub use server::protocol::resources::{Resource, ResourceBody, ResourceRequest};
-pub use server::protocol::sampling::{Sampling, SamplingResult};
+pub use server::protocol::{
+    ask::{ClientRequestError, Root},
+    completion::{Completion, CompletionRequest},
+    elicitation::Elicitation,
+    items::{PromptDef, ResourceDef},
+    prompts::{Prompt, PromptMessage, PromptRequest, Role},
+    resources::{Resource, ResourceBody, ResourceRequest},
+    sampling::{Sampling, SamplingResult},
+};
 #[cfg(feature = "server")]
 pub use server::{BuildError, McpServer, McpServerBuilder, RpcError, RunningServer};
 #[cfg(feature = "server")]
@@ -132,7 +133,7 @@ macro_rules! tools {
 pub mod prelude {
     pub use crate::{
         CallToolResult, Content, Context, Input, IntoToolResult, Json, LogLevel, McpServer,
-        PromptDef, PromptMessage, ResourceDef, ServeError, State, Tool, ToolAnnotations, ToolError,
-        auth::Auth, mcp_prompt, mcp_resource, mcp_server, mcp_tool, tools,
+        PromptDef, PromptMessage, ResourceDef, ServeError, State, Tool, ToolAnnotations, ToolDef,
+        ToolError, auth::Auth, mcp_prompt, mcp_resource, mcp_server, mcp_tool, tools,
     };
 }

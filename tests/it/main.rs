@@ -2,6 +2,7 @@
 
 mod ask;
 mod auth;
+mod changes;
 mod cli;
 mod client;
 mod common;

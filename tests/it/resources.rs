@@ -140,7 +140,8 @@ fn bad_resources_are_named_when_the_server_is_built() {
         "two resources have the URI `a://x`",
         "resource `a://noread` has no read function",
         "resource template `a://{x}{y}`: two variables need a literal between them",
-        "a resource requires scopes, but the server has no OAuth",
+        "resource `a://secret` requires an authenticated caller (it takes `Auth` or requires \
+         scopes), but the server has no OAuth: add `.oauth(...)`",
     ] {
         assert!(text.contains(expected), "{expected}\n{text}");
     }
@@ -248,7 +249,7 @@ async fn subscribers_hear_of_updates_until_they_unsubscribe() {
         .expect("connects");
     assert_eq!(
         client.server().capabilities["resources"],
-        json!({"subscribe": true})
+        json!({"subscribe": true, "listChanged": true})
     );
     let err = client
         .request("resources/subscribe", json!({"uri": "file:///nope"}))

@@ -30,7 +30,7 @@ async fn initialize_creates_a_session_and_negotiates_the_version() {
     assert_eq!(v["result"]["instructions"], "test server");
     assert_eq!(
         v["result"]["capabilities"]["tools"],
-        json!({"listChanged": false})
+        json!({"listChanged": true})
     );
 
     let r = c.post_raw(&init_body("1999-01-01")).await;

@@ -6,9 +6,10 @@ use std::time::Duration;
 use actix_web::web;
 use bytes::Bytes;
 
+use super::catalog::{Catalog, Rules};
 use super::{
-    BuildError, ConfigureFn, HttpConfig, Inner, LOOPBACK_HOSTS, McpServer, ServerInfo, ServerKeyed,
-    ToolEntry, http, session,
+    BuildError, ConfigureFn, HttpConfig, Inner, LOOPBACK_HOSTS, McpServer, ServerInfo, http,
+    session,
 };
 use crate::config;
 use crate::extract::StateMap;
@@ -303,128 +304,36 @@ impl McpServerBuilder {
                 "the endpoint path must start with `/`, got `{path}`"
             ));
         }
-        let mut tools: ServerKeyed<&'static str, ToolEntry> = ServerKeyed::default();
-        let mut listings = Vec::new();
-        let mut tool_scopes: Vec<&'static str> = Vec::new();
-        for tool in std::mem::take(&mut self.tools) {
-            let name = tool.meta.name;
-            let location = tool.meta.location;
-            if let Some(prev) = tools.get(name) {
-                problems.push(format!(
-                    "two tools are named `{name}`: one defined at {}, the other at {location}",
-                    prev.meta.location
-                ));
-                continue;
-            }
-            match tool.build() {
-                Ok(built) => {
-                    for (id, type_name) in &built.states {
-                        if !self.state.contains(*id) {
-                            problems.push(format!(
-                                "tool `{name}` ({location}) takes `State<{type_name}>`, but no state of \
-                                 that type was registered: add `.state(value)` to the builder"
-                            ));
-                        }
-                    }
-                    if built.needs_auth && !self.has_oauth() {
-                        problems.push(format!(
-                            "tool `{name}` ({location}) requires an authenticated caller (it takes `Auth` \
-                             or requires scopes), but the server has no OAuth: add `.oauth(...)`"
-                        ));
-                    }
-                    if let Some(declared) = &self.declared_scopes {
-                        for s in built.meta.scopes.iter().chain(built.meta.any_scopes) {
-                            if !declared.iter().any(|d| d == s) {
-                                problems.push(format!(
-                                    "tool `{name}` ({location}) requires scope `{s}`, which the server \
-                                     does not declare (declared: {})",
-                                    declared.join(", ")
-                                ));
-                            }
-                        }
-                    }
-                    tool_scopes.extend(
-                        built
-                            .meta
-                            .scopes
-                            .iter()
-                            .chain(built.meta.any_scopes)
-                            .copied(),
-                    );
-                    listings.push((built.listing, built.meta.scopes, built.meta.any_scopes));
-                    tools.insert(
-                        name,
-                        ToolEntry {
-                            meta: built.meta,
-                            call: built.call,
-                        },
-                    );
-                }
-                Err(errs) => {
-                    for e in errs {
-                        problems.push(format!("tool `{name}` ({location}): {e}"));
-                    }
-                }
-            }
-        }
-        let resources = crate::server::protocol::resources::Resources::build(
+        let state = Arc::new(std::mem::take(&mut self.state));
+        let mut rules = Rules {
+            has_oauth: self.has_oauth(),
+            declared: self.declared_scopes.clone(),
+            state: state.clone(),
+            page_size: self.page_size.max(1),
+            advertised: None,
+        };
+        let catalog = Catalog::build(
+            std::mem::take(&mut self.tools),
             std::mem::take(&mut self.resources),
-            self.page_size.max(1),
-            &mut problems,
-        );
-        let prompts = crate::server::protocol::prompts::Prompts::build(
             std::mem::take(&mut self.prompts),
-            self.page_size.max(1),
+            &rules,
             &mut problems,
         );
-        for (kind, mut scopes) in [
-            (
-                "resource",
-                Box::new(resources.scopes()) as Box<dyn Iterator<Item = &str>>,
-            ),
-            ("prompt", Box::new(prompts.scopes())),
-        ] {
-            let scopes: Vec<&str> = scopes.by_ref().collect();
-            if !scopes.is_empty() && !self.has_oauth() {
-                problems.push(format!(
-                    "a {kind} requires scopes, but the server has no OAuth: add `.oauth(...)`"
-                ));
-            }
-            if let Some(declared) = &self.declared_scopes {
-                for s in scopes {
-                    if !declared.iter().any(|d| d == s) {
-                        problems.push(format!(
-                            "a {kind} requires scope `{s}`, which the server does not declare \
-                             (declared: {})",
-                            declared.join(", ")
-                        ));
-                    }
-                }
-            }
-        }
         #[cfg(feature = "oauth")]
         self.check_verifier(&mut problems);
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }
-        let all: Vec<serde_json::Value> = listings.iter().map(|l| l.0.clone()).collect();
-        let tool_pages = paginate(&all, self.page_size);
+        let scopes = catalog.scopes();
+        // What the server advertises now bounds what items added at run time may require.
+        rules.advertised = Some(match &rules.declared {
+            Some(declared) => declared.clone(),
+            None => scopes.iter().map(|s| (*s).to_owned()).collect(),
+        });
         #[cfg(feature = "oauth")]
-        let auth = {
-            let mut scopes: Vec<&str> = tool_scopes.clone();
-            for s in resources.scopes().chain(prompts.scopes()) {
-                if !scopes.contains(&s) {
-                    scopes.push(s);
-                }
-            }
-            self.auth_state(public_url.as_ref(), source, &scopes)?
-        };
+        let auth = self.auth_state(public_url.as_ref(), source, &scopes)?;
         #[cfg(not(feature = "oauth"))]
-        let _ = (&tool_scopes, source);
-        #[cfg(feature = "oauth")]
-        let hide_tools = auth.as_ref().is_some_and(|a| a.hide_tools);
-        #[cfg(not(feature = "oauth"))]
-        let hide_tools = false;
+        let _ = (&scopes, source);
         let mut allowed_hosts: Vec<String> =
             LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
         allowed_hosts.extend(public_url.iter().map(|p| p.host.clone()));
@@ -436,13 +345,10 @@ impl McpServerBuilder {
                 title: self.title,
                 instructions: self.instructions,
             },
-            tools,
-            tool_pages,
-            resources,
-            prompts,
-            listings: if hide_tools { listings } else { Vec::new() },
-            page_size: self.page_size,
-            state: Arc::new(self.state),
+            catalog: arc_swap::ArcSwap::from_pointee(catalog),
+            catalog_writer: std::sync::Mutex::new(()),
+            rules,
+            state,
             http: HttpConfig {
                 max_body_bytes: self.max_body_bytes,
                 allowed_origins: self.allowed_origins,

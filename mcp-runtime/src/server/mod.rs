@@ -2,6 +2,7 @@
 //! (`protocol/`), and ways to run and mount it.
 
 pub(crate) mod builder;
+pub(crate) mod catalog;
 #[cfg(feature = "oauth")]
 mod oauth;
 pub(crate) mod protocol;
@@ -23,7 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use bytes::Bytes;
 
 pub use dispatch::{
     DEFAULT_PROTOCOL_VERSION, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
@@ -33,7 +33,6 @@ pub use session::Session;
 
 use crate::config;
 use crate::extract::StateMap;
-use crate::tool::{CallFn, ToolMeta};
 
 /// A map keyed by strings the server chose: tool names, session ids.
 ///
@@ -81,11 +80,6 @@ pub(crate) struct ServerInfo {
     pub(crate) instructions: Option<String>,
 }
 
-pub(crate) struct ToolEntry {
-    pub(crate) meta: ToolMeta,
-    pub(crate) call: CallFn,
-}
-
 pub(crate) struct HttpConfig {
     pub(crate) max_body_bytes: usize,
     pub(crate) allowed_origins: Vec<String>,
@@ -99,19 +93,12 @@ pub(crate) struct HttpConfig {
 
 pub(crate) struct Inner {
     pub(crate) info: ServerInfo,
-    pub(crate) tools: ServerKeyed<&'static str, ToolEntry>,
-    pub(crate) tool_pages: Vec<Bytes>,
-    pub(crate) resources: protocol::resources::Resources,
-    pub(crate) prompts: protocol::prompts::Prompts,
-    /// Each tool's listing and scopes, in order: for `tools/list` filtered per caller.
-    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
-    pub(crate) listings: Vec<(
-        serde_json::Value,
-        &'static [&'static str],
-        &'static [&'static str],
-    )>,
-    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
-    pub(crate) page_size: usize,
+    /// The tools, resources and prompts, swapped whole when they change at run time.
+    pub(crate) catalog: arc_swap::ArcSwap<catalog::Catalog>,
+    /// Serializes changes to the catalog.
+    pub(crate) catalog_writer: std::sync::Mutex<()>,
+    /// What items added at run time must satisfy.
+    pub(crate) rules: catalog::Rules,
     pub(crate) state: Arc<StateMap>,
     pub(crate) http: HttpConfig,
     pub(crate) sessions: session::Sessions,
@@ -141,7 +128,7 @@ impl std::fmt::Debug for McpServer {
         f.debug_struct("McpServer")
             .field("name", &self.inner.info.name)
             .field("path", &self.path)
-            .field("tools", &self.inner.tools.len())
+            .field("tools", &self.inner.catalog.load().tools.len())
             .finish_non_exhaustive()
     }
 }

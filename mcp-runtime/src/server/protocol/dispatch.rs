@@ -18,6 +18,7 @@ use crate::result::CallToolResult;
 use crate::server::Inner;
 use crate::server::call::CallState;
 use crate::server::call::{ContextInner, LogLevel};
+use crate::server::catalog::Catalog;
 use crate::server::jsonrpc::{self, BodyStr, InObject, Reply, RpcError, code};
 use crate::server::session::{RequestKey, Session};
 
@@ -45,6 +46,7 @@ pub(crate) struct RequestScope {
 
 /// The `initialize` result for a negotiated version.
 pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
+    let catalog = inner.catalog.load();
     let mut info = Map::new();
     info.insert("name".into(), inner.info.name.clone().into());
     info.insert("version".into(), inner.info.version.clone().into());
@@ -54,15 +56,17 @@ pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
     let mut result = Map::new();
     result.insert("protocolVersion".into(), version.into());
     result.insert("capabilities".into(), {
-        let mut caps = serde_json::json!({ "logging": {}, "tools": { "listChanged": false } });
-        if !inner.resources.is_empty() {
-            // Subscriptions live in sessions.
-            caps["resources"] = serde_json::json!({ "subscribe": !inner.http.stateless });
+        // Subscriptions and list changes reach clients through sessions.
+        let notifies = !inner.http.stateless;
+        let mut caps = serde_json::json!({ "logging": {}, "tools": { "listChanged": notifies } });
+        if !catalog.resources.is_empty() {
+            caps["resources"] =
+                serde_json::json!({ "subscribe": notifies, "listChanged": notifies });
         }
-        if !inner.prompts.is_empty() {
-            caps["prompts"] = serde_json::json!({ "listChanged": false });
+        if !catalog.prompts.is_empty() {
+            caps["prompts"] = serde_json::json!({ "listChanged": notifies });
         }
-        if completes(inner) {
+        if completes(&catalog) {
             caps["completions"] = serde_json::json!({});
         }
         caps
@@ -94,36 +98,37 @@ pub(crate) fn handle_request(
     method: &str,
     params: Option<&RawValue>,
 ) -> Pending {
+    let catalog = inner.catalog.load();
     let reply = match method {
         "ping" => Reply::Ok(Bytes::from_static(b"{}")),
         "tools/list" => list_tools(inner, &scope, &jsonrpc::params_value(params)),
         "tools/call" => return call_tool(inner, scope, id, params),
         "logging/setLevel" => set_level(&scope, &jsonrpc::params_value(params)),
         // Without resources there is no `resources` capability, and no such methods.
-        "resources/list" if !inner.resources.is_empty() => inner.resources.list(
+        "resources/list" if !catalog.resources.is_empty() => catalog.resources.list(
             false,
             &jsonrpc::params_value(params),
             visibility(inner, &scope).as_deref(),
         ),
-        "resources/templates/list" if !inner.resources.is_empty() => inner.resources.list(
+        "resources/templates/list" if !catalog.resources.is_empty() => catalog.resources.list(
             true,
             &jsonrpc::params_value(params),
             visibility(inner, &scope).as_deref(),
         ),
-        "resources/read" if !inner.resources.is_empty() => {
+        "resources/read" if !catalog.resources.is_empty() => {
             return read_resource(inner, scope, &jsonrpc::params_value(params));
         }
-        "resources/subscribe" | "resources/unsubscribe" if !inner.resources.is_empty() => {
+        "resources/subscribe" | "resources/unsubscribe" if !catalog.resources.is_empty() => {
             subscription(inner, &scope, method, &jsonrpc::params_value(params))
         }
-        "prompts/list" if !inner.prompts.is_empty() => inner.prompts.list(
+        "prompts/list" if !catalog.prompts.is_empty() => catalog.prompts.list(
             &jsonrpc::params_value(params),
             visibility(inner, &scope).as_deref(),
         ),
-        "prompts/get" if !inner.prompts.is_empty() => {
+        "prompts/get" if !catalog.prompts.is_empty() => {
             return get_prompt(inner, scope, &jsonrpc::params_value(params));
         }
-        "completion/complete" if completes(inner) => {
+        "completion/complete" if completes(&catalog) => {
             return complete(inner, scope, &jsonrpc::params_value(params));
         }
         "initialize" => Reply::Err(RpcError::invalid_request(
@@ -343,6 +348,7 @@ pub(crate) fn handle_notification(scope: &RequestScope, method: &str, params: Op
 }
 
 fn list_tools(inner: &Inner, scope: &RequestScope, params: &Value) -> Reply {
+    let catalog = inner.catalog.load();
     #[cfg(feature = "oauth")]
     let filtered = visible_pages(inner, scope);
     #[cfg(not(feature = "oauth"))]
@@ -350,7 +356,7 @@ fn list_tools(inner: &Inner, scope: &RequestScope, params: &Value) -> Reply {
         let _ = scope;
         None
     };
-    let pages = filtered.as_ref().unwrap_or(&inner.tool_pages);
+    let pages = filtered.as_ref().unwrap_or(&catalog.tool_pages);
     match page_index(params, pages.len(), "tools/list") {
         Ok(page) => Reply::Ok(pages[page].clone()),
         Err(e) => Reply::Err(e),
@@ -401,6 +407,7 @@ fn visibility<'a>(
 /// `resources/subscribe` and `resources/unsubscribe`: a session's subscriptions to known
 /// resources, which `McpServer::resource_updated` notifies on its GET stream.
 fn subscription(inner: &Inner, scope: &RequestScope, method: &str, params: &Value) -> Reply {
+    let catalog = inner.catalog.load();
     let Some(uri) = params.get("uri").and_then(Value::as_str) else {
         return Reply::Err(RpcError::invalid_params(format!(
             "{method}: `params.uri` (a string) is required"
@@ -415,7 +422,7 @@ fn subscription(inner: &Inner, scope: &RequestScope, method: &str, params: &Valu
         session.unsubscribe(uri);
         return Reply::Ok(Bytes::from_static(b"{}"));
     }
-    if inner.resources.find(uri).is_none() {
+    if catalog.resources.find(uri).is_none() {
         return Reply::Err(super::resources::not_found(uri));
     }
     session.subscribe(uri);
@@ -424,7 +431,8 @@ fn subscription(inner: &Inner, scope: &RequestScope, method: &str, params: &Valu
 
 /// `prompts/get`: the arguments checked, the prompt's scope guard, then its get function.
 fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
-    let (prompt, arguments) = match inner.prompts.find(params) {
+    let catalog = inner.catalog.load();
+    let (prompt, arguments) = match catalog.prompts.find(params) {
         Ok(found) => found,
         Err(e) => return Pending::ready(Reply::Err(e)),
     };
@@ -449,22 +457,23 @@ fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
 
 /// Whether any prompt argument or template variable has a completer (the `completions`
 /// capability).
-fn completes(inner: &Inner) -> bool {
-    inner.prompts.completes || inner.resources.completes
+fn completes(catalog: &Catalog) -> bool {
+    catalog.prompts.completes || catalog.resources.completes
 }
 
 /// `completion/complete`: the prompt or template, its scope guard, then the completer.
 fn complete(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
+    let catalog = inner.catalog.load();
     use super::completion::{self, Target};
     let found = completion::params(params).and_then(|p| {
         let (item, scopes, completer) = match p.target {
             Target::Prompt(name) => {
-                let prompt = inner.prompts.named(name, "completion/complete")?;
+                let prompt = catalog.prompts.named(name, "completion/complete")?;
                 let c = prompt.completer(p.argument)?;
                 (format!("prompt `{name}`"), prompt.scopes.clone(), c)
             }
             Target::Template(uri) => {
-                let template = inner.resources.template(uri)?;
+                let template = catalog.resources.template(uri)?;
                 let c = template.completer(p.argument)?;
                 (format!("resource `{uri}`"), template.scopes.clone(), c)
             }
@@ -515,12 +524,13 @@ fn step_up(inner: &Inner, scope: &RequestScope, item: &str, scopes: &[String]) -
 
 /// `resources/read`: the resource's scope guard, then its read function.
 fn read_resource(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
+    let catalog = inner.catalog.load();
     let Some(uri) = params.get("uri").and_then(Value::as_str) else {
         return Pending::ready(Reply::Err(RpcError::invalid_params(
             "resources/read: `params.uri` (a string) is required",
         )));
     };
-    let Some((resource, vars)) = inner.resources.find(uri) else {
+    let Some((resource, vars)) = catalog.resources.find(uri) else {
         return Pending::ready(Reply::Err(super::resources::not_found(uri)));
     };
     #[cfg(feature = "oauth")]
@@ -630,13 +640,14 @@ pub(crate) fn call_tool_with(
     id: &Value,
     params: CallParams<'_>,
 ) -> Pending {
+    let catalog = inner.catalog.load();
     let fail = |e: RpcError| Pending::ready(Reply::Err(e));
     let Some(BodyStr(name)) = params.name else {
         return fail(RpcError::invalid_params(
             "tools/call: `params.name` (a string) is required",
         ));
     };
-    let Some(tool) = inner.tools.get(&*name) else {
+    let Some(tool) = catalog.tools.get(&*name) else {
         return fail(RpcError::invalid_params(format!(
             "tools/call: unknown tool `{name}`"
         )));
@@ -729,15 +740,19 @@ fn visible_pages(inner: &Inner, scope: &RequestScope) -> Option<Vec<Bytes>> {
     if !state.hide_tools {
         return None;
     }
-    let visible: Vec<Value> = inner
+    let catalog = inner.catalog.load();
+    let visible: Vec<Value> = catalog
         .listings
         .iter()
-        .filter(|(_, all, any)| {
-            auth.require_scope(all).is_ok() && auth.require_any_scope(any).is_ok()
+        .filter(|l| {
+            auth.require_scope(l.scopes).is_ok() && auth.require_any_scope(l.any_scopes).is_ok()
         })
-        .map(|(listing, _, _)| listing.clone())
+        .map(|l| l.listing.clone())
         .collect();
-    Some(crate::server::builder::paginate(&visible, inner.page_size))
+    Some(crate::server::builder::paginate(
+        &visible,
+        inner.rules.page_size,
+    ))
 }
 
 #[cfg(test)]

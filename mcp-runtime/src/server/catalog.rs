@@ -1,0 +1,417 @@
+//! What a server offers (its tools, resources and prompts) as one immutable catalog, checked
+//! by one set of rules at build and at run time. Adding or removing an item at run time
+//! (`McpServer::add_tool`, ...) builds a new catalog and swaps it in whole: requests in flight
+//! keep the one they started with, and no request ever sees half a change.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::ServerKeyed;
+use super::protocol::prompts::{Prompt, Prompts};
+use super::protocol::resources::{Resource, Resources};
+use crate::extract::StateMap;
+use crate::tool::{CallFn, Tool, ToolMeta};
+
+/// A tool, ready to call.
+pub(crate) struct ToolEntry {
+    pub(crate) meta: ToolMeta,
+    pub(crate) call: CallFn,
+}
+
+/// A tool's `tools/list` entry and the scopes that decide who sees it.
+#[derive(Clone)]
+pub(crate) struct Listed {
+    pub(crate) name: &'static str,
+    pub(crate) listing: Value,
+    pub(crate) scopes: &'static [&'static str],
+    pub(crate) any_scopes: &'static [&'static str],
+}
+
+/// What every item must satisfy.
+pub(crate) struct Rules {
+    pub(crate) has_oauth: bool,
+    /// The server's declared scope set (`.scopes([...])`).
+    pub(crate) declared: Option<Vec<String>>,
+    pub(crate) state: Arc<StateMap>,
+    pub(crate) page_size: usize,
+    /// At run time: the scopes the server advertised when it was built (its metadata's
+    /// `scopes_supported`); an item added later may require only these.
+    pub(crate) advertised: Option<Vec<String>>,
+}
+
+impl Rules {
+    /// Problems with an item's scopes, and with needing a caller on a server without OAuth.
+    fn check_scopes<'a>(
+        &self,
+        item: &str,
+        scopes: impl IntoIterator<Item = &'a str>,
+        needs_auth: bool,
+        problems: &mut Vec<String>,
+    ) {
+        if needs_auth && !self.has_oauth {
+            problems.push(format!(
+                "{item} requires an authenticated caller (it takes `Auth` or requires scopes), \
+                 but the server has no OAuth: add `.oauth(...)`"
+            ));
+        }
+        for s in scopes {
+            if let Some(declared) = &self.declared
+                && !declared.iter().any(|d| d == s)
+            {
+                problems.push(format!(
+                    "{item} requires scope `{s}`, which the server does not declare (declared: {})",
+                    declared.join(", ")
+                ));
+            } else if let Some(advertised) = &self.advertised
+                && !advertised.iter().any(|d| d == s)
+            {
+                problems.push(format!(
+                    "{item} requires scope `{s}`, which the server did not advertise when it was \
+                     built (its metadata lists: {}); declare every scope up front with \
+                     `.scopes([...])`",
+                    advertised.join(", ")
+                ));
+            }
+        }
+    }
+}
+
+/// The server's items.
+pub(crate) struct Catalog {
+    pub(crate) tools: ServerKeyed<&'static str, Arc<ToolEntry>>,
+    /// Every tool's listing, in order.
+    pub(crate) listings: Vec<Listed>,
+    /// `tools/list`, paginated and serialized once per catalog.
+    pub(crate) tool_pages: Vec<Bytes>,
+    pub(crate) resources: Resources,
+    pub(crate) prompts: Prompts,
+    /// The definitions the indexes were built from, to build the next catalog.
+    resource_defs: Vec<Resource>,
+    prompt_defs: Vec<Prompt>,
+}
+
+impl Catalog {
+    /// Checks and indexes the items; problems name the item.
+    pub(crate) fn build(
+        tools: Vec<Tool>,
+        resources: Vec<Resource>,
+        prompts: Vec<Prompt>,
+        rules: &Rules,
+        problems: &mut Vec<String>,
+    ) -> Catalog {
+        let mut catalog = Catalog {
+            tools: ServerKeyed::default(),
+            listings: Vec::new(),
+            tool_pages: Vec::new(),
+            resources: Resources::default(),
+            prompts: Prompts::default(),
+            resource_defs: Vec::new(),
+            prompt_defs: Vec::new(),
+        };
+        for tool in tools {
+            catalog.insert_tool(tool, rules, problems);
+        }
+        catalog.tool_pages = pages(&catalog.listings, rules.page_size);
+        catalog.set_resources(resources, rules, problems);
+        catalog.set_prompts(prompts, rules, problems);
+        catalog
+    }
+
+    /// Every scope an item requires, each once.
+    pub(crate) fn scopes(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let tools = self
+            .listings
+            .iter()
+            .flat_map(|l| l.scopes.iter().chain(l.any_scopes).copied());
+        for s in tools
+            .chain(self.resources.scopes())
+            .chain(self.prompts.scopes())
+        {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    fn insert_tool(&mut self, tool: Tool, rules: &Rules, problems: &mut Vec<String>) {
+        let name = tool.meta.name;
+        let location = tool.meta.location;
+        if let Some(prev) = self.tools.get(name) {
+            problems.push(format!(
+                "two tools are named `{name}`: one defined at {}, the other at {location}",
+                prev.meta.location
+            ));
+            return;
+        }
+        let built = match tool.build() {
+            Ok(built) => built,
+            Err(errs) => {
+                problems.extend(
+                    errs.into_iter()
+                        .map(|e| format!("tool `{name}` ({location}): {e}")),
+                );
+                return;
+            }
+        };
+        let before = problems.len();
+        for (id, type_name) in &built.states {
+            if !rules.state.contains(*id) {
+                problems.push(format!(
+                    "tool `{name}` ({location}) takes `State<{type_name}>`, but no state of that \
+                     type was registered: add `.state(value)` to the builder"
+                ));
+            }
+        }
+        rules.check_scopes(
+            &format!("tool `{name}` ({location})"),
+            built
+                .meta
+                .scopes
+                .iter()
+                .chain(built.meta.any_scopes)
+                .copied(),
+            built.needs_auth,
+            problems,
+        );
+        if problems.len() > before {
+            return;
+        }
+        self.listings.push(Listed {
+            name,
+            listing: built.listing,
+            scopes: built.meta.scopes,
+            any_scopes: built.meta.any_scopes,
+        });
+        self.tools.insert(
+            name,
+            Arc::new(ToolEntry {
+                meta: built.meta,
+                call: built.call,
+            }),
+        );
+    }
+
+    fn set_resources(&mut self, defs: Vec<Resource>, rules: &Rules, problems: &mut Vec<String>) {
+        for r in &defs {
+            rules.check_scopes(
+                &format!("resource `{}`", r.uri),
+                r.scopes.iter().map(String::as_str),
+                !r.scopes.is_empty(),
+                problems,
+            );
+        }
+        self.resources = Resources::build(defs.clone(), rules.page_size, problems);
+        self.resource_defs = defs;
+    }
+
+    fn set_prompts(&mut self, defs: Vec<Prompt>, rules: &Rules, problems: &mut Vec<String>) {
+        for p in &defs {
+            rules.check_scopes(
+                &format!("prompt `{}`", p.name),
+                p.scopes.iter().map(String::as_str),
+                !p.scopes.is_empty(),
+                problems,
+            );
+        }
+        self.prompts = Prompts::build(defs.clone(), rules.page_size, problems);
+        self.prompt_defs = defs;
+    }
+
+    /// A copy sharing every item (the tools' entries are shared, not rebuilt).
+    fn copy(&self, rules: &Rules) -> Catalog {
+        let mut none = Vec::new();
+        let mut c = Catalog {
+            tools: self.tools.clone(),
+            listings: self.listings.clone(),
+            tool_pages: self.tool_pages.clone(),
+            resources: Resources::default(),
+            prompts: Prompts::default(),
+            resource_defs: Vec::new(),
+            prompt_defs: Vec::new(),
+        };
+        c.set_resources(self.resource_defs.clone(), rules, &mut none);
+        c.set_prompts(self.prompt_defs.clone(), rules, &mut none);
+        c
+    }
+
+    /// The catalog with `tool` added, or why it cannot be.
+    pub(crate) fn with_tool(&self, tool: Tool, rules: &Rules) -> Result<Catalog, Vec<String>> {
+        let mut next = self.copy(rules);
+        let mut problems = Vec::new();
+        next.insert_tool(tool, rules, &mut problems);
+        next.tool_pages = pages(&next.listings, rules.page_size);
+        problems.is_empty().then_some(next).ok_or(problems)
+    }
+
+    /// The catalog without the tool `name`; `None` if there is no such tool.
+    pub(crate) fn without_tool(&self, name: &str, rules: &Rules) -> Option<Catalog> {
+        self.tools.get(name)?;
+        let mut next = self.copy(rules);
+        next.tools.remove(name);
+        next.listings.retain(|l| l.name != name);
+        next.tool_pages = pages(&next.listings, rules.page_size);
+        Some(next)
+    }
+
+    /// The catalog with `resource` added, or why it cannot be.
+    pub(crate) fn with_resource(
+        &self,
+        resource: Resource,
+        rules: &Rules,
+    ) -> Result<Catalog, Vec<String>> {
+        let mut next = self.copy(rules);
+        let mut defs = self.resource_defs.clone();
+        defs.push(resource);
+        let mut problems = Vec::new();
+        next.set_resources(defs, rules, &mut problems);
+        problems.is_empty().then_some(next).ok_or(problems)
+    }
+
+    /// The catalog without the resource (or template) `uri`; `None` if there is none.
+    pub(crate) fn without_resource(&self, uri: &str, rules: &Rules) -> Option<Catalog> {
+        let defs: Vec<Resource> = self
+            .resource_defs
+            .iter()
+            .filter(|r| r.uri != uri)
+            .cloned()
+            .collect();
+        if defs.len() == self.resource_defs.len() {
+            return None;
+        }
+        let mut next = self.copy(rules);
+        next.set_resources(defs, rules, &mut Vec::new());
+        Some(next)
+    }
+
+    /// The catalog with `prompt` added, or why it cannot be.
+    pub(crate) fn with_prompt(
+        &self,
+        prompt: Prompt,
+        rules: &Rules,
+    ) -> Result<Catalog, Vec<String>> {
+        let mut next = self.copy(rules);
+        let mut defs = self.prompt_defs.clone();
+        defs.push(prompt);
+        let mut problems = Vec::new();
+        next.set_prompts(defs, rules, &mut problems);
+        problems.is_empty().then_some(next).ok_or(problems)
+    }
+
+    /// The catalog without the prompt `name`; `None` if there is none.
+    pub(crate) fn without_prompt(&self, name: &str, rules: &Rules) -> Option<Catalog> {
+        let defs: Vec<Prompt> = self
+            .prompt_defs
+            .iter()
+            .filter(|p| p.name != name)
+            .cloned()
+            .collect();
+        if defs.len() == self.prompt_defs.len() {
+            return None;
+        }
+        let mut next = self.copy(rules);
+        next.set_prompts(defs, rules, &mut Vec::new());
+        Some(next)
+    }
+}
+
+/// `tools/list` pages of these listings.
+pub(crate) fn pages(listings: &[Listed], page_size: usize) -> Vec<Bytes> {
+    let all: Vec<Value> = listings.iter().map(|l| l.listing.clone()).collect();
+    super::builder::paginate(&all, page_size)
+}
+
+/// Which listing changed.
+#[derive(Clone, Copy)]
+enum Changed {
+    Tools,
+    Resources,
+    Prompts,
+}
+
+impl super::McpServer {
+    /// Adds a tool while the server runs (checked like the builder's tools), and tells every
+    /// client with a session (`notifications/tools/list_changed` on its GET stream).
+    pub fn add_tool(&self, tool: Tool) -> Result<(), super::BuildError> {
+        self.change(Changed::Tools, |c, r| c.with_tool(tool, r).map(Some))
+            .map(|_| ())
+    }
+
+    /// Removes the tool `name`; false if there is none. Calls already running finish.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        self.change(Changed::Tools, |c, r| Ok(c.without_tool(name, r)))
+            .unwrap_or(false)
+    }
+
+    /// Adds a resource or resource template while the server runs (checked like the
+    /// builder's), and tells every client with a session
+    /// (`notifications/resources/list_changed`).
+    pub fn add_resource(&self, resource: Resource) -> Result<(), super::BuildError> {
+        self.change(Changed::Resources, |c, r| {
+            c.with_resource(resource, r).map(Some)
+        })
+        .map(|_| ())
+    }
+
+    /// Removes the resource (or template) `uri`; false if there is none.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        self.change(Changed::Resources, |c, r| Ok(c.without_resource(uri, r)))
+            .unwrap_or(false)
+    }
+
+    /// Adds a prompt while the server runs, and tells every client with a session
+    /// (`notifications/prompts/list_changed`).
+    pub fn add_prompt(&self, prompt: Prompt) -> Result<(), super::BuildError> {
+        self.change(Changed::Prompts, |c, r| c.with_prompt(prompt, r).map(Some))
+            .map(|_| ())
+    }
+
+    /// Removes the prompt `name`; false if there is none.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        self.change(Changed::Prompts, |c, r| Ok(c.without_prompt(name, r)))
+            .unwrap_or(false)
+    }
+
+    /// Builds the next catalog from the current one, swaps it in and notifies; `Ok(false)`
+    /// when nothing changed.
+    fn change(
+        &self,
+        what: Changed,
+        next: impl FnOnce(&Catalog, &Rules) -> Result<Option<Catalog>, Vec<String>>,
+    ) -> Result<bool, super::BuildError> {
+        let inner = &self.inner;
+        // One change at a time, so that none is lost between the load and the store.
+        let _writer = inner
+            .catalog_writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = inner.catalog.load_full();
+        let Some(catalog) =
+            next(&current, &inner.rules).map_err(|problems| super::BuildError { problems })?
+        else {
+            return Ok(false);
+        };
+        inner.catalog.store(Arc::new(catalog));
+        let method = match what {
+            Changed::Tools => "notifications/tools/list_changed",
+            Changed::Resources => "notifications/resources/list_changed",
+            Changed::Prompts => "notifications/prompts/list_changed",
+        };
+        let message = super::jsonrpc::sse_event(
+            serde_json::json!({ "jsonrpc": "2.0", "method": method })
+                .to_string()
+                .as_bytes(),
+        );
+        let told = inner
+            .sessions
+            .all()
+            .into_iter()
+            .filter(|s| s.send_to_stream(message.clone()))
+            .count();
+        tracing::debug!(target: "mcp_runtime::server", %method, sessions = told, "list changed");
+        Ok(true)
+    }
+}
