@@ -128,6 +128,26 @@ pub(crate) fn expand(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
     }
 }
 
+/// On error: `builder`, `build`, `serve` and `run` with the real signatures, never run.
+pub(crate) fn stubs(item: &syn::ItemStruct, m: &ServerModel) -> TokenStream {
+    let p = Paths::new(m.krate.as_ref()).private();
+    let ident = &item.ident;
+    let msg = "this #[mcp_server] did not compile";
+    quote! {
+        #[allow(dead_code, unreachable_code)]
+        impl #ident {
+            pub fn builder() -> #p::McpServerBuilder { ::core::panic!(#msg) }
+            pub fn build() -> ::core::result::Result<#p::McpServer, #p::BuildError> {
+                ::core::panic!(#msg)
+            }
+            pub async fn serve() -> ::core::result::Result<(), #p::ServeError> {
+                ::core::panic!(#msg)
+            }
+            pub fn run() -> ::core::result::Result<(), #p::ServeError> { ::core::panic!(#msg) }
+        }
+    }
+}
+
 /// One kind of item listed in the attribute, and the compile-time checks over its list.
 struct Kind<'a> {
     word: &'static str,

@@ -25,8 +25,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let model = parse::parse(attr, &mut diag);
     check::check(&item, &model, &mut diag);
     if diag.has_errors() {
+        // One mistake, one error: the inherent functions exist (and never run), so that
+        // `main` calling `Server::run()` adds no second error.
+        let stubs = expand::stubs(&item, &model);
         let errors = diag.into_tokens();
-        return quote!(#item #errors);
+        return quote!(#item #stubs #errors);
     }
     let expanded = expand::expand(&item, &model);
     quote!(#item #expanded)

@@ -9,4 +9,7 @@ async fn add(a: i64, b: i64) -> i64 {
 #[mcp_server(name = "calc", oauth = "custon", tools = [add])]
 struct Calc;
 
-fn main() {}
+// One mistake, one error: `Calc::run` exists although the attribute did not compile.
+fn main() -> Result<(), ServeError> {
+    Calc::run()
+}
