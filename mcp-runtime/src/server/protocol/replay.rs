@@ -5,7 +5,8 @@
 //! rest, up to the response.
 //!
 //! A session keeps the logs of its most recent [`MAX_STREAMS`] streams, each at most
-//! [`MAX_EVENTS`] events; an older event id can no longer be resumed, and says so.
+//! [`MAX_EVENTS`] events and [`MAX_BYTES`] bytes; an older event id can no longer be resumed,
+//! and says so.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +19,9 @@ use tokio::sync::Notify;
 pub(crate) const MAX_STREAMS: usize = 32;
 /// Events one log keeps.
 pub(crate) const MAX_EVENTS: usize = 256;
+/// Bytes one log keeps (its most recent event always stays): a session holds at most
+/// `MAX_STREAMS` × this, however large the results.
+pub(crate) const MAX_BYTES: usize = 1 << 20;
 
 /// One call stream's events, as sent (each already framed with its id).
 #[derive(Debug)]
@@ -31,6 +35,7 @@ pub(crate) struct StreamLog {
 #[derive(Debug, Default)]
 struct LogState {
     events: VecDeque<(u64, Bytes)>,
+    bytes: usize,
     next: u64,
     done: bool,
 }
@@ -62,9 +67,12 @@ impl StreamLog {
     /// Keeps an event (framed with the id `next_id` gave for `seq`).
     pub(crate) fn record(&self, seq: u64, event: Bytes) {
         let mut s = lock(&self.state);
+        s.bytes += event.len();
         s.events.push_back((seq, event));
-        while s.events.len() > MAX_EVENTS {
-            s.events.pop_front();
+        while s.events.len() > MAX_EVENTS || (s.bytes > MAX_BYTES && s.events.len() > 1) {
+            if let Some((_, old)) = s.events.pop_front() {
+                s.bytes -= old.len();
+            }
         }
         drop(s);
         self.changed.notify_waiters();
@@ -197,6 +205,17 @@ mod tests {
                 .expect_err("gone")
                 .contains("no longer kept")
         );
+        let big = replay.open();
+        let before = event(&big, "small");
+        event(&big, "small too");
+        let (seq, _) = big.next_id();
+        big.record(seq, Bytes::from(vec![b'x'; MAX_BYTES]));
+        assert!(
+            replay.resume(&before).is_err(),
+            "the byte bound dropped the older event"
+        );
+        let mut cursor = 0;
+        assert!(matches!(big.read_after(&mut cursor), Next::Events(e) if e.len() == 1));
         for _ in 0..MAX_STREAMS {
             replay.open();
         }
