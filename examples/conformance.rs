@@ -92,24 +92,43 @@ async fn test_error_handling() -> Result<String, ToolError> {
     ))
 }
 
-/// A street address (a `$defs` entry of the schema below).
+/// A street address (a `$defs` entry of the schema below, with an `$anchor`).
 #[derive(serde::Deserialize, schemars::JsonSchema)]
-#[schemars(rename = "address")]
+#[schemars(rename = "address", extend("$anchor" = "addressDef"))]
 #[allow(dead_code)]
 struct Address {
     street: Option<String>,
     city: Option<String>,
 }
 
-/// The input of `json_schema_2020_12_tool`: its schema names its dialect, keeps the address in
-/// `$defs` and allows no other properties.
+/// How to reach someone.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
-#[schemars(extend("$schema" = "https://json-schema.org/draft/2020-12/schema"))]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum ContactMethod {
+    Phone,
+    Email,
+}
+
+/// The input of `json_schema_2020_12_tool`: its schema names its dialect, keeps the address in
+/// `$defs` (with an `$anchor`), allows no other properties, and uses composition (`allOf`,
+/// `anyOf`) and conditional (`if`/`then`/`else`) keywords (SEP-1613, SEP-2106).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[schemars(extend(
+    "$schema" = "https://json-schema.org/draft/2020-12/schema",
+    "allOf" = [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if" = {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then" = {"required": ["phone"]},
+    "else" = {"required": ["email"]},
+))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[allow(dead_code)]
 struct Person {
     name: Option<String>,
     address: Option<Address>,
+    contact_method: Option<ContactMethod>,
+    phone: Option<String>,
+    email: Option<String>,
 }
 
 /// Tool with JSON Schema 2020-12 features
@@ -245,6 +264,20 @@ async fn test_reconnection(ctx: Context) -> &'static str {
     "Reconnection test completed"
 }
 
+/// Needs the client's sampling capability (2026-07-28: -32021 without it)
+#[mcp_tool]
+async fn test_missing_capability(ctx: Context) -> Result<String, ToolError> {
+    let answer = ctx.sample(Sampling::new(10).user("hello")).await?;
+    Ok(answer.text())
+}
+
+/// Logs one line at info
+#[mcp_tool]
+async fn test_logging_tool(ctx: Context) -> &'static str {
+    ctx.info("a log line");
+    "logged"
+}
+
 #[mcp_server(
     name = "mcp-runtime-conformance",
     version = "1.0.0",
@@ -263,6 +296,8 @@ async fn test_reconnection(ctx: Context) -> &'static str {
         test_elicitation_sep1034_defaults,
         test_elicitation_sep1330_enums,
         test_reconnection,
+        test_missing_capability,
+        test_logging_tool,
     ]
 )]
 struct Conformance;

@@ -275,6 +275,12 @@ impl Context {
     /// Sends a log message (`notifications/message`) to the client, if `level` is at or above
     /// the level the client chose with `logging/setLevel`.
     pub fn log(&self, level: LogLevel, data: impl Into<Value>) {
+        // 2026-07-28: only at or above the level the request asked for, none without one.
+        if let Some(meta) = &self.inner.meta
+            && meta.log_level.is_none_or(|floor| level < floor)
+        {
+            return;
+        }
         if let Some(session) = &self.inner.session
             && level < session.log_level()
         {

@@ -281,10 +281,11 @@ async fn a_busy_callback_port_is_named_before_any_browser() {
     server.stop().await;
 }
 
-/// A client that offers 2026-07-28 to a server of the revisions with sessions is told the
-/// revisions it serves (`-32022`, `data.supported`) and goes on with `initialize` on the newest.
+/// A client of 2026-07-28 and this server speak that revision: no `initialize`, no session,
+/// OAuth as before (a server of older revisions only is covered by the client conformance
+/// scenarios, where the client falls back on `-32022`).
 #[tokio::test]
-async fn a_2026_client_falls_back_to_the_servers_revision() {
+async fn a_2026_client_speaks_2026_without_a_session() {
     let server = dev_server(Duration::from_secs(3600));
     let url = server.url();
     let opened = Arc::new(AtomicUsize::new(0));
@@ -302,14 +303,11 @@ async fn a_2026_client_falls_back_to_the_servers_revision() {
         .connect()
         .await
         .expect("connects");
-    assert_eq!(client.protocol_version(), "2025-11-25");
-    assert!(!client.is_stateless());
-    assert!(
-        client.session_id().is_some(),
-        "a session, as 2025-11-25 has"
-    );
+    assert_eq!(client.protocol_version(), "2026-07-28");
+    assert!(client.is_stateless());
+    assert!(client.session_id().is_none(), "2026-07-28 has no sessions");
     let who = client.call_tool("whoami", json!({})).await.expect("whoami");
-    assert!(!who.is_error);
+    assert!(!who.is_error, "{who:?}");
     server.stop().await;
 }
 

@@ -13,6 +13,7 @@ mod examples;
 mod fixtures;
 mod idp;
 mod items;
+mod modern;
 mod observe;
 mod presets;
 mod prompts;

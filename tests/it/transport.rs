@@ -134,12 +134,13 @@ async fn protocol_version_header_is_validated() {
     assert_eq!(r.status, 400);
     assert_eq!(
         r.json()["error"]["message"],
-        "unsupported MCP-Protocol-Version `2020-01-01`; this server supports 2025-11-25, 2025-06-18, 2025-03-26"
+        "unsupported protocol version `2020-01-01`; this server supports 2026-07-28, 2025-11-25, 2025-06-18, 2025-03-26"
     );
     assert_eq!(r.json()["error"]["code"], -32022);
+    assert_eq!(r.json()["id"], 1, "the refusal names the request");
     assert_eq!(
         r.json()["error"]["data"],
-        json!({"supported": ["2025-11-25", "2025-06-18", "2025-03-26"], "requested": "2020-01-01"})
+        json!({"supported": ["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"], "requested": "2020-01-01"})
     );
     // Any supported version is accepted, as the reference SDK does.
     c.version = "2025-03-26".into();

@@ -35,6 +35,7 @@ pub struct McpServerBuilder {
     session_idle_timeout: Duration,
     max_sessions: usize,
     client_request_timeout: Duration,
+    list_cache_ttl: Duration,
     workers: Option<usize>,
     #[cfg(feature = "oauth")]
     pub(super) oauth: Option<crate::auth::OAuth>,
@@ -78,6 +79,7 @@ impl McpServerBuilder {
             session_idle_timeout: Duration::from_secs(3600),
             max_sessions: 10_000,
             client_request_timeout: Duration::from_secs(300),
+            list_cache_ttl: Duration::ZERO,
             workers: None,
             #[cfg(feature = "oauth")]
             oauth: None,
@@ -245,6 +247,13 @@ impl McpServerBuilder {
         self.client_request_timeout = timeout;
         self
     }
+    /// How long clients of the 2026-07-28 revision may cache a listing (`ttlMs` on
+    /// `tools/list`, `resources/list`, ...; default 0: ask again every time). Listings are
+    /// `cacheScope: "private"` when they depend on the caller (`hide_unauthorized_tools`).
+    pub fn list_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.list_cache_ttl = ttl;
+        self
+    }
     /// Declares the server's scope set: every tool's scopes must be in it (a typo is refused
     /// at build, and at compile time with `#[mcp_server(scopes = [...])]`), and it is
     /// advertised in the protected resource metadata.
@@ -310,6 +319,7 @@ impl McpServerBuilder {
             declared: self.declared_scopes.clone(),
             state: state.clone(),
             page_size: self.page_size.max(1),
+            list_ttl_ms: u64::try_from(self.list_cache_ttl.as_millis()).unwrap_or(u64::MAX),
             advertised: None,
         };
         let catalog = Catalog::build(

@@ -36,6 +36,8 @@ pub(crate) struct Rules {
     pub(crate) declared: Option<Vec<String>>,
     pub(crate) state: Arc<StateMap>,
     pub(crate) page_size: usize,
+    /// How long 2026-07-28 clients may cache a listing (`ttlMs`).
+    pub(crate) list_ttl_ms: u64,
     /// At run time: the scopes the server advertised when it was built (its metadata's
     /// `scopes_supported`); an item added later may require only these.
     pub(crate) advertised: Option<Vec<String>>,

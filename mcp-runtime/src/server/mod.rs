@@ -9,7 +9,7 @@ pub(crate) mod protocol;
 pub(crate) mod transport;
 
 pub(crate) use protocol::{
-    call, dispatch, elicitation, jsonrpc, outgoing, prompts, sampling, session,
+    call, dispatch, elicitation, jsonrpc, modern, outgoing, prompts, sampling, session,
 };
 #[cfg(feature = "oauth")]
 pub(crate) use transport::http_auth;
@@ -112,6 +112,24 @@ pub(crate) struct Inner {
     /// Whether mounting without a public URL was reported already.
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) mount_warned: std::sync::atomic::AtomicBool,
+}
+
+impl Inner {
+    /// Whether the server authenticates callers.
+    pub(crate) fn has_auth(&self) -> bool {
+        #[cfg(feature = "oauth")]
+        return self.auth.is_some();
+        #[cfg(not(feature = "oauth"))]
+        false
+    }
+
+    /// Whether listings depend on the caller (`hide_unauthorized_tools`).
+    pub(crate) fn auth_hides_items(&self) -> bool {
+        #[cfg(feature = "oauth")]
+        return self.auth.as_ref().is_some_and(|a| a.hide_tools);
+        #[cfg(not(feature = "oauth"))]
+        false
+    }
 }
 
 /// A built MCP server. Cheap to clone.

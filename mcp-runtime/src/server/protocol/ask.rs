@@ -225,6 +225,22 @@ impl Context {
         declared: fn(ClientCapabilities) -> bool,
         params: Value,
     ) -> Result<Value, ClientRequestError> {
+        // 2026-07-28: the request's own `_meta` says what the client can do, and a tool that
+        // fails for want of a capability answers the protocol's error for it.
+        if let Some(meta) = &self.inner.meta {
+            if !declared(meta.capabilities) {
+                let root = capability.split('.').next().unwrap_or(capability);
+                self.inner
+                    .call
+                    .fail_with(crate::server::modern::missing_capability(method, root));
+                return Err(ClientRequestError::NotSupported { method, capability });
+            }
+            return Err(ClientRequestError::Invalid(format!(
+                "{method} within a {} request needs an input-required result, which this \
+                 server does not send yet",
+                crate::server::modern::REVISION
+            )));
+        }
         let Some(session) = &self.inner.session else {
             return Err(ClientRequestError::NoSession { method });
         };

@@ -20,6 +20,8 @@ use crate::server::session::Session;
 /// One call's context, shared with the transport and the session's in-flight table.
 pub(crate) struct ContextInner {
     pub(crate) tool: &'static str,
+    /// A 2026-07-28 request's `_meta`.
+    pub(crate) meta: Option<crate::server::modern::RequestMeta>,
     pub(crate) auth: Option<crate::auth::Auth>,
     pub(crate) progress_token: Option<Value>,
     pub(crate) session: Option<Arc<Session>>,
@@ -97,6 +99,9 @@ pub(crate) struct CallState {
     /// The tool asked to close its stream early: the client's retry delay in milliseconds,
     /// plus one (0: not asked).
     close_after: std::sync::atomic::AtomicU64,
+    /// What the protocol answers instead of the tool's error, when the tool failed because
+    /// of it (2026-07-28: a capability the client did not declare).
+    failure: Mutex<Option<crate::server::jsonrpc::RpcError>>,
 }
 
 #[derive(Default)]
@@ -122,7 +127,18 @@ impl CallState {
             outbox: notifies.then(|| Mutex::new(Outbox::default())),
             resumable: notifies && resumable,
             close_after: std::sync::atomic::AtomicU64::new(0),
+            failure: Mutex::new(None),
         }
+    }
+
+    /// Records the protocol error the call's failure is (the first one wins).
+    pub(crate) fn fail_with(&self, e: crate::server::jsonrpc::RpcError) {
+        lock(&self.failure).get_or_insert(e);
+    }
+
+    /// The protocol error recorded, once.
+    pub(crate) fn take_failure(&self) -> Option<crate::server::jsonrpc::RpcError> {
+        lock(&self.failure).take()
     }
 
     /// Asks the transport to close the call's stream, telling the client to resume after

@@ -42,6 +42,8 @@ pub(crate) struct RequestScope {
     pub(crate) notifies: bool,
     /// The authenticated caller, on a server with OAuth.
     pub(crate) auth: Option<crate::auth::Auth>,
+    /// A 2026-07-28 request's `_meta` (no session: everything the request needs is here).
+    pub(crate) meta: Option<super::modern::RequestMeta>,
 }
 
 /// The `initialize` result for a negotiated version.
@@ -288,6 +290,14 @@ impl ToolRun {
         }
         Poll::Ready(match outcome {
             None => Reply::Cancelled,
+            // A failure the revision makes a protocol error (a capability the client did
+            // not declare), when the tool gave up because of it.
+            Some(Ok(Ok(result))) if result.is_error && self.ctx.meta.is_some() => {
+                match self.ctx.call.take_failure() {
+                    Some(e) => Reply::Err(e),
+                    None => Reply::Tool(result),
+                }
+            }
             Some(Ok(Ok(result))) => Reply::Tool(result),
             Some(Ok(Err(arg_error))) => argument_error(tool, self.version, &arg_error),
             Some(Err(())) => {
@@ -694,6 +704,7 @@ pub(crate) fn call_tool_with(
         .as_ref()
         .is_some_and(|s| s.protocol_version() >= "2025-11-25");
     let ctx = Arc::new(ContextInner {
+        meta: scope.meta,
         auth: scope.auth,
         tool: tool.meta.name,
         progress_token,

@@ -242,6 +242,13 @@ fn serialize_error(e: &serde_json::Error) -> RpcError {
 
 /// Frames a reply to request `id` as a JSON-RPC response.
 pub(crate) fn frame(id: &Value, reply: &Reply) -> Option<Vec<u8>> {
+    frame_with(id, reply, "")
+}
+
+/// Frames a reply with `fields` (`"key":value` pairs, comma-separated) written first into
+/// its result object: the 2026-07-28 revision's `resultType` and caching hints, with no copy
+/// of the result.
+pub(crate) fn frame_with(id: &Value, reply: &Reply, fields: &str) -> Option<Vec<u8>> {
     const HEAD: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":";
     const RESULT: &[u8] = b",\"result\":";
     let start = |result_len: usize| {
@@ -254,14 +261,24 @@ pub(crate) fn frame(id: &Value, reply: &Reply) -> Option<Vec<u8>> {
     };
     match reply {
         Reply::Ok(result) => {
-            let mut out = start(result.len());
-            out.extend_from_slice(result);
+            let mut out = start(result.len() + fields.len() + 1);
+            match result.strip_prefix(b"{") {
+                Some(rest) if !fields.is_empty() => {
+                    out.push(b'{');
+                    out.extend_from_slice(fields.as_bytes());
+                    if rest.first() != Some(&b'}') {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(rest);
+                }
+                _ => out.extend_from_slice(result),
+            }
             out.push(b'}');
             Some(out)
         }
         Reply::Tool(result) => {
             let mut out = start(64);
-            if let Err(e) = write_tool_result(&mut out, result) {
+            if let Err(e) = write_tool_result(&mut out, result, fields) {
                 return Some(error_body(id, &serialize_error(&e)));
             }
             out.push(b'}');
@@ -276,14 +293,23 @@ pub(crate) fn frame(id: &Value, reply: &Reply) -> Option<Vec<u8>> {
 /// (what nearly every tool returns) written directly: through serde each key is escaped and
 /// each struct and tag goes through a serializer state machine, which costs several times
 /// more than the copy.
-fn write_tool_result(out: &mut Vec<u8>, result: &CallToolResult) -> serde_json::Result<()> {
+fn write_tool_result(
+    out: &mut Vec<u8>,
+    result: &CallToolResult,
+    fields: &str,
+) -> serde_json::Result<()> {
     // Destructured so that a new field cannot be forgotten here.
     let CallToolResult {
         content,
         structured_content,
         is_error,
     } = result;
-    out.extend_from_slice(b"{\"content\":[");
+    out.push(b'{');
+    if !fields.is_empty() {
+        out.extend_from_slice(fields.as_bytes());
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"content\":[");
     for (i, content) in content.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -384,7 +410,7 @@ mod tests {
         ];
         for result in results {
             let mut out = Vec::new();
-            write_tool_result(&mut out, &result).expect("written");
+            write_tool_result(&mut out, &result, "").expect("written");
             let expected = serde_json::to_vec(&result).expect("serialized");
             assert_eq!(
                 String::from_utf8_lossy(&out),
@@ -439,6 +465,22 @@ mod tests {
     fn frames_results_and_errors() {
         let body = frame(&json!("x"), &Reply::Ok(Bytes::from_static(b"{}"))).expect("framed");
         assert_eq!(body, br#"{"jsonrpc":"2.0","id":"x","result":{}}"#);
+        let with = |reply: &Reply| {
+            let body = frame_with(&json!(1), reply, r#""resultType":"complete""#).expect("framed");
+            serde_json::from_slice::<Value>(&body).expect("JSON")["result"].clone()
+        };
+        assert_eq!(
+            with(&Reply::Ok(Bytes::from_static(b"{}"))),
+            json!({"resultType": "complete"})
+        );
+        assert_eq!(
+            with(&Reply::Ok(Bytes::from_static(br#"{"tools":[]}"#))),
+            json!({"resultType": "complete", "tools": []})
+        );
+        assert_eq!(
+            with(&Reply::Tool(CallToolResult::error("no"))),
+            json!({"resultType": "complete", "content": [{"type": "text", "text": "no"}], "isError": true})
+        );
         let body = error_body(&json!(1), &RpcError::new(-32601, "nope"));
         assert_eq!(
             body,

@@ -9,6 +9,7 @@ pub(crate) mod elicitation;
 pub(crate) mod items;
 pub(crate) mod jsonrpc;
 pub(crate) mod listing;
+pub(crate) mod modern;
 pub(crate) mod outgoing;
 pub(crate) mod prompts;
 pub(crate) mod replay;

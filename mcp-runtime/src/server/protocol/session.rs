@@ -379,6 +379,7 @@ mod tests {
 
     fn call() -> Arc<ContextInner> {
         Arc::new(ContextInner {
+            meta: None,
             tool: "t",
             auth: None,
             progress_token: None,

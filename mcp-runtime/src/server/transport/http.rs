@@ -1,33 +1,34 @@
 //! The MCP Streamable HTTP transport on actix-web: POST, GET and DELETE on one endpoint.
 
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt as _};
+use futures_util::StreamExt as _;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::auth::Auth;
 use crate::server::Inner;
-use crate::server::dispatch::{self, Pending, RequestScope};
+use crate::server::dispatch::{self, RequestScope};
 #[cfg(feature = "oauth")]
 pub(crate) use crate::server::http_auth::{
     authenticate, authorization_server_metadata, forbidden, preflight, resource_metadata,
 };
-use crate::server::jsonrpc::{self, Message, Reply, RpcError, code};
+use crate::server::jsonrpc::{self, Message, RpcError, code};
 use crate::server::observe::note_method;
 pub(crate) use crate::server::observe::{in_span, note_refusal, request_span};
 pub(crate) use crate::server::origin::{add_cors, check_origin, cors_origin};
 use crate::server::outgoing::ClientCapabilities;
 use crate::server::session::Session;
-use crate::server::stream::{self as call_stream, CallStream};
+use crate::server::stream as call_stream;
+use crate::server::transport::respond::{
+    Accepts, Framing, accepts, json_response, respond, sse_response,
+};
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -39,7 +40,6 @@ pub const VERSION_HEADER: &str = "mcp-protocol-version";
 static SESSION_NAME: HeaderName = HeaderName::from_static(SESSION_HEADER);
 static VERSION_NAME: HeaderName = HeaderName::from_static(VERSION_HEADER);
 static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
-static TEXT_EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
 
 /// A refusal before any JSON-RPC processing: an HTTP status plus a JSON-RPC error body.
 #[derive(Debug)]
@@ -74,47 +74,6 @@ pub(crate) fn refuse(status: StatusCode, code: i32, message: impl Into<String>) 
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// What the client's `Accept` header allows.
-#[derive(Clone, Copy)]
-struct Accepts {
-    json: bool,
-    sse: bool,
-}
-
-fn accepts(req: &HttpRequest) -> Accepts {
-    let value = req.headers().get(header::ACCEPT);
-    // What MCP clients send, recognized without checking and splitting it up.
-    if value.is_some_and(|v| v.as_bytes() == b"application/json, text/event-stream") {
-        return Accepts {
-            json: true,
-            sse: true,
-        };
-    }
-    let Some(accept) = value.and_then(|v| v.to_str().ok()) else {
-        return Accepts {
-            json: true,
-            sse: false,
-        };
-    };
-    let mut a = Accepts {
-        json: false,
-        sse: false,
-    };
-    for part in accept.split(',') {
-        let media = part.split(';').next().unwrap_or("").trim();
-        let is = |m: &str| media.eq_ignore_ascii_case(m);
-        if is("application/json") || is("application/*") {
-            a.json = true;
-        } else if is("text/event-stream") || is("text/*") {
-            a.sse = true;
-        } else if is("*/*") {
-            a.json = true;
-            a.sse = true;
-        }
-    }
-    a
 }
 
 fn too_large(limit: usize) -> Refusal {
@@ -238,22 +197,6 @@ fn request_version(req: &HttpRequest, session: Option<&Session>) -> Result<&'sta
     }
 }
 
-fn json_response(body: Vec<u8>) -> HttpResponse {
-    let mut response = HttpResponse::with_body(StatusCode::OK, body);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, APPLICATION_JSON.clone());
-    response.map_into_boxed_body()
-}
-
-fn sse_response(stream: impl Stream<Item = Result<Bytes, Infallible>> + 'static) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(TEXT_EVENT_STREAM.clone())
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(stream)
-}
-
 /// Reads and drops a small unread request body, so that a refusal keeps the connection open
 /// (an unread body makes the server close it, and the client pays a new connection for every
 /// refused request). Bodies over 64 KiB, or of unknown length, are not read: the connection
@@ -347,6 +290,10 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
             "the request body is not UTF-8",
         );
     };
+    // The 2026-07-28 revision: no session, everything in the request.
+    if crate::server::transport::modern::applies(&req) {
+        return crate::server::transport::modern::post(&req, inner, auth, text, accept).await;
+    }
     if text.trim_start().starts_with('[') {
         note_method(&req, inner, "batch");
         let items: Vec<&RawValue> = match serde_json::from_str(text) {
@@ -373,12 +320,13 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
             version,
             notifies: streams,
             auth,
+            meta: None,
         };
         let mut pending = dispatch::call_tool_with(inner, scope, &id, params);
         if let Some((scopes, message)) = pending.take_forbidden() {
             return forbidden(&req, inner, &id, &scopes, &message);
         }
-        return respond(id, pending, streams, accept).await;
+        return respond(id, pending, streams, accept, Framing::LEGACY).await;
     }
     let message = match jsonrpc::parse_message(text) {
         Ok(m) => m,
@@ -478,6 +426,7 @@ async fn one(
                 version,
                 notifies: false,
                 auth,
+                meta: None,
             };
             dispatch::handle_notification(&scope, &method, params);
             return HttpResponse::Accepted().finish();
@@ -494,12 +443,13 @@ async fn one(
         version,
         notifies: streams,
         auth,
+        meta: None,
     };
     let mut pending = dispatch::handle_request(inner, scope, &id, &method, params);
     if let Some((scopes, message)) = pending.take_forbidden() {
         return forbidden(req, inner, &id, &scopes, &message);
     }
-    respond(id, pending, streams, accept).await
+    respond(id, pending, streams, accept, Framing::LEGACY).await
 }
 
 /// The client's answer to a request of the server: to the call waiting for it.
@@ -508,82 +458,6 @@ fn answer(session: Option<&Session>, id: &Value, outcome: Result<&RawValue, &Raw
     if !delivered {
         // Late (the call gave up), repeated, or never asked: nothing waits for it.
         tracing::debug!(target: "mcp_runtime::rpc", %id, "a response nothing waits for was ignored");
-    }
-}
-
-/// Answers a request: plain JSON, or an SSE stream when `streams` and the tool sends
-/// notifications.
-async fn respond(id: Value, mut pending: Pending, streams: bool, accept: Accepts) -> HttpResponse {
-    if !streams {
-        return match (&mut pending).await {
-            Reply::Cancelled => json_response(jsonrpc::error_body(
-                &id,
-                &RpcError::new(
-                    code::REQUEST_CANCELLED,
-                    "the request was cancelled by the client",
-                ),
-            )),
-            other => {
-                let body = jsonrpc::frame(&id, &other).unwrap_or_default();
-                if accept.json {
-                    json_response(body)
-                } else {
-                    sse_response(futures_util::stream::once(std::future::ready(Ok(
-                        jsonrpc::sse_event(&body),
-                    ))))
-                }
-            }
-        };
-    }
-    // Answer with plain JSON unless the tool sends a notification (or closes its stream)
-    // before it finishes.
-    enum First {
-        Note(Value),
-        Close(u64),
-        Done(Reply),
-    }
-    let first = if accept.json {
-        std::future::poll_fn(|cx| match Pin::new(&mut pending).poll(cx) {
-            Poll::Ready(reply) => Poll::Ready(First::Done(reply)),
-            Poll::Pending => match pending.poll_notification(cx) {
-                Poll::Ready(n) => Poll::Ready(First::Note(n)),
-                Poll::Pending => pending
-                    .take_close()
-                    .map_or(Poll::Pending, |ms| Poll::Ready(First::Close(ms))),
-            },
-        })
-        .await
-    } else {
-        return sse_response(CallStream::new(pending, id));
-    };
-    let reply = match first {
-        First::Done(reply) => reply,
-        First::Note(n) => {
-            let mut stream = CallStream::new(pending, id);
-            stream.push_notification(&n);
-            return sse_response(stream);
-        }
-        First::Close(ms) => {
-            let mut stream = CallStream::new(pending, id);
-            stream.close_early(ms);
-            return sse_response(stream);
-        }
-    };
-    if let Some(n) = pending.try_notification() {
-        let mut s = CallStream::new(pending, id.clone());
-        s.push_notification(&n);
-        s.finish(reply);
-        return sse_response(s);
-    }
-    match jsonrpc::frame(&id, &reply) {
-        Some(body) => json_response(body),
-        None => json_response(jsonrpc::error_body(
-            &id,
-            &RpcError::new(
-                code::REQUEST_CANCELLED,
-                "the request was cancelled by the client",
-            ),
-        )),
     }
 }
 
@@ -626,6 +500,7 @@ async fn batch(
                     version,
                     notifies: false,
                     auth: auth.clone(),
+                    meta: None,
                 };
                 let fut = dispatch::handle_request(inner, scope, &id, &method, params);
                 pending.push(async move { jsonrpc::frame(&id, &fut.await) });
@@ -636,6 +511,7 @@ async fn batch(
                     version,
                     notifies: false,
                     auth: auth.clone(),
+                    meta: None,
                 };
                 dispatch::handle_notification(&scope, &method, params);
             }
@@ -801,7 +677,7 @@ async fn authenticate(_req: &HttpRequest, _inner: &Inner) -> Result<Option<Auth>
 
 /// 403 `insufficient_scope` (only servers with OAuth have scope guards).
 #[cfg(not(feature = "oauth"))]
-fn forbidden(
+pub(crate) fn forbidden(
     _req: &HttpRequest,
     _inner: &Inner,
     id: &Value,

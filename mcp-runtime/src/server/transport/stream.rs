@@ -51,7 +51,7 @@ fn event(log: Option<&StreamLog>, data: &[u8]) -> Bytes {
 }
 
 /// The SSE body of one request: its notifications, then its response.
-pub(super) struct CallStream {
+pub(crate) struct CallStream {
     /// `None` once the call was detached (its stream closed early).
     pending: Option<Pending>,
     /// Whether the reply (or the close) was queued; the stream ends once the queue is empty.
@@ -59,10 +59,12 @@ pub(super) struct CallStream {
     id: Value,
     queue: VecDeque<Bytes>,
     log: Option<Arc<StreamLog>>,
+    /// The revision's fields written into the result (see `jsonrpc::frame_with`).
+    fields: &'static str,
 }
 
 impl CallStream {
-    pub(super) fn new(pending: Pending, id: Value) -> Self {
+    pub(crate) fn new(pending: Pending, id: Value, fields: &'static str) -> Self {
         let log = pending.resumable_in().map(|s| s.replay.open());
         let mut queue = VecDeque::new();
         if let Some(log) = &log {
@@ -74,15 +76,16 @@ impl CallStream {
             id,
             queue,
             log,
+            fields,
         }
     }
 
-    pub(super) fn push_notification(&mut self, n: &Value) {
+    pub(crate) fn push_notification(&mut self, n: &Value) {
         let data = serde_json::to_vec(n).unwrap_or_default();
         self.queue.push_back(event(self.log.as_deref(), &data));
     }
 
-    pub(super) fn finish(&mut self, reply: Reply) {
+    pub(crate) fn finish(&mut self, reply: Reply) {
         self.answered = true;
         let Some(pending) = self.pending.as_mut() else {
             return;
@@ -94,7 +97,7 @@ impl CallStream {
         for n in &notes {
             self.push_notification(n);
         }
-        if let Some(body) = jsonrpc::frame(&self.id, &reply) {
+        if let Some(body) = jsonrpc::frame_with(&self.id, &reply, self.fields) {
             self.queue.push_back(event(self.log.as_deref(), &body));
         }
         if let Some(log) = &self.log {
@@ -103,21 +106,21 @@ impl CallStream {
     }
 
     /// Ends the stream with the client's retry delay; the call goes on, into the log.
-    pub(super) fn close_early(&mut self, retry_ms: u64) {
+    pub(crate) fn close_early(&mut self, retry_ms: u64) {
         let (Some(log), Some(pending)) = (self.log.clone(), self.pending.take()) else {
             return;
         };
         self.answered = true;
         self.queue
             .push_back(Bytes::from(format!("retry: {retry_ms}\n\n")));
-        let id = self.id.clone();
+        let (id, fields) = (self.id.clone(), self.fields);
         tracing::debug!(target: "mcp_runtime::rpc", stream = log.stream, "call stream closed early; the call goes on");
-        actix_web::rt::spawn(run_detached(pending, id, log));
+        actix_web::rt::spawn(run_detached(pending, id, log, fields));
     }
 }
 
 /// Drives a call whose stream was closed, writing its events into the log.
-async fn run_detached(mut pending: Pending, id: Value, log: Arc<StreamLog>) {
+async fn run_detached(mut pending: Pending, id: Value, log: Arc<StreamLog>, fields: &'static str) {
     let reply = std::future::poll_fn(|cx| {
         while let Poll::Ready(n) = pending.poll_notification(cx) {
             logged_event(&log, &serde_json::to_vec(&n).unwrap_or_default());
@@ -128,7 +131,7 @@ async fn run_detached(mut pending: Pending, id: Value, log: Arc<StreamLog>) {
     while let Some(n) = pending.try_notification() {
         logged_event(&log, &serde_json::to_vec(&n).unwrap_or_default());
     }
-    if let Some(body) = jsonrpc::frame(&id, &reply) {
+    if let Some(body) = jsonrpc::frame_with(&id, &reply, fields) {
         logged_event(&log, &body);
     }
     log.finish();

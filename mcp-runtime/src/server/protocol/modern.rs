@@ -1,0 +1,244 @@
+//! The 2026-07-28 revision, the protocol side: no `initialize` and no session; every request
+//! carries its revision, the client's capabilities and (optionally) its identity in `_meta`,
+//! is checked against its HTTP headers, and is answered with `resultType` (and caching hints
+//! on listings). `server/discover` says what the server offers.
+
+use serde_json::{Map, Value, json};
+
+use crate::server::Inner;
+use crate::server::call::LogLevel;
+use crate::server::catalog::Catalog;
+use crate::server::jsonrpc::{Reply, RpcError, code};
+use crate::server::outgoing::ClientCapabilities;
+
+/// The stateless revision.
+pub(crate) const REVISION: &str = "2026-07-28";
+
+/// `_meta` keys.
+const VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
+const CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
+const LOG_LEVEL_KEY: &str = "io.modelcontextprotocol/logLevel";
+
+/// Error codes of the revision.
+pub(crate) const HEADER_MISMATCH: i32 = -32020;
+pub(crate) const MISSING_CAPABILITY: i32 = -32021;
+
+/// Methods the revision removed: answered like unknown ones.
+const REMOVED: &[&str] = &[
+    "initialize",
+    "ping",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "notifications/initialized",
+];
+
+/// What a request says about itself in `_meta`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestMeta {
+    pub(crate) version: String,
+    pub(crate) capabilities: ClientCapabilities,
+    /// Log messages at or above this level are sent; none without it.
+    pub(crate) log_level: Option<LogLevel>,
+}
+
+/// Reads and checks `params._meta`: the revision and capabilities are required.
+pub(crate) fn request_meta(params: &Value) -> Result<RequestMeta, RpcError> {
+    let Some(meta) = params.get("_meta").and_then(Value::as_object) else {
+        return Err(RpcError::invalid_params(format!(
+            "a {REVISION} request carries `params._meta` with `{VERSION_KEY}` and \
+             `{CAPABILITIES_KEY}`"
+        )));
+    };
+    let Some(version) = meta.get(VERSION_KEY).and_then(Value::as_str) else {
+        return Err(RpcError::invalid_params(format!(
+            "`params._meta` lacks `{VERSION_KEY}` (a string)"
+        )));
+    };
+    let Some(capabilities) = meta.get(CAPABILITIES_KEY).filter(|c| c.is_object()) else {
+        return Err(RpcError::invalid_params(format!(
+            "`params._meta` lacks `{CAPABILITIES_KEY}` (an object)"
+        )));
+    };
+    let log_level = match meta.get(LOG_LEVEL_KEY) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_str().and_then(LogLevel::parse).ok_or_else(|| {
+            RpcError::invalid_params(format!(
+                "`{LOG_LEVEL_KEY}` must be one of debug, info, notice, warning, error, critical, \
+                 alert, emergency; got {v}"
+            ))
+        })?),
+    };
+    Ok(RequestMeta {
+        version: version.to_owned(),
+        capabilities: ClientCapabilities::from_initialize(&json!({ "capabilities": capabilities })),
+        log_level,
+    })
+}
+
+/// Every revision this server speaks, newest first.
+pub(crate) fn supported_versions() -> Vec<&'static str> {
+    let mut v = vec![REVISION];
+    v.extend(crate::server::dispatch::SUPPORTED_PROTOCOL_VERSIONS);
+    v
+}
+
+/// The error for a revision this server does not speak: the supported ones and the
+/// requested one in `data`.
+pub(crate) fn unsupported(requested: &str) -> RpcError {
+    let supported = supported_versions();
+    let mut e = RpcError::new(
+        code::UNSUPPORTED_PROTOCOL_VERSION,
+        format!(
+            "unsupported protocol version `{requested}`; this server supports {}",
+            supported.join(", ")
+        ),
+    );
+    e.data = Some(json!({ "supported": supported, "requested": requested }));
+    e
+}
+
+/// A header that does not say what the body says.
+pub(crate) fn header_mismatch(message: impl Into<String>) -> RpcError {
+    RpcError::new(HEADER_MISMATCH, message)
+}
+
+/// A method the revision removed or this server does not have.
+pub(crate) fn method_not_found(method: &str) -> RpcError {
+    let why = if REMOVED.contains(&method) {
+        format!("`{method}` does not exist in protocol version {REVISION}")
+    } else {
+        format!("method `{method}` is not supported by this server")
+    };
+    RpcError::new(code::METHOD_NOT_FOUND, why)
+}
+
+/// Whether the revision removed `method`.
+pub(crate) fn is_removed(method: &str) -> bool {
+    REMOVED.contains(&method)
+}
+
+/// The error for a request that needs a capability the client did not declare.
+pub(crate) fn missing_capability(method: &str, capability: &str) -> RpcError {
+    let mut e = RpcError::new(
+        MISSING_CAPABILITY,
+        format!(
+            "{method} needs the client capability `{capability}`, which this request's \
+             `{CAPABILITIES_KEY}` does not declare"
+        ),
+    );
+    e.data = Some(json!({ "requiredCapabilities": { capability: {} } }));
+    e
+}
+
+/// The HTTP status of an error under this revision.
+pub(crate) fn status_of(e: &RpcError) -> u16 {
+    match e.code {
+        code::METHOD_NOT_FOUND => 404,
+        code::PARSE_ERROR
+        | code::INVALID_REQUEST
+        | code::UNSUPPORTED_PROTOCOL_VERSION
+        | HEADER_MISMATCH
+        | MISSING_CAPABILITY => 400,
+        _ => 200,
+    }
+}
+
+/// The capabilities the server has now (those of the catalog in use). List changes reach
+/// clients of this revision through `subscriptions/listen`, which is not served yet: no
+/// `listChanged`.
+pub(crate) fn capabilities(catalog: &Catalog) -> Value {
+    let mut caps = json!({ "tools": {} });
+    if !catalog.resources.is_empty() {
+        caps["resources"] = json!({});
+    }
+    if !catalog.prompts.is_empty() {
+        caps["prompts"] = json!({});
+    }
+    if catalog.prompts.completes || catalog.resources.completes {
+        caps["completions"] = json!({});
+    }
+    caps
+}
+
+/// `server/discover`.
+pub(crate) fn discover(inner: &Inner) -> Reply {
+    let catalog = inner.catalog.load();
+    let mut result = Map::new();
+    result.insert("supportedVersions".into(), json!(supported_versions()));
+    result.insert("capabilities".into(), capabilities(&catalog));
+    let info = server_info(inner);
+    result.insert("serverInfo".into(), info.clone());
+    if let Some(i) = &inner.info.instructions {
+        result.insert("instructions".into(), i.clone().into());
+    }
+    result.insert(
+        "_meta".into(),
+        json!({ "io.modelcontextprotocol/serverInfo": info }),
+    );
+    Reply::ok(&Value::Object(result))
+}
+
+fn server_info(inner: &Inner) -> Value {
+    let mut info = json!({ "name": inner.info.name, "version": inner.info.version });
+    if let Some(t) = &inner.info.title {
+        info["title"] = t.clone().into();
+    }
+    info
+}
+
+/// The fields written first into every result: `resultType`, and the caching hints of
+/// listings and resource reads (private when they may depend on the caller).
+pub(crate) fn result_fields(method: &str, ttl_ms: u64, per_caller: bool) -> String {
+    let cacheable = matches!(
+        method,
+        "tools/list"
+            | "resources/list"
+            | "resources/templates/list"
+            | "prompts/list"
+            | "resources/read"
+    );
+    if cacheable {
+        let scope = if per_caller { "private" } else { "public" };
+        format!(r#""resultType":"complete","ttlMs":{ttl_ms},"cacheScope":"{scope}""#)
+    } else {
+        r#""resultType":"complete""#.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_is_required_and_named() {
+        let err = |p: Value| request_meta(&p).expect_err("refused").message;
+        assert!(err(json!({})).contains("carries `params._meta`"));
+        assert!(err(json!({"_meta": {CAPABILITIES_KEY: {}}})).contains(VERSION_KEY));
+        assert!(err(json!({"_meta": {VERSION_KEY: REVISION}})).contains(CAPABILITIES_KEY));
+        assert!(err(json!({"_meta": {VERSION_KEY: REVISION, CAPABILITIES_KEY: {}, LOG_LEVEL_KEY: "loud"}})).contains("logLevel"));
+        let ok = request_meta(&json!({"_meta": {VERSION_KEY: REVISION,
+            CAPABILITIES_KEY: {"sampling": {}}, LOG_LEVEL_KEY: "warning"}}))
+        .expect("valid");
+        assert!(ok.capabilities.sampling && !ok.capabilities.roots);
+        assert_eq!(ok.log_level, Some(LogLevel::Warning));
+    }
+
+    #[test]
+    fn errors_have_their_statuses() {
+        assert_eq!(status_of(&method_not_found("ping")), 404);
+        assert!(
+            method_not_found("ping")
+                .message
+                .contains("does not exist in protocol version")
+        );
+        assert_eq!(status_of(&header_mismatch("x")), 400);
+        let missing = missing_capability("sampling/createMessage", "sampling");
+        assert_eq!(
+            (status_of(&missing), missing.data),
+            (400, Some(json!({"requiredCapabilities": {"sampling": {}}})))
+        );
+        assert_eq!(unsupported("v9").data.expect("data")["requested"], "v9");
+        assert_eq!(status_of(&RpcError::invalid_params("x")), 200);
+    }
+}

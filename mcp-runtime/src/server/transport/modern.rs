@@ -1,0 +1,193 @@
+//! The 2026-07-28 revision over HTTP: one POST is one request, with no session. Its `_meta`
+//! is checked, then its headers against its body (`MCP-Protocol-Version`, `Mcp-Method`,
+//! `Mcp-Name`), then it is dispatched like any request and answered with the revision's
+//! result fields and HTTP statuses. Servers that keep sessions for older clients serve these
+//! requests beside them.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use crate::auth::Auth;
+use crate::server::Inner;
+use crate::server::dispatch::{self, RequestScope};
+use crate::server::jsonrpc::{self, Message, Reply, RpcError};
+use crate::server::modern::{self, REVISION};
+use crate::server::observe::note_method;
+use crate::server::transport::respond::{Accepts, Framing, json_answer, respond};
+
+/// The resource-not-found code before 2026-07-28; the revision answers -32602 instead.
+const RESOURCE_NOT_FOUND: i32 = -32002;
+
+/// Whether a request is one of this revision: its `MCP-Protocol-Version` is 2026-07-28, or
+/// a version no older revision has (answered here, with the request's id, as unsupported).
+pub(crate) fn applies(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(crate::server::http::VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .is_some_and(|v| dispatch::supported_version(v).is_none())
+}
+
+fn error(id: &Value, e: &RpcError, status: StatusCode) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(jsonrpc::error_body(id, e))
+}
+
+fn error_for(id: &Value, e: &RpcError) -> HttpResponse {
+    error(
+        id,
+        e,
+        StatusCode::from_u16(modern::status_of(e)).unwrap_or(StatusCode::BAD_REQUEST),
+    )
+}
+
+/// A header's value, without the optional whitespace around it (RFC 9110 §5.5).
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// The item a method names in `Mcp-Name`: a tool or prompt name, a resource URI.
+fn named_item<'a>(method: &str, params: &'a Value) -> Option<&'a str> {
+    let key = match method {
+        "tools/call" | "prompts/get" => "name",
+        "resources/read" => "uri",
+        _ => return None,
+    };
+    params.get(key).and_then(Value::as_str)
+}
+
+/// Checks the request's headers against its body and `_meta`.
+fn check_headers(
+    req: &HttpRequest,
+    method: &str,
+    params: &Value,
+    version: &str,
+) -> Result<(), RpcError> {
+    let header_version = header(req, crate::server::http::VERSION_HEADER);
+    if header_version != Some(version) {
+        return Err(modern::header_mismatch(format!(
+            "the MCP-Protocol-Version header ({}) does not match `_meta` \
+             `io.modelcontextprotocol/protocolVersion` ({version})",
+            header_version.map_or_else(|| "absent".to_owned(), |h| format!("`{h}`"))
+        )));
+    }
+    if dispatch::supported_version(version).is_none() && version != REVISION {
+        return Err(modern::unsupported(version));
+    }
+    match header(req, "mcp-method") {
+        Some(m) if m == method => {}
+        Some(m) => {
+            return Err(modern::header_mismatch(format!(
+                "the Mcp-Method header (`{m}`) does not match the body's method (`{method}`)"
+            )));
+        }
+        None => {
+            return Err(modern::header_mismatch(format!(
+                "the Mcp-Method header is required (the body's method is `{method}`)"
+            )));
+        }
+    }
+    if let Some(item) = named_item(method, params) {
+        match header(req, "mcp-name") {
+            Some(n) if n == item => {}
+            Some(n) => {
+                return Err(modern::header_mismatch(format!(
+                    "the Mcp-Name header (`{n}`) does not match the body's `{item}`"
+                )));
+            }
+            None => {
+                return Err(modern::header_mismatch(format!(
+                    "the Mcp-Name header is required for {method} (the body names `{item}`)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Answers one 2026-07-28 POST (its body already read and checked as UTF-8).
+pub(crate) async fn post(
+    req: &HttpRequest,
+    inner: &Inner,
+    auth: Option<Auth>,
+    text: &str,
+    accept: Accepts,
+) -> HttpResponse {
+    if text.trim_start().starts_with('[') {
+        return error(
+            &Value::Null,
+            &RpcError::invalid_request(format!(
+                "JSON-RPC batches are not part of protocol version {REVISION}"
+            )),
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    let (id, method, params) = match jsonrpc::parse_message(text) {
+        Ok(Message::Request { id, method, params }) => (id, method, params),
+        // Nothing answers a notification or a response in this revision.
+        Ok(_) => return HttpResponse::Accepted().finish(),
+        Err((id, e)) => return error(&id, &e, StatusCode::BAD_REQUEST),
+    };
+    note_method(req, inner, &method);
+    let params_value = jsonrpc::params_value(params);
+    let meta = match modern::request_meta(&params_value) {
+        Ok(meta) => meta,
+        Err(e) => {
+            // A version this server does not speak, said in the header, is said first.
+            if let Some(v) = header(req, crate::server::http::VERSION_HEADER)
+                && v != REVISION
+            {
+                return error_for(&id, &modern::unsupported(v));
+            }
+            return error(&id, &e, StatusCode::BAD_REQUEST);
+        }
+    };
+    if let Err(e) = check_headers(req, &method, &params_value, &meta.version) {
+        return error_for(&id, &e);
+    }
+    if modern::is_removed(&method) {
+        return error_for(&id, &modern::method_not_found(&method));
+    }
+    if method == "server/discover" {
+        return json_answer(&id, &modern::discover(inner), Framing::MODERN.fields, true);
+    }
+    let streams = method == "tools/call" && accept.sse && inner.http.streaming;
+    let scope = RequestScope {
+        session: None,
+        version: REVISION,
+        notifies: streams,
+        auth,
+        meta: Some(meta),
+    };
+    // Listings depend on the caller when they are filtered for it; a resource's contents may
+    // whenever there is a caller.
+    let per_caller = if method == "resources/read" {
+        inner.has_auth()
+    } else {
+        inner.auth_hides_items()
+    };
+    let mut pending = dispatch::handle_request(inner, scope, &id, &method, params);
+    if let Some((scopes, message)) = pending.take_forbidden() {
+        return crate::server::http::forbidden(req, inner, &id, &scopes, &message);
+    }
+    if method == "tools/call" {
+        return respond(id, pending, streams, accept, Framing::MODERN).await;
+    }
+    let reply = match pending.await {
+        Reply::Err(mut e) if e.code == RESOURCE_NOT_FOUND => {
+            e.code = jsonrpc::code::INVALID_PARAMS;
+            Reply::Err(e)
+        }
+        Reply::Err(e) if e.code == jsonrpc::code::METHOD_NOT_FOUND => {
+            Reply::Err(modern::method_not_found(&method))
+        }
+        other => other,
+    };
+    let fields = modern::result_fields(&method, inner.rules.list_ttl_ms, per_caller);
+    json_answer(&id, &reply, &fields, true)
+}

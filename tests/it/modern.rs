@@ -1,0 +1,406 @@
+//! The 2026-07-28 revision over real HTTP, beside the older ones on the same endpoint: no
+//! session and no `initialize`; `_meta` and the headers checked against the body with the
+//! revision's errors, ids and statuses; `server/discover`; `resultType` and caching hints;
+//! the revision's capability error, log levels and resource-not-found; OAuth unchanged.
+
+use std::time::Duration;
+
+use mcp_runtime::prelude::*;
+use mcp_runtime::providers::DevProvider;
+use mcp_runtime::{Resource, ResourceRequest, Sampling};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const REVISION: &str = "2026-07-28";
+
+/// Add two numbers
+#[mcp_tool]
+async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Asks the client's LLM
+#[mcp_tool]
+async fn ask_llm(ctx: Context) -> Result<String, ToolError> {
+    Ok(ctx.sample(Sampling::new(5).user("hi")).await?.text())
+}
+
+/// Logs at info and at error
+#[mcp_tool]
+async fn chatty(ctx: Context) -> &'static str {
+    ctx.info("an info line");
+    ctx.error("an error line");
+    "done"
+}
+
+/// Admins only
+#[mcp_tool(scopes = "admin")]
+async fn purge() -> &'static str {
+    "purged"
+}
+
+fn meta(extra: Value) -> Value {
+    let mut m = json!({
+        "io.modelcontextprotocol/protocolVersion": REVISION,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "1"},
+    });
+    if let (Some(m), Some(extra)) = (m.as_object_mut(), extra.as_object()) {
+        m.extend(extra.clone());
+    }
+    m
+}
+
+/// A 2026-07-28 request: headers from the body unless `headers` overrides them.
+async fn request(
+    url: &str,
+    id: i64,
+    method: &str,
+    mut params: Value,
+    headers: &[(&str, Option<&str>)],
+    bearer: Option<&str>,
+) -> Reply {
+    if params.get("_meta").is_none() {
+        params["_meta"] = meta(json!({}));
+    }
+    let name = params
+        .get("name")
+        .or_else(|| params.get("uri"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut h: Vec<(String, Option<String>)> = vec![
+        ("mcp-protocol-version".into(), Some(REVISION.into())),
+        ("mcp-method".into(), Some(method.into())),
+    ];
+    if let Some(n) = name {
+        h.push(("mcp-name".into(), Some(n)));
+    }
+    for (k, v) in headers {
+        h.retain(|(name, _)| name != k);
+        h.push(((*k).into(), v.map(str::to_owned)));
+    }
+    let mut rb = http()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (k, v) in h {
+        if let Some(v) = v {
+            rb = rb.header(k, v);
+        }
+    }
+    if let Some(b) = bearer {
+        rb = rb.header("authorization", format!("Bearer {b}"));
+    }
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    Client::send(rb.body(body.to_string())).await
+}
+
+fn server() -> mcp_runtime::RunningServer {
+    start(
+        McpServer::builder()
+            .name("modern")
+            .tools(tools![add, ask_llm, chatty])
+            .resource(
+                Resource::new("file:///a", "a")
+                    .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("a") }),
+            ),
+    )
+}
+
+#[tokio::test]
+async fn a_2026_request_needs_no_session_beside_older_clients() {
+    let server = server();
+    let url = server.url();
+    // An older client with a session, at the same time.
+    let old = Client::connect(&server, V_LATEST).await;
+    assert!(old.session.is_some());
+
+    let r = request(
+        &url,
+        1,
+        "tools/call",
+        json!({"name": "add", "arguments": {"a": 2, "b": 40}}),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.headers.get("mcp-session-id").is_none());
+    let v = r.message();
+    assert_eq!(v["id"], 1);
+    assert_eq!(v["result"]["resultType"], "complete");
+    assert_eq!(v["result"]["content"][0]["text"], "42");
+    assert_eq!(text(&old.call("add", json!({"a": 1, "b": 1})).await), "2");
+
+    let d = request(&url, 2, "server/discover", json!({}), &[], None)
+        .await
+        .json();
+    let result = &d["result"];
+    assert_eq!(
+        result["supportedVersions"],
+        json!([REVISION, "2025-11-25", "2025-06-18", "2025-03-26"])
+    );
+    assert_eq!(result["capabilities"]["resources"], json!({}));
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "modern"
+    );
+    assert_eq!(result["resultType"], "complete");
+
+    let list = request(&url, 3, "tools/list", json!({}), &[], None)
+        .await
+        .json();
+    assert_eq!(
+        (&list["result"]["ttlMs"], &list["result"]["cacheScope"]),
+        (&json!(0), &json!("public"))
+    );
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(3));
+
+    let missing = request(
+        &url,
+        4,
+        "resources/read",
+        json!({"uri": "file:///nope"}),
+        &[],
+        None,
+    )
+    .await;
+    let e = missing.json();
+    assert_eq!(
+        (e["id"].clone(), e["error"]["code"].clone()),
+        (json!(4), json!(-32602))
+    );
+    assert_eq!(e["error"]["data"], json!({"uri": "file:///nope"}));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn meta_headers_and_methods_are_refused_precisely() {
+    let server = server();
+    let url = server.url();
+    let add_call = json!({"name": "add", "arguments": {"a": 1, "b": 2}});
+    type Case<'a> = (
+        Value,
+        Vec<(&'a str, Option<&'a str>)>,
+        &'a str,
+        u16,
+        i64,
+        &'a str,
+    );
+    let cases: Vec<Case<'_>> = vec![
+        (
+            json!({"_meta": {}}),
+            vec![],
+            "tools/list",
+            400,
+            -32602,
+            "`params._meta` lacks `io.modelcontextprotocol/protocolVersion` (a string)",
+        ),
+        (
+            json!({"_meta": meta(json!({"io.modelcontextprotocol/protocolVersion": "2026-01-01"}))}),
+            vec![],
+            "tools/list",
+            400,
+            -32020,
+            "the MCP-Protocol-Version header (`2026-07-28`) does not match `_meta` `io.modelcontextprotocol/protocolVersion` (2026-01-01)",
+        ),
+        (
+            add_call.clone(),
+            vec![("mcp-method", Some("tools/list"))],
+            "tools/call",
+            400,
+            -32020,
+            "the Mcp-Method header (`tools/list`) does not match the body's method (`tools/call`)",
+        ),
+        (
+            add_call.clone(),
+            vec![("mcp-name", None)],
+            "tools/call",
+            400,
+            -32020,
+            "the Mcp-Name header is required for tools/call (the body names `add`)",
+        ),
+        (
+            add_call.clone(),
+            vec![("mcp-name", Some("sub"))],
+            "tools/call",
+            400,
+            -32020,
+            "the Mcp-Name header (`sub`) does not match the body's `add`",
+        ),
+        (
+            json!({}),
+            vec![],
+            "ping",
+            404,
+            -32601,
+            "`ping` does not exist in protocol version 2026-07-28",
+        ),
+        (
+            json!({}),
+            vec![],
+            "initialize",
+            404,
+            -32601,
+            "`initialize` does not exist in protocol version 2026-07-28",
+        ),
+        (
+            json!({}),
+            vec![],
+            "tools/frobnicate",
+            404,
+            -32601,
+            "method `tools/frobnicate` is not supported by this server",
+        ),
+    ];
+    for (i, (params, headers, method, status, code, message)) in cases.into_iter().enumerate() {
+        let id = 100 + i as i64;
+        let r = request(&url, id, method, params, &headers, None).await;
+        assert_eq!(r.status, status, "{message}: {r:?}");
+        let v = r.json();
+        assert_eq!(
+            (v["id"].as_i64(), v["error"]["code"].as_i64()),
+            (Some(id), Some(code)),
+            "{v}"
+        );
+        assert_eq!(v["error"]["message"], message);
+    }
+    // Whitespace around a header value is not part of it.
+    let r = request(
+        &url,
+        9,
+        "tools/call",
+        add_call,
+        &[("mcp-name", Some("  add "))],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+
+    // A version nobody speaks: named, with what is supported, and the request's id.
+    let r = request(
+        &url,
+        7,
+        "tools/list",
+        json!({"_meta": meta(json!({"io.modelcontextprotocol/protocolVersion": "v9"}))}),
+        &[("mcp-protocol-version", Some("v9"))],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let v = r.json();
+    assert_eq!(
+        (v["id"].clone(), v["error"]["code"].clone()),
+        (json!(7), json!(-32022))
+    );
+    assert_eq!(v["error"]["data"]["requested"], "v9");
+    assert_eq!(v["error"]["data"]["supported"][0], REVISION);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn capabilities_and_log_levels_come_from_the_request() {
+    let server = server();
+    let url = server.url();
+    let r = request(
+        &url,
+        1,
+        "tools/call",
+        json!({"name": "ask_llm", "arguments": {}}),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    let v = r.json();
+    assert_eq!(v["error"]["code"], -32021);
+    assert_eq!(
+        v["error"]["data"],
+        json!({"requiredCapabilities": {"sampling": {}}})
+    );
+
+    let quiet = request(
+        &url,
+        2,
+        "tools/call",
+        json!({"name": "chatty", "arguments": {}}),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        quiet.content_type(),
+        "application/json",
+        "no log without a logLevel: {quiet:?}"
+    );
+    assert_eq!(quiet.json()["result"]["content"][0]["text"], "done");
+    let loud = request(
+        &url,
+        3,
+        "tools/call",
+        json!({"name": "chatty", "arguments": {},
+        "_meta": meta(json!({"io.modelcontextprotocol/logLevel": "warning"}))}),
+        &[],
+        None,
+    )
+    .await;
+    let events = loud.events();
+    let logs: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["method"] == "notifications/message")
+        .collect();
+    assert_eq!(logs.len(), 1, "{events:?}");
+    assert_eq!(logs[0]["params"]["data"], "an error line");
+    assert_eq!(
+        events.last().expect("result")["result"]["resultType"],
+        "complete"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn oauth_and_the_step_up_are_unchanged_under_the_revision() {
+    let oauth = DevProvider::new()
+        .auto_approve(true)
+        .access_token_ttl(Duration::from_secs(3600))
+        .into_oauth()
+        .expect("dev server");
+    let server = start(McpServer::builder().oauth(oauth).tools(tools![add, purge]));
+    let url = server.url();
+    let r = request(&url, 1, "tools/list", json!({}), &[], None).await;
+    assert_eq!(r.status, 401);
+    assert!(r.headers.get("www-authenticate").is_some());
+    let token = crate::client::first_token(&url).await;
+    let r = request(
+        &url,
+        2,
+        "tools/call",
+        json!({"name": "add", "arguments": {"a": 1, "b": 1}}),
+        &[],
+        Some(&token),
+    )
+    .await;
+    assert_eq!(r.message()["result"]["content"][0]["text"], "2");
+    let r = request(
+        &url,
+        3,
+        "tools/call",
+        json!({"name": "purge", "arguments": {}}),
+        &[],
+        Some(&token),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{r:?}");
+    let challenge = r
+        .headers
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#) && challenge.contains("admin"),
+        "{challenge}"
+    );
+    assert_eq!(r.json()["id"], 3);
+    server.stop().await;
+}
