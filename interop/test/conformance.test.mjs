@@ -65,6 +65,24 @@ function assertAllPassed(run, scenarios, report) {
   assert.match(run.stdout, /Total: \d+ passed, 0 failed/, report);
 }
 
+/**
+ * The 2026-07-28 scenarios not passing yet: input-required results (MRTR), tasks, headers
+ * declared by tools, and the one server-stateless check that needs an input-required tool.
+ * Every other scenario of the requirement set must pass.
+ */
+const NOT_YET_2026 = new Set([
+  'server-stateless',
+  'input-required-result-basic-elicitation', 'input-required-result-basic-sampling',
+  'input-required-result-basic-list-roots', 'input-required-result-request-state',
+  'input-required-result-multiple-input-requests', 'input-required-result-multi-round',
+  'input-required-result-non-tool-request', 'input-required-result-result-type',
+  'input-required-result-tampered-state', 'input-required-result-capability-check',
+  'tasks-lifecycle', 'tasks-capability-negotiation', 'tasks-wire-fields',
+  'tasks-request-state-removal', 'tasks-mrtr-input', 'tasks-request-headers',
+  'tasks-dispatch-and-envelope', 'tasks-required-task-error', 'tasks-mrtr-composition',
+  'http-custom-header-server-validation',
+]);
+
 describe('conformance suites against examples/conformance', () => {
   let server;
 
@@ -92,5 +110,23 @@ describe('conformance suites against examples/conformance', () => {
       { timeoutMs: 230_000 },
     );
     assertAllPassed(run, [...SCENARIOS, ...NEXT_ONLY], `${run.output}\n--- server log (tail)\n${server.output().slice(-4000)}`);
+  });
+
+  test('pre-release line (0.2.0-alpha.12): --requirements 2026-07-28, every scenario not listed as not yet', { timeout: 240_000 }, async () => {
+    const run = await runNodeBin(
+      CONFORMANCE_NEXT,
+      ['server', '--url', server.url, '--requirements', '2026-07-28'],
+      { timeoutMs: 230_000 },
+    );
+    const report = `${run.output}\n--- server log (tail)\n${server.output().slice(-4000)}`;
+    const failing = [...run.stdout.matchAll(/^✗ (\S+):/gm)].map((m) => m[1]);
+    assert.deepEqual(failing.filter((s) => !NOT_YET_2026.has(s)), [], report);
+    const passing = [...run.stdout.matchAll(/^✓ (\S+):/gm)].map((m) => m[1]);
+    // 29 scenarios today: a drop means a regression, a rise means NOT_YET_2026 can shrink.
+    assert.ok(passing.length >= 29, `only ${passing.length} scenarios passed\n${report}`);
+    for (const s of ['tools-list', 'tools-call-with-progress', 'caching', 'sep-2164-resource-not-found',
+      'http-header-validation', 'json-schema-2020-12', 'dns-rebinding-protection', 'completion-complete']) {
+      assert.ok(passing.includes(s), `${s}\n${report}`);
+    }
   });
 });
