@@ -98,7 +98,7 @@ pub use mcp_macros::{mcp_prompt, mcp_resource, mcp_server, mcp_tool};
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
 #[cfg(feature = "server")]
 pub use server::protocol::{
-    ask::{ClientRequestError, Root},
+    ask::{Ask, ClientRequestError, Root},
     completion::{Completion, CompletionRequest},
     elicitation::Elicitation,
     items::{PromptDef, ResourceDef},

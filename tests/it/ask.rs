@@ -141,6 +141,36 @@ async fn tools_sample_elicit_and_list_roots_through_the_client() {
     server.stop().await;
 }
 
+/// One tool body, both revisions: under 2026-07-28 the same asks become input-required
+/// results, which the library client answers with its handler and sends again.
+#[tokio::test]
+async fn the_same_tools_ask_a_2026_client_through_input_required_results() {
+    let server = server(McpServer::builder());
+    let handler = Capable::default();
+    let client = McpClient::builder(server.url())
+        .protocol_version("2026-07-28")
+        .handler(handler.clone())
+        .connect()
+        .await
+        .expect("connects");
+    assert!(client.is_stateless());
+    let r = client
+        .call_tool("summarize", json!({"text": "a long story"}))
+        .await
+        .expect("summarize");
+    assert_eq!((r.text().as_str(), r.is_error), ("short (tiny)", false));
+    let r = client
+        .call_tool("delete_repo", json!({"name": "mine"}))
+        .await
+        .expect("delete");
+    assert_eq!(r.text(), "deleted (force=false)");
+    let r = client.call_tool("roots", json!({})).await.expect("roots");
+    assert_eq!(r.text(), "src=file:///src");
+    let asked = handler.asked.lock().expect("lock").clone();
+    assert_eq!(asked[1]["requestedSchema"]["required"], json!(["repository"]));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_client_without_the_capability_is_not_asked() {
     let server = server(McpServer::builder());

@@ -34,6 +34,25 @@ async fn chatty(ctx: Context) -> &'static str {
     "done"
 }
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Name {
+    name: String,
+}
+
+/// Two rounds: a name (unnamed key), then a confirmation (named key)
+#[mcp_tool]
+async fn greet_twice(ctx: Context) -> Result<String, ToolError> {
+    let name = match ctx.elicit::<Name>("Your name?").await? {
+        mcp_runtime::Elicitation::Accept(n) => n.name,
+        other => return Ok(format!("no name ({})", other.action())),
+    };
+    let sure = ctx
+        .input("sure")
+        .elicit_schema("Sure?", json!({"type": "object", "properties": {}}))
+        .await?;
+    Ok(format!("Hello, {name} ({})", sure.action()))
+}
+
 /// Admins only
 #[mcp_tool(scopes = "admin")]
 async fn purge() -> &'static str {
@@ -100,7 +119,7 @@ fn server() -> mcp_runtime::RunningServer {
     start(
         McpServer::builder()
             .name("modern")
-            .tools(tools![add, ask_llm, chatty])
+            .tools(tools![add, ask_llm, chatty, greet_twice])
             .resource(
                 Resource::new("file:///a", "a")
                     .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("a") }),
@@ -155,7 +174,7 @@ async fn a_2026_request_needs_no_session_beside_older_clients() {
         (&list["result"]["ttlMs"], &list["result"]["cacheScope"]),
         (&json!(0), &json!("public"))
     );
-    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(3));
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(4));
 
     let missing = request(
         &url,
@@ -402,5 +421,128 @@ async fn oauth_and_the_step_up_are_unchanged_under_the_revision() {
         "{challenge}"
     );
     assert_eq!(r.json()["id"], 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_tool_asks_through_input_required_results_round_by_round() {
+    let server = server();
+    let url = server.url();
+    let caps = json!({"io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
+    let call = |extra: Value| {
+        let mut params =
+            json!({"name": "greet_twice", "arguments": {}, "_meta": meta(caps.clone())});
+        if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        params
+    };
+    // Round 1: the unnamed ask is keyed by its kind and order.
+    let r1 = request(&url, 1, "tools/call", call(json!({})), &[], None)
+        .await
+        .message();
+    let result = &r1["result"];
+    assert_eq!(result["resultType"], "input_required", "{r1}");
+    assert_eq!(
+        result["inputRequests"]["elicitation-0"]["method"],
+        "elicitation/create"
+    );
+    assert_eq!(
+        result["inputRequests"]["elicitation-0"]["params"]["requestedSchema"]["required"],
+        json!(["name"])
+    );
+    let state = result["requestState"].as_str().expect("a state").to_owned();
+
+    // Round 2: the first answer; the tool asks its second, named, question.
+    let r2 = request(
+        &url,
+        2,
+        "tools/call",
+        call(json!({
+            "inputResponses": {"elicitation-0": {"action": "accept", "content": {"name": "Ada"}}},
+            "requestState": state,
+        })),
+        &[],
+        None,
+    )
+    .await
+    .message();
+    assert_eq!(r2["result"]["resultType"], "input_required", "{r2}");
+    assert!(r2["result"]["inputRequests"].get("sure").is_some(), "{r2}");
+    let state2 = r2["result"]["requestState"]
+        .as_str()
+        .expect("a state")
+        .to_owned();
+
+    // Round 3: the state carries round 1's answer; the call completes.
+    let r3 = request(
+        &url,
+        3,
+        "tools/call",
+        call(json!({
+            "inputResponses": {"sure": {"action": "decline"}},
+            "requestState": state2,
+        })),
+        &[],
+        None,
+    )
+    .await
+    .message();
+    assert_eq!(r3["result"]["resultType"], "complete", "{r3}");
+    assert_eq!(r3["result"]["content"][0]["text"], "Hello, Ada (decline)");
+
+    // A missing answer is asked for again, not an error.
+    let again = request(
+        &url,
+        4,
+        "tools/call",
+        call(json!({"inputResponses": {"other": {}}})),
+        &[],
+        None,
+    )
+    .await
+    .message();
+    assert_eq!(again["result"]["resultType"], "input_required");
+
+    // An altered state is refused, naming why.
+    let mut tampered = state.into_bytes();
+    tampered[5] ^= 1;
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    let r = request(
+        &url,
+        5,
+        "tools/call",
+        call(json!({"requestState": tampered})),
+        &[],
+        None,
+    )
+    .await;
+    let v = r.json();
+    assert_eq!(
+        (v["id"].clone(), v["error"]["code"].clone()),
+        (json!(5), json!(-32602)),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`requestState` is not valid")),
+        "{v}"
+    );
+
+    // Without the capability, the request's own error, not an input request.
+    let r = request(
+        &url,
+        6,
+        "tools/call",
+        json!({"name": "greet_twice", "arguments": {}}),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].clone()),
+        (400, json!(-32021))
+    );
     server.stop().await;
 }

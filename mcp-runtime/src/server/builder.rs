@@ -36,6 +36,7 @@ pub struct McpServerBuilder {
     max_sessions: usize,
     client_request_timeout: Duration,
     list_cache_ttl: Duration,
+    request_state_key: Option<[u8; 32]>,
     workers: Option<usize>,
     #[cfg(feature = "oauth")]
     pub(super) oauth: Option<crate::auth::OAuth>,
@@ -80,6 +81,7 @@ impl McpServerBuilder {
             max_sessions: 10_000,
             client_request_timeout: Duration::from_secs(300),
             list_cache_ttl: Duration::ZERO,
+            request_state_key: None,
             workers: None,
             #[cfg(feature = "oauth")]
             oauth: None,
@@ -254,6 +256,12 @@ impl McpServerBuilder {
         self.list_cache_ttl = ttl;
         self
     }
+    /// The key that signs the `requestState` of input-required results (2026-07-28). By
+    /// default a random key per process: replicas behind a load balancer must share one.
+    pub fn request_state_key(mut self, key: [u8; 32]) -> Self {
+        self.request_state_key = Some(key);
+        self
+    }
     /// Declares the server's scope set: every tool's scopes must be in it (a typo is refused
     /// at build, and at compile time with `#[mcp_server(scopes = [...])]`), and it is
     /// advertised in the protected resource metadata.
@@ -313,6 +321,18 @@ impl McpServerBuilder {
                 "the endpoint path must start with `/`, got `{path}`"
             ));
         }
+        let state_key = match self.request_state_key {
+            Some(k) => crate::server::protocol::input::StateKey::from_bytes(k),
+            None => match crate::server::protocol::input::StateKey::random() {
+                Ok(k) => k,
+                Err(e) => {
+                    problems.push(format!(
+                        "no secure random source for the request-state key: {e}"
+                    ));
+                    crate::server::protocol::input::StateKey::from_bytes([0; 32])
+                }
+            },
+        };
         let state = Arc::new(std::mem::take(&mut self.state));
         let mut rules = Rules {
             has_oauth: self.has_oauth(),
@@ -358,6 +378,7 @@ impl McpServerBuilder {
             catalog: arc_swap::ArcSwap::from_pointee(catalog),
             catalog_writer: std::sync::Mutex::new(()),
             rules,
+            state_key,
             state,
             http: HttpConfig {
                 max_body_bytes: self.max_body_bytes,

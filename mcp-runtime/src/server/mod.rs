@@ -99,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) catalog_writer: std::sync::Mutex<()>,
     /// What items added at run time must satisfy.
     pub(crate) rules: catalog::Rules,
+    /// Signs the `requestState` of input-required results.
+    pub(crate) state_key: protocol::input::StateKey,
     pub(crate) state: Arc<StateMap>,
     pub(crate) http: HttpConfig,
     pub(crate) sessions: session::Sessions,

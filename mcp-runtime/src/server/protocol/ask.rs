@@ -112,7 +112,58 @@ const SAMPLE: &str = "sampling/createMessage";
 const ELICIT: &str = "elicitation/create";
 const ROOTS: &str = "roots/list";
 
+/// Requests to the client under a key the tool chooses ([`Context::input`]). Under 2026-07-28
+/// the key names the input in the input-required result (`inputRequests`) and in the
+/// client's answers; the older revisions ignore it.
+#[derive(Debug)]
+pub struct Ask<'a> {
+    ctx: &'a Context,
+    key: Option<String>,
+}
+
 impl Context {
+    /// Asks under `key`: `ctx.input("user_name").elicit::<Name>("What is your name?")`.
+    /// Without one, each ask is keyed by its kind and its order in the tool
+    /// (`elicitation-0`, `sampling-1`, ...), the same in every round as long as the tool asks
+    /// in the same order.
+    pub fn input(&self, key: impl Into<String>) -> Ask<'_> {
+        Ask {
+            ctx: self,
+            key: Some(key.into()),
+        }
+    }
+
+    fn unnamed(&self) -> Ask<'_> {
+        Ask {
+            ctx: self,
+            key: None,
+        }
+    }
+
+    /// Whether the client can answer [`sample`](Self::sample) (it declared `sampling`).
+    pub fn client_can_sample(&self) -> bool {
+        self.client_capabilities().is_some_and(|c| c.sampling)
+    }
+
+    /// Whether the client can answer [`elicit`](Self::elicit) (form-mode elicitation).
+    pub fn client_can_elicit(&self) -> bool {
+        self.client_capabilities()
+            .is_some_and(|c| c.elicitation_form)
+    }
+
+    /// Whether the client can answer [`roots`](Self::roots).
+    pub fn client_can_list_roots(&self) -> bool {
+        self.client_capabilities().is_some_and(|c| c.roots)
+    }
+
+    fn client_capabilities(&self) -> Option<ClientCapabilities> {
+        match (&self.inner.meta, &self.inner.session) {
+            (Some(meta), _) => Some(meta.capabilities),
+            (None, Some(session)) => Some(session.client()),
+            (None, None) => None,
+        }
+    }
+
     /// Asks the client's LLM for a completion (`sampling/createMessage`).
     ///
     /// ```no_run
@@ -123,9 +174,7 @@ impl Context {
     /// }
     /// ```
     pub async fn sample(&self, request: Sampling) -> Result<SamplingResult, ClientRequestError> {
-        let params = request.into_params().map_err(ClientRequestError::Invalid)?;
-        let answer = self.ask(SAMPLE, "sampling", |c| c.sampling, params).await?;
-        decode(SAMPLE, answer)
+        self.unnamed().sample(request).await
     }
 
     /// Asks the user for the fields of `T` (`elicitation/create`, form mode), with
@@ -152,6 +201,58 @@ impl Context {
         &self,
         message: impl Into<String>,
     ) -> Result<Elicitation<T>, ClientRequestError> {
+        self.unnamed().elicit(message).await
+    }
+
+    /// [`elicit`](Self::elicit) with a `requestedSchema` written by hand (sent as given);
+    /// the accepted content is returned as JSON.
+    pub async fn elicit_schema(
+        &self,
+        message: impl Into<String>,
+        requested_schema: Value,
+    ) -> Result<Elicitation<Value>, ClientRequestError> {
+        self.unnamed()
+            .elicit_schema(message, requested_schema)
+            .await
+    }
+
+    /// Sends the user to a URL (URL-mode elicitation, 2025-11-25): for what must not pass
+    /// through the client, such as credentials or a payment. `elicitation_id` names the
+    /// interaction. The answer says whether the user agreed to open it, not that they
+    /// finished.
+    pub async fn elicit_url(
+        &self,
+        message: impl Into<String>,
+        url: impl Into<String>,
+        elicitation_id: impl Into<String>,
+    ) -> Result<Elicitation<()>, ClientRequestError> {
+        self.unnamed()
+            .elicit_url(message, url, elicitation_id)
+            .await
+    }
+
+    /// The client's roots (`roots/list`).
+    pub async fn roots(&self) -> Result<Vec<Root>, ClientRequestError> {
+        self.unnamed().roots().await
+    }
+}
+
+/// The same requests as [`Context`]'s, under this ask's key.
+impl Ask<'_> {
+    /// Asks the client's LLM for a completion (`sampling/createMessage`).
+    pub async fn sample(self, request: Sampling) -> Result<SamplingResult, ClientRequestError> {
+        let params = request.into_params().map_err(ClientRequestError::Invalid)?;
+        let answer = self.ask(SAMPLE, "sampling", |c| c.sampling, params).await?;
+        decode(SAMPLE, answer)
+    }
+
+    /// Asks the user for the fields of `T` (`elicitation/create`, form mode), with
+    /// `message` saying why. `T`'s schema is generated and checked to be a flat form
+    /// (strings, numbers, booleans, enums); defaults and documented enum variants are kept.
+    pub async fn elicit<T: JsonSchema + DeserializeOwned>(
+        self,
+        message: impl Into<String>,
+    ) -> Result<Elicitation<T>, ClientRequestError> {
         let schema = elicitation::requested_schema::<T>().map_err(ClientRequestError::Invalid)?;
         match self.elicit_schema(message, schema).await? {
             Elicitation::Accept(content) => serde_json::from_value(content)
@@ -165,17 +266,18 @@ impl Context {
     /// [`elicit`](Self::elicit) with a `requestedSchema` written by hand (sent as given);
     /// the accepted content is returned as JSON.
     pub async fn elicit_schema(
-        &self,
+        self,
         message: impl Into<String>,
         requested_schema: Value,
     ) -> Result<Elicitation<Value>, ClientRequestError> {
         let mut params = json!({ "message": message.into(), "requestedSchema": requested_schema });
         // `mode` exists from 2025-11-25 on; older clients know only forms.
-        if self
-            .inner
-            .session
-            .as_ref()
-            .is_some_and(|s| s.protocol_version() >= "2025-11-25")
+        let inner = &self.ctx.inner;
+        if inner.meta.is_some()
+            || inner
+                .session
+                .as_ref()
+                .is_some_and(|s| s.protocol_version() >= "2025-11-25")
         {
             params["mode"] = "form".into();
         }
@@ -190,7 +292,7 @@ impl Context {
     /// interaction. The answer says whether the user agreed to open it, not that they
     /// finished.
     pub async fn elicit_url(
-        &self,
+        self,
         message: impl Into<String>,
         url: impl Into<String>,
         elicitation_id: impl Into<String>,
@@ -208,7 +310,7 @@ impl Context {
     }
 
     /// The client's roots (`roots/list`).
-    pub async fn roots(&self) -> Result<Vec<Root>, ClientRequestError> {
+    pub async fn roots(self) -> Result<Vec<Root>, ClientRequestError> {
         #[derive(Deserialize)]
         struct Roots {
             roots: Vec<Root>,
@@ -225,38 +327,51 @@ impl Context {
         declared: fn(ClientCapabilities) -> bool,
         params: Value,
     ) -> Result<Value, ClientRequestError> {
-        // 2026-07-28: the request's own `_meta` says what the client can do, and a tool that
-        // fails for want of a capability answers the protocol's error for it.
-        if let Some(meta) = &self.inner.meta {
+        let inner = &self.ctx.inner;
+        // 2026-07-28: the request's own `_meta` says what the client can do; an answer the
+        // request carries is used, and anything else ends the call with an input-required
+        // result (see `input`).
+        if let Some(meta) = &inner.meta {
+            let inputs = inner.inputs.as_ref();
+            let key = inputs.map(|i| i.key(self.key.as_deref(), method));
+            if let (Some(inputs), Some(key)) = (inputs, &key)
+                && let Some(answer) = inputs.answers.get(key)
+            {
+                return Ok(answer.clone());
+            }
             if !declared(meta.capabilities) {
                 let root = capability.split('.').next().unwrap_or(capability);
-                self.inner
+                inner
                     .call
                     .fail_with(crate::server::modern::missing_capability(method, root));
                 return Err(ClientRequestError::NotSupported { method, capability });
             }
-            return Err(ClientRequestError::Invalid(format!(
-                "{method} within a {} request needs an input-required result, which this \
-                 server does not send yet",
-                crate::server::modern::REVISION
-            )));
+            let (Some(inputs), Some(key)) = (inputs, key) else {
+                return Err(ClientRequestError::Invalid(format!(
+                    "{method} is answered through a tool call's input-required result; this \
+                     request is not a tool call"
+                )));
+            };
+            inputs.ask(key, method, params);
+            // Never resolves: the call ends with the input-required result instead.
+            return std::future::pending().await;
         }
-        let Some(session) = &self.inner.session else {
+        let Some(session) = &inner.session else {
             return Err(ClientRequestError::NoSession { method });
         };
         if !declared(session.client()) {
             return Err(ClientRequestError::NotSupported { method, capability });
         }
-        if !self.inner.call.notifies() {
+        if !inner.call.notifies() {
             return Err(ClientRequestError::NoStream { method });
         }
         let (id, answer) = session.outgoing.register();
         // However the wait ends (an answer, the timeout, the call dropped), the id goes.
         let _forget = Forget(session, &id);
-        self.inner.call.send(json!({
+        inner.call.send(json!({
             "jsonrpc": "2.0", "id": id, "method": method, "params": params
         }));
-        tracing::debug!(target: "mcp_runtime::rpc", tool = self.inner.tool, %method, %id, "request to the client");
+        tracing::debug!(target: "mcp_runtime::rpc", tool = inner.tool, %method, %id, "request to the client");
         let after = session.request_timeout;
         match tokio::time::timeout(after, answer).await {
             Err(_) => Err(ClientRequestError::Timeout { method, after }),

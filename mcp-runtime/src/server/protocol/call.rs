@@ -22,6 +22,8 @@ pub(crate) struct ContextInner {
     pub(crate) tool: &'static str,
     /// A 2026-07-28 request's `_meta`.
     pub(crate) meta: Option<crate::server::modern::RequestMeta>,
+    /// A 2026-07-28 request's input rounds (see `input`).
+    pub(crate) inputs: Option<crate::server::protocol::input::Inputs>,
     pub(crate) auth: Option<crate::auth::Auth>,
     pub(crate) progress_token: Option<Value>,
     pub(crate) session: Option<Arc<Session>>,

@@ -267,6 +267,12 @@ impl ToolRun {
             None
         } else {
             match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                // 2026-07-28: the tool waits for input the request does not carry; the call
+                // ends with an input-required result, and the client sends it again.
+                Ok(Poll::Pending) if let Some(result) = self.input_required() => {
+                    self.end();
+                    return Poll::Ready(Reply::ok(&result));
+                }
                 Ok(Poll::Pending) => {
                     self.register(cx.waker());
                     return Poll::Pending;
@@ -324,6 +330,11 @@ impl ToolRun {
             session.begin_request(key.clone(), &self.ctx);
             self.registered = true;
         }
+    }
+
+    /// The input-required result, when the tool asked for input no answer covers.
+    fn input_required(&self) -> Option<Value> {
+        self.ctx.inputs.as_ref()?.result()
     }
 
     /// Drops the tool's future and unregisters the call.
@@ -703,7 +714,20 @@ pub(crate) fn call_tool_with(
         .session
         .as_ref()
         .is_some_and(|s| s.protocol_version() >= "2025-11-25");
+    let inputs = match &scope.meta {
+        Some(meta) => match super::input::Inputs::for_request(
+            &inner.state_key,
+            tool.meta.name,
+            meta.request_state.as_deref(),
+            &meta.input_responses,
+        ) {
+            Ok(inputs) => Some(inputs),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
     let ctx = Arc::new(ContextInner {
+        inputs,
         meta: scope.meta,
         auth: scope.auth,
         tool: tool.meta.name,

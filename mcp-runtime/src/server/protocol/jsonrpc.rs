@@ -262,8 +262,9 @@ pub(crate) fn frame_with(id: &Value, reply: &Reply, fields: &str) -> Option<Vec<
     match reply {
         Reply::Ok(result) => {
             let mut out = start(result.len() + fields.len() + 1);
+            // A result that says its own type (input required) is written as it is.
             match result.strip_prefix(b"{") {
-                Some(rest) if !fields.is_empty() => {
+                Some(rest) if !fields.is_empty() && !rest.starts_with(b"\"resultType\"") => {
                     out.push(b'{');
                     out.extend_from_slice(fields.as_bytes());
                     if rest.first() != Some(&b'}') {

@@ -6,6 +6,7 @@ pub(crate) mod call;
 pub(crate) mod completion;
 pub(crate) mod dispatch;
 pub(crate) mod elicitation;
+pub(crate) mod input;
 pub(crate) mod items;
 pub(crate) mod jsonrpc;
 pub(crate) mod listing;

@@ -40,6 +40,10 @@ pub(crate) struct RequestMeta {
     pub(crate) capabilities: ClientCapabilities,
     /// Log messages at or above this level are sent; none without it.
     pub(crate) log_level: Option<LogLevel>,
+    /// The client's answers to an earlier input-required result (`inputResponses`).
+    pub(crate) input_responses: Map<String, Value>,
+    /// The state of that result, sent back (`requestState`).
+    pub(crate) request_state: Option<String>,
 }
 
 /// Reads and checks `params._meta`: the revision and capabilities are required.
@@ -69,7 +73,23 @@ pub(crate) fn request_meta(params: &Value) -> Result<RequestMeta, RpcError> {
             ))
         })?),
     };
+    let input_responses = match params.get("inputResponses") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            return Err(RpcError::invalid_params(
+                "`inputResponses` must be an object of answers by key",
+            ));
+        }
+    };
+    let request_state = match params.get("requestState") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(RpcError::invalid_params("`requestState` must be a string")),
+    };
     Ok(RequestMeta {
+        input_responses,
+        request_state,
         version: version.to_owned(),
         capabilities: ClientCapabilities::from_initialize(&json!({ "capabilities": capabilities })),
         log_level,

@@ -380,6 +380,7 @@ mod tests {
     fn call() -> Arc<ContextInner> {
         Arc::new(ContextInner {
             meta: None,
+            inputs: None,
             tool: "t",
             auth: None,
             progress_token: None,

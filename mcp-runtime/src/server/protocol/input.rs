@@ -1,0 +1,229 @@
+//! Input-required results (2026-07-28, SEP-2322): how a tool asks the client for sampling,
+//! elicitation or roots within one request, with the same `ctx.sample`/`ctx.elicit`/`ctx.roots`
+//! calls it makes under the older revisions.
+//!
+//! A tool runs; when it asks for something the request does not carry an answer to, the ask
+//! is recorded under a key and never resolves; once the tool waits on nothing else, the call
+//! ends with `resultType: "input_required"`, the recorded `inputRequests` and a
+//! `requestState`. The client answers them and sends the request again with `inputResponses`
+//! and the state: the tool runs again from the start, and this time its asks find their
+//! answers by key. The state carries the answers of earlier rounds, signed (HMAC-SHA256 with
+//! the server's key), bound to the tool and bounded in time, so the client cannot alter
+//! them or use them elsewhere.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value, json};
+use sha2::Sha256;
+
+use crate::server::jsonrpc::RpcError;
+
+/// How long a `requestState` may be sent back.
+const STATE_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The server's key for `requestState`.
+#[derive(Clone)]
+pub(crate) struct StateKey([u8; 32]);
+
+impl StateKey {
+    /// A random key (per process: replicas share one with `McpServerBuilder::request_state_key`).
+    pub(crate) fn random() -> Result<Self, getrandom::Error> {
+        let mut k = [0u8; 32];
+        getrandom::fill(&mut k)?;
+        Ok(StateKey(k))
+    }
+
+    pub(crate) fn from_bytes(k: [u8; 32]) -> Self {
+        StateKey(k)
+    }
+
+    fn mac(&self, data: &[u8]) -> Vec<u8> {
+        // HMAC takes keys of any length: this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// The state for `tool` carrying `answers`.
+    pub(crate) fn seal(&self, tool: &str, answers: &Map<String, Value>) -> String {
+        let issued = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let body = json!({ "t": tool, "i": issued, "a": answers }).to_string();
+        let payload = URL_SAFE_NO_PAD.encode(body.as_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(self.mac(payload.as_bytes()));
+        format!("{payload}.{tag}")
+    }
+
+    /// The answers a state carries, if this server issued it for `tool` and it is recent.
+    pub(crate) fn open(&self, tool: &str, state: &str) -> Result<Map<String, Value>, RpcError> {
+        let invalid = |why: &str| {
+            RpcError::invalid_params(format!(
+                "`requestState` is not valid: {why}; send the requestState of this server's \
+                 last input-required result unchanged, or start the request again without it"
+            ))
+        };
+        let (payload, tag) = state
+            .split_once('.')
+            .ok_or_else(|| invalid("it is not a state this server issued"))?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| invalid("it is not a state this server issued"))?;
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&tag)
+            .map_err(|_| invalid("it was altered, or another server issued it"))?;
+        let body: Value = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| invalid("it is not a state this server issued"))?;
+        if body.get("t").and_then(Value::as_str) != Some(tool) {
+            return Err(invalid("it was issued for another request"));
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let issued = body.get("i").and_then(Value::as_u64).unwrap_or(0);
+        if now.saturating_sub(issued) > STATE_LIFETIME.as_secs() {
+            return Err(invalid("it has expired (a state lives one hour)"));
+        }
+        Ok(body
+            .get("a")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// One request's input rounds: the answers it carries and what its tool asked anew.
+#[derive(Default)]
+pub(crate) struct Inputs {
+    /// The tool the state is bound to, and the key that signs it.
+    tool: String,
+    key: Option<StateKey>,
+    /// Answers from earlier rounds (the state) and this one (`inputResponses`).
+    pub(crate) answers: Map<String, Value>,
+    /// What the tool asked that no answer covers, by key, in order.
+    asked: Mutex<BTreeMap<String, Value>>,
+    /// Asks so far, for keys the tool did not name.
+    next: AtomicUsize,
+}
+
+impl Inputs {
+    /// The answers a request carries: those of its `requestState` (checked) and its
+    /// `inputResponses`.
+    pub(crate) fn for_request(
+        key: &StateKey,
+        tool: &str,
+        state: Option<&str>,
+        responses: &Map<String, Value>,
+    ) -> Result<Self, RpcError> {
+        let mut answers = match state {
+            Some(s) => key.open(tool, s)?,
+            None => Map::new(),
+        };
+        answers.extend(responses.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(Inputs {
+            tool: tool.to_owned(),
+            key: Some(key.clone()),
+            answers,
+            ..Inputs::default()
+        })
+    }
+
+    /// The `input_required` result, when the tool asked for something.
+    pub(crate) fn result(&self) -> Option<Value> {
+        let requests = self.asked()?;
+        let state = self.key.as_ref()?.seal(&self.tool, &self.answers);
+        Some(input_required(requests, state))
+    }
+
+    /// The key of an ask: the tool's own, or the method's kind and the ask's number (the same
+    /// in every round, since the tool runs the same way again).
+    pub(crate) fn key(&self, named: Option<&str>, method: &str) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        named.map_or_else(
+            || {
+                let kind = method.split('/').next().unwrap_or(method);
+                format!("{kind}-{n}")
+            },
+            str::to_owned,
+        )
+    }
+
+    /// Records an ask no answer covers.
+    pub(crate) fn ask(&self, key: String, method: &str, params: Value) {
+        let mut asked = self
+            .asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        asked.insert(key, json!({ "method": method, "params": params }));
+    }
+
+    /// What was asked, if anything.
+    pub(crate) fn asked(&self) -> Option<Map<String, Value>> {
+        let asked = self
+            .asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (!asked.is_empty()).then(|| asked.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+}
+
+/// The `input_required` result.
+pub(crate) fn input_required(requests: Map<String, Value>, state: String) -> Value {
+    json!({ "resultType": "input_required", "inputRequests": requests, "requestState": state })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_open_only_unaltered_for_their_tool() {
+        let key = StateKey::random().expect("random");
+        let mut answers = Map::new();
+        answers.insert("user_name".into(), json!({"action": "accept"}));
+        let state = key.seal("greet", &answers);
+        assert_eq!(key.open("greet", &state).expect("valid"), answers);
+        assert!(
+            key.open("other", &state)
+                .expect_err("bound")
+                .message
+                .contains("another request")
+        );
+        let mut tampered = state.clone().into_bytes();
+        tampered[3] ^= 1;
+        let tampered = String::from_utf8(tampered).expect("ascii");
+        assert!(
+            key.open("greet", &tampered)
+                .expect_err("altered")
+                .message
+                .contains("altered")
+        );
+        let other = StateKey::random().expect("random");
+        assert!(other.open("greet", &state).is_err(), "another server's key");
+        assert!(key.open("greet", "garbage").is_err());
+    }
+
+    #[test]
+    fn unnamed_asks_get_stable_keys() {
+        let inputs = Inputs::default();
+        assert_eq!(inputs.key(None, "elicitation/create"), "elicitation-0");
+        assert_eq!(inputs.key(Some("step2"), "sampling/createMessage"), "step2");
+        assert_eq!(inputs.key(None, "roots/list"), "roots-2");
+        assert!(inputs.asked().is_none());
+        inputs.ask("b".into(), "roots/list", json!({}));
+        inputs.ask("a".into(), "roots/list", json!({}));
+        assert_eq!(inputs.asked().expect("asked").len(), 2);
+    }
+}
