@@ -167,7 +167,10 @@ async fn the_same_tools_ask_a_2026_client_through_input_required_results() {
     let r = client.call_tool("roots", json!({})).await.expect("roots");
     assert_eq!(r.text(), "src=file:///src");
     let asked = handler.asked.lock().expect("lock").clone();
-    assert_eq!(asked[1]["requestedSchema"]["required"], json!(["repository"]));
+    assert_eq!(
+        asked[1]["requestedSchema"]["required"],
+        json!(["repository"])
+    );
     server.stop().await;
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mcp_runtime::prelude::*;
 use mcp_runtime::providers::DevProvider;
-use mcp_runtime::{Resource, ResourceRequest, Sampling};
+use mcp_runtime::{Resource, ResourceRequest, Sampling, ToolDef};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -160,7 +160,10 @@ async fn a_2026_request_needs_no_session_beside_older_clients() {
         result["supportedVersions"],
         json!([REVISION, "2025-11-25", "2025-06-18", "2025-03-26"])
     );
-    assert_eq!(result["capabilities"]["resources"], json!({}));
+    assert_eq!(
+        result["capabilities"]["resources"],
+        json!({"listChanged": true, "subscribe": true})
+    );
     assert_eq!(
         result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
         "modern"
@@ -545,4 +548,120 @@ async fn a_tool_asks_through_input_required_results_round_by_round() {
         (400, json!(-32021))
     );
     server.stop().await;
+}
+
+/// The events of an SSE response, as they arrive.
+async fn next_event(
+    stream: &mut futures_util::stream::BoxStream<'static, reqwest::Result<Vec<u8>>>,
+    buf: &mut String,
+) -> Value {
+    use futures_util::StreamExt as _;
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                return serde_json::from_str(data).expect("JSON");
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event in time")
+            .expect("open")
+            .expect("chunk");
+        buf.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+    }
+}
+
+#[tokio::test]
+async fn listen_streams_carry_what_they_opted_in_to() {
+    use futures_util::StreamExt as _;
+    let server: McpServer = McpServer::builder()
+        .tools(tools![add])
+        .resource(
+            Resource::new("file:///a", "a")
+                .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("a") }),
+        )
+        .workers(1)
+        .build()
+        .expect("builds");
+    let running = server.clone().start("127.0.0.1:0").expect("starts");
+    let url = running.url();
+    let open = |id: i64, notifications: Value| {
+        let url = url.clone();
+        async move {
+            let body = json!({"jsonrpc": "2.0", "id": id, "method": "subscriptions/listen",
+                "params": {"_meta": meta(json!({})), "notifications": notifications}});
+            let resp = http()
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", REVISION)
+                .header("mcp-method", "subscriptions/listen")
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("listen");
+            assert_eq!(resp.status(), 200);
+            resp.bytes_stream().map(|c| c.map(|b| b.to_vec())).boxed()
+        }
+    };
+    let mut tools_and_a = open(
+        11,
+        json!({"toolsListChanged": true, "promptsListChanged": true,
+                                         "resourceSubscriptions": ["file:///a"]}),
+    )
+    .await;
+    let mut resources_only = open(12, json!({"resourcesListChanged": true})).await;
+    let (mut b1, mut b2) = (String::new(), String::new());
+
+    let ack = next_event(&mut tools_and_a, &mut b1).await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"toolsListChanged": true, "resourceSubscriptions": ["file:///a"]}),
+        "no prompts here, so no prompt changes"
+    );
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        11
+    );
+    assert_eq!(
+        next_event(&mut resources_only, &mut b2).await["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+
+    server.add_tool(<chatty as ToolDef>::tool()).expect("added");
+    let changed = next_event(&mut tools_and_a, &mut b1).await;
+    assert_eq!(changed["method"], "notifications/tools/list_changed");
+    assert_eq!(
+        changed["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        11
+    );
+    assert_eq!(
+        server.resource_updated("file:///a"),
+        1,
+        "one listener chose it"
+    );
+    let updated = next_event(&mut tools_and_a, &mut b1).await;
+    assert_eq!(
+        (updated["method"].clone(), updated["params"]["uri"].clone()),
+        (json!("notifications/resources/updated"), json!("file:///a"))
+    );
+    assert!(server.remove_resource("file:///a"));
+    let removed = next_event(&mut resources_only, &mut b2).await;
+    assert_eq!(
+        removed["method"], "notifications/resources/list_changed",
+        "the tool change was not sent here"
+    );
+
+    let r = request(&url, 13, "subscriptions/listen", json!({}), &[], None).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`params.notifications`"))
+    );
+    drop((tools_and_a, resources_only));
+    running.stop().await;
 }

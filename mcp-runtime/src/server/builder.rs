@@ -378,6 +378,7 @@ impl McpServerBuilder {
             catalog: arc_swap::ArcSwap::from_pointee(catalog),
             catalog_writer: std::sync::Mutex::new(()),
             rules,
+            listeners: Default::default(),
             state_key,
             state,
             http: HttpConfig {

@@ -413,7 +413,12 @@ impl super::McpServer {
             .into_iter()
             .filter(|s| s.send_to_stream(message.clone()))
             .count();
-        tracing::debug!(target: "mcp_runtime::server", %method, sessions = told, "list changed");
+        let listening = inner.listeners.notify(match what {
+            Changed::Tools => super::protocol::listen::Change::Tools,
+            Changed::Resources => super::protocol::listen::Change::Resources,
+            Changed::Prompts => super::protocol::listen::Change::Prompts,
+        });
+        tracing::debug!(target: "mcp_runtime::server", %method, sessions = told, listening, "list changed");
         Ok(true)
     }
 }

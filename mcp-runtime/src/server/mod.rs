@@ -99,6 +99,8 @@ pub(crate) struct Inner {
     pub(crate) catalog_writer: std::sync::Mutex<()>,
     /// What items added at run time must satisfy.
     pub(crate) rules: catalog::Rules,
+    /// The open `subscriptions/listen` streams (2026-07-28).
+    pub(crate) listeners: protocol::listen::Listeners,
     /// Signs the `requestState` of input-required results.
     pub(crate) state_key: protocol::input::StateKey,
     pub(crate) state: Arc<StateMap>,
@@ -170,8 +172,9 @@ impl McpServer {
         McpServerBuilder::new()
     }
 
-    /// Tells the clients subscribed to `uri` (`resources/subscribe`) that it changed:
-    /// `notifications/resources/updated` on their GET streams. Returns how many were told.
+    /// Tells the clients subscribed to `uri` that it changed: `notifications/resources/updated`
+    /// on their GET streams (`resources/subscribe`) and on the `subscriptions/listen` streams
+    /// that chose it (2026-07-28). Returns how many were told.
     pub fn resource_updated(&self, uri: &str) -> usize {
         let message = jsonrpc::sse_event(
             serde_json::json!({
@@ -182,13 +185,19 @@ impl McpServer {
             .to_string()
             .as_bytes(),
         );
-        self.inner
-            .sessions
-            .all()
-            .into_iter()
-            .filter(|s| s.is_subscribed(uri))
-            .filter(|s| s.send_to_stream(message.clone()))
-            .count()
+        let listening = self
+            .inner
+            .listeners
+            .notify(protocol::listen::Change::Updated(uri));
+        listening
+            + self
+                .inner
+                .sessions
+                .all()
+                .into_iter()
+                .filter(|s| s.is_subscribed(uri))
+                .filter(|s| s.send_to_stream(message.clone()))
+                .count()
     }
 
     /// The endpoint path (`/mcp` unless changed).

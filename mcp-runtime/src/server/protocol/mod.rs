@@ -9,6 +9,7 @@ pub(crate) mod elicitation;
 pub(crate) mod input;
 pub(crate) mod items;
 pub(crate) mod jsonrpc;
+pub(crate) mod listen;
 pub(crate) mod listing;
 pub(crate) mod modern;
 pub(crate) mod outgoing;

@@ -164,16 +164,15 @@ pub(crate) fn status_of(e: &RpcError) -> u16 {
     }
 }
 
-/// The capabilities the server has now (those of the catalog in use). List changes reach
-/// clients of this revision through `subscriptions/listen`, which is not served yet: no
-/// `listChanged`.
+/// The capabilities the server has now (those of the catalog in use). List changes and
+/// resource updates reach clients of this revision through `subscriptions/listen`.
 pub(crate) fn capabilities(catalog: &Catalog) -> Value {
-    let mut caps = json!({ "tools": {} });
+    let mut caps = json!({ "tools": { "listChanged": true } });
     if !catalog.resources.is_empty() {
-        caps["resources"] = json!({});
+        caps["resources"] = json!({ "listChanged": true, "subscribe": true });
     }
     if !catalog.prompts.is_empty() {
-        caps["prompts"] = json!({});
+        caps["prompts"] = json!({ "listChanged": true });
     }
     if catalog.prompts.completes || catalog.resources.completes {
         caps["completions"] = json!({});

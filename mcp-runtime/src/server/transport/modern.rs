@@ -156,6 +156,9 @@ pub(crate) async fn post(
     if method == "server/discover" {
         return json_answer(&id, &modern::discover(inner), Framing::MODERN.fields, true);
     }
+    if method == "subscriptions/listen" {
+        return listen(inner, id, &params_value, accept);
+    }
     let streams = method == "tools/call" && accept.sse && inner.http.streaming;
     let scope = RequestScope {
         session: None,
@@ -190,4 +193,41 @@ pub(crate) async fn post(
     };
     let fields = modern::result_fields(&method, inner.rules.list_ttl_ms, per_caller);
     json_answer(&id, &reply, &fields, true)
+}
+
+/// `subscriptions/listen`: a stream of the notifications the client opted in to, opened by
+/// their acknowledgement; keep-alive comments while it is quiet.
+fn listen(inner: &Inner, id: Value, params: &Value, accept: Accepts) -> HttpResponse {
+    if !accept.sse {
+        return error(
+            &id,
+            &RpcError::invalid_request(
+                "subscriptions/listen answers with a stream: the Accept header must include \
+                 text/event-stream",
+            ),
+            StatusCode::NOT_ACCEPTABLE,
+        );
+    }
+    let filter = match crate::server::protocol::listen::Filter::parse(params) {
+        Ok(f) => f,
+        Err(e) => return error(&id, &e, StatusCode::BAD_REQUEST),
+    };
+    let catalog = inner.catalog.load();
+    let filter = filter.agreed(!catalog.prompts.is_empty(), !catalog.resources.is_empty());
+    let rx = inner.listeners.open(id, filter);
+    let keepalive = inner.http.keepalive;
+    let stream = futures_util::stream::unfold(
+        (rx, None::<tokio::time::Interval>),
+        move |(mut rx, iv)| async move {
+            let mut iv = iv.unwrap_or_else(|| tokio::time::interval(keepalive));
+            tokio::select! {
+                m = rx.recv() => m.map(|m| (Ok::<_, std::convert::Infallible>(m), (rx, Some(iv)))),
+                _ = iv.tick() => Some((
+                    Ok(bytes::Bytes::from_static(b": keep-alive\n\n")),
+                    (rx, Some(iv)),
+                )),
+            }
+        },
+    );
+    crate::server::transport::respond::sse_response(stream)
 }

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
+mod stateless;
+
 use mcp_runtime::prelude::*;
+use stateless::*;
 use mcp_runtime::{
     Completion, CompletionRequest, Elicitation, Prompt, PromptMessage, PromptRequest, Resource,
     ResourceRequest, Sampling,
@@ -264,166 +267,6 @@ async fn test_reconnection(ctx: Context) -> &'static str {
     "Reconnection test completed"
 }
 
-/// Needs the client's sampling capability (2026-07-28: -32021 without it)
-#[mcp_tool]
-async fn test_missing_capability(ctx: Context) -> Result<String, ToolError> {
-    let answer = ctx.sample(Sampling::new(10).user("hello")).await?;
-    Ok(answer.text())
-}
-
-/// Logs one line at info
-#[mcp_tool]
-async fn test_logging_tool(ctx: Context) -> &'static str {
-    ctx.info("a log line");
-    "logged"
-}
-
-/// A form with one required string field.
-fn one_field(field: &str, kind: &str) -> serde_json::Value {
-    serde_json::json!({"type": "object", "properties": {field: {"type": kind}}, "required": [field]})
-}
-
-/// The name in an accepted form, or the action.
-fn name_of(answer: &Elicitation<serde_json::Value>, field: &str) -> String {
-    match answer {
-        Elicitation::Accept(v) => v[field].as_str().unwrap_or("").to_owned(),
-        other => other.action().to_owned(),
-    }
-}
-
-/// Input required (2026-07-28): asks the user's name
-#[mcp_tool]
-async fn test_input_required_result_elicitation(ctx: Context) -> Result<String, ToolError> {
-    let answer = ctx
-        .input("user_name")
-        .elicit_schema("What is your name?", one_field("name", "string"))
-        .await?;
-    Ok(format!("Hello, {}!", name_of(&answer, "name")))
-}
-
-/// Input required (2026-07-28): asks the client's LLM
-#[mcp_tool]
-async fn test_input_required_result_sampling(ctx: Context) -> Result<String, ToolError> {
-    let answer = ctx
-        .input("capital_question")
-        .sample(Sampling::new(100).user("What is the capital of France?"))
-        .await?;
-    Ok(format!("The model says: {}", answer.text()))
-}
-
-/// Input required (2026-07-28): asks for the client's roots
-#[mcp_tool]
-async fn test_input_required_result_list_roots(ctx: Context) -> Result<String, ToolError> {
-    let roots = ctx.input("client_roots").roots().await?;
-    let uris: Vec<&str> = roots.iter().map(|r| r.uri.as_str()).collect();
-    Ok(format!("Roots: {}", uris.join(", ")))
-}
-
-/// Input required (2026-07-28): a confirmation, with the signed request state
-#[mcp_tool]
-async fn test_input_required_result_request_state(ctx: Context) -> Result<String, ToolError> {
-    let answer = ctx
-        .input("confirm")
-        .elicit_schema("Please confirm", one_field("ok", "boolean"))
-        .await?;
-    Ok(format!("state-ok: confirmed ({})", answer.action()))
-}
-
-/// Input required (2026-07-28): three inputs at once
-#[mcp_tool]
-async fn test_input_required_result_multiple_inputs(ctx: Context) -> Result<String, ToolError> {
-    let (name, greeting, roots) = tokio::join!(
-        ctx.input("user_name")
-            .elicit_schema("What is your name?", one_field("name", "string")),
-        ctx.input("greeting")
-            .sample(Sampling::new(50).user("Generate a greeting")),
-        ctx.input("client_roots").roots(),
-    );
-    Ok(format!(
-        "{} {} ({} roots)",
-        greeting?.text(),
-        name_of(&name?, "name"),
-        roots?.len()
-    ))
-}
-
-/// Input required (2026-07-28): two rounds, one after the other
-#[mcp_tool]
-async fn test_input_required_result_multi_round(ctx: Context) -> Result<String, ToolError> {
-    let name = ctx
-        .input("step1")
-        .elicit_schema("Step 1: What is your name?", one_field("name", "string"))
-        .await?;
-    let color = ctx
-        .input("step2")
-        .elicit_schema(
-            "Step 2: What is your favorite color?",
-            one_field("color", "string"),
-        )
-        .await?;
-    Ok(format!(
-        "{} likes {}",
-        name_of(&name, "name"),
-        name_of(&color, "color")
-    ))
-}
-
-/// Input required (2026-07-28): the state is signed, so a tampered one is refused
-#[mcp_tool]
-async fn test_input_required_result_tampered_state(ctx: Context) -> Result<String, ToolError> {
-    let answer = ctx
-        .input("confirm")
-        .elicit_schema("Please confirm", one_field("ok", "boolean"))
-        .await?;
-    Ok(format!("confirmed ({})", answer.action()))
-}
-
-/// Input required (2026-07-28): asks only for what the client declared
-#[mcp_tool]
-async fn test_input_required_result_capabilities(ctx: Context) -> Result<String, ToolError> {
-    let mut said = Vec::new();
-    let sample = async {
-        match ctx.client_can_sample() {
-            true => Some(
-                ctx.input("greeting")
-                    .sample(Sampling::new(20).user("Hi"))
-                    .await,
-            ),
-            false => None,
-        }
-    };
-    let elicit = async {
-        match ctx.client_can_elicit() {
-            true => Some(
-                ctx.input("user_name")
-                    .elicit_schema("What is your name?", one_field("name", "string"))
-                    .await,
-            ),
-            false => None,
-        }
-    };
-    let (sampled, elicited) = tokio::join!(sample, elicit);
-    if let Some(s) = sampled {
-        said.push(s?.text());
-    }
-    if let Some(e) = elicited {
-        said.push(name_of(&e?, "name"));
-    }
-    Ok(format!("answers: {}", said.join(", ")))
-}
-
-/// Input required (2026-07-28), after a log line: the response stream carries only
-/// notifications and the result
-#[mcp_tool]
-async fn test_streaming_elicitation(ctx: Context) -> Result<String, ToolError> {
-    ctx.progress(1.0, None, Some("starting"));
-    let answer = ctx
-        .input("streamed")
-        .elicit_schema("Anything to add?", one_field("text", "string"))
-        .await?;
-    Ok(format!("done ({})", answer.action()))
-}
-
 #[mcp_server(
     name = "mcp-runtime-conformance",
     version = "1.0.0",
@@ -453,6 +296,8 @@ async fn test_streaming_elicitation(ctx: Context) -> Result<String, ToolError> {
         test_input_required_result_tampered_state,
         test_input_required_result_capabilities,
         test_streaming_elicitation,
+        test_trigger_tool_change,
+        test_trigger_prompt_change,
     ]
 )]
 struct Conformance;
@@ -550,10 +395,11 @@ fn prompts() -> Vec<Prompt> {
 fn main() -> Result<(), ServeError> {
     mcp_runtime::config::load_dotenv();
     mcp_runtime::config::init_tracing();
-    Conformance::builder()
+    let server = Conformance::builder()
         .with_env()
         .resources(resources())
         .prompts(prompts())
-        .build()?
-        .run()
+        .build()?;
+    let _ = SERVER.set(server.clone());
+    server.run()
 }

@@ -1,0 +1,225 @@
+//! `subscriptions/listen` (2026-07-28): a long-lived response stream on which the client
+//! receives the notifications it opted in to (list changes, updates of chosen resources),
+//! each tagged with the id of the listen request. It replaces the GET stream and
+//! `resources/subscribe` of the revisions with sessions.
+
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+use crate::server::jsonrpc::{self, RpcError};
+
+const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+
+/// What a listener opted in to (and the server agreed to).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Filter {
+    pub(crate) tools: bool,
+    pub(crate) prompts: bool,
+    pub(crate) resources: bool,
+    pub(crate) uris: Vec<String>,
+}
+
+/// Which notification a change is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Change<'a> {
+    Tools,
+    Prompts,
+    Resources,
+    Updated(&'a str),
+}
+
+impl Filter {
+    /// Reads `params.notifications`.
+    pub(crate) fn parse(params: &Value) -> Result<Filter, RpcError> {
+        let bad = |m: &str| RpcError::invalid_params(format!("subscriptions/listen: {m}"));
+        let Some(n) = params.get("notifications") else {
+            return Err(bad(
+                "`params.notifications` (the notifications to receive) is required",
+            ));
+        };
+        let Some(n) = n.as_object() else {
+            return Err(bad("`notifications` must be an object"));
+        };
+        let flag = |k: &str| -> Result<bool, RpcError> {
+            match n.get(k) {
+                None | Some(Value::Null) => Ok(false),
+                Some(Value::Bool(b)) => Ok(*b),
+                Some(_) => Err(bad(&format!("`notifications.{k}` must be a boolean"))),
+            }
+        };
+        let uris = match n.get("resourceSubscriptions") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|u| {
+                    u.as_str().map(str::to_owned).ok_or_else(|| {
+                        bad("`notifications.resourceSubscriptions` must be a list of URIs")
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(bad(
+                    "`notifications.resourceSubscriptions` must be a list of URIs",
+                ));
+            }
+        };
+        Ok(Filter {
+            tools: flag("toolsListChanged")?,
+            prompts: flag("promptsListChanged")?,
+            resources: flag("resourcesListChanged")?,
+            uris,
+        })
+    }
+
+    /// What the server agrees to: what it has (no prompt changes without prompts).
+    pub(crate) fn agreed(mut self, has_prompts: bool, has_resources: bool) -> Filter {
+        self.prompts &= has_prompts;
+        self.resources &= has_resources;
+        if !has_resources {
+            self.uris.clear();
+        }
+        self
+    }
+
+    fn wants(&self, change: Change<'_>) -> bool {
+        match change {
+            Change::Tools => self.tools,
+            Change::Prompts => self.prompts,
+            Change::Resources => self.resources,
+            Change::Updated(uri) => self.uris.iter().any(|u| u == uri),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        for (k, v) in [
+            ("toolsListChanged", self.tools),
+            ("promptsListChanged", self.prompts),
+            ("resourcesListChanged", self.resources),
+        ] {
+            if v {
+                m.insert(k.into(), true.into());
+            }
+        }
+        if !self.uris.is_empty() {
+            m.insert("resourceSubscriptions".into(), json!(self.uris));
+        }
+        Value::Object(m)
+    }
+}
+
+struct Listener {
+    id: Value,
+    filter: Filter,
+    tx: mpsc::UnboundedSender<Bytes>,
+}
+
+/// The open listen streams.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    open: Mutex<Vec<Listener>>,
+}
+
+fn event(method: &str, mut params: Value, id: &Value) -> Bytes {
+    params["_meta"] = json!({ SUBSCRIPTION_ID: id });
+    let message = json!({ "jsonrpc": "2.0", "method": method, "params": params });
+    jsonrpc::sse_event(message.to_string().as_bytes())
+}
+
+impl Listeners {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Listener>> {
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Opens a stream for the listen request `id`: its events, the acknowledgement first.
+    pub(crate) fn open(&self, id: Value, filter: Filter) -> mpsc::UnboundedReceiver<Bytes> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let ack = event(
+            "notifications/subscriptions/acknowledged",
+            json!({ "notifications": filter.to_json() }),
+            &id,
+        );
+        // The receiver is right here: the send cannot fail.
+        let _ = tx.send(ack);
+        let mut open = self.lock();
+        open.retain(|l| !l.tx.is_closed());
+        open.push(Listener { id, filter, tx });
+        rx
+    }
+
+    /// Tells every listener that opted in to `change`; how many were told.
+    pub(crate) fn notify(&self, change: Change<'_>) -> usize {
+        let (method, params) = match change {
+            Change::Tools => ("notifications/tools/list_changed", json!({})),
+            Change::Prompts => ("notifications/prompts/list_changed", json!({})),
+            Change::Resources => ("notifications/resources/list_changed", json!({})),
+            Change::Updated(uri) => ("notifications/resources/updated", json!({ "uri": uri })),
+        };
+        let mut open = self.lock();
+        open.retain(|l| !l.tx.is_closed());
+        open.iter()
+            .filter(|l| l.filter.wants(change))
+            .filter(|l| l.tx.send(event(method, params.clone(), &l.id)).is_ok())
+            .count()
+    }
+
+    /// Open streams (for tests and metrics).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        let mut open = self.lock();
+        open.retain(|l| !l.tx.is_closed());
+        open.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listeners_get_what_they_opted_in_to_tagged_with_their_id() {
+        let listeners = Listeners::default();
+        let filter = Filter::parse(&json!({"notifications": {"toolsListChanged": true,
+            "promptsListChanged": true, "resourceSubscriptions": ["file:///a"]}}))
+        .expect("valid")
+        .agreed(false, true);
+        assert!(!filter.prompts, "no prompts, no prompt changes");
+        let mut rx = listeners.open(json!(7), filter);
+        let ack = String::from_utf8(rx.try_recv().expect("ack").to_vec()).expect("utf8");
+        assert!(
+            ack.contains("notifications/subscriptions/acknowledged"),
+            "{ack}"
+        );
+        assert!(
+            ack.contains(r#""io.modelcontextprotocol/subscriptionId":7"#),
+            "{ack}"
+        );
+        assert!(!ack.contains("promptsListChanged"), "{ack}");
+        assert_eq!(listeners.notify(Change::Prompts), 0);
+        assert_eq!(listeners.notify(Change::Tools), 1);
+        assert_eq!(listeners.notify(Change::Updated("file:///b")), 0);
+        assert_eq!(listeners.notify(Change::Updated("file:///a")), 1);
+        let tools = String::from_utf8(rx.try_recv().expect("tools").to_vec()).expect("utf8");
+        assert!(
+            tools.contains("notifications/tools/list_changed"),
+            "{tools}"
+        );
+        drop(rx);
+        assert_eq!(listeners.len(), 0, "a closed stream is forgotten");
+    }
+
+    #[test]
+    fn filters_are_checked() {
+        let err = |p: Value| Filter::parse(&p).expect_err("refused").message;
+        assert!(err(json!({})).contains("`params.notifications`"));
+        assert!(err(json!({"notifications": {"toolsListChanged": "yes"}})).contains("boolean"));
+        assert!(
+            err(json!({"notifications": {"resourceSubscriptions": [1]}})).contains("list of URIs")
+        );
+    }
+}
