@@ -7,11 +7,11 @@ use std::time::Duration;
 mod stateless;
 
 use mcp_runtime::prelude::*;
-use stateless::*;
 use mcp_runtime::{
     Completion, CompletionRequest, Elicitation, Prompt, PromptMessage, PromptRequest, Resource,
     ResourceRequest, Sampling,
 };
+use stateless::*;
 
 /// A 1x1 PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -298,6 +298,7 @@ async fn test_reconnection(ctx: Context) -> &'static str {
         test_streaming_elicitation,
         test_trigger_tool_change,
         test_trigger_prompt_change,
+        test_custom_header,
     ]
 )]
 struct Conformance;

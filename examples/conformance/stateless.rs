@@ -33,7 +33,9 @@ fn name_of(answer: &Elicitation<serde_json::Value>, field: &str) -> String {
 
 /// Input required (2026-07-28): asks the user's name
 #[mcp_tool]
-pub(crate) async fn test_input_required_result_elicitation(ctx: Context) -> Result<String, ToolError> {
+pub(crate) async fn test_input_required_result_elicitation(
+    ctx: Context,
+) -> Result<String, ToolError> {
     let answer = ctx
         .input("user_name")
         .elicit_schema("What is your name?", one_field("name", "string"))
@@ -53,7 +55,9 @@ pub(crate) async fn test_input_required_result_sampling(ctx: Context) -> Result<
 
 /// Input required (2026-07-28): asks for the client's roots
 #[mcp_tool]
-pub(crate) async fn test_input_required_result_list_roots(ctx: Context) -> Result<String, ToolError> {
+pub(crate) async fn test_input_required_result_list_roots(
+    ctx: Context,
+) -> Result<String, ToolError> {
     let roots = ctx.input("client_roots").roots().await?;
     let uris: Vec<&str> = roots.iter().map(|r| r.uri.as_str()).collect();
     Ok(format!("Roots: {}", uris.join(", ")))
@@ -61,7 +65,9 @@ pub(crate) async fn test_input_required_result_list_roots(ctx: Context) -> Resul
 
 /// Input required (2026-07-28): a confirmation, with the signed request state
 #[mcp_tool]
-pub(crate) async fn test_input_required_result_request_state(ctx: Context) -> Result<String, ToolError> {
+pub(crate) async fn test_input_required_result_request_state(
+    ctx: Context,
+) -> Result<String, ToolError> {
     let answer = ctx
         .input("confirm")
         .elicit_schema("Please confirm", one_field("ok", "boolean"))
@@ -71,7 +77,9 @@ pub(crate) async fn test_input_required_result_request_state(ctx: Context) -> Re
 
 /// Input required (2026-07-28): three inputs at once
 #[mcp_tool]
-pub(crate) async fn test_input_required_result_multiple_inputs(ctx: Context) -> Result<String, ToolError> {
+pub(crate) async fn test_input_required_result_multiple_inputs(
+    ctx: Context,
+) -> Result<String, ToolError> {
     let (name, greeting, roots) = tokio::join!(
         ctx.input("user_name")
             .elicit_schema("What is your name?", one_field("name", "string")),
@@ -89,7 +97,9 @@ pub(crate) async fn test_input_required_result_multiple_inputs(ctx: Context) -> 
 
 /// Input required (2026-07-28): two rounds, one after the other
 #[mcp_tool]
-pub(crate) async fn test_input_required_result_multi_round(ctx: Context) -> Result<String, ToolError> {
+pub(crate) async fn test_input_required_result_multi_round(
+    ctx: Context,
+) -> Result<String, ToolError> {
     let name = ctx
         .input("step1")
         .elicit_schema("Step 1: What is your name?", one_field("name", "string"))
@@ -110,7 +120,9 @@ pub(crate) async fn test_input_required_result_multi_round(ctx: Context) -> Resu
 
 /// Input required (2026-07-28): the state is signed, so a tampered one is refused
 #[mcp_tool]
-pub(crate) async fn test_input_required_result_tampered_state(ctx: Context) -> Result<String, ToolError> {
+pub(crate) async fn test_input_required_result_tampered_state(
+    ctx: Context,
+) -> Result<String, ToolError> {
     let answer = ctx
         .input("confirm")
         .elicit_schema("Please confirm", one_field("ok", "boolean"))
@@ -120,7 +132,9 @@ pub(crate) async fn test_input_required_result_tampered_state(ctx: Context) -> R
 
 /// Input required (2026-07-28): asks only for what the client declared
 #[mcp_tool]
-pub(crate) async fn test_input_required_result_capabilities(ctx: Context) -> Result<String, ToolError> {
+pub(crate) async fn test_input_required_result_capabilities(
+    ctx: Context,
+) -> Result<String, ToolError> {
     let mut said = Vec::new();
     let sample = async {
         match ctx.client_can_sample() {
@@ -205,3 +219,8 @@ pub(crate) async fn test_trigger_prompt_change() -> Result<String, ToolError> {
     Ok("added dynamic_prompt".into())
 }
 
+/// Sends its region also as the `Mcp-Param-Region` header (SEP-2243)
+#[mcp_tool]
+pub(crate) async fn test_custom_header(#[header("Region")] region: String) -> String {
+    format!("region: {region}")
+}

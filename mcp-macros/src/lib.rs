@@ -42,7 +42,8 @@ use proc_macro::TokenStream;
 /// | `crate` | path | where `mcp_runtime` is, when it is renamed in `Cargo.toml` |
 ///
 /// Parameters are the tool's input fields (any `Deserialize + JsonSchema` type; their doc
-/// comments describe them in the schema) or extractors: `Auth` (the caller), `State<T>`,
+/// comments describe them in the schema; `#[header("Region")]` also sends one as the
+/// `Mcp-Param-Region` HTTP header under 2026-07-28) or extractors: `Auth` (the caller), `State<T>`,
 /// `Context` (progress, logging, cancellation), `Input<T>` (the whole input as one struct).
 /// The return type is anything `IntoToolResult`: text, numbers, `Json<T>` (structured content
 /// with an output schema), `Content`, `CallToolResult`, or a `Result` of these.

@@ -400,6 +400,50 @@ impl ToolSpec {
         self.base = Some(schema);
     }
 
+    /// Sends the input property `name` also as the HTTP header `Mcp-Param-{header}`
+    /// (2026-07-28, SEP-2243): it is marked `x-mcp-header` in the schema, clients copy the
+    /// argument into the header, and the server refuses a request whose header does not say
+    /// what its body says. `#[header("Region")]` on a tool parameter does this.
+    pub fn header(&mut self, name: &str, header: &str) {
+        let valid = !header.is_empty() && header.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+        if !valid {
+            self.errors.push(format!(
+                "parameter `{name}`: `{header}` is not a header name (visible ASCII, no `:`)"
+            ));
+            return;
+        }
+        let taken = self.properties.iter().any(|(k, p)| {
+            k != name
+                && p.get("x-mcp-header")
+                    .and_then(Value::as_str)
+                    .is_some_and(|h| h.eq_ignore_ascii_case(header))
+        });
+        if taken {
+            self.errors.push(format!(
+                "parameter `{name}`: the header `Mcp-Param-{header}` is already another \
+                 parameter's"
+            ));
+            return;
+        }
+        let Some(Value::Object(prop)) = self.properties.get_mut(name) else {
+            self.errors.push(format!(
+                "`#[header]` is on `{name}`, which is not an input property"
+            ));
+            return;
+        };
+        let typed = prop
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| matches!(t, "string" | "integer" | "number" | "boolean"));
+        if !typed {
+            self.errors.push(format!(
+                "parameter `{name}`: only a string, number or boolean can be sent as a header"
+            ));
+            return;
+        }
+        prop.insert("x-mcp-header".into(), header.into());
+    }
+
     /// Records that the tool needs app state of type `T` (checked when the server is built).
     pub fn require_state<T: 'static>(&mut self) {
         self.states

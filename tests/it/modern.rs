@@ -53,6 +53,12 @@ async fn greet_twice(ctx: Context) -> Result<String, ToolError> {
     Ok(format!("Hello, {name} ({})", sure.action()))
 }
 
+/// Weather for a region, which also rides in the `Mcp-Param-Region` header
+#[mcp_tool]
+async fn weather(#[header("Region")] region: String, days: Option<u8>) -> String {
+    format!("{region}: sunny for {} days", days.unwrap_or(1))
+}
+
 /// Admins only
 #[mcp_tool(scopes = "admin")]
 async fn purge() -> &'static str {
@@ -119,7 +125,7 @@ fn server() -> mcp_runtime::RunningServer {
     start(
         McpServer::builder()
             .name("modern")
-            .tools(tools![add, ask_llm, chatty, greet_twice])
+            .tools(tools![add, ask_llm, chatty, greet_twice, weather])
             .resource(
                 Resource::new("file:///a", "a")
                     .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("a") }),
@@ -177,7 +183,7 @@ async fn a_2026_request_needs_no_session_beside_older_clients() {
         (&list["result"]["ttlMs"], &list["result"]["cacheScope"]),
         (&json!(0), &json!("public"))
     );
-    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(4));
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(5));
 
     let missing = request(
         &url,
@@ -664,4 +670,95 @@ async fn listen_streams_carry_what_they_opted_in_to() {
     );
     drop((tools_and_a, resources_only));
     running.stop().await;
+}
+
+#[tokio::test]
+async fn headers_declared_by_a_tool_must_say_what_the_body_says() {
+    let server = server();
+    let url = server.url();
+    let list = request(&url, 1, "tools/list", json!({}), &[], None)
+        .await
+        .json();
+    let weather = list["result"]["tools"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "weather"))
+        .expect("weather")
+        .clone();
+    assert_eq!(
+        weather["inputSchema"]["properties"]["region"]["x-mcp-header"],
+        "Region"
+    );
+    let call = |region: &str| json!({"name": "weather", "arguments": {"region": region}});
+    let ok = request(
+        &url,
+        2,
+        "tools/call",
+        call("Île-de-France"),
+        &[("mcp-param-region", Some("=?base64?w45sZS1kZS1GcmFuY2U=?="))],
+        None,
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(
+        ok.message()["result"]["content"][0]["text"],
+        "Île-de-France: sunny for 1 days"
+    );
+    let literal = request(
+        &url,
+        3,
+        "tools/call",
+        call("north"),
+        &[("mcp-param-region", Some("north"))],
+        None,
+    )
+    .await;
+    assert_eq!(literal.status, 200, "{literal:?}");
+    for (id, header, message) in [
+        (
+            4,
+            None,
+            "the Mcp-Param-Region header is required: the body gives `region`",
+        ),
+        (
+            5,
+            Some("south"),
+            "the Mcp-Param-Region header does not match the argument `region`",
+        ),
+        (
+            6,
+            Some("=?base64?bm9ydGg?="),
+            "the Mcp-Param-Region header: its Base64 is invalid",
+        ),
+    ] {
+        let r = request(
+            &url,
+            id,
+            "tools/call",
+            call("north"),
+            &[("mcp-param-region", header)],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 400, "{r:?}");
+        let v = r.json();
+        assert_eq!(v["error"]["code"], -32020);
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(message)),
+            "{v}"
+        );
+    }
+    // The library client copies the argument into the header itself.
+    let client = mcp_runtime::client::Client::builder(&url)
+        .protocol_version(REVISION)
+        .connect()
+        .await
+        .expect("connects");
+    let r = client
+        .call_tool("weather", json!({"region": "  spaced ", "days": 3}))
+        .await
+        .expect("a result");
+    assert_eq!(r.text(), "  spaced : sunny for 3 days");
+    server.stop().await;
 }

@@ -60,6 +60,9 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
         describe.push(quote_spanned!(ty.span()=>
             <#ty as #p::ToolParam>::describe(#pname, __spec);
         ));
+        if let (Some(h), Some(n)) = (&param.header, &param.name) {
+            describe.push(quote_spanned!(h.span()=> __spec.header(#n, #h);));
+        }
         extract.push(quote_spanned!(ty.span()=>
             let #var = <#ty as #p::ToolParam>::extract(#pname, &__call)?;
         ));

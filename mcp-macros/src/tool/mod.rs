@@ -13,7 +13,7 @@ use quote::quote;
 use crate::diag::Diag;
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+    let mut func: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
             let err = syn::Error::new_spanned(
@@ -26,7 +26,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let mut diag = Diag::default();
     let attr = parse::parse(attr, &mut diag);
-    let model = model::model(&func, attr, &mut diag);
+    let model = model::model(&mut func, attr, &mut diag);
     check::check(&func, &model, &mut diag);
     if diag.has_errors() {
         // One mistake, one error: emit the function and a stub companion beside the errors

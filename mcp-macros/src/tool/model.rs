@@ -11,6 +11,9 @@ pub(crate) struct Param {
     /// The input field's name, when the parameter is a plain identifier.
     pub(crate) name: Option<String>,
     pub(crate) ty: Type,
+    /// `#[header("Name")]`: the argument is also sent as the `Mcp-Param-Name` HTTP header
+    /// (2026-07-28), which the server checks against the body.
+    pub(crate) header: Option<LitStr>,
 }
 
 pub(crate) struct ToolModel {
@@ -26,7 +29,7 @@ pub(crate) struct ToolModel {
     pub(crate) paths: Paths,
 }
 
-pub(crate) fn model(func: &ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolModel {
+pub(crate) fn model(func: &mut ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolModel {
     let ident = func.sig.ident.to_string();
     let ident = ident.strip_prefix("r#").unwrap_or(&ident).to_owned();
     let (name, name_span) = match &attr.name {
@@ -38,7 +41,7 @@ pub(crate) fn model(func: &ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolModel
         None => doc_comment(func),
     };
     let mut params = Vec::new();
-    for input in &func.sig.inputs {
+    for input in &mut func.sig.inputs {
         match input {
             FnArg::Receiver(r) => diag.error(
                 r.self_token.span,
@@ -53,9 +56,28 @@ pub(crate) fn model(func: &ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolModel
                     }
                     _ => None,
                 };
+                let mut header = None;
+                pt.attrs.retain(|a| {
+                    if !a.path().is_ident("header") {
+                        return true;
+                    }
+                    match a.parse_args::<LitStr>() {
+                        Ok(h) => header = Some(h),
+                        Err(_) => diag.error(
+                            match &a.meta {
+                                syn::Meta::List(l) => syn::spanned::Spanned::span(&l.tokens),
+                                other => syn::spanned::Spanned::span(other.path()),
+                            },
+                            "`#[header(...)]` names the HTTP header: `#[header(\"Region\")]` \
+                             sends the argument as `Mcp-Param-Region`",
+                        ),
+                    }
+                    false
+                });
                 params.push(Param {
                     name,
                     ty: (*pt.ty).clone(),
+                    header,
                 });
             }
         }

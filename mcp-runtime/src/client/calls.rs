@@ -10,6 +10,8 @@ use super::{Client, ClientError};
 
 /// Most pages followed for one listing.
 const MAX_PAGES: usize = 1000;
+/// 2026-07-28's HeaderMismatch error.
+const HEADER_MISMATCH: i64 = -32020;
 
 impl Client {
     /// `ping`.
@@ -78,13 +80,17 @@ impl Client {
         arguments: Value,
         opts: &CallOptions,
     ) -> Result<ToolResult, ClientError> {
-        let r = self
-            .request_with(
-                "tools/call",
-                json!({"name": name, "arguments": arguments}),
-                opts,
-            )
-            .await?;
+        let params = json!({"name": name, "arguments": arguments});
+        let r = match self.request_with("tools/call", params.clone(), opts).await {
+            // 2026-07-28: a tool that takes header-borne arguments (`x-mcp-header`) this
+            // client has not seen listed yet: list the tools, then call once more with the
+            // headers its schema designates.
+            Err(ClientError::Rpc(e)) if e.code == HEADER_MISMATCH && !self.knows_schema(name) => {
+                self.list_tools().await?;
+                self.request_with("tools/call", params, opts).await?
+            }
+            other => other?,
+        };
         serde_json::from_value(r)
             .map_err(|e| ClientError::Protocol(format!("malformed tools/call result ({e})")))
     }

@@ -112,6 +112,11 @@ impl Client {
         read(&self.inner.version).clone()
     }
 
+    /// Whether a listing told this client `tool`'s input schema.
+    pub(crate) fn knows_schema(&self, tool: &str) -> bool {
+        read(&self.inner.schemas).contains_key(tool)
+    }
+
     pub(crate) fn remember_schemas(&self, tools: &[ToolInfo]) {
         let mut map = self
             .inner

@@ -18,6 +18,8 @@ use crate::tool::{CallFn, Tool, ToolMeta};
 pub(crate) struct ToolEntry {
     pub(crate) meta: ToolMeta,
     pub(crate) call: CallFn,
+    /// The arguments sent as headers too (argument, header name), from `x-mcp-header`.
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// A tool's `tools/list` entry and the scopes that decide who sees it.
@@ -182,6 +184,20 @@ impl Catalog {
         if problems.len() > before {
             return;
         }
+        let headers: Vec<(String, String)> = built
+            .listing
+            .pointer("/inputSchema/properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .filter_map(|(k, p)| {
+                        let h = p.get("x-mcp-header")?.as_str()?;
+                        Some((k.clone(), h.to_owned()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         self.listings.push(Listed {
             name,
             listing: built.listing,
@@ -193,6 +209,7 @@ impl Catalog {
             Arc::new(ToolEntry {
                 meta: built.meta,
                 call: built.call,
+                headers,
             }),
         );
     }

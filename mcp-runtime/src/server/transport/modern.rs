@@ -110,6 +110,82 @@ fn check_headers(
     Ok(())
 }
 
+/// The value a header carries: `=?base64?...?=` decoded (strictly), anything else literal.
+fn header_value(raw: &str) -> Result<String, String> {
+    use base64::Engine as _;
+    let Some(encoded) = raw
+        .strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
+    else {
+        return Ok(raw.to_owned());
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| format!("its Base64 is invalid ({e})"))?;
+    String::from_utf8(bytes).map_err(|_| "its Base64 is not UTF-8 text".to_owned())
+}
+
+/// An argument as its header says it.
+fn as_header_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The `Mcp-Param-*` headers of a tool call against its arguments (SEP-2243).
+fn check_param_headers(
+    req: &HttpRequest,
+    inner: &Inner,
+    method: &str,
+    params: &Value,
+) -> Result<(), RpcError> {
+    if method != "tools/call" {
+        return Ok(());
+    }
+    let Some(name) = params.get("name").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let catalog = inner.catalog.load();
+    let Some(tool) = catalog.tools.get(name) else {
+        return Ok(());
+    };
+    for (arg, header_name) in &tool.headers {
+        let full = format!("mcp-param-{header_name}");
+        let given = params
+            .get("arguments")
+            .and_then(|a| a.get(arg))
+            .filter(|v| !v.is_null());
+        let header_raw = header(req, &full);
+        match (given, header_raw) {
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(modern::header_mismatch(format!(
+                    "the Mcp-Param-{header_name} header is required: the body gives `{arg}`"
+                )));
+            }
+            (None, Some(_)) => {
+                return Err(modern::header_mismatch(format!(
+                    "the Mcp-Param-{header_name} header is set, but the body gives no `{arg}`"
+                )));
+            }
+            (Some(v), Some(raw)) => {
+                let said = header_value(raw).map_err(|why| {
+                    modern::header_mismatch(format!("the Mcp-Param-{header_name} header: {why}"))
+                })?;
+                if as_header_text(v).as_deref() != Some(said.as_str()) {
+                    return Err(modern::header_mismatch(format!(
+                        "the Mcp-Param-{header_name} header does not match the argument `{arg}`"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Answers one 2026-07-28 POST (its body already read and checked as UTF-8).
 pub(crate) async fn post(
     req: &HttpRequest,
@@ -147,7 +223,9 @@ pub(crate) async fn post(
             return error(&id, &e, StatusCode::BAD_REQUEST);
         }
     };
-    if let Err(e) = check_headers(req, &method, &params_value, &meta.version) {
+    if let Err(e) = check_headers(req, &method, &params_value, &meta.version)
+        .and_then(|()| check_param_headers(req, inner, &method, &params_value))
+    {
         return error_for(&id, &e);
     }
     if modern::is_removed(&method) {
