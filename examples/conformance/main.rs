@@ -344,6 +344,26 @@ fn resources() -> Vec<Resource> {
 /// The prompts the prompt scenarios get.
 fn prompts() -> Vec<Prompt> {
     vec![
+        Prompt::new("test_input_required_result_prompt")
+            .description("A prompt that asks the user for its context (2026-07-28)")
+            .get(|r: PromptRequest| async move {
+                let answer = r
+                    .context
+                    .input("user_context")
+                    .elicit_schema(
+                        "What context should the prompt use?",
+                        serde_json::json!({"type": "object",
+                            "properties": {"context": {"type": "string"}}, "required": ["context"]}),
+                    )
+                    .await?;
+                let context = match answer {
+                    Elicitation::Accept(v) => v["context"].as_str().unwrap_or("").to_owned(),
+                    other => other.action().to_owned(),
+                };
+                Ok::<_, ToolError>(vec![PromptMessage::user(Content::text(format!(
+                    "Use this context: {context}"
+                )))])
+            }),
         Prompt::new("test_simple_prompt")
             .description("A simple prompt without arguments")
             .get(|_r: PromptRequest| async {

@@ -15,7 +15,8 @@ pub(crate) struct Param {
     pub(crate) name: Option<String>,
     pub(crate) span: Span,
     pub(crate) ty: Type,
-    /// `Auth`, `ResourceRequest` or `PromptRequest`: taken from the request, not named.
+    /// `Auth`, `Context`, `ResourceRequest` or `PromptRequest`: taken from the request, not
+    /// named.
     pub(crate) extractor: bool,
     /// Its doc comment (a prompt argument's description).
     pub(crate) doc: Option<String>,
@@ -24,7 +25,7 @@ pub(crate) struct Param {
 }
 
 /// Types taken from the request rather than named by the item.
-const EXTRACTORS: &[&str] = &["Auth", "ResourceRequest", "PromptRequest"];
+const EXTRACTORS: &[&str] = &["Auth", "Context", "ResourceRequest", "PromptRequest"];
 
 fn is_extractor(ty: &Type) -> bool {
     match ty {

@@ -59,6 +59,24 @@ async fn weather(#[header("Region")] region: String, days: Option<u8>) -> String
     format!("{region}: sunny for {} days", days.unwrap_or(1))
 }
 
+/// A haiku about a topic the user chooses
+#[mcp_prompt]
+async fn haiku(ctx: Context) -> Result<String, ToolError> {
+    let topic = ctx
+        .input("topic")
+        .elicit_schema(
+            "Which topic?",
+            json!({"type": "object", "properties": {"topic": {"type": "string"}}}),
+        )
+        .await?;
+    Ok(match topic {
+        mcp_runtime::Elicitation::Accept(v) => {
+            format!("A haiku about {}", v["topic"].as_str().unwrap_or("?"))
+        }
+        other => format!("no haiku ({})", other.action()),
+    })
+}
+
 /// Admins only
 #[mcp_tool(scopes = "admin")]
 async fn purge() -> &'static str {
@@ -126,6 +144,7 @@ fn server() -> mcp_runtime::RunningServer {
         McpServer::builder()
             .name("modern")
             .tools(tools![add, ask_llm, chatty, greet_twice, weather])
+            .prompt(<haiku as PromptDef>::prompt())
             .resource(
                 Resource::new("file:///a", "a")
                     .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("a") }),
@@ -760,5 +779,56 @@ async fn headers_declared_by_a_tool_must_say_what_the_body_says() {
         .await
         .expect("a result");
     assert_eq!(r.text(), "  spaced : sunny for 3 days");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_prompt_asks_through_an_input_required_result_too() {
+    let server = server();
+    let url = server.url();
+    let caps = meta(json!({"io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}));
+    let r1 = request(
+        &url,
+        1,
+        "prompts/get",
+        json!({"name": "haiku", "_meta": caps}),
+        &[],
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(r1["result"]["resultType"], "input_required", "{r1}");
+    assert_eq!(
+        r1["result"]["inputRequests"]["topic"]["method"],
+        "elicitation/create"
+    );
+    let state = r1["result"]["requestState"].clone();
+    let r2 = request(
+        &url,
+        2,
+        "prompts/get",
+        json!({"name": "haiku", "_meta": caps,
+        "inputResponses": {"topic": {"action": "accept", "content": {"topic": "rain"}}},
+        "requestState": state}),
+        &[],
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(r2["result"]["resultType"], "complete", "{r2}");
+    assert_eq!(
+        r2["result"]["messages"][0]["content"]["text"],
+        "A haiku about rain"
+    );
+
+    // Older clients are asked only on a tool call's stream; this one did not even declare
+    // elicitation, and is told so.
+    let old = Client::connect(&server, V_LATEST).await;
+    let r = old.rpc(3, "prompts/get", json!({"name": "haiku"})).await;
+    assert_eq!(
+        r["error"]["message"],
+        "prompt `haiku` failed: the client does not support elicitation/create: it did not \
+         declare the `elicitation` capability"
+    );
     server.stop().await;
 }

@@ -160,6 +160,8 @@ enum PendingState {
     StepUp(Option<(Vec<String>, String)>),
     /// A request answered by an async function other than a tool (a resource read).
     Future(BoxFuture<'static, Reply>),
+    /// A prompt being made, which may ask the client for input (2026-07-28).
+    Asking(BoxFuture<'static, Reply>, Arc<ContextInner>),
     Tool(ToolRun),
 }
 
@@ -232,6 +234,18 @@ impl Future for Pending {
             },
             PendingState::Tool(run) => run.poll(cx),
             PendingState::Future(fut) => fut.as_mut().poll(cx),
+            PendingState::Asking(fut, ctx) => match fut.as_mut().poll(cx) {
+                // It waits for input the request does not carry: an input-required result.
+                Poll::Pending => match ctx.inputs.as_ref().and_then(|i| i.result()) {
+                    Some(result) => Poll::Ready(Reply::ok(&result)),
+                    None => Poll::Pending,
+                },
+                // A failure the revision makes a protocol error (an undeclared capability).
+                Poll::Ready(Reply::Err(e)) => {
+                    Poll::Ready(Reply::Err(ctx.call.take_failure().unwrap_or(e)))
+                }
+                Poll::Ready(reply) => Poll::Ready(reply),
+            },
         }
     }
 }
@@ -466,14 +480,37 @@ fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
     ) {
         return step_up;
     }
+    let inputs = match &scope.meta {
+        Some(meta) => match super::input::Inputs::for_request(
+            &inner.state_key,
+            &format!("prompt {}", prompt.name),
+            meta.request_state.as_deref(),
+            &meta.input_responses,
+        ) {
+            Ok(inputs) => Some(inputs),
+            Err(e) => return Pending::ready(Reply::Err(e)),
+        },
+        None => None,
+    };
+    let ctx = Arc::new(ContextInner {
+        tool: "prompts/get",
+        inputs,
+        meta: scope.meta,
+        auth: scope.auth.clone(),
+        progress_token: None,
+        session: scope.session,
+        call: CallState::new(false, false),
+    });
     let req = super::prompts::PromptRequest {
         name: prompt.name.clone(),
         arguments,
-        auth: scope.auth.clone(),
+        auth: scope.auth,
+        context: Context { inner: ctx.clone() },
     };
-    Pending(PendingState::Future(Box::pin(super::prompts::get(
-        prompt, req,
-    ))))
+    Pending(PendingState::Asking(
+        Box::pin(super::prompts::get(prompt, req)),
+        ctx,
+    ))
 }
 
 /// Whether any prompt argument or template variable has a completer (the `completions`

@@ -41,7 +41,7 @@ pub trait PromptDef {
     label = "not a template variable, a prompt argument, `Auth` or the request",
     note = "a resource's parameters are its URI template's variables (by name), `Auth` and \
             `ResourceRequest`; a prompt's are its arguments (`String` or `Option<String>`), \
-            `Auth` and `PromptRequest`"
+            `Auth`, `Context` and `PromptRequest`"
 )]
 pub trait ItemParam<R>: Sized {
     /// Whether it needs an authenticated caller.
@@ -67,6 +67,12 @@ impl ItemParam<PromptRequest> for crate::auth::Auth {
     const NEEDS_AUTH: bool = true;
     fn extract(req: &PromptRequest) -> Result<Self, ToolError> {
         caller(req.auth.as_ref())
+    }
+}
+
+impl ItemParam<PromptRequest> for crate::Context {
+    fn extract(req: &PromptRequest) -> Result<Self, ToolError> {
+        Ok(req.context.clone())
     }
 }
 

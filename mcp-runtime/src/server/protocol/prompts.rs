@@ -63,6 +63,10 @@ pub struct PromptRequest {
     pub arguments: HashMap<String, String>,
     /// The authenticated caller, on a server with OAuth.
     pub auth: Option<crate::auth::Auth>,
+    /// What the prompt may ask of the client while it is made: under 2026-07-28,
+    /// `context.input("key").elicit...` ends the request with an input-required result until
+    /// the client answers (the older revisions have no stream to ask on here).
+    pub context: crate::Context,
 }
 
 type GetFn = Arc<
