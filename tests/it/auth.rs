@@ -384,6 +384,34 @@ async fn scope_guards_answer_403_with_a_step_up_challenge() {
     );
     assert!(challenge.contains(r#"scope="openid admin""#), "{challenge}");
     assert!(challenge.contains("resource_metadata="), "{challenge}");
+    // Under 2026-07-28 (SEP-2350) the challenge names what this call needs; the client keeps
+    // what it was granted.
+    let modern = http()
+        .post(server.url())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "admin-action")
+        .bearer_auth(sign("k1", "k1", &claims(&server.url(), "openid")))
+        .body(
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+                "name": "admin-action", "arguments": {}, "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {}}}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(modern.status(), 403);
+    let challenge = modern
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(challenge.contains(r#"scope="admin""#), "{challenge}");
     assert_eq!(
         r.json(),
         json!({"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"tool `admin-action`: missing required scope: admin"}})

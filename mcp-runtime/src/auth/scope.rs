@@ -23,7 +23,8 @@ pub fn scopes_from_claims(claims: &Map<String, Value>) -> Vec<String> {
 #[cfg(feature = "oauth")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Denied {
-    /// HTTP 403 with a step-up challenge for `scopes` (those granted plus the item's).
+    /// HTTP 403 with a step-up challenge for `scopes`: the item's, and before 2026-07-28
+    /// those already granted too.
     StepUp {
         /// The scopes to ask for.
         scopes: Vec<String>,
@@ -36,7 +37,10 @@ pub(crate) enum Denied {
 
 /// The scope guard of an item that needs all of `all` and one of `any`: `Ok` for a caller who
 /// has them, else the refusal `refusal` asks for. `item` names it in the message
-/// (`` tool `deploy` ``).
+/// (`` tool `deploy` ``). The challenge names what the operation needs; with `accumulate`
+/// (revisions before 2026-07-28, whose clients replace their scopes) the scopes already
+/// granted too. From 2026-07-28 (SEP-2350) the client accumulates, and the server names only
+/// what this operation needs (RFC 6750 §3.1).
 #[cfg(feature = "oauth")]
 pub(crate) fn guard(
     refusal: super::ScopeRefusal,
@@ -44,6 +48,7 @@ pub(crate) fn guard(
     item: &str,
     all: &[&str],
     any: &[&str],
+    accumulate: bool,
 ) -> Result<(), Denied> {
     let missing = match caller {
         Some(a) => a.require_scope(all).and(a.require_any_scope(any)),
@@ -55,7 +60,10 @@ pub(crate) fn guard(
     let message = format!("{item}: {missing}");
     Err(match refusal {
         super::ScopeRefusal::Forbidden => {
-            let mut scopes: Vec<String> = caller.map(|a| a.scopes.clone()).unwrap_or_default();
+            let mut scopes: Vec<String> = match caller {
+                Some(a) if accumulate => a.scopes.clone(),
+                _ => Vec::new(),
+            };
             for s in all.iter().chain(any.iter().take(1)) {
                 if !scopes.iter().any(|w| w == s) {
                     scopes.push((*s).to_owned());

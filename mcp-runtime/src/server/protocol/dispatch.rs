@@ -572,6 +572,7 @@ fn step_up(inner: &Inner, scope: &RequestScope, item: &str, scopes: &[String]) -
         item,
         &all,
         &[],
+        scope.meta.is_none(),
     ) {
         Err(crate::auth::scope::Denied::StepUp { scopes, message }) => {
             Some(Pending(PendingState::StepUp(Some((scopes, message)))))
@@ -734,6 +735,7 @@ pub(crate) fn call_tool_with(
             &format!("tool `{}`", tool.meta.name),
             tool.meta.scopes,
             tool.meta.any_scopes,
+            scope.meta.is_none(),
         )
     {
         return match denied {
