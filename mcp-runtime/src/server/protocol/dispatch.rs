@@ -483,7 +483,7 @@ fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
     let inputs = match &scope.meta {
         Some(meta) => match super::input::Inputs::for_request(
             &inner.state_key,
-            &format!("prompt {}", prompt.name),
+            format!("prompt {}", prompt.name),
             meta.request_state.as_deref(),
             &meta.input_responses,
         ) {
@@ -639,12 +639,49 @@ pub(crate) struct CallParams<'a> {
     arguments: Option<Value>,
     #[serde(default, rename = "_meta")]
     meta: Option<CallMeta>,
+    /// 2026-07-28: the answers to an input-required result, and its state.
+    #[serde(default, rename = "inputResponses")]
+    input_responses: Option<Map<String, Value>>,
+    #[serde(default, rename = "requestState")]
+    request_state: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct CallMeta {
     #[serde(default, rename = "progressToken")]
     progress_token: Option<Value>,
+    /// 2026-07-28's request metadata.
+    #[serde(default, rename = "io.modelcontextprotocol/protocolVersion")]
+    version: Option<String>,
+    #[serde(default, rename = "io.modelcontextprotocol/clientCapabilities")]
+    capabilities: Option<Value>,
+    #[serde(default, rename = "io.modelcontextprotocol/logLevel")]
+    log_level: Option<Value>,
+}
+
+impl CallParams<'_> {
+    /// The tool's name.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_ref().map(|n| &*n.0)
+    }
+
+    /// The arguments, as sent.
+    pub(crate) fn arguments(&self) -> Option<&Value> {
+        self.arguments.as_ref()
+    }
+
+    /// The 2026-07-28 request metadata, read from what this parse already holds.
+    pub(crate) fn request_meta(&self) -> Result<super::modern::RequestMeta, RpcError> {
+        let meta = self.meta.as_ref();
+        super::modern::meta_from(super::modern::MetaParts {
+            present: meta.is_some(),
+            version: meta.and_then(|m| m.version.as_deref()),
+            capabilities: meta.and_then(|m| m.capabilities.as_ref()),
+            log_level: meta.and_then(|m| m.log_level.as_ref()),
+            input_responses: self.input_responses.clone(),
+            request_state: self.request_state.clone(),
+        })
+    }
 }
 
 /// A body that is a valid `tools/call` request, parsed in one pass: its id and params.

@@ -108,7 +108,7 @@ impl StateKey {
 #[derive(Default)]
 pub(crate) struct Inputs {
     /// The tool the state is bound to, and the key that signs it.
-    tool: String,
+    tool: std::borrow::Cow<'static, str>,
     key: Option<StateKey>,
     /// Answers from earlier rounds (the state) and this one (`inputResponses`).
     pub(crate) answers: Map<String, Value>,
@@ -123,17 +123,18 @@ impl Inputs {
     /// `inputResponses`.
     pub(crate) fn for_request(
         key: &StateKey,
-        tool: &str,
+        tool: impl Into<std::borrow::Cow<'static, str>>,
         state: Option<&str>,
         responses: &Map<String, Value>,
     ) -> Result<Self, RpcError> {
+        let tool = tool.into();
         let mut answers = match state {
-            Some(s) => key.open(tool, s)?,
+            Some(s) => key.open(&tool, s)?,
             None => Map::new(),
         };
         answers.extend(responses.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(Inputs {
-            tool: tool.to_owned(),
+            tool,
             key: Some(key.clone()),
             answers,
             ..Inputs::default()

@@ -46,36 +46,24 @@ pub(crate) struct RequestMeta {
     pub(crate) request_state: Option<String>,
 }
 
-/// Reads and checks `params._meta`: the revision and capabilities are required.
+/// The parts of a request its metadata is read from.
+pub(crate) struct MetaParts<'a> {
+    /// Whether `params._meta` is an object at all.
+    pub(crate) present: bool,
+    pub(crate) version: Option<&'a str>,
+    pub(crate) capabilities: Option<&'a Value>,
+    pub(crate) log_level: Option<&'a Value>,
+    pub(crate) input_responses: Option<Map<String, Value>>,
+    pub(crate) request_state: Option<String>,
+}
+
+/// Reads and checks `params._meta` (and the input-required fields) of any request: the
+/// revision and capabilities are required.
 pub(crate) fn request_meta(params: &Value) -> Result<RequestMeta, RpcError> {
-    let Some(meta) = params.get("_meta").and_then(Value::as_object) else {
-        return Err(RpcError::invalid_params(format!(
-            "a {REVISION} request carries `params._meta` with `{VERSION_KEY}` and \
-             `{CAPABILITIES_KEY}`"
-        )));
-    };
-    let Some(version) = meta.get(VERSION_KEY).and_then(Value::as_str) else {
-        return Err(RpcError::invalid_params(format!(
-            "`params._meta` lacks `{VERSION_KEY}` (a string)"
-        )));
-    };
-    let Some(capabilities) = meta.get(CAPABILITIES_KEY).filter(|c| c.is_object()) else {
-        return Err(RpcError::invalid_params(format!(
-            "`params._meta` lacks `{CAPABILITIES_KEY}` (an object)"
-        )));
-    };
-    let log_level = match meta.get(LOG_LEVEL_KEY) {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_str().and_then(LogLevel::parse).ok_or_else(|| {
-            RpcError::invalid_params(format!(
-                "`{LOG_LEVEL_KEY}` must be one of debug, info, notice, warning, error, critical, \
-                 alert, emergency; got {v}"
-            ))
-        })?),
-    };
+    let meta = params.get("_meta").and_then(Value::as_object);
     let input_responses = match params.get("inputResponses") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m.clone()),
         Some(_) => {
             return Err(RpcError::invalid_params(
                 "`inputResponses` must be an object of answers by key",
@@ -87,12 +75,55 @@ pub(crate) fn request_meta(params: &Value) -> Result<RequestMeta, RpcError> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(RpcError::invalid_params("`requestState` must be a string")),
     };
-    Ok(RequestMeta {
+    let version = meta.and_then(|m| m.get(VERSION_KEY));
+    if version.is_some_and(|v| !v.is_string()) {
+        return Err(RpcError::invalid_params(format!(
+            "`params._meta` `{VERSION_KEY}` must be a string"
+        )));
+    }
+    meta_from(MetaParts {
+        present: meta.is_some(),
+        version: version.and_then(Value::as_str),
+        capabilities: meta.and_then(|m| m.get(CAPABILITIES_KEY)),
+        log_level: meta.and_then(|m| m.get(LOG_LEVEL_KEY)),
         input_responses,
         request_state,
+    })
+}
+
+/// Checks the parts and makes the metadata.
+pub(crate) fn meta_from(parts: MetaParts<'_>) -> Result<RequestMeta, RpcError> {
+    if !parts.present {
+        return Err(RpcError::invalid_params(format!(
+            "a {REVISION} request carries `params._meta` with `{VERSION_KEY}` and \
+             `{CAPABILITIES_KEY}`"
+        )));
+    }
+    let Some(version) = parts.version else {
+        return Err(RpcError::invalid_params(format!(
+            "`params._meta` lacks `{VERSION_KEY}` (a string)"
+        )));
+    };
+    let Some(capabilities) = parts.capabilities.filter(|c| c.is_object()) else {
+        return Err(RpcError::invalid_params(format!(
+            "`params._meta` lacks `{CAPABILITIES_KEY}` (an object)"
+        )));
+    };
+    let log_level = match parts.log_level {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_str().and_then(LogLevel::parse).ok_or_else(|| {
+            RpcError::invalid_params(format!(
+                "`{LOG_LEVEL_KEY}` must be one of debug, info, notice, warning, error, critical, \
+                 alert, emergency; got {v}"
+            ))
+        })?),
+    };
+    Ok(RequestMeta {
         version: version.to_owned(),
-        capabilities: ClientCapabilities::from_initialize(&json!({ "capabilities": capabilities })),
+        capabilities: ClientCapabilities::from_object(capabilities),
         log_level,
+        input_responses: parts.input_responses.unwrap_or_default(),
+        request_state: parts.request_state,
     })
 }
 

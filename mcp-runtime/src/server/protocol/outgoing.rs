@@ -30,7 +30,15 @@ pub(crate) struct ClientCapabilities {
 impl ClientCapabilities {
     /// Reads `initialize`'s params; anything malformed counts as not declared.
     pub(crate) fn from_initialize(params: &Value) -> Self {
-        let caps = params.get("capabilities");
+        params
+            .get("capabilities")
+            .map(Self::from_object)
+            .unwrap_or_default()
+    }
+
+    /// Reads a capabilities object (`initialize`'s, or a 2026-07-28 request's `_meta`).
+    pub(crate) fn from_object(capabilities: &Value) -> Self {
+        let caps = Some(capabilities);
         let declared = |name: &str| caps.and_then(|c| c.get(name)).filter(|v| v.is_object());
         let elicitation = declared("elicitation");
         let mode = |m: &str| {

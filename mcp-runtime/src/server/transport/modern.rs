@@ -61,11 +61,12 @@ fn named_item<'a>(method: &str, params: &'a Value) -> Option<&'a str> {
     params.get(key).and_then(Value::as_str)
 }
 
-/// Checks the request's headers against its body and `_meta`.
+/// Checks the request's headers against its body and `_meta`; `item` is what the body names
+/// (a tool or prompt name, a resource URI).
 fn check_headers(
     req: &HttpRequest,
     method: &str,
-    params: &Value,
+    item: Option<&str>,
     version: &str,
 ) -> Result<(), RpcError> {
     let header_version = header(req, crate::server::http::VERSION_HEADER);
@@ -92,7 +93,7 @@ fn check_headers(
             )));
         }
     }
-    if let Some(item) = named_item(method, params) {
+    if let Some(item) = item {
         match header(req, "mcp-name") {
             Some(n) if n == item => {}
             Some(n) => {
@@ -139,13 +140,10 @@ fn as_header_text(v: &Value) -> Option<String> {
 fn check_param_headers(
     req: &HttpRequest,
     inner: &Inner,
-    method: &str,
-    params: &Value,
+    name: Option<&str>,
+    arguments: Option<&Value>,
 ) -> Result<(), RpcError> {
-    if method != "tools/call" {
-        return Ok(());
-    }
-    let Some(name) = params.get("name").and_then(Value::as_str) else {
+    let Some(name) = name else {
         return Ok(());
     };
     let catalog = inner.catalog.load();
@@ -154,10 +152,7 @@ fn check_param_headers(
     };
     for (arg, header_name) in &tool.headers {
         let full = format!("mcp-param-{header_name}");
-        let given = params
-            .get("arguments")
-            .and_then(|a| a.get(arg))
-            .filter(|v| !v.is_null());
+        let given = arguments.and_then(|a| a.get(arg)).filter(|v| !v.is_null());
         let header_raw = header(req, &full);
         match (given, header_raw) {
             (None, None) => {}
@@ -186,6 +181,17 @@ fn check_param_headers(
     Ok(())
 }
 
+/// The answer to a request whose `_meta` is missing or malformed: a version this server does
+/// not speak, said in the header, is said first.
+fn meta_error(req: &HttpRequest, id: &Value, e: &RpcError) -> HttpResponse {
+    if let Some(v) = header(req, crate::server::http::VERSION_HEADER)
+        && v != REVISION
+    {
+        return error_for(id, &modern::unsupported(v));
+    }
+    error(id, e, StatusCode::BAD_REQUEST)
+}
+
 /// Answers one 2026-07-28 POST (its body already read and checked as UTF-8).
 pub(crate) async fn post(
     req: &HttpRequest,
@@ -203,6 +209,32 @@ pub(crate) async fn post(
             StatusCode::BAD_REQUEST,
         );
     }
+    // The request that matters most, parsed in one pass (see `dispatch::parse_call`).
+    if let Some((id, params)) = dispatch::parse_call(text) {
+        note_method(req, inner, "tools/call");
+        let meta = match params.request_meta() {
+            Ok(meta) => meta,
+            Err(e) => return meta_error(req, &id, &e),
+        };
+        let checked = check_headers(req, "tools/call", params.name(), &meta.version)
+            .and_then(|()| check_param_headers(req, inner, params.name(), params.arguments()));
+        if let Err(e) = checked {
+            return error_for(&id, &e);
+        }
+        let streams = accept.sse && inner.http.streaming;
+        let scope = RequestScope {
+            session: None,
+            version: REVISION,
+            notifies: streams,
+            auth,
+            meta: Some(meta),
+        };
+        let mut pending = dispatch::call_tool_with(inner, scope, &id, params);
+        if let Some((scopes, message)) = pending.take_forbidden() {
+            return crate::server::http::forbidden(req, inner, &id, &scopes, &message);
+        }
+        return respond(id, pending, streams, accept, Framing::MODERN).await;
+    }
     let (id, method, params) = match jsonrpc::parse_message(text) {
         Ok(Message::Request { id, method, params }) => (id, method, params),
         // Nothing answers a notification or a response in this revision.
@@ -213,19 +245,24 @@ pub(crate) async fn post(
     let params_value = jsonrpc::params_value(params);
     let meta = match modern::request_meta(&params_value) {
         Ok(meta) => meta,
-        Err(e) => {
-            // A version this server does not speak, said in the header, is said first.
-            if let Some(v) = header(req, crate::server::http::VERSION_HEADER)
-                && v != REVISION
-            {
-                return error_for(&id, &modern::unsupported(v));
-            }
-            return error(&id, &e, StatusCode::BAD_REQUEST);
-        }
+        Err(e) => return meta_error(req, &id, &e),
     };
-    if let Err(e) = check_headers(req, &method, &params_value, &meta.version)
-        .and_then(|()| check_param_headers(req, inner, &method, &params_value))
-    {
+    let checked = check_headers(
+        req,
+        &method,
+        named_item(&method, &params_value),
+        &meta.version,
+    )
+    .and_then(|()| match method.as_ref() {
+        "tools/call" => check_param_headers(
+            req,
+            inner,
+            params_value.get("name").and_then(Value::as_str),
+            params_value.get("arguments"),
+        ),
+        _ => Ok(()),
+    });
+    if let Err(e) = checked {
         return error_for(&id, &e);
     }
     if modern::is_removed(&method) {
