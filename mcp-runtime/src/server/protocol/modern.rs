@@ -36,7 +36,8 @@ const REMOVED: &[&str] = &[
 /// What a request says about itself in `_meta`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RequestMeta {
-    pub(crate) version: String,
+    /// The revision named (this one, borrowed; anything else is refused once checked).
+    pub(crate) version: std::borrow::Cow<'static, str>,
     pub(crate) capabilities: ClientCapabilities,
     /// Log messages at or above this level are sent; none without it.
     pub(crate) log_level: Option<LogLevel>,
@@ -119,7 +120,11 @@ pub(crate) fn meta_from(parts: MetaParts<'_>) -> Result<RequestMeta, RpcError> {
         })?),
     };
     Ok(RequestMeta {
-        version: version.to_owned(),
+        version: if version == REVISION {
+            std::borrow::Cow::Borrowed(REVISION)
+        } else {
+            std::borrow::Cow::Owned(version.to_owned())
+        },
         capabilities: ClientCapabilities::from_object(capabilities),
         log_level,
         input_responses: parts.input_responses.unwrap_or_default(),

@@ -5,6 +5,7 @@
 //! requests beside them.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
@@ -23,7 +24,7 @@ const RESOURCE_NOT_FOUND: i32 = -32002;
 /// a version no older revision has (answered here, with the request's id, as unsupported).
 pub(crate) fn applies(req: &HttpRequest) -> bool {
     req.headers()
-        .get(crate::server::http::VERSION_HEADER)
+        .get(&VERSION)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .is_some_and(|v| dispatch::supported_version(v).is_none())
@@ -44,12 +45,17 @@ fn error_for(id: &Value, e: &RpcError) -> HttpResponse {
 }
 
 /// A header's value, without the optional whitespace around it (RFC 9110 §5.5).
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+fn header<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
 }
+
+// The headers, named once: a lookup by `&str` parses (and allocates) the name every time.
+static VERSION: HeaderName = HeaderName::from_static(crate::server::http::VERSION_HEADER);
+static METHOD: HeaderName = HeaderName::from_static("mcp-method");
+static NAME: HeaderName = HeaderName::from_static("mcp-name");
 
 /// The item a method names in `Mcp-Name`: a tool or prompt name, a resource URI.
 fn named_item<'a>(method: &str, params: &'a Value) -> Option<&'a str> {
@@ -69,7 +75,7 @@ fn check_headers(
     item: Option<&str>,
     version: &str,
 ) -> Result<(), RpcError> {
-    let header_version = header(req, crate::server::http::VERSION_HEADER);
+    let header_version = header(req, &VERSION);
     if header_version != Some(version) {
         return Err(modern::header_mismatch(format!(
             "the MCP-Protocol-Version header ({}) does not match `_meta` \
@@ -80,7 +86,7 @@ fn check_headers(
     if dispatch::supported_version(version).is_none() && version != REVISION {
         return Err(modern::unsupported(version));
     }
-    match header(req, "mcp-method") {
+    match header(req, &METHOD) {
         Some(m) if m == method => {}
         Some(m) => {
             return Err(modern::header_mismatch(format!(
@@ -94,7 +100,7 @@ fn check_headers(
         }
     }
     if let Some(item) = item {
-        match header(req, "mcp-name") {
+        match header(req, &NAME) {
             Some(n) if n == item => {}
             Some(n) => {
                 return Err(modern::header_mismatch(format!(
@@ -151,7 +157,9 @@ fn check_param_headers(
         return Ok(());
     };
     for (arg, header_name) in &tool.headers {
-        let full = format!("mcp-param-{header_name}");
+        let Ok(full) = HeaderName::try_from(format!("mcp-param-{header_name}")) else {
+            continue;
+        };
         let given = arguments.and_then(|a| a.get(arg)).filter(|v| !v.is_null());
         let header_raw = header(req, &full);
         match (given, header_raw) {
@@ -184,7 +192,7 @@ fn check_param_headers(
 /// The answer to a request whose `_meta` is missing or malformed: a version this server does
 /// not speak, said in the header, is said first.
 fn meta_error(req: &HttpRequest, id: &Value, e: &RpcError) -> HttpResponse {
-    if let Some(v) = header(req, crate::server::http::VERSION_HEADER)
+    if let Some(v) = header(req, &VERSION)
         && v != REVISION
     {
         return error_for(id, &modern::unsupported(v));
