@@ -13,6 +13,10 @@ use crate::server::jsonrpc::{self, RpcError};
 
 const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 
+/// Events a stream may have waiting: a client that stops reading loses its stream (and
+/// listens again) instead of growing the server's memory.
+pub(crate) const QUEUE: usize = 256;
+
 /// What a listener opted in to (and the server agreed to).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Filter {
@@ -114,7 +118,7 @@ impl Filter {
 struct Listener {
     id: Value,
     filter: Filter,
-    tx: mpsc::UnboundedSender<Bytes>,
+    tx: mpsc::Sender<Bytes>,
 }
 
 /// The open listen streams.
@@ -137,15 +141,15 @@ impl Listeners {
     }
 
     /// Opens a stream for the listen request `id`: its events, the acknowledgement first.
-    pub(crate) fn open(&self, id: Value, filter: Filter) -> mpsc::UnboundedReceiver<Bytes> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    pub(crate) fn open(&self, id: Value, filter: Filter) -> mpsc::Receiver<Bytes> {
+        let (tx, rx) = mpsc::channel(QUEUE);
         let ack = event(
             "notifications/subscriptions/acknowledged",
             json!({ "notifications": filter.to_json() }),
             &id,
         );
-        // The receiver is right here: the send cannot fail.
-        let _ = tx.send(ack);
+        // The receiver is right here and the queue empty: the send cannot fail.
+        let _ = tx.try_send(ack);
         let mut open = self.lock();
         open.retain(|l| !l.tx.is_closed());
         open.push(Listener { id, filter, tx });
@@ -161,11 +165,18 @@ impl Listeners {
             Change::Updated(uri) => ("notifications/resources/updated", json!({ "uri": uri })),
         };
         let mut open = self.lock();
-        open.retain(|l| !l.tx.is_closed());
-        open.iter()
-            .filter(|l| l.filter.wants(change))
-            .filter(|l| l.tx.send(event(method, params.clone(), &l.id)).is_ok())
-            .count()
+        let mut told = 0;
+        // A stream that is gone, or whose client stopped reading (a full queue), is dropped:
+        // its response ends, and the client listens again.
+        open.retain(|l| {
+            if !l.filter.wants(change) {
+                return !l.tx.is_closed();
+            }
+            let sent = l.tx.try_send(event(method, params.clone(), &l.id)).is_ok();
+            told += usize::from(sent);
+            sent
+        });
+        told
     }
 
     /// Open streams (for tests and metrics).
@@ -211,6 +222,20 @@ mod tests {
         );
         drop(rx);
         assert_eq!(listeners.len(), 0, "a closed stream is forgotten");
+    }
+
+    #[test]
+    fn a_listener_that_stops_reading_is_dropped_not_buffered_forever() {
+        let listeners = Listeners::default();
+        let filter =
+            Filter::parse(&json!({"notifications": {"toolsListChanged": true}})).expect("valid");
+        let _rx = listeners.open(json!(1), filter);
+        // The acknowledgement takes one place in the queue.
+        for _ in 0..QUEUE - 1 {
+            assert_eq!(listeners.notify(Change::Tools), 1);
+        }
+        assert_eq!(listeners.notify(Change::Tools), 0, "the queue is full");
+        assert_eq!(listeners.len(), 0, "and the stream is dropped");
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct Session {
     /// The calls that wait, from their first wait to their end, which removes them (and so
     /// the reference cycle through their context's session).
     inflight: Mutex<HashMap<RequestKey, Arc<ContextInner>>>,
-    streams: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
+    streams: Mutex<Vec<mpsc::Sender<Bytes>>>,
     /// The resource URIs the client subscribed to (`resources/subscribe`).
     subscriptions: Mutex<std::collections::HashSet<String>>,
     /// What the client declared at `initialize`.
@@ -156,8 +156,10 @@ impl Session {
     }
 
     /// Opens a server-to-client stream (GET); messages go to the most recent open one.
-    pub(crate) fn open_stream(&self) -> mpsc::UnboundedReceiver<Bytes> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    pub(crate) fn open_stream(&self) -> mpsc::Receiver<Bytes> {
+        // Bounded like the listen streams: a client that stops reading loses its stream
+        // rather than growing the server's memory.
+        let (tx, rx) = mpsc::channel(crate::server::protocol::listen::QUEUE);
         let mut streams = lock(&self.streams);
         streams.retain(|s| !s.is_closed());
         streams.push(tx);
@@ -168,7 +170,17 @@ impl Session {
     pub fn send_to_stream(&self, message: Bytes) -> bool {
         let mut streams = lock(&self.streams);
         streams.retain(|s| !s.is_closed());
-        streams.last().is_some_and(|s| s.send(message).is_ok())
+        let Some(stream) = streams.last() else {
+            return false;
+        };
+        match stream.try_send(message) {
+            Ok(()) => true,
+            // Its client stopped reading: the stream ends (the client opens another GET).
+            Err(_) => {
+                streams.pop();
+                false
+            }
+        }
     }
 
     /// Subscribes the session to updates of `uri`.
