@@ -313,6 +313,28 @@ async fn meta_headers_and_methods_are_refused_precisely() {
         );
         assert_eq!(v["error"]["message"], message);
     }
+    // A header sent twice could say two things: refused.
+    let twice = http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", REVISION)
+        .header("mcp-method", "tools/list")
+        .header("mcp-method", "tools/call")
+        .body(
+            json!({"jsonrpc": "2.0", "id": 8, "method": "tools/list",
+                   "params": {"_meta": meta(json!({}))}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(twice.status(), 400);
+    let v: Value = twice.json().await.expect("JSON");
+    assert_eq!(
+        v["error"]["message"],
+        "the mcp-method header is sent more than once; send it once"
+    );
     // Whitespace around a header value is not part of it.
     let r = request(
         &url,
@@ -468,9 +490,14 @@ async fn a_tool_asks_through_input_required_results_round_by_round() {
         params
     };
     // Round 1: the unnamed ask is keyed by its kind and order.
-    let r1 = request(&url, 1, "tools/call", call(json!({})), &[], None)
-        .await
-        .message();
+    let raw = request(&url, 1, "tools/call", call(json!({})), &[], None).await;
+    assert_eq!(
+        raw.body.matches("\"resultType\"").count(),
+        1,
+        "{}",
+        raw.body
+    );
+    let r1 = raw.message();
     let result = &r1["result"];
     assert_eq!(result["resultType"], "input_required", "{r1}");
     assert_eq!(
@@ -558,6 +585,40 @@ async fn a_tool_asks_through_input_required_results_round_by_round() {
             .as_str()
             .is_some_and(|m| m.contains("`requestState` is not valid")),
         "{v}"
+    );
+
+    // A state is bound to its request: other arguments or another caller cannot use it.
+    let fresh = request(&url, 7, "tools/call", call(json!({})), &[], None)
+        .await
+        .message();
+    let mut other = call(json!({"requestState": fresh["result"]["requestState"].clone()}));
+    other["arguments"] = json!({"unused": 1});
+    let r = request(&url, 8, "tools/call", other, &[], None)
+        .await
+        .json();
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("issued for another request")),
+        "{r}"
+    );
+
+    // The client's refusal of an input is the tool's refused request.
+    let refused = request(
+        &url,
+        9,
+        "tools/call",
+        call(json!({
+            "inputResponses": {"elicitation-0": {"error": {"code": -1, "message": "user said no"}}},
+        })),
+        &[],
+        None,
+    )
+    .await
+    .message();
+    assert_eq!(
+        refused["result"]["content"][0]["text"],
+        "the client refused elicitation/create: user said no (error -1)"
     );
 
     // Without the capability, the request's own error, not an input request.

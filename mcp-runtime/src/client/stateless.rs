@@ -86,9 +86,12 @@ fn designated(schema: &Value) -> Vec<(String, String)> {
 fn encode(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => {
+            // A literal that looks like the encoding itself is encoded, so that it reads back
+            // as written.
             let safe = s.bytes().all(|b| (0x20..=0x7e).contains(&b))
                 && !s.starts_with(' ')
-                && !s.ends_with(' ');
+                && !s.ends_with(' ')
+                && !s.starts_with("=?base64?");
             Some(if safe {
                 s.clone()
             } else {

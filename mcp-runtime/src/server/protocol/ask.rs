@@ -337,6 +337,22 @@ impl Ask<'_> {
             if let (Some(inputs), Some(key)) = (inputs, &key)
                 && let Some(answer) = inputs.answers.get(key)
             {
+                // The client may answer an input request with its refusal.
+                if let Some(e) = answer.get("error").filter(|e| e.is_object()) {
+                    return Err(ClientRequestError::Refused {
+                        method,
+                        code: e
+                            .get("code")
+                            .and_then(Value::as_i64)
+                            .and_then(|c| i32::try_from(c).ok())
+                            .unwrap_or(crate::server::jsonrpc::code::INTERNAL_ERROR),
+                        message: e
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("no message")
+                            .to_owned(),
+                    });
+                }
                 return Ok(answer.clone());
             }
             if !declared(meta.capabilities) {
@@ -353,6 +369,9 @@ impl Ask<'_> {
                 )));
             };
             inputs.ask(key, method, params);
+            // The call's task may be waiting elsewhere (an ask from a spawned task): it looks
+            // at what was asked now.
+            inner.call.wake();
             // Never resolves: the call ends with the input-required result instead.
             return std::future::pending().await;
         }

@@ -169,6 +169,11 @@ impl CallState {
         self.waker.register(waker);
     }
 
+    /// Wakes the task polling the call (something it waits for changed).
+    pub(crate) fn wake(&self) {
+        self.waker.wake();
+    }
+
     pub(crate) fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
         self.waker.wake();

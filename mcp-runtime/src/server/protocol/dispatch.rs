@@ -237,8 +237,11 @@ impl Future for Pending {
             PendingState::Asking(fut, ctx) => match fut.as_mut().poll(cx) {
                 // It waits for input the request does not carry: an input-required result.
                 Poll::Pending => match ctx.inputs.as_ref().and_then(|i| i.result()) {
-                    Some(result) => Poll::Ready(Reply::ok(&result)),
-                    None => Poll::Pending,
+                    Some(result) => Poll::Ready(Reply::Ok(result)),
+                    None => {
+                        ctx.call.register(cx.waker());
+                        Poll::Pending
+                    }
                 },
                 // A failure the revision makes a protocol error (an undeclared capability).
                 Poll::Ready(Reply::Err(e)) => {
@@ -285,10 +288,14 @@ impl ToolRun {
                 // ends with an input-required result, and the client sends it again.
                 Ok(Poll::Pending) if let Some(result) = self.input_required() => {
                     self.end();
-                    return Poll::Ready(Reply::ok(&result));
+                    return Poll::Ready(Reply::Ok(result));
                 }
                 Ok(Poll::Pending) => {
                     self.register(cx.waker());
+                    // An ask made from a task the tool spawned wakes this call (see `ask`).
+                    if self.ctx.inputs.is_some() {
+                        self.ctx.call.register(cx.waker());
+                    }
                     return Poll::Pending;
                 }
                 Ok(Poll::Ready(r)) => Some(Ok(r)),
@@ -347,7 +354,7 @@ impl ToolRun {
     }
 
     /// The input-required result, when the tool asked for input no answer covers.
-    fn input_required(&self) -> Option<Value> {
+    fn input_required(&self) -> Option<Bytes> {
         self.ctx.inputs.as_ref()?.result()
     }
 
@@ -484,6 +491,15 @@ fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
         Some(meta) => match super::input::Inputs::for_request(
             &inner.state_key,
             format!("prompt {}", prompt.name),
+            (
+                serde_json::to_value(
+                    arguments
+                        .iter()
+                        .collect::<std::collections::BTreeMap<_, _>>(),
+                )
+                .unwrap_or_default(),
+                scope.auth.as_ref().map(|a| a.user.user_id.clone()),
+            ),
             meta.request_state.as_deref(),
             &meta.input_responses,
         ) {
@@ -794,6 +810,10 @@ pub(crate) fn call_tool_with(
         Some(meta) => match super::input::Inputs::for_request(
             &inner.state_key,
             tool.meta.name,
+            (
+                arguments.clone(),
+                scope.auth.as_ref().map(|a| a.user.user_id.clone()),
+            ),
             meta.request_state.as_deref(),
             &meta.input_responses,
         ) {

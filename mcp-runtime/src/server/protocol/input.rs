@@ -51,19 +51,26 @@ impl StateKey {
         mac.finalize().into_bytes().to_vec()
     }
 
-    /// The state for `tool` carrying `answers`.
-    pub(crate) fn seal(&self, tool: &str, answers: &Map<String, Value>) -> String {
+    /// The state for `tool`, bound to the request (`binding`: its arguments and caller),
+    /// carrying `answers`.
+    pub(crate) fn seal(&self, tool: &str, binding: &str, answers: &Map<String, Value>) -> String {
         let issued = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let body = json!({ "t": tool, "i": issued, "a": answers }).to_string();
+        let body = json!({ "t": tool, "b": binding, "i": issued, "a": answers }).to_string();
         let payload = URL_SAFE_NO_PAD.encode(body.as_bytes());
         let tag = URL_SAFE_NO_PAD.encode(self.mac(payload.as_bytes()));
         format!("{payload}.{tag}")
     }
 
-    /// The answers a state carries, if this server issued it for `tool` and it is recent.
-    pub(crate) fn open(&self, tool: &str, state: &str) -> Result<Map<String, Value>, RpcError> {
+    /// The answers a state carries, if this server issued it for `tool` and the same
+    /// arguments and caller (`binding`), and it is recent.
+    pub(crate) fn open(
+        &self,
+        tool: &str,
+        binding: &str,
+        state: &str,
+    ) -> Result<Map<String, Value>, RpcError> {
         let invalid = |why: &str| {
             RpcError::invalid_params(format!(
                 "`requestState` is not valid: {why}; send the requestState of this server's \
@@ -86,8 +93,13 @@ impl StateKey {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| invalid("it is not a state this server issued"))?;
-        if body.get("t").and_then(Value::as_str) != Some(tool) {
-            return Err(invalid("it was issued for another request"));
+        if body.get("t").and_then(Value::as_str) != Some(tool)
+            || body.get("b").and_then(Value::as_str) != Some(binding)
+        {
+            return Err(invalid(
+                "it was issued for another request (another tool, other arguments or another \
+                 caller)",
+            ));
         }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -107,8 +119,10 @@ impl StateKey {
 /// One request's input rounds: the answers it carries and what its tool asked anew.
 #[derive(Default)]
 pub(crate) struct Inputs {
-    /// The tool the state is bound to, and the key that signs it.
+    /// The tool the state is bound to, the request's binding, and the key that signs it.
     tool: std::borrow::Cow<'static, str>,
+    /// The arguments and caller the state is bound to, digested when a state is sealed.
+    bound: (Value, Option<String>),
     key: Option<StateKey>,
     /// Answers from earlier rounds (the state) and this one (`inputResponses`).
     pub(crate) answers: Map<String, Value>,
@@ -124,28 +138,32 @@ impl Inputs {
     pub(crate) fn for_request(
         key: &StateKey,
         tool: impl Into<std::borrow::Cow<'static, str>>,
+        bound: (Value, Option<String>),
         state: Option<&str>,
         responses: &Map<String, Value>,
     ) -> Result<Self, RpcError> {
         let tool = tool.into();
         let mut answers = match state {
-            Some(s) => key.open(&tool, s)?,
+            Some(s) => key.open(&tool, &binding(&bound.0, bound.1.as_deref()), s)?,
             None => Map::new(),
         };
         answers.extend(responses.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(Inputs {
             tool,
+            bound,
             key: Some(key.clone()),
             answers,
             ..Inputs::default()
         })
     }
 
-    /// The `input_required` result, when the tool asked for something.
-    pub(crate) fn result(&self) -> Option<Value> {
+    /// The `input_required` result, when the tool asked for something: written with
+    /// `resultType` first, so that framing adds no second one.
+    pub(crate) fn result(&self) -> Option<bytes::Bytes> {
         let requests = self.asked()?;
-        let state = self.key.as_ref()?.seal(&self.tool, &self.answers);
-        Some(input_required(requests, state))
+        let bound = binding(&self.bound.0, self.bound.1.as_deref());
+        let state = self.key.as_ref()?.seal(&self.tool, &bound, &self.answers);
+        Some(input_required(&requests, &state))
     }
 
     /// The key of an ask: the tool's own, or the method's kind and the ask's number (the same
@@ -180,9 +198,24 @@ impl Inputs {
     }
 }
 
-/// The `input_required` result.
-pub(crate) fn input_required(requests: Map<String, Value>, state: String) -> Value {
-    json!({ "resultType": "input_required", "inputRequests": requests, "requestState": state })
+/// The `input_required` result, `resultType` first.
+pub(crate) fn input_required(requests: &Map<String, Value>, state: &str) -> bytes::Bytes {
+    let requests = serde_json::to_string(requests).unwrap_or_else(|_| "{}".to_owned());
+    let state = serde_json::to_string(state).unwrap_or_else(|_| "\"\"".to_owned());
+    bytes::Bytes::from(format!(
+        r#"{{"resultType":"input_required","inputRequests":{requests},"requestState":{state}}}"#
+    ))
+}
+
+/// What a request's state is bound to besides its tool: a digest of its arguments and of the
+/// caller, so that a state cannot be replayed with other arguments or by someone else.
+pub(crate) fn binding(arguments: &Value, subject: Option<&str>) -> String {
+    use sha2::Digest as _;
+    let mut h = Sha256::new();
+    h.update(arguments.to_string().as_bytes());
+    h.update([0]);
+    h.update(subject.unwrap_or("").as_bytes());
+    URL_SAFE_NO_PAD.encode(h.finalize())
 }
 
 #[cfg(test)]
@@ -190,30 +223,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn states_open_only_unaltered_for_their_tool() {
+    fn states_open_only_unaltered_for_their_request() {
         let key = StateKey::random().expect("random");
         let mut answers = Map::new();
         answers.insert("user_name".into(), json!({"action": "accept"}));
-        let state = key.seal("greet", &answers);
-        assert_eq!(key.open("greet", &state).expect("valid"), answers);
-        assert!(
-            key.open("other", &state)
-                .expect_err("bound")
-                .message
-                .contains("another request")
-        );
+        let state = key.seal("greet", "b1", &answers);
+        assert_eq!(key.open("greet", "b1", &state).expect("valid"), answers);
+        let refused =
+            |tool: &str, b: &str, st: &str| key.open(tool, b, st).expect_err("refused").message;
+        assert!(refused("other", "b1", &state).contains("another request"));
+        assert!(refused("greet", "b2", &state).contains("other arguments"));
         let mut tampered = state.clone().into_bytes();
         tampered[3] ^= 1;
         let tampered = String::from_utf8(tampered).expect("ascii");
-        assert!(
-            key.open("greet", &tampered)
-                .expect_err("altered")
-                .message
-                .contains("altered")
-        );
+        assert!(refused("greet", "b1", &tampered).contains("altered"));
         let other = StateKey::random().expect("random");
-        assert!(other.open("greet", &state).is_err(), "another server's key");
-        assert!(key.open("greet", "garbage").is_err());
+        assert!(
+            other.open("greet", "b1", &state).is_err(),
+            "another server's key"
+        );
+        assert!(key.open("greet", "b1", "garbage").is_err());
+        assert_ne!(
+            binding(&json!({"a": 1}), None),
+            binding(&json!({"a": 2}), None)
+        );
+        assert_ne!(
+            binding(&json!({}), Some("ann")),
+            binding(&json!({}), Some("bob"))
+        );
+        let bytes = input_required(&answers, &state);
+        let text = std::str::from_utf8(&bytes).expect("utf8");
+        assert!(
+            text.starts_with(r#"{"resultType":"input_required","#),
+            "{text}"
+        );
+        assert_eq!(text.matches("resultType").count(), 1, "{text}");
     }
 
     #[test]

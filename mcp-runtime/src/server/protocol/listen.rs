@@ -16,6 +16,8 @@ const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 /// Events a stream may have waiting: a client that stops reading loses its stream (and
 /// listens again) instead of growing the server's memory.
 pub(crate) const QUEUE: usize = 256;
+/// Resources one stream may follow.
+const MAX_URIS: usize = 1000;
 
 /// What a listener opted in to (and the server agreed to).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +72,12 @@ impl Filter {
                 ));
             }
         };
+        if uris.len() > MAX_URIS {
+            return Err(bad(&format!(
+                "`notifications.resourceSubscriptions` names {} URIs; at most {MAX_URIS} per stream",
+                uris.len()
+            )));
+        }
         Ok(Filter {
             tools: flag("toolsListChanged")?,
             prompts: flag("promptsListChanged")?,

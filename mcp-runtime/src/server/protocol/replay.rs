@@ -53,6 +53,9 @@ pub(crate) enum Next {
     Wait,
     /// The call answered and everything was read.
     End,
+    /// Events after the cursor were dropped before this reader got them (it fell behind the
+    /// bounds): the stream ends rather than skip them silently.
+    Gap,
 }
 
 impl StreamLog {
@@ -93,6 +96,12 @@ impl StreamLog {
     /// The events after `*cursor`.
     pub(crate) fn read_after(&self, cursor: &mut u64) -> Next {
         let s = lock(&self.state);
+        if s.events
+            .front()
+            .is_some_and(|(first, _)| *first > *cursor + 1)
+        {
+            return Next::Gap;
+        }
         let events: Vec<Bytes> = s
             .events
             .iter()
@@ -214,7 +223,12 @@ mod tests {
             replay.resume(&before).is_err(),
             "the byte bound dropped the older event"
         );
-        let mut cursor = 0;
+        let mut behind = 0;
+        assert!(
+            matches!(big.read_after(&mut behind), Next::Gap),
+            "a reader that fell behind is told, not skipped ahead"
+        );
+        let mut cursor = 1;
         assert!(matches!(big.read_after(&mut cursor), Next::Events(e) if e.len() == 1));
         for _ in 0..MAX_STREAMS {
             replay.open();

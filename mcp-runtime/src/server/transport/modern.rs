@@ -52,6 +52,19 @@ fn header<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// The headers checked against the body, each present at most once: a second value could say
+/// something else to a gateway that reads it.
+fn no_repeats(req: &HttpRequest, names: &[&HeaderName]) -> Result<(), RpcError> {
+    for name in names {
+        if req.headers().get_all(*name).count() > 1 {
+            return Err(modern::header_mismatch(format!(
+                "the {name} header is sent more than once; send it once"
+            )));
+        }
+    }
+    Ok(())
+}
+
 // The headers, named once: a lookup by `&str` parses (and allocates) the name every time.
 static VERSION: HeaderName = HeaderName::from_static(crate::server::http::VERSION_HEADER);
 static METHOD: HeaderName = HeaderName::from_static("mcp-method");
@@ -75,6 +88,7 @@ fn check_headers(
     item: Option<&str>,
     version: &str,
 ) -> Result<(), RpcError> {
+    no_repeats(req, &[&VERSION, &METHOD, &NAME])?;
     let header_version = header(req, &VERSION);
     if header_version != Some(version) {
         return Err(modern::header_mismatch(format!(
@@ -161,6 +175,7 @@ fn check_param_headers(
             continue;
         };
         let given = arguments.and_then(|a| a.get(arg)).filter(|v| !v.is_null());
+        no_repeats(req, &[&full])?;
         let header_raw = header(req, &full);
         match (given, header_raw) {
             (None, None) => {}

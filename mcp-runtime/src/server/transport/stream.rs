@@ -119,6 +119,19 @@ impl CallStream {
     }
 }
 
+impl Drop for CallStream {
+    fn drop(&mut self) {
+        // The client went away before the call answered (and the call was not detached): the
+        // call ends with its stream, and a resumption finds the log finished rather than
+        // waiting for a response that will never come.
+        if self.pending.is_some()
+            && let Some(log) = &self.log
+        {
+            log.finish();
+        }
+    }
+}
+
 /// Drives a call whose stream was closed, writing its events into the log.
 async fn run_detached(mut pending: Pending, id: Value, log: Arc<StreamLog>, fields: &'static str) {
     let reply = std::future::poll_fn(|cx| {
@@ -194,6 +207,10 @@ pub(super) fn resumed(
                     match log.read_after(&mut cursor) {
                         Next::Events(events) => Step::Send(Bytes::from(events.concat())),
                         Next::End => Step::End,
+                        Next::Gap => {
+                            tracing::debug!(target: "mcp_runtime::rpc", stream = log.stream, "a resumed stream fell behind its log; it ends");
+                            Step::End
+                        }
                         Next::Wait => tokio::select! {
                             () = &mut changed => Step::Again,
                             _ = iv.tick() => Step::Send(Bytes::from_static(b": keep-alive\n\n")),
