@@ -103,7 +103,7 @@ impl Metrics {
         );
         registry.register(
             "tool_calls",
-            "Finished tool calls, by tool and outcome (ok, error, invalid_arguments, cancelled, panicked)",
+            "Finished tool calls, by tool and outcome (ok, error, invalid_arguments, cancelled, panicked, input_required)",
             tool_calls.clone(),
         );
         registry.register(

@@ -288,6 +288,10 @@ impl ToolRun {
                 // ends with an input-required result, and the client sends it again.
                 Ok(Poll::Pending) if let Some(result) = self.input_required() => {
                     self.end();
+                    #[cfg(feature = "metrics")]
+                    if let Some((started, metrics)) = &self.metrics {
+                        metrics.tool_call(self.ctx.tool, "input_required", started.elapsed());
+                    }
                     return Poll::Ready(Reply::Ok(result));
                 }
                 Ok(Poll::Pending) => {

@@ -86,7 +86,7 @@ impl Filter {
         })
     }
 
-    /// What the server agrees to: what it has (no prompt changes without prompts).
+    /// What the server agrees to now: what it has (no prompt changes without prompts).
     pub(crate) fn agreed(mut self, has_prompts: bool, has_resources: bool) -> Filter {
         self.prompts &= has_prompts;
         self.resources &= has_resources;
@@ -148,12 +148,14 @@ impl Listeners {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Opens a stream for the listen request `id`: its events, the acknowledgement first.
-    pub(crate) fn open(&self, id: Value, filter: Filter) -> mpsc::Receiver<Bytes> {
+    /// Opens a stream for the listen request `id`, which asked for `filter`: its events, the
+    /// acknowledgement first, saying what the server honors now (`agreed`). Later changes
+    /// follow what was asked: prompts added after the stream opened reach it too.
+    pub(crate) fn open(&self, id: Value, filter: Filter, agreed: &Filter) -> mpsc::Receiver<Bytes> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let ack = event(
             "notifications/subscriptions/acknowledged",
-            json!({ "notifications": filter.to_json() }),
+            json!({ "notifications": agreed.to_json() }),
             &id,
         );
         // The receiver is right here and the queue empty: the send cannot fail.
@@ -205,10 +207,10 @@ mod tests {
         let listeners = Listeners::default();
         let filter = Filter::parse(&json!({"notifications": {"toolsListChanged": true,
             "promptsListChanged": true, "resourceSubscriptions": ["file:///a"]}}))
-        .expect("valid")
-        .agreed(false, true);
-        assert!(!filter.prompts, "no prompts, no prompt changes");
-        let mut rx = listeners.open(json!(7), filter);
+        .expect("valid");
+        let agreed = filter.clone().agreed(false, true);
+        assert!(!agreed.prompts, "no prompts, no prompt changes");
+        let mut rx = listeners.open(json!(7), filter, &agreed);
         let ack = String::from_utf8(rx.try_recv().expect("ack").to_vec()).expect("utf8");
         assert!(
             ack.contains("notifications/subscriptions/acknowledged"),
@@ -219,7 +221,12 @@ mod tests {
             "{ack}"
         );
         assert!(!ack.contains("promptsListChanged"), "{ack}");
-        assert_eq!(listeners.notify(Change::Prompts), 0);
+        assert_eq!(
+            listeners.notify(Change::Prompts),
+            1,
+            "prompts added later reach the stream that asked for them"
+        );
+        rx.try_recv().expect("the prompt change");
         assert_eq!(listeners.notify(Change::Tools), 1);
         assert_eq!(listeners.notify(Change::Updated("file:///b")), 0);
         assert_eq!(listeners.notify(Change::Updated("file:///a")), 1);
@@ -237,7 +244,7 @@ mod tests {
         let listeners = Listeners::default();
         let filter =
             Filter::parse(&json!({"notifications": {"toolsListChanged": true}})).expect("valid");
-        let _rx = listeners.open(json!(1), filter);
+        let _rx = listeners.open(json!(1), filter.clone(), &filter);
         // The acknowledgement takes one place in the queue.
         for _ in 0..QUEUE - 1 {
             assert_eq!(listeners.notify(Change::Tools), 1);

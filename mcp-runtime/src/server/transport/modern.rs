@@ -351,8 +351,10 @@ fn listen(inner: &Inner, id: Value, params: &Value, accept: Accepts) -> HttpResp
         Err(e) => return error(&id, &e, StatusCode::BAD_REQUEST),
     };
     let catalog = inner.catalog.load();
-    let filter = filter.agreed(!catalog.prompts.is_empty(), !catalog.resources.is_empty());
-    let rx = inner.listeners.open(id, filter);
+    let agreed = filter
+        .clone()
+        .agreed(!catalog.prompts.is_empty(), !catalog.resources.is_empty());
+    let rx = inner.listeners.open(id, filter, &agreed);
     let keepalive = inner.http.keepalive;
     let stream = futures_util::stream::unfold(
         (rx, None::<tokio::time::Interval>),
