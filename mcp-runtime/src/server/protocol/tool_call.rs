@@ -1,0 +1,292 @@
+//! `tools/call`: its params read (in one pass for the common body), the tool's scope guard,
+//! and the call started with its context.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::dispatch::RequestScope;
+use super::pending::{Pending, PendingState, ToolRun};
+use crate::extract::{Context, ToolCall};
+use crate::server::Inner;
+use crate::server::call::{CallState, ContextInner};
+use crate::server::jsonrpc::{self, BodyStr, InObject, Reply, RpcError};
+use crate::server::session::RequestKey;
+
+/// `tools/call` params, decoded straight from the request body.
+#[derive(Deserialize)]
+pub(crate) struct CallParams<'a> {
+    #[serde(default, borrow)]
+    name: Option<BodyStr<'a>>,
+    #[serde(default)]
+    arguments: Option<Value>,
+    #[serde(default, rename = "_meta")]
+    meta: Option<CallMeta>,
+    /// 2026-07-28: the answers to an input-required result, and its state.
+    #[serde(default, rename = "inputResponses")]
+    input_responses: Option<Map<String, Value>>,
+    #[serde(default, rename = "requestState")]
+    request_state: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CallMeta {
+    #[serde(default, rename = "progressToken")]
+    progress_token: Option<Value>,
+    /// 2026-07-28's request metadata.
+    #[serde(default, rename = "io.modelcontextprotocol/protocolVersion")]
+    version: Option<String>,
+    #[serde(default, rename = "io.modelcontextprotocol/clientCapabilities")]
+    capabilities: Option<Value>,
+    #[serde(default, rename = "io.modelcontextprotocol/logLevel")]
+    log_level: Option<Value>,
+}
+
+impl CallParams<'_> {
+    /// The tool's name.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_ref().map(|n| &*n.0)
+    }
+
+    /// The arguments, as sent.
+    pub(crate) fn arguments(&self) -> Option<&Value> {
+        self.arguments.as_ref()
+    }
+
+    /// The 2026-07-28 request metadata, read from what this parse already holds.
+    pub(crate) fn request_meta(&self) -> Result<super::modern::RequestMeta, RpcError> {
+        let meta = self.meta.as_ref();
+        super::modern::meta_from(super::modern::MetaParts {
+            present: meta.is_some(),
+            version: meta.and_then(|m| m.version.as_deref()),
+            capabilities: meta.and_then(|m| m.capabilities.as_ref()),
+            log_level: meta.and_then(|m| m.log_level.as_ref()),
+            input_responses: self.input_responses.clone(),
+            request_state: self.request_state.clone(),
+        })
+    }
+}
+
+/// A body that is a valid `tools/call` request, parsed in one pass: its id and params.
+///
+/// The general path parses the envelope, skipping over `params` to keep them raw, then parses
+/// the params: twice the work for the request that matters most. This parse accepts only what
+/// the general path would read the same way (a duplicate key or a wrong type fails here as
+/// there), and `None` sends everything else, errors included, to the general path.
+pub(crate) fn parse_call(text: &str) -> Option<(Value, CallParams<'_>)> {
+    #[derive(Deserialize)]
+    struct CallRequest<'a> {
+        #[serde(borrow)]
+        jsonrpc: BodyStr<'a>,
+        #[serde(deserialize_with = "jsonrpc::present")]
+        id: Option<Value>,
+        #[serde(borrow)]
+        method: BodyStr<'a>,
+        #[serde(borrow)]
+        params: InObject<CallParams<'a>>,
+        // Unused, but known to the general envelope, which refuses them twice.
+        #[serde(default, rename = "result")]
+        _result: Option<IgnoredAny>,
+        #[serde(default, rename = "error")]
+        _error: Option<IgnoredAny>,
+    }
+    let InObject(request) = serde_json::from_str::<InObject<CallRequest<'_>>>(text).ok()?;
+    let id = request.id?;
+    let valid = request.jsonrpc.0 == "2.0"
+        && request.method.0 == "tools/call"
+        && matches!(id, Value::String(_) | Value::Number(_));
+    valid.then_some((id, request.params.0))
+}
+
+pub(crate) fn call_tool(
+    inner: &Inner,
+    scope: RequestScope,
+    id: &Value,
+    params: Option<&RawValue>,
+) -> Pending {
+    let Some(params) = params else {
+        return Pending::ready(Reply::Err(RpcError::invalid_params(
+            "tools/call: `params` with the tool's `name` is required",
+        )));
+    };
+    match serde_json::from_str(params.get()) {
+        Ok(params) => call_tool_with(inner, scope, id, params),
+        Err(e) => Pending::ready(Reply::Err(RpcError::invalid_params(format!(
+            "tools/call: invalid params: {e}"
+        )))),
+    }
+}
+
+/// `tools/call` with its params decoded.
+pub(crate) fn call_tool_with(
+    inner: &Inner,
+    scope: RequestScope,
+    id: &Value,
+    params: CallParams<'_>,
+) -> Pending {
+    let catalog = inner.catalog.load();
+    let fail = |e: RpcError| Pending::ready(Reply::Err(e));
+    let Some(BodyStr(name)) = params.name else {
+        return fail(RpcError::invalid_params(
+            "tools/call: `params.name` (a string) is required",
+        ));
+    };
+    let Some(tool) = catalog.tools.get(&*name) else {
+        return fail(RpcError::invalid_params(format!(
+            "tools/call: unknown tool `{name}`"
+        )));
+    };
+    crate::server::http::in_span("tool", tool.meta.name);
+    let arguments = match params.arguments {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(a @ Value::Object(_)) => a,
+        Some(_) => {
+            return fail(RpcError::invalid_params(
+                "tools/call: `arguments` must be an object",
+            ));
+        }
+    };
+    let progress_token = params
+        .meta
+        .and_then(|m| m.progress_token)
+        .filter(|t| t.is_string() || t.is_number());
+    // The scope guard runs before the arguments are even parsed.
+    #[cfg(feature = "oauth")]
+    #[cfg(feature = "oauth")]
+    if let Some(state) = &inner.auth
+        && let Err(denied) = crate::auth::scope::guard(
+            state.scope_refusal,
+            scope.auth.as_deref(),
+            &format!("tool `{}`", tool.meta.name),
+            tool.meta.scopes,
+            tool.meta.any_scopes,
+            scope.meta.is_none(),
+        )
+    {
+        return match denied {
+            crate::auth::scope::Denied::StepUp { scopes, message } => {
+                Pending(PendingState::StepUp(Some((scopes, message))))
+            }
+            crate::auth::scope::Denied::ToolError(message) => {
+                Pending::ready(Reply::Tool(crate::result::CallToolResult::error(message)))
+            }
+        };
+    }
+    // The session says what the client understands, whatever this request's header:
+    // resumable streams are 2025-11-25's.
+    let resumable = scope
+        .session
+        .as_ref()
+        .is_some_and(|s| s.protocol_version() >= "2025-11-25");
+    let inputs = match &scope.meta {
+        Some(meta) => match super::input::Inputs::for_request(
+            &inner.state_key,
+            tool.meta.name,
+            (
+                arguments.clone(),
+                scope.auth.as_ref().map(|a| a.user.user_id.clone()),
+            ),
+            meta.request_state.as_deref(),
+            &meta.input_responses,
+        ) {
+            Ok(inputs) => Some(inputs),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
+    let ctx = Arc::new(ContextInner {
+        inputs,
+        meta: scope.meta,
+        auth: scope.auth,
+        tool: tool.meta.name,
+        progress_token,
+        session: scope.session,
+        call: CallState::new(scope.notifies, resumable),
+    });
+    // Requests always have a string or number id.
+    let key = ctx.session.as_ref().and_then(|_| RequestKey::new(id));
+    let call = ToolCall {
+        arguments,
+        context: Context { inner: ctx.clone() },
+        state: inner.state.clone(),
+    };
+    Pending(PendingState::Tool(ToolRun {
+        fut: Some((tool.call)(call)),
+        ctx,
+        key,
+        registered: false,
+        version: scope.version,
+        #[cfg(feature = "metrics")]
+        metrics: inner
+            .metrics
+            .as_ref()
+            .map(|(_, m)| (std::time::Instant::now(), m.clone())),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::jsonrpc::Message;
+
+    /// What the general path reads from a body: the id and the `tools/call` params.
+    fn general(text: &str) -> Option<(Value, String, Option<Value>, Option<Value>)> {
+        let Ok(Message::Request { id, method, params }) = jsonrpc::parse_message(text) else {
+            return None;
+        };
+        if method != "tools/call" {
+            return None;
+        }
+        let params: CallParams<'_> = serde_json::from_str(params?.get()).ok()?;
+        let token = params.meta.and_then(|m| m.progress_token);
+        Some((id, params.name?.0.into_owned(), params.arguments, token))
+    }
+
+    #[test]
+    fn one_pass_calls_read_as_the_general_path_reads_them() {
+        let bodies = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1}}}"#,
+            r#"{"params":{"arguments":{"b":[1,{"c":null}]},"name":"a\u0064d"},"method":"tools\/call","id":"x","jsonrpc":"2.0"}"#,
+            r#" {"jsonrpc":"2.0","id":2.5,"method":"tools/call","params":{"name":"n","_meta":{"progressToken":"t"},"extra":[]},"other":{}} "#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"n"},"result":{}}"#,
+        ];
+        for body in bodies {
+            let (id, params) = parse_call(body).expect(body);
+            let token = params.meta.and_then(|m| m.progress_token);
+            let fast = (
+                id,
+                params.name.expect(body).0.into_owned(),
+                params.arguments,
+                token,
+            );
+            assert_eq!(Some(fast), general(body), "{body}");
+        }
+    }
+
+    #[test]
+    fn everything_else_goes_to_the_general_path() {
+        let bodies = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"2.0","id":[1],"method":"tools/call","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"add"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["add",{}]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":5}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"id":2}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"error":1,"error":2}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":1e999}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}} x"#,
+            r#"["2.0",1,"tools/call",{"name":"a"}]"#,
+        ];
+        for body in bodies {
+            assert!(parse_call(body).is_none(), "{body}");
+        }
+    }
+}
