@@ -39,6 +39,8 @@ use proc_macro::TokenStream;
 /// | `open_world` | flag or `= bool` | `openWorldHint` |
 /// | `scopes` | `"admin"` or `["a", "b"]` | the caller needs every one of these OAuth scopes (403 with a step-up challenge otherwise) |
 /// | `any_scopes` | `"a"` or `["a", "b"]` | the caller needs at least one of these |
+/// | `task` | `"optional"` or `"required"` | calls run as tasks (2026-07-28's tasks extension) when the request declares it; `"required"` refuses 2026-07-28 requests that do not |
+/// | `task_start` | `"explicit"` | the task begins when the body calls `ctx.start_task().await` (questions before it are input-required rounds); by default it begins with the call |
 /// | `crate` | path | where `mcp_runtime` is, when it is renamed in `Cargo.toml` |
 ///
 /// Parameters are the tool's input fields (any `Deserialize + JsonSchema` type; their doc

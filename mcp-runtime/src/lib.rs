@@ -110,7 +110,8 @@ pub use server::protocol::{
 pub use server::{BuildError, McpServer, McpServerBuilder, RpcError, RunningServer};
 #[cfg(feature = "server")]
 pub use tool::{
-    Handler, Tool, ToolAnnotations, ToolBuilder, ToolDef, ToolMeta, ToolSpec, validate_tool_name,
+    Handler, TaskSupport, Tool, ToolAnnotations, ToolBuilder, ToolDef, ToolMeta, ToolSpec,
+    validate_tool_name,
 };
 
 /// Re-exported so that custom routes need no direct dependency.

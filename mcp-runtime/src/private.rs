@@ -18,7 +18,7 @@ pub use crate::server::protocol::items::{
 pub use crate::server::protocol::prompts::{Prompt, PromptRequest};
 pub use crate::server::protocol::resources::{Resource, ResourceRequest};
 pub use crate::server::{McpServer, McpServerBuilder};
-pub use crate::tool::{Tool, ToolAnnotations, ToolDef, ToolMeta, ToolSpec};
+pub use crate::tool::{TaskSupport, Tool, ToolAnnotations, ToolDef, ToolMeta, ToolSpec};
 
 /// Converts a tool's output; spanned at the return type so a wrong type is reported there.
 pub fn into_tool_result<R: IntoToolResult>(r: R) -> CallToolResult {

@@ -122,6 +122,34 @@ pub struct ToolMeta {
     pub any_scopes: &'static [&'static str],
     /// Where the tool was defined (`file:line`), for error messages.
     pub location: &'static str,
+    /// Whether calls may run as tasks (`#[mcp_tool(task = "optional")]`).
+    pub task: TaskSupport,
+    /// Whether the task begins only when the tool calls
+    /// [`Context::start_task`](crate::Context::start_task) (`task_start = "explicit"`), so
+    /// that it can ask the client for input first; otherwise it begins with the call.
+    pub task_start_explicit: bool,
+}
+
+/// Whether a tool's calls may run as tasks (2026-07-28's tasks extension,
+/// `io.modelcontextprotocol/tasks`): the server answers the call at once with a task the
+/// client polls (`tasks/get`), answers the tool's questions through (`tasks/update`) and may
+/// cancel (`tasks/cancel`).
+///
+/// Only requests that declare the extension get a task; clients of the older revisions
+/// (which have no such extension here) get the result on the call's own response, as for any
+/// tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskSupport {
+    /// The call is answered on its own response (the default).
+    #[default]
+    Never,
+    /// The call runs as a task when the request declares the extension, and on its own
+    /// response otherwise.
+    Optional,
+    /// The call runs as a task; a 2026-07-28 request without the extension is refused with
+    /// -32021 naming it.
+    Required,
 }
 
 /// The type-erased call adapter of a tool.
@@ -171,6 +199,8 @@ impl Tool {
                 scopes: &[],
                 any_scopes: &[],
                 location: "<built by hand>",
+                task: TaskSupport::Never,
+                task_start_explicit: false,
             },
         }
     }
@@ -231,6 +261,20 @@ impl ToolBuilder {
     /// Requires at least one of these scopes.
     pub fn any_scopes(mut self, scopes: &'static [&'static str]) -> Self {
         self.meta.any_scopes = scopes;
+        self
+    }
+
+    /// Lets calls run as tasks (see [`TaskSupport`]).
+    pub fn task(mut self, support: TaskSupport) -> Self {
+        self.meta.task = support;
+        self
+    }
+
+    /// Begins the task only when the tool calls
+    /// [`Context::start_task`](crate::Context::start_task): until then the call may ask the
+    /// client for input through input-required results.
+    pub fn task_starts_explicitly(mut self) -> Self {
+        self.meta.task_start_explicit = true;
         self
     }
 

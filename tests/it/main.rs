@@ -22,5 +22,6 @@ mod proxy_presets;
 mod resources;
 mod resume;
 mod store;
+mod tasks;
 mod tools;
 mod transport;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const REVISION: &str = "2026-07-28";
+pub(crate) const REVISION: &str = "2026-07-28";
 
 /// Add two numbers
 #[mcp_tool]
@@ -83,7 +83,7 @@ async fn purge() -> &'static str {
     "purged"
 }
 
-fn meta(extra: Value) -> Value {
+pub(crate) fn meta(extra: Value) -> Value {
     let mut m = json!({
         "io.modelcontextprotocol/protocolVersion": REVISION,
         "io.modelcontextprotocol/clientCapabilities": {},
@@ -96,7 +96,7 @@ fn meta(extra: Value) -> Value {
 }
 
 /// A 2026-07-28 request: headers from the body unless `headers` overrides them.
-async fn request(
+pub(crate) async fn request(
     url: &str,
     id: i64,
     method: &str,
@@ -110,6 +110,7 @@ async fn request(
     let name = params
         .get("name")
         .or_else(|| params.get("uri"))
+        .or_else(|| params.get("taskId"))
         .and_then(Value::as_str)
         .map(str::to_owned);
     let mut h: Vec<(String, Option<String>)> = vec![
@@ -639,7 +640,7 @@ async fn a_tool_asks_through_input_required_results_round_by_round() {
 }
 
 /// The events of an SSE response, as they arrive.
-async fn next_event(
+pub(crate) async fn next_event(
     stream: &mut futures_util::stream::BoxStream<'static, reqwest::Result<Vec<u8>>>,
     buf: &mut String,
 ) -> Value {

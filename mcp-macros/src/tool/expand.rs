@@ -45,6 +45,12 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
     let any_scopes = &model.any_scopes;
     let location =
         quote_spanned!(ident.span()=> ::core::concat!(::core::file!(), ":", ::core::line!()));
+    let task = match model.task {
+        1 => quote!(#p::TaskSupport::Optional),
+        2 => quote!(#p::TaskSupport::Required),
+        _ => quote!(#p::TaskSupport::Never),
+    };
+    let task_start_explicit = model.task_start_explicit;
 
     let mut describe = Vec::new();
     let mut needs_auth = Vec::new();
@@ -93,6 +99,8 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
                         scopes: <Self as #p::ToolDef>::SCOPES,
                         any_scopes: <Self as #p::ToolDef>::ANY_SCOPES,
                         location: #location,
+                        task: #task,
+                        task_start_explicit: #task_start_explicit,
                     },
                     |__spec: &mut #p::ToolSpec| {
                         #(#describe)*

@@ -24,6 +24,9 @@ pub(crate) struct ToolModel {
     pub(crate) annotations: [Option<bool>; 4],
     pub(crate) scopes: Vec<String>,
     pub(crate) any_scopes: Vec<String>,
+    /// 0: never, 1: optional, 2: required.
+    pub(crate) task: u8,
+    pub(crate) task_start_explicit: bool,
     pub(crate) params: Vec<Param>,
     pub(crate) ret: Type,
     pub(crate) paths: Paths,
@@ -99,6 +102,8 @@ pub(crate) fn model(func: &mut ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolM
         ],
         scopes: attr.scopes.iter().map(LitStr::value).collect(),
         any_scopes: attr.any_scopes.iter().map(LitStr::value).collect(),
+        task: attr.task,
+        task_start_explicit: attr.task_start_explicit.is_some(),
         params,
         ret,
         paths: Paths::new(attr.krate.as_ref()),

@@ -16,6 +16,8 @@ const KEYS: &[&str] = &[
     "open_world",
     "scopes",
     "any_scopes",
+    "task",
+    "task_start",
     "crate",
 ];
 
@@ -31,6 +33,10 @@ pub(crate) struct ToolAttr {
     pub(crate) krate: Option<syn::Path>,
     pub(crate) scopes: Vec<LitStr>,
     pub(crate) any_scopes: Vec<LitStr>,
+    /// `task = "optional" | "required"`: 1 or 2 (0: never).
+    pub(crate) task: u8,
+    /// `task_start = "explicit"`, and where it was written.
+    pub(crate) task_start_explicit: Option<proc_macro2::Span>,
 }
 
 pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ToolAttr {
@@ -53,8 +59,47 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ToolAttr {
         "crate" => attr.krate = arg.path(diag),
         "scopes" => attr.scopes = scope_list(arg, diag),
         "any_scopes" => attr.any_scopes = scope_list(arg, diag),
+        "task" => {
+            if let Some(v) = arg.string(diag) {
+                match v.value().as_str() {
+                    "optional" => attr.task = 1,
+                    "required" => attr.task = 2,
+                    "never" => attr.task = 0,
+                    other => diag.error(
+                        v.span(),
+                        format!(
+                            "`task = \"{other}\"` is not a task mode: write `task = \"optional\"` \
+                             (a task when the client supports tasks) or `task = \"required\"`"
+                        ),
+                    ),
+                }
+            }
+        }
+        "task_start" => {
+            if let Some(v) = arg.string(diag) {
+                match v.value().as_str() {
+                    "explicit" => attr.task_start_explicit = Some(v.span()),
+                    "immediate" => {}
+                    other => diag.error(
+                        v.span(),
+                        format!(
+                            "`task_start = \"{other}\"` is not a start: write \
+                             `task_start = \"explicit\"` (the task begins at \
+                             `ctx.start_task().await`) or leave it out (it begins with the call)"
+                        ),
+                    ),
+                }
+            }
+        }
         _ => {}
     });
+    if let (Some(span), 0) = (attr.task_start_explicit, attr.task) {
+        diag.error(
+            span,
+            "`task_start` needs `task = \"optional\"` or `task = \"required\"`: only a task can \
+             start",
+        );
+    }
     attr
 }
 

@@ -37,6 +37,7 @@ pub struct McpServerBuilder {
     client_request_timeout: Duration,
     list_cache_ttl: Duration,
     request_state_key: Option<[u8; 32]>,
+    tasks: crate::server::protocol::tasks::TaskConfig,
     workers: Option<usize>,
     #[cfg(feature = "oauth")]
     pub(super) oauth: Option<crate::auth::OAuth>,
@@ -82,6 +83,7 @@ impl McpServerBuilder {
             client_request_timeout: Duration::from_secs(300),
             list_cache_ttl: Duration::ZERO,
             request_state_key: None,
+            tasks: Default::default(),
             workers: None,
             #[cfg(feature = "oauth")]
             oauth: None,
@@ -262,6 +264,25 @@ impl McpServerBuilder {
         self.request_state_key = Some(key);
         self
     }
+    /// How long a task (2026-07-28's tasks extension) is kept after its creation: its
+    /// `ttlMs` (default 1 hour). A task still running then is stopped, and `tasks/get` no
+    /// longer knows it.
+    pub fn task_ttl(mut self, ttl: Duration) -> Self {
+        self.tasks.ttl = ttl;
+        self
+    }
+    /// How often clients should poll a task: its `pollIntervalMs` (default 1 s).
+    pub fn task_poll_interval(mut self, interval: Duration) -> Self {
+        self.tasks.poll_interval = interval;
+        self
+    }
+    /// The most tasks kept at once (default 10 000). Beyond that a tool whose task is
+    /// optional runs on its call's response, and one whose task is required is refused
+    /// (-32603, "retry later").
+    pub fn max_tasks(mut self, n: usize) -> Self {
+        self.tasks.max = n;
+        self
+    }
     /// Declares the server's scope set: every tool's scopes must be in it (a typo is refused
     /// at build, and at compile time with `#[mcp_server(scopes = [...])]`), and it is
     /// advertised in the protected resource metadata.
@@ -368,6 +389,7 @@ impl McpServerBuilder {
             LOOPBACK_HOSTS.iter().map(|h| (*h).to_owned()).collect();
         allowed_hosts.extend(public_url.iter().map(|p| p.host.clone()));
         allowed_hosts.extend(self.allowed_hosts);
+        let listeners = Arc::new(crate::server::protocol::listen::Listeners::default());
         let inner = Inner {
             info: ServerInfo {
                 name: self.name,
@@ -378,7 +400,10 @@ impl McpServerBuilder {
             catalog: arc_swap::ArcSwap::from_pointee(catalog),
             catalog_writer: std::sync::Mutex::new(()),
             rules,
-            listeners: Default::default(),
+            listeners: listeners.clone(),
+            tasks: Arc::new(crate::server::protocol::tasks::Tasks::new(
+                self.tasks, listeners,
+            )),
             state_key,
             state,
             http: HttpConfig {

@@ -100,7 +100,9 @@ pub(crate) struct Inner {
     /// What items added at run time must satisfy.
     pub(crate) rules: catalog::Rules,
     /// The open `subscriptions/listen` streams (2026-07-28).
-    pub(crate) listeners: protocol::listen::Listeners,
+    pub(crate) listeners: Arc<protocol::listen::Listeners>,
+    /// The tasks calls run as (2026-07-28's tasks extension).
+    pub(crate) tasks: Arc<protocol::tasks::Tasks>,
     /// Signs the `requestState` of input-required results.
     pub(crate) state_key: protocol::input::StateKey,
     pub(crate) state: Arc<StateMap>,

@@ -328,6 +328,19 @@ impl Ask<'_> {
         params: Value,
     ) -> Result<Value, ClientRequestError> {
         let inner = &self.ctx.inner;
+        // A task's questions wait in the task (see `task_run`).
+        if let Some(task) = inner.task.task.get() {
+            return super::task_run::ask(
+                inner,
+                task,
+                self.key.as_deref(),
+                method,
+                capability,
+                declared,
+                params,
+            )
+            .await;
+        }
         // 2026-07-28: the request's own `_meta` says what the client can do; an answer the
         // request carries is used, and anything else ends the call with an input-required
         // result (see `input`).
@@ -338,20 +351,8 @@ impl Ask<'_> {
                 && let Some(answer) = inputs.answers.get(key)
             {
                 // The client may answer an input request with its refusal.
-                if let Some(e) = answer.get("error").filter(|e| e.is_object()) {
-                    return Err(ClientRequestError::Refused {
-                        method,
-                        code: e
-                            .get("code")
-                            .and_then(Value::as_i64)
-                            .and_then(|c| i32::try_from(c).ok())
-                            .unwrap_or(crate::server::jsonrpc::code::INTERNAL_ERROR),
-                        message: e
-                            .get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("no message")
-                            .to_owned(),
-                    });
+                if let Some(refused) = refusal(method, answer) {
+                    return Err(refused);
                 }
                 return Ok(answer.clone());
             }
@@ -411,6 +412,24 @@ impl Drop for Forget<'_> {
     fn drop(&mut self) {
         self.0.outgoing.forget(self.1);
     }
+}
+
+/// The client's refusal, when its answer to an input request is one (`{"error": {...}}`).
+pub(crate) fn refusal(method: &'static str, answer: &Value) -> Option<ClientRequestError> {
+    let e = answer.get("error").filter(|e| e.is_object())?;
+    Some(ClientRequestError::Refused {
+        method,
+        code: e
+            .get("code")
+            .and_then(Value::as_i64)
+            .and_then(|c| i32::try_from(c).ok())
+            .unwrap_or(crate::server::jsonrpc::code::INTERNAL_ERROR),
+        message: e
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("no message")
+            .to_owned(),
+    })
 }
 
 fn malformed(method: &'static str, reason: impl Into<String>) -> ClientRequestError {

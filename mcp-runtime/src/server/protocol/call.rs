@@ -28,6 +28,8 @@ pub(crate) struct ContextInner {
     pub(crate) progress_token: Option<Value>,
     pub(crate) session: Option<Arc<Session>>,
     pub(crate) call: CallState,
+    /// Whether the call runs as a task, or may become one (see `tasks`).
+    pub(crate) task: crate::server::protocol::tasks::TaskLink,
 }
 
 /// The severity of a log message (`LoggingLevel`, RFC 5424 order).

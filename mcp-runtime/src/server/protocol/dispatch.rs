@@ -284,6 +284,7 @@ fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
         progress_token: None,
         session: scope.session,
         call: CallState::new(false, false),
+        task: Default::default(),
     });
     let req = super::prompts::PromptRequest {
         name: prompt.name.clone(),

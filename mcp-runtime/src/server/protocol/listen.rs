@@ -26,6 +26,8 @@ pub(crate) struct Filter {
     pub(crate) prompts: bool,
     pub(crate) resources: bool,
     pub(crate) uris: Vec<String>,
+    /// Tasks whose status changes the client follows (`notifications/tasks`).
+    pub(crate) task_ids: Vec<String>,
 }
 
 /// Which notification a change is.
@@ -35,6 +37,7 @@ pub(crate) enum Change<'a> {
     Prompts,
     Resources,
     Updated(&'a str),
+    Task(&'a str),
 }
 
 impl Filter {
@@ -72,6 +75,24 @@ impl Filter {
                 ));
             }
         };
+        let task_ids = match n.get("taskIds") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|u| {
+                    u.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| bad("`notifications.taskIds` must be a list of task ids"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(bad("`notifications.taskIds` must be a list of task ids")),
+        };
+        if task_ids.len() > MAX_URIS {
+            return Err(bad(&format!(
+                "`notifications.taskIds` names {} tasks; at most {MAX_URIS} per stream",
+                task_ids.len()
+            )));
+        }
         if uris.len() > MAX_URIS {
             return Err(bad(&format!(
                 "`notifications.resourceSubscriptions` names {} URIs; at most {MAX_URIS} per stream",
@@ -83,6 +104,7 @@ impl Filter {
             prompts: flag("promptsListChanged")?,
             resources: flag("resourcesListChanged")?,
             uris,
+            task_ids,
         })
     }
 
@@ -102,6 +124,7 @@ impl Filter {
             Change::Prompts => self.prompts,
             Change::Resources => self.resources,
             Change::Updated(uri) => self.uris.iter().any(|u| u == uri),
+            Change::Task(id) => self.task_ids.iter().any(|t| t == id),
         }
     }
 
@@ -118,6 +141,9 @@ impl Filter {
         }
         if !self.uris.is_empty() {
             m.insert("resourceSubscriptions".into(), json!(self.uris));
+        }
+        if !self.task_ids.is_empty() {
+            m.insert("taskIds".into(), json!(self.task_ids));
         }
         Value::Object(m)
     }
@@ -173,7 +199,25 @@ impl Listeners {
             Change::Prompts => ("notifications/prompts/list_changed", json!({})),
             Change::Resources => ("notifications/resources/list_changed", json!({})),
             Change::Updated(uri) => ("notifications/resources/updated", json!({ "uri": uri })),
+            Change::Task(_) => return 0,
         };
+        self.send(change, method, &params)
+    }
+
+    /// Tells the listeners following task `id` where it is now (`params`: the task as
+    /// `tasks/get` shows it).
+    pub(crate) fn notify_task(&self, id: &str, params: Value) -> usize {
+        self.send(Change::Task(id), "notifications/tasks", &params)
+    }
+
+    /// Whether an open stream follows task `id`.
+    pub(crate) fn follow_task(&self, id: &str) -> bool {
+        self.lock()
+            .iter()
+            .any(|l| l.filter.wants(Change::Task(id)) && !l.tx.is_closed())
+    }
+
+    fn send(&self, change: Change<'_>, method: &str, params: &Value) -> usize {
         let mut open = self.lock();
         let mut told = 0;
         // A stream that is gone, or whose client stopped reading (a full queue), is dropped:

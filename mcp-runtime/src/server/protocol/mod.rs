@@ -19,4 +19,6 @@ pub(crate) mod replay;
 pub(crate) mod resources;
 pub(crate) mod sampling;
 pub(crate) mod session;
+pub(crate) mod task_run;
+pub(crate) mod tasks;
 pub(crate) mod tool_call;

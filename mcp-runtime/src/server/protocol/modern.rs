@@ -213,6 +213,13 @@ pub(crate) fn capabilities(catalog: &Catalog) -> Value {
     if catalog.prompts.completes || catalog.resources.completes {
         caps["completions"] = json!({});
     }
+    if catalog
+        .tools
+        .values()
+        .any(|t| t.meta.task != crate::tool::TaskSupport::Never)
+    {
+        caps["extensions"] = json!({ super::tasks::EXTENSION: {} });
+    }
     caps
 }
 
@@ -243,11 +250,13 @@ fn server_info(inner: &Inner) -> Value {
 }
 
 /// The fields written first into every result: `resultType`, and the caching hints of
-/// listings and resource reads (private when they may depend on the caller).
+/// `server/discover`, listings and resource reads (private when they may depend on the
+/// caller).
 pub(crate) fn result_fields(method: &str, ttl_ms: u64, per_caller: bool) -> String {
     let cacheable = matches!(
         method,
-        "tools/list"
+        "server/discover"
+            | "tools/list"
             | "resources/list"
             | "resources/templates/list"
             | "prompts/list"

@@ -25,6 +25,8 @@ pub(crate) struct ClientCapabilities {
     /// URL-mode elicitation (2025-11-25): `elicitation: {"url": {}}`.
     pub(crate) elicitation_url: bool,
     pub(crate) roots: bool,
+    /// The tasks extension (2026-07-28): `extensions: {"io.modelcontextprotocol/tasks": {}}`.
+    pub(crate) tasks: bool,
 }
 
 impl ClientCapabilities {
@@ -53,6 +55,9 @@ impl ClientCapabilities {
                 .is_some_and(|e| mode("form") || e.as_object().is_some_and(|o| o.is_empty())),
             elicitation_url: mode("url"),
             roots: declared("roots").is_some(),
+            tasks: declared("extensions")
+                .and_then(|e| e.get(super::tasks::EXTENSION))
+                .is_some_and(Value::is_object),
         }
     }
 }

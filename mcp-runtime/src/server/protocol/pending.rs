@@ -136,8 +136,7 @@ pub(crate) struct ToolRun {
     pub(crate) registered: bool,
     pub(crate) version: &'static str,
     /// When the call started, and where its end is counted (feature `metrics`).
-    #[cfg(feature = "metrics")]
-    pub(crate) metrics: Option<(std::time::Instant, Arc<crate::metrics::Metrics>)>,
+    pub(crate) metrics: super::task_run::Metrics,
 }
 
 impl ToolRun {
@@ -156,14 +155,27 @@ impl ToolRun {
             None
         } else {
             match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                // The tool started its task: the answer is the task handle, and the call
+                // goes on as the task.
+                Ok(Poll::Pending) if let Some(task) = super::task_run::started(&self.ctx) => {
+                    let fut = self.fut.take();
+                    self.end();
+                    let created = match fut {
+                        Some(fut) => super::task_run::spawn(
+                            task,
+                            self.ctx.clone(),
+                            fut,
+                            std::mem::take(&mut self.metrics),
+                        ),
+                        None => task.created_result(),
+                    };
+                    return Poll::Ready(Reply::Ok(created));
+                }
                 // 2026-07-28: the tool waits for input the request does not carry; the call
                 // ends with an input-required result, and the client sends it again.
                 Ok(Poll::Pending) if let Some(result) = self.input_required() => {
                     self.end();
-                    #[cfg(feature = "metrics")]
-                    if let Some((started, metrics)) = &self.metrics {
-                        metrics.tool_call(self.ctx.tool, "input_required", started.elapsed());
-                    }
+                    self.metrics.end(self.ctx.tool, "input_required");
                     return Poll::Ready(Reply::Ok(result));
                 }
                 Ok(Poll::Pending) => {
@@ -180,17 +192,16 @@ impl ToolRun {
         };
         self.end();
         let tool = self.ctx.tool;
-        #[cfg(feature = "metrics")]
-        if let Some((started, metrics)) = &self.metrics {
-            let label = match &outcome {
+        self.metrics.end(
+            tool,
+            match &outcome {
                 None => "cancelled",
                 Some(Ok(Ok(r))) if r.is_error => "error",
                 Some(Ok(Ok(_))) => "ok",
                 Some(Ok(Err(_))) => "invalid_arguments",
                 Some(Err(())) => "panicked",
-            };
-            metrics.tool_call(tool, label, started.elapsed());
-        }
+            },
+        );
         Poll::Ready(match outcome {
             None => Reply::Cancelled,
             // A failure the revision makes a protocol error (a capability the client did

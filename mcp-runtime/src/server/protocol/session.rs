@@ -398,6 +398,7 @@ mod tests {
             progress_token: None,
             session: None,
             call: crate::server::call::CallState::new(false, false),
+            task: Default::default(),
         })
     }
 

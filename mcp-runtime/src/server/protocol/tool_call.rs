@@ -15,6 +15,7 @@ use crate::server::Inner;
 use crate::server::call::{CallState, ContextInner};
 use crate::server::jsonrpc::{self, BodyStr, InObject, Reply, RpcError};
 use crate::server::session::RequestKey;
+use crate::tool::TaskSupport;
 
 /// `tools/call` params, decoded straight from the request body.
 #[derive(Deserialize)]
@@ -197,15 +198,64 @@ pub(crate) fn call_tool_with(
         },
         None => None,
     };
+    // 2026-07-28's tasks extension: whether the call runs as a task, now or when the tool
+    // starts one.
+    let task_mode = match (&scope.meta, tool.meta.task) {
+        (Some(_), TaskSupport::Never) | (None, _) => TaskMode::Call,
+        (Some(meta), support) if !meta.capabilities.tasks => {
+            if support == TaskSupport::Required {
+                return fail(super::tasks::missing_extension(&format!(
+                    "tool `{}`",
+                    tool.meta.name
+                )));
+            }
+            TaskMode::Call
+        }
+        _ if tool.meta.task_start_explicit => TaskMode::Later,
+        _ => TaskMode::Now,
+    };
+    let owner = || scope.auth.as_ref().map(|a| a.user.user_id.clone());
+    let task = match task_mode {
+        TaskMode::Now => {
+            let caps = scope
+                .meta
+                .as_ref()
+                .map(|m| m.capabilities)
+                .unwrap_or_default();
+            match inner.tasks.create(owner(), caps) {
+                Ok(Some(task)) => Some(task),
+                Ok(None) if tool.meta.task == TaskSupport::Required => {
+                    return fail(RpcError::new(
+                        super::jsonrpc::code::INTERNAL_ERROR,
+                        format!(
+                            "tool `{}` runs as a task, and the server holds as many tasks as \
+                             it may; retry later",
+                            tool.meta.name
+                        ),
+                    ));
+                }
+                // No room: the call is answered on its own response.
+                Ok(None) => None,
+                Err(e) => return fail(e),
+            }
+        }
+        _ => None,
+    };
+    let link = super::tasks::TaskLink {
+        registry: matches!(task_mode, TaskMode::Later).then(|| inner.tasks.clone()),
+        ..Default::default()
+    };
     let ctx = Arc::new(ContextInner {
-        inputs,
+        inputs: if task.is_some() { None } else { inputs },
         meta: scope.meta,
         auth: scope.auth,
         tool: tool.meta.name,
         progress_token,
         session: scope.session,
-        call: CallState::new(scope.notifies, resumable),
+        call: CallState::new(scope.notifies && task.is_none(), resumable),
+        task: link,
     });
+    let metrics = super::task_run::Metrics::start(inner);
     // Requests always have a string or number id.
     let key = ctx.session.as_ref().and_then(|_| RequestKey::new(id));
     let call = ToolCall {
@@ -213,18 +263,29 @@ pub(crate) fn call_tool_with(
         context: Context { inner: ctx.clone() },
         state: inner.state.clone(),
     };
+    let fut = (tool.call)(call);
+    if let Some(task) = task {
+        let _ = ctx.task.task.set(task.clone());
+        return Pending::ready(Reply::Ok(super::task_run::spawn(task, ctx, fut, metrics)));
+    }
     Pending(PendingState::Tool(ToolRun {
-        fut: Some((tool.call)(call)),
+        fut: Some(fut),
         ctx,
         key,
         registered: false,
         version: scope.version,
-        #[cfg(feature = "metrics")]
-        metrics: inner
-            .metrics
-            .as_ref()
-            .map(|(_, m)| (std::time::Instant::now(), m.clone())),
+        metrics,
     }))
+}
+
+/// Whether a call runs as a task.
+enum TaskMode {
+    /// On its own response.
+    Call,
+    /// As a task from its start.
+    Now,
+    /// As a task once the tool starts one (`Context::start_task`).
+    Later,
 }
 
 #[cfg(test)]

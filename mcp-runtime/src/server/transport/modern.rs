@@ -75,6 +75,9 @@ fn named_item<'a>(method: &str, params: &'a Value) -> Option<&'a str> {
     let key = match method {
         "tools/call" | "prompts/get" => "name",
         "resources/read" => "uri",
+        // The tasks extension: a task's requests name it, so that a gateway can route them
+        // to the replica holding it.
+        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
         _ => return None,
     };
     params.get(key).and_then(Value::as_str)
@@ -292,10 +295,23 @@ pub(crate) async fn post(
         return error_for(&id, &modern::method_not_found(&method));
     }
     if method == "server/discover" {
-        return json_answer(&id, &modern::discover(inner), Framing::MODERN.fields, true);
+        // What the server offers is the same for every caller.
+        let fields = modern::result_fields(&method, inner.rules.list_ttl_ms, false);
+        return json_answer(&id, &modern::discover(inner), &fields, true);
+    }
+    let owner = auth.as_ref().map(|a| a.user.user_id.clone());
+    if crate::server::protocol::tasks::is_task_method(&method) {
+        let reply = crate::server::protocol::tasks::handle(
+            &inner.tasks,
+            &method,
+            &params_value,
+            meta.capabilities.tasks,
+            owner.as_deref(),
+        );
+        return json_answer(&id, &reply, Framing::MODERN.fields, true);
     }
     if method == "subscriptions/listen" {
-        return listen(inner, id, &params_value, accept);
+        return listen(inner, id, &params_value, accept, &meta, owner.as_deref());
     }
     let streams = method == "tools/call" && accept.sse && inner.http.streaming;
     let scope = RequestScope {
@@ -335,7 +351,14 @@ pub(crate) async fn post(
 
 /// `subscriptions/listen`: a stream of the notifications the client opted in to, opened by
 /// their acknowledgement; keep-alive comments while it is quiet.
-fn listen(inner: &Inner, id: Value, params: &Value, accept: Accepts) -> HttpResponse {
+fn listen(
+    inner: &Inner,
+    id: Value,
+    params: &Value,
+    accept: Accepts,
+    meta: &modern::RequestMeta,
+    owner: Option<&str>,
+) -> HttpResponse {
     if !accept.sse {
         return error(
             &id,
@@ -346,10 +369,16 @@ fn listen(inner: &Inner, id: Value, params: &Value, accept: Accepts) -> HttpResp
             StatusCode::NOT_ACCEPTABLE,
         );
     }
-    let filter = match crate::server::protocol::listen::Filter::parse(params) {
+    let mut filter = match crate::server::protocol::listen::Filter::parse(params) {
         Ok(f) => f,
         Err(e) => return error(&id, &e, StatusCode::BAD_REQUEST),
     };
+    if !filter.task_ids.is_empty() && !meta.capabilities.tasks {
+        let e = crate::server::protocol::tasks::missing_extension("following tasks (`taskIds`)");
+        return error_for(&id, &e);
+    }
+    // A stream follows only the caller's own tasks.
+    filter.task_ids = inner.tasks.owned(&filter.task_ids, owner);
     let catalog = inner.catalog.load();
     let agreed = filter
         .clone()

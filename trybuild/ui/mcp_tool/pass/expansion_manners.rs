@@ -11,6 +11,12 @@ mod no_prelude {
     pub async fn shout(text: ::std::string::String) -> ::std::string::String {
         text
     }
+
+    /// A long job, as a task.
+    #[::mcp_runtime::mcp_tool(task = "required", task_start = "explicit")]
+    pub async fn job(ctx: ::mcp_runtime::Context) -> bool {
+        ctx.start_task().await
+    }
 }
 
 macro_rules! make_tool {
@@ -32,7 +38,7 @@ async fn renamed(r#type: String) -> String {
 
 fn main() {
     let server = mcp_runtime::McpServer::builder()
-        .tools(mcp_runtime::tools![no_prelude::shout, from_macro, renamed])
+        .tools(mcp_runtime::tools![no_prelude::shout, no_prelude::job, from_macro, renamed])
         .build()
         .expect("builds");
     let _ = server;
