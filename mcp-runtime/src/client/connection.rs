@@ -216,7 +216,9 @@ impl Client {
 
     /// [`request`](Self::request) with a timeout, progress or cancellation. On 2026-07-28, a
     /// result that asks for input (sampling, elicitation, roots) is answered through the
-    /// handler and the request sent again, until it completes.
+    /// handler and the request sent again, until it completes; a task (the tasks extension,
+    /// which every request declares) is polled to its end, its questions answered through the
+    /// handler, and cancelled when the timeout or the token ends the wait.
     pub async fn request_with(
         &self,
         method: &str,
@@ -237,7 +239,9 @@ impl Client {
                 stateless::add_meta(
                     &mut p,
                     &self.protocol_version(),
-                    &self.inner.handler.capabilities(),
+                    // Tasks are followed to their end (see `tasks`), so every request may
+                    // get one.
+                    &super::tasks::declare(&self.inner.handler.capabilities()),
                     &self.inner.client_info,
                 );
             }
@@ -253,8 +257,10 @@ impl Client {
                 }
                 other => other?,
             };
-            if result.get("resultType").and_then(Value::as_str) != Some("input_required") {
-                return Ok(result);
+            match result.get("resultType").and_then(Value::as_str) {
+                Some("input_required") => {}
+                Some("task") => return self.follow_task(&result, opts).await,
+                _ => return Ok(result),
             }
             rounds += 1;
             if rounds > MAX_INPUT_ROUNDS {
@@ -434,7 +440,12 @@ impl Client {
         Ok(h)
     }
 
-    async fn exchange(&self, id: u64, message: &Value, method: &str) -> Result<Value, ClientError> {
+    pub(crate) async fn exchange(
+        &self,
+        id: u64,
+        message: &Value,
+        method: &str,
+    ) -> Result<Value, ClientError> {
         let (mut unauthorized, mut reinitialized) = (0, false);
         loop {
             let headers = self.headers_for(Some(message)).await?;

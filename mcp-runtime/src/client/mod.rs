@@ -31,6 +31,7 @@ mod handler;
 mod sse;
 mod stateless;
 mod stream;
+mod tasks;
 mod transport;
 mod types;
 
