@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 mod stateless;
+mod tasks;
 
 use mcp_runtime::prelude::*;
 use mcp_runtime::{
@@ -12,6 +13,7 @@ use mcp_runtime::{
     ResourceRequest, Sampling,
 };
 use stateless::*;
+use tasks::*;
 
 /// A 1x1 PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -299,6 +301,13 @@ async fn test_reconnection(ctx: Context) -> &'static str {
         test_trigger_tool_change,
         test_trigger_prompt_change,
         test_custom_header,
+        greet,
+        slow_compute,
+        failing_job,
+        protocol_error_job,
+        confirm_delete,
+        multi_input,
+        test_tool_with_task,
     ]
 )]
 struct Conformance;
