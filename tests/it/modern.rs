@@ -896,3 +896,94 @@ async fn a_prompt_asks_through_an_input_required_result_too() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_header_that_is_not_visible_ascii_is_refused_as_such() {
+    let server = server();
+    let url = server.url();
+    let r = request(
+        &url,
+        1,
+        "tools/call",
+        json!({"name": "add", "arguments": {"a": 1, "b": 2}}),
+        &[("mcp-name", Some("add\u{e9}"))],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    let e = &r.json()["error"];
+    assert_eq!(e["code"], -32020);
+    assert_eq!(
+        e["message"],
+        "the mcp-name header is not visible ASCII text; send such a value as \
+         `=?base64?...?=` (Base64 of its UTF-8)"
+    );
+    let r = request(
+        &url,
+        2,
+        "tools/call",
+        json!({"name": "weather", "arguments": {"region": "north"}}),
+        &[("mcp-param-region", Some("n\u{f6}rth"))],
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["error"]["code"], -32020, "{r:?}");
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("mcp-param-region header is not visible ASCII")),
+        "{r:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_listen_stream_follows_only_resources_the_caller_may_read() {
+    use futures_util::StreamExt as _;
+    let oauth = DevProvider::new()
+        .auto_approve(true)
+        .access_token_ttl(Duration::from_secs(3600))
+        .into_oauth()
+        .expect("dev server");
+    let server = start(
+        McpServer::builder()
+            .oauth(oauth)
+            .tools(tools![add])
+            .resource(
+                Resource::new("file:///open", "open")
+                    .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("o") }),
+            )
+            .resource(
+                Resource::new("file:///secret", "secret")
+                    .scopes(["admin"])
+                    .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("s") }),
+            ),
+    );
+    let url = server.url();
+    let token = crate::client::first_token(&url).await;
+    let body = json!({"jsonrpc": "2.0", "id": 5, "method": "subscriptions/listen",
+        "params": {"_meta": meta(json!({})), "notifications": {
+            "resourceSubscriptions": ["file:///open", "file:///secret", "file:///later"]}}});
+    let resp = http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", REVISION)
+        .header("mcp-method", "subscriptions/listen")
+        .header("authorization", format!("Bearer {token}"))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("listen");
+    assert_eq!(resp.status(), 200);
+    let mut stream = resp.bytes_stream().map(|c| c.map(|b| b.to_vec())).boxed();
+    let mut buf = String::new();
+    let ack = next_event(&mut stream, &mut buf).await;
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"resourceSubscriptions": ["file:///open", "file:///later"]}),
+        "no updates of a resource the caller may not read"
+    );
+    drop(stream);
+    server.stop().await;
+}

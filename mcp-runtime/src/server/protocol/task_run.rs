@@ -149,7 +149,8 @@ impl Future for YieldOnce {
 
 /// The task a call has just started, if it did (`Context::start_task`), once.
 pub(crate) fn started(ctx: &ContextInner) -> Option<Arc<Task>> {
-    if ctx.task.started.swap(false, Ordering::AcqRel) {
+    // A read first: this runs at every wait of every call, and almost never finds a task.
+    if ctx.task.started.load(Ordering::Acquire) && ctx.task.started.swap(false, Ordering::AcqRel) {
         ctx.task.task.get().cloned()
     } else {
         None

@@ -52,13 +52,24 @@ fn header<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// The headers checked against the body, each present at most once: a second value could say
-/// something else to a gateway that reads it.
+/// The headers checked against the body, each present at most once (a second value could say
+/// something else to a gateway that reads it) and readable: a value that is not visible ASCII
+/// is refused as such rather than reported missing.
 fn no_repeats(req: &HttpRequest, names: &[&HeaderName]) -> Result<(), RpcError> {
     for name in names {
-        if req.headers().get_all(*name).count() > 1 {
+        let mut values = req.headers().get_all(*name);
+        let Some(first) = values.next() else {
+            continue;
+        };
+        if values.next().is_some() {
             return Err(modern::header_mismatch(format!(
                 "the {name} header is sent more than once; send it once"
+            )));
+        }
+        if first.to_str().is_err() {
+            return Err(modern::header_mismatch(format!(
+                "the {name} header is not visible ASCII text; send such a value as \
+                 `=?base64?...?=` (Base64 of its UTF-8)"
             )));
         }
     }
@@ -311,7 +322,7 @@ pub(crate) async fn post(
         return json_answer(&id, &reply, Framing::MODERN.fields, true);
     }
     if method == "subscriptions/listen" {
-        return listen(inner, id, &params_value, accept, &meta, owner.as_deref());
+        return listen(inner, id, &params_value, accept, &meta, auth.as_ref());
     }
     let streams = method == "tools/call" && accept.sse && inner.http.streaming;
     let scope = RequestScope {
@@ -349,6 +360,27 @@ pub(crate) async fn post(
     json_answer(&id, &reply, &fields, true)
 }
 
+/// The URIs among `uris` whose resources the caller may read: a stream does not follow the
+/// others (a URI no resource has yet is kept, as one may be added).
+fn readable(inner: &Inner, auth: Option<&Auth>, uris: Vec<String>) -> Vec<String> {
+    #[cfg(feature = "oauth")]
+    if inner.has_auth() {
+        let catalog = inner.catalog.load();
+        return uris
+            .into_iter()
+            .filter(|u| match catalog.resources.find(u) {
+                Some((r, _)) if !r.scopes.is_empty() => auth.is_some_and(|a| {
+                    let needed: Vec<&str> = r.scopes.iter().map(String::as_str).collect();
+                    a.require_scope(&needed).is_ok()
+                }),
+                _ => true,
+            })
+            .collect();
+    }
+    let _ = (inner, auth);
+    uris
+}
+
 /// `subscriptions/listen`: a stream of the notifications the client opted in to, opened by
 /// their acknowledgement; keep-alive comments while it is quiet.
 fn listen(
@@ -357,8 +389,9 @@ fn listen(
     params: &Value,
     accept: Accepts,
     meta: &modern::RequestMeta,
-    owner: Option<&str>,
+    auth: Option<&Auth>,
 ) -> HttpResponse {
+    let owner = auth.map(|a| a.user.user_id.as_str());
     if !accept.sse {
         return error(
             &id,
@@ -379,6 +412,8 @@ fn listen(
     }
     // A stream follows only the caller's own tasks.
     filter.task_ids = inner.tasks.owned(&filter.task_ids, owner);
+    // Nor updates of resources it may not read.
+    filter.uris = readable(inner, auth, std::mem::take(&mut filter.uris));
     let catalog = inner.catalog.load();
     let agreed = filter
         .clone()
