@@ -299,6 +299,50 @@ impl ToolBuilder {
     }
 }
 
+/// Whether `s` is an HTTP field name (RFC 9110 §5.1: a token).
+fn is_header_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// The arguments an input schema designates as headers (`x-mcp-header`, SEP-2243), checked
+/// as clients check them (a client must refuse a tool with a bad designation): a header
+/// name, on a string, number or boolean property, each header once (case-insensitively).
+pub(crate) fn designated_headers(input_schema: &Value) -> Result<Vec<(String, String)>, String> {
+    let Some(props) = input_schema.get("properties").and_then(Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (arg, prop) in props {
+        let Some(h) = prop.get("x-mcp-header") else {
+            continue;
+        };
+        let Some(h) = h.as_str().filter(|h| is_header_token(h)) else {
+            return Err(format!(
+                "property `{arg}`: `x-mcp-header` {h} is not a header name (RFC 9110 token)"
+            ));
+        };
+        let typed = prop
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| matches!(t, "string" | "integer" | "number" | "boolean"));
+        if !typed {
+            return Err(format!(
+                "property `{arg}`: only a string, number or boolean can be sent as a header \
+                 (`x-mcp-header`)"
+            ));
+        }
+        if out.iter().any(|(_, o)| o.eq_ignore_ascii_case(h)) {
+            return Err(format!(
+                "property `{arg}`: the header `Mcp-Param-{h}` is designated twice"
+            ));
+        }
+        out.push((arg.clone(), h.to_owned()));
+    }
+    Ok(out)
+}
+
 /// An async function usable as a hand-built tool: every parameter is an extractor.
 #[diagnostic::on_unimplemented(
     message = "this function cannot be an MCP tool handler",
@@ -449,10 +493,10 @@ impl ToolSpec {
     /// argument into the header, and the server refuses a request whose header does not say
     /// what its body says. `#[header("Region")]` on a tool parameter does this.
     pub fn header(&mut self, name: &str, header: &str) {
-        let valid = !header.is_empty() && header.bytes().all(|b| b.is_ascii_graphic() && b != b':');
-        if !valid {
+        if !is_header_token(header) {
             self.errors.push(format!(
-                "parameter `{name}`: `{header}` is not a header name (visible ASCII, no `:`)"
+                "parameter `{name}`: `{header}` is not a header name (RFC 9110 token: letters, \
+                 digits and !#$%&'*+-.^_`|~)"
             ));
             return;
         }

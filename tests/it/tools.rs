@@ -467,3 +467,43 @@ fn input_must_be_an_object() {
         "{err}"
     );
 }
+
+/// An input whose schema designates a header by hand, badly.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[allow(dead_code)]
+struct BadHeader {
+    #[schemars(extend("x-mcp-header" = "My Region"))]
+    region: String,
+}
+
+/// An input whose schema designates a header on an object.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[allow(dead_code)]
+struct ObjectHeader {
+    #[schemars(extend("x-mcp-header" = "Where"))]
+    place: std::collections::BTreeMap<String, String>,
+}
+
+#[test]
+fn headers_designated_by_hand_are_checked_as_clients_check_them() {
+    let err = McpServer::builder()
+        .tool(Tool::builder("bad").handler(|_i: Input<BadHeader>| async { "x" }))
+        .tool(Tool::builder("object").handler(|_i: Input<ObjectHeader>| async { "x" }))
+        .build()
+        .expect_err("invalid");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(
+            "tool `bad` (<built by hand>): property `region`: `x-mcp-header` \"My Region\" is \
+             not a header name (RFC 9110 token)"
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(
+            "tool `object` (<built by hand>): property `place`: only a string, number or \
+             boolean can be sent as a header (`x-mcp-header`)"
+        ),
+        "{msg}"
+    );
+}

@@ -184,20 +184,18 @@ impl Catalog {
         if problems.len() > before {
             return;
         }
-        let headers: Vec<(String, String)> = built
+        let headers = match built
             .listing
-            .pointer("/inputSchema/properties")
-            .and_then(Value::as_object)
-            .map(|props| {
-                props
-                    .iter()
-                    .filter_map(|(k, p)| {
-                        let h = p.get("x-mcp-header")?.as_str()?;
-                        Some((k.clone(), h.to_owned()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+            .get("inputSchema")
+            .map(crate::tool::designated_headers)
+            .unwrap_or(Ok(Vec::new()))
+        {
+            Ok(h) => h,
+            Err(e) => {
+                problems.push(format!("tool `{name}` ({location}): {e}"));
+                return;
+            }
+        };
         self.listings.push(Listed {
             name,
             listing: built.listing,
