@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const REDIRECT: &str = "http://127.0.0.1:9/cb";
+pub const REDIRECT: &str = "http://127.0.0.1:9/cb";
 
 /// Who is calling.
 #[mcp_tool(name = "whoami", read_only)]

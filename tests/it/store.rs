@@ -154,6 +154,156 @@ async fn redb_store_keeps_the_contract_and_survives_a_reopen() {
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
 }
 
+/// A real `redis-server` (Debian's package; `scripts/test` installs it) on a free port of
+/// 127.0.0.1, stopped when dropped.
+pub struct Redis {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        Self::start_on(port)
+    }
+
+    /// On `port` (a restart keeps the port, so clients reconnect to the same URL).
+    pub fn start_on(port: u16) -> Redis {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args(["--appendonly", "no", "--protected-mode", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("redis-server cannot start ({e}): install Debian's redis-server (scripts/test does)")
+            });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server never listened on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_keeps_the_contract_and_is_shared() {
+    use mcp_runtime::store::RedisStore;
+    let redis = Redis::start();
+    let a: Arc<dyn Store> = Arc::new(RedisStore::open(&redis.url()).expect("connects"));
+    contract(a.clone()).await;
+    assert!(
+        a.describe().starts_with("redis redis://127.0.0.1:"),
+        "{}",
+        a.describe()
+    );
+    // A second store on the same Redis (another replica) sees the same values, and of two
+    // replicas taking one code at once exactly one gets it.
+    let b: Arc<dyn Store> = Arc::new(RedisStore::open(&redis.url()).expect("connects"));
+    a.put(Space::Clients, "shared", b"x".to_vec(), None)
+        .await
+        .expect("put");
+    assert_eq!(
+        b.get(Space::Clients, "shared").await.expect("get"),
+        Some(b"x".to_vec())
+    );
+    for round in 0..20 {
+        let key = format!("code-{round}");
+        a.put(
+            Space::Codes,
+            &key,
+            b"c".to_vec(),
+            Some(Duration::from_secs(60)),
+        )
+        .await
+        .expect("put");
+        let (x, y) = tokio::join!(a.take(Space::Codes, &key), b.take(Space::Codes, &key));
+        let wins =
+            usize::from(x.expect("take").is_some()) + usize::from(y.expect("take").is_some());
+        assert_eq!(wins, 1, "round {round}");
+    }
+    // put_new: the first writer wins, on any replica.
+    assert!(
+        a.put_new(Space::Keys, "signing", b"first".to_vec(), None)
+            .await
+            .expect("put_new")
+    );
+    assert!(
+        !b.put_new(Space::Keys, "signing", b"second".to_vec(), None)
+            .await
+            .expect("put_new")
+    );
+    assert_eq!(
+        b.get(Space::Keys, "signing").await.expect("get"),
+        Some(b"first".to_vec())
+    );
+    // Expired values leave the count.
+    a.put(
+        Space::Transactions,
+        "brief",
+        b"t".to_vec(),
+        Some(Duration::from_millis(30)),
+    )
+    .await
+    .expect("put");
+    let before = a.count(Space::Transactions).await.expect("count");
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(
+        a.count(Space::Transactions).await.expect("count"),
+        before - 1
+    );
+
+    // Redis down: a clear error, within the timeout; back up: it works again.
+    let port = redis.port;
+    drop(redis);
+    let started = std::time::Instant::now();
+    let e = a.get(Space::Clients, "shared").await.expect_err("down");
+    assert!(
+        e.to_string()
+            .contains(&format!("Redis at redis://127.0.0.1:{port}")),
+        "{e}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    let _again = Redis::start_on(port);
+    let mut back = false;
+    for _ in 0..50 {
+        if a.put(Space::Clients, "after", b"y".to_vec(), None)
+            .await
+            .is_ok()
+        {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "the store reconnects once Redis is back");
+    assert_eq!(
+        a.get(Space::Clients, "after").await.expect("get"),
+        Some(b"y".to_vec())
+    );
+}
+
 #[test]
 fn store_urls_are_checked() {
     use mcp_runtime::store::open;
@@ -164,16 +314,32 @@ fn store_urls_are_checked() {
             .describe()
             .starts_with("memory")
     );
-    let e = open(Some("redis://127.0.0.1:6379"), none)
+    let e = open(Some("mongodb://127.0.0.1:27017"), none)
         .err()
         .expect("unsupported");
-    assert!(e.contains("scheme `redis`"), "{e}");
+    assert!(
+        e.contains(
+            "scheme `mongodb` are not supported; use `memory:`, a file path or `redis://host:port`"
+        ),
+        "{e}"
+    );
+    // Nothing listens there: the error names the server, without the password.
+    let e = open(Some("redis://user:hunter2@127.0.0.1:1"), none)
+        .err()
+        .expect("unreachable");
+    assert!(
+        e.contains("redis://user:***@127.0.0.1:1") && !e.contains("hunter2"),
+        "{e}"
+    );
     assert_eq!(open(None, none).err().as_deref(), Some("no default"));
     let path = temp_file("url");
     let s = open(Some(&format!("redb:{}", path.display())), none).expect("file");
     assert!(s.describe().contains("state.redb"), "{}", s.describe());
     drop(s);
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    let redis = Redis::start();
+    let s = open(Some(&redis.url()), none).expect("redis");
+    assert!(s.describe().starts_with("redis "), "{}", s.describe());
 }
 
 /// Who is calling.
@@ -268,4 +434,137 @@ async fn the_dev_server_keeps_clients_tokens_and_keys_across_a_restart() {
     assert_eq!(body["error"], "invalid_grant");
     running.stop().await;
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+}
+
+/// A dev server on a shared store, as one replica behind `public` (built, not started).
+fn replica(store: Arc<dyn Store>, public: &str) -> mcp_runtime::McpServer {
+    use mcp_runtime::providers::DevProvider;
+    let oauth = DevProvider::new()
+        .auto_approve(true)
+        .store(store)
+        .into_oauth()
+        .expect("dev provider");
+    mcp_runtime::McpServer::builder()
+        .public_url(public)
+        .oauth(oauth)
+        .tools(mcp_runtime::tools![whoami])
+        .workers(1)
+        .build()
+        .expect("builds")
+}
+
+/// Two replicas on one Redis act as one authorization server: a client registered on one
+/// signs in there, redeems its code on the other, refreshes across them, and a refresh token
+/// replayed on either revokes; both sign with the same key, and each verifies the other's
+/// tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_one_redis_are_one_authorization_server() {
+    use crate::common::*;
+    use crate::devserver::{code_for_resource, exchange, pkce, public_client};
+    use mcp_runtime::store::RedisStore;
+    let redis = Redis::start();
+    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
+    drop(placeholder);
+    let open = || -> Arc<dyn Store> { Arc::new(RedisStore::open(&redis.url()).expect("redis")) };
+    // Started together, they still agree on one signing key.
+    let (sa, sb) = std::thread::scope(|s| {
+        let (sa, sb) = (open(), open());
+        let pa = public.clone();
+        let pb = public.clone();
+        let ta = s.spawn(move || replica(sa, &pa));
+        let tb = s.spawn(move || replica(sb, &pb));
+        (ta.join().expect("a"), tb.join().expect("b"))
+    });
+    let a = sa.start("127.0.0.1:0").expect("starts");
+    let b = sb.start("127.0.0.1:0").expect("starts");
+    let (base_a, base_b) = (
+        format!("http://{}", a.addr()),
+        format!("http://{}", b.addr()),
+    );
+    let (_, jwks_a) = get_json(format!("{base_a}/oauth/jwks")).await;
+    let (_, jwks_b) = get_json(format!("{base_b}/oauth/jwks")).await;
+    assert_eq!(jwks_a, jwks_b, "one key set");
+
+    let client_id = public_client(&base_a).await;
+    let (verifier, challenge) = pkce();
+    let code = code_for_resource(&base_a, &public, &client_id, &challenge, "openid").await;
+    // Redeemed on B; a second redemption (on A) fails.
+    let tokens = exchange(&base_b, &client_id, &code, &verifier).await;
+    let again = http()
+        .post(format!("{base_a}/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("client_id", client_id.as_str()),
+            ("code_verifier", verifier.as_str()),
+            ("redirect_uri", crate::devserver::REDIRECT),
+        ])
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(again.status(), 400, "a code is single-use across replicas");
+    let refresh_on = |base: String, token: String| {
+        let client_id = client_id.clone();
+        async move {
+            http()
+                .post(format!("{base}/oauth/token"))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                    ("client_id", client_id.as_str()),
+                ])
+                .send()
+                .await
+                .expect("refresh")
+        }
+    };
+    // The replay on A revoked what B issued for that code.
+    let first_refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let r = refresh_on(base_b.clone(), first_refresh).await;
+    assert_eq!(r.status(), 400, "revoked across replicas");
+
+    // A second sign-in, the other way round: the code from B, redeemed on A.
+    let code = code_for_resource(&base_b, &public, &client_id, &challenge, "openid").await;
+    let tokens = exchange(&base_a, &client_id, &code, &verifier).await;
+    // The token opens both replicas.
+    let access = tokens["access_token"].as_str().expect("access").to_owned();
+    for running in [&a, &b] {
+        let mut c = Client::new(running);
+        c.bearer = Some(access.clone());
+        let c = c.connect_raw(V_LATEST).await;
+        assert_eq!(
+            text(&c.call("whoami", serde_json::json!({})).await),
+            "dev-user"
+        );
+    }
+    // Refreshed on A; the old refresh token replayed on B revokes the family, the rotated one
+    // included.
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let r = refresh_on(base_a.clone(), refresh.clone()).await;
+    assert_eq!(r.status(), 200);
+    let rotated: serde_json::Value = r.json().await.expect("json");
+    let r = refresh_on(base_b.clone(), refresh).await;
+    assert_eq!(
+        r.status(),
+        400,
+        "the old refresh token replayed on the other replica"
+    );
+    let r = refresh_on(
+        base_a.clone(),
+        rotated["refresh_token"]
+            .as_str()
+            .expect("rotated")
+            .to_owned(),
+    )
+    .await;
+    assert_eq!(r.status(), 400, "the replay revoked the whole family");
+    a.stop().await;
+    b.stop().await;
 }

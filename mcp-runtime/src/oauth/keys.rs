@@ -20,17 +20,12 @@ struct StoredKey {
     pkcs8: String,
 }
 
-/// The store's signing key, or a new one, saved to the store. Runs at start-up.
+/// The store's signing key, or a new one, saved to the store. Runs at start-up. Replicas that
+/// share a store and start together agree on one key: the first to save its key wins, and the
+/// others load it.
 pub(super) fn load_or_create(store: &dyn Store) -> Result<(KeyPair, String), String> {
-    if let Some(raw) = block_on(store.get(Space::Keys, "signing")).map_err(|e| e.to_string())? {
-        let stored: StoredKey = serde_json::from_slice(&raw)
-            .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
-        let der = URL_SAFE_NO_PAD
-            .decode(&stored.pkcs8)
-            .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
-        let key = KeyPair::from_pkcs8(&der)
-            .map_err(|e| format!("the stored signing key is rejected: {e}"))?;
-        return Ok((key, stored.kid));
+    if let Some(found) = load(store)? {
+        return Ok(found);
     }
     let key = KeyPair::generate(KeySize::Rsa2048)
         .map_err(|_| "cannot generate an RSA signing key".to_owned())?;
@@ -42,8 +37,26 @@ pub(super) fn load_or_create(store: &dyn Store) -> Result<(KeyPair, String), Str
         pkcs8: URL_SAFE_NO_PAD.encode(der.as_ref()),
     };
     let bytes = serde_json::to_vec(&stored).map_err(|e| e.to_string())?;
-    block_on(store.put(Space::Keys, "signing", bytes, None)).map_err(|e| e.to_string())?;
-    Ok((key, stored.kid))
+    if block_on(store.put_new(Space::Keys, "signing", bytes, None)).map_err(|e| e.to_string())? {
+        return Ok((key, stored.kid));
+    }
+    // Another replica saved its key first: use that one.
+    load(store)?.ok_or_else(|| "the signing key vanished from the store while starting".to_owned())
+}
+
+/// The stored signing key, if there is one.
+fn load(store: &dyn Store) -> Result<Option<(KeyPair, String)>, String> {
+    let Some(raw) = block_on(store.get(Space::Keys, "signing")).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let stored: StoredKey = serde_json::from_slice(&raw)
+        .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
+    let der = URL_SAFE_NO_PAD
+        .decode(&stored.pkcs8)
+        .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
+    let key = KeyPair::from_pkcs8(&der)
+        .map_err(|e| format!("the stored signing key is rejected: {e}"))?;
+    Ok(Some((key, stored.kid)))
 }
 
 impl AuthServer {

@@ -43,6 +43,28 @@ impl Store for MemoryStore {
         Box::pin(async { Ok(()) })
     }
 
+    fn put_new<'a>(
+        &'a self,
+        space: Space,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool> {
+        let expires = expiry_ms(ttl);
+        let stored = self.with(|m| {
+            m.retain(|_, (_, e)| !expired(*e));
+            let slot = m.entry((space, key.to_owned()));
+            match slot {
+                std::collections::hash_map::Entry::Occupied(_) => false,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((value, expires));
+                    true
+                }
+            }
+        });
+        Box::pin(async move { Ok(stored) })
+    }
+
     fn get<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         let v = self.with(|m| {
             m.get(&(space, key.to_owned()))

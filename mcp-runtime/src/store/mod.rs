@@ -10,6 +10,7 @@
 //! | --- | --- | --- |
 //! | [`MemoryStore`] | `memory:` | tests, throwaway servers: everything is gone at exit |
 //! | [`RedbStore`] | a file path, or `redb:<path>` | one server: clients, refresh tokens and the signing key survive a restart |
+//! | `RedisStore` (feature `redis`) | `redis://…` or `rediss://…` | several replicas behind a load balancer: they share it all |
 //!
 //! The contract every implementation keeps (and `tests/it/store.rs` checks against each):
 //! - `put` replaces any value; a value with a `ttl` is gone (`get`/`take` answer `None`) once
@@ -22,6 +23,8 @@
 mod memory;
 #[cfg(feature = "store-redb")]
 mod redb;
+#[cfg(feature = "redis")]
+mod redis;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,6 +35,9 @@ pub use memory::MemoryStore;
 #[cfg(feature = "store-redb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-redb")))]
 pub use redb::RedbStore;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::RedisStore;
 
 /// What a store's operations return.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -105,6 +111,15 @@ pub trait Store: Send + Sync + 'static {
         value: Vec<u8>,
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, ()>;
+    /// Stores `value` under `key` only if no live value is there, atomically: of two replicas
+    /// creating the same record at once, exactly one succeeds. True when stored.
+    fn put_new<'a>(
+        &'a self,
+        space: Space,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool>;
     /// The live value under `key`.
     fn get<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>>;
     /// Removes and returns the live value under `key`, atomically.
@@ -159,7 +174,8 @@ pub(crate) fn block_on<T>(fut: StoreFuture<'_, T>) -> Result<T, StoreError> {
 /// Opens the store that `MCP_STORE_URL` names; `default` when it is unset.
 ///
 /// - `memory:` — a [`MemoryStore`];
-/// - `redb:<path>` or a plain path — a [`RedbStore`] in that file (its folder is created).
+/// - `redb:<path>` or a plain path — a [`RedbStore`] in that file (its folder is created);
+/// - `redis://…` or `rediss://…` — a `RedisStore` (feature `redis`).
 pub fn open(
     url: Option<&str>,
     default: impl FnOnce() -> Result<Arc<dyn Store>, String>,
@@ -171,8 +187,19 @@ pub fn open(
         return Ok(Arc::new(MemoryStore::new()));
     }
     if let Some((scheme, _)) = url.split_once("://") {
+        if scheme == "redis" || scheme == "rediss" {
+            #[cfg(feature = "redis")]
+            return RedisStore::open(url)
+                .map(|s| Arc::new(s) as Arc<dyn Store>)
+                .map_err(|e| e.0);
+            #[cfg(not(feature = "redis"))]
+            return Err(format!(
+                "a Redis store (`{scheme}://`) needs the `redis` feature of mcp-runtime"
+            ));
+        }
         return Err(format!(
-            "`{url}`: stores with scheme `{scheme}` are not supported here; use `memory:` or a file path"
+            "stores with scheme `{scheme}` are not supported; use `memory:`, a file path or \
+             `redis://host:port`"
         ));
     }
     let path = url.strip_prefix("redb:").unwrap_or(url);

@@ -140,6 +140,36 @@ impl Store for RedbStore {
         })
     }
 
+    fn put_new<'a>(
+        &'a self,
+        space: Space,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool> {
+        let key = key.to_owned();
+        let raw = encode(&value, expiry_ms(ttl));
+        // One writer at a time: the check and the insert are one step.
+        self.blocking(move |db, path| {
+            use redb::ReadableTable as _;
+            let tx = db.begin_write().map_err(|e| err(path, e))?;
+            let stored = {
+                let mut t = tx.open_table(table(space)).map_err(|e| err(path, e))?;
+                let live = t
+                    .get(key.as_str())
+                    .map_err(|e| err(path, e))?
+                    .is_some_and(|v| decode(v.value()).is_some());
+                if !live {
+                    t.insert(key.as_str(), raw.as_slice())
+                        .map_err(|e| err(path, e))?;
+                }
+                !live
+            };
+            tx.commit().map_err(|e| err(path, e))?;
+            Ok(stored)
+        })
+    }
+
     fn get<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         let key = key.to_owned();
         self.blocking(move |db, path| {
