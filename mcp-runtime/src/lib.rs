@@ -77,8 +77,7 @@ mod result;
 mod schema;
 #[cfg(feature = "server")]
 pub mod server;
-#[cfg(feature = "authorization-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "authorization-server")))]
+#[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]
 mod tool;

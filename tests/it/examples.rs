@@ -289,7 +289,17 @@ fn oauth_proxy_names_each_missing_or_malformed_variable() {
             "is not a boolean",
         ),
         ("MCP_STORE_ENCRYPTION_KEY", "short", "32 random bytes"),
-        ("MCP_STORE_URL", "redis://127.0.0.1", "scheme `redis`"),
+        (
+            "MCP_STORE_URL",
+            "mongodb://127.0.0.1",
+            "scheme `mongodb` are not supported",
+        ),
+        // A Redis that does not answer is named once, by the store's user that met it first.
+        (
+            "MCP_STORE_URL",
+            "redis://127.0.0.1:1",
+            "cannot connect to Redis at redis://127.0.0.1:1",
+        ),
         (
             "MCP_USE_OAUTH_SCOPE_GRANTS",
             "admin=ada",
@@ -302,6 +312,7 @@ fn oauth_proxy_names_each_missing_or_malformed_variable() {
         assert_eq!(code, Some(1), "{err}");
         assert!(err.contains(&format!("{var} is invalid")), "{var}: {err}");
         assert!(err.contains(why), "{var}: {err}");
+        assert_eq!(err.matches(var).count(), 1, "one mistake, one error: {err}");
     }
 }
 

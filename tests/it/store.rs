@@ -568,3 +568,119 @@ async fn replicas_on_one_redis_are_one_authorization_server() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Two replicas sharing sessions through Redis: a session begun on one is served by the other,
+/// bound to its caller; deleted on one, it ends on the other; with Redis down a new session
+/// cannot start (503 naming the store), and sessions resume once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_sessions_through_redis() {
+    use crate::common::*;
+    use mcp_runtime::store::RedisStore;
+    let redis = Redis::start();
+    let port = redis.port;
+    let replica = || {
+        let store: Arc<dyn Store> = Arc::new(RedisStore::open(&redis.url()).expect("redis"));
+        mcp_runtime::McpServer::builder()
+            .tools(mcp_runtime::tools![crate::fixtures::add])
+            .session_store(store)
+            .session_idle_timeout(Duration::from_secs(4))
+            .workers(1)
+            .build()
+            .expect("builds")
+            .start("127.0.0.1:0")
+            .expect("starts")
+    };
+    let (a, b) = (replica(), replica());
+    let on_a = Client::connect(&a, V_LATEST).await;
+    let session = on_a.session.clone().expect("a session");
+    // The same session, on B.
+    let mut on_b = Client::new(&b);
+    on_b.session = Some(session.clone());
+    on_b.version = on_a.version.clone();
+    assert_eq!(
+        text(
+            &on_b
+                .call("add-numbers", serde_json::json!({"a": 2, "b": 3}))
+                .await
+        ),
+        "5"
+    );
+    assert_eq!(
+        text(
+            &on_a
+                .call("add-numbers", serde_json::json!({"a": 1, "b": 1}))
+                .await
+        ),
+        "2"
+    );
+    // An id no replica made is still unknown.
+    let mut stranger = Client::new(&b);
+    stranger.session = Some("0123456789abcdef0123456789abcdef".into());
+    let r = stranger
+        .post_raw(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .await;
+    assert_eq!(r.status, 404, "{r:?}");
+    // Deleted on B: A lets go at its next confirmation (within a quarter of the idle timeout).
+    let r = on_b
+        .request(reqwest::Method::DELETE)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = on_a
+        .post_raw(&serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+        .await;
+    assert_eq!(r.status, 404, "deleted on the other replica: {r:?}");
+
+    // Redis down: a new session cannot start, and the reason is given.
+    let live = Client::connect(&a, V_LATEST).await;
+    drop(redis);
+    let r = Client::new(&b).post_raw(&init_body(V_LATEST)).await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(
+        r.body
+            .contains("the session cannot be saved to the shared store")
+            && r.body
+                .contains(&format!("Redis at redis://127.0.0.1:{port}")),
+        "{}",
+        r.body
+    );
+    // A session this replica holds goes on (confirmation failures are logged, not fatal).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        text(
+            &live
+                .call("add-numbers", serde_json::json!({"a": 3, "b": 4}))
+                .await
+        ),
+        "7"
+    );
+    // Back up: new sessions again, shared again.
+    let _again = Redis::start_on(port);
+    let mut started = None;
+    for _ in 0..50 {
+        let r = Client::new(&b).post_raw(&init_body(V_LATEST)).await;
+        if r.status == 200 {
+            started = r
+                .headers
+                .get("mcp-session-id")
+                .map(|v| v.to_str().expect("ascii").to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut there = Client::new(&a);
+    there.session = Some(started.expect("a session once Redis is back"));
+    there.version = V_LATEST.into();
+    assert_eq!(
+        text(
+            &there
+                .call("add-numbers", serde_json::json!({"a": 20, "b": 22}))
+                .await
+        ),
+        "42"
+    );
+    a.stop().await;
+    b.stop().await;
+}

@@ -37,6 +37,7 @@ pub struct McpServerBuilder {
     client_request_timeout: Duration,
     list_cache_ttl: Duration,
     request_state_key: Option<[u8; 32]>,
+    session_store: Option<Arc<dyn crate::store::Store>>,
     tasks: crate::server::protocol::tasks::TaskConfig,
     workers: Option<usize>,
     #[cfg(feature = "oauth")]
@@ -83,6 +84,7 @@ impl McpServerBuilder {
             client_request_timeout: Duration::from_secs(300),
             list_cache_ttl: Duration::ZERO,
             request_state_key: None,
+            session_store: None,
             tasks: Default::default(),
             workers: None,
             #[cfg(feature = "oauth")]
@@ -264,6 +266,16 @@ impl McpServerBuilder {
         self.request_state_key = Some(key);
         self
     }
+    /// Shares MCP sessions with the other replicas of this server through `store` (Redis:
+    /// [`RedisStore`](crate::store::RedisStore), feature `redis`): a request for a session
+    /// another replica created is served here too. Without it, a Redis `MCP_STORE_URL` is
+    /// used; otherwise sessions live in this process (another replica answers 404 and the
+    /// client initializes again). Streams and the server's requests to the client stay with
+    /// the replica that holds them; see the deployment guide.
+    pub fn session_store(mut self, store: Arc<dyn crate::store::Store>) -> Self {
+        self.session_store = Some(store);
+        self
+    }
     /// How long a task (2026-07-28's tasks extension) is kept after its creation: its
     /// `ttlMs` (default 1 hour). A task still running then is stopped, and `tasks/get` no
     /// longer knows it.
@@ -318,6 +330,28 @@ impl McpServerBuilder {
         if self.page_size == 0 {
             problems.push("page_size must be at least 1".into());
         }
+        let session_store = match self.session_store.take() {
+            Some(store) => Some(store),
+            // Not when the OAuth preset already reported the variable: one mistake, one error.
+            None if !self.stateless && !problems.iter().any(|p| p.contains("MCP_STORE_URL")) => {
+                match config::env_var("MCP_STORE_URL") {
+                    Some(url)
+                        if url.trim_start().starts_with("redis://")
+                            || url.trim_start().starts_with("rediss://") =>
+                    {
+                        match crate::store::open(Some(&url), || Err(String::new())) {
+                            Ok(store) => Some(store),
+                            Err(e) => {
+                                problems.push(format!("MCP_STORE_URL (shared sessions): {e}"));
+                                None
+                            }
+                        }
+                    }
+                    _ => None,
+                }
+            }
+            None => None,
+        };
         let (public_url, source) = match self.public_url.take() {
             Some(url) => (Some(url), "public_url"),
             None => (config::env_var("MCP_URL"), "MCP_URL"),
@@ -419,6 +453,8 @@ impl McpServerBuilder {
                 self.max_sessions,
                 self.client_request_timeout,
             ),
+            shared_sessions: session_store
+                .map(crate::server::protocol::shared_sessions::SharedSessions::new),
             #[cfg(feature = "oauth")]
             auth: auth.map(Arc::new),
             public_url,

@@ -108,6 +108,9 @@ pub(crate) struct Inner {
     pub(crate) state: Arc<StateMap>,
     pub(crate) http: HttpConfig,
     pub(crate) sessions: session::Sessions,
+    /// Where sessions are shared with other replicas (`session_store`, or a Redis
+    /// `MCP_STORE_URL`).
+    pub(crate) shared_sessions: Option<protocol::shared_sessions::SharedSessions>,
     #[cfg(feature = "oauth")]
     pub(crate) auth: Option<Arc<crate::auth::config::AuthState>>,
     /// The public URL of the endpoint (`public_url` or `MCP_URL`), when configured.

@@ -64,11 +64,14 @@ pub enum Space {
     Keys,
     /// Upstream identity providers' tokens (the OAuth proxy), encrypted, by grant id.
     UpstreamTokens,
+    /// MCP sessions shared by replicas (their revision, caller and client capabilities), by
+    /// session id.
+    Sessions,
 }
 
 impl Space {
     /// Every space, in a fixed order.
-    pub const ALL: [Space; 9] = [
+    pub const ALL: [Space; 10] = [
         Space::Clients,
         Space::Transactions,
         Space::Codes,
@@ -78,6 +81,7 @@ impl Space {
         Space::RevokedFamilies,
         Space::Keys,
         Space::UpstreamTokens,
+        Space::Sessions,
     ];
 
     /// A stable name (table names, key prefixes).
@@ -92,6 +96,7 @@ impl Space {
             Space::RevokedFamilies => "revoked_families",
             Space::Keys => "keys",
             Space::UpstreamTokens => "upstream_tokens",
+            Space::Sessions => "sessions",
         }
     }
 }
@@ -152,6 +157,7 @@ fn now_ms() -> u64 {
 
 /// Runs a store operation to completion on this thread: for start-up work (loading the
 /// signing key) that happens before, or outside, any async context.
+#[cfg_attr(not(feature = "authorization-server"), allow(dead_code))]
 pub(crate) fn block_on<T>(fut: StoreFuture<'_, T>) -> Result<T, StoreError> {
     use std::task::{Context, Poll, Wake, Waker};
     struct Unpark(std::thread::Thread);

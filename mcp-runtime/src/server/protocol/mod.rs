@@ -19,6 +19,7 @@ pub(crate) mod replay;
 pub(crate) mod resources;
 pub(crate) mod sampling;
 pub(crate) mod session;
+pub(crate) mod shared_sessions;
 pub(crate) mod task_run;
 pub(crate) mod tasks;
 pub(crate) mod tool_call;

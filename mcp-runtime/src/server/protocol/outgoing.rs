@@ -16,7 +16,8 @@ use tokio::sync::oneshot;
 use crate::server::jsonrpc::RpcError;
 
 /// What the client said it supports, from `initialize`'s `params.capabilities`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub(crate) struct ClientCapabilities {
     pub(crate) sampling: bool,
     /// Form-mode elicitation: `elicitation: {}` (before 2025-11-25, the only mode) or

@@ -47,6 +47,9 @@ pub struct Session {
     /// Set by `close`; read on every call, where `closed.is_cancelled()` would take a lock.
     is_closed: AtomicBool,
     closed: CancellationToken,
+    /// When the shared store last confirmed the session (seconds of `Sessions`' clock; see
+    /// `shared_sessions`).
+    pub(crate) confirmed: AtomicU64,
 }
 
 /// A request id as a key of the in-flight table. Ids are strings or numbers, and two ids
@@ -263,10 +266,22 @@ impl Sessions {
         let mut raw = [0u8; 16];
         getrandom::fill(&mut raw).map_err(SessionError::Random)?;
         let id: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        self.adopt(id.into(), protocol_version, subject, client)
+    }
+
+    /// A session under a given id: a new one, or one another replica created (read from the
+    /// shared store).
+    pub(crate) fn adopt(
+        &self,
+        id: Arc<str>,
+        protocol_version: &'static str,
+        subject: Option<String>,
+        client: ClientCapabilities,
+    ) -> Result<Arc<Session>, SessionError> {
         let now = self.now();
         self.sweep(now);
         let session = Arc::new(Session {
-            id: id.into(),
+            id,
             protocol_version,
             subject,
             log_level: AtomicU8::new(LEVEL_UNSET),
@@ -280,13 +295,28 @@ impl Sessions {
             replay: Replay::default(),
             is_closed: AtomicBool::new(false),
             closed: CancellationToken::new(),
+            confirmed: AtomicU64::new(now),
         });
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= self.max {
             return Err(SessionError::Full(self.max));
         }
-        map.insert(session.id.clone(), session.clone());
-        Ok(session)
+        // Two requests adopting one session at once: the first one's stays.
+        let kept = map
+            .entry(session.id.clone())
+            .or_insert_with(|| session.clone())
+            .clone();
+        Ok(kept)
+    }
+
+    /// The clock sessions are timed by, in seconds.
+    pub(crate) fn clock(&self) -> u64 {
+        self.now()
+    }
+
+    /// How long an unused session lives.
+    pub(crate) fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
     }
 
     /// Every live session (a snapshot).

@@ -117,7 +117,7 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Ref
 }
 
 /// Finds the session named by `Mcp-Session-Id`, or refuses (400 missing, 404 unknown).
-fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>, Refusal> {
+async fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>, Refusal> {
     if inner.http.stateless {
         return Ok(None);
     }
@@ -128,21 +128,53 @@ fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Session>>
             "missing Mcp-Session-Id header: send `initialize` first and repeat the session id it returns",
         ))
     };
+    let unknown = || {
+        Err(refusal(
+            StatusCode::NOT_FOUND,
+            code::SESSION_NOT_FOUND,
+            "unknown or expired session: start a new one with `initialize`",
+        ))
+    };
     let Some(value) = req.headers().get(&SESSION_NAME) else {
         return missing();
     };
     // Looked up as UTF-8, quicker to check than `to_str`'s visible ASCII. Ids are hex, so a
     // value that is not visible ASCII finds nothing, and is then refused as missing, as before.
     let id = std::str::from_utf8(value.as_bytes()).ok();
-    match id.and_then(|id| inner.sessions.get(id)) {
-        Some(s) => Ok(Some(s)),
-        None if value.to_str().is_err() => missing(),
-        None => Err(refusal(
-            StatusCode::NOT_FOUND,
-            code::SESSION_NOT_FOUND,
-            "unknown or expired session: start a new one with `initialize`",
-        )),
+    if let Some(s) = id.and_then(|id| inner.sessions.get(id)) {
+        // Shared with other replicas: a session deleted or expired elsewhere ends here too.
+        if let Some(shared) = &inner.shared_sessions {
+            match shared.confirm(&inner.sessions, &s).await {
+                Ok(false) => return unknown(),
+                Ok(true) => {}
+                Err(e) => {
+                    tracing::warn!(target: "mcp_runtime::server", error = %e, "the shared session store could not confirm a session; serving it from this replica");
+                }
+            }
+        }
+        return Ok(Some(s));
     }
+    if value.to_str().is_err() {
+        return missing();
+    }
+    // One another replica created (only what looks like an id this server makes is looked up).
+    if let (Some(shared), Some(id)) = (&inner.shared_sessions, id)
+        && id.len() == 32
+        && id.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        match shared.load(&inner.sessions, id).await {
+            Ok(Some(s)) => return Ok(Some(s)),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code::INTERNAL_ERROR,
+                    format!("the session cannot be read from the shared store: {e}"),
+                ));
+            }
+        }
+    }
+    unknown()
 }
 
 /// A session serves only the subject that created it; to anyone else it does not exist.
@@ -300,7 +332,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
             Ok(items) => items,
             Err(e) => return bad_request(&Value::Null, &jsonrpc::json_error(&e)),
         };
-        let (session, version) = match session_and_version(&req, inner, auth.as_ref()) {
+        let (session, version) = match session_and_version(&req, inner, auth.as_ref()).await {
             Ok(sv) => sv,
             Err(r) => return r.into(),
         };
@@ -309,7 +341,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
     // The request that matters most, parsed in one pass.
     if let Some((id, params)) = dispatch::parse_call(text) {
         note_method(&req, inner, "tools/call");
-        let (session, version) = match session_and_version(&req, inner, auth.as_ref()) {
+        let (session, version) = match session_and_version(&req, inner, auth.as_ref()).await {
             Ok(sv) => sv,
             Err(r) => return r.into(),
         };
@@ -346,9 +378,9 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
                  header to start a new session",
             );
         }
-        return initialize(inner, id, *params, auth.map(|a| a.user.user_id.clone()));
+        return initialize(inner, id, *params, auth.map(|a| a.user.user_id.clone())).await;
     }
-    let (session, version) = match session_and_version(&req, inner, auth.as_ref()) {
+    let (session, version) = match session_and_version(&req, inner, auth.as_ref()).await {
         Ok(sv) => sv,
         Err(r) => return r.into(),
     };
@@ -361,7 +393,7 @@ fn bad_request(id: &Value, err: &RpcError) -> HttpResponse {
         .body(jsonrpc::error_body(id, err))
 }
 
-fn session_and_version(
+async fn session_and_version(
     req: &HttpRequest,
     inner: &Inner,
     auth: Option<&Auth>,
@@ -371,13 +403,13 @@ fn session_and_version(
     if req.headers().contains_key(&VERSION_NAME) {
         request_version(req, None)?;
     }
-    let session = find_session(req, inner)?;
+    let session = find_session(req, inner).await?;
     check_subject(session.as_deref(), auth)?;
     let version = request_version(req, session.as_deref())?;
     Ok((session, version))
 }
 
-fn initialize(
+async fn initialize(
     inner: &Inner,
     id: &Value,
     params: Option<&RawValue>,
@@ -395,6 +427,17 @@ fn initialize(
     let client = ClientCapabilities::from_initialize(&jsonrpc::params_value(params));
     match inner.sessions.create(version, subject, client) {
         Ok(session) => {
+            // Saved for the other replicas before the client can send them a request.
+            if let Some(shared) = &inner.shared_sessions
+                && let Err(e) = shared.save(&inner.sessions, &session).await
+            {
+                inner.sessions.remove(session.id());
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code::INTERNAL_ERROR,
+                    format!("the session cannot be saved to the shared store: {e}"),
+                );
+            }
             tracing::debug!(target: "mcp_runtime::rpc", session = session.id(), version, "session created");
             HttpResponse::Ok()
                 .content_type(APPLICATION_JSON.clone())
@@ -558,6 +601,7 @@ pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
         );
     }
     let session = match find_session(&req, inner)
+        .await
         .and_then(|s| check_subject(s.as_deref(), auth.as_ref()).map(|()| s))
     {
         Ok(Some(s)) => s,
@@ -622,10 +666,22 @@ pub(crate) async fn delete(req: HttpRequest) -> HttpResponse {
         return method_not_allowed("a stateless server has no sessions to delete");
     }
     match find_session(&req, inner)
+        .await
         .and_then(|s| check_subject(s.as_deref(), auth.as_ref()).map(|()| s))
     {
         Ok(Some(s)) => {
             inner.sessions.remove(s.id());
+            if let Some(shared) = &inner.shared_sessions
+                && let Err(e) = shared.forget(s.id()).await
+            {
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code::INTERNAL_ERROR,
+                    format!(
+                        "the session ended here, but the shared store could not forget it: {e}"
+                    ),
+                );
+            }
             HttpResponse::Ok().finish()
         }
         Ok(None) => method_not_allowed("no session"),

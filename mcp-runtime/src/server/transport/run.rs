@@ -112,6 +112,13 @@ impl McpServer {
                 self.path
             ),
         }
+        if let Some(shared) = &self.inner.shared_sessions {
+            tracing::info!(
+                target: "mcp_runtime::server",
+                "MCP sessions shared with other replicas through {}",
+                shared.describe()
+            );
+        }
         self.run_on(listener, true)
             .map_err(|e| ServeError::Bind { addr, source: e })?
             .await
