@@ -1,0 +1,317 @@
+// Two replicas of examples/quickstart_oauth behind a round-robin load balancer (nginx, from
+// Debian's packages), sharing one Redis (MCP_STORE_URL): the official TypeScript SDK client
+// signs in through the balancer (discovery, DCR, authorize, code, token), calls tools, steps up
+// and refreshes, with consecutive requests landing on different replicas (nginx names the
+// replica of every response in X-Upstream). Then one replica is killed and the client goes on
+// on the other; then Redis restarts (with its append-only file): the authorization server
+// answers 503 during the outage, and everything Redis persisted works after.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  UnauthorizedError,
+  discoverAuthorizationServerMetadata,
+  refreshAuthorization,
+} from '@modelcontextprotocol/sdk/client/auth.js';
+
+import { startServer, tempDir } from './lib/harness.mjs';
+import { MemoryOAuthClient } from './lib/oauth-client.mjs';
+
+const REDIRECT = 'http://127.0.0.1:9/callback';
+/** Debian puts nginx in /usr/sbin, which a user's PATH may lack. */
+const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+
+/** A free port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until something accepts connections on `port`. */
+async function listening(port, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A child process that must be running; its output kept for failure reports. */
+function run(cmd, args) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => { out += c; });
+  child.stderr.on('data', (c) => { out += c; });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.once('error', (e) => { out += `\nfailed to start ${cmd}: ${e.message}`; });
+  return {
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Every response's X-Upstream (the replica nginx chose), in order. */
+const upstreams = [];
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input, init) => {
+  const resp = await realFetch(input, init);
+  const via = resp.headers.get('x-upstream');
+  if (via) upstreams.push(via);
+  return resp;
+};
+
+/** A client that signs in by following the authorization URL itself. */
+class ScriptedProvider extends MemoryOAuthClient {
+  constructor() {
+    super(REDIRECT, 'SDK replicas test');
+    this.granted = [];
+    this.n = 0;
+  }
+  state() {
+    this.n += 1;
+    return `state-${this.n}`;
+  }
+  tokens() {
+    if (!this.stored) return undefined;
+    const { refresh_token: _unused, ...rest } = this.stored;
+    return rest;
+  }
+  saveTokens(tokens) {
+    super.saveTokens(tokens);
+    this.granted.push(tokens);
+  }
+  async redirectToAuthorization(url) {
+    this.authorizations.push(new URL(url));
+    const resp = await fetch(url, { redirect: 'manual' });
+    assert.equal(resp.status, 302, `the authorization endpoint answered ${resp.status}: ${await resp.text()}`);
+    const back = new URL(resp.headers.get('location'));
+    assert.equal(back.searchParams.get('error'), null, back.toString());
+    this.code = back.searchParams.get('code');
+    assert.ok(this.code, back.toString());
+  }
+}
+
+describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK client', () => {
+  const temp = tempDir('mcp-replicas-');
+  const dir = temp.path;
+  let redisPort;
+  let redis;
+  let nginx;
+  let publicUrl;
+  const replicas = [];
+  const provider = new ScriptedProvider();
+  let client;
+  let transport;
+
+  const startRedis = () => run('redis-server', [
+    '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
+    '--appendfsync', 'always', '--dir', dir, '--protected-mode', 'no',
+  ]);
+
+  before(async () => {
+    redisPort = await freePort();
+    redis = startRedis();
+    await listening(redisPort);
+    const lbPort = await freePort();
+    publicUrl = `http://127.0.0.1:${lbPort}/mcp`;
+    const env = {
+      MCP_URL: publicUrl,
+      MCP_STORE_URL: `redis://127.0.0.1:${redisPort}`,
+      MCP_USE_OAUTH_DEV_AUTO_APPROVE: 'true',
+    };
+    for (let i = 0; i < 2; i += 1) replicas.push(await startServer('quickstart_oauth', { env }));
+    const addr = (s) => new URL(s.url).host;
+    const root = process.getuid?.() === 0 ? 'user root;' : '';
+    writeFileSync(join(dir, 'nginx.conf'), `
+${root}
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream replicas {
+    server ${addr(replicas[0])} max_fails=1 fail_timeout=30s;
+    server ${addr(replicas[1])} max_fails=1 fail_timeout=30s;
+  }
+  server {
+    listen 127.0.0.1:${lbPort};
+    location / {
+      proxy_pass http://replicas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_buffering off;
+      proxy_next_upstream error timeout;
+      add_header X-Upstream $upstream_addr always;
+    }
+  }
+}
+`);
+    nginx = run(NGINX, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')]);
+    await listening(lbPort);
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await client?.close().catch(() => {});
+    await nginx?.stop();
+    for (const r of replicas) await r.stop();
+    await redis?.stop();
+    temp.remove();
+  }, { timeout: 30_000 });
+
+  test('sign-in, tools and step-up through the balancer, landing on both replicas', { timeout: 60_000 }, async () => {
+    const first = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
+    const c = new Client({ name: 'sdk-replicas', version: '1.0.0' });
+    await assert.rejects(c.connect(first), UnauthorizedError, 'the first connect needs a sign-in');
+    assert.ok(provider.client?.client_id, 'registered dynamically');
+    await first.finishAuth(provider.code);
+    await first.close();
+    const signIn = [...new Set(upstreams)];
+    assert.equal(signIn.length, 2, `discovery, registration, authorization and token used both replicas: ${upstreams}`);
+
+    transport = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
+    client = new Client({ name: 'sdk-replicas', version: '1.0.0' });
+    await client.connect(transport);
+    const before = upstreams.length;
+    for (let i = 0; i < 6; i += 1) {
+      const r = await client.callTool({ name: 'get-user-info', arguments: {} });
+      assert.equal(r.structuredContent.userId, 'dev-user', JSON.stringify(r));
+    }
+    const calls = upstreams.slice(before);
+    assert.ok(calls.length >= 6, `${calls}`);
+    for (let i = 1; i < calls.length; i += 1) {
+      assert.notEqual(calls[i], calls[i - 1], `consecutive MCP requests alternate between replicas: ${calls}`);
+    }
+
+    await assert.rejects(
+      client.callTool({ name: 'admin-action', arguments: { action: 'reset' } }),
+      UnauthorizedError,
+      'a 403 sends the SDK to sign in again for `admin`',
+    );
+    await transport.finishAuth(provider.code);
+    assert.equal(provider.granted.at(-1).scope, 'openid profile email admin');
+    const r = await client.callTool({ name: 'admin-action', arguments: { action: 'reset' } });
+    assert.equal(r.content[0].text, 'dev-user performed `reset`', JSON.stringify(r));
+  });
+
+  test('refresh tokens rotate across replicas; a spent one is refused', { timeout: 30_000 }, async () => {
+    const issuer = new URL(publicUrl).origin;
+    const metadata = await discoverAuthorizationServerMetadata(issuer);
+    const old = provider.granted.at(-1).refresh_token;
+    const fresh = await refreshAuthorization(issuer, {
+      metadata, clientInformation: provider.client, refreshToken: old, resource: new URL(publicUrl),
+    });
+    assert.ok(fresh.refresh_token && fresh.refresh_token !== old);
+    provider.granted.push(fresh);
+    await assert.rejects(
+      refreshAuthorization(issuer, { metadata, clientInformation: provider.client, refreshToken: old }),
+      (err) => err.constructor.name === 'InvalidGrantError',
+    );
+    // The rotated token is revoked with its family (reuse detection), on whichever replica.
+    await assert.rejects(
+      refreshAuthorization(issuer, { metadata, clientInformation: provider.client, refreshToken: fresh.refresh_token }),
+      (err) => err.constructor.name === 'InvalidGrantError',
+    );
+  });
+
+  test('one replica killed: the client goes on on the other', { timeout: 30_000 }, async () => {
+    const killed = new URL(replicas[0].url).host;
+    replicas[0].child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const before = upstreams.length;
+    for (let i = 0; i < 4; i += 1) {
+      const r = await client.callTool({ name: 'get-user-info', arguments: {} });
+      assert.equal(r.structuredContent.userId, 'dev-user', JSON.stringify(r));
+    }
+    const after = upstreams.slice(before);
+    assert.ok(after.every((u) => u.split(', ').at(-1) !== killed), `answered by the survivor: ${after}`);
+  });
+
+  test('Redis restarted: 503 while it is down, and what it persisted works after', { timeout: 60_000 }, async () => {
+    const issuer = new URL(publicUrl).origin;
+    const metadata = await discoverAuthorizationServerMetadata(issuer);
+    // A fresh sign-in's refresh token, persisted in Redis before the outage.
+    const transport2 = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
+    provider.stored = undefined;
+    const c2 = new Client({ name: 'sdk-replicas-2', version: '1.0.0' });
+    await assert.rejects(c2.connect(transport2), UnauthorizedError);
+    await transport2.finishAuth(provider.code);
+    const saved = provider.granted.at(-1);
+    assert.ok(saved.refresh_token);
+
+    await redis.stop();
+    const during = await fetch(`${issuer}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token', refresh_token: saved.refresh_token, client_id: provider.client.client_id,
+      }),
+    });
+    assert.equal(during.status, 503, await during.text());
+    // Access tokens need no store: they still open the endpoint.
+    const verified = await fetch(publicUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${saved.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'get-user-info',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0', id: 1, method: 'tools/call',
+        params: {
+          name: 'get-user-info', arguments: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    assert.equal(verified.status, 200, await verified.text());
+
+    redis = startRedis();
+    await listening(redisPort);
+    let fresh;
+    for (let i = 0; i < 50 && !fresh; i += 1) {
+      fresh = await refreshAuthorization(issuer, {
+        metadata, clientInformation: provider.client, refreshToken: saved.refresh_token, resource: new URL(publicUrl),
+      }).catch((e) => (/503|unavailable/i.test(String(e)) ? undefined : Promise.reject(e)));
+      if (!fresh) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(fresh?.access_token, 'the refresh token Redis persisted works after the restart');
+    await c2.close().catch(() => {});
+  });
+});
