@@ -316,6 +316,40 @@ fn oauth_proxy_names_each_missing_or_malformed_variable() {
     }
 }
 
+/// Replicas sharing a Redis must share the key that encrypts upstream tokens: a proxy on a
+/// shared store without it stops at start-up, naming it; with it, it starts.
+#[test]
+fn an_oauth_proxy_on_a_shared_store_needs_the_encryption_key() {
+    let redis = crate::store::Redis::start();
+    let url = redis.url();
+    let env = [
+        (
+            "MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT",
+            "https://idp.example/authorize",
+        ),
+        (
+            "MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT",
+            "https://idp.example/token",
+        ),
+        ("MCP_USE_OAUTH_PROXY_ISSUER", "https://idp.example"),
+        ("MCP_USE_OAUTH_PROXY_CLIENT_ID", "app"),
+        ("MCP_USE_OAUTH_PROXY_JWKS_URL", "https://idp.example/jwks"),
+        ("MCP_STORE_URL", url.as_str()),
+    ];
+    let (code, err) = run_failing("oauth_proxy", &env);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("OAuth preset `proxy`: MCP_STORE_ENCRYPTION_KEY is not set: a store that several replicas share"),
+        "{err}"
+    );
+    let mut with_key = env.to_vec();
+    with_key.push((
+        "MCP_STORE_ENCRYPTION_KEY",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+    ));
+    let (_running, _) = start_example("oauth_proxy", &with_key);
+}
+
 #[test]
 fn oauth_google_names_each_missing_or_malformed_variable() {
     let (code, err) = run_failing(

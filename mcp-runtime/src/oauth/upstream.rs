@@ -45,6 +45,21 @@ pub(crate) struct UpstreamTokens {
 impl Upstream {
     pub(crate) fn new(config: ProxyProvider) -> Result<Self, ProviderError> {
         let rng = SystemRandom::new();
+        // The key of the consent cookie's MACs: derived from the encryption key when there is
+        // one, so that replicas sharing it recognize each other's remembered approvals.
+        let mut consent = [0u8; 32];
+        match config.encryption_key {
+            Some(k) => {
+                let tag = hmac::sign(
+                    &hmac::Key::new(hmac::HMAC_SHA256, &k),
+                    b"mcp-runtime consent cookie",
+                );
+                consent.copy_from_slice(&tag.as_ref()[..32]);
+            }
+            None => rng
+                .fill(&mut consent)
+                .map_err(|_| ProviderError::Setup("no randomness for a key".into()))?,
+        }
         let key = match config.encryption_key {
             Some(k) => k,
             None => {
@@ -63,9 +78,6 @@ impl Upstream {
         let cipher = UnboundKey::new(&AES_256_GCM, &key)
             .map(LessSafeKey::new)
             .map_err(|_| ProviderError::Setup("the encryption key is rejected".into()))?;
-        let mut consent = [0u8; 32];
-        rng.fill(&mut consent)
-            .map_err(|_| ProviderError::Setup("no randomness for a key".into()))?;
         let http = crate::auth::http_client_with(config.upstream_timeout);
         let jwks = config
             .jwks_url

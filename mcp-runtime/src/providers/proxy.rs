@@ -519,6 +519,15 @@ impl ProxyProvider {
             (None, Some(kind)) => Some(super::dev::store_from_env(kind)?),
             (None, None) => None,
         };
+        // Replicas sharing a store must open each other's upstream tokens in it.
+        if store.as_ref().is_some_and(|s| s.is_shared()) && self.encryption_key.is_none() {
+            return Err(ProviderError::Missing {
+                var: "MCP_STORE_ENCRYPTION_KEY",
+                hint: "a store that several replicas share needs the key that encrypts the \
+                       upstream tokens in it, the same on every replica: 32 random bytes in \
+                       base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`",
+            });
+        }
         let pass_through = self.pass_through;
         let upstream = Upstream::new(self)?;
         let upstream_verifier = upstream.access_verifier.clone();

@@ -267,7 +267,7 @@ impl McpServerBuilder {
         self
     }
     /// Shares MCP sessions with the other replicas of this server through `store` (Redis:
-    /// [`RedisStore`](crate::store::RedisStore), feature `redis`): a request for a session
+    /// `RedisStore`, feature `redis`): a request for a session
     /// another replica created is served here too. Without it, a Redis `MCP_STORE_URL` is
     /// used; otherwise sessions live in this process (another replica answers 404 and the
     /// client initializes again). Streams and the server's requests to the client stay with

@@ -135,6 +135,11 @@ pub trait Store: Send + Sync + 'static {
     fn count(&self, space: Space) -> StoreFuture<'_, usize>;
     /// What the store is, for the start-up log (`memory`, `redb file /var/lib/…`).
     fn describe(&self) -> String;
+    /// Whether other processes use the store too (Redis): what is kept in it must then be
+    /// readable by all of them (the proxy's upstream tokens need a shared encryption key).
+    fn is_shared(&self) -> bool {
+        false
+    }
 }
 
 /// Milliseconds since the epoch, `ttl` from now; 0 for "never expires".

@@ -280,4 +280,8 @@ impl Store for RedisStore {
     fn describe(&self) -> String {
         format!("redis {} (keys {}*)", self.shown, self.prefix)
     }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
 }
