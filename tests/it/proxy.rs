@@ -572,11 +572,18 @@ async fn hostile_requests_are_refused_and_store_nothing() {
 }
 
 fn proxy_on(idp: &Idp, path: &std::path::Path, public: &str) -> (McpServer, RunningServer) {
-    let store = crate::store::open_released(path);
+    proxy_with(idp, Arc::new(crate::store::open_released(path)), public)
+}
+
+fn proxy_with(
+    idp: &Idp,
+    store: Arc<dyn mcp_runtime::store::Store>,
+    public: &str,
+) -> (McpServer, RunningServer) {
     let oauth = idp
         .provider()
         .auto_approve(true)
-        .store(Arc::new(store))
+        .store(store)
         .encryption_key([7u8; 32])
         .resolve()
         .expect("settings")
@@ -651,6 +658,57 @@ async fn a_proxy_sign_in_survives_a_restart() {
     assert_eq!(r.status(), 200);
     running.stop().await;
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+}
+
+/// Two proxy replicas on one Redis: a sign-in begun on one comes back from the provider to the
+/// other, its code is redeemed on the first, and the upstream token one stored (encrypted)
+/// reaches tools on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_sign_in_crosses_replicas_on_one_redis() {
+    use mcp_runtime::store::RedisStore;
+    let idp = Idp::start();
+    let redis = crate::store::Redis::start();
+    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
+    drop(placeholder);
+    let open = || -> Arc<dyn mcp_runtime::store::Store> {
+        Arc::new(RedisStore::open(&redis.url()).expect("redis"))
+    };
+    let (_sa, a) = proxy_with(&idp, open(), &public);
+    let (_sb, b) = proxy_with(&idp, open(), &public);
+    let (base_a, base_b) = (
+        format!("http://{}", a.addr()),
+        format!("http://{}", b.addr()),
+    );
+
+    let client_id = register(&base_a, CLIENT_REDIRECT).await;
+    let (verifier, challenge) = pkce();
+    let url = authorize_url_for(&base_a, &public, &client_id, &challenge, "openid", "r");
+    let (status, h, body) = get(&url, None).await;
+    assert_eq!(status, 302, "{body}");
+    let (_, h, _) = get(&location(&h), None).await;
+    // The provider's redirect comes back through the balancer, to the other replica.
+    let public_origin = public.trim_end_matches("/mcp");
+    let callback = location(&h).replace(public_origin, &base_b);
+    let (status, h, body) = get(&callback, None).await;
+    assert_eq!(status, 302, "the other replica finds the sign-in: {body}");
+    let back = location(&h);
+    assert!(back.starts_with(CLIENT_REDIRECT), "{back}");
+    let (status, tokens) = redeem(&base_a, &client_id, &query(&back)["code"], &verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().expect("access").to_owned();
+    let upstream_access = idp.issued.lock().expect("lock")[0].clone();
+    for running in [&a, &b] {
+        let c = Client::connect_as(running, V_LATEST, Some(access.clone())).await;
+        let who = c.call("whoami", json!({})).await;
+        assert_eq!(
+            who["result"]["structuredContent"]["upstream"],
+            upstream_access.as_str(),
+            "the upstream token decrypts on every replica"
+        );
+    }
+    a.stop().await;
+    b.stop().await;
 }
 
 /// A provider that grants none of this server's scopes (Google, GitHub): scope grants give
