@@ -20,49 +20,13 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { startServer } from './lib/harness.mjs';
-import { MemoryOAuthClient } from './lib/oauth-client.mjs';
+import { ScriptedProvider } from './lib/oauth-client.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
-/** A client that signs in by following the authorization URL itself. */
-class ScriptedProvider extends MemoryOAuthClient {
-  constructor() {
-    super(REDIRECT, 'SDK interop test');
-    this.granted = []; // every token response, as the SDK saved it
-    this.n = 0;
-  }
-  state() {
-    this.n += 1;
-    return `state-${this.n}`;
-  }
-  // This client keeps no refresh token where the SDK would use it on a 403 (a refresh keeps the
-  // old scopes, so step-up needs a new authorization); the test uses the refresh tokens itself.
-  tokens() {
-    if (!this.stored) return undefined;
-    const { refresh_token: _unused, ...rest } = this.stored;
-    return rest;
-  }
-  saveTokens(tokens) {
-    super.saveTokens(tokens);
-    this.granted.push(tokens);
-  }
-  async redirectToAuthorization(url) {
-    this.authorizations.push(new URL(url));
-    const resp = await fetch(url, { redirect: 'manual' });
-    assert.equal(resp.status, 302, `the authorization endpoint answered ${resp.status}: ${await resp.text()}`);
-    const back = new URL(resp.headers.get('location'));
-    assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
-    assert.equal(back.searchParams.get('state'), `state-${this.n}`, 'state comes back unchanged');
-    assert.equal(back.searchParams.get('iss'), url.origin, 'RFC 9207 iss names the issuer');
-    assert.equal(back.searchParams.get('error'), null, back.toString());
-    this.code = back.searchParams.get('code');
-    assert.ok(this.code, back.toString());
-  }
-}
-
 describe('TypeScript SDK client signs in to examples/quickstart_oauth', () => {
   let server;
-  const provider = new ScriptedProvider();
+  const provider = new ScriptedProvider(REDIRECT, 'SDK interop test');
   let client;
   let transport;
 

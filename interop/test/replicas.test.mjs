@@ -22,7 +22,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { startServer, tempDir } from './lib/harness.mjs';
-import { MemoryOAuthClient } from './lib/oauth-client.mjs';
+import { ScriptedProvider } from './lib/oauth-client.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 /** Debian puts nginx in /usr/sbin, which a user's PATH may lack. */
@@ -83,37 +83,6 @@ globalThis.fetch = async (input, init) => {
   return resp;
 };
 
-/** A client that signs in by following the authorization URL itself. */
-class ScriptedProvider extends MemoryOAuthClient {
-  constructor() {
-    super(REDIRECT, 'SDK replicas test');
-    this.granted = [];
-    this.n = 0;
-  }
-  state() {
-    this.n += 1;
-    return `state-${this.n}`;
-  }
-  tokens() {
-    if (!this.stored) return undefined;
-    const { refresh_token: _unused, ...rest } = this.stored;
-    return rest;
-  }
-  saveTokens(tokens) {
-    super.saveTokens(tokens);
-    this.granted.push(tokens);
-  }
-  async redirectToAuthorization(url) {
-    this.authorizations.push(new URL(url));
-    const resp = await fetch(url, { redirect: 'manual' });
-    assert.equal(resp.status, 302, `the authorization endpoint answered ${resp.status}: ${await resp.text()}`);
-    const back = new URL(resp.headers.get('location'));
-    assert.equal(back.searchParams.get('error'), null, back.toString());
-    this.code = back.searchParams.get('code');
-    assert.ok(this.code, back.toString());
-  }
-}
-
 describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK client', () => {
   const temp = tempDir('mcp-replicas-');
   const dir = temp.path;
@@ -122,7 +91,7 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
   let nginx;
   let publicUrl;
   const replicas = [];
-  const provider = new ScriptedProvider();
+  const provider = new ScriptedProvider(REDIRECT, 'SDK replicas test');
   let client;
   let transport;
 
