@@ -784,3 +784,37 @@ async fn workos_and_auth0_change_mode_by_their_client_id() {
         }
     }
 }
+
+/// `examples/rotate_signing_key`: a rotation started from outside the servers, on the store
+/// they share; misuse is named.
+#[test]
+fn the_rotation_example_rotates_the_shared_ring() {
+    let (code, err) = run_failing("rotate_signing_key", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("MCP_STORE_URL is not set"), "{err}");
+    let redis = crate::store::Redis::start();
+    let url = redis.url();
+    let out = Command::new(example("rotate_signing_key"))
+        .arg("0")
+        .env("MCP_STORE_URL", &url)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("new signing key "), "{stdout}");
+    assert!(
+        stdout.contains("signing in 0s (redis redis://127.0.0.1:"),
+        "{stdout}"
+    );
+    let out = Command::new(example("rotate_signing_key"))
+        .arg("soon")
+        .env("MCP_STORE_URL", &url)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("publication time in seconds"));
+}

@@ -684,3 +684,131 @@ async fn replicas_share_sessions_through_redis() {
     a.stop().await;
     b.stop().await;
 }
+
+/// The `kid` a token was signed with.
+fn kid_of(token: &str) -> String {
+    use base64::Engine as _;
+    let header = token.split('.').next().expect("a JWT");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .expect("base64url");
+    let v: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+    v["kid"].as_str().expect("kid").to_owned()
+}
+
+/// A key rotation across two replicas on one Redis: the next key is published by both before
+/// it signs, tokens of the previous key keep verifying, and the rotation after drops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_keys_rotate_across_replicas_without_downtime() {
+    use crate::common::*;
+    use crate::devserver::{code_for_resource, exchange, pkce, public_client};
+    use mcp_runtime::store::{RedisStore, rotate_signing_key};
+    let redis = Redis::start();
+    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
+    drop(placeholder);
+    let open = || -> Arc<dyn Store> { Arc::new(RedisStore::open(&redis.url()).expect("redis")) };
+    let a = replica(open(), &public).start("127.0.0.1:0").expect("a");
+    let b = replica(open(), &public).start("127.0.0.1:0").expect("b");
+    let (base_a, base_b) = (
+        format!("http://{}", a.addr()),
+        format!("http://{}", b.addr()),
+    );
+    let client_id = public_client(&base_a).await;
+    let (verifier, challenge) = pkce();
+    let sign_in = |base: String| {
+        let (client_id, public, verifier, challenge) = (
+            client_id.clone(),
+            public.clone(),
+            verifier.clone(),
+            challenge.clone(),
+        );
+        async move {
+            let code = code_for_resource(&base, &public, &client_id, &challenge, "openid").await;
+            exchange(&base, &client_id, &code, &verifier).await["access_token"]
+                .as_str()
+                .expect("access")
+                .to_owned()
+        }
+    };
+    let opens = |running: &mcp_runtime::RunningServer, token: &str| {
+        let url = running.url();
+        let token = token.to_owned();
+        async move {
+            http()
+                .post(url)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .body(init_body(V_LATEST).to_string())
+                .send()
+                .await
+                .expect("post")
+                .status()
+                .as_u16()
+        }
+    };
+    let old = sign_in(base_a.clone()).await;
+    let first_kid = kid_of(&old);
+    // Another token of the first key, presented only once that key is retired (a token
+    // verified before stays in the verified-token cache until it expires: a rotation retires
+    // a key after its tokens have expired, it does not revoke them).
+    let unseen = sign_in(base_b.clone()).await;
+    assert_eq!(kid_of(&unseen), first_kid);
+
+    // Rotate now (a zero publication time, for the test); replicas read the ring again at
+    // their endpoints, at most once a second.
+    let store = open();
+    let next = rotate_signing_key(&*store, Duration::ZERO)
+        .await
+        .expect("rotates");
+    assert_ne!(next, first_kid);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for base in [&base_a, &base_b] {
+        let (_, jwks) = get_json(format!("{base}/oauth/jwks")).await;
+        let kids: Vec<&str> = jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .filter_map(|k| k["kid"].as_str())
+            .collect();
+        assert_eq!(kids, [first_kid.as_str(), next.as_str()], "{base}");
+    }
+    let new = sign_in(base_b.clone()).await;
+    assert_eq!(kid_of(&new), next, "the new key signs");
+    for running in [&a, &b] {
+        assert_eq!(opens(running, &new).await, 200, "a new token opens both");
+        assert_eq!(
+            opens(running, &old).await,
+            200,
+            "an old token still opens both"
+        );
+    }
+
+    // A rotation that publishes a later key: the current one keeps signing, the first goes.
+    let later = rotate_signing_key(&*store, Duration::from_secs(3600))
+        .await
+        .expect("rotates");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (_, jwks) = get_json(format!("{base_a}/oauth/jwks")).await;
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert_eq!(kids, [next.as_str(), later.as_str()]);
+    let (_, _) = get_json(format!("{base_b}/oauth/jwks")).await;
+    let newer = sign_in(base_a.clone()).await;
+    assert_eq!(kid_of(&newer), next, "a key signs only from its moment");
+    for running in [&a, &b] {
+        assert_eq!(
+            opens(running, &unseen).await,
+            401,
+            "the first key is retired"
+        );
+        assert_eq!(opens(running, &newer).await, 200);
+    }
+    a.stop().await;
+    b.stop().await;
+}

@@ -155,6 +155,18 @@ impl JwksCache {
         cache
     }
 
+    /// Replaces a fixed key set (the embedded authorization server's, after a key rotation).
+    pub(crate) fn replace_fixed(&self, set: &JwkSet) {
+        let mut current = self.set.write().unwrap_or_else(PoisonError::into_inner);
+        let generation = current.generation + 1;
+        *current = Arc::new(KeySet {
+            keys: Arc::from(usable_keys(set)),
+            fresh_until: None,
+            last_attempt: None,
+            generation,
+        });
+    }
+
     /// A cache whose key set URL is the `jwks_uri` of `issuer`'s metadata
     /// (`/.well-known/openid-configuration`, else `/.well-known/oauth-authorization-server`),
     /// looked up on first use.

@@ -1,76 +1,300 @@
-//! Signing: RS256 JWT access tokens with the core's key, which the store keeps so that tokens
-//! outlive a restart.
+//! Signing: RS256 JWT access tokens with the core's keys, which the store keeps so that tokens
+//! outlive a restart and every replica on a shared store signs and verifies alike.
+//!
+//! The store holds a key *ring* (`signing`): each key has the moment it starts signing. The
+//! newest key whose moment has come signs; every key is published in the JWKS. A rotation
+//! ([`rotate_signing_key`]) adds a key that starts signing later (after verifiers have fetched
+//! the new JWKS) and drops keys older than the one signing now; replicas read the ring again
+//! every 30 seconds, and at the JWKS and token endpoints (at most once a second).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::RSA_PKCS1_SHA256;
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::AuthServer;
 use super::params::random_token;
-use crate::store::{Space, Store, block_on};
+use crate::store::{Space, Store, StoreError, block_on};
 
-/// The signing key as stored: its `kid` and its PKCS#8 DER.
-#[derive(Serialize, Deserialize)]
+/// How often a replica reads the key ring again on its own.
+pub(super) const RELOAD_EVERY: Duration = Duration::from_secs(30);
+
+/// A signing key as stored: its `kid`, its PKCS#8 DER, and when it starts signing
+/// (milliseconds since the epoch; 0 for always).
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
 struct StoredKey {
     kid: String,
     pkcs8: String,
+    #[serde(default)]
+    from: u64,
 }
 
-/// The store's signing key, or a new one, saved to the store. Runs at start-up. Replicas that
-/// share a store and start together agree on one key: the first to save its key wins, and the
-/// others load it.
-pub(super) fn load_or_create(store: &dyn Store) -> Result<(KeyPair, String), String> {
-    if let Some(found) = load(store)? {
-        return Ok(found);
+/// The ring as stored (a single key was stored before rotations existed, and still reads).
+#[derive(Serialize, Deserialize)]
+struct StoredRing {
+    keys: Vec<StoredKey>,
+}
+
+/// One key, ready to sign.
+struct SigningKey {
+    key: KeyPair,
+    from: u64,
+    /// `base64url(header)`, the same for every token of this key.
+    header_b64: String,
+}
+
+/// The keys in use: the one signing now, the ones published.
+pub(super) struct KeyRing {
+    keys: Vec<SigningKey>,
+    stored: Vec<StoredKey>,
+    /// The JWKS document: every key.
+    pub(super) jwks_body: Bytes,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl KeyRing {
+    fn new(stored: Vec<StoredKey>) -> Result<Self, String> {
+        let mut keys = Vec::new();
+        let mut jwks = Vec::new();
+        for k in &stored {
+            let der = URL_SAFE_NO_PAD
+                .decode(&k.pkcs8)
+                .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
+            let key = KeyPair::from_pkcs8(&der)
+                .map_err(|e| format!("the stored signing key is rejected: {e}"))?;
+            let public = key.public_key();
+            jwks.push(json!({
+                "kty": "RSA",
+                "use": "sig",
+                "alg": "RS256",
+                "kid": k.kid,
+                "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+                "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+            }));
+            let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": k.kid});
+            keys.push(SigningKey {
+                key,
+                from: k.from,
+                header_b64: URL_SAFE_NO_PAD.encode(header.to_string()),
+            });
+        }
+        if keys.is_empty() {
+            return Err("the stored signing key ring is empty".into());
+        }
+        Ok(KeyRing {
+            keys,
+            stored,
+            jwks_body: Bytes::from(json!({ "keys": jwks }).to_string()),
+        })
     }
+
+    /// The key that signs at `now`: the newest whose moment has come (else the earliest).
+    fn signing(&self, now: u64) -> &SigningKey {
+        let started = self
+            .keys
+            .iter()
+            .filter(|k| k.from <= now)
+            .max_by_key(|k| k.from);
+        started
+            .or_else(|| self.keys.iter().min_by_key(|k| k.from))
+            .unwrap_or(&self.keys[0])
+    }
+}
+
+fn new_key(from: u64) -> Result<StoredKey, String> {
     let key = KeyPair::generate(KeySize::Rsa2048)
         .map_err(|_| "cannot generate an RSA signing key".to_owned())?;
     let der = key
         .as_der()
         .map_err(|_| "cannot encode the signing key".to_owned())?;
-    let stored = StoredKey {
+    Ok(StoredKey {
         kid: random_token(12),
         pkcs8: URL_SAFE_NO_PAD.encode(der.as_ref()),
-    };
-    let bytes = serde_json::to_vec(&stored).map_err(|e| e.to_string())?;
-    if block_on(store.put_new(Space::Keys, "signing", bytes, None)).map_err(|e| e.to_string())? {
-        return Ok((key, stored.kid));
-    }
-    // Another replica saved its key first: use that one.
-    load(store)?.ok_or_else(|| "the signing key vanished from the store while starting".to_owned())
+        from,
+    })
 }
 
-/// The stored signing key, if there is one.
-fn load(store: &dyn Store) -> Result<Option<(KeyPair, String)>, String> {
-    let Some(raw) = block_on(store.get(Space::Keys, "signing")).map_err(|e| e.to_string())? else {
-        return Ok(None);
+/// The stored ring, if there is one.
+fn read(raw: &[u8]) -> Result<Vec<StoredKey>, String> {
+    if let Ok(ring) = serde_json::from_slice::<StoredRing>(raw) {
+        return Ok(ring.keys);
+    }
+    serde_json::from_slice::<StoredKey>(raw)
+        .map(|k| vec![k])
+        .map_err(|e| format!("the stored signing key is unreadable: {e}"))
+}
+
+fn encode(keys: &[StoredKey]) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(&StoredRing {
+        keys: keys.to_vec(),
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// The store's key ring, or a new one, saved to the store. Runs at start-up. Replicas that
+/// share a store and start together agree on one key: the first to save its ring wins, and
+/// the others load it.
+pub(super) fn load_or_create(store: &dyn Store) -> Result<KeyRing, String> {
+    if let Some(raw) = block_on(store.get(Space::Keys, "signing")).map_err(|e| e.to_string())? {
+        return KeyRing::new(read(&raw)?);
+    }
+    let keys = vec![new_key(0)?];
+    if block_on(store.put_new(Space::Keys, "signing", encode(&keys)?, None))
+        .map_err(|e| e.to_string())?
+    {
+        return KeyRing::new(keys);
+    }
+    // Another replica saved its key first: use that one.
+    let raw = block_on(store.get(Space::Keys, "signing"))
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the signing key vanished from the store while starting".to_owned())?;
+    KeyRing::new(read(&raw)?)
+}
+
+/// Starts a rotation of the embedded authorization server's signing key in `store` (the one
+/// every replica shares): a new key is published at once and starts signing after
+/// `publish_for`; keys older than the one signing now are dropped. Returns the new key's
+/// `kid`.
+///
+/// `publish_for` must cover how long verifiers cache the JWKS (this server sends
+/// `max-age=3600`) plus the 30 seconds replicas take to read the ring again, so that no token
+/// is signed with a key a verifier has not seen. Tokens signed by the previous key keep
+/// verifying until the next rotation drops it, so rotate no more often than `publish_for`
+/// plus the access-token lifetime. Run one rotation at a time.
+pub async fn rotate_signing_key(
+    store: &dyn Store,
+    publish_for: Duration,
+) -> Result<String, StoreError> {
+    let now = now_ms();
+    let mut keys = match store.get(Space::Keys, "signing").await? {
+        Some(raw) => read(&raw).map_err(StoreError)?,
+        None => Vec::new(),
     };
-    let stored: StoredKey = serde_json::from_slice(&raw)
-        .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
-    let der = URL_SAFE_NO_PAD
-        .decode(&stored.pkcs8)
-        .map_err(|e| format!("the stored signing key is unreadable: {e}"))?;
-    let key = KeyPair::from_pkcs8(&der)
-        .map_err(|e| format!("the stored signing key is rejected: {e}"))?;
-    Ok(Some((key, stored.kid)))
+    // The key signing now, and any still to come, stay; older ones go.
+    let current = keys.iter().filter(|k| k.from <= now).map(|k| k.from).max();
+    keys.retain(|k| current.is_none_or(|c| k.from >= c));
+    let from = now.saturating_add(u64::try_from(publish_for.as_millis()).unwrap_or(u64::MAX));
+    let next = new_key(from).map_err(StoreError)?;
+    let kid = next.kid.clone();
+    keys.push(next);
+    store
+        .put(
+            Space::Keys,
+            "signing",
+            encode(&keys).map_err(StoreError)?,
+            None,
+        )
+        .await?;
+    Ok(kid)
 }
 
 impl AuthServer {
     pub(super) fn sign(&self, claims: &Value) -> Option<String> {
+        let ring = self.keys.load();
+        let key = ring.signing(now_ms());
         let msg = format!(
             "{}.{}",
-            self.header_b64,
+            key.header_b64,
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let mut sig = vec![0; self.key.public_modulus_len()];
-        self.key
+        let mut sig = vec![0; key.key.public_modulus_len()];
+        key.key
             .sign(&RSA_PKCS1_SHA256, &self.rng, msg.as_bytes(), &mut sig)
             .ok()?;
         Some(format!("{msg}.{}", URL_SAFE_NO_PAD.encode(sig)))
+    }
+
+    /// The JWKS document: every key of the ring.
+    pub(crate) fn jwks_body(&self) -> Bytes {
+        self.keys.load().jwks_body.clone()
+    }
+
+    /// Reads the ring again when it may have changed (at most once a second): a rotation made
+    /// elsewhere is published, and verified, here too.
+    pub(super) async fn refresh_keys(&self) {
+        {
+            let mut last = self
+                .keys_read
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.elapsed() < Duration::from_secs(1) {
+                return;
+            }
+            *last = Instant::now();
+        }
+        match self.store.get(Space::Keys, "signing").await {
+            Ok(Some(raw)) => self.adopt_ring(&raw),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(target: "mcp_runtime::auth", error = %e, "the signing keys could not be read again; the ones in use stay");
+            }
+        }
+    }
+
+    /// Takes a ring read from the store, if it differs from the one in use.
+    fn adopt_ring(&self, raw: &[u8]) {
+        let stored = match read(raw) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(target: "mcp_runtime::auth", error = %e, "the stored signing keys are unreadable; the ones in use stay");
+                return;
+            }
+        };
+        if stored == self.keys.load().stored {
+            return;
+        }
+        match KeyRing::new(stored) {
+            Ok(ring) => {
+                if let Some(cache) = self.verifier_keys.get()
+                    && let Ok(set) = serde_json::from_slice(&ring.jwks_body)
+                {
+                    cache.replace_fixed(&set);
+                }
+                tracing::info!(target: "mcp_runtime::auth", keys = ring.keys.len(), "signing keys updated from the store");
+                self.keys.store(Arc::new(ring));
+            }
+            Err(e) => {
+                tracing::warn!(target: "mcp_runtime::auth", error = %e, "the stored signing keys are rejected; the ones in use stay");
+            }
+        }
+    }
+
+    /// Reads the ring every [`RELOAD_EVERY`] on a thread of its own, for as long as the server
+    /// exists: a replica that serves no token or JWKS request still learns of a rotation.
+    pub(crate) fn watch_keys(this: &Arc<AuthServer>) {
+        let weak = Arc::downgrade(this);
+        let spawned = std::thread::Builder::new()
+            .name("mcp-keys".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(RELOAD_EVERY);
+                    let Some(server) = weak.upgrade() else {
+                        return;
+                    };
+                    match block_on(server.store.get(Space::Keys, "signing")) {
+                        Ok(Some(raw)) => server.adopt_ring(&raw),
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(target: "mcp_runtime::auth", error = %e, "the signing keys could not be read again");
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(target: "mcp_runtime::auth", error = %e, "no thread to watch the signing keys; rotations reach this replica at its token and JWKS endpoints only");
+        }
     }
 }
 
@@ -95,12 +319,85 @@ mod tests {
         let token = dev
             .sign(&json!({"iss": "http://127.0.0.1:1", "aud": "http://127.0.0.1:1/mcp", "exp": unix_now() + 60, "sub": "u"}))
             .expect("signed");
-        let set: JwkSet = serde_json::from_slice(&dev.jwks_body).expect("jwks");
+        let set: JwkSet = serde_json::from_slice(&dev.jwks_body()).expect("jwks");
         let key = jsonwebtoken::DecodingKey::from_jwk(&set.keys[0]).expect("key");
         let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         v.set_audience(&["http://127.0.0.1:1/mcp"]);
         let data = jsonwebtoken::decode::<Value>(&token, &key, &v).expect("verifies");
         assert_eq!(data.claims["sub"], "u");
         assert_eq!(data.header.typ.as_deref(), Some("at+jwt"));
+    }
+
+    #[test]
+    fn rings_read_the_old_single_key_and_sign_with_the_newest_started_key() {
+        use super::*;
+        let a = new_key(0).expect("key");
+        let legacy = serde_json::to_vec(&json!({"kid": a.kid, "pkcs8": a.pkcs8})).expect("json");
+        let read_back = read(&legacy).expect("a single key still reads");
+        assert_eq!(read_back.len(), 1);
+        assert_eq!(
+            (read_back[0].kid.as_str(), read_back[0].from),
+            (a.kid.as_str(), 0)
+        );
+        let b = new_key(1_000).expect("key");
+        let c = new_key(u64::MAX).expect("key");
+        let ring = KeyRing::new(vec![a.clone(), b.clone(), c.clone()]).expect("ring");
+        let header = |k: &SigningKey| k.header_b64.clone();
+        let kid_of = |h: String| {
+            let raw = URL_SAFE_NO_PAD.decode(h).expect("b64");
+            serde_json::from_slice::<Value>(&raw).expect("json")["kid"].clone()
+        };
+        assert_eq!(kid_of(header(ring.signing(500))), json!(a.kid));
+        assert_eq!(kid_of(header(ring.signing(2_000))), json!(b.kid));
+        let jwks: Value = serde_json::from_slice(&ring.jwks_body).expect("jwks");
+        assert_eq!(
+            jwks["keys"].as_array().map(Vec::len),
+            Some(3),
+            "every key is published"
+        );
+        // Only future keys: the earliest signs.
+        let future = KeyRing::new(vec![c]).expect("ring");
+        assert_eq!(future.signing(0).from, u64::MAX);
+    }
+
+    #[tokio::test]
+    async fn a_rotation_keeps_the_current_key_and_drops_older_ones() {
+        use super::*;
+        let store = crate::store::MemoryStore::new();
+        let first = rotate_signing_key(&store, Duration::ZERO)
+            .await
+            .expect("rotates");
+        let second = rotate_signing_key(&store, Duration::ZERO)
+            .await
+            .expect("rotates");
+        let raw = store
+            .get(Space::Keys, "signing")
+            .await
+            .expect("get")
+            .expect("ring");
+        let kids: Vec<String> = read(&raw)
+            .expect("ring")
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        assert_eq!(kids, [first.clone(), second.clone()]);
+        let later = rotate_signing_key(&store, Duration::from_secs(3600))
+            .await
+            .expect("rotates");
+        let raw = store
+            .get(Space::Keys, "signing")
+            .await
+            .expect("get")
+            .expect("ring");
+        let kids: Vec<String> = read(&raw)
+            .expect("ring")
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        assert_eq!(
+            kids,
+            [second, later],
+            "the first key is gone, the current one stays"
+        );
     }
 }

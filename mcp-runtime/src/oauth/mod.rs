@@ -25,10 +25,6 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::KeyPair;
-use aws_lc_rs::signature::KeyPair as _;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use serde_json::json;
 
@@ -37,6 +33,7 @@ pub(crate) use signin::valid_username;
 pub(crate) use upstream::Upstream;
 
 use crate::store::Store;
+pub use keys::rotate_signing_key;
 use params::origin;
 use responses::{cors, not_started};
 
@@ -94,11 +91,13 @@ const PROXY_PATHS: Paths = Paths {
 pub(crate) struct AuthServer {
     identity: Identity,
     access_ttl: Duration,
-    key: KeyPair,
+    /// The signing keys (see `keys`), swapped whole when a rotation reaches this replica.
+    keys: arc_swap::ArcSwap<keys::KeyRing>,
+    /// When the ring was last read at an endpoint.
+    keys_read: std::sync::Mutex<std::time::Instant>,
+    /// This server's own verifier's key set, updated with the ring.
+    pub(crate) verifier_keys: OnceLock<Arc<crate::auth::jwks::JwksCache>>,
     rng: SystemRandom,
-    /// `base64url(header)`, the same for every token.
-    header_b64: String,
-    pub(crate) jwks_body: Bytes,
     /// The issuer: this server's origin, set once the address is known.
     pub(crate) issuer: Arc<OnceLock<String>>,
     resource: OnceLock<String>,
@@ -115,24 +114,14 @@ impl AuthServer {
         store: Option<Arc<dyn Store>>,
     ) -> Result<Self, ProviderError> {
         let store = store.unwrap_or_else(|| Arc::new(crate::store::MemoryStore::new()));
-        let (key, kid) = keys::load_or_create(&*store).map_err(ProviderError::Setup)?;
-        let public = key.public_key();
-        let jwks = json!({"keys": [{
-            "kty": "RSA",
-            "use": "sig",
-            "alg": "RS256",
-            "kid": kid,
-            "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
-            "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
-        }]});
-        let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": kid});
+        let ring = keys::load_or_create(&*store).map_err(ProviderError::Setup)?;
         Ok(AuthServer {
             identity,
             access_ttl,
-            key,
+            keys: arc_swap::ArcSwap::from_pointee(ring),
+            keys_read: std::sync::Mutex::new(std::time::Instant::now()),
+            verifier_keys: OnceLock::new(),
             rng: SystemRandom::new(),
-            header_b64: URL_SAFE_NO_PAD.encode(header.to_string()),
-            jwks_body: Bytes::from(jwks.to_string()),
             issuer: Arc::new(OnceLock::new()),
             resource: OnceLock::new(),
             metadata_body: OnceLock::new(),
@@ -290,9 +279,10 @@ impl AuthServer {
     }
 
     async fn jwks_endpoint(&self, _req: &HttpRequest, _body: &Bytes) -> HttpResponse {
+        self.refresh_keys().await;
         cors(HttpResponse::Ok())
             .content_type("application/json")
             .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-            .body(self.jwks_body.clone())
+            .body(self.jwks_body())
     }
 }

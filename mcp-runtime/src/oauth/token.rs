@@ -230,6 +230,8 @@ impl AuthServer {
                 Err(e) => return unavailable(&e),
             }
         } else {
+            // A rotation made on another replica may have started signing with a new key.
+            self.refresh_keys().await;
             let Some(access_token) = self.sign(&claims) else {
                 return oauth_error(
                     StatusCode::INTERNAL_SERVER_ERROR,

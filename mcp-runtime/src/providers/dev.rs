@@ -184,10 +184,13 @@ impl DevProvider {
         let ttl = self.access_ttl;
         let store = self.store.clone();
         let dev = Arc::new(AuthServer::new(Identity::Dev(self), ttl, store)?);
-        let set: JwkSet = serde_json::from_slice(&dev.jwks_body).map_err(|e| {
+        let set: JwkSet = serde_json::from_slice(&dev.jwks_body()).map_err(|e| {
             ProviderError::Setup(format!("the generated key set does not parse: {e}"))
         })?;
-        let verifier = JwtVerifier::jwks(Arc::new(JwksCache::fixed(&set)))
+        let keys = Arc::new(JwksCache::fixed(&set));
+        let _ = dev.verifier_keys.set(keys.clone());
+        AuthServer::watch_keys(&dev);
+        let verifier = JwtVerifier::jwks(keys)
             .algorithms([jsonwebtoken::Algorithm::RS256])
             .late_issuer(dev.issuer.clone());
         let mut oauth = OAuth::new(verifier, String::new())

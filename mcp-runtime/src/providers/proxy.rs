@@ -536,10 +536,13 @@ impl ProxyProvider {
             ttl,
             store,
         )?);
-        let set: JwkSet = serde_json::from_slice(&server.jwks_body).map_err(|e| {
+        let set: JwkSet = serde_json::from_slice(&server.jwks_body()).map_err(|e| {
             ProviderError::Setup(format!("the generated key set does not parse: {e}"))
         })?;
-        let verifier = JwtVerifier::jwks(Arc::new(JwksCache::fixed(&set)))
+        let keys = Arc::new(JwksCache::fixed(&set));
+        let _ = server.verifier_keys.set(keys.clone());
+        AuthServer::watch_keys(&server);
+        let verifier = JwtVerifier::jwks(keys)
             .algorithms([jsonwebtoken::Algorithm::RS256])
             .late_issuer(server.issuer.clone());
         let mut oauth = OAuth::new(verifier, String::new())

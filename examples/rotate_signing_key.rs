@@ -1,0 +1,56 @@
+//! Starts a rotation of the embedded authorization server's signing key (the dev server's
+//! or the OAuth proxy's) in the store every replica shares:
+//!
+//! ```sh
+//! MCP_STORE_URL=redis://redis.internal:6379 cargo run --example rotate_signing_key -- 3660
+//! ```
+//!
+//! The new key is published at once and starts signing after the given number of seconds
+//! (default 3660: the JWKS's one-hour cache plus a minute), so no verifier meets a key it has
+//! not fetched; keys older than the one signing now are dropped. Replicas pick the change up
+//! within 30 seconds, with no restart.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let Some(url) = std::env::var("MCP_STORE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        eprintln!(
+            "MCP_STORE_URL is not set: name the store the servers share (redis://… or a file)"
+        );
+        return ExitCode::from(2);
+    };
+    let publish_for = match std::env::args().nth(1).map(|s| s.parse::<u64>()) {
+        None => Duration::from_secs(3660),
+        Some(Ok(secs)) => Duration::from_secs(secs),
+        Some(Err(_)) => {
+            eprintln!("the argument is the publication time in seconds, e.g. 3660");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match mcp_runtime::store::open(Some(&url), || Err(String::new())) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("MCP_STORE_URL: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match mcp_runtime::store::rotate_signing_key(&*store, publish_for).await {
+        Ok(kid) => {
+            println!(
+                "new signing key {kid}: published now, signing in {}s ({})",
+                publish_for.as_secs(),
+                store.describe()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
