@@ -4,7 +4,10 @@
 // and refreshes, with consecutive requests landing on different replicas (nginx names the
 // replica of every response in X-Upstream). Then one replica is killed and the client goes on
 // on the other; then Redis restarts (with its append-only file): the authorization server
-// answers 503 during the outage, and everything Redis persisted works after.
+// answers 503 during the outage, and everything Redis persisted works after. Then the same
+// with two replicas of examples/oauth_proxy in front of oidc-provider (no DCR there): the
+// sign-in crosses both replicas (the provider's callback lands wherever the balancer sends
+// it), the upstream tokens decrypt on either, and step-up works.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -22,6 +25,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { startServer, tempDir } from './lib/harness.mjs';
+import { BrowserlessProvider, startIssuer } from './lib/oidc.mjs';
 import { ScriptedProvider } from './lib/oauth-client.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -73,6 +77,49 @@ function run(cmd, args) {
   };
 }
 
+/** An nginx configuration in `dir`: round robin on 127.0.0.1:`lbPort` to the `replicas`,
+ * naming the replica of every response in X-Upstream. */
+function writeNginx(dir, lbPort, replicas) {
+  const addr = (s) => new URL(s.url).host;
+  const root = process.getuid?.() === 0 ? 'user root;' : '';
+  writeFileSync(join(dir, 'nginx.conf'), `
+${root}
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream replicas {
+    ${replicas.map((r) => `server ${addr(r)} max_fails=1 fail_timeout=30s;`).join('\n    ')}
+  }
+  server {
+    listen 127.0.0.1:${lbPort};
+    location / {
+      proxy_pass http://replicas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_buffering off;
+      proxy_next_upstream error timeout;
+      add_header X-Upstream $upstream_addr always;
+    }
+  }
+}
+`);
+}
+
+/** Starts nginx on the configuration `writeNginx` left in `dir`. */
+function startNginx(dir) {
+  return run(NGINX, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')]);
+}
+
 /** Every response's X-Upstream (the replica nginx chose), in order. */
 const upstreams = [];
 const realFetch = globalThis.fetch;
@@ -112,41 +159,8 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
       MCP_USE_OAUTH_DEV_AUTO_APPROVE: 'true',
     };
     for (let i = 0; i < 2; i += 1) replicas.push(await startServer('quickstart_oauth', { env }));
-    const addr = (s) => new URL(s.url).host;
-    const root = process.getuid?.() === 0 ? 'user root;' : '';
-    writeFileSync(join(dir, 'nginx.conf'), `
-${root}
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream replicas {
-    server ${addr(replicas[0])} max_fails=1 fail_timeout=30s;
-    server ${addr(replicas[1])} max_fails=1 fail_timeout=30s;
-  }
-  server {
-    listen 127.0.0.1:${lbPort};
-    location / {
-      proxy_pass http://replicas;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_buffering off;
-      proxy_next_upstream error timeout;
-      add_header X-Upstream $upstream_addr always;
-    }
-  }
-}
-`);
-    nginx = run(NGINX, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')]);
+    writeNginx(dir, lbPort, replicas);
+    nginx = startNginx(dir);
     await listening(lbPort);
   }, { timeout: 60_000 });
 
@@ -282,5 +296,112 @@ http {
     }
     assert.ok(fresh?.access_token, 'the refresh token Redis persisted works after the restart');
     await c2.close().catch(() => {});
+  });
+});
+
+/** Holds no refresh token where the SDK would use it on a 403, so that step-up re-authorizes. */
+class StepUpProvider extends BrowserlessProvider {
+  constructor() {
+    super('SDK through proxy replicas');
+  }
+  tokens() {
+    if (!this.stored) return undefined;
+    const { refresh_token: _unused, ...rest } = this.stored;
+    return rest;
+  }
+}
+
+describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc-provider', () => {
+  const temp = tempDir('mcp-proxy-replicas-');
+  const dir = temp.path;
+  let redis;
+  let nginx;
+  let idp;
+  let publicUrl;
+  const replicas = [];
+
+  before(async () => {
+    const redisPort = await freePort();
+    redis = run('redis-server', [
+      '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--protected-mode', 'no',
+    ]);
+    await listening(redisPort);
+    const lbPort = await freePort();
+    publicUrl = `http://127.0.0.1:${lbPort}/mcp`;
+    // The provider knows the proxy's one client, whose callback is the balancer's.
+    idp = await startIssuer({
+      registration: false,
+      resourceOk: (r) => r === publicUrl,
+      clients: () => [{
+        client_id: 'mcp-proxy',
+        client_secret: 'proxy-secret-0123456789',
+        redirect_uris: [`http://127.0.0.1:${lbPort}/oauth/callback`],
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      }],
+    });
+    const env = {
+      MCP_URL: publicUrl,
+      MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT: `${idp.issuer}/auth`,
+      MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT: `${idp.issuer}/token`,
+      MCP_USE_OAUTH_PROXY_ISSUER: idp.issuer,
+      MCP_USE_OAUTH_PROXY_JWKS_URL: `${idp.issuer}/jwks`,
+      MCP_USE_OAUTH_PROXY_CLIENT_ID: 'mcp-proxy',
+      MCP_USE_OAUTH_PROXY_CLIENT_SECRET: 'proxy-secret-0123456789',
+      MCP_USE_OAUTH_PROXY_FORWARD_RESOURCE: 'true',
+      MCP_USE_OAUTH_PROXY_AUTO_APPROVE: 'true',
+      MCP_STORE_URL: `redis://127.0.0.1:${redisPort}`,
+      // The same on every replica: each opens the upstream tokens the others stored.
+      MCP_STORE_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
+    };
+    for (let i = 0; i < 2; i += 1) replicas.push(await startServer('oauth_proxy', { env }));
+    writeNginx(dir, lbPort, replicas);
+    nginx = startNginx(dir);
+    await listening(lbPort);
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await nginx?.stop();
+    for (const r of replicas) await r.stop();
+    await idp?.close();
+    await redis?.stop();
+    temp.remove();
+  }, { timeout: 30_000 });
+
+  test('sign-in through the proxy, tools and step-up, across both replicas', { timeout: 60_000 }, async () => {
+    const provider = new StepUpProvider();
+    const first = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
+    const c = new Client({ name: 'sdk-proxy-replicas', version: '1.0.0' });
+    const start = upstreams.length;
+    await assert.rejects(c.connect(first), UnauthorizedError, 'the first connect needs a sign-in');
+    assert.ok(provider.client?.client_id, 'registered with the proxy (the provider has no DCR)');
+    await first.finishAuth(provider.code);
+    await first.close();
+    const signIn = new Set(upstreams.slice(start));
+    assert.equal(signIn.size, 2, `the sign-in crossed both replicas: ${[...signIn]}`);
+
+    const transport = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
+    const client = new Client({ name: 'sdk-proxy-replicas', version: '1.0.0' });
+    await client.connect(transport);
+    const before = upstreams.length;
+    for (let i = 0; i < 4; i += 1) {
+      const r = await client.callTool({ name: 'get-user-info', arguments: {} });
+      assert.equal(r.structuredContent.email, 'ada@example.com', JSON.stringify(r));
+    }
+    const calls = upstreams.slice(before);
+    for (let i = 1; i < calls.length; i += 1) {
+      assert.notEqual(calls[i], calls[i - 1], `consecutive MCP requests alternate: ${calls}`);
+    }
+    await assert.rejects(
+      client.callTool({ name: 'admin-action', arguments: { action: 'reset' } }),
+      UnauthorizedError,
+      'a 403 sends the SDK to sign in again for `admin`',
+    );
+    await transport.finishAuth(provider.code);
+    const r = await client.callTool({ name: 'admin-action', arguments: { action: 'reset' } });
+    assert.equal(r.isError ?? false, false, JSON.stringify(r));
+    await client.close();
   });
 });
