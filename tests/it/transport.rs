@@ -478,3 +478,72 @@ async fn refused_requests_keep_the_connection_open() {
     );
     server.stop().await;
 }
+
+/// A flood of `initialize` cannot lock others out: one caller keeps at most its share (its
+/// oldest sessions go), and a full server makes room by evicting the least recently used idle
+/// session instead of refusing a newcomer.
+#[tokio::test]
+async fn a_session_flood_evicts_the_flooders_oldest_not_the_newcomer() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use mcp_runtime::McpServer;
+    use mcp_runtime::auth::OAuth;
+    use mcp_runtime::auth::jwks::JwksCache;
+    use mcp_runtime::auth::verifier::JwtVerifier;
+    const ISS: &str = "https://issuer.test";
+    let issuer = crate::auth::Issuer::start(&["k1"]);
+    let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
+    let oauth = OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS);
+    let server = start(
+        McpServer::builder()
+            .oauth(oauth)
+            .tools(mcp_runtime::tools![crate::fixtures::echo])
+            .max_sessions(20)
+            .max_sessions_per_caller(4)
+            .session_idle_timeout(Duration::from_secs(600)),
+    );
+    let url = server.url();
+    let token = |sub: &str| {
+        crate::auth::sign(
+            "k1",
+            "k1",
+            &json!({"iss": ISS, "sub": sub, "aud": url, "iat": crate::auth::now(),
+                    "exp": crate::auth::now() + 600}),
+        )
+    };
+    let mut flood = Vec::new();
+    for _ in 0..40 {
+        flood.push(Client::connect_as(&server, V_LATEST, Some(token("mallory"))).await);
+    }
+    let ann = Client::connect_as(&server, V_LATEST, Some(token("ann"))).await;
+    assert_eq!(text(&ann.call("echo", json!({"text": "hi"})).await), "hi");
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    let mut statuses = Vec::new();
+    for c in &flood {
+        statuses.push(c.post_raw(&body).await.status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        4,
+        "mallory keeps 4 sessions: {statuses:?}"
+    );
+    assert!(
+        statuses[36..].iter().all(|s| *s == 200),
+        "the newest survive: {statuses:?}"
+    );
+    assert!(
+        statuses[..36].iter().all(|s| *s == 404),
+        "the oldest went: {statuses:?}"
+    );
+
+    // Full (many callers): the least recently used idle session makes room.
+    let mut crowd = Vec::new();
+    for i in 0..19 {
+        crowd.push(Client::connect_as(&server, V_LATEST, Some(token(&format!("u{i}")))).await);
+    }
+    // ann is now the least recently used of 20+ sessions (the cap is 20).
+    let late = Client::connect_as(&server, V_LATEST, Some(token("late"))).await;
+    assert_eq!(text(&late.call("echo", json!({"text": "in"})).await), "in");
+    server.stop().await;
+}

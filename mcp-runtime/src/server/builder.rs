@@ -34,6 +34,7 @@ pub struct McpServerBuilder {
     streaming: bool,
     session_idle_timeout: Duration,
     max_sessions: usize,
+    max_sessions_per_caller: usize,
     client_request_timeout: Duration,
     list_cache_ttl: Duration,
     request_state_key: Option<[u8; 32]>,
@@ -81,6 +82,7 @@ impl McpServerBuilder {
             streaming: true,
             session_idle_timeout: Duration::from_secs(3600),
             max_sessions: 10_000,
+            max_sessions_per_caller: 1_000,
             client_request_timeout: Duration::from_secs(300),
             list_cache_ttl: Duration::ZERO,
             request_state_key: None,
@@ -241,9 +243,19 @@ impl McpServerBuilder {
         self.session_idle_timeout = timeout;
         self
     }
-    /// The most sessions kept at once (default 10 000); `initialize` beyond that gets 503.
+    /// The most sessions kept at once (default 10 000). When full, a new session takes the
+    /// place of the least recently used idle one (no call in flight); `initialize` gets 503
+    /// only when every session has a call in flight.
     pub fn max_sessions(mut self, n: usize) -> Self {
         self.max_sessions = n;
+        self
+    }
+    /// The most sessions one caller keeps (default 1 000; 0 for no bound): the token's
+    /// subject with OAuth, else the client's address. Beyond it, the caller's least recently
+    /// used session goes, so one caller cannot crowd everyone else out. Without OAuth behind a
+    /// reverse proxy every client has the proxy's address: raise it, or set 0.
+    pub fn max_sessions_per_caller(mut self, n: usize) -> Self {
+        self.max_sessions_per_caller = n;
         self
     }
     /// How long a tool waits for the client to answer [`Context::sample`](crate::Context::sample),
@@ -452,7 +464,8 @@ impl McpServerBuilder {
                 self.session_idle_timeout,
                 self.max_sessions,
                 self.client_request_timeout,
-            ),
+            )
+            .with_per_caller(self.max_sessions_per_caller),
             shared_sessions: session_store
                 .map(crate::server::protocol::shared_sessions::SharedSessions::new),
             #[cfg(feature = "oauth")]

@@ -27,6 +27,11 @@ pub struct Session {
     id: Arc<str>,
     /// The authenticated subject that created the session: only it may use the session.
     subject: Option<String>,
+    /// Whose session it is, for the per-caller bound: the subject, else the peer address.
+    caller: Arc<str>,
+    /// The order sessions were made in: among sessions last used in the same second, the
+    /// older goes first.
+    seq: u64,
     protocol_version: &'static str,
     log_level: AtomicU8,
     last_seen: AtomicU64,
@@ -236,9 +241,12 @@ pub(crate) struct Sessions {
     map: RwLock<ServerKeyed<Arc<str>, Arc<Session>>>,
     idle_timeout: Duration,
     max: usize,
+    /// The most sessions one caller keeps (0: no bound).
+    per_caller: usize,
     request_timeout: Duration,
     epoch: Instant,
     last_sweep: AtomicU64,
+    made: AtomicU64,
 }
 
 impl Sessions {
@@ -247,9 +255,11 @@ impl Sessions {
             map: RwLock::new(ServerKeyed::default()),
             idle_timeout,
             max,
+            per_caller: 0,
             request_timeout,
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
+            made: AtomicU64::new(0),
         }
     }
 
@@ -257,16 +267,40 @@ impl Sessions {
         self.epoch.elapsed().as_secs()
     }
 
+    /// Bounds the sessions one caller keeps: beyond `n`, its least recently used one goes.
+    pub(crate) fn with_per_caller(mut self, n: usize) -> Self {
+        self.per_caller = n;
+        self
+    }
+
+    #[cfg(test)]
     pub(crate) fn create(
         &self,
         protocol_version: &'static str,
         subject: Option<String>,
         client: ClientCapabilities,
     ) -> Result<Arc<Session>, SessionError> {
+        self.create_for(protocol_version, subject, client, None)
+    }
+
+    /// A new session; `peer` (the client's address) names the caller when there is no
+    /// subject.
+    pub(crate) fn create_for(
+        &self,
+        protocol_version: &'static str,
+        subject: Option<String>,
+        client: ClientCapabilities,
+        peer: Option<std::net::IpAddr>,
+    ) -> Result<Arc<Session>, SessionError> {
         let mut raw = [0u8; 16];
         getrandom::fill(&mut raw).map_err(SessionError::Random)?;
         let id: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-        self.adopt(id.into(), protocol_version, subject, client)
+        let caller: Arc<str> = match (&subject, peer) {
+            (Some(s), _) => format!("sub {s}").into(),
+            (None, Some(ip)) => format!("peer {ip}").into(),
+            (None, None) => "anonymous".into(),
+        };
+        self.adopt_as(id.into(), protocol_version, subject, client, caller)
     }
 
     /// A session under a given id: a new one, or one another replica created (read from the
@@ -278,12 +312,29 @@ impl Sessions {
         subject: Option<String>,
         client: ClientCapabilities,
     ) -> Result<Arc<Session>, SessionError> {
+        let caller: Arc<str> = match &subject {
+            Some(s) => format!("sub {s}").into(),
+            None => "shared".into(),
+        };
+        self.adopt_as(id, protocol_version, subject, client, caller)
+    }
+
+    fn adopt_as(
+        &self,
+        id: Arc<str>,
+        protocol_version: &'static str,
+        subject: Option<String>,
+        client: ClientCapabilities,
+        caller: Arc<str>,
+    ) -> Result<Arc<Session>, SessionError> {
         let now = self.now();
         self.sweep(now);
         let session = Arc::new(Session {
             id,
             protocol_version,
             subject,
+            caller,
+            seq: self.made.fetch_add(1, Ordering::Relaxed),
             log_level: AtomicU8::new(LEVEL_UNSET),
             last_seen: AtomicU64::new(now),
             inflight: Mutex::new(HashMap::new()),
@@ -298,10 +349,38 @@ impl Sessions {
             confirmed: AtomicU64::new(now),
         });
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= self.max {
-            return Err(SessionError::Full(self.max));
+        if map.contains_key(&session.id) {
+            // Two requests adopting one session at once: the first one's stays.
+            return Ok(map[&session.id].clone());
         }
-        // Two requests adopting one session at once: the first one's stays.
+        // One caller may not hold more than its share: its least recently used session goes.
+        if self.per_caller > 0 {
+            let mine = map.values().filter(|s| s.caller == session.caller);
+            if mine.clone().count() >= self.per_caller
+                && let Some(oldest) = mine
+                    .min_by_key(|s| (s.last_seen.load(Ordering::Relaxed), s.seq))
+                    .map(|s| s.id.clone())
+                && let Some(gone) = map.remove(&oldest)
+            {
+                tracing::debug!(target: "mcp_runtime::server", session = %gone.id, "session evicted: its caller reached max_sessions_per_caller");
+                gone.close();
+            }
+        }
+        // Full: the least recently used idle session (no call in flight) makes room.
+        if map.len() >= self.max {
+            let idle = map
+                .values()
+                .filter(|s| lock(&s.inflight).is_empty())
+                .min_by_key(|s| (s.last_seen.load(Ordering::Relaxed), s.seq))
+                .map(|s| s.id.clone());
+            match idle.and_then(|id| map.remove(&id)) {
+                Some(gone) => {
+                    tracing::debug!(target: "mcp_runtime::server", session = %gone.id, "session evicted: the server holds max_sessions");
+                    gone.close();
+                }
+                None => return Err(SessionError::Full(self.max)),
+            }
+        }
         let kept = map
             .entry(session.id.clone())
             .or_insert_with(|| session.clone())
@@ -384,6 +463,15 @@ impl Sessions {
         });
     }
 
+    /// Whether the session is held (without touching it), for tests.
+    #[cfg(test)]
+    fn map_has(&self, id: &str) -> bool {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(id)
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.map
@@ -403,9 +491,13 @@ mod tests {
         let a = sessions
             .create("2025-11-25", None, ClientCapabilities::default())
             .expect("first");
-        let _b = sessions
+        let b = sessions
             .create("2025-11-25", None, ClientCapabilities::default())
             .expect("second");
+        // Full, with calls in flight in every session: refused.
+        let (ca, cb) = (call(), call());
+        a.begin_request(RequestKey::Unsigned(1), &ca);
+        b.begin_request(RequestKey::Unsigned(1), &cb);
         let err = sessions
             .create("2025-11-25", None, ClientCapabilities::default())
             .expect_err("third is over the limit");
@@ -413,10 +505,39 @@ mod tests {
             err.to_string(),
             "the server has reached its limit of 2 sessions; try again later"
         );
+        // An idle session makes room for a newcomer: the least recently used one.
+        b.end_request(&RequestKey::Unsigned(1));
+        let c = sessions
+            .create("2025-11-25", None, ClientCapabilities::default())
+            .expect("b is idle");
+        assert!(sessions.get(b.id()).is_none(), "b was evicted");
+        assert!(sessions.get(c.id()).is_some() && sessions.get(a.id()).is_some());
         assert_eq!(a.id().len(), 32);
         assert!(sessions.remove(a.id()));
         assert!(!sessions.remove(a.id()));
         assert_eq!(sessions.len(), 1);
+    }
+
+    #[test]
+    fn one_caller_keeps_at_most_its_share_losing_its_oldest() {
+        let sessions =
+            Sessions::new(Duration::from_secs(60), 100, Duration::from_secs(1)).with_per_caller(3);
+        let caps = ClientCapabilities::default();
+        let flood: Vec<_> = (0..5)
+            .map(|_| {
+                sessions
+                    .create_for("2025-11-25", Some("mallory".into()), caps, None)
+                    .expect("a session")
+            })
+            .collect();
+        let alive: Vec<bool> = flood.iter().map(|s| sessions.map_has(s.id())).collect();
+        assert_eq!(alive.iter().filter(|a| **a).count(), 3, "{alive:?}");
+        assert!(!alive[0] && !alive[1], "the oldest went first: {alive:?}");
+        let ann = sessions
+            .create_for("2025-11-25", Some("ann".into()), caps, None)
+            .expect("another caller is unaffected");
+        assert!(sessions.map_has(ann.id()));
+        assert_eq!(sessions.len(), 4);
     }
 
     fn call() -> Arc<ContextInner> {

@@ -378,7 +378,15 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
                  header to start a new session",
             );
         }
-        return initialize(inner, id, *params, auth.map(|a| a.user.user_id.clone())).await;
+        let peer = req.peer_addr().map(|a| a.ip());
+        return initialize(
+            inner,
+            id,
+            *params,
+            auth.map(|a| a.user.user_id.clone()),
+            peer,
+        )
+        .await;
     }
     let (session, version) = match session_and_version(&req, inner, auth.as_ref()).await {
         Ok(sv) => sv,
@@ -414,6 +422,7 @@ async fn initialize(
     id: &Value,
     params: Option<&RawValue>,
     subject: Option<String>,
+    peer: Option<std::net::IpAddr>,
 ) -> HttpResponse {
     let version = match dispatch::negotiate(params) {
         Ok(v) => v,
@@ -425,7 +434,7 @@ async fn initialize(
         return json_response(body);
     }
     let client = ClientCapabilities::from_initialize(&jsonrpc::params_value(params));
-    match inner.sessions.create(version, subject, client) {
+    match inner.sessions.create_for(version, subject, client, peer) {
         Ok(session) => {
             // Saved for the other replicas before the client can send them a request.
             if let Some(shared) = &inner.shared_sessions
