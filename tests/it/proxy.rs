@@ -607,9 +607,7 @@ fn proxy_with(
 async fn a_proxy_sign_in_survives_a_restart() {
     let idp = Idp::start();
     let path = crate::store::temp_file("proxy-restart");
-    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
-    drop(placeholder);
+    let public = crate::store::free_public_url();
 
     let (server, running) = proxy_on(&idp, &path, &public);
     let base = format!("http://{}", running.addr());
@@ -665,15 +663,10 @@ async fn a_proxy_sign_in_survives_a_restart() {
 /// reaches tools on the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxy_sign_in_crosses_replicas_on_one_redis() {
-    use mcp_runtime::store::RedisStore;
     let idp = Idp::start();
     let redis = crate::store::Redis::start();
-    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
-    drop(placeholder);
-    let open = || -> Arc<dyn mcp_runtime::store::Store> {
-        Arc::new(RedisStore::open(&redis.url()).expect("redis"))
-    };
+    let public = crate::store::free_public_url();
+    let open = || redis.store();
     let (_sa, a) = proxy_with(&idp, open(), &public);
     let (_sb, b) = proxy_with(&idp, open(), &public);
     let (base_a, base_b) = (

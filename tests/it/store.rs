@@ -154,6 +154,12 @@ async fn redb_store_keeps_the_contract_and_survives_a_reopen() {
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
 }
 
+/// The public URL of an endpoint on a free port nothing listens on (behind "a balancer").
+pub fn free_public_url() -> String {
+    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    format!("http://{}/mcp", placeholder.local_addr().expect("addr"))
+}
+
 /// A real `redis-server` (Debian's package; `scripts/test` installs it) on a free port of
 /// 127.0.0.1, stopped when dropped.
 pub struct Redis {
@@ -194,6 +200,11 @@ impl Redis {
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
+
+    /// A store on this Redis (one replica's connection).
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::new(mcp_runtime::store::RedisStore::open(&self.url()).expect("connects to Redis"))
+    }
 }
 
 impl Drop for Redis {
@@ -205,9 +216,8 @@ impl Drop for Redis {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_store_keeps_the_contract_and_is_shared() {
-    use mcp_runtime::store::RedisStore;
     let redis = Redis::start();
-    let a: Arc<dyn Store> = Arc::new(RedisStore::open(&redis.url()).expect("connects"));
+    let a = redis.store();
     contract(a.clone()).await;
     assert!(
         a.describe().starts_with("redis redis://127.0.0.1:"),
@@ -216,7 +226,7 @@ async fn redis_store_keeps_the_contract_and_is_shared() {
     );
     // A second store on the same Redis (another replica) sees the same values, and of two
     // replicas taking one code at once exactly one gets it.
-    let b: Arc<dyn Store> = Arc::new(RedisStore::open(&redis.url()).expect("connects"));
+    let b = redis.store();
     a.put(Space::Clients, "shared", b"x".to_vec(), None)
         .await
         .expect("put");
@@ -377,9 +387,7 @@ async fn the_dev_server_keeps_clients_tokens_and_keys_across_a_restart() {
     use crate::common::*;
     use crate::devserver::{code_for_resource, exchange, pkce, public_client};
     let path = temp_file("restart");
-    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
-    drop(placeholder);
+    let public = free_public_url();
 
     let (server, running) = dev_server(&path, &public);
     let base = format!("http://{}", running.addr());
@@ -461,12 +469,9 @@ fn replica(store: Arc<dyn Store>, public: &str) -> mcp_runtime::McpServer {
 async fn replicas_on_one_redis_are_one_authorization_server() {
     use crate::common::*;
     use crate::devserver::{code_for_resource, exchange, pkce, public_client};
-    use mcp_runtime::store::RedisStore;
     let redis = Redis::start();
-    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
-    drop(placeholder);
-    let open = || -> Arc<dyn Store> { Arc::new(RedisStore::open(&redis.url()).expect("redis")) };
+    let public = free_public_url();
+    let open = || redis.store();
     // Started together, they still agree on one signing key.
     let (sa, sb) = std::thread::scope(|s| {
         let (sa, sb) = (open(), open());
@@ -575,11 +580,10 @@ async fn replicas_on_one_redis_are_one_authorization_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_share_sessions_through_redis() {
     use crate::common::*;
-    use mcp_runtime::store::RedisStore;
     let redis = Redis::start();
     let port = redis.port;
     let replica = || {
-        let store: Arc<dyn Store> = Arc::new(RedisStore::open(&redis.url()).expect("redis"));
+        let store = redis.store();
         mcp_runtime::McpServer::builder()
             .tools(mcp_runtime::tools![crate::fixtures::add])
             .session_store(store)
@@ -702,12 +706,10 @@ fn kid_of(token: &str) -> String {
 async fn signing_keys_rotate_across_replicas_without_downtime() {
     use crate::common::*;
     use crate::devserver::{code_for_resource, exchange, pkce, public_client};
-    use mcp_runtime::store::{RedisStore, rotate_signing_key};
+    use mcp_runtime::store::rotate_signing_key;
     let redis = Redis::start();
-    let placeholder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let public = format!("http://{}/mcp", placeholder.local_addr().expect("addr"));
-    drop(placeholder);
-    let open = || -> Arc<dyn Store> { Arc::new(RedisStore::open(&redis.url()).expect("redis")) };
+    let public = free_public_url();
+    let open = || redis.store();
     let a = replica(open(), &public).start("127.0.0.1:0").expect("a");
     let b = replica(open(), &public).start("127.0.0.1:0").expect("b");
     let (base_a, base_b) = (

@@ -234,18 +234,20 @@ impl AuthServer {
             }
             *last = Instant::now();
         }
-        match self.store.get(Space::Keys, "signing").await {
-            Ok(Some(raw)) => self.adopt_ring(&raw),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(target: "mcp_runtime::auth", error = %e, "the signing keys could not be read again; the ones in use stay");
-            }
-        }
+        self.adopt_ring(self.store.get(Space::Keys, "signing").await);
     }
 
-    /// Takes a ring read from the store, if it differs from the one in use.
-    fn adopt_ring(&self, raw: &[u8]) {
-        let stored = match read(raw) {
+    /// Takes the ring the store answered, if it differs from the one in use.
+    fn adopt_ring(&self, answer: Result<Option<Vec<u8>>, StoreError>) {
+        let raw = match answer {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(target: "mcp_runtime::auth", error = %e, "the signing keys could not be read again; the ones in use stay");
+                return;
+            }
+        };
+        let stored = match read(&raw) {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(target: "mcp_runtime::auth", error = %e, "the stored signing keys are unreadable; the ones in use stay");
@@ -283,13 +285,7 @@ impl AuthServer {
                     let Some(server) = weak.upgrade() else {
                         return;
                     };
-                    match block_on(server.store.get(Space::Keys, "signing")) {
-                        Ok(Some(raw)) => server.adopt_ring(&raw),
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::warn!(target: "mcp_runtime::auth", error = %e, "the signing keys could not be read again");
-                        }
-                    }
+                    server.adopt_ring(block_on(server.store.get(Space::Keys, "signing")));
                 }
             });
         if let Err(e) = spawned {
@@ -370,32 +366,17 @@ mod tests {
         let second = rotate_signing_key(&store, Duration::ZERO)
             .await
             .expect("rotates");
-        let raw = store
-            .get(Space::Keys, "signing")
-            .await
-            .expect("get")
-            .expect("ring");
-        let kids: Vec<String> = read(&raw)
-            .expect("ring")
-            .into_iter()
-            .map(|k| k.kid)
-            .collect();
-        assert_eq!(kids, [first.clone(), second.clone()]);
+        let kids = || async {
+            let raw = store.get(Space::Keys, "signing").await.expect("get");
+            let ring = read(&raw.expect("ring")).expect("ring");
+            ring.into_iter().map(|k| k.kid).collect::<Vec<String>>()
+        };
+        assert_eq!(kids().await, [first.clone(), second.clone()]);
         let later = rotate_signing_key(&store, Duration::from_secs(3600))
             .await
             .expect("rotates");
-        let raw = store
-            .get(Space::Keys, "signing")
-            .await
-            .expect("get")
-            .expect("ring");
-        let kids: Vec<String> = read(&raw)
-            .expect("ring")
-            .into_iter()
-            .map(|k| k.kid)
-            .collect();
         assert_eq!(
-            kids,
+            kids().await,
             [second, later],
             "the first key is gone, the current one stays"
         );
