@@ -156,6 +156,7 @@ impl JwksCache {
     }
 
     /// Replaces a fixed key set (the embedded authorization server's, after a key rotation).
+    #[cfg(feature = "authorization-server")]
     pub(crate) fn replace_fixed(&self, set: &JwkSet) {
         let mut current = self.set.write().unwrap_or_else(PoisonError::into_inner);
         let generation = current.generation + 1;
