@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey};
 
 use super::AuthError;
+use super::jws::PublicKey;
 
 const DEFAULT_TTL: Duration = Duration::from_secs(600);
 const MIN_TTL: Duration = Duration::from_secs(30);
@@ -45,7 +46,7 @@ pub(crate) struct CachedKey {
     kid: Option<String>,
     alg: Option<Algorithm>,
     family: KeyFamily,
-    pub(crate) key: DecodingKey,
+    key: PublicKey,
 }
 
 struct KeySet {
@@ -117,8 +118,16 @@ pub(crate) struct KeyRef {
 }
 
 impl KeyRef {
-    pub(crate) fn key(&self) -> &DecodingKey {
-        &self.set.keys[self.index].key
+    /// Checks a token's signature with this key (parsed when the set was fetched).
+    pub(crate) fn verify(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), AuthError> {
+        self.set.keys[self.index]
+            .key
+            .verify(alg, message, signature)
     }
 }
 
@@ -390,22 +399,28 @@ fn usable_keys(set: &JwkSet) -> Vec<CachedKey> {
             // Symmetric keys never come from a public key set; unknown kinds are skipped.
             _ => continue,
         };
-        let alg = match jwk.common.key_algorithm {
+        let declared = match jwk.common.key_algorithm {
             None => None,
             Some(ka) => match key_algorithm(ka) {
                 Some(a) => Some(a),
                 None => continue,
             },
         };
-        match DecodingKey::from_jwk(jwk) {
-            Ok(key) => keys.push(CachedKey {
+        let kid = jwk.common.key_id.as_deref().unwrap_or("(none)");
+        match PublicKey::from_jwk(jwk) {
+            // An EC or OKP key serves the one algorithm its curve names; a declared `alg`
+            // that says otherwise makes the key unusable rather than ambiguous.
+            Ok((_, Some(implied))) if declared.is_some_and(|d| d != implied) => {
+                tracing::debug!(target: "mcp_runtime::auth", kid, "skipping a JWK whose `alg` does not match its curve")
+            }
+            Ok((key, implied)) => keys.push(CachedKey {
                 kid: jwk.common.key_id.clone(),
-                alg,
+                alg: declared.or(implied),
                 family,
                 key,
             }),
             Err(e) => {
-                tracing::debug!(target: "mcp_runtime::auth", "skipping an unusable JWK: {e}")
+                tracing::debug!(target: "mcp_runtime::auth", kid, "skipping an unusable JWK: {e}")
             }
         }
     }

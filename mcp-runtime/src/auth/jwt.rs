@@ -1,10 +1,9 @@
-//! JWT plumbing: reading the JOSE header without trusting it, and error messages that say
-//! what is wrong with a token.
+//! JWT plumbing: reading the JOSE header without trusting it, and the unverified payload
+//! (for the explicitly dangerous verifier).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use jsonwebtoken::errors::{Error, ErrorKind};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -67,46 +66,6 @@ pub(crate) fn payload_unverified(token: &str) -> Result<Map<String, Value>, Auth
         .map_err(|_| AuthError::invalid("the token payload is not base64url"))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| AuthError::invalid(format!("the token payload is not a JSON object: {e}")))
-}
-
-/// A message for a failed verification that says what to fix.
-pub(crate) fn describe_error(
-    e: &Error,
-    issuer: Option<&str>,
-    audiences: &[String],
-    resource: &str,
-) -> AuthError {
-    let msg = match e.kind() {
-        ErrorKind::ExpiredSignature => "the token expired".to_owned(),
-        ErrorKind::ImmatureSignature => {
-            "the token is not valid yet (`nbf` is in the future)".to_owned()
-        }
-        ErrorKind::InvalidSignature => "the token's signature is invalid".to_owned(),
-        ErrorKind::InvalidIssuer => format!(
-            "the token was issued by another issuer; expected `iss` {}",
-            issuer.unwrap_or("?")
-        ),
-        ErrorKind::InvalidAudience => format!(
-            "the token is not for this server: `aud` must be {}",
-            if audiences.is_empty() {
-                resource.to_owned()
-            } else {
-                audiences.join(" or ")
-            }
-        ),
-        ErrorKind::MissingRequiredClaim(c) => format!("the token has no `{c}` claim"),
-        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-            "the token's algorithm does not match its key".to_owned()
-        }
-        ErrorKind::InvalidToken
-        | ErrorKind::Base64(_)
-        | ErrorKind::Json(_)
-        | ErrorKind::Utf8(_) => {
-            format!("the token is malformed: {e}")
-        }
-        _ => format!("the token was refused: {e}"),
-    };
-    AuthError::InvalidToken(msg)
 }
 
 #[cfg(test)]

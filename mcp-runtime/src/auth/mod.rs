@@ -18,6 +18,8 @@ pub(crate) mod http;
 #[cfg(feature = "oauth")]
 pub mod jwks;
 #[cfg(feature = "oauth")]
+mod jws;
+#[cfg(feature = "oauth")]
 pub mod jwt;
 #[cfg(feature = "oauth")]
 pub mod metadata;

@@ -6,11 +6,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde_json::{Map, Value};
 
 use super::AuthError;
 use super::jwks::JwksCache;
+use super::jws::{self, ClaimRules, HmacKeys};
 use super::jwt;
 
 /// A verified token's payload.
@@ -59,9 +60,9 @@ pub(crate) fn now_secs() -> u64 {
 
 enum Keys {
     Jwks(Arc<JwksCache>),
-    Secret(DecodingKey),
-    /// HS256 with a shared secret, every other accepted algorithm from the JWKS (Supabase).
-    Both(DecodingKey, Arc<JwksCache>),
+    Secret(HmacKeys),
+    /// HMAC with a shared secret, every other accepted algorithm from the JWKS (Supabase).
+    Both(HmacKeys, Arc<JwksCache>),
 }
 
 /// Verifies JWT access tokens: signature (keys from a JWKS, or an HS256 secret), `iss`, `aud`,
@@ -81,9 +82,6 @@ pub struct JwtVerifier {
     algorithms: Vec<Algorithm>,
     leeway: u64,
     opaque_hint: Option<String>,
-    /// The validation rules per accepted algorithm, built on first use (once the resource URL
-    /// and issuer are known) instead of on every request.
-    validations: OnceLock<Vec<(Algorithm, Validation)>>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -103,7 +101,6 @@ impl JwtVerifier {
             audiences: Vec::new(),
             algorithms: vec![Algorithm::RS256, Algorithm::ES256],
             leeway: 30,
-            validations: OnceLock::new(),
             opaque_hint: None,
         }
     }
@@ -111,14 +108,13 @@ impl JwtVerifier {
     /// Tokens signed with a shared HS256 secret (e.g. Supabase's legacy JWT secret).
     pub fn hs256(secret: impl AsRef<[u8]>) -> Self {
         JwtVerifier {
-            keys: Keys::Secret(DecodingKey::from_secret(secret.as_ref())),
+            keys: Keys::Secret(HmacKeys::new(secret.as_ref())),
             issuer: None,
             other_issuers: Vec::new(),
             late_issuer: None,
             audiences: Vec::new(),
             algorithms: vec![Algorithm::HS256],
             leeway: 30,
-            validations: OnceLock::new(),
             opaque_hint: None,
         }
     }
@@ -127,7 +123,7 @@ impl JwtVerifier {
     /// with the keys at a JWKS: Supabase's legacy and current signing keys side by side.
     pub fn jwks_and_hs256(jwks: Arc<JwksCache>, secret: impl AsRef<[u8]>) -> Self {
         let mut v = JwtVerifier::jwks(jwks.clone());
-        v.keys = Keys::Both(DecodingKey::from_secret(secret.as_ref()), jwks);
+        v.keys = Keys::Both(HmacKeys::new(secret.as_ref()), jwks);
         v.algorithms = vec![Algorithm::HS256, Algorithm::RS256, Algorithm::ES256];
         v
     }
@@ -184,42 +180,6 @@ impl JwtVerifier {
         }
     }
 
-    fn build_validation(&self, alg: Algorithm, issuer: Option<&str>) -> Validation {
-        let mut validation = Validation::new(alg);
-        validation.leeway = self.leeway;
-        validation.validate_nbf = true;
-        let mut required = vec!["exp"];
-        if let Some(iss) = issuer {
-            let mut all = vec![iss];
-            all.extend(self.other_issuers.iter().map(String::as_str));
-            validation.set_issuer(&all);
-            required.push("iss");
-        }
-        if self.audiences.is_empty() {
-            // Bound to this server by `aud` or by `resource` (RFC 8707): checked after decoding.
-            validation.validate_aud = false;
-        } else {
-            validation.set_audience(&self.audiences);
-            required.push("aud");
-        }
-        validation.set_required_spec_claims(&required);
-        validation
-    }
-
-    /// The rules for `alg`, built on first use (the issuer is known by then, and never changes).
-    fn validation(&self, alg: Algorithm, issuer: Option<&str>) -> std::borrow::Cow<'_, Validation> {
-        let cached = self.validations.get_or_init(|| {
-            self.algorithms
-                .iter()
-                .map(|a| (*a, self.build_validation(*a, issuer)))
-                .collect()
-        });
-        match cached.iter().find(|(a, _)| *a == alg) {
-            Some((_, v)) => std::borrow::Cow::Borrowed(v),
-            None => std::borrow::Cow::Owned(self.build_validation(alg, issuer)),
-        }
-    }
-
     async fn verify_jwt(&self, token: &str, resource: &str) -> Result<Verified, AuthError> {
         let header = match (jwt::header(token), &self.opaque_hint) {
             (Ok(h), _) => h,
@@ -243,25 +203,37 @@ impl JwtVerifier {
             })?),
             None => self.issuer.as_deref(),
         };
-        let validation = self.validation(alg, issuer);
-        let validation = validation.as_ref();
-        let data = match &self.keys {
-            Keys::Secret(key) => jsonwebtoken::decode::<Map<String, Value>>(token, key, validation),
-            Keys::Both(secret, _) if alg == Algorithm::HS256 => {
-                jsonwebtoken::decode::<Map<String, Value>>(token, secret, validation)
+        let parts = jws::split(token)?;
+        match &self.keys {
+            Keys::Secret(secret) => secret.verify(alg, parts.message, &parts.signature)?,
+            Keys::Both(secret, _) if alg.family() == AlgorithmFamily::Hmac => {
+                secret.verify(alg, parts.message, &parts.signature)?
             }
-            Keys::Jwks(cache) | Keys::Both(_, cache) => {
-                let key = cache.key(header.kid.as_deref(), alg).await?;
-                jsonwebtoken::decode::<Map<String, Value>>(token, key.key(), validation)
-            }
+            Keys::Jwks(cache) | Keys::Both(_, cache) => cache
+                .key(header.kid.as_deref(), alg)
+                .await?
+                .verify(alg, parts.message, &parts.signature)?,
         }
-        .map_err(|e| jwt::describe_error(&e, issuer, &self.audiences, resource))?;
-        if self.audiences.is_empty() && !bound_to(&data.claims, resource) {
+        let claims = parts.claims()?;
+        ClaimRules {
+            issuer,
+            other_issuers: &self.other_issuers,
+            audiences: &self.audiences,
+            leeway: self.leeway,
+            now: now_secs(),
+        }
+        .check(&claims)?;
+        self.bind(claims, resource)
+    }
+
+    /// The RFC 8707 binding when no audience is configured: the token must name this server.
+    fn bind(&self, claims: Map<String, Value>, resource: &str) -> Result<Verified, AuthError> {
+        if self.audiences.is_empty() && !bound_to(&claims, resource) {
             return Err(AuthError::invalid(format!(
                 "the token is not for this server: `aud` (or `resource`) must be {resource} (RFC 8707)"
             )));
         }
-        Ok(Verified::from_claims(data.claims))
+        Ok(Verified::from_claims(claims))
     }
 }
 
