@@ -62,7 +62,7 @@ pub(crate) enum PublicKey {
     Rsa {
         n: Box<[u8]>,
         e: Box<[u8]>,
-        parsed: [OnceLock<Option<sig::ParsedPublicKey>>; 6],
+        parsed: Box<[OnceLock<Option<sig::ParsedPublicKey>>; 6]>,
     },
     /// ECDSA on P-256 (ES256) or P-384 (ES384): the curve names the one algorithm.
     Ec(Algorithm, sig::ParsedPublicKey),
@@ -83,7 +83,7 @@ impl PublicKey {
             AlgorithmParameters::RSA(rsa) => {
                 let n = bytes("n", &rsa.n)?.into_boxed_slice();
                 let e = bytes("e", &rsa.e)?.into_boxed_slice();
-                let parsed: [OnceLock<Option<sig::ParsedPublicKey>>; 6] = Default::default();
+                let parsed: Box<[OnceLock<Option<sig::ParsedPublicKey>>; 6]> = Box::default();
                 let rs256 = sig::RsaPublicKeyComponents {
                     n: &n[..],
                     e: &e[..],
