@@ -47,7 +47,11 @@ pub(crate) fn header(token: &str) -> Result<JoseHeader, AuthError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(h)
         .map_err(|_| AuthError::invalid("the token header is not base64url"))?;
-    let header: JoseHeader = serde_json::from_slice(&bytes)
+    // UTF-8 first: serde skips the fields it ignores without checking their text (RFC 7515
+    // §4 and RFC 8259 §8.1: the header is UTF-8 JSON, all of it). Found by fuzz/jwt_claims.
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| AuthError::invalid("the token header is not UTF-8 JSON"))?;
+    let header: JoseHeader = serde_json::from_str(text)
         .map_err(|e| AuthError::invalid(format!("the token header is not a JSON object: {e}")))?;
     if header.crit.is_some() {
         return Err(AuthError::invalid(
@@ -86,6 +90,17 @@ mod tests {
             ))
         );
         assert!(header(&t(r#"{"alg":"RS256","crit":["exp"]}"#)).is_err());
+        // Invalid UTF-8 in a field the verifier does not read (the fuzz target's crash input).
+        let bad_typ = format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(b"{\"alg\":\"HS256\",\"typ\":\"\xcaWT\"}"),
+            b64("{}")
+        );
+        assert_eq!(
+            header(&bad_typ).err(),
+            Some(AuthError::invalid("the token header is not UTF-8 JSON"))
+        );
+        assert!(header(&t(r#"{"alg":"RS256","alg":"HS256"}"#)).is_err());
         let none = header(&t(r#"{"alg":"none"}"#)).expect("parses");
         assert_eq!(
             none.algorithm().err(),
