@@ -68,6 +68,12 @@ mod extract;
 mod metrics;
 #[cfg(feature = "authorization-server")]
 mod oauth;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    //! What the fuzz targets in `fuzz/` reach that is not public API. Not covered by semver.
+    pub use crate::oauth::fuzzing::*;
+}
 #[cfg(feature = "oauth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth")))]
 pub mod providers;

@@ -10,6 +10,19 @@ mod authorize;
 mod callback;
 mod consent;
 mod keys;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    //! The registration checks, for `fuzz/`.
+    pub use super::register::{check_redirect_uri, redirect_uri_matches};
+
+    /// RFC 7591 metadata checked as `/register` checks it: the accepted redirect URIs, or the
+    /// error code and description.
+    pub fn client_metadata(
+        meta: &serde_json::Value,
+    ) -> Result<Vec<String>, (&'static str, String)> {
+        super::register::check_client_metadata(meta).map(|r| r.redirect_uris)
+    }
+}
 mod pages;
 mod params;
 mod register;

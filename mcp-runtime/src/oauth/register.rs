@@ -196,7 +196,7 @@ pub(super) fn check_client_metadata(meta: &Value) -> Result<Registration, (&'sta
 
 /// A redirect URI: absolute, no fragment; `https`, `http` on a loopback host (RFC 8252 §7.3),
 /// or a private-use scheme of a native app (RFC 8252 §7.1).
-pub(super) fn check_redirect_uri(uri: &str) -> Result<(), String> {
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     let url = reqwest::Url::parse(uri)
         .map_err(|e| format!("redirect URI `{uri}` is not an absolute URL ({e})"))?;
     if url.fragment().is_some() {
@@ -219,7 +219,7 @@ pub(super) fn check_redirect_uri(uri: &str) -> Result<(), String> {
 
 /// Whether a redirect URI matches a registered one: exactly, or, for loopback `http` URIs, on
 /// any port (RFC 8252 §7.3: native apps take an ephemeral port).
-pub(super) fn redirect_uri_matches(registered: &str, given: &str) -> bool {
+pub fn redirect_uri_matches(registered: &str, given: &str) -> bool {
     if registered == given {
         return true;
     }
@@ -233,6 +233,7 @@ pub(super) fn redirect_uri_matches(registered: &str, given: &str) -> bool {
         && r.path() == g.path()
         && r.query() == g.query()
         && r.username().is_empty()
+        && r.password().is_none()
         && g.username().is_empty()
         && g.password().is_none()
         && g.fragment().is_none()
@@ -275,6 +276,12 @@ mod tests {
         assert!(!redirect_uri_matches(
             "http://127.0.0.1/cb",
             "http://u@127.0.0.1:5/cb"
+        ));
+        // A registered URI with credentials in it matches only itself (the fuzz target's
+        // property: a match differs from the registered URI by the port alone).
+        assert!(!redirect_uri_matches(
+            "http://:pw@127.0.0.1/cb",
+            "http://127.0.0.1:5/cb"
         ));
         assert!(!redirect_uri_matches("cursor://a/cb", "cursor://a/cb2"));
     }
