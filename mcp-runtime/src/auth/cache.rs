@@ -5,9 +5,13 @@
 //! and confirmed by comparing the whole token in constant time, so a hash collision can only
 //! cost a verification, never lend another caller's identity. The tokens compared are the ones
 //! the cached [`AuthData`] already holds: the cache keeps no copy of its own.
+//!
+//! The map is split into up to 16 shards, each behind its own lock on its own cache line, chosen
+//! by the hash's top bits: workers on many cores looking up different tokens do not wait for one
+//! another. The keys are already keyed hashes, so the maps use them as they are.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -22,10 +26,36 @@ struct Entry {
     until: Instant,
 }
 
+/// A map key that is already a keyed hash needs no hashing again.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed here; fold anything else in rather than lose it.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Map = HashMap<Key, Vec<Entry>, BuildHasherDefault<PreHashed>>;
+
+/// One shard, alone on its cache line so that two cores locking neighbours do not contend.
+#[repr(align(64))]
+struct Shard(Mutex<Map>);
+
 /// The verified-token cache.
 pub(crate) struct TokenCache {
-    map: Mutex<HashMap<Key, Vec<Entry>>>,
+    shards: Box<[Shard]>,
     hasher: RandomState,
+    /// Entries per shard.
     capacity: usize,
     ttl: Duration,
 }
@@ -38,12 +68,24 @@ fn same_token(entry: &Entry, token: &str) -> bool {
 
 impl TokenCache {
     pub(crate) fn new(capacity: usize, ttl: Duration) -> Self {
+        // One shard per 256 entries, at most 16 (a power of two, for the shard index).
+        let shards = (capacity / 256).clamp(1, 16).next_power_of_two().min(16);
         TokenCache {
-            map: Mutex::new(HashMap::new()),
+            shards: (0..shards).map(|_| Shard(Mutex::default())).collect(),
             hasher: RandomState::new(),
-            capacity,
+            capacity: capacity.div_ceil(shards),
             ttl,
         }
+    }
+
+    /// The shard of `key`, locked.
+    fn shard(&self, key: Key) -> std::sync::MutexGuard<'_, Map> {
+        // The top bits: the maps' own buckets come from the low ones.
+        let index = (key >> 56) as usize & (self.shards.len() - 1);
+        self.shards[index]
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The bucket of `token`.
@@ -55,7 +97,7 @@ impl TokenCache {
         if self.capacity == 0 {
             return None;
         }
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = self.shard(key);
         let bucket = map.get_mut(&key)?;
         let i = bucket.iter().position(|e| same_token(e, token))?;
         if bucket[i].until > Instant::now() {
@@ -81,7 +123,7 @@ impl TokenCache {
         if until <= now {
             return;
         }
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = self.shard(key);
         if map.len() >= self.capacity {
             map.retain(|_, b| {
                 b.retain(|e| e.until > now);
@@ -132,7 +174,27 @@ mod tests {
         for i in 0..20 {
             put(&format!("t{i}"), None);
         }
-        assert!(cache.map.lock().expect("lock").len() <= 4);
+        assert_eq!(cache.shards.len(), 1);
+        assert!(cache.shard(0).len() <= 4);
+    }
+
+    #[test]
+    fn a_large_cache_is_sharded_and_each_shard_is_bounded() {
+        let cache = TokenCache::new(10_000, Duration::from_secs(60));
+        assert_eq!((cache.shards.len(), cache.capacity), (16, 625));
+        for i in 0..30_000 {
+            let t = format!("token-{i}");
+            cache.insert(cache.key(&t), auth(&t, None));
+        }
+        let sizes: Vec<usize> = (0..16u64).map(|i| cache.shard(i << 56).len()).collect();
+        assert!(sizes.iter().all(|n| (1..=625).contains(n)), "{sizes:?}");
+        // The newest token is found wherever its shard is.
+        assert!(cache.get(cache.key("token-29999"), "token-29999").is_some());
+        assert_eq!(TokenCache::new(300, Duration::from_secs(1)).shards.len(), 1);
+        assert_eq!(
+            TokenCache::new(1024, Duration::from_secs(1)).shards.len(),
+            4
+        );
     }
 
     #[test]
