@@ -7,9 +7,12 @@
 //! BENCH_TOKEN_CACHE=0 PORT=3304 cargo run --release --example bench_auth   # no verified-token cache
 //! cargo run --release --example bench_auth -- tokens 2000        # print 2000 distinct valid tokens
 //! cargo run --release --example bench_auth -- bad                # print a token with a bad signature
+//! cargo run --release --example bench_auth -- unknown-kid 100    # print 100 tokens with unknown kids
 //! ```
 //!
-//! The signing key is the test fixture `tests/it/keys/k1.pem`: never use it for anything real.
+//! The signing keys are the test fixtures `tests/it/keys/k1.pem` and `k2.pem`: never use them
+//! for anything real. `scripts/soak` also uses `tokens N k2`, `expired`, the `admin` and `slow`
+//! tools and `BENCH_JWKS_URL` (keys from another issuer process, which it rotates and stops).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +31,7 @@ use serde_json::json;
 const ISSUER: &str = "https://bench.issuer.test";
 const AUDIENCE: &str = "https://bench.mcp.test/mcp";
 const KEY_PEM: &str = include_str!("../tests/it/keys/k1.pem");
+const K2_PEM: &str = include_str!("../tests/it/keys/k2.pem");
 const JWKS: &str = include_str!("../tests/it/keys/jwks.json");
 
 /// Add two numbers.
@@ -36,12 +40,30 @@ async fn add(a: i64, b: i64) -> i64 {
     a + b
 }
 
+/// Needs the `admin` scope, which the benchmark's tokens lack (a step-up challenge).
+#[mcp_tool(scopes = "admin")]
+async fn admin() -> &'static str {
+    "done"
+}
+
+/// Takes 200 ms (for clients that hang up mid-call).
+#[mcp_tool(read_only)]
+async fn slow() -> &'static str {
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    "slept"
+}
+
 fn token(n: u64, exp: u64) -> String {
+    token_with_kid(n, exp, "k1")
+}
+
+fn token_with_kid(n: u64, exp: u64, kid: &str) -> String {
     let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("k1".into());
+    header.kid = Some(kid.into());
     let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "bench-user", "exp": exp,
                         "iat": exp - 3600, "jti": n.to_string(), "scope": "openid"});
-    let key = EncodingKey::from_rsa_pem(KEY_PEM.as_bytes()).expect("fixture key");
+    let pem = if kid == "k2" { K2_PEM } else { KEY_PEM };
+    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).expect("fixture key");
     jsonwebtoken::encode(&header, &claims, &key).expect("signed")
 }
 
@@ -54,8 +76,23 @@ fn main() -> Result<(), ServeError> {
     match args.first().map(String::as_str) {
         Some("tokens") => {
             let n: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1);
+            let kid = args.get(2).map_or("k1", String::as_str);
             for i in 0..n {
-                println!("{}", token(i, exp));
+                println!("{}", token_with_kid(i, exp, kid));
+            }
+            return Ok(());
+        }
+        Some("expired") => {
+            // Expired an hour ago: far beyond the leeway.
+            println!("{}", token(0, exp - 7200));
+            return Ok(());
+        }
+        Some("unknown-kid") => {
+            // Well signed, but naming keys the issuer never published (a rotation the server
+            // has not seen, or a forger guessing): each one asks for a key set refetch.
+            let n: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1);
+            for i in 0..n {
+                println!("{}", token_with_kid(i, exp, &format!("rotated-{i}")));
             }
             return Ok(());
         }
@@ -82,10 +119,9 @@ fn main() -> Result<(), ServeError> {
     let all: serde_json::Value = serde_json::from_str(JWKS).expect("fixture JWKS");
     let set = json!({"keys": [all["k1"].clone()]}).to_string();
     let fetches = Arc::new(AtomicU64::new(0));
-    let jwks = JwksCache::new(
-        format!("http://127.0.0.1:{port}/jwks.json"),
-        mcp_runtime::auth::http_client(),
-    );
+    let jwks_url = std::env::var("BENCH_JWKS_URL")
+        .unwrap_or_else(|_| format!("http://127.0.0.1:{port}/jwks.json"));
+    let jwks = JwksCache::new(jwks_url, mcp_runtime::auth::http_client());
     let oauth = OAuth::new(
         JwtVerifier::jwks(Arc::new(jwks))
             .issuer(ISSUER)
@@ -97,7 +133,7 @@ fn main() -> Result<(), ServeError> {
     McpServer::builder()
         .name("bench-auth")
         .oauth(oauth)
-        .tools(tools![add])
+        .tools(tools![add, admin, slow])
         .routes(move |cfg| {
             let (set, counter) = (set.clone(), counter.clone());
             let count = counter.clone();
