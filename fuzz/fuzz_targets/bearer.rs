@@ -44,7 +44,8 @@ fn fuzz_oauth() -> OAuth {
         "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
     }]}))
     .expect("a key set");
-    let verifier = JwtVerifier::jwks(Arc::new(JwksCache::fixed(&set))).issuer("https://issuer.example");
+    let verifier =
+        JwtVerifier::jwks(Arc::new(JwksCache::fixed(&set))).issuer("https://issuer.example");
     OAuth::new(verifier, "https://issuer.example")
 }
 

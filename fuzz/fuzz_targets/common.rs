@@ -6,11 +6,11 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use mcp_runtime::McpServer;
+use mcp_runtime::actix_web::App;
 use mcp_runtime::actix_web::dev::Service as _;
 use mcp_runtime::actix_web::http::StatusCode;
 use mcp_runtime::actix_web::rt::{System, SystemRunner};
 use mcp_runtime::actix_web::test::{self, TestRequest};
-use mcp_runtime::actix_web::App;
 
 type Call = Box<dyn Fn(TestRequest) -> Pin<Box<dyn Future<Output = (StatusCode, Vec<u8>)>>>>;
 

@@ -39,7 +39,11 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 fuzz_target!(|data: &[u8]| {
     let split = data.iter().position(|b| *b == b'\n').unwrap_or(data.len());
     let (header, payload) = (&data[..split], data.get(split + 1..).unwrap_or(&[]));
-    let message = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
     let tag = hmac::sign(&KEY, message.as_bytes());
     let token = format!("{message}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
     let Ok(verified) = block_on(VERIFIER.verify(&token, AUDIENCE)) else {
@@ -56,7 +60,10 @@ fuzz_target!(|data: &[u8]| {
         _ => false,
     };
     assert!(aud_ok, "accepted aud {:?}", claims["aud"]);
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("time").as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
     let exp = claims["exp"].as_f64().expect("an accepted exp is a number");
     assert!(exp + 30.0 + 1.0 >= now as f64, "accepted an expired token");
     if let Some(nbf) = claims.get("nbf") {

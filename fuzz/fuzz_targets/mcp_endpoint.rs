@@ -46,7 +46,11 @@ async fn order(Input(o): Input<Order>) -> Result<String, ToolError> {
     }
     let total: u64 = o.items.iter().map(|i| u64::from(i.quantity)).sum();
     let names: Vec<&str> = o.items.iter().map(|i| i.name.as_str()).collect();
-    Ok(format!("{total} of {} {}", names.join(","), o.note.unwrap_or_default()))
+    Ok(format!(
+        "{total} of {} {}",
+        names.join(","),
+        o.note.unwrap_or_default()
+    ))
 }
 
 /// Echo a name.
@@ -95,7 +99,9 @@ fn post(body: &[u8], mode: u8) -> TestRequest {
             {
                 req = req.insert_header(("mcp-method", h));
             }
-            let name = v.pointer("/params/name").or_else(|| v.pointer("/params/uri"));
+            let name = v
+                .pointer("/params/name")
+                .or_else(|| v.pointer("/params/uri"));
             if let Some(n) = name.and_then(|n| n.as_str())
                 && let Ok(h) = mcp_runtime::actix_web::http::header::HeaderValue::from_str(n)
             {
@@ -112,7 +118,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, body)) = data.split_first() else {
         return;
     };
-    let harness = if mode & 0x80 == 0 { &STATELESS } else { &STATEFUL };
+    let harness = if mode & 0x80 == 0 {
+        &STATELESS
+    } else {
+        &STATEFUL
+    };
     let (status, answer) = harness.with(|cell| {
         let h = cell.get_or_init(|| {
             common::Harness::leaked(

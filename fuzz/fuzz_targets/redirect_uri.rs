@@ -18,13 +18,23 @@ fuzz_target!(|data: &[u8]| {
     }
     let r = url::Url::parse(registered).expect("a matched registered URI parses");
     let mut g = url::Url::parse(given).expect("a matched given URI parses");
-    assert_eq!(g.scheme(), "http", "only loopback http URIs match on another port");
+    assert_eq!(
+        g.scheme(),
+        "http",
+        "only loopback http URIs match on another port"
+    );
     assert!(
         matches!(g.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
         "{given} is not loopback"
     );
     assert!(g.fragment().is_none() && g.username().is_empty() && g.password().is_none());
     g.set_port(r.port()).expect("an http URL takes a port");
-    assert_eq!(g, r, "{given} matched {registered} but differs beyond the port");
-    assert!(check_redirect_uri(given).is_ok(), "{given} matched a valid URI but is invalid");
+    assert_eq!(
+        g, r,
+        "{given} matched {registered} but differs beyond the port"
+    );
+    assert!(
+        check_redirect_uri(given).is_ok(),
+        "{given} matched a valid URI but is invalid"
+    );
 });

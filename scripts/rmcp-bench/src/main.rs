@@ -84,11 +84,12 @@ async fn main() {
         .layer(middleware::from_fn_with_state(verifier, bearer));
     // TCP_NODELAY, as actix-web sets it: without it, a response written in two segments waits
     // for the client's delayed ACK (about 40 ms a request on loopback).
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", env("PORT").parse::<u16>().expect("PORT")))
-        .await
-        .expect("bind")
-        .tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+    let listener =
+        tokio::net::TcpListener::bind(("127.0.0.1", env("PORT").parse::<u16>().expect("PORT")))
+            .await
+            .expect("bind")
+            .tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
     axum::serve(listener, app).await.expect("serve");
 }
