@@ -289,3 +289,14 @@ fn claim_rules_match_the_registered_claims() {
         );
     }
 }
+
+#[test]
+fn a_fractional_exp_still_bounds_the_verified_token() {
+    // The verified-token cache keeps an entry until `expires_at`: a fractional `exp` (which the
+    // claim rules accept) must set it too, or a cached token would outlive its expiry.
+    let Value::Object(claims) = json!({"exp": 1_800_000_000.75, "sub": "u"}) else {
+        panic!("an object")
+    };
+    let verified = crate::auth::Verified::from_claims(claims);
+    assert_eq!(verified.expires_at, Some(1_800_000_000));
+}

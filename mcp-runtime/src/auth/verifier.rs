@@ -26,7 +26,14 @@ pub struct Verified {
 impl Verified {
     /// Wraps claims, reading `exp`.
     pub fn from_claims(claims: Map<String, Value>) -> Self {
-        let expires_at = claims.get("exp").and_then(Value::as_u64);
+        // A NumericDate may have a fraction (RFC 7519 §2); the cache must still stop at it.
+        let expires_at = claims.get("exp").and_then(|v| {
+            v.as_u64().or_else(|| {
+                v.as_f64()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f as u64)
+            })
+        });
         Verified { claims, expires_at }
     }
 }
