@@ -120,15 +120,45 @@ function startNginx(dir) {
   return run(NGINX, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')]);
 }
 
-/** Every response's X-Upstream (the replica nginx chose), in order. */
+/** Every response's X-Upstream (the replica nginx chose), in order; `traffic` says what each
+ * request was (method, and the JSON-RPC method of a POST). */
 const upstreams = [];
+const traffic = [];
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (input, init) => {
   const resp = await realFetch(input, init);
   const via = resp.headers.get('x-upstream');
-  if (via) upstreams.push(via);
+  if (via) {
+    upstreams.push(via);
+    const body = typeof init?.body === 'string' ? init.body : '';
+    traffic.push({ via, method: init?.method ?? 'GET', rpc: /"method":"([^"]+)"/.exec(body)?.[1] });
+  }
   return resp;
 };
+
+/** Calls `get-user-info` `n` times through the balancer, checks each answer with `check`, and
+ * asserts that round robin alternated the calls between the replicas. The SDK opens its GET
+ * stream in the background after connecting (`since`: the traffic before the connect); once open
+ * it takes no more turns, so this waits for it first, and fails if any other request came
+ * through meanwhile. */
+async function callsAlternate(client, since, n, check) {
+  const settle = Date.now() + 2_000;
+  while (!traffic.slice(since).some((t) => t.method === 'GET') && Date.now() < settle) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  const before = traffic.length;
+  for (let i = 0; i < n; i += 1) {
+    check(await client.callTool({ name: 'get-user-info', arguments: {} }));
+  }
+  const during = traffic.slice(before);
+  const calls = during.filter((t) => t.rpc === 'tools/call').map((t) => t.via);
+  assert.equal(calls.length, n, JSON.stringify(during));
+  assert.equal(during.length, n, `requests besides the calls: ${JSON.stringify(during)}`);
+  for (let i = 1; i < calls.length; i += 1) {
+    assert.notEqual(calls[i], calls[i - 1], `consecutive MCP requests alternate between replicas: ${calls}`);
+  }
+}
 
 describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK client', () => {
   const temp = tempDir('mcp-replicas-');
@@ -184,17 +214,9 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
 
     transport = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
     client = new Client({ name: 'sdk-replicas', version: '1.0.0' });
+    const connected = traffic.length;
     await client.connect(transport);
-    const before = upstreams.length;
-    for (let i = 0; i < 6; i += 1) {
-      const r = await client.callTool({ name: 'get-user-info', arguments: {} });
-      assert.equal(r.structuredContent.userId, 'dev-user', JSON.stringify(r));
-    }
-    const calls = upstreams.slice(before);
-    assert.ok(calls.length >= 6, `${calls}`);
-    for (let i = 1; i < calls.length; i += 1) {
-      assert.notEqual(calls[i], calls[i - 1], `consecutive MCP requests alternate between replicas: ${calls}`);
-    }
+    await callsAlternate(client, connected, 6, (r) => assert.equal(r.structuredContent.userId, 'dev-user', JSON.stringify(r)));
 
     await assert.rejects(
       client.callTool({ name: 'admin-action', arguments: { action: 'reset' } }),
@@ -384,16 +406,9 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
 
     const transport = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
     const client = new Client({ name: 'sdk-proxy-replicas', version: '1.0.0' });
+    const connected = traffic.length;
     await client.connect(transport);
-    const before = upstreams.length;
-    for (let i = 0; i < 4; i += 1) {
-      const r = await client.callTool({ name: 'get-user-info', arguments: {} });
-      assert.equal(r.structuredContent.email, 'ada@example.com', JSON.stringify(r));
-    }
-    const calls = upstreams.slice(before);
-    for (let i = 1; i < calls.length; i += 1) {
-      assert.notEqual(calls[i], calls[i - 1], `consecutive MCP requests alternate: ${calls}`);
-    }
+    await callsAlternate(client, connected, 4, (r) => assert.equal(r.structuredContent.email, 'ada@example.com', JSON.stringify(r)));
     await assert.rejects(
       client.callTool({ name: 'admin-action', arguments: { action: 'reset' } }),
       UnauthorizedError,
