@@ -13,24 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
-import { BrowserlessProvider, startProxy } from './lib/oidc.mjs';
-
-/** Holds no refresh token where the SDK would use it on a 403, so that step-up re-authorizes. */
-class StepUpProvider extends BrowserlessProvider {
-  constructor() {
-    super('SDK through the OAuth proxy');
-    this.granted = [];
-  }
-  tokens() {
-    if (!this.stored) return undefined;
-    const { refresh_token: _unused, ...rest } = this.stored;
-    return rest;
-  }
-  saveTokens(tokens) {
-    super.saveTokens(tokens);
-    this.granted.push(tokens);
-  }
-}
+import { StepUpProvider, startProxy } from './lib/oidc.mjs';
 
 for (const tokenAuth of ['client_secret_post', 'client_secret_basic']) {
   describe(`TypeScript SDK through examples/oauth_proxy to oidc-provider without DCR (${tokenAuth})`, () => {
@@ -56,7 +39,7 @@ for (const tokenAuth of ['client_secret_post', 'client_secret_basic']) {
     });
 
     test('register, sign in upstream, tools, then step-up to admin', { timeout: 60_000 }, async () => {
-      const provider = new StepUpProvider();
+      const provider = new StepUpProvider('SDK through the OAuth proxy');
       const first = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider });
       await assert.rejects(
         new Client({ name: 'sdk-proxy', version: '1.0.0' }).connect(first),

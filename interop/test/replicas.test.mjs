@@ -25,7 +25,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { startServer, tempDir } from './lib/harness.mjs';
-import { BrowserlessProvider, startIssuer } from './lib/oidc.mjs';
+import { StepUpProvider, startIssuer } from './lib/oidc.mjs';
 import { ScriptedProvider } from './lib/oauth-client.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -321,18 +321,6 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
   });
 });
 
-/** Holds no refresh token where the SDK would use it on a 403, so that step-up re-authorizes. */
-class StepUpProvider extends BrowserlessProvider {
-  constructor() {
-    super('SDK through proxy replicas');
-  }
-  tokens() {
-    if (!this.stored) return undefined;
-    const { refresh_token: _unused, ...rest } = this.stored;
-    return rest;
-  }
-}
-
 describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc-provider', () => {
   const temp = tempDir('mcp-proxy-replicas-');
   const dir = temp.path;
@@ -393,7 +381,7 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
   }, { timeout: 30_000 });
 
   test('sign-in through the proxy, tools and step-up, across both replicas', { timeout: 60_000 }, async () => {
-    const provider = new StepUpProvider();
+    const provider = new StepUpProvider('SDK through proxy replicas');
     const first = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
     const c = new Client({ name: 'sdk-proxy-replicas', version: '1.0.0' });
     const start = upstreams.length;

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const ISS: &str = "https://issuer.test";
+pub const ISS: &str = "https://issuer.test";
 
 /// Who is calling.
 #[mcp_tool(name = "get-user-info", read_only)]
@@ -54,6 +54,13 @@ fn jwk(kid: &str) -> Value {
 }
 
 impl Issuer {
+    /// OAuth for tokens from this issuer: its key set over HTTP, `iss` = `ISS`, the server's
+    /// own URL as the audience.
+    pub fn oauth(&self) -> OAuth {
+        let jwks = JwksCache::new(format!("{}/jwks.json", self.url), http());
+        OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS)
+    }
+
     pub fn start(kids: &[&str]) -> Issuer {
         let keys = Arc::new(Mutex::new(kids.iter().map(|k| jwk(k)).collect::<Vec<_>>()));
         let down = Arc::new(AtomicBool::new(false));
@@ -768,8 +775,7 @@ async fn custom_routes_take_auth_or_sit_behind_bearer_auth() {
     use mcp_runtime::auth::routes::bearer_auth;
 
     let issuer = Issuer::start(&["k1"]);
-    let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
-    let oauth = OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS);
+    let oauth = issuer.oauth();
     let server = start(
         McpServer::builder()
             .oauth(oauth)
@@ -861,9 +867,7 @@ async fn custom_routes_take_auth_or_sit_behind_bearer_auth() {
 async fn tools_list_can_hide_what_the_caller_cannot_call() {
     let issuer = Issuer::start(&["k1"]);
     let make = |hide: bool| {
-        let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
-        let oauth = OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS)
-            .hide_unauthorized_tools(hide);
+        let oauth = issuer.oauth().hide_unauthorized_tools(hide);
         start(
             McpServer::builder()
                 .oauth(oauth)

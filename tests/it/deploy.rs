@@ -1,12 +1,8 @@
 //! Deployment: the public URL (`public_url` / `MCP_URL`) behind a TLS-terminating proxy, the
 //! refusal to bind a public address without it, and mounting into a user's own actix-web app.
 
-use std::sync::Arc;
-
 use mcp_runtime::McpServer;
 use mcp_runtime::actix_web::{App, HttpResponse, HttpServer, web};
-use mcp_runtime::auth::jwks::JwksCache;
-use mcp_runtime::auth::verifier::JwtVerifier;
 use mcp_runtime::auth::{Auth, OAuth};
 use mcp_runtime::prelude::*;
 use mcp_runtime::providers::DevProvider;
@@ -41,13 +37,9 @@ fn token_for(aud: &str) -> String {
 }
 
 fn behind_proxy(issuer: &Issuer) -> mcp_runtime::McpServerBuilder {
-    let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
     McpServer::builder()
         .public_url(PUBLIC)
-        .oauth(OAuth::new(
-            JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS),
-            ISS,
-        ))
+        .oauth(issuer.oauth())
         .tools(tools![whoami])
 }
 

@@ -5,9 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcp_runtime::McpServer;
-use mcp_runtime::auth::jwks::JwksCache;
-use mcp_runtime::auth::verifier::JwtVerifier;
-use mcp_runtime::auth::{Auth, OAuth};
+use mcp_runtime::auth::Auth;
 use mcp_runtime::prelude::*;
 use serde_json::json;
 use tracing::field::{Field, Visit};
@@ -42,14 +40,10 @@ fn token(server: &mcp_runtime::RunningServer, scope: &str) -> String {
 }
 
 fn observed(issuer: &Issuer) -> mcp_runtime::RunningServer {
-    let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
     start(
         McpServer::builder()
             .metrics("/metrics")
-            .oauth(OAuth::new(
-                JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS),
-                ISS,
-            ))
+            .oauth(issuer.oauth())
             .tools(tools![whoami, purge]),
     )
 }

@@ -625,20 +625,15 @@ async fn listeners_follow_their_tasks() {
 
 #[tokio::test]
 async fn a_task_belongs_to_its_caller() {
-    use mcp_runtime::auth::OAuth;
-    use mcp_runtime::auth::jwks::JwksCache;
-    use mcp_runtime::auth::verifier::JwtVerifier;
-    const ISS: &str = "https://issuer.test";
     let issuer = crate::auth::Issuer::start(&["k1"]);
-    let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
-    let oauth = OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS);
+    let oauth = issuer.oauth();
     let server = start(builder(&Stopped::default()).oauth(oauth));
     let url = server.url();
     let token = |sub: &str| {
         crate::auth::sign(
             "k1",
             "k1",
-            &json!({"iss": ISS, "sub": sub, "aud": url, "iat": crate::auth::now(),
+            &json!({"iss": crate::auth::ISS, "sub": sub, "aud": url, "iat": crate::auth::now(),
                     "exp": crate::auth::now() + 600}),
         )
     };

@@ -484,17 +484,11 @@ async fn refused_requests_keep_the_connection_open() {
 /// session instead of refusing a newcomer.
 #[tokio::test]
 async fn a_session_flood_evicts_the_flooders_oldest_not_the_newcomer() {
-    use std::sync::Arc;
     use std::time::Duration;
 
     use mcp_runtime::McpServer;
-    use mcp_runtime::auth::OAuth;
-    use mcp_runtime::auth::jwks::JwksCache;
-    use mcp_runtime::auth::verifier::JwtVerifier;
-    const ISS: &str = "https://issuer.test";
     let issuer = crate::auth::Issuer::start(&["k1"]);
-    let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http());
-    let oauth = OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS);
+    let oauth = issuer.oauth();
     let server = start(
         McpServer::builder()
             .oauth(oauth)
@@ -508,7 +502,7 @@ async fn a_session_flood_evicts_the_flooders_oldest_not_the_newcomer() {
         crate::auth::sign(
             "k1",
             "k1",
-            &json!({"iss": ISS, "sub": sub, "aud": url, "iat": crate::auth::now(),
+            &json!({"iss": crate::auth::ISS, "sub": sub, "aud": url, "iat": crate::auth::now(),
                     "exp": crate::auth::now() + 600}),
         )
     };

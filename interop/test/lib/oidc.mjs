@@ -99,6 +99,24 @@ export class BrowserlessProvider extends MemoryOAuthClient {
   }
 }
 
+/** A browserless provider that holds no refresh token where the SDK would use it on a 403, so
+ * that step-up re-authorizes; `granted` keeps every token response. */
+export class StepUpProvider extends BrowserlessProvider {
+  constructor(name) {
+    super(name);
+    this.granted = [];
+  }
+  tokens() {
+    if (!this.stored) return undefined;
+    const { refresh_token: _unused, ...rest } = this.stored;
+    return rest;
+  }
+  saveTokens(tokens) {
+    super.saveTokens(tokens);
+    this.granted.push(tokens);
+  }
+}
+
 /**
  * Follows redirects from `url` as a browser does, keeping cookies, until a URL that starts
  * with `stop`; resolves that URL. With `fetchStop`, that URL is fetched too (a callback that
