@@ -11,6 +11,7 @@ mod deploy;
 mod devserver;
 mod examples;
 mod fixtures;
+mod hierarchy;
 mod idp;
 mod items;
 mod modern;

@@ -155,6 +155,7 @@ mod tests {
             access_token: AccessToken::new(token),
             scopes: vec![],
             permissions: vec![],
+            implied_scopes: vec![],
             claims: Default::default(),
             expires_at: exp,
             resource_metadata: None,

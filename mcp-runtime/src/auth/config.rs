@@ -48,6 +48,7 @@ pub struct OAuth {
     pub(crate) relay: Option<Arc<super::relay::MetadataRelay>>,
     pub(crate) userinfo: Option<super::userinfo::UserInfoEnricher>,
     pub(crate) hide_tools: bool,
+    pub(crate) hierarchy: super::scope::ScopeHierarchy,
     /// The embedded development authorization server (`oauth = "dev"`).
     #[cfg(feature = "authorization-server")]
     pub(crate) dev: Option<Arc<crate::oauth::AuthServer>>,
@@ -80,6 +81,7 @@ impl OAuth {
             relay: None,
             userinfo: None,
             hide_tools: false,
+            hierarchy: super::scope::ScopeHierarchy::new(),
             #[cfg(feature = "authorization-server")]
             dev: None,
         }
@@ -154,6 +156,20 @@ impl OAuth {
     /// tool, so that clients can discover what to step up for).
     pub fn hide_unauthorized_tools(mut self, hide: bool) -> Self {
         self.hide_tools = hide;
+        self
+    }
+
+    /// Scopes that imply others (a broader scope grants the narrower ones): a token with
+    /// `admin` passes a guard for a scope `admin` implies. Expanded once per verified token;
+    /// an invalid scope name is a build error.
+    ///
+    /// ```
+    /// # use mcp_runtime::auth::{OAuth, scope::ScopeHierarchy, verifier::JwtVerifier};
+    /// let oauth = OAuth::new(JwtVerifier::hs256("secret"), "https://auth.example.com")
+    ///     .scope_hierarchy(ScopeHierarchy::new().implies("admin", ["files:read", "files:write"]));
+    /// ```
+    pub fn scope_hierarchy(mut self, hierarchy: super::scope::ScopeHierarchy) -> Self {
+        self.hierarchy = hierarchy;
         self
     }
 
@@ -235,7 +251,8 @@ impl AuthState {
             oauth.cache_capacity,
             oauth.cache_ttl,
         )
-        .with_userinfo(oauth.userinfo);
+        .with_userinfo(oauth.userinfo)
+        .with_hierarchy(oauth.hierarchy);
         #[cfg(feature = "authorization-server")]
         let gate = gate.with_upstream(oauth.dev.clone());
         AuthState {

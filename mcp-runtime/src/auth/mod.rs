@@ -41,7 +41,7 @@ use serde_json::{Map, Value};
 
 #[cfg(feature = "oauth")]
 pub use config::{IntoOAuth, OAuth, ScopeRefusal};
-pub use scope::{is_scope_token, scopes_from_claims};
+pub use scope::{ScopeHierarchy, is_scope_token, scopes_from_claims};
 #[cfg(feature = "oauth")]
 pub use verifier::{TokenVerifier, Verified};
 
@@ -177,6 +177,10 @@ pub struct AuthData {
     pub scopes: Vec<String>,
     /// Permissions from the token (e.g. Auth0's `permissions`), also in `user.permissions`.
     pub permissions: Vec<String>,
+    /// The scopes the granted scopes and permissions imply through the server's
+    /// [`ScopeHierarchy`](scope::ScopeHierarchy) (`OAuth::scope_hierarchy`), beyond those
+    /// granted; empty without a hierarchy. Scope checks count them as granted.
+    pub implied_scopes: Vec<String>,
     /// The whole verified payload.
     pub claims: Map<String, Value>,
     /// `exp`, seconds since the epoch, when the token has one.
@@ -224,6 +228,7 @@ impl AuthData {
             access_token: AccessToken(String::new()),
             scopes,
             permissions: Vec::new(),
+            implied_scopes: Vec::new(),
             claims: Map::new(),
             expires_at: None,
             #[cfg(feature = "authorization-server")]
@@ -249,9 +254,12 @@ impl AuthData {
             .map(AccessToken))
     }
 
-    /// Whether the token grants `scope` (or a permission of that name).
+    /// Whether the token grants `scope`: as a scope, a permission of that name, or implied by
+    /// them through the server's scope hierarchy.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope) || self.permissions.iter().any(|p| p == scope)
+        self.scopes.iter().any(|s| s == scope)
+            || self.permissions.iter().any(|p| p == scope)
+            || self.implied_scopes.iter().any(|i| i == scope)
     }
 
     /// Requires every one of `scopes`.

@@ -1,5 +1,7 @@
 //! Scopes: RFC 6749 §3.3 syntax and where tokens carry them.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value};
 
 /// Whether `s` is a valid RFC 6749 §3.3 `scope-token`: one or more of `%x21 / %x23-5B / %x5D-7E`
@@ -16,6 +18,84 @@ pub fn scopes_from_claims(claims: &Map<String, Value>) -> Vec<String> {
     match claims.get("scope").or_else(|| claims.get("scp")) {
         Some(v) => super::string_list(Some(v)),
         None => Vec::new(),
+    }
+}
+
+/// Which scopes imply which: a broader scope grants the narrower ones it names (the MCP
+/// authorization specification, 2026-07-28: servers account for scope hierarchies when deciding
+/// whether a token suffices). Implication is transitive and declared, never guessed from the
+/// names: without a hierarchy every scope stands alone.
+///
+/// ```
+/// use mcp_runtime::auth::scope::ScopeHierarchy;
+///
+/// let h = ScopeHierarchy::new()
+///     .implies("admin", ["files:write", "users:read"])
+///     .implies("files:write", ["files:read"]);
+/// assert_eq!(h.implied_by(["admin"]), ["files:read", "files:write", "users:read"]);
+/// assert!(h.implied_by(["files:read"]).is_empty());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeHierarchy {
+    /// Each broader scope and the narrower ones it names directly.
+    edges: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl ScopeHierarchy {
+    /// No scope implies another.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `broader` implies each of `narrower` (and whatever they imply in turn).
+    pub fn implies<I, S>(mut self, broader: impl Into<String>, narrower: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let broader = broader.into();
+        let entry = self.edges.entry(broader.clone()).or_default();
+        entry.extend(narrower.into_iter().map(Into::into));
+        entry.remove(&broader);
+        self
+    }
+
+    /// Whether no scope implies another.
+    pub fn is_empty(&self) -> bool {
+        self.edges.values().all(BTreeSet::is_empty)
+    }
+
+    /// Every scope `granted` implies, directly or through others, that is not in `granted`
+    /// itself; sorted.
+    pub fn implied_by<'a>(&self, granted: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let granted: BTreeSet<&str> = granted.into_iter().collect();
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut todo: Vec<&str> = granted.iter().copied().collect();
+        while let Some(scope) = todo.pop() {
+            for narrower in self.edges.get(scope).into_iter().flatten() {
+                if seen.insert(narrower) {
+                    todo.push(narrower);
+                }
+            }
+        }
+        seen.into_iter()
+            .filter(|s| !granted.contains(s))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// What is wrong with it: a name that is not an RFC 6749 scope-token.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        let names = self
+            .edges
+            .iter()
+            .flat_map(|(b, n)| std::iter::once(b).chain(n.iter()));
+        let mut bad: Vec<String> = names
+            .filter(|s| !is_scope_token(s))
+            .map(|s| format!("the scope hierarchy names {s:?}, which is not a valid scope (RFC 6749 §3.3: printable ASCII without spaces, `\"` or `\\`)"))
+            .collect();
+        bad.dedup();
+        bad
     }
 }
 
@@ -65,7 +145,9 @@ pub(crate) fn guard(
                 _ => Vec::new(),
             };
             for s in all.iter().chain(any.iter().take(1)) {
-                if !scopes.iter().any(|w| w == s) {
+                // A scope the caller holds through the hierarchy is not asked for again.
+                let held = accumulate && caller.is_some_and(|a| a.has_scope(s));
+                if !held && !scopes.iter().any(|w| w == s) {
                     scopes.push((*s).to_owned());
                 }
             }
@@ -88,6 +170,31 @@ mod tests {
         for bad in ["", "two words", "quo\"te", "back\\slash", "tab\t", "é"] {
             assert!(!is_scope_token(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn hierarchies_are_transitive_declared_and_checked() {
+        let h = ScopeHierarchy::new()
+            .implies("admin", ["write"])
+            .implies("write", ["read", "write"])
+            .implies("read", ["admin"]);
+        // Transitive, a cycle ends, and what is granted is not repeated.
+        assert_eq!(h.implied_by(["write"]), ["admin", "read"]);
+        assert_eq!(h.implied_by(["admin", "read"]), ["write"]);
+        assert!(ScopeHierarchy::new().is_empty());
+        assert!(ScopeHierarchy::new().implies("a", ["a"]).is_empty());
+        assert!(
+            ScopeHierarchy::new()
+                .implies("x", ["y"])
+                .implied_by(["y"])
+                .is_empty()
+        );
+        assert!(h.problems().is_empty());
+        let bad = ScopeHierarchy::new()
+            .implies("ok", ["two words"])
+            .problems();
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].contains("\"two words\""), "{bad:?}");
     }
 
     #[test]

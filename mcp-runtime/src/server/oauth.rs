@@ -164,6 +164,10 @@ impl McpServerBuilder {
             (None, Some(public)) => oauth.resource = Some(public.text.clone()),
             _ => {}
         }
+        let problems = oauth.hierarchy.problems();
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
         Ok(Some(AuthState::new(oauth, tool_scopes)))
     }
 }
