@@ -20,6 +20,7 @@ mod presets;
 mod prompts;
 mod proxy;
 mod proxy_presets;
+mod replicas;
 mod resources;
 mod resume;
 mod store;

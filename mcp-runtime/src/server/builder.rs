@@ -273,7 +273,8 @@ impl McpServerBuilder {
         self
     }
     /// The key that signs the `requestState` of input-required results (2026-07-28). By
-    /// default a random key per process: replicas behind a load balancer must share one.
+    /// default replicas sharing a store (`session_store`, or a Redis `MCP_STORE_URL`) share
+    /// one kept in it, and a server without one draws a random key per process.
     pub fn request_state_key(mut self, key: [u8; 32]) -> Self {
         self.request_state_key = Some(key);
         self
@@ -330,6 +331,15 @@ impl McpServerBuilder {
         self
     }
 
+    /// This replica's name (`MCP_REPLICA_ID`), 1 to 32 of `A-Z a-z 0-9 - _`: every task id it
+    /// makes begins with it (`<name>.<random>`), so a load balancer can send a task's requests
+    /// (their `Mcp-Name` is the task id) to the replica that runs it; another replica refuses
+    /// them naming the right one. Default: this process's random instance number in hex.
+    pub fn replica_id(mut self, name: impl Into<String>) -> Self {
+        self.tasks.replica = Some(name.into());
+        self
+    }
+
     /// HTTP worker threads (default: one per CPU core).
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
@@ -342,10 +352,10 @@ impl McpServerBuilder {
         if self.page_size == 0 {
             problems.push("page_size must be at least 1".into());
         }
-        let session_store = match self.session_store.take() {
+        let shared_store = match self.session_store.take() {
             Some(store) => Some(store),
             // Not when the OAuth preset already reported the variable: one mistake, one error.
-            None if !self.stateless && !problems.iter().any(|p| p.contains("MCP_STORE_URL")) => {
+            None if !problems.iter().any(|p| p.contains("MCP_STORE_URL")) => {
                 match config::env_var("MCP_STORE_URL") {
                     Some(url)
                         if url.trim_start().starts_with("redis://")
@@ -364,6 +374,17 @@ impl McpServerBuilder {
             }
             None => None,
         };
+        if self.tasks.replica.is_none() {
+            self.tasks.replica = config::env_var("MCP_REPLICA_ID");
+        }
+        if let Some(name) = &self.tasks.replica
+            && !crate::server::protocol::tasks::valid_replica(name)
+        {
+            problems.push(format!(
+                "the replica id `{name}` (replica_id or MCP_REPLICA_ID) must be 1 to 32 of \
+                 A-Z a-z 0-9 - _; it begins the ids of the tasks this replica runs"
+            ));
+        }
         let (public_url, source) = match self.public_url.take() {
             Some(url) => (Some(url), "public_url"),
             None => (config::env_var("MCP_URL"), "MCP_URL"),
@@ -388,18 +409,27 @@ impl McpServerBuilder {
                 "the endpoint path must start with `/`, got `{path}`"
             ));
         }
-        let state_key = match self.request_state_key {
-            Some(k) => crate::server::protocol::input::StateKey::from_bytes(k),
-            None => match crate::server::protocol::input::StateKey::random() {
-                Ok(k) => k,
-                Err(e) => {
-                    problems.push(format!(
-                        "no secure random source for the request-state key: {e}"
-                    ));
-                    crate::server::protocol::input::StateKey::from_bytes([0; 32])
-                }
-            },
+        use crate::server::protocol::input::StateKey;
+        let state_key = match (self.request_state_key, &shared_store) {
+            (Some(k), _) => StateKey::from_bytes(k),
+            // Replicas sharing a store share the key, so that an input-required round begun
+            // on one replica can end on another.
+            (None, Some(store)) => StateKey::shared(store.as_ref()).unwrap_or_else(|e| {
+                problems.push(format!(
+                    "the request-state key in the shared store ({}): {e}",
+                    store.describe()
+                ));
+                StateKey::from_bytes([0; 32])
+            }),
+            (None, None) => StateKey::random().unwrap_or_else(|e| {
+                problems.push(format!(
+                    "no secure random source for the request-state key: {e}"
+                ));
+                StateKey::from_bytes([0; 32])
+            }),
         };
+        // A stateless server keeps no sessions, shared or not.
+        let session_store = shared_store.filter(|_| !self.stateless);
         let state = Arc::new(std::mem::take(&mut self.state));
         let mut rules = Rules {
             has_oauth: self.has_oauth(),

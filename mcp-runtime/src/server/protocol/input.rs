@@ -32,7 +32,8 @@ const STATE_LIFETIME: Duration = Duration::from_secs(3600);
 pub(crate) struct StateKey([u8; 32]);
 
 impl StateKey {
-    /// A random key (per process: replicas share one with `McpServerBuilder::request_state_key`).
+    /// A random key (per process; replicas share one through their shared store, or
+    /// `McpServerBuilder::request_state_key`).
     pub(crate) fn random() -> Result<Self, getrandom::Error> {
         let mut k = [0u8; 32];
         getrandom::fill(&mut k)?;
@@ -41,6 +42,34 @@ impl StateKey {
 
     pub(crate) fn from_bytes(k: [u8; 32]) -> Self {
         StateKey(k)
+    }
+
+    /// The key every replica sharing `store` uses: the first to start saves a random one
+    /// (first writer wins, as with the signing keys), the others read it. Runs at build time.
+    pub(crate) fn shared(store: &dyn crate::store::Store) -> Result<Self, String> {
+        use crate::store::{Space, block_on};
+        const NAME: &str = "request-state";
+        let read = |raw: Vec<u8>| -> Result<Self, String> {
+            URL_SAFE_NO_PAD
+                .decode(&raw)
+                .ok()
+                .and_then(|k| <[u8; 32]>::try_from(k).ok())
+                .map(StateKey)
+                .ok_or_else(|| "the stored request-state key is not 32 bytes of base64url".into())
+        };
+        if let Some(raw) = block_on(store.get(Space::Keys, NAME)).map_err(|e| e.to_string())? {
+            return read(raw);
+        }
+        let key = Self::random().map_err(|e| format!("no secure random source: {e}"))?;
+        let encoded = URL_SAFE_NO_PAD.encode(key.0).into_bytes();
+        if block_on(store.put_new(Space::Keys, NAME, encoded, None)).map_err(|e| e.to_string())? {
+            return Ok(key);
+        }
+        // Another replica saved its key first: use that one.
+        let raw = block_on(store.get(Space::Keys, NAME))
+            .map_err(|e| e.to_string())?
+            .ok_or("the request-state key vanished from the store while starting")?;
+        read(raw)
     }
 
     fn mac(&self, data: &[u8]) -> Vec<u8> {

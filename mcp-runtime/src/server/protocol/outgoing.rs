@@ -80,9 +80,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Outgoing {
     /// A fresh request id and where its answer will arrive. The id is a string the client's
-    /// own ids cannot be confused with in logs (`s-1`, `s-2`, ...).
+    /// own ids cannot be confused with in logs (`s-<this process>-1`, `s-<this process>-2`,
+    /// ...): an answer brought to another replica sharing the session matches nothing there.
     pub(crate) fn register(&self) -> (String, oneshot::Receiver<Answer>) {
-        let id = format!("s-{}", self.next.fetch_add(1, Ordering::Relaxed) + 1);
+        let id = format!(
+            "s-{:016x}-{}",
+            super::instance(),
+            self.next.fetch_add(1, Ordering::Relaxed) + 1
+        );
         let (tx, rx) = oneshot::channel();
         lock(&self.waiting).insert(id.clone(), tx);
         (id, rx)
@@ -160,6 +165,10 @@ mod tests {
             "numbers are never our ids"
         );
         assert!(!out.deliver(&json!("s-999"), Ok(&raw)));
+        // The id names this process: the same counter on another replica is another id.
+        assert_eq!(id, format!("s-{:016x}-1", super::super::instance()));
+        let elsewhere = format!("s-{:016x}-1", super::super::instance() ^ 1);
+        assert!(!out.deliver(&json!(elsewhere), Ok(&raw)));
         assert!(out.deliver(&json!(id), Ok(&raw)));
         assert_eq!(
             rx.try_recv().expect("answer").expect("ok"),

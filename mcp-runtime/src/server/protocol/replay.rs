@@ -124,10 +124,22 @@ impl StreamLog {
 }
 
 /// A session's call-stream logs.
-#[derive(Default)]
 pub(crate) struct Replay {
     next_stream: AtomicU64,
     logs: Mutex<VecDeque<Arc<StreamLog>>>,
+}
+
+impl Default for Replay {
+    /// Stream numbers start from this process's random [`instance`](super::instance) (its
+    /// top 40 bits, shifted): a replica sharing the session numbers its streams elsewhere, so
+    /// a `Last-Event-ID` from another replica is refused as unknown, never replayed as the
+    /// wrong call's events.
+    fn default() -> Self {
+        Replay {
+            next_stream: AtomicU64::new((super::instance() >> 24) << 23),
+            logs: Mutex::default(),
+        }
+    }
 }
 
 impl Replay {
@@ -165,6 +177,10 @@ impl Replay {
             Some(_) => Err(format!(
                 "the events after `{last_event_id}` are no longer kept (a stream keeps its last \
                  {MAX_EVENTS})"
+            )),
+            None if stream >> 23 != (super::instance() >> 24) => Err(format!(
+                "the stream of event `{last_event_id}` was sent by another replica of this server; \
+                 route a session's requests to one replica (sticky on Mcp-Session-Id) to resume it"
             )),
             None => Err(format!(
                 "the stream of event `{last_event_id}` is no longer kept (a session keeps its \
@@ -235,10 +251,18 @@ mod tests {
         }
         assert!(
             replay
-                .resume("0-300")
+                .resume(&format!("{}-1", log.stream))
                 .expect_err("gone")
                 .contains("last 32 streams")
         );
+        // Another process numbers its streams from its own random instance: an id it sent
+        // names nothing here, and the refusal says why.
+        assert_eq!(log.stream >> 23, super::super::instance() >> 24);
+        let foreign = (log.stream ^ (1 << 40)) & !((1 << 23) - 1);
+        let err = replay
+            .resume(&format!("{foreign}-1"))
+            .expect_err("another replica's stream");
+        assert!(err.contains("another replica"), "{err}");
         assert!(
             replay
                 .resume("abc")

@@ -30,7 +30,7 @@ use crate::server::protocol::listen::Listeners;
 pub(crate) const EXTENSION: &str = "io.modelcontextprotocol/tasks";
 
 /// How tasks are kept: set on the builder.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct TaskConfig {
     /// How long a task is kept after its creation (`ttlMs`).
     pub(crate) ttl: Duration,
@@ -38,6 +38,10 @@ pub(crate) struct TaskConfig {
     pub(crate) poll_interval: Duration,
     /// At most this many tasks at once.
     pub(crate) max: usize,
+    /// This replica's name, which begins every task id it makes (`<replica>.<random>`):
+    /// `McpServerBuilder::replica_id` or `MCP_REPLICA_ID`, else this process's random
+    /// instance in hex.
+    pub(crate) replica: Option<String>,
 }
 
 impl Default for TaskConfig {
@@ -46,6 +50,7 @@ impl Default for TaskConfig {
             ttl: Duration::from_secs(3600),
             poll_interval: Duration::from_secs(1),
             max: 10_000,
+            replica: None,
         }
     }
 }
@@ -132,8 +137,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A 128-bit random id, URL-safe (it travels in the `Mcp-Name` header).
-fn new_id() -> Result<String, RpcError> {
+/// `<replica>.<128 random bits>`, URL-safe (it travels in the `Mcp-Name` header): a gateway
+/// can route a task's requests to the replica that runs it by the prefix.
+fn new_id(replica: &str) -> Result<String, RpcError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| {
         RpcError::new(
@@ -141,11 +147,22 @@ fn new_id() -> Result<String, RpcError> {
             format!("no randomness for a task id: {e}"),
         )
     })?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    Ok(format!("{replica}.{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// Whether `name` can name a replica in task ids: 1 to 32 of `A-Z a-z 0-9 - _`.
+pub(crate) fn valid_replica(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl Tasks {
-    pub(crate) fn new(config: TaskConfig, listeners: Arc<Listeners>) -> Self {
+    pub(crate) fn new(mut config: TaskConfig, listeners: Arc<Listeners>) -> Self {
+        config
+            .replica
+            .get_or_insert_with(|| format!("{:016x}", super::instance()));
         Tasks {
             config,
             live: Mutex::new(HashMap::new()),
@@ -164,7 +181,7 @@ impl Tasks {
     ) -> Result<Option<Arc<Task>>, RpcError> {
         self.sweep();
         let task = Arc::new(Task {
-            id: new_id()?,
+            id: new_id(self.replica())?,
             owner,
             created: SystemTime::now(),
             ttl: self.config.ttl,
@@ -210,8 +227,23 @@ impl Tasks {
         });
     }
 
+    /// This replica's name in task ids.
+    pub(crate) fn replica(&self) -> &str {
+        self.config.replica.as_deref().unwrap_or_default()
+    }
+
     /// The task `id` if `owner` made it and it has not expired.
     pub(crate) fn get(&self, id: &str, owner: Option<&str>) -> Result<Arc<Task>, RpcError> {
+        if let Some((replica, _)) = id.split_once('.')
+            && replica != self.replica()
+            && valid_replica(replica)
+        {
+            return Err(RpcError::invalid_params(format!(
+                "task `{id}` runs on replica `{replica}`, not on this one (`{}`): route the \
+                 requests whose Mcp-Name begins with `{replica}.` to it",
+                self.replica()
+            )));
+        }
         let unknown = || {
             RpcError::invalid_params(format!(
                 "unknown task `{id}`: no task of this caller has that id (it may have expired)"
