@@ -1,6 +1,7 @@
 //! Integration tests: real servers on 127.0.0.1:0, real HTTP.
 
 mod ask;
+mod at_rest;
 mod auth;
 mod changes;
 mod cli;
