@@ -818,3 +818,47 @@ fn the_rotation_example_rotates_the_shared_ring() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("publication time in seconds"));
 }
+
+#[tokio::test]
+async fn mcp_stateless_runs_the_quickstart_without_sessions() {
+    let (_qs, url) = start_example("quickstart", &[("MCP_STATELESS", "true")]);
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "it", "version": "1"}}});
+    let r = http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(init.to_string())
+        .send()
+        .await
+        .expect("initialize");
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers().get("mcp-session-id").is_none(),
+        "stateless: no session"
+    );
+    // A call with no session is served.
+    let r = http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "add", "arguments": {"a": 40, "b": 2}}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("body").contains("\"42\""));
+
+    let (code, err) = run_failing("quickstart", &[("MCP_STATELESS", "maybe")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("MCP_STATELESS must be `true` or `false`, got `maybe`"),
+        "{err}"
+    );
+}

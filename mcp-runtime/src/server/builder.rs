@@ -516,13 +516,24 @@ impl McpServerBuilder {
         })
     }
 
-    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists).
+    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists) and
+    /// `MCP_STATELESS` (`true` or `false`).
     pub fn with_env(mut self) -> Self {
         if let Some(list) = config::env_list("MCP_ALLOWED_ORIGINS") {
             self = self.allowed_origins(list);
         }
         if let Some(list) = config::env_list("MCP_ALLOWED_HOSTS") {
             self = self.allowed_hosts(list);
+        }
+        if let Some(v) = config::env_var("MCP_STATELESS") {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => self.stateless = true,
+                "false" | "0" => self.stateless = false,
+                _ => self.problems.push(format!(
+                    "MCP_STATELESS must be `true` or `false`, got `{}`",
+                    v.trim()
+                )),
+            }
         }
         self
     }
