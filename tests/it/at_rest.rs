@@ -130,7 +130,7 @@ async fn the_proxy_stores_no_bearer_credential_in_the_clear() {
         ("the upstream refresh token", "upstream-refresh".to_owned()),
         ("the PKCE verifier", verifier),
     ];
-    let written = store.written.lock().expect("lock");
+    let written = store.written.lock().expect("lock").clone();
     let spaces: Vec<Space> = written.iter().map(|(s, _, _)| *s).collect();
     for expected in [Space::Codes, Space::RefreshTokens, Space::UpstreamTokens] {
         assert!(
@@ -147,6 +147,5 @@ async fn the_proxy_stores_no_bearer_credential_in_the_clear() {
             );
         }
     }
-    drop(written);
     server.stop().await;
 }
