@@ -90,6 +90,9 @@ impl TokenCache {
 
     /// The bucket of `token`.
     pub(crate) fn key(&self, token: &str) -> Key {
+        if self.capacity == 0 {
+            return 0; // no cache: nothing to find, no hash to compute
+        }
         self.hasher.hash_one(token)
     }
 

@@ -24,6 +24,8 @@ pub struct Gate {
     max_token_bytes: usize,
     userinfo: Option<super::userinfo::UserInfoEnricher>,
     hierarchy: super::scope::ScopeHierarchy,
+    /// The resource this gate serves and its RFC 9728 metadata URL, made once.
+    metadata_url: std::sync::OnceLock<(String, Arc<str>)>,
     /// The OAuth proxy that issued the tokens, for their upstream grants.
     #[cfg(feature = "authorization-server")]
     upstream: Option<Arc<crate::oauth::AuthServer>>,
@@ -53,6 +55,7 @@ impl Gate {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             userinfo: None,
             hierarchy: super::scope::ScopeHierarchy::new(),
+            metadata_url: std::sync::OnceLock::new(),
             #[cfg(feature = "authorization-server")]
             upstream: None,
         }
@@ -76,6 +79,22 @@ impl Gate {
     pub(crate) fn with_userinfo(mut self, u: Option<super::userinfo::UserInfoEnricher>) -> Self {
         self.userinfo = u;
         self
+    }
+
+    /// The metadata URL of `resource` (the server's one resource: made on the first token,
+    /// not for every one).
+    fn metadata_url(&self, resource: &str) -> Arc<str> {
+        let make =
+            || Arc::from(super::metadata::ResourceMetadata::well_known_url(resource).as_str());
+        match self.metadata_url.get() {
+            Some((r, url)) if r == resource => url.clone(),
+            Some(_) => make(),
+            None => {
+                let url: Arc<str> = make();
+                let _ = self.metadata_url.set((resource.to_owned(), url.clone()));
+                url
+            }
+        }
     }
 
     /// What the verifier trusts, for the start-up log.
@@ -135,9 +154,7 @@ impl Gate {
             }),
             claims: verified.claims,
             expires_at: verified.expires_at,
-            resource_metadata: Some(Arc::from(
-                super::metadata::ResourceMetadata::well_known_url(resource).as_str(),
-            )),
+            resource_metadata: Some(self.metadata_url(resource)),
         });
         self.cache.insert(key, data.clone());
         Ok(Auth(data))
@@ -163,9 +180,10 @@ fn bearer_unchecked<'h>(
     query: &str,
     max: usize,
 ) -> Result<&'h str, AuthError> {
-    if query
-        .split('&')
-        .any(|p| p.split('=').next() == Some("access_token"))
+    if !query.is_empty()
+        && query
+            .split('&')
+            .any(|p| p.split('=').next() == Some("access_token"))
     {
         return Err(AuthError::InvalidRequest(
             "access tokens in the query string are not accepted (RFC 6750 §2.3, MCP): send them in the Authorization header"
@@ -201,29 +219,38 @@ fn bearer_unchecked<'h>(
 }
 
 /// The bytes of token68 (RFC 6750 §2.1), `=` padding aside.
-/// Whether `b` may appear in a token68 before its trailing `=`s.
+/// Whether `b` may appear in a token68 before its trailing `=`s: a letter, a digit or one of
+/// `- . _ ~ + /`.
 #[inline(always)]
 fn token68_char(b: u8) -> bool {
-    // Non-short-circuiting, so a whole chunk is checked without branches (and vectorized).
-    (b.wrapping_sub(b'a') < 26)
-        | (b.wrapping_sub(b'A') < 26)
-        | (b.wrapping_sub(b'0') < 10)
-        | (b == b'-')
-        | (b == b'.')
+    // Non-short-circuiting, so a chunk is checked without branches (and vectorized):
+    // `-` `.` `/` and the digits are one range (0x2D..=0x39), the letters one range once
+    // folded to lower case.
+    (b.wrapping_sub(b'-') < 13)
+        | ((b | 0x20).wrapping_sub(b'a') < 26)
         | (b == b'_')
         | (b == b'~')
         | (b == b'+')
-        | (b == b'/')
 }
 
 /// A bearer token is token68 (RFC 6750 §2.1). Every token not in the cache passes here, so
-/// it is checked 32 bytes at a time without a branch per byte.
+/// it is checked 32 bytes at a time, counting bad bytes without a branch per byte (the loop
+/// over a fixed-size chunk vectorizes).
 fn check_token68(token: &str) -> Result<(), AuthError> {
     let body = token.trim_end_matches('=').as_bytes();
-    let ok = body
-        .chunks(32)
-        .all(|chunk| chunk.iter().fold(true, |ok, &b| ok & token68_char(b)));
-    if ok {
+    let mut chunks = body.chunks_exact(32);
+    let mut bad = 0u8;
+    for chunk in &mut chunks {
+        let mut acc = 0u8;
+        for &b in chunk {
+            acc |= u8::from(!token68_char(b));
+        }
+        bad |= acc;
+    }
+    for &b in chunks.remainder() {
+        bad |= u8::from(!token68_char(b));
+    }
+    if bad == 0 {
         Ok(())
     } else {
         Err(AuthError::invalid(

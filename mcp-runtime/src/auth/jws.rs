@@ -192,36 +192,75 @@ impl HmacKeys {
     }
 }
 
-/// A compact JWS split into what is signed, the payload and the decoded signature.
-pub(crate) struct Parts<'a> {
-    pub(crate) message: &'a [u8],
-    payload: &'a str,
-    pub(crate) signature: Vec<u8>,
+/// Decodes base64url without padding into `buf` when it fits (no allocation for the parts of
+/// an ordinary token), else into a new vector.
+pub(crate) fn decode<'b>(
+    encoded: &str,
+    buf: &'b mut [u8],
+) -> Result<std::borrow::Cow<'b, [u8]>, base64::DecodeError> {
+    if encoded.len().div_ceil(4) * 3 <= buf.len() {
+        match URL_SAFE_NO_PAD.decode_slice(encoded, buf) {
+            Ok(n) => Ok(std::borrow::Cow::Borrowed(&buf[..n])),
+            Err(base64::DecodeSliceError::DecodeError(e)) => Err(e),
+            // Cannot happen (the buffer holds the longest decoding); decode the slow way.
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                URL_SAFE_NO_PAD.decode(encoded).map(std::borrow::Cow::Owned)
+            }
+        }
+    } else {
+        URL_SAFE_NO_PAD.decode(encoded).map(std::borrow::Cow::Owned)
+    }
 }
 
-/// Splits a compact JWS (its header already read by [`super::jwt::header`]).
+/// A compact JWS split in three (base64url text; nothing decoded yet).
+pub(crate) struct Parts<'a> {
+    /// The header's text.
+    pub(crate) header: &'a str,
+    /// What is signed: `header.payload`.
+    pub(crate) message: &'a [u8],
+    payload: &'a str,
+    signature: &'a str,
+}
+
+/// Splits a compact JWS: exactly three parts, found in one pass.
 pub(crate) fn split(token: &str) -> Result<Parts<'_>, AuthError> {
     let malformed =
         || AuthError::invalid("the token is not a JWT (three base64url parts separated by dots)");
     let (message, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
-    let (_, payload) = message.split_once('.').ok_or_else(malformed)?;
+    let (header, payload) = message.split_once('.').ok_or_else(malformed)?;
     if payload.contains('.') {
         return Err(malformed());
     }
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| AuthError::invalid("the token's signature is not base64url"))?;
     Ok(Parts {
+        header,
         message: message.as_bytes(),
         payload,
         signature,
     })
 }
 
+/// The longest signature: RSA-8192.
+const MAX_SIGNATURE: usize = 1024;
+
 impl Parts<'_> {
+    /// Checks the signature with `check` (given the message and the decoded signature).
+    pub(crate) fn check_signature(
+        &self,
+        check: impl FnOnce(&[u8], &[u8]) -> Result<(), AuthError>,
+    ) -> Result<(), AuthError> {
+        let mut buf = [0u8; MAX_SIGNATURE];
+        if self.signature.len() > MAX_SIGNATURE.div_ceil(3) * 4 {
+            return Err(invalid_signature());
+        }
+        let signature = decode(self.signature, &mut buf)
+            .map_err(|_| AuthError::invalid("the token's signature is not base64url"))?;
+        check(self.message, &signature)
+    }
+
     /// The claims: a JSON object (read only once the signature held).
     pub(crate) fn claims(&self) -> Result<Map<String, Value>, AuthError> {
-        let bytes = URL_SAFE_NO_PAD.decode(self.payload).map_err(|_| {
+        let mut buf = [0u8; 1536];
+        let bytes = decode(self.payload, &mut buf).map_err(|_| {
             AuthError::invalid("the token is malformed: the payload is not base64url")
         })?;
         serde_json::from_slice(&bytes).map_err(|e| {

@@ -193,13 +193,47 @@ fn split_refuses_what_is_not_a_compact_jws() {
             "{token}"
         );
     }
+    let bad = split("a.b.c*").expect("three parts");
     assert_eq!(
-        split("a.b.c*").err(),
+        bad.check_signature(|_, _| Ok(())).err(),
         Some(AuthError::invalid("the token's signature is not base64url"))
+    );
+    let long = format!("a.b.{}", "A".repeat(1400));
+    assert_eq!(
+        split(&long)
+            .expect("three parts")
+            .check_signature(|_, _| Ok(()))
+            .err(),
+        Some(AuthError::invalid("the token's signature is invalid")),
+        "longer than any key's signature"
     );
     let token = format!("h.{}.{}", b64(b"[1]"), b64(b"s"));
     let parts = split(&token).expect("splits");
-    assert_eq!(parts.signature, b"s");
+    assert_eq!(parts.header, "h");
+    let mut seen = Vec::new();
+    parts
+        .check_signature(|message, sig| {
+            seen = vec![message.to_vec(), sig.to_vec()];
+            Ok(())
+        })
+        .expect("checked");
+    assert_eq!(
+        seen,
+        [token.rsplit_once('.').expect("dot").0.as_bytes(), b"s"]
+    );
+    // Decoding into a buffer, or past its size into a vector, gives the same bytes.
+    let long = b64(&[7u8; 3000]);
+    let mut small = [0u8; 16];
+    assert_eq!(
+        &*decode(&long, &mut small).expect("decodes"),
+        &[7u8; 3000][..]
+    );
+    let mut big = [0u8; 4096];
+    assert!(
+        matches!(decode(&long, &mut big), Ok(std::borrow::Cow::Borrowed(b)) if b == [7u8; 3000])
+    );
+    assert!(decode("a*", &mut big).is_err());
+    assert!(decode("QQ=", &mut big).is_err(), "no padding");
     assert!(
         parts
             .claims()

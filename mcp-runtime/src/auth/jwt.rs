@@ -1,24 +1,44 @@
 //! JWT plumbing: reading the JOSE header without trusting it, and the unverified payload
 //! (for the explicitly dangerous verifier).
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 
 use super::AuthError;
 
 /// The header fields the verifier looks at. `jku`, `jwk`, `x5u` and `x5c` are deliberately not
 /// read: keys come only from the configured issuer.
-#[derive(Debug, Deserialize)]
-pub(crate) struct JoseHeader {
-    alg: Option<String>,
-    pub(crate) kid: Option<String>,
-    crit: Option<Value>,
+#[derive(Debug)]
+pub(crate) struct JoseHeader<'a> {
+    alg: Option<Cow<'a, str>>,
+    pub(crate) kid: Option<Cow<'a, str>>,
 }
 
-impl JoseHeader {
+/// The header read in place (no allocation; fails on a string with escapes).
+#[derive(Deserialize)]
+struct InPlace<'a> {
+    #[serde(borrow)]
+    alg: Option<&'a str>,
+    #[serde(borrow)]
+    kid: Option<&'a str>,
+    crit: Option<IgnoredAny>,
+}
+
+/// The header read into strings of its own (any valid JSON).
+#[derive(Deserialize)]
+struct Copied {
+    alg: Option<String>,
+    kid: Option<String>,
+    crit: Option<IgnoredAny>,
+}
+
+impl JoseHeader<'_> {
     pub(crate) fn algorithm(&self) -> Result<Algorithm, AuthError> {
         let alg = self
             .alg
@@ -32,33 +52,64 @@ impl JoseHeader {
         alg.parse::<Algorithm>()
             .map_err(|_| AuthError::invalid(format!("unsupported token algorithm `{alg}`")))
     }
+
+    fn into_owned(self) -> JoseHeader<'static> {
+        JoseHeader {
+            alg: self.alg.map(|a| Cow::Owned(a.into_owned())),
+            kid: self.kid.map(|k| Cow::Owned(k.into_owned())),
+        }
+    }
 }
 
 /// The JOSE header of a compact JWS. Refuses `crit` (no extension is understood here).
-pub(crate) fn header(token: &str) -> Result<JoseHeader, AuthError> {
-    let mut parts = token.split('.');
-    let (Some(h), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(AuthError::invalid(
-            "the token is not a JWT (three base64url parts separated by dots)",
-        ));
-    };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(h)
+pub(crate) fn header(token: &str) -> Result<JoseHeader<'static>, AuthError> {
+    let mut buf = [0u8; 256];
+    header_of(super::jws::split(token)?.header, &mut buf).map(JoseHeader::into_owned)
+}
+
+/// The JOSE header from its base64url text (the first part of a compact JWS), decoded into
+/// `buf` when it fits.
+pub(crate) fn header_of<'b>(
+    encoded: &str,
+    buf: &'b mut [u8; 256],
+) -> Result<JoseHeader<'b>, AuthError> {
+    let bytes = super::jws::decode(encoded, buf)
         .map_err(|_| AuthError::invalid("the token header is not base64url"))?;
-    // UTF-8 first: serde skips the fields it ignores without checking their text (RFC 7515
-    // §4 and RFC 8259 §8.1: the header is UTF-8 JSON, all of it). Found by fuzz/jwt_claims.
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| AuthError::invalid("the token header is not UTF-8 JSON"))?;
-    let header: JoseHeader = serde_json::from_str(text)
-        .map_err(|e| AuthError::invalid(format!("the token header is not a JSON object: {e}")))?;
-    if header.crit.is_some() {
-        return Err(AuthError::invalid(
-            "the token header has `crit` extensions this server does not understand",
-        ));
+    match bytes {
+        Cow::Borrowed(bytes) => parse(utf8(bytes)?),
+        Cow::Owned(bytes) => parse(utf8(&bytes)?).map(JoseHeader::into_owned),
     }
-    Ok(header)
+}
+
+// UTF-8 first: serde skips the fields it ignores without checking their text (RFC 7515 §4 and
+// RFC 8259 §8.1: the header is UTF-8 JSON, all of it). Found by fuzz/jwt_claims.
+fn utf8(bytes: &[u8]) -> Result<&str, AuthError> {
+    std::str::from_utf8(bytes).map_err(|_| AuthError::invalid("the token header is not UTF-8 JSON"))
+}
+
+fn parse(text: &str) -> Result<JoseHeader<'_>, AuthError> {
+    let crit_refused = || {
+        AuthError::invalid("the token header has `crit` extensions this server does not understand")
+    };
+    if let Ok(h) = serde_json::from_str::<InPlace<'_>>(text) {
+        if h.crit.is_some() {
+            return Err(crit_refused());
+        }
+        return Ok(JoseHeader {
+            alg: h.alg.map(Cow::Borrowed),
+            kid: h.kid.map(Cow::Borrowed),
+        });
+    }
+    // Escaped strings, or not a header at all: the copying parse decides, and explains.
+    let h: Copied = serde_json::from_str(text)
+        .map_err(|e| AuthError::invalid(format!("the token header is not a JSON object: {e}")))?;
+    if h.crit.is_some() {
+        return Err(crit_refused());
+    }
+    Ok(JoseHeader {
+        alg: h.alg.map(Cow::Owned),
+        kid: h.kid.map(Cow::Owned),
+    })
 }
 
 /// The payload, **without verifying anything** (for `dangerous::UnverifiedJwt` only).
@@ -101,6 +152,22 @@ mod tests {
             Some(AuthError::invalid("the token header is not UTF-8 JSON"))
         );
         assert!(header(&t(r#"{"alg":"RS256","alg":"HS256"}"#)).is_err());
+        // Escaped strings are read too (the copying parse), and duplicates refused there.
+        let escaped = header(&t(r#"{"alg":"RS\u0032\u0035\u0036","kid":"a\/b"}"#)).expect("parses");
+        assert_eq!(
+            (escaped.algorithm().ok(), escaped.kid.as_deref()),
+            (Some(Algorithm::RS256), Some("a/b"))
+        );
+        assert!(header(&t(r#"{"alg":"RS\u0032\u0035\u0036","alg":"HS256"}"#)).is_err());
+        assert!(header(&t(r#"{"alg":"RS256","crit":["b64"],"kid":"\u006b"}"#)).is_err());
+        let big = format!(
+            r#"{{"alg":"ES256","kid":"k","x5c":["{}"]}}"#,
+            "A".repeat(400)
+        );
+        assert_eq!(
+            header(&t(&big)).expect("a large header").algorithm().ok(),
+            Some(Algorithm::ES256)
+        );
         let none = header(&t(r#"{"alg":"none"}"#)).expect("parses");
         assert_eq!(
             none.algorithm().err(),

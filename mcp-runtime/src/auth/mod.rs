@@ -111,18 +111,30 @@ impl UserInfo {
 
     /// The default mapping of standard OIDC claims (what mcp-use's `getUserInfo` does).
     pub fn from_claims(claims: &Map<String, Value>) -> Self {
-        let s = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
-        UserInfo {
-            user_id: s("sub").unwrap_or_default(),
-            email: s("email"),
-            name: s("name"),
-            username: s("preferred_username").or_else(|| s("username")),
-            nickname: s("nickname"),
-            picture: s("picture"),
-            roles: string_list(claims.get("roles")),
-            permissions: string_list(claims.get("permissions")),
-            organization_id: s("org_id").or_else(|| s("organization_id")),
+        // One pass over the claims (every never-seen token comes here), not a lookup per field.
+        let mut user = UserInfo::default();
+        let (mut preferred, mut username, mut org_id, mut organization_id) =
+            (None, None, None, None);
+        for (key, value) in claims {
+            let text = || value.as_str().map(str::to_owned);
+            match key.as_str() {
+                "sub" => user.user_id = text().unwrap_or_default(),
+                "email" => user.email = text(),
+                "name" => user.name = text(),
+                "preferred_username" => preferred = text(),
+                "username" => username = text(),
+                "nickname" => user.nickname = text(),
+                "picture" => user.picture = text(),
+                "roles" => user.roles = string_list(Some(value)),
+                "permissions" => user.permissions = string_list(Some(value)),
+                "org_id" => org_id = text(),
+                "organization_id" => organization_id = text(),
+                _ => {}
+            }
         }
+        user.username = preferred.or(username);
+        user.organization_id = org_id.or(organization_id);
+        user
     }
 }
 
@@ -351,4 +363,48 @@ pub(crate) fn http_client_with(timeout: std::time::Duration) -> reqwest::Client 
         .user_agent(concat!("mcp-runtime/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn user(claims: Value) -> UserInfo {
+        UserInfo::from_claims(claims.as_object().expect("an object"))
+    }
+
+    #[test]
+    fn the_default_mapping_reads_standard_claims_with_their_fallbacks() {
+        let u = user(json!({
+            "sub": "u-1", "email": "ada@example.com", "name": "Ada", "nickname": "ada",
+            "picture": "https://example.com/a.png", "username": "second",
+            "preferred_username": "first", "roles": "admin editor",
+            "permissions": ["read", 7, "write"], "organization_id": "second", "org_id": "first",
+            "other": "ignored",
+        }));
+        let mut expected = UserInfo::new("u-1");
+        expected.email = Some("ada@example.com".into());
+        expected.name = Some("Ada".into());
+        expected.nickname = Some("ada".into());
+        expected.picture = Some("https://example.com/a.png".into());
+        expected.username = Some("first".into());
+        expected.roles = vec!["admin".into(), "editor".into()];
+        expected.permissions = vec!["read".into(), "write".into()];
+        expected.organization_id = Some("first".into());
+        assert_eq!(u, expected);
+        // A claim of the wrong type counts as absent; the fallbacks then apply.
+        let u = user(json!({"sub": 5, "preferred_username": 1, "username": "u",
+            "org_id": null, "organization_id": "o", "email": ["x"]}));
+        assert_eq!(
+            (
+                u.user_id.as_str(),
+                u.username.as_deref(),
+                u.organization_id.as_deref(),
+                u.email
+            ),
+            ("", Some("u"), Some("o"), None)
+        );
+        assert_eq!(user(json!({})), UserInfo::default());
+    }
 }

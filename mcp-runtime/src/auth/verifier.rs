@@ -188,15 +188,17 @@ impl JwtVerifier {
     }
 
     async fn verify_jwt(&self, token: &str, resource: &str) -> Result<Verified, AuthError> {
-        let header = match (jwt::header(token), &self.opaque_hint) {
-            (Ok(h), _) => h,
-            (Err(_), Some(hint)) if token.split('.').count() != 3 => {
+        let parts = match (jws::split(token), &self.opaque_hint) {
+            (Ok(parts), _) => parts,
+            (Err(_), Some(hint)) => {
                 return Err(AuthError::invalid(format!(
                     "the token is not a JWT: {hint}"
                 )));
             }
             (Err(e), _) => return Err(e),
         };
+        let mut header_buf = [0u8; 256];
+        let header = jwt::header_of(parts.header, &mut header_buf)?;
         let alg = header.algorithm()?;
         if !self.algorithms.contains(&alg) {
             return Err(AuthError::invalid(format!(
@@ -210,16 +212,17 @@ impl JwtVerifier {
             })?),
             None => self.issuer.as_deref(),
         };
-        let parts = jws::split(token)?;
         match &self.keys {
-            Keys::Secret(secret) => secret.verify(alg, parts.message, &parts.signature)?,
-            Keys::Both(secret, _) if alg.family() == AlgorithmFamily::Hmac => {
-                secret.verify(alg, parts.message, &parts.signature)?
+            Keys::Secret(secret) => {
+                parts.check_signature(|message, sig| secret.verify(alg, message, sig))?
             }
-            Keys::Jwks(cache) | Keys::Both(_, cache) => cache
-                .key(header.kid.as_deref(), alg)
-                .await?
-                .verify(alg, parts.message, &parts.signature)?,
+            Keys::Both(secret, _) if alg.family() == AlgorithmFamily::Hmac => {
+                parts.check_signature(|message, sig| secret.verify(alg, message, sig))?
+            }
+            Keys::Jwks(cache) | Keys::Both(_, cache) => {
+                let key = cache.key(header.kid.as_deref(), alg).await?;
+                parts.check_signature(|message, sig| key.verify(alg, message, sig))?
+            }
         }
         let claims = parts.claims()?;
         ClaimRules {
