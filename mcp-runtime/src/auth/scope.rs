@@ -125,7 +125,7 @@ pub(crate) enum Denied {
 pub(crate) fn guard(
     refusal: super::ScopeRefusal,
     caller: Option<&super::AuthData>,
-    item: &str,
+    item: &dyn std::fmt::Display,
     all: &[&str],
     any: &[&str],
     accumulate: bool,

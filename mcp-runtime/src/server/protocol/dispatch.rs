@@ -354,7 +354,7 @@ fn step_up(inner: &Inner, scope: &RequestScope, item: &str, scopes: &[String]) -
     match crate::auth::scope::guard(
         crate::auth::ScopeRefusal::Forbidden,
         scope.auth.as_deref(),
-        item,
+        &item,
         &all,
         &[],
         scope.meta.is_none(),

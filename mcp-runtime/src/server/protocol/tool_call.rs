@@ -156,12 +156,12 @@ pub(crate) fn call_tool_with(
         .filter(|t| t.is_string() || t.is_number());
     // The scope guard runs before the arguments are even parsed.
     #[cfg(feature = "oauth")]
-    #[cfg(feature = "oauth")]
     if let Some(state) = &inner.auth
         && let Err(denied) = crate::auth::scope::guard(
             state.scope_refusal,
             scope.auth.as_deref(),
-            &format!("tool `{}`", tool.meta.name),
+            // Formatted only for a refusal.
+            &format_args!("tool `{}`", tool.meta.name),
             tool.meta.scopes,
             tool.meta.any_scopes,
             scope.meta.is_none(),

@@ -52,28 +52,26 @@ fn header<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// The headers checked against the body, each present at most once (a second value could say
-/// something else to a gateway that reads it) and readable: a value that is not visible ASCII
-/// is refused as such rather than reported missing.
-fn no_repeats(req: &HttpRequest, names: &[&HeaderName]) -> Result<(), RpcError> {
-    for name in names {
-        let mut values = req.headers().get_all(*name);
-        let Some(first) = values.next() else {
-            continue;
-        };
-        if values.next().is_some() {
-            return Err(modern::header_mismatch(format!(
-                "the {name} header is sent more than once; send it once"
-            )));
-        }
-        if first.to_str().is_err() {
-            return Err(modern::header_mismatch(format!(
-                "the {name} header is not visible ASCII text; send such a value as \
-                 `=?base64?...?=` (Base64 of its UTF-8)"
-            )));
-        }
+/// A header checked against the body: present at most once (a second value could say
+/// something else to a gateway that reads it) and readable (a value that is not visible ASCII
+/// is refused as such rather than reported missing); its trimmed value. One lookup.
+fn single<'a>(req: &'a HttpRequest, name: &HeaderName) -> Result<Option<&'a str>, RpcError> {
+    let mut values = req.headers().get_all(name);
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(modern::header_mismatch(format!(
+            "the {name} header is sent more than once; send it once"
+        )));
     }
-    Ok(())
+    match first.to_str() {
+        Ok(v) => Ok(Some(v.trim())),
+        Err(_) => Err(modern::header_mismatch(format!(
+            "the {name} header is not visible ASCII text; send such a value as \
+             `=?base64?...?=` (Base64 of its UTF-8)"
+        ))),
+    }
 }
 
 // The headers, named once: a lookup by `&str` parses (and allocates) the name every time.
@@ -102,8 +100,9 @@ fn check_headers(
     item: Option<&str>,
     version: &str,
 ) -> Result<(), RpcError> {
-    no_repeats(req, &[&VERSION, &METHOD, &NAME])?;
-    let header_version = header(req, &VERSION);
+    let header_version = single(req, &VERSION)?;
+    let header_method = single(req, &METHOD)?;
+    let header_name = single(req, &NAME)?;
     if header_version != Some(version) {
         return Err(modern::header_mismatch(format!(
             "the MCP-Protocol-Version header ({}) does not match `_meta` \
@@ -114,7 +113,7 @@ fn check_headers(
     if dispatch::supported_version(version).is_none() && version != REVISION {
         return Err(modern::unsupported(version));
     }
-    match header(req, &METHOD) {
+    match header_method {
         Some(m) if m == method => {}
         Some(m) => {
             return Err(modern::header_mismatch(format!(
@@ -128,7 +127,7 @@ fn check_headers(
         }
     }
     if let Some(item) = item {
-        match header(req, &NAME) {
+        match header_name {
             Some(n) if n == item => {}
             Some(n) => {
                 return Err(modern::header_mismatch(format!(
@@ -189,8 +188,7 @@ fn check_param_headers(
             continue;
         };
         let given = arguments.and_then(|a| a.get(arg)).filter(|v| !v.is_null());
-        no_repeats(req, &[&full])?;
-        let header_raw = header(req, &full);
+        let header_raw = single(req, &full)?;
         match (given, header_raw) {
             (None, None) => {}
             (Some(_), None) => {
