@@ -130,7 +130,16 @@ fn main() -> Result<(), ServeError> {
     )
     .token_cache(cache, std::time::Duration::from_secs(300));
     let counter = fetches.clone();
-    McpServer::builder()
+    let mut builder = McpServer::builder();
+    // BENCH_WORKERS: HTTP worker threads (default one per core), e.g. more than the cores to
+    // load the token cache's locks from more threads than can run.
+    if let Some(n) = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        builder = builder.workers(n);
+    }
+    builder
         .name("bench-auth")
         .oauth(oauth)
         .tools(tools![add, admin, slow])

@@ -821,7 +821,10 @@ fn the_rotation_example_rotates_the_shared_ring() {
 
 #[tokio::test]
 async fn mcp_stateless_runs_the_quickstart_without_sessions() {
-    let (_qs, url) = start_example("quickstart", &[("MCP_STATELESS", "true")]);
+    let (_qs, url) = start_example(
+        "quickstart",
+        &[("MCP_STATELESS", "true"), ("MCP_WORKERS", "3")],
+    );
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {},
         "clientInfo": {"name": "it", "version": "1"}}});
@@ -855,6 +858,12 @@ async fn mcp_stateless_runs_the_quickstart_without_sessions() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.expect("body").contains("\"42\""));
 
+    let (code, err) = run_failing("quickstart", &[("MCP_WORKERS", "0")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("MCP_WORKERS must be a number of HTTP worker threads (at least 1), got `0`"),
+        "{err}"
+    );
     let (code, err) = run_failing("quickstart", &[("MCP_STATELESS", "maybe")]);
     assert_eq!(code, Some(1), "{err}");
     assert!(

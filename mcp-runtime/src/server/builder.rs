@@ -516,14 +516,23 @@ impl McpServerBuilder {
         })
     }
 
-    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists) and
-    /// `MCP_STATELESS` (`true` or `false`).
+    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists),
+    /// `MCP_STATELESS` (`true` or `false`) and `MCP_WORKERS` (HTTP worker threads).
     pub fn with_env(mut self) -> Self {
         if let Some(list) = config::env_list("MCP_ALLOWED_ORIGINS") {
             self = self.allowed_origins(list);
         }
         if let Some(list) = config::env_list("MCP_ALLOWED_HOSTS") {
             self = self.allowed_hosts(list);
+        }
+        if let Some(v) = config::env_var("MCP_WORKERS") {
+            match v.trim().parse::<usize>() {
+                Ok(n) if n > 0 => self.workers = Some(n),
+                _ => self.problems.push(format!(
+                    "MCP_WORKERS must be a number of HTTP worker threads (at least 1), got `{}`",
+                    v.trim()
+                )),
+            }
         }
         if let Some(v) = config::env_var("MCP_STATELESS") {
             match v.trim().to_ascii_lowercase().as_str() {
