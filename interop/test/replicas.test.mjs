@@ -7,7 +7,9 @@
 // answers 503 during the outage, and everything Redis persisted works after. Then the same
 // with two replicas of examples/oauth_proxy in front of oidc-provider (no DCR there): the
 // sign-in crosses both replicas (the provider's callback lands wherever the balancer sends
-// it), the upstream tokens decrypt on either, and step-up works.
+// it), the upstream tokens decrypt on either, step-up works, the proxy's refresh tokens rotate
+// across them, a killed replica leaves the other serving, and a Redis restart costs 503s
+// during the outage and nothing it persisted.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -324,18 +326,23 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
 describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc-provider', () => {
   const temp = tempDir('mcp-proxy-replicas-');
   const dir = temp.path;
+  let redisPort;
   let redis;
   let nginx;
   let idp;
   let publicUrl;
   const replicas = [];
+  const provider = new StepUpProvider('SDK through proxy replicas');
+  let client;
+
+  const startRedis = () => run('redis-server', [
+    '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes',
+    '--appendfsync', 'always', '--dir', dir, '--protected-mode', 'no',
+  ]);
 
   before(async () => {
-    const redisPort = await freePort();
-    redis = run('redis-server', [
-      '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--protected-mode', 'no',
-    ]);
+    redisPort = await freePort();
+    redis = startRedis();
     await listening(redisPort);
     const lbPort = await freePort();
     publicUrl = `http://127.0.0.1:${lbPort}/mcp`;
@@ -373,6 +380,7 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
   }, { timeout: 60_000 });
 
   after(async () => {
+    await client?.close().catch(() => {});
     await nginx?.stop();
     for (const r of replicas) await r.stop();
     await idp?.close();
@@ -381,7 +389,6 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
   }, { timeout: 30_000 });
 
   test('sign-in through the proxy, tools and step-up, across both replicas', { timeout: 60_000 }, async () => {
-    const provider = new StepUpProvider('SDK through proxy replicas');
     const first = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
     const c = new Client({ name: 'sdk-proxy-replicas', version: '1.0.0' });
     const start = upstreams.length;
@@ -393,10 +400,13 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
     assert.equal(signIn.size, 2, `the sign-in crossed both replicas: ${[...signIn]}`);
 
     const transport = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
-    const client = new Client({ name: 'sdk-proxy-replicas', version: '1.0.0' });
+    client = new Client({ name: 'sdk-proxy-replicas', version: '1.0.0' });
     const connected = traffic.length;
     await client.connect(transport);
-    await callsAlternate(client, connected, 4, (r) => assert.equal(r.structuredContent.email, 'ada@example.com', JSON.stringify(r)));
+    await callsAlternate(client, connected, 4, (r) => {
+      assert.equal(r.structuredContent.email, 'ada@example.com', JSON.stringify(r));
+      assert.equal(r.structuredContent.hasUpstreamToken, true, 'the upstream token decrypts on either replica');
+    });
     await assert.rejects(
       client.callTool({ name: 'admin-action', arguments: { action: 'reset' } }),
       UnauthorizedError,
@@ -405,6 +415,123 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
     await transport.finishAuth(provider.code);
     const r = await client.callTool({ name: 'admin-action', arguments: { action: 'reset' } });
     assert.equal(r.isError ?? false, false, JSON.stringify(r));
-    await client.close();
+  });
+
+  test('the proxy\'s refresh tokens rotate across replicas; a spent one revokes its family', { timeout: 30_000 }, async () => {
+    const issuer = new URL(publicUrl).origin;
+    const metadata = await discoverAuthorizationServerMetadata(issuer);
+    const old = provider.granted.at(-1).refresh_token;
+    assert.ok(old, 'the proxy issued a refresh token');
+    const before = upstreams.length;
+    const fresh = await refreshAuthorization(issuer, {
+      metadata, clientInformation: provider.client, refreshToken: old, resource: new URL(publicUrl),
+    });
+    assert.ok(fresh.refresh_token && fresh.refresh_token !== old);
+    await assert.rejects(
+      refreshAuthorization(issuer, { metadata, clientInformation: provider.client, refreshToken: old }),
+      (err) => err.constructor.name === 'InvalidGrantError',
+    );
+    await assert.rejects(
+      refreshAuthorization(issuer, { metadata, clientInformation: provider.client, refreshToken: fresh.refresh_token }),
+      (err) => err.constructor.name === 'InvalidGrantError',
+    );
+    assert.equal(new Set(upstreams.slice(before)).size, 2, `the refreshes crossed both replicas: ${upstreams.slice(before)}`);
+  });
+
+  test('one proxy replica killed: the client goes on on the other, upstream token and all', { timeout: 30_000 }, async () => {
+    const killed = new URL(replicas[0].url).host;
+    replicas[0].child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const before = upstreams.length;
+    for (let i = 0; i < 4; i += 1) {
+      const r = await client.callTool({ name: 'get-user-info', arguments: {} });
+      assert.equal(r.structuredContent.hasUpstreamToken, true, JSON.stringify(r));
+    }
+    const after = upstreams.slice(before);
+    assert.ok(after.every((u) => u.split(', ').at(-1) !== killed), `answered by the survivor: ${after}`);
+  });
+
+  test('Redis restarted under the proxy: 503 while it is down, and what it persisted works after', { timeout: 60_000 }, async () => {
+    const issuer = new URL(publicUrl).origin;
+    const metadata = await discoverAuthorizationServerMetadata(issuer);
+    // A fresh sign-in's refresh token, persisted in Redis before the outage (the last one's
+    // family was revoked by the replay above).
+    const transport2 = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
+    provider.stored = undefined;
+    const c2 = new Client({ name: 'sdk-proxy-replicas-2', version: '1.0.0' });
+    await assert.rejects(c2.connect(transport2), UnauthorizedError);
+    await transport2.finishAuth(provider.code);
+    await c2.close().catch(() => {});
+    const saved = provider.granted.at(-1);
+    assert.ok(saved.refresh_token);
+    await redis.stop();
+    const during = await fetch(metadata.token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token', refresh_token: saved.refresh_token, client_id: provider.client.client_id,
+      }),
+    });
+    const body = await during.text();
+    assert.equal(during.status, 503, body);
+    assert.equal(JSON.parse(body).error, 'temporarily_unavailable', body);
+    // The proxy's access tokens need no store to verify.
+    const verified = await fetch(publicUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${saved.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'get-user-info',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0', id: 1, method: 'tools/call',
+        params: {
+          name: 'get-user-info', arguments: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    assert.equal(verified.status, 200, await verified.text());
+
+    redis = startRedis();
+    await listening(redisPort);
+    let fresh;
+    for (let i = 0; i < 50 && !fresh; i += 1) {
+      fresh = await refreshAuthorization(issuer, {
+        metadata, clientInformation: provider.client, refreshToken: saved.refresh_token, resource: new URL(publicUrl),
+      }).catch((e) => (/503|unavailable/i.test(String(e)) ? undefined : Promise.reject(e)));
+      if (!fresh) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(fresh?.access_token, 'the refresh token Redis persisted works after the restart');
+    // The upstream tokens it persisted (encrypted) still reach tools, through the new token.
+    const after = await fetch(publicUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${fresh.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'get-user-info',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0', id: 2, method: 'tools/call',
+        params: {
+          name: 'get-user-info', arguments: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    const result = await after.json();
+    assert.equal(result.result?.structuredContent?.hasUpstreamToken, true, JSON.stringify(result));
   });
 });
