@@ -5,6 +5,8 @@
 //! MCP_STORE_URL=redis://redis.internal:6379 cargo run --example rotate_signing_key -- 3660
 //! ```
 //!
+//! With the replicas' `MCP_STORE_ENCRYPTION_KEY` set too, the key ring stays encrypted.
+//!
 //! The new key is published at once and starts signing after the given number of seconds
 //! (default 3660: the JWKS's one-hour cache plus a minute), so no verifier meets a key it has
 //! not fetched; keys older than the one signing now are dropped. Replicas pick the change up
@@ -12,6 +14,9 @@
 
 use std::process::ExitCode;
 use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -39,7 +44,22 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match mcp_runtime::store::rotate_signing_key(&*store, publish_for).await {
+    // The replicas' MCP_STORE_ENCRYPTION_KEY, when they have one: the ring stays encrypted.
+    let key = match std::env::var("MCP_STORE_ENCRYPTION_KEY") {
+        Ok(v) => match URL_SAFE_NO_PAD
+            .decode(v.trim().trim_end_matches('='))
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        {
+            Some(k) => Some(k),
+            None => {
+                eprintln!("MCP_STORE_ENCRYPTION_KEY must be 32 bytes in base64url");
+                return ExitCode::from(2);
+            }
+        },
+        Err(_) => None,
+    };
+    match mcp_runtime::store::rotate_signing_key(&*store, key.as_ref(), publish_for).await {
         Ok(kid) => {
             println!(
                 "new signing key {kid}: published now, signing in {}s ({})",

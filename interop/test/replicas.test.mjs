@@ -189,6 +189,8 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
       MCP_URL: publicUrl,
       MCP_STORE_URL: `redis://127.0.0.1:${redisPort}`,
       MCP_USE_OAUTH_DEV_AUTO_APPROVE: 'true',
+      // The same on every replica: the signing keys are kept encrypted in Redis.
+      MCP_STORE_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
     };
     for (let i = 0; i < 2; i += 1) replicas.push(await startServer('quickstart_oauth', { env }));
     writeNginx(dir, lbPort, replicas);

@@ -35,7 +35,9 @@ struct Process {
     verifications: Family<ToolLabels, Counter>,
     /// The two series of `verifications` a verification counts in, looked up once (a
     /// counter's clone is the same counter).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     valid: Counter,
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     refused: Counter,
     verify_seconds: Histogram,
     jwks_fetches: Family<Labels1, Counter>,

@@ -445,11 +445,15 @@ async fn the_dev_server_keeps_clients_tokens_and_keys_across_a_restart() {
 }
 
 /// A dev server on a shared store, as one replica behind `public` (built, not started).
+/// The replicas' shared `MCP_STORE_ENCRYPTION_KEY`.
+const STORE_KEY: [u8; 32] = [42; 32];
+
 fn replica(store: Arc<dyn Store>, public: &str) -> mcp_runtime::McpServer {
     use mcp_runtime::providers::DevProvider;
     let oauth = DevProvider::new()
         .auto_approve(true)
         .store(store)
+        .encryption_key(STORE_KEY)
         .into_oauth()
         .expect("dev provider");
     mcp_runtime::McpServer::builder()
@@ -761,7 +765,18 @@ async fn signing_keys_rotate_across_replicas_without_downtime() {
     // Rotate now (a zero publication time, for the test); replicas read the ring again at
     // their endpoints, at most once a second.
     let store = open();
-    let next = rotate_signing_key(&*store, Duration::ZERO)
+    // The ring in Redis is sealed: no private key in the clear.
+    let raw = store
+        .get(Space::Keys, "signing")
+        .await
+        .expect("read")
+        .expect("a ring");
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(
+        raw.starts_with(r#"{"sealed":""#) && !raw.contains("pkcs8"),
+        "{raw}"
+    );
+    let next = rotate_signing_key(&*store, Some(&STORE_KEY), Duration::ZERO)
         .await
         .expect("rotates");
     assert_ne!(next, first_kid);
@@ -788,7 +803,7 @@ async fn signing_keys_rotate_across_replicas_without_downtime() {
     }
 
     // A rotation that publishes a later key: the current one keeps signing, the first goes.
-    let later = rotate_signing_key(&*store, Duration::from_secs(3600))
+    let later = rotate_signing_key(&*store, Some(&STORE_KEY), Duration::from_secs(3600))
         .await
         .expect("rotates");
     tokio::time::sleep(Duration::from_millis(1100)).await;

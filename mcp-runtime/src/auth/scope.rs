@@ -85,6 +85,7 @@ impl ScopeHierarchy {
     }
 
     /// What is wrong with it: a name that is not an RFC 6749 scope-token.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn problems(&self) -> Vec<String> {
         let names = self
             .edges

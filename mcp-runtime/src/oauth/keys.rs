@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use super::AuthServer;
 use super::params::random_token;
+use super::seal::Sealer;
 use crate::store::{Space, Store, StoreError, block_on};
 
 /// How often a replica reads the key ring again on its own.
@@ -126,8 +127,37 @@ fn new_key(from: u64) -> Result<StoredKey, String> {
     })
 }
 
-/// The stored ring, if there is one.
-fn read(raw: &[u8]) -> Result<Vec<StoredKey>, String> {
+/// The ring as stored under `MCP_STORE_ENCRYPTION_KEY`: the plain ring, sealed.
+#[derive(Serialize, Deserialize)]
+struct SealedRing {
+    sealed: String,
+}
+
+/// The associated data of a sealed ring.
+const LABEL: &[u8] = b"mcp-runtime signing keys";
+
+/// The stored ring: sealed (opened with `sealer`), or plain (as stored without a key, and
+/// before keys were sealed).
+fn read(raw: &[u8], sealer: Option<&Sealer>) -> Result<Vec<StoredKey>, String> {
+    if let Ok(SealedRing { sealed }) = serde_json::from_slice::<SealedRing>(raw) {
+        let sealer = sealer.ok_or(
+            "the stored signing keys are encrypted: set MCP_STORE_ENCRYPTION_KEY, the same as \
+             on the replicas that stored them",
+        )?;
+        let plain = URL_SAFE_NO_PAD
+            .decode(sealed)
+            .ok()
+            .and_then(|b| sealer.open(LABEL, &b))
+            .ok_or(
+                "the stored signing keys do not open with this MCP_STORE_ENCRYPTION_KEY (every \
+                 replica needs the same one)",
+            )?;
+        return read_plain(&plain);
+    }
+    read_plain(raw)
+}
+
+fn read_plain(raw: &[u8]) -> Result<Vec<StoredKey>, String> {
     if let Ok(ring) = serde_json::from_slice::<StoredRing>(raw) {
         return Ok(ring.keys);
     }
@@ -136,9 +166,20 @@ fn read(raw: &[u8]) -> Result<Vec<StoredKey>, String> {
         .map_err(|e| format!("the stored signing key is unreadable: {e}"))
 }
 
-fn encode(keys: &[StoredKey]) -> Result<Vec<u8>, String> {
-    serde_json::to_vec(&StoredRing {
+/// The ring to store: sealed when there is a key.
+fn encode(keys: &[StoredKey], sealer: Option<&Sealer>) -> Result<Vec<u8>, String> {
+    let plain = serde_json::to_vec(&StoredRing {
         keys: keys.to_vec(),
+    })
+    .map_err(|e| e.to_string())?;
+    let Some(sealer) = sealer else {
+        return Ok(plain);
+    };
+    let sealed = sealer
+        .seal(LABEL, &plain)
+        .ok_or("no randomness to encrypt the signing keys")?;
+    serde_json::to_vec(&SealedRing {
+        sealed: URL_SAFE_NO_PAD.encode(sealed),
     })
     .map_err(|e| e.to_string())
 }
@@ -146,12 +187,15 @@ fn encode(keys: &[StoredKey]) -> Result<Vec<u8>, String> {
 /// The store's key ring, or a new one, saved to the store. Runs at start-up. Replicas that
 /// share a store and start together agree on one key: the first to save its ring wins, and
 /// the others load it.
-pub(super) fn load_or_create(store: &dyn Store) -> Result<KeyRing, String> {
+pub(super) fn load_or_create(
+    store: &dyn Store,
+    sealer: Option<&Sealer>,
+) -> Result<KeyRing, String> {
     if let Some(raw) = block_on(store.get(Space::Keys, "signing")).map_err(|e| e.to_string())? {
-        return KeyRing::new(read(&raw)?);
+        return KeyRing::new(read(&raw, sealer)?);
     }
     let keys = vec![new_key(0)?];
-    if block_on(store.put_new(Space::Keys, "signing", encode(&keys)?, None))
+    if block_on(store.put_new(Space::Keys, "signing", encode(&keys, sealer)?, None))
         .map_err(|e| e.to_string())?
     {
         return KeyRing::new(keys);
@@ -160,7 +204,7 @@ pub(super) fn load_or_create(store: &dyn Store) -> Result<KeyRing, String> {
     let raw = block_on(store.get(Space::Keys, "signing"))
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "the signing key vanished from the store while starting".to_owned())?;
-    KeyRing::new(read(&raw)?)
+    KeyRing::new(read(&raw, sealer)?)
 }
 
 /// Starts a rotation of the embedded authorization server's signing key in `store` (the one
@@ -173,13 +217,21 @@ pub(super) fn load_or_create(store: &dyn Store) -> Result<KeyRing, String> {
 /// is signed with a key a verifier has not seen. Tokens signed by the previous key keep
 /// verifying until the next rotation drops it, so rotate no more often than `publish_for`
 /// plus the access-token lifetime. Run one rotation at a time.
+///
+/// `encryption_key` is the replicas' `MCP_STORE_ENCRYPTION_KEY`, when they have one: the ring
+/// is stored encrypted with it (and one stored in the clear is encrypted from now on).
 pub async fn rotate_signing_key(
     store: &dyn Store,
+    encryption_key: Option<&[u8; 32]>,
     publish_for: Duration,
 ) -> Result<String, StoreError> {
+    let sealer = encryption_key
+        .map(Sealer::new)
+        .transpose()
+        .map_err(StoreError)?;
     let now = now_ms();
     let mut keys = match store.get(Space::Keys, "signing").await? {
-        Some(raw) => read(&raw).map_err(StoreError)?,
+        Some(raw) => read(&raw, sealer.as_ref()).map_err(StoreError)?,
         None => Vec::new(),
     };
     // The key signing now, and any still to come, stay; older ones go.
@@ -193,7 +245,7 @@ pub async fn rotate_signing_key(
         .put(
             Space::Keys,
             "signing",
-            encode(&keys).map_err(StoreError)?,
+            encode(&keys, sealer.as_ref()).map_err(StoreError)?,
             None,
         )
         .await?;
@@ -247,7 +299,7 @@ impl AuthServer {
                 return;
             }
         };
-        let stored = match read(&raw) {
+        let stored = match read(&raw, self.sealer.as_deref()) {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(target: "mcp_runtime::auth", error = %e, "the stored signing keys are unreadable; the ones in use stay");
@@ -309,6 +361,7 @@ mod tests {
             super::super::Identity::Dev(DevProvider::new()),
             std::time::Duration::from_secs(60),
             None,
+            None,
         )
         .expect("key");
         let _ = dev.issuer.set("http://127.0.0.1:1".into());
@@ -329,7 +382,7 @@ mod tests {
         use super::*;
         let a = new_key(0).expect("key");
         let legacy = serde_json::to_vec(&json!({"kid": a.kid, "pkcs8": a.pkcs8})).expect("json");
-        let read_back = read(&legacy).expect("a single key still reads");
+        let read_back = read(&legacy, None).expect("a single key still reads");
         assert_eq!(read_back.len(), 1);
         assert_eq!(
             (read_back[0].kid.as_str(), read_back[0].from),
@@ -360,19 +413,19 @@ mod tests {
     async fn a_rotation_keeps_the_current_key_and_drops_older_ones() {
         use super::*;
         let store = crate::store::MemoryStore::new();
-        let first = rotate_signing_key(&store, Duration::ZERO)
+        let first = rotate_signing_key(&store, None, Duration::ZERO)
             .await
             .expect("rotates");
-        let second = rotate_signing_key(&store, Duration::ZERO)
+        let second = rotate_signing_key(&store, None, Duration::ZERO)
             .await
             .expect("rotates");
         let kids = || async {
             let raw = store.get(Space::Keys, "signing").await.expect("get");
-            let ring = read(&raw.expect("ring")).expect("ring");
+            let ring = read(&raw.expect("ring"), None).expect("ring");
             ring.into_iter().map(|k| k.kid).collect::<Vec<String>>()
         };
         assert_eq!(kids().await, [first.clone(), second.clone()]);
-        let later = rotate_signing_key(&store, Duration::from_secs(3600))
+        let later = rotate_signing_key(&store, None, Duration::from_secs(3600))
             .await
             .expect("rotates");
         assert_eq!(
@@ -380,5 +433,52 @@ mod tests {
             [second, later],
             "the first key is gone, the current one stays"
         );
+    }
+
+    #[tokio::test]
+    async fn with_an_encryption_key_the_ring_is_stored_sealed() {
+        use super::*;
+        let key = [7u8; 32];
+        let sealer = Sealer::new(&key).expect("key");
+        let a = new_key(0).expect("key");
+        let sealed = encode(std::slice::from_ref(&a), Some(&sealer)).expect("encodes");
+        let text = String::from_utf8_lossy(&sealed);
+        assert!(text.starts_with(r#"{"sealed":""#), "{text}");
+        assert!(!text.contains(&a.pkcs8) && !text.contains(&a.kid), "{text}");
+        // (StoredKey has no Debug: it holds a private key.)
+        assert!(read(&sealed, Some(&sealer)).expect("opens") == [a.clone()]);
+        let missing = read(&sealed, None).err().expect("needs the key");
+        assert!(
+            missing.contains("set MCP_STORE_ENCRYPTION_KEY"),
+            "{missing}"
+        );
+        let other = Sealer::new(&[8u8; 32]).expect("key");
+        let wrong = read(&sealed, Some(&other)).err().expect("another key");
+        assert!(
+            wrong.contains("do not open with this MCP_STORE_ENCRYPTION_KEY"),
+            "{wrong}"
+        );
+        // A ring stored in the clear still reads, and a rotation stores it sealed.
+        let store = crate::store::MemoryStore::new();
+        let plain = encode(std::slice::from_ref(&a), None).expect("encodes");
+        store
+            .put(Space::Keys, "signing", plain, None)
+            .await
+            .expect("put");
+        let next = rotate_signing_key(&store, Some(&key), Duration::ZERO)
+            .await
+            .expect("rotates");
+        let raw = store
+            .get(Space::Keys, "signing")
+            .await
+            .expect("get")
+            .expect("ring");
+        assert!(!String::from_utf8_lossy(&raw).contains("pkcs8"));
+        let kids: Vec<String> = read(&raw, Some(&sealer))
+            .expect("opens")
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        assert_eq!(kids, [a.kid, next]);
     }
 }

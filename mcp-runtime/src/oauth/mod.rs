@@ -27,6 +27,7 @@ mod pages;
 mod params;
 mod register;
 mod responses;
+pub(crate) mod seal;
 mod signin;
 mod state;
 mod token;
@@ -118,16 +119,34 @@ pub(crate) struct AuthServer {
     scopes: OnceLock<Vec<String>>,
     baseline: OnceLock<Vec<String>>,
     store: Arc<dyn Store>,
+    /// Seals the signing keys in the store (`MCP_STORE_ENCRYPTION_KEY`).
+    sealer: Option<Arc<seal::Sealer>>,
 }
 
 impl AuthServer {
+    /// With `encryption_key`, the signing keys are kept in the store encrypted.
     pub(crate) fn new(
         identity: Identity,
         access_ttl: Duration,
         store: Option<Arc<dyn Store>>,
+        encryption_key: Option<&[u8; 32]>,
     ) -> Result<Self, ProviderError> {
         let store = store.unwrap_or_else(|| Arc::new(crate::store::MemoryStore::new()));
-        let ring = keys::load_or_create(&*store).map_err(ProviderError::Setup)?;
+        let sealer = encryption_key
+            .map(seal::Sealer::new)
+            .transpose()
+            .map_err(ProviderError::Setup)?
+            .map(Arc::new);
+        if store.is_shared() && sealer.is_none() {
+            tracing::warn!(
+                target: "mcp_runtime::auth",
+                "the signing keys are kept in the clear in {}: whoever reads it can sign tokens; \
+                 set MCP_STORE_ENCRYPTION_KEY (the same on every replica) to encrypt them",
+                store.describe()
+            );
+        }
+        let ring =
+            keys::load_or_create(&*store, sealer.as_deref()).map_err(ProviderError::Setup)?;
         Ok(AuthServer {
             identity,
             access_ttl,
@@ -141,6 +160,7 @@ impl AuthServer {
             scopes: OnceLock::new(),
             baseline: OnceLock::new(),
             store,
+            sealer,
         })
     }
 

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header;
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+
+use super::seal::Sealer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -28,9 +29,8 @@ pub(crate) struct Upstream {
     pub(crate) access_verifier: Option<Arc<dyn TokenVerifier>>,
     /// Verifies OpenID Connect ID tokens (audience: this server's upstream client id).
     pub(super) id_verifier: Option<JwtVerifier>,
-    pub(super) cipher: LessSafeKey,
+    pub(super) sealer: Sealer,
     pub(super) consent_key: hmac::Key,
-    pub(super) rng: SystemRandom,
 }
 
 /// The upstream tokens of a grant (stored encrypted).
@@ -75,9 +75,7 @@ impl Upstream {
                 k
             }
         };
-        let cipher = UnboundKey::new(&AES_256_GCM, &key)
-            .map(LessSafeKey::new)
-            .map_err(|_| ProviderError::Setup("the encryption key is rejected".into()))?;
+        let sealer = Sealer::new(&key).map_err(ProviderError::Setup)?;
         let http = crate::auth::http_client_with(config.upstream_timeout);
         let jwks = config
             .jwks_url
@@ -123,33 +121,18 @@ impl Upstream {
             http,
             access_verifier,
             id_verifier,
-            cipher,
+            sealer,
             consent_key: hmac::Key::new(hmac::HMAC_SHA256, &consent),
-            rng,
         })
     }
 
+    /// Upstream tokens are sealed with no label (as they always were).
     fn seal(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        let mut nonce = [0u8; NONCE_LEN];
-        self.rng.fill(&mut nonce).ok()?;
-        let mut out = plain.to_vec();
-        self.cipher
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut out)
-            .ok()?;
-        let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&out);
-        Some(sealed)
+        self.sealer.seal(b"", plain)
     }
 
     fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
-        let (nonce, rest) = sealed.split_at_checked(NONCE_LEN)?;
-        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut buf = rest.to_vec();
-        let plain = self
-            .cipher
-            .open_in_place(nonce, Aad::empty(), &mut buf)
-            .ok()?;
-        Some(plain.to_vec())
+        self.sealer.open(b"", sealed)
     }
 }
 

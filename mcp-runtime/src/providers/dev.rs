@@ -67,6 +67,8 @@ pub struct DevProvider {
     pub(crate) access_ttl: Duration,
     /// Where registrations, codes, refresh tokens and the signing key live (memory if unset).
     pub(crate) store: Option<Arc<dyn Store>>,
+    /// Encrypts the signing keys in the store (`MCP_STORE_ENCRYPTION_KEY`).
+    pub(crate) encryption_key: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for DevProvider {
@@ -95,6 +97,7 @@ impl DevProvider {
             name: "Dev User".into(),
             access_ttl: Duration::from_secs(3600),
             store: None,
+            encryption_key: None,
         }
     }
 
@@ -143,6 +146,7 @@ impl DevProvider {
             }
         }
         p.store = Some(store_from_env("dev-server")?);
+        p.encryption_key = super::proxy::encryption_key_from_env()?;
         Ok(p)
     }
 
@@ -150,6 +154,14 @@ impl DevProvider {
     /// (default in code: memory; from the environment: `MCP_STORE_URL`, else a file).
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// Keeps the signing keys encrypted (AES-256-GCM) in the store with this key
+    /// (`MCP_STORE_ENCRYPTION_KEY`): replicas sharing a store need the same one. Without it
+    /// the keys are stored in the clear, which whoever reads the store could sign with.
+    pub fn encryption_key(mut self, key: [u8; 32]) -> Self {
+        self.encryption_key = Some(key);
         self
     }
 
@@ -183,7 +195,13 @@ impl DevProvider {
     pub fn into_oauth(self) -> Result<OAuth, ProviderError> {
         let ttl = self.access_ttl;
         let store = self.store.clone();
-        let dev = Arc::new(AuthServer::new(Identity::Dev(self), ttl, store)?);
+        let key = self.encryption_key;
+        let dev = Arc::new(AuthServer::new(
+            Identity::Dev(self),
+            ttl,
+            store,
+            key.as_ref(),
+        )?);
         let set: JwkSet = serde_json::from_slice(&dev.jwks_body()).map_err(|e| {
             ProviderError::Setup(format!("the generated key set does not parse: {e}"))
         })?;

@@ -349,12 +349,7 @@ impl ProxyProvider {
     pub(crate) fn common_from_env(mut self, kind: &str) -> Result<Self, ProviderError> {
         self.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
         self.scope_grants = scope_grants_from_env()?;
-        if let Some(v) = env("MCP_STORE_ENCRYPTION_KEY") {
-            self.encryption_key = Some(decode_key(&v).ok_or_else(|| ProviderError::Invalid {
-                var: "MCP_STORE_ENCRYPTION_KEY",
-                reason: "it must be 32 random bytes in base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`".into(),
-            })?);
-        }
+        self.encryption_key = encryption_key_from_env()?;
         self.store_kind = Some(kind.to_owned());
         Ok(self)
     }
@@ -529,12 +524,14 @@ impl ProxyProvider {
             });
         }
         let pass_through = self.pass_through;
+        let encryption_key = self.encryption_key;
         let upstream = Upstream::new(self)?;
         let upstream_verifier = upstream.access_verifier.clone();
         let server = Arc::new(AuthServer::new(
             Identity::Upstream(Box::new(upstream)),
             ttl,
             store,
+            encryption_key.as_ref(),
         )?);
         let set: JwkSet = serde_json::from_slice(&server.jwks_body()).map_err(|e| {
             ProviderError::Setup(format!("the generated key set does not parse: {e}"))
@@ -591,6 +588,17 @@ fn bool_env(var: &'static str) -> Result<Option<bool>, ProviderError> {
             reason: format!("`{v}` is not a boolean; write true or false"),
         }),
     }
+}
+
+/// `MCP_STORE_ENCRYPTION_KEY`, if set: 32 bytes in base64url.
+pub(crate) fn encryption_key_from_env() -> Result<Option<[u8; 32]>, ProviderError> {
+    let Some(v) = env("MCP_STORE_ENCRYPTION_KEY") else {
+        return Ok(None);
+    };
+    decode_key(&v).map(Some).ok_or_else(|| ProviderError::Invalid {
+        var: "MCP_STORE_ENCRYPTION_KEY",
+        reason: "it must be 32 random bytes in base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`".into(),
+    })
 }
 
 fn decode_key(v: &str) -> Option<[u8; 32]> {
