@@ -190,7 +190,7 @@ pub struct AuthData {
     /// Permissions from the token (e.g. Auth0's `permissions`), also in `user.permissions`.
     pub permissions: Vec<String>,
     /// The scopes the granted scopes and permissions imply through the server's
-    /// [`ScopeHierarchy`](scope::ScopeHierarchy) (`OAuth::scope_hierarchy`), beyond those
+    /// [`ScopeHierarchy`] (`OAuth::scope_hierarchy`), beyond those
     /// granted; empty without a hierarchy. Scope checks count them as granted.
     pub implied_scopes: Vec<String>,
     /// The whole verified payload.
