@@ -45,8 +45,11 @@ async fn main() -> ExitCode {
         }
     };
     // The replicas' MCP_STORE_ENCRYPTION_KEY, when they have one: the ring stays encrypted.
-    let key = match std::env::var("MCP_STORE_ENCRYPTION_KEY") {
-        Ok(v) => match URL_SAFE_NO_PAD
+    let key = match std::env::var("MCP_STORE_ENCRYPTION_KEY")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(v) => match URL_SAFE_NO_PAD
             .decode(v.trim().trim_end_matches('='))
             .ok()
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
@@ -57,7 +60,7 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Err(_) => None,
+        None => None,
     };
     match mcp_runtime::store::rotate_signing_key(&*store, key.as_ref(), publish_for).await {
         Ok(kid) => {

@@ -70,7 +70,12 @@ impl Store for Recorder {
 async fn the_proxy_stores_no_bearer_credential_in_the_clear() {
     let idp = Idp::start();
     let store = Arc::new(Recorder::default());
-    let (server, base) = start_proxy(idp.provider().auto_approve(true).store(store.clone()));
+    let (server, base) = start_proxy(
+        idp.provider()
+            .auto_approve(true)
+            .store(store.clone())
+            .encryption_key([5; 32]),
+    );
     let client_id = register(&base, CLIENT_REDIRECT).await;
     let (verifier, challenge) = pkce();
     let (status, h, body) = get(
@@ -132,19 +137,39 @@ async fn the_proxy_stores_no_bearer_credential_in_the_clear() {
     ];
     let written = store.written.lock().expect("lock").clone();
     let spaces: Vec<Space> = written.iter().map(|(s, _, _)| *s).collect();
-    for expected in [Space::Codes, Space::RefreshTokens, Space::UpstreamTokens] {
+    for expected in [
+        Space::Codes,
+        Space::RefreshTokens,
+        Space::UpstreamTokens,
+        Space::Keys,
+    ] {
         assert!(
             spaces.contains(&expected),
             "{expected:?} written: {spaces:?}"
         );
     }
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     for (space, key, value) in written.iter() {
         let text = String::from_utf8_lossy(value);
+        // With the encryption key, the signing keys are sealed too: no private key in sight.
+        assert!(
+            !text.contains("pkcs8"),
+            "a private key in the clear in {space:?}/{key}"
+        );
         for (what, secret) in &secrets {
-            assert!(
-                !key.contains(secret.as_str()) && !text.contains(secret.as_str()),
-                "{what} is in the clear in {space:?}/{key}"
-            );
+            // The secret as it is, and merely re-encoded.
+            let forms = [
+                secret.clone(),
+                URL_SAFE_NO_PAD.encode(secret),
+                STANDARD.encode(secret),
+            ];
+            for form in &forms {
+                assert!(
+                    !key.contains(form.as_str()) && !text.contains(form.as_str()),
+                    "{what} is in the clear in {space:?}/{key}"
+                );
+            }
         }
     }
     server.stop().await;

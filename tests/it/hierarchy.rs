@@ -16,6 +16,12 @@ async fn read_files() -> String {
     "read".to_owned()
 }
 
+/// Writes files.
+#[mcp_tool(name = "write-files", scopes = "files:write")]
+async fn write_files() -> String {
+    "written".to_owned()
+}
+
 /// Deploys: needs to read the files and to deploy.
 #[mcp_tool(name = "deploy", scopes = ["files:read", "deploy"])]
 async fn deploy() -> String {
@@ -35,7 +41,7 @@ fn server(issuer: &Issuer) -> RunningServer {
                     .hide_unauthorized_tools(true)
                     .scope_hierarchy(hierarchy),
             )
-            .tools(tools![read_files, deploy]),
+            .tools(tools![read_files, write_files, deploy]),
     )
 }
 
@@ -112,15 +118,34 @@ async fn a_broader_scope_passes_the_guards_of_the_narrower_ones_it_implies() {
     };
     assert_eq!(
         names(writer.rpc(1, "tools/list", json!({})).await),
-        ["read-files"]
+        ["read-files", "write-files"]
     );
     let reader = Client::connect_as(&server, V_LATEST, Some(token(&server, "openid"))).await;
     assert!(names(reader.rpc(1, "tools/list", json!({})).await).is_empty());
 
     // Implication goes one way: a narrower scope never grants a broader one.
+    let narrow =
+        Client::connect_as(&server, V_LATEST, Some(token(&server, "openid files:read"))).await;
+    assert_eq!(
+        names(narrow.rpc(1, "tools/list", json!({})).await),
+        ["read-files"]
+    );
+    assert_eq!(text(&narrow.call("read-files", json!({})).await), "read");
+    let r = narrow
+        .post_raw(
+            &json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"write-files"}}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(
+        challenge(&r).contains(r#"scope="openid files:read files:write""#),
+        "{}",
+        challenge(&r)
+    );
+    // Without any of them, nothing.
     let r = reader
         .post_raw(
-            &json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read-files"}}),
+            &json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read-files"}}),
         )
         .await;
     assert_eq!(r.status, 403);

@@ -74,9 +74,8 @@ async fn an_input_required_round_begun_on_one_replica_ends_on_another() {
         .json();
     assert_eq!(refused["error"]["code"], -32602, "{refused}");
     assert!(
-        refused["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("`requestState` is not valid")),
+        refused["error"]["message"].as_str().is_some_and(|m| m
+            .contains("`requestState` is not valid: it was altered, or another server issued it")),
         "{refused}"
     );
     for s in [a, b, other] {

@@ -101,7 +101,10 @@ async fn a_stream_closed_early_is_resumed_up_to_the_response() {
 
     for (bad, why) in [
         ("nonsense", "is not an event id this server sent"),
-        ("99-1", "is no longer kept"),
+        (
+            "99-1",
+            "is not known to this process: another replica of this server sent it",
+        ),
     ] {
         let r = Client::send(
             c.request_accepting(reqwest::Method::GET, "text/event-stream")

@@ -345,14 +345,24 @@ mod tests {
     fn token68_is_checked_byte_for_byte_in_every_chunk() {
         let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
         for b in 0..=255u8 {
-            // Before, inside and after the first 32-byte chunk, and in a short tail.
-            for at in [0, 31, 32, 40, 70] {
-                let mut token = vec![b'a'; 72];
-                token[at] = b;
-                let token = String::from_utf8_lossy(&token).into_owned();
-                let expect = allowed(b) || (b == b'=' && at == 71);
-                assert_eq!(check_token68(&token).is_ok(), expect, "byte {b} at {at}");
+            assert_eq!(token68_char(b), allowed(b), "byte {b}");
+            // Before, inside and after the first 32-byte chunk, and in a short tail (every
+            // byte an ASCII one here, so the token is the bytes themselves).
+            if b.is_ascii() {
+                for at in [0, 31, 32, 40, 70, 71] {
+                    let mut token = vec![b'a'; 72];
+                    token[at] = b;
+                    let token = String::from_utf8(token).expect("ascii");
+                    let expect = allowed(b) || (b == b'=' && at == 71);
+                    assert_eq!(check_token68(&token).is_ok(), expect, "byte {b} at {at}");
+                }
             }
+        }
+        // Beyond ASCII: whatever the position, refused.
+        for at in [0, 33, 70] {
+            let mut token = "a".repeat(72);
+            token.insert(at, 'é');
+            assert!(check_token68(&token).is_err(), "é at {at}");
         }
         assert!(check_token68("abc==").is_ok());
         assert!(check_token68("a=b").is_err());

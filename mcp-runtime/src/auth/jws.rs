@@ -198,7 +198,8 @@ pub(crate) fn decode<'b>(
     encoded: &str,
     buf: &'b mut [u8],
 ) -> Result<std::borrow::Cow<'b, [u8]>, base64::DecodeError> {
-    if encoded.len().div_ceil(4) * 3 <= buf.len() {
+    // The decoded length, rounded up to whole bytes of the last group.
+    if encoded.len() * 3 / 4 <= buf.len() {
         match URL_SAFE_NO_PAD.decode_slice(encoded, buf) {
             Ok(n) => Ok(std::borrow::Cow::Borrowed(&buf[..n])),
             Err(base64::DecodeSliceError::DecodeError(e)) => Err(e),
@@ -240,21 +241,20 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, AuthError> {
 }
 
 /// The longest signature: RSA-8192.
-const MAX_SIGNATURE: usize = 1024;
+pub(crate) const MAX_SIGNATURE: usize = 1024;
 
 impl Parts<'_> {
-    /// Checks the signature with `check` (given the message and the decoded signature).
-    pub(crate) fn check_signature(
+    /// The decoded signature, into `buf`; refused before any key is looked up when it is not
+    /// base64url or longer than any key's signature.
+    pub(crate) fn signature<'b>(
         &self,
-        check: impl FnOnce(&[u8], &[u8]) -> Result<(), AuthError>,
-    ) -> Result<(), AuthError> {
-        let mut buf = [0u8; MAX_SIGNATURE];
+        buf: &'b mut [u8; MAX_SIGNATURE],
+    ) -> Result<std::borrow::Cow<'b, [u8]>, AuthError> {
         if self.signature.len() > MAX_SIGNATURE.div_ceil(3) * 4 {
             return Err(invalid_signature());
         }
-        let signature = decode(self.signature, &mut buf)
-            .map_err(|_| AuthError::invalid("the token's signature is not base64url"))?;
-        check(self.message, &signature)
+        decode(self.signature, buf)
+            .map_err(|_| AuthError::invalid("the token's signature is not base64url"))
     }
 
     /// The claims: a JSON object (read only once the signature held).

@@ -20,8 +20,10 @@ pub(crate) struct JoseHeader<'a> {
     pub(crate) kid: Option<Cow<'a, str>>,
 }
 
-/// The header read in place (no allocation; fails on a string with escapes).
+/// The header read in place (no allocation; fails on a string with escapes). Named as the
+/// header in serde's messages, which reach the client.
 #[derive(Deserialize)]
+#[serde(rename = "JoseHeader")]
 struct InPlace<'a> {
     #[serde(borrow)]
     alg: Option<&'a str>,
@@ -32,6 +34,7 @@ struct InPlace<'a> {
 
 /// The header read into strings of its own (any valid JSON).
 #[derive(Deserialize)]
+#[serde(rename = "JoseHeader")]
 struct Copied {
     alg: Option<String>,
     kid: Option<String>,
@@ -152,6 +155,15 @@ mod tests {
             Some(AuthError::invalid("the token header is not UTF-8 JSON"))
         );
         assert!(header(&t(r#"{"alg":"RS256","alg":"HS256"}"#)).is_err());
+        let not_object = header(&t("[1]"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            not_object.contains("the token header is not a JSON object")
+                && !not_object.contains("Copied"),
+            "{not_object}"
+        );
         // Escaped strings are read too (the copying parse), and duplicates refused there.
         let escaped = header(&t(r#"{"alg":"RS\u0032\u0035\u0036","kid":"a\/b"}"#)).expect("parses");
         assert_eq!(

@@ -91,12 +91,10 @@ impl ScopeHierarchy {
             .edges
             .iter()
             .flat_map(|(b, n)| std::iter::once(b).chain(n.iter()));
-        let mut bad: Vec<String> = names
-            .filter(|s| !is_scope_token(s))
+        let bad: BTreeSet<&String> = names.filter(|s| !is_scope_token(s)).collect();
+        bad.into_iter()
             .map(|s| format!("the scope hierarchy names {s:?}, which is not a valid scope (RFC 6749 §3.3: printable ASCII without spaces, `\"` or `\\`)"))
-            .collect();
-        bad.dedup();
-        bad
+            .collect()
     }
 }
 
@@ -192,9 +190,10 @@ mod tests {
         );
         assert!(h.problems().is_empty());
         let bad = ScopeHierarchy::new()
-            .implies("ok", ["two words"])
+            .implies("ok", ["two words", "fine"])
+            .implies("also", ["two words"])
             .problems();
-        assert_eq!(bad.len(), 1);
+        assert_eq!(bad.len(), 1, "each bad name once: {bad:?}");
         assert!(bad[0].contains("\"two words\""), "{bad:?}");
     }
 

@@ -212,17 +212,18 @@ impl JwtVerifier {
             })?),
             None => self.issuer.as_deref(),
         };
+        // Decoded before any key is looked up: a malformed signature costs no key set fetch.
+        let mut signature_buf = [0u8; jws::MAX_SIGNATURE];
+        let signature = parts.signature(&mut signature_buf)?;
         match &self.keys {
-            Keys::Secret(secret) => {
-                parts.check_signature(|message, sig| secret.verify(alg, message, sig))?
-            }
+            Keys::Secret(secret) => secret.verify(alg, parts.message, &signature)?,
             Keys::Both(secret, _) if alg.family() == AlgorithmFamily::Hmac => {
-                parts.check_signature(|message, sig| secret.verify(alg, message, sig))?
+                secret.verify(alg, parts.message, &signature)?
             }
-            Keys::Jwks(cache) | Keys::Both(_, cache) => {
-                let key = cache.key(header.kid.as_deref(), alg).await?;
-                parts.check_signature(|message, sig| key.verify(alg, message, sig))?
-            }
+            Keys::Jwks(cache) | Keys::Both(_, cache) => cache
+                .key(header.kid.as_deref(), alg)
+                .await?
+                .verify(alg, parts.message, &signature)?,
         }
         let claims = parts.claims()?;
         ClaimRules {

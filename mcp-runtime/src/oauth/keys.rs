@@ -136,6 +136,11 @@ struct SealedRing {
 /// The associated data of a sealed ring.
 const LABEL: &[u8] = b"mcp-runtime signing keys";
 
+/// Whether a stored ring is sealed.
+fn is_sealed(raw: &[u8]) -> bool {
+    serde_json::from_slice::<SealedRing>(raw).is_ok()
+}
+
 /// The stored ring: sealed (opened with `sealer`), or plain (as stored without a key, and
 /// before keys were sealed).
 fn read(raw: &[u8], sealer: Option<&Sealer>) -> Result<Vec<StoredKey>, String> {
@@ -192,7 +197,15 @@ pub(super) fn load_or_create(
     sealer: Option<&Sealer>,
 ) -> Result<KeyRing, String> {
     if let Some(raw) = block_on(store.get(Space::Keys, "signing")).map_err(|e| e.to_string())? {
-        return KeyRing::new(read(&raw, sealer)?);
+        let keys = read(&raw, sealer)?;
+        if sealer.is_some() && !is_sealed(&raw) {
+            // Stored before there was a key: sealed now, and only sealed rings are taken from
+            // the store from now on.
+            tracing::warn!(target: "mcp_runtime::auth", "the signing keys were stored in the clear; storing them encrypted with MCP_STORE_ENCRYPTION_KEY");
+            block_on(store.put(Space::Keys, "signing", encode(&keys, sealer)?, None))
+                .map_err(|e| e.to_string())?;
+        }
+        return KeyRing::new(keys);
     }
     let keys = vec![new_key(0)?];
     if block_on(store.put_new(Space::Keys, "signing", encode(&keys, sealer)?, None))
@@ -299,6 +312,10 @@ impl AuthServer {
                 return;
             }
         };
+        if self.sealer.is_some() && !is_sealed(&raw) {
+            tracing::warn!(target: "mcp_runtime::auth", "the store holds signing keys in the clear where this replica keeps them encrypted; they are refused and the ones in use stay (rotate with MCP_STORE_ENCRYPTION_KEY)");
+            return;
+        }
         let stored = match read(&raw, self.sealer.as_deref()) {
             Ok(s) => s,
             Err(e) => {
@@ -479,6 +496,40 @@ mod tests {
             .into_iter()
             .map(|k| k.kid)
             .collect();
-        assert_eq!(kids, [a.kid, next]);
+        assert_eq!(kids, [a.kid.clone(), next]);
+        // A server starting with a key on a ring stored in the clear seals it at once.
+        let store = std::sync::Arc::new(crate::store::MemoryStore::new());
+        let plain = encode(std::slice::from_ref(&a), None).expect("encodes");
+        store
+            .put(Space::Keys, "signing", plain, None)
+            .await
+            .expect("put");
+        let dev = std::thread::spawn({
+            let store = store.clone();
+            move || {
+                AuthServer::new(
+                    super::super::Identity::Dev(crate::providers::DevProvider::new()),
+                    Duration::from_secs(60),
+                    Some(store),
+                    Some(&key),
+                )
+            }
+        })
+        .join()
+        .expect("thread")
+        .expect("starts");
+        let raw = store
+            .get(Space::Keys, "signing")
+            .await
+            .expect("get")
+            .expect("ring");
+        assert!(is_sealed(&raw), "sealed at start-up");
+        // From then on a ring in the clear written to the store is refused, not adopted.
+        let intruder = new_key(0).expect("key");
+        let forged = encode(std::slice::from_ref(&intruder), None).expect("encodes");
+        dev.adopt_ring(Ok(Some(forged)));
+        let published: Value = serde_json::from_slice(&dev.jwks_body()).expect("jwks");
+        assert_eq!(published["keys"][0]["kid"], json!(a.kid));
+        assert_eq!(published["keys"].as_array().map(Vec::len), Some(1));
     }
 }

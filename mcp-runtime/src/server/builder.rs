@@ -364,7 +364,7 @@ impl McpServerBuilder {
                         match crate::store::open(Some(&url), || Err(String::new())) {
                             Ok(store) => Some(store),
                             Err(e) => {
-                                problems.push(format!("MCP_STORE_URL (shared sessions): {e}"));
+                                problems.push(format!("MCP_STORE_URL (shared by replicas): {e}"));
                                 None
                             }
                         }

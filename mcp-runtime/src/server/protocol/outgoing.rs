@@ -69,9 +69,11 @@ pub(crate) type Answer = Result<Value, RpcError>;
 /// A session's requests awaiting the client's answer.
 #[derive(Default)]
 pub(crate) struct Outgoing {
-    next: AtomicU64,
     waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
 }
+
+/// Requests this process sent, in any session: a session adopted again never reuses an id.
+static SENT: AtomicU64 = AtomicU64::new(0);
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Nothing panics while this lock is held.
@@ -86,7 +88,7 @@ impl Outgoing {
         let id = format!(
             "s-{:016x}-{}",
             super::instance(),
-            self.next.fetch_add(1, Ordering::Relaxed) + 1
+            SENT.fetch_add(1, Ordering::Relaxed) + 1
         );
         let (tx, rx) = oneshot::channel();
         lock(&self.waiting).insert(id.clone(), tx);
@@ -166,7 +168,13 @@ mod tests {
         );
         assert!(!out.deliver(&json!("s-999"), Ok(&raw)));
         // The id names this process: the same counter on another replica is another id.
-        assert_eq!(id, format!("s-{:016x}-1", super::super::instance()));
+        assert!(
+            id.starts_with(&format!("s-{:016x}-", super::super::instance())),
+            "{id}"
+        );
+        // Another session (or a new copy of this one) never hands out the same id.
+        let (other, _rx) = Outgoing::default().register();
+        assert_ne!(other, id);
         let elsewhere = format!("s-{:016x}-1", super::super::instance() ^ 1);
         assert!(!out.deliver(&json!(elsewhere), Ok(&raw)));
         assert!(out.deliver(&json!(id), Ok(&raw)));

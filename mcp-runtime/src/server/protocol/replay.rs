@@ -124,29 +124,27 @@ impl StreamLog {
 }
 
 /// A session's call-stream logs.
+#[derive(Default)]
 pub(crate) struct Replay {
-    next_stream: AtomicU64,
     logs: Mutex<VecDeque<Arc<StreamLog>>>,
 }
 
-impl Default for Replay {
-    /// Stream numbers start from this process's random [`instance`](super::instance) (its
-    /// top 40 bits, shifted): a replica sharing the session numbers its streams elsewhere, so
-    /// a `Last-Event-ID` from another replica is refused as unknown, never replayed as the
-    /// wrong call's events.
-    fn default() -> Self {
-        Replay {
-            next_stream: AtomicU64::new((super::instance() >> 24) << 23),
-            logs: Mutex::default(),
-        }
-    }
+/// Streams this process opened, in any session: a session adopted again (after eviction, from
+/// the shared store) never reuses a number an earlier copy of it gave out.
+static STREAMS: AtomicU64 = AtomicU64::new(0);
+
+/// The top 32 bits of this process's random [`instance`](super::instance), shifted: stream
+/// numbers start there, so a replica sharing the session numbers its streams elsewhere and a
+/// `Last-Event-ID` from it is refused as unknown, never replayed as the wrong call's events.
+fn base() -> u64 {
+    (super::instance() >> 32) << 31
 }
 
 impl Replay {
     /// A log for a new call stream (the oldest log goes beyond [`MAX_STREAMS`]).
     pub(crate) fn open(&self) -> Arc<StreamLog> {
         let log = Arc::new(StreamLog {
-            stream: self.next_stream.fetch_add(1, Ordering::Relaxed),
+            stream: base().wrapping_add(STREAMS.fetch_add(1, Ordering::Relaxed)),
             state: Mutex::new(LogState::default()),
             changed: Notify::new(),
         });
@@ -178,9 +176,10 @@ impl Replay {
                 "the events after `{last_event_id}` are no longer kept (a stream keeps its last \
                  {MAX_EVENTS})"
             )),
-            None if stream >> 23 != (super::instance() >> 24) => Err(format!(
-                "the stream of event `{last_event_id}` was sent by another replica of this server; \
-                 route a session's requests to one replica (sticky on Mcp-Session-Id) to resume it"
+            None if stream.wrapping_sub(base()) >= STREAMS.load(Ordering::Relaxed) => Err(format!(
+                "the stream of event `{last_event_id}` is not known to this process: another \
+                     replica of this server sent it, or this one before a restart; route a \
+                     session's requests to one replica (sticky on Mcp-Session-Id) to resume it"
             )),
             None => Err(format!(
                 "the stream of event `{last_event_id}` is no longer kept (a session keeps its \
@@ -257,12 +256,19 @@ mod tests {
         );
         // Another process numbers its streams from its own random instance: an id it sent
         // names nothing here, and the refusal says why.
-        assert_eq!(log.stream >> 23, super::super::instance() >> 24);
-        let foreign = (log.stream ^ (1 << 40)) & !((1 << 23) - 1);
+        assert_eq!(log.stream >> 31, super::super::instance() >> 32);
+        let foreign = base() ^ (1 << 40);
         let err = replay
             .resume(&format!("{foreign}-1"))
             .expect_err("another replica's stream");
         assert!(err.contains("another replica"), "{err}");
+        // A session adopted again (a new copy of it) never reuses a stream number.
+        let again = Replay::default();
+        assert!(again.open().stream > log.stream);
+        assert!(
+            again.resume(&first).is_err(),
+            "an earlier copy's stream is not this one's"
+        );
         assert!(
             replay
                 .resume("abc")

@@ -29,7 +29,10 @@ fn tasks_belong_to_their_caller_and_are_bounded() {
         .create(Some("ann".into()), caps)
         .expect("id")
         .expect("room");
-    assert_eq!(a.id.len(), 22);
+    // `<replica>.<128 random bits>`: this process's instance in hex by default.
+    let (replica, random) = a.id.split_once('.').expect("a replica prefix");
+    assert_eq!((replica.len(), random.len()), (16, 22), "{}", a.id);
+    assert_eq!(replica, tasks.replica());
     assert!(tasks.get(&a.id, Some("ann")).is_ok());
     let other = tasks.get(&a.id, Some("bob")).expect_err("not bob's");
     let never = tasks.get("nope", Some("bob")).expect_err("unknown");
