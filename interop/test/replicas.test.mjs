@@ -162,6 +162,83 @@ async function callsAlternate(client, since, n, check) {
   }
 }
 
+/** A 2026-07-28 `tools/call` of `tool` with `token` (no session): the fetch response. */
+function call2026(url, token, tool, id = 1) {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': tool,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0', id, method: 'tools/call',
+      params: {
+        name: tool, arguments: {},
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    }),
+  });
+}
+
+/** Refreshes `refreshToken` at `issuer`, retrying while the server answers 503 (its store is
+ * coming back): the new tokens. */
+async function refreshOnceUp(issuer, metadata, provider, refreshToken, resource) {
+  for (let i = 0; i < 50; i += 1) {
+    const fresh = await refreshAuthorization(issuer, {
+      metadata, clientInformation: provider.client, refreshToken, resource: new URL(resource),
+    }).catch((e) => (/503|unavailable/i.test(String(e)) ? undefined : Promise.reject(e)));
+    if (fresh) return fresh;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return undefined;
+}
+
+/** A new sign-in through `url` with `provider` (a new client): its tokens, persisted by the
+ * authorization server before anything else happens. */
+async function signInAgain(url, provider, name) {
+  const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
+  provider.stored = undefined;
+  const c = new Client({ name, version: '1.0.0' });
+  await assert.rejects(c.connect(transport), UnauthorizedError);
+  await transport.finishAuth(provider.code);
+  await c.close().catch(() => {});
+  const saved = provider.granted.at(-1);
+  assert.ok(saved.refresh_token);
+  return saved;
+}
+
+/** A refresh-token grant posted to `tokenEndpoint` by hand: the response. */
+function refreshByHand(tokenEndpoint, provider, refreshToken) {
+  return fetch(tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token', refresh_token: refreshToken, client_id: provider.client.client_id,
+    }),
+  });
+}
+
+/** Kills the first replica, then calls `get-user-info` four times through the balancer,
+ * checking each answer with `check`: all answered by the survivor. */
+async function killOneAndGoOn(replicas, client, check) {
+  const killed = new URL(replicas[0].url).host;
+  replicas[0].child.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 200));
+  const before = upstreams.length;
+  for (let i = 0; i < 4; i += 1) {
+    check(await client.callTool({ name: 'get-user-info', arguments: {} }));
+  }
+  const after = upstreams.slice(before);
+  assert.ok(after.every((u) => u.split(', ').at(-1) !== killed), `answered by the survivor: ${after}`);
+}
+
 describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK client', () => {
   const temp = tempDir('mcp-replicas-');
   const dir = temp.path;
@@ -254,74 +331,25 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
   });
 
   test('one replica killed: the client goes on on the other', { timeout: 30_000 }, async () => {
-    const killed = new URL(replicas[0].url).host;
-    replicas[0].child.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
-    const before = upstreams.length;
-    for (let i = 0; i < 4; i += 1) {
-      const r = await client.callTool({ name: 'get-user-info', arguments: {} });
-      assert.equal(r.structuredContent.userId, 'dev-user', JSON.stringify(r));
-    }
-    const after = upstreams.slice(before);
-    assert.ok(after.every((u) => u.split(', ').at(-1) !== killed), `answered by the survivor: ${after}`);
+    await killOneAndGoOn(replicas, client, (r) => assert.equal(r.structuredContent.userId, 'dev-user', JSON.stringify(r)));
   });
 
   test('Redis restarted: 503 while it is down, and what it persisted works after', { timeout: 60_000 }, async () => {
     const issuer = new URL(publicUrl).origin;
     const metadata = await discoverAuthorizationServerMetadata(issuer);
     // A fresh sign-in's refresh token, persisted in Redis before the outage.
-    const transport2 = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
-    provider.stored = undefined;
-    const c2 = new Client({ name: 'sdk-replicas-2', version: '1.0.0' });
-    await assert.rejects(c2.connect(transport2), UnauthorizedError);
-    await transport2.finishAuth(provider.code);
-    const saved = provider.granted.at(-1);
-    assert.ok(saved.refresh_token);
-
+    const saved = await signInAgain(publicUrl, provider, 'sdk-replicas-2');
     await redis.stop();
-    const during = await fetch(`${issuer}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token', refresh_token: saved.refresh_token, client_id: provider.client.client_id,
-      }),
-    });
+    const during = await refreshByHand(metadata.token_endpoint, provider, saved.refresh_token);
     assert.equal(during.status, 503, await during.text());
     // Access tokens need no store: they still open the endpoint.
-    const verified = await fetch(publicUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${saved.access_token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'get-user-info',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0', id: 1, method: 'tools/call',
-        params: {
-          name: 'get-user-info', arguments: {},
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        },
-      }),
-    });
+    const verified = await call2026(publicUrl, saved.access_token, 'get-user-info');
     assert.equal(verified.status, 200, await verified.text());
 
     redis = startRedis();
     await listening(redisPort);
-    let fresh;
-    for (let i = 0; i < 50 && !fresh; i += 1) {
-      fresh = await refreshAuthorization(issuer, {
-        metadata, clientInformation: provider.client, refreshToken: saved.refresh_token, resource: new URL(publicUrl),
-      }).catch((e) => (/503|unavailable/i.test(String(e)) ? undefined : Promise.reject(e)));
-      if (!fresh) await new Promise((r) => setTimeout(r, 200));
-    }
+    const fresh = await refreshOnceUp(issuer, metadata, provider, saved.refresh_token, publicUrl);
     assert.ok(fresh?.access_token, 'the refresh token Redis persisted works after the restart');
-    await c2.close().catch(() => {});
   });
 });
 
@@ -441,16 +469,7 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
   });
 
   test('one proxy replica killed: the client goes on on the other, upstream token and all', { timeout: 30_000 }, async () => {
-    const killed = new URL(replicas[0].url).host;
-    replicas[0].child.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
-    const before = upstreams.length;
-    for (let i = 0; i < 4; i += 1) {
-      const r = await client.callTool({ name: 'get-user-info', arguments: {} });
-      assert.equal(r.structuredContent.hasUpstreamToken, true, JSON.stringify(r));
-    }
-    const after = upstreams.slice(before);
-    assert.ok(after.every((u) => u.split(', ').at(-1) !== killed), `answered by the survivor: ${after}`);
+    await killOneAndGoOn(replicas, client, (r) => assert.equal(r.structuredContent.hasUpstreamToken, true, JSON.stringify(r)));
   });
 
   test('Redis restarted under the proxy: 503 while it is down, and what it persisted works after', { timeout: 60_000 }, async () => {
@@ -458,81 +477,22 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
     const metadata = await discoverAuthorizationServerMetadata(issuer);
     // A fresh sign-in's refresh token, persisted in Redis before the outage (the last one's
     // family was revoked by the replay above).
-    const transport2 = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
-    provider.stored = undefined;
-    const c2 = new Client({ name: 'sdk-proxy-replicas-2', version: '1.0.0' });
-    await assert.rejects(c2.connect(transport2), UnauthorizedError);
-    await transport2.finishAuth(provider.code);
-    await c2.close().catch(() => {});
-    const saved = provider.granted.at(-1);
-    assert.ok(saved.refresh_token);
+    const saved = await signInAgain(publicUrl, provider, 'sdk-proxy-replicas-2');
     await redis.stop();
-    const during = await fetch(metadata.token_endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token', refresh_token: saved.refresh_token, client_id: provider.client.client_id,
-      }),
-    });
+    const during = await refreshByHand(metadata.token_endpoint, provider, saved.refresh_token);
     const body = await during.text();
     assert.equal(during.status, 503, body);
     assert.equal(JSON.parse(body).error, 'temporarily_unavailable', body);
     // The proxy's access tokens need no store to verify.
-    const verified = await fetch(publicUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${saved.access_token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'get-user-info',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0', id: 1, method: 'tools/call',
-        params: {
-          name: 'get-user-info', arguments: {},
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        },
-      }),
-    });
+    const verified = await call2026(publicUrl, saved.access_token, 'get-user-info');
     assert.equal(verified.status, 200, await verified.text());
 
     redis = startRedis();
     await listening(redisPort);
-    let fresh;
-    for (let i = 0; i < 50 && !fresh; i += 1) {
-      fresh = await refreshAuthorization(issuer, {
-        metadata, clientInformation: provider.client, refreshToken: saved.refresh_token, resource: new URL(publicUrl),
-      }).catch((e) => (/503|unavailable/i.test(String(e)) ? undefined : Promise.reject(e)));
-      if (!fresh) await new Promise((r) => setTimeout(r, 200));
-    }
+    const fresh = await refreshOnceUp(issuer, metadata, provider, saved.refresh_token, publicUrl);
     assert.ok(fresh?.access_token, 'the refresh token Redis persisted works after the restart');
     // The upstream tokens it persisted (encrypted) still reach tools, through the new token.
-    const after = await fetch(publicUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${fresh.access_token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'get-user-info',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0', id: 2, method: 'tools/call',
-        params: {
-          name: 'get-user-info', arguments: {},
-          _meta: {
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-          },
-        },
-      }),
-    });
+    const after = await call2026(publicUrl, fresh.access_token, 'get-user-info', 2);
     const result = await after.json();
     assert.equal(result.result?.structuredContent?.hasUpstreamToken, true, JSON.stringify(result));
   });

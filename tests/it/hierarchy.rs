@@ -59,34 +59,12 @@ fn challenge(r: &Reply) -> String {
         .to_owned()
 }
 
-/// A 2026-07-28 tools/call (no session): status and challenge.
+/// A 2026-07-28 tools/call (no session): status, challenge and body.
 async fn call_2026(server: &RunningServer, token: &str, tool: &str) -> (u16, String, Value) {
-    let r = http()
-        .post(server.url())
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", tool)
-        .bearer_auth(token)
-        .body(
-            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-                "name": tool, "arguments": {}, "_meta": {
-                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                    "io.modelcontextprotocol/clientCapabilities": {}}}})
-            .to_string(),
-        )
-        .send()
-        .await
-        .expect("sent");
-    let status = r.status().as_u16();
-    let challenge = r
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, challenge, r.json().await.unwrap_or(Value::Null))
+    let params = json!({"name": tool, "arguments": {}});
+    let r = crate::modern::request(&server.url(), 1, "tools/call", params, &[], Some(token)).await;
+    let body = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    (r.status, challenge(&r), body)
 }
 
 #[tokio::test]

@@ -91,6 +91,10 @@ fn utf8(bytes: &[u8]) -> Result<&str, AuthError> {
 }
 
 fn parse(text: &str) -> Result<JoseHeader<'_>, AuthError> {
+    // An object (RFC 7515 §4): serde's derive would also read an array as the struct.
+    if !text.trim_start().starts_with('{') {
+        return Err(AuthError::invalid("the token header is not a JSON object"));
+    }
     let crit_refused = || {
         AuthError::invalid("the token header has `crit` extensions this server does not understand")
     };
@@ -155,13 +159,19 @@ mod tests {
             Some(AuthError::invalid("the token header is not UTF-8 JSON"))
         );
         assert!(header(&t(r#"{"alg":"RS256","alg":"HS256"}"#)).is_err());
-        let not_object = header(&t("[1]"))
+        // An array with the right values in the right order is still not a header.
+        assert_eq!(
+            header(&t(r#"["RS256","k1",null]"#)).err(),
+            Some(AuthError::invalid("the token header is not a JSON object"))
+        );
+        // serde's own message says what is wrong.
+        let not_object = header(&t(r#"{"alg":1}"#))
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(
             not_object.contains("the token header is not a JSON object")
-                && !not_object.contains("Copied"),
+                && not_object.contains("invalid type: integer `1`, expected a string"),
             "{not_object}"
         );
         // Escaped strings are read too (the copying parse), and duplicates refused there.
