@@ -871,3 +871,64 @@ async fn mcp_stateless_runs_the_quickstart_without_sessions() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn replicas_with_one_encryption_key_take_each_others_input_required_rounds() {
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let env = [("MCP_STORE_ENCRYPTION_KEY", KEY)];
+    let (_a, url_a) = start_example("conformance", &env);
+    let (_b, url_b) = start_example("conformance", &env);
+    let (_c, url_c) = start_example(
+        "conformance",
+        &[(
+            "MCP_STORE_ENCRYPTION_KEY",
+            "HwAeHRwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgE",
+        )],
+    );
+    let caps = json!({"io.modelcontextprotocol/clientCapabilities": {"sampling": {}}});
+    let call = |extra: serde_json::Value| {
+        let mut params = json!({"name": "test_sampling", "arguments": {"prompt": "hi"},
+            "_meta": crate::modern::meta(caps.clone())});
+        if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        params
+    };
+    // Round 1 on one replica: the tool asks for a sampling.
+    let first = crate::modern::request(&url_a, 1, "tools/call", call(json!({})), &[], None)
+        .await
+        .message();
+    assert_eq!(first["result"]["resultType"], "input_required", "{first}");
+    let (key, _) = first["result"]["inputRequests"]
+        .as_object()
+        .and_then(|m| m.iter().next())
+        .expect("one input request");
+    let answer = json!({
+        "inputResponses": {key.clone(): {"role": "assistant", "model": "m",
+            "content": {"type": "text", "text": "hello"}}},
+        "requestState": first["result"]["requestState"].clone(),
+    });
+    // Round 2 on another replica with the same secret: it opens the state and completes.
+    let done = crate::modern::request(&url_b, 2, "tools/call", call(answer.clone()), &[], None)
+        .await
+        .message();
+    assert_eq!(done["result"]["resultType"], "complete", "{done}");
+    assert_eq!(done["result"]["content"][0]["text"], "LLM response: hello");
+    // A server with another secret refuses the state.
+    let refused = crate::modern::request(&url_c, 3, "tools/call", call(answer), &[], None)
+        .await
+        .json();
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("it was altered, or another server issued it")),
+        "{refused}"
+    );
+
+    let (code, err) = run_failing("quickstart", &[("MCP_STORE_ENCRYPTION_KEY", "short")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("MCP_STORE_ENCRYPTION_KEY must be 32 random bytes in base64url"),
+        "{err}"
+    );
+}

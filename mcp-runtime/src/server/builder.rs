@@ -273,8 +273,9 @@ impl McpServerBuilder {
         self
     }
     /// The key that signs the `requestState` of input-required results (2026-07-28). By
-    /// default replicas sharing a store (`session_store`, or a Redis `MCP_STORE_URL`) share
-    /// one kept in it, and a server without one draws a random key per process.
+    /// default it derives from `MCP_STORE_ENCRYPTION_KEY` when that is set (the same on every
+    /// replica, nothing stored); else replicas sharing a store (`session_store`, or a Redis
+    /// `MCP_STORE_URL`) share one kept in it; else it is random per process.
     pub fn request_state_key(mut self, key: [u8; 32]) -> Self {
         self.request_state_key = Some(key);
         self
@@ -410,18 +411,40 @@ impl McpServerBuilder {
             ));
         }
         use crate::server::protocol::input::StateKey;
-        let state_key = match (self.request_state_key, &shared_store) {
-            (Some(k), _) => StateKey::from_bytes(k),
+        // The replicas' shared secret, when they have one: the key derives from it.
+        let encryption_key = config::env_var("MCP_STORE_ENCRYPTION_KEY").and_then(|v| {
+            use base64::Engine as _;
+            let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v.trim().trim_end_matches('='))
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok());
+            // Not when the OAuth preset already reported it: one mistake, one error.
+            if key.is_none()
+                && !problems
+                    .iter()
+                    .any(|p| p.contains("MCP_STORE_ENCRYPTION_KEY"))
+            {
+                problems.push(
+                    "MCP_STORE_ENCRYPTION_KEY must be 32 random bytes in base64url, e.g. from \
+                     `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`"
+                        .into(),
+                );
+            }
+            key
+        });
+        let state_key = match (self.request_state_key, encryption_key, &shared_store) {
+            (Some(k), _, _) => StateKey::from_bytes(k),
+            (None, Some(secret), _) => StateKey::derived(&secret),
             // Replicas sharing a store share the key, so that an input-required round begun
             // on one replica can end on another.
-            (None, Some(store)) => StateKey::shared(store.as_ref()).unwrap_or_else(|e| {
+            (None, None, Some(store)) => StateKey::shared(store.as_ref()).unwrap_or_else(|e| {
                 problems.push(format!(
                     "the request-state key in the shared store ({}): {e}",
                     store.describe()
                 ));
                 StateKey::from_bytes([0; 32])
             }),
-            (None, None) => StateKey::random().unwrap_or_else(|e| {
+            (None, None, None) => StateKey::random().unwrap_or_else(|e| {
                 problems.push(format!(
                     "no secure random source for the request-state key: {e}"
                 ));

@@ -44,6 +44,15 @@ impl StateKey {
         StateKey(k)
     }
 
+    /// The key derived from the replicas' shared `MCP_STORE_ENCRYPTION_KEY` (HMAC-SHA256 of a
+    /// fixed label): the same on every replica, and nothing to store.
+    pub(crate) fn derived(encryption_key: &[u8; 32]) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(encryption_key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(b"mcp-runtime request state");
+        StateKey(mac.finalize().into_bytes().into())
+    }
+
     /// The key every replica sharing `store` uses: the first to start saves a random one
     /// (first writer wins, as with the signing keys), the others read it. Runs at build time.
     pub(crate) fn shared(store: &dyn crate::store::Store) -> Result<Self, String> {
@@ -250,6 +259,14 @@ pub(crate) fn binding(arguments: &Value, subject: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_derived_key_is_the_same_for_the_same_secret_only() {
+        let a = StateKey::derived(&[1; 32]);
+        assert_eq!(a.0, StateKey::derived(&[1; 32]).0);
+        assert_ne!(a.0, StateKey::derived(&[2; 32]).0);
+        assert_ne!(a.0, [1; 32], "not the encryption key itself");
+    }
 
     #[test]
     fn states_open_only_unaltered_for_their_request() {
