@@ -925,6 +925,30 @@ async fn replicas_with_one_encryption_key_take_each_others_input_required_rounds
         "{refused}"
     );
 
+    // A stateless server with the secret needs no store: an unreachable Redis is never asked.
+    let unreachable = [
+        ("MCP_STATELESS", "true"),
+        ("MCP_STORE_URL", "redis://127.0.0.1:9"),
+    ];
+    let (_d, url_d) = start_example(
+        "quickstart",
+        &[
+            unreachable[0],
+            unreachable[1],
+            ("MCP_STORE_ENCRYPTION_KEY", KEY),
+        ],
+    );
+    assert!(url_d.starts_with("http://127.0.0.1:"), "{url_d}");
+    // Without it, the store must give the key, and one that cannot be reached is named.
+    let (code, err) = run_failing("quickstart", &unreachable);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(
+            "MCP_STORE_URL (shared by replicas): cannot connect to Redis at redis://127.0.0.1:9"
+        ),
+        "{err}"
+    );
+
     let (code, err) = run_failing("quickstart", &[("MCP_STORE_ENCRYPTION_KEY", "short")]);
     assert_eq!(code, Some(1), "{err}");
     assert!(

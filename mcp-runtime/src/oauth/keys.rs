@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::AuthServer;
 use super::params::random_token;
 use super::seal::Sealer;
-use crate::store::{Space, Store, StoreError, block_on};
+use crate::store::{Space, Store, StoreError, block_on, get_or_put_new};
 
 /// How often a replica reads the key ring again on its own.
 pub(super) const RELOAD_EVERY: Duration = Duration::from_secs(30);
@@ -196,28 +196,18 @@ pub(super) fn load_or_create(
     store: &dyn Store,
     sealer: Option<&Sealer>,
 ) -> Result<KeyRing, String> {
-    if let Some(raw) = block_on(store.get(Space::Keys, "signing")).map_err(|e| e.to_string())? {
-        let keys = read(&raw, sealer)?;
-        if sealer.is_some() && !is_sealed(&raw) {
-            // Stored before there was a key: sealed now, and only sealed rings are taken from
-            // the store from now on.
-            tracing::warn!(target: "mcp_runtime::auth", "the signing keys were stored in the clear; storing them encrypted with MCP_STORE_ENCRYPTION_KEY");
-            block_on(store.put(Space::Keys, "signing", encode(&keys, sealer)?, None))
-                .map_err(|e| e.to_string())?;
-        }
-        return KeyRing::new(keys);
+    let raw = get_or_put_new(store, Space::Keys, "signing", || {
+        encode(&[new_key(0)?], sealer)
+    })?;
+    let keys = read(&raw, sealer)?;
+    if sealer.is_some() && !is_sealed(&raw) {
+        // Stored before there was a key: sealed now, and only sealed rings are taken from
+        // the store from now on.
+        tracing::warn!(target: "mcp_runtime::auth", "the signing keys were stored in the clear; storing them encrypted with MCP_STORE_ENCRYPTION_KEY");
+        block_on(store.put(Space::Keys, "signing", encode(&keys, sealer)?, None))
+            .map_err(|e| e.to_string())?;
     }
-    let keys = vec![new_key(0)?];
-    if block_on(store.put_new(Space::Keys, "signing", encode(&keys, sealer)?, None))
-        .map_err(|e| e.to_string())?
-    {
-        return KeyRing::new(keys);
-    }
-    // Another replica saved its key first: use that one.
-    let raw = block_on(store.get(Space::Keys, "signing"))
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "the signing key vanished from the store while starting".to_owned())?;
-    KeyRing::new(read(&raw, sealer)?)
+    KeyRing::new(keys)
 }
 
 /// Starts a rotation of the embedded authorization server's signing key in `store` (the one

@@ -353,10 +353,36 @@ impl McpServerBuilder {
         if self.page_size == 0 {
             problems.push("page_size must be at least 1".into());
         }
+        use crate::server::protocol::input::StateKey;
+        // The replicas' shared secret, when they have one: the key derives from it.
+        let encryption_key = config::env_var("MCP_STORE_ENCRYPTION_KEY").and_then(|v| {
+            use base64::Engine as _;
+            let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v.trim().trim_end_matches('='))
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok());
+            // Not when the OAuth preset already reported it: one mistake, one error.
+            if key.is_none()
+                && !problems
+                    .iter()
+                    .any(|p| p.contains("MCP_STORE_ENCRYPTION_KEY"))
+            {
+                problems.push(
+                    "MCP_STORE_ENCRYPTION_KEY must be 32 random bytes in base64url, e.g. from \
+                     `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`"
+                        .into(),
+                );
+            }
+            key
+        });
+        // A shared store serves sessions, and the request-state key when nothing else gives
+        // one: a stateless server with its key needs no store at all.
+        let needs_store =
+            !self.stateless || (self.request_state_key.is_none() && encryption_key.is_none());
         let shared_store = match self.session_store.take() {
             Some(store) => Some(store),
             // Not when the OAuth preset already reported the variable: one mistake, one error.
-            None if !problems.iter().any(|p| p.contains("MCP_STORE_URL")) => {
+            None if needs_store && !problems.iter().any(|p| p.contains("MCP_STORE_URL")) => {
                 match config::env_var("MCP_STORE_URL") {
                     Some(url)
                         if url.trim_start().starts_with("redis://")
@@ -410,28 +436,6 @@ impl McpServerBuilder {
                 "the endpoint path must start with `/`, got `{path}`"
             ));
         }
-        use crate::server::protocol::input::StateKey;
-        // The replicas' shared secret, when they have one: the key derives from it.
-        let encryption_key = config::env_var("MCP_STORE_ENCRYPTION_KEY").and_then(|v| {
-            use base64::Engine as _;
-            let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(v.trim().trim_end_matches('='))
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok());
-            // Not when the OAuth preset already reported it: one mistake, one error.
-            if key.is_none()
-                && !problems
-                    .iter()
-                    .any(|p| p.contains("MCP_STORE_ENCRYPTION_KEY"))
-            {
-                problems.push(
-                    "MCP_STORE_ENCRYPTION_KEY must be 32 random bytes in base64url, e.g. from \
-                     `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`"
-                        .into(),
-                );
-            }
-            key
-        });
         let state_key = match (self.request_state_key, encryption_key, &shared_store) {
             (Some(k), _, _) => StateKey::from_bytes(k),
             (None, Some(secret), _) => StateKey::derived(&secret),

@@ -186,6 +186,27 @@ pub(crate) fn block_on<T>(fut: StoreFuture<'_, T>) -> Result<T, StoreError> {
     }
 }
 
+/// The value under `key`, or `make`'s, saved first: replicas starting together on one store
+/// agree on one value (the first to save it wins, the others read it). For start-up work.
+pub(crate) fn get_or_put_new(
+    store: &dyn Store,
+    space: Space,
+    key: &str,
+    make: impl FnOnce() -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
+    if let Some(raw) = block_on(store.get(space, key)).map_err(|e| e.to_string())? {
+        return Ok(raw);
+    }
+    let value = make()?;
+    if block_on(store.put_new(space, key, value.clone(), None)).map_err(|e| e.to_string())? {
+        return Ok(value);
+    }
+    // Another replica saved its value first: use that one.
+    block_on(store.get(space, key))
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("`{key}` vanished from the store while starting"))
+}
+
 /// Opens the store that `MCP_STORE_URL` names; `default` when it is unset.
 ///
 /// - `memory:` — a [`MemoryStore`];

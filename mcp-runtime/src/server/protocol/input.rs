@@ -56,29 +56,21 @@ impl StateKey {
     /// The key every replica sharing `store` uses: the first to start saves a random one
     /// (first writer wins, as with the signing keys), the others read it. Runs at build time.
     pub(crate) fn shared(store: &dyn crate::store::Store) -> Result<Self, String> {
-        use crate::store::{Space, block_on};
-        const NAME: &str = "request-state";
-        let read = |raw: Vec<u8>| -> Result<Self, String> {
-            URL_SAFE_NO_PAD
-                .decode(&raw)
-                .ok()
-                .and_then(|k| <[u8; 32]>::try_from(k).ok())
-                .map(StateKey)
-                .ok_or_else(|| "the stored request-state key is not 32 bytes of base64url".into())
-        };
-        if let Some(raw) = block_on(store.get(Space::Keys, NAME)).map_err(|e| e.to_string())? {
-            return read(raw);
-        }
-        let key = Self::random().map_err(|e| format!("no secure random source: {e}"))?;
-        let encoded = URL_SAFE_NO_PAD.encode(key.0).into_bytes();
-        if block_on(store.put_new(Space::Keys, NAME, encoded, None)).map_err(|e| e.to_string())? {
-            return Ok(key);
-        }
-        // Another replica saved its key first: use that one.
-        let raw = block_on(store.get(Space::Keys, NAME))
-            .map_err(|e| e.to_string())?
-            .ok_or("the request-state key vanished from the store while starting")?;
-        read(raw)
+        let raw = crate::store::get_or_put_new(
+            store,
+            crate::store::Space::Keys,
+            "request-state",
+            || {
+                let key = Self::random().map_err(|e| format!("no secure random source: {e}"))?;
+                Ok(URL_SAFE_NO_PAD.encode(key.0).into_bytes())
+            },
+        )?;
+        URL_SAFE_NO_PAD
+            .decode(&raw)
+            .ok()
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+            .map(StateKey)
+            .ok_or_else(|| "the stored request-state key is not 32 bytes of base64url".into())
     }
 
     fn mac(&self, data: &[u8]) -> Vec<u8> {
