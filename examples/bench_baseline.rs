@@ -2,7 +2,9 @@
 //! same JSON-RPC result the quickstart's `add` tool returns, doing no MCP work at all; and
 //! `POST /mcp-jwt`, the same handler verifying the bearer JWT with jsonwebtoken on every
 //! request (RS256 against `bench_auth`'s key, `iss`, `aud`, `exp`): the ceiling for
-//! authenticated requests without a cache. `PORT` sets the port (default 3001).
+//! authenticated requests without a cache; and `POST /mcp-jwt-parsed`, the same checks with the
+//! key parsed once (an aws-lc `ParsedPublicKey`) and nothing else: the ceiling for any server
+//! that parses its keys once. `PORT` sets the port (default 3001).
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -40,6 +42,58 @@ async fn answer_jwt(
     }
 }
 
+/// The key `/mcp-jwt-parsed` verifies with, parsed once.
+struct Parsed {
+    key: aws_lc_rs::signature::ParsedPublicKey,
+}
+
+/// The claims `/mcp-jwt-parsed` checks, read in place.
+#[derive(serde::Deserialize)]
+struct Registered<'a> {
+    exp: u64,
+    #[serde(borrow)]
+    iss: &'a str,
+    #[serde(borrow)]
+    aud: &'a str,
+}
+
+fn verify_parsed(parsed: &Parsed, token: &str) -> Option<()> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (message, signature) = token.rsplit_once('.')?;
+    let (_header, payload) = message.split_once('.')?;
+    let mut sig = [0u8; 512];
+    let n = b64.decode_slice(signature, &mut sig).ok()?;
+    parsed.key.verify_sig(message.as_bytes(), &sig[..n]).ok()?;
+    let mut claims = [0u8; 1024];
+    let n = b64.decode_slice(payload, &mut claims).ok()?;
+    let c: Registered<'_> = serde_json::from_slice(&claims[..n]).ok()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    (c.exp >= now && c.iss == "https://bench.issuer.test" && c.aud == "https://bench.mcp.test/mcp")
+        .then_some(())
+}
+
+async fn answer_jwt_parsed(
+    req: HttpRequest,
+    parsed: web::Data<Parsed>,
+    _body: web::Bytes,
+) -> HttpResponse {
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match token.and_then(|t| verify_parsed(&parsed, t)) {
+        Some(()) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(BODY),
+        None => HttpResponse::Unauthorized().finish(),
+    }
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let port: u16 = std::env::var("PORT")
@@ -56,11 +110,25 @@ async fn main() -> std::io::Result<()> {
         key: DecodingKey::from_jwk(&jwk).expect("key"),
         validation,
     });
+    let b64 = |s: &serde_json::Value| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s.as_str().expect("a JWK member"))
+            .expect("base64url")
+    };
+    let (n, e) = (b64(&jwks["k1"]["n"]), b64(&jwks["k1"]["e"]));
+    let parsed = web::Data::new(Parsed {
+        key: aws_lc_rs::signature::RsaPublicKeyComponents { n: &n, e: &e }
+            .to_parsed_public_key(&aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256)
+            .expect("RSA key"),
+    });
     HttpServer::new(move || {
         App::new()
             .app_data(verify.clone())
+            .app_data(parsed.clone())
             .route("/mcp", web::post().to(answer))
             .route("/mcp-jwt", web::post().to(answer_jwt))
+            .route("/mcp-jwt-parsed", web::post().to(answer_jwt_parsed))
     })
     .bind(("127.0.0.1", port))?
     .run()

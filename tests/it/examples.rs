@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::auth::{Issuer, now, sign};
 use crate::common::*;
 
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
@@ -44,7 +44,7 @@ fn run_failing(name: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
     )
 }
 
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -3,6 +3,7 @@
 mod ask;
 mod at_rest;
 mod auth;
+mod bench_targets;
 mod changes;
 mod cli;
 mod client;

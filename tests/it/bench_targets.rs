@@ -1,0 +1,106 @@
+//! The benchmark's reference handlers (examples/bench_baseline) verify what they claim to:
+//! a comparison against a handler that let bad tokens through would flatter nobody honestly.
+
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use crate::auth::{now, sign};
+use crate::common::http;
+use crate::examples::{Running, example};
+
+const ISSUER: &str = "https://bench.issuer.test";
+const AUDIENCE: &str = "https://bench.mcp.test/mcp";
+
+/// bench_baseline on a free port (it takes `PORT` and logs nothing).
+async fn start() -> (Running, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = Command::new(example("bench_baseline"))
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starts");
+    let running = Running(child);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return (running, port);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("bench_baseline never listened on {port}");
+}
+
+#[tokio::test]
+async fn both_verifying_reference_handlers_accept_only_valid_tokens() {
+    let (_server, port) = start().await;
+    let claims =
+        |iss: &str, aud: &str, exp: u64| json!({"iss": iss, "aud": aud, "sub": "u", "exp": exp});
+    let valid = sign("k1", "k1", &claims(ISSUER, AUDIENCE, now() + 600));
+    let (head, signature) = valid.rsplit_once('.').expect("three parts");
+    let mut forged = signature.to_owned();
+    let last = if forged.ends_with('A') { "B" } else { "A" };
+    forged.replace_range(forged.len() - 1.., last);
+    let refused = [
+        ("a forged signature", format!("{head}.{forged}")),
+        (
+            "another key",
+            sign("k2", "k1", &claims(ISSUER, AUDIENCE, now() + 600)),
+        ),
+        (
+            "an expired token",
+            sign("k1", "k1", &claims(ISSUER, AUDIENCE, now() - 3600)),
+        ),
+        (
+            "another issuer",
+            sign(
+                "k1",
+                "k1",
+                &claims("https://other.test", AUDIENCE, now() + 600),
+            ),
+        ),
+        (
+            "another audience",
+            sign(
+                "k1",
+                "k1",
+                &claims(ISSUER, "https://other.test/mcp", now() + 600),
+            ),
+        ),
+        ("not a JWT", "abc".to_owned()),
+    ];
+    for path in ["/mcp-jwt", "/mcp-jwt-parsed"] {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        let ok = http()
+            .post(&url)
+            .bearer_auth(&valid)
+            .body("{}")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(ok.status(), 200, "{path}");
+        assert_eq!(
+            ok.json::<serde_json::Value>().await.expect("JSON")["result"]["content"][0]["text"],
+            "42"
+        );
+        for (what, token) in &refused {
+            let status = http()
+                .post(&url)
+                .bearer_auth(token)
+                .body("{}")
+                .send()
+                .await
+                .expect("answers")
+                .status();
+            assert_eq!(status, 401, "{path} with {what}");
+        }
+        let none = http().post(&url).body("{}").send().await.expect("answers");
+        assert_eq!(none.status(), 401, "{path} without a token");
+    }
+}
