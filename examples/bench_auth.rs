@@ -5,6 +5,7 @@
 //! ```sh
 //! PORT=3303 cargo run --release --example bench_auth            # serve
 //! BENCH_TOKEN_CACHE=0 PORT=3304 cargo run --release --example bench_auth   # no verified-token cache
+//! BENCH_VERIFIER=jsonwebtoken ...                                # verify with jsonwebtoken instead
 //! cargo run --release --example bench_auth -- tokens 2000        # print 2000 distinct valid tokens
 //! cargo run --release --example bench_auth -- bad                # print a token with a bad signature
 //! cargo run --release --example bench_auth -- unknown-kid 100    # print 100 tokens with unknown kids
@@ -22,9 +23,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcp_runtime::actix_web::{HttpResponse, web};
-use mcp_runtime::auth::OAuth;
 use mcp_runtime::auth::jwks::JwksCache;
 use mcp_runtime::auth::verifier::JwtVerifier;
+use mcp_runtime::auth::{AuthError, OAuth, TokenVerifier, Verified};
 use mcp_runtime::prelude::*;
 use serde_json::json;
 
@@ -33,6 +34,34 @@ const AUDIENCE: &str = "https://bench.mcp.test/mcp";
 const KEY_PEM: &str = include_str!("../tests/it/keys/k1.pem");
 const K2_PEM: &str = include_str!("../tests/it/keys/k2.pem");
 const JWKS: &str = include_str!("../tests/it/keys/jwks.json");
+
+/// `BENCH_VERIFIER=jsonwebtoken`: the same server verifying each token with jsonwebtoken the way
+/// the bare handler does (the key imported for every token), for a like-for-like comparison.
+struct Jsonwebtoken {
+    key: jsonwebtoken::DecodingKey,
+    validation: jsonwebtoken::Validation,
+}
+
+impl TokenVerifier for Jsonwebtoken {
+    fn verify<'a>(
+        &'a self,
+        token: &'a str,
+        _resource: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Verified, AuthError>> {
+        let verified = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+            token,
+            &self.key,
+            &self.validation,
+        )
+        .map(|data| Verified::from_claims(data.claims))
+        .map_err(|e| AuthError::InvalidToken(e.to_string()));
+        Box::pin(std::future::ready(verified))
+    }
+
+    fn describe(&self) -> String {
+        "jsonwebtoken, the key imported for every token (benchmark)".into()
+    }
+}
 
 /// Add two numbers.
 #[mcp_tool(read_only)]
@@ -122,12 +151,27 @@ fn main() -> Result<(), ServeError> {
     let jwks_url = std::env::var("BENCH_JWKS_URL")
         .unwrap_or_else(|_| format!("http://127.0.0.1:{port}/jwks.json"));
     let jwks = JwksCache::new(jwks_url, mcp_runtime::auth::http_client());
-    let oauth = OAuth::new(
-        JwtVerifier::jwks(Arc::new(jwks))
-            .issuer(ISSUER)
-            .audience(AUDIENCE),
-        ISSUER,
-    )
+    let oauth = if std::env::var("BENCH_VERIFIER").as_deref() == Ok("jsonwebtoken") {
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(all["k1"].clone()).expect("fixture JWK");
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        OAuth::new(
+            Jsonwebtoken {
+                key: jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("fixture key"),
+                validation,
+            },
+            ISSUER,
+        )
+    } else {
+        OAuth::new(
+            JwtVerifier::jwks(Arc::new(jwks))
+                .issuer(ISSUER)
+                .audience(AUDIENCE),
+            ISSUER,
+        )
+    }
     .token_cache(cache, std::time::Duration::from_secs(300));
     let counter = fetches.clone();
     let mut builder = McpServer::builder();

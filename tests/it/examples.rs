@@ -53,7 +53,7 @@ impl Drop for Running {
 }
 
 /// Starts an example on an ephemeral port; returns it and its MCP URL from the log.
-fn start_example(name: &str, env: &[(&str, &str)]) -> (Running, String) {
+pub(crate) fn start_example(name: &str, env: &[(&str, &str)]) -> (Running, String) {
     let (running, url, _) = start_example_logging(name, env);
     (running, url)
 }
