@@ -22,24 +22,33 @@ struct Verify {
     validation: Validation,
 }
 
+/// The request's bearer token, read as simply as a bare handler would.
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// The answer, or 401.
+fn answer_if(verified: bool) -> HttpResponse {
+    if verified {
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .body(BODY)
+    } else {
+        HttpResponse::Unauthorized().finish()
+    }
+}
+
 async fn answer_jwt(
     req: HttpRequest,
     verify: web::Data<Verify>,
     _body: web::Bytes,
 ) -> HttpResponse {
-    let token = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match token
-        .map(|t| jsonwebtoken::decode::<serde_json::Value>(t, &verify.key, &verify.validation))
-    {
-        Some(Ok(_)) => HttpResponse::Ok()
-            .content_type("application/json")
-            .body(BODY),
-        _ => HttpResponse::Unauthorized().finish(),
-    }
+    answer_if(bearer(&req).is_some_and(|t| {
+        jsonwebtoken::decode::<serde_json::Value>(t, &verify.key, &verify.validation).is_ok()
+    }))
 }
 
 /// The key `/mcp-jwt-parsed` verifies with, parsed once.
@@ -81,17 +90,7 @@ async fn answer_jwt_parsed(
     parsed: web::Data<Parsed>,
     _body: web::Bytes,
 ) -> HttpResponse {
-    let token = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match token.and_then(|t| verify_parsed(&parsed, t)) {
-        Some(()) => HttpResponse::Ok()
-            .content_type("application/json")
-            .body(BODY),
-        None => HttpResponse::Unauthorized().finish(),
-    }
+    answer_if(bearer(&req).is_some_and(|t| verify_parsed(&parsed, t).is_some()))
 }
 
 #[actix_web::main]
