@@ -3,6 +3,8 @@
 
 use std::process::{Command, Stdio};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
 use crate::auth::{now, sign};
@@ -47,9 +49,13 @@ fn tokens() -> (String, Vec<(&'static str, String)>) {
         |iss: &str, aud: &str, exp: u64| json!({"iss": iss, "aud": aud, "sub": "u", "exp": exp});
     let valid = sign("k1", "k1", &claims(ISSUER, AUDIENCE, now() + 600));
     let (head, signature) = valid.rsplit_once('.').expect("three parts");
-    let mut forged = signature.to_owned();
-    let last = if forged.ends_with('A') { "B" } else { "A" };
-    forged.replace_range(forged.len() - 1.., last);
+    // A bit of the signature itself flipped (not the last character's padding bits): still
+    // base64url and in range for the key, so only the RSA check can refuse it.
+    let mut raw = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    if let Some(last) = raw.last_mut() {
+        *last ^= 0x01;
+    }
+    let forged = URL_SAFE_NO_PAD.encode(raw);
     let refused = [
         ("a forged signature", format!("{head}.{forged}")),
         (
