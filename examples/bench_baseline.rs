@@ -2,9 +2,10 @@
 //! same JSON-RPC result the quickstart's `add` tool returns, doing no MCP work at all; and
 //! `POST /mcp-jwt`, the same handler verifying the bearer JWT with jsonwebtoken on every
 //! request (RS256 against `bench_auth`'s key, `iss`, `aud`, `exp`): the ceiling for
-//! authenticated requests without a cache; and `POST /mcp-jwt-parsed`, the same checks with the
-//! key parsed once (an aws-lc `ParsedPublicKey`) and nothing else: the ceiling for any server
-//! that parses its keys once. `PORT` sets the port (default 3001).
+//! authenticated requests without a cache; and `POST /mcp-jwt-parsed`, the RS256 signature
+//! against a key parsed once (an aws-lc `ParsedPublicKey`) and `iss`, `aud`, `exp`, and nothing
+//! else (not even the JOSE header, which jsonwebtoken reads to pin `alg`): a lower bound for any
+//! server that parses its keys once. `PORT` sets the port (default 3001).
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
