@@ -84,7 +84,7 @@ async fn the_proxy_stores_no_bearer_credential_in_the_clear() {
     )
     .await;
     assert_eq!(status, 302, "{body}");
-    let back = through_upstream(&location(&h)).await;
+    let back = through_upstream(&h).await;
     let code = query(&back)["code"].clone();
     let (status, tokens) = redeem(&base, &client_id, &code, &verifier).await;
     assert_eq!(status, 200, "{tokens}");

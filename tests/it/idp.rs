@@ -72,6 +72,11 @@ pub(crate) struct Idp {
     pub(crate) hang: Arc<AtomicBool>,
     /// The key set and the user API answer 503.
     pub(crate) identity_down: Arc<AtomicBool>,
+    /// The `email_verified` claim of every token (`null`: none); `true` unless changed.
+    pub(crate) email_verified: Arc<Mutex<Value>>,
+    /// Access tokens carry `permissions: ["admin"]` whatever was asked (an account with
+    /// that permission upstream).
+    pub(crate) admin_permission: Arc<AtomicBool>,
     _handle: mcp_runtime::actix_web::dev::ServerHandle,
 }
 
@@ -95,6 +100,8 @@ struct IdpState {
     workos_shape: Arc<AtomicBool>,
     hang: Arc<AtomicBool>,
     identity_down: Arc<AtomicBool>,
+    email_verified: Arc<Mutex<Value>>,
+    admin_permission: Arc<AtomicBool>,
 }
 
 fn b64_sha256(s: &str) -> String {
@@ -230,10 +237,15 @@ async fn idp_token(
     } else {
         st.url.clone()
     };
+    let email_verified = st.email_verified.lock().expect("lock").clone();
     let claims = |aud: &str| {
-        json!({"iss": iss, "sub": "alice", "aud": aud, "iat": now(), "exp": now() + 600,
+        let mut c = json!({"iss": iss, "sub": "alice", "aud": aud, "iat": now(), "exp": now() + 600,
                "scope": scope, "email": "alice@example.com", "name": "Alice",
-               "picture": "https://example.com/alice.png"})
+               "picture": "https://example.com/alice.png"});
+        if !email_verified.is_null() {
+            c["email_verified"] = email_verified.clone();
+        }
+        c
     };
     let mut access_claims = claims(API);
     if st.workos_shape.load(Ordering::SeqCst) {
@@ -281,6 +293,9 @@ async fn idp_token(
         if let Some(map) = access_claims.as_object_mut() {
             map.remove("scope");
         }
+    }
+    if st.admin_permission.load(Ordering::SeqCst) {
+        access_claims["permissions"] = json!(["admin"]);
     }
     let access = sign("k1", "k1", &access_claims);
     let mut id_claims = claims("proxy-client");
@@ -362,6 +377,8 @@ impl Idp {
             workos_shape: Arc::default(),
             hang: Arc::default(),
             identity_down: Arc::default(),
+            email_verified: Arc::new(Mutex::new(json!(true))),
+            admin_permission: Arc::default(),
         };
         let data = st.clone();
         let server = HttpServer::new(move || {
@@ -418,6 +435,8 @@ impl Idp {
             workos_shape: st.workos_shape,
             hang: st.hang,
             identity_down: st.identity_down,
+            email_verified: st.email_verified,
+            admin_permission: st.admin_permission,
             _handle: handle,
         }
     }
@@ -545,15 +564,37 @@ pub(crate) fn authorize_url_for(
     .to_string()
 }
 
-/// From the upstream redirect to the client's redirect: the IdP signs in, the proxy's callback
-/// answers.
-pub(crate) async fn through_upstream(upstream_url: &str) -> String {
-    let (status, h, body) = get(upstream_url, None).await;
+/// From the proxy's redirect to the upstream (its headers: the upstream URL and the sign-in
+/// cookie) to the client's redirect: the IdP signs in, the proxy's callback answers, in the
+/// browser that began the sign-in.
+pub(crate) async fn through_upstream(to_upstream: &reqwest::header::HeaderMap) -> String {
+    let (status, h, body) = get(&location(to_upstream), None).await;
     assert_eq!(status, 302, "{body}");
     let callback = location(&h);
-    let (status, h, body) = get(&callback, None).await;
+    let cookie = to_upstream
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-mcp-signin-"))
+        .and_then(|c| c.split(';').next());
+    let (status, h, body) = get(&callback, cookie).await;
     assert_eq!(status, 302, "{body}");
     location(&h)
+}
+
+/// The `name=value` of the cookie that binds a proxy sign-in to its browser, from the
+/// redirect to the upstream.
+pub(crate) fn signin_cookie(to_upstream: &reqwest::header::HeaderMap) -> String {
+    to_upstream
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-mcp-signin-"))
+        .expect("the sign-in cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned()
 }
 
 pub(crate) async fn redeem(
@@ -590,7 +631,7 @@ pub(crate) async fn sign_in(base: &str, scope: &str) -> (String, Value) {
     .await;
     assert_eq!(status, 302, "{body}");
     let upstream = location(&h);
-    let back = through_upstream(&upstream).await;
+    let back = through_upstream(&h).await;
     assert!(query(&back).contains_key("code"), "{back}");
     let (status, tokens) = redeem(base, &client_id, &query(&back)["code"], &verifier).await;
     assert_eq!(status, 200, "{tokens}");
@@ -641,4 +682,18 @@ pub(crate) async fn post_consent(
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, headers, r.text().await.expect("body"))
+}
+
+/// The `admin` tool is refused for want of its scope: 403 `insufficient_scope`.
+pub(crate) async fn assert_admin_refused(c: &Client) {
+    let r = c
+        .post_raw(&json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                          "params": {"name": "admin-action", "arguments": {"action": "x"}}}))
+        .await;
+    assert_eq!(r.status, 403, "{r:?}");
+    let challenge = r.headers["www-authenticate"].to_str().expect("ascii");
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
 }

@@ -64,7 +64,7 @@ async fn a_client_signs_in_through_the_proxy_and_gets_this_servers_tokens() {
     );
     assert_eq!(q["scope"], "openid profile email admin");
 
-    let back = through_upstream(&upstream).await;
+    let back = through_upstream(&h).await;
     assert_eq!(
         idp.last_authorize.lock().expect("lock")["code_challenge_method"],
         "S256"
@@ -137,7 +137,7 @@ async fn the_upstream_grants_the_scopes_and_its_errors_reach_the_client() {
         None,
     )
     .await;
-    let back = through_upstream(&location(&h)).await;
+    let back = through_upstream(&h).await;
     let q = query(&back);
     assert!(back.starts_with(CLIENT_REDIRECT), "{back}");
     assert_eq!(q["error"], "access_denied");
@@ -152,7 +152,7 @@ async fn the_upstream_grants_the_scopes_and_its_errors_reach_the_client() {
         None,
     )
     .await;
-    let back = through_upstream(&location(&h)).await;
+    let back = through_upstream(&h).await;
     let q = query(&back);
     assert_eq!(q["error"], "temporarily_unavailable", "{back}");
     assert!(q["error_description"].contains("503"), "{back}");
@@ -167,7 +167,7 @@ async fn the_upstream_grants_the_scopes_and_its_errors_reach_the_client() {
         None,
     )
     .await;
-    let back = through_upstream(&location(&h)).await;
+    let back = through_upstream(&h).await;
     let q = query(&back);
     let (status, tokens) = redeem(&base, &client_id, &q["code"], &verifier).await;
     assert_eq!(status, 200, "{tokens}");
@@ -282,6 +282,82 @@ async fn consent_is_per_client_and_csrf_protected() {
     server.stop().await;
 }
 
+/// Login CSRF across browsers (the MCP security best practices): an attacker registers a
+/// client with their own redirect URI, approves the consent page in their own browser, and
+/// sends the provider link to a victim whose provider remembers consent. The victim's browser
+/// reaches the callback without the cookie of the browser that began the sign-in: refused,
+/// nothing consumed, and no code for the victim's account reaches the attacker.
+#[tokio::test]
+async fn a_sign_in_finishes_only_in_the_browser_that_began_it() {
+    let idp = Idp::start();
+    let (server, base) = start_proxy(idp.provider());
+    let evil = "https://attacker.example/cb";
+    let attacker = register(&base, evil).await;
+    let (_, challenge) = pkce();
+    let url = reqwest::Url::parse_with_params(
+        &format!("{base}/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", attacker.as_str()),
+            ("redirect_uri", evil),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("state", "x"),
+        ],
+    )
+    .expect("url");
+    // The attacker's browser: the consent page, approved.
+    let (_, h, page) = get(url.as_str(), None).await;
+    let csrf = csrf_cookie(&h);
+    let (status, h, body) = post_consent(
+        &base,
+        Some(&format!("__Host-mcp-csrf={csrf}")),
+        &form_field(&page, "request"),
+        &csrf,
+    )
+    .await;
+    assert_eq!(status, 302, "{body}");
+    let set = h
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-mcp-signin-"))
+        .map(str::to_owned);
+    let link = location(&h);
+
+    // The victim's browser: the provider remembers their consent and sends them straight
+    // back, with a code for their account.
+    let (status, h, _) = get(&link, None).await;
+    assert_eq!(status, 302);
+    let callback = location(&h);
+    let name = set
+        .as_deref()
+        .and_then(|c| c.split('=').next())
+        .unwrap_or("__Host-mcp-signin-x")
+        .to_owned();
+    for victims_cookies in [
+        None,
+        Some(format!("{name}=not-the-nonce")),
+        Some("__Host-mcp-consent=whatever".to_owned()),
+    ] {
+        let (status, h, body) = get(&callback, victims_cookies.as_deref()).await;
+        assert_eq!(status, 403, "{victims_cookies:?}: {body}");
+        assert!(h.get("location").is_none(), "no code goes anywhere");
+        assert!(body.contains("started in another browser"), "{body}");
+    }
+    let set = set.expect("the sign-in cookie");
+    for attr in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(set.contains(attr), "{attr} in {set}");
+    }
+    let attackers_cookie = set.split(';').next().expect("pair").to_owned();
+    // Nothing was consumed: the browser that began the sign-in still finishes it (which gives
+    // the attacker only what the attacker's own browser could reach).
+    let (status, h, body) = get(&callback, Some(&attackers_cookie)).await;
+    assert_eq!(status, 302, "{body}");
+    assert!(location(&h).starts_with(evil), "{}", location(&h));
+    server.stop().await;
+}
+
 /// `state` is a key to a server-side transaction, single-use, and bound to its PKCE: replayed,
 /// it is refused; swapped, the upstream code does not redeem.
 #[tokio::test]
@@ -296,12 +372,15 @@ async fn state_is_single_use_and_bound_to_its_transaction() {
     )
     .await;
     let upstream_a = location(&h);
+    let cookie_a = signin_cookie(&h);
     let (_, h, _) = get(
         &authorize_url(&base, &client_id, &challenge, "openid", "b"),
         None,
     )
     .await;
     let upstream_b = location(&h);
+    // One browser, two sign-ins: each has its own cookie.
+    let both = format!("{cookie_a}; {}", signin_cookie(&h));
 
     // The IdP answers A; the answer is presented with B's state.
     let (_, h, _) = get(&upstream_a, None).await;
@@ -309,7 +388,7 @@ async fn state_is_single_use_and_bound_to_its_transaction() {
     let state_b = query(&upstream_b)["state"].clone();
     let state_a = query(&upstream_a)["state"].clone();
     let swapped = callback_a.replace(&state_a, &state_b);
-    let (status, h, body) = get(&swapped, None).await;
+    let (status, h, body) = get(&swapped, Some(&both)).await;
     assert_eq!(status, 302, "{body}");
     let q = query(&location(&h));
     assert_eq!(q["state"], "b");
@@ -320,9 +399,17 @@ async fn state_is_single_use_and_bound_to_its_transaction() {
     assert!(q["error_description"].contains("PKCE"), "{q:?}");
 
     // A's own callback works once; a replay is refused.
-    let (status, _, _) = get(&callback_a, None).await;
+    let (status, h, _) = get(&callback_a, Some(&both)).await;
     assert_eq!(status, 302);
-    let (status, _, body) = get(&callback_a, None).await;
+    let gone = h
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(cookie_a.split('=').next().expect("name")))
+        .expect("the sign-in cookie is cleared")
+        .to_owned();
+    assert!(gone.contains("Max-Age=0"), "{gone}");
+    let (status, _, body) = get(&callback_a, Some(&both)).await;
     assert_eq!(status, 400);
     assert!(
         body.contains("unknown, expired or already finished"),
@@ -378,7 +465,7 @@ async fn pass_through_hands_clients_the_providers_token() {
         None,
     )
     .await;
-    let back = through_upstream(&location(&h)).await;
+    let back = through_upstream(&h).await;
     let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
     assert_eq!(status, 200, "{tokens}");
     let upstream_access = idp.issued.lock().expect("lock")[0].clone();
@@ -616,12 +703,13 @@ async fn a_proxy_sign_in_survives_a_restart() {
     let url = authorize_url_for(&base, &public, &client_id, &challenge, "openid", "r");
     let (status, h, body) = get(&url, None).await;
     assert_eq!(status, 302, "{body}");
+    let cookie = signin_cookie(&h);
     // The provider sends the browser to the public URL's callback; the "proxy in front"
     // forwards it here.
     let (_, h, _) = get(&location(&h), None).await;
     let public_origin = public.trim_end_matches("/mcp");
     let callback = location(&h).replace(public_origin, &base);
-    let (status, h, body) = get(&callback, None).await;
+    let (status, h, body) = get(&callback, Some(&cookie)).await;
     assert_eq!(status, 302, "{body}");
     let back = location(&h);
     let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
@@ -679,11 +767,12 @@ async fn a_proxy_sign_in_crosses_replicas_on_one_redis() {
     let url = authorize_url_for(&base_a, &public, &client_id, &challenge, "openid", "r");
     let (status, h, body) = get(&url, None).await;
     assert_eq!(status, 302, "{body}");
+    let cookie = signin_cookie(&h);
     let (_, h, _) = get(&location(&h), None).await;
     // The provider's redirect comes back through the balancer, to the other replica.
     let public_origin = public.trim_end_matches("/mcp");
     let callback = location(&h).replace(public_origin, &base_b);
-    let (status, h, body) = get(&callback, None).await;
+    let (status, h, body) = get(&callback, Some(&cookie)).await;
     assert_eq!(status, 302, "the other replica finds the sign-in: {body}");
     let back = location(&h);
     assert!(back.starts_with(CLIENT_REDIRECT), "{back}");
@@ -723,4 +812,64 @@ async fn scope_grants_give_scopes_by_identity() {
         assert_eq!(tokens["scope"], expected, "a grant for {email}");
         server.stop().await;
     }
+}
+
+/// Scope grants on identity data the user controls: an email rule matches only a verified
+/// email (`email_verified: false` or absent earns nothing).
+#[tokio::test]
+async fn an_unverified_email_earns_no_scope_grant() {
+    let idp = Idp::start();
+    idp.identity_only.store(true, Ordering::SeqCst);
+    for (verified, expected) in [
+        (json!(true), "openid admin"),
+        (json!(false), "openid"),
+        (Value::Null, "openid"),
+        (json!("false"), "openid"),
+    ] {
+        *idp.email_verified.lock().expect("lock") = verified.clone();
+        let (server, base) = start_proxy(idp.provider().auto_approve(true).grant_scope(
+            "admin",
+            "email",
+            "alice@example.com",
+        ));
+        let (_, tokens) = sign_in(&base, "openid admin").await;
+        assert_eq!(tokens["scope"], expected, "email_verified {verified}");
+        let c = connect_with(&server, &tokens).await;
+        if expected.contains("admin") {
+            assert_eq!(
+                text(&c.call("admin-action", json!({"action": "x"})).await),
+                "did x"
+            );
+        } else {
+            assert_admin_refused(&c).await;
+        }
+        server.stop().await;
+    }
+}
+
+/// Upstream permissions only narrow: an account with `permissions: ["admin"]` at the provider,
+/// signed in by a client the user approved for `openid` alone, cannot call an `admin` tool,
+/// and this server's token carries no permission beyond what was consented to.
+#[tokio::test]
+async fn upstream_permissions_never_widen_a_grant() {
+    let idp = Idp::start();
+    idp.admin_permission.store(true, Ordering::SeqCst);
+    let (server, base) = start_proxy(idp.provider().auto_approve(true));
+    let (_, tokens) = sign_in(&base, "openid").await;
+    assert_eq!(tokens["scope"], "openid");
+    let c = connect_with(&server, &tokens).await;
+    let who = c.call("whoami", json!({})).await;
+    let who = &who["result"]["structuredContent"];
+    assert_eq!(who["permissions"], json!([]), "{who}");
+    assert_admin_refused(&c).await;
+    // Asked for and consented to, the upstream permission grants it.
+    let (_, tokens) = sign_in(&base, "openid admin").await;
+    assert_eq!(tokens["scope"], "openid admin");
+    let c = connect_with(&server, &tokens).await;
+    let who = c.call("whoami", json!({})).await;
+    assert_eq!(
+        who["result"]["structuredContent"]["permissions"],
+        json!(["admin"])
+    );
+    server.stop().await;
 }

@@ -144,25 +144,26 @@ async fn the_github_preset_asks_the_user_api_who_signed_in() {
 
 /// The `entra` preset against a fixture with Entra's v2.0 layout: the API scope asked for (and
 /// never `resource`), `scp` granting `admin`, the tenant's issuer checked for a tenant id and,
-/// per token, for `organizations`.
+/// per token, for `organizations`; and a multi-tenant app takes grants only from the tenants
+/// it allows (another tenant's administrator controls its users' `scp` and `roles`).
 #[tokio::test]
 async fn the_entra_preset_checks_the_tenant_and_reads_scp() {
     use mcp_runtime::providers::EntraProvider;
     let idp = Idp::start();
     let guid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-    for (tenant, tid, ok) in [
-        (guid, guid, true),
-        (
-            "organizations",
-            "b1e2c3d4-0000-4000-8000-000000000001",
-            true,
-        ),
-        ("organizations", "forged-tid", false),
+    let ours = "b1e2c3d4-0000-4000-8000-000000000001";
+    let theirs = "e7e7e7e7-0000-4000-8000-00000000bad0";
+    for (tenant, tid, ok, granted) in [
+        (guid, guid, true, "openid admin"),
+        ("organizations", ours, true, "openid admin"),
+        ("organizations", theirs, true, "openid"),
+        ("organizations", "forged-tid", false, ""),
     ] {
         *idp.entra_tid.lock().expect("lock") = Some(tid.to_owned());
         let entra = EntraProvider {
             api_scopes: vec!["api://mcp/admin".into()],
             base_url: Some(idp.url.clone()),
+            allowed_tenants: vec![ours.to_owned()],
             ..EntraProvider::new(tenant, "proxy-client", "proxy-secret")
         };
         let proxy = entra
@@ -189,7 +190,7 @@ async fn the_entra_preset_checks_the_tenant_and_reads_scp() {
             q["scope"],
             "openid profile email offline_access api://mcp/admin"
         );
-        let back = through_upstream(&upstream).await;
+        let back = through_upstream(&h).await;
         let q = query(&back);
         if !ok {
             assert_eq!(q["error"], "access_denied", "{back}");
@@ -203,8 +204,8 @@ async fn the_entra_preset_checks_the_tenant_and_reads_scp() {
         let (status, tokens) = redeem(&base, &client_id, &q["code"], &verifier).await;
         assert_eq!(status, 200, "{tokens}");
         assert_eq!(
-            tokens["scope"], "openid admin",
-            "granted through Entra's `scp`"
+            tokens["scope"], granted,
+            "granted through Entra's `scp` for tenant {tid}"
         );
         let c = Client::connect_as(
             &server,
@@ -212,10 +213,14 @@ async fn the_entra_preset_checks_the_tenant_and_reads_scp() {
             Some(tokens["access_token"].as_str().expect("token").to_owned()),
         )
         .await;
-        assert_eq!(
-            text(&c.call("admin-action", json!({"action": "e"})).await),
-            "did e"
-        );
+        if granted.contains("admin") {
+            assert_eq!(
+                text(&c.call("admin-action", json!({"action": "e"})).await),
+                "did e"
+            );
+        } else {
+            assert_admin_refused(&c).await;
+        }
         server.stop().await;
     }
 }
@@ -274,7 +279,7 @@ async fn the_auth0_preset_with_a_client_id_runs_behind_the_proxy() {
         API,
         "so that Auth0 issues a JWT for the API"
     );
-    let back = through_upstream(&upstream).await;
+    let back = through_upstream(&h).await;
     let (status, tokens) = redeem(&base, &client_id, &query(&back)["code"], &verifier).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(
@@ -456,10 +461,10 @@ async fn sign_in_during(base: &str, switch: &AtomicBool) -> (HashMap<String, Str
     )
     .await;
     assert_eq!(status, 302, "{body}");
-    let upstream = location(&h);
+    assert!(location(&h).starts_with("http"));
     switch.store(true, Ordering::SeqCst);
     let started = Instant::now();
-    let back = through_upstream(&upstream).await;
+    let back = through_upstream(&h).await;
     let took = started.elapsed();
     switch.store(false, Ordering::SeqCst);
     assert!(back.starts_with(CLIENT_REDIRECT), "{back}");

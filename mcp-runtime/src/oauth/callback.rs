@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::pages::error_page;
 use super::params::{parse_params, random_token, redirect_with, sha256};
-use super::responses::not_started;
+use super::responses::{cookie, not_started, set_cookie};
 use super::state::{AuthRequest, User};
 use super::upstream::{TokenAnswer, Upstream, UpstreamFailure, UpstreamTokens, expires_at};
 use super::{AuthServer, IDENTITY_SCOPES, PENDING_TTL};
@@ -66,6 +66,18 @@ pub(super) fn reqwest_reason(e: &reqwest::Error) -> &'static str {
 struct UpstreamTxn {
     request: AuthRequest,
     verifier: String,
+    /// The nonce of the browser that began the sign-in (in its [`signin_cookie`]); a callback
+    /// from any other browser is refused (login CSRF).
+    #[serde(default)]
+    browser: String,
+}
+
+/// The name of the cookie that binds the sign-in keyed by `state` to the browser that began
+/// it: one per sign-in, so that two sign-ins in one browser do not overwrite each other.
+/// `__Host-`: set only by this origin, over https (or loopback), for every path.
+fn signin_cookie(state: &str) -> String {
+    let digest = URL_SAFE_NO_PAD.encode(sha256(state));
+    format!("__Host-mcp-signin-{}", &digest[..16])
 }
 
 impl AuthServer {
@@ -115,7 +127,12 @@ impl AuthServer {
                 q.append_pair(k, v);
             }
         }
-        let txn = UpstreamTxn { request, verifier };
+        let browser = random_token(24);
+        let txn = UpstreamTxn {
+            request,
+            verifier,
+            browser: browser.clone(),
+        };
         if let Err(e) = self
             .save(
                 Space::Transactions,
@@ -127,10 +144,21 @@ impl AuthServer {
         {
             return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
         }
-        HttpResponse::Found()
+        let mut resp = HttpResponse::Found()
             .insert_header((header::LOCATION, url.as_str()))
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish()
+            .finish();
+        // SameSite=Lax: the provider's redirect back is a cross-site top-level navigation,
+        // which carries Lax cookies and not Strict ones.
+        set_cookie(
+            &mut resp,
+            &format!(
+                "{}={browser}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
+                signin_cookie(&state),
+                PENDING_TTL.as_secs()
+            ),
+        );
+        resp
     }
 
     /// `GET /oauth/callback`: the upstream's answer.
@@ -148,10 +176,36 @@ impl AuthServer {
                 "the identity provider's answer has no state",
             );
         };
-        let txn: UpstreamTxn = match self
-            .take(Space::Transactions, &format!("upstream:{state}"))
-            .await
-        {
+        let key = format!("upstream:{state}");
+        // The browser first: a callback from a browser that did not begin this sign-in (a
+        // provider link sent to a victim whose provider remembers consent) consumes nothing.
+        let began: Option<UpstreamTxn> = match self.load(Space::Transactions, &key).await {
+            Ok(t) => t,
+            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        };
+        if let Some(began) = began {
+            let name = signin_cookie(state);
+            let same_browser = cookie(req, &name).is_some_and(|nonce| {
+                !began.browser.is_empty()
+                    && aws_lc_rs::constant_time::verify_slices_are_equal(
+                        nonce.as_bytes(),
+                        began.browser.as_bytes(),
+                    )
+                    .is_ok()
+            });
+            if !same_browser {
+                tracing::warn!(
+                    target: "mcp_runtime::auth",
+                    "a sign-in callback came from a browser that did not begin the sign-in; refused"
+                );
+                return error_page(
+                    StatusCode::FORBIDDEN,
+                    "this sign-in was started in another browser (or with cookies off): a link \
+                     to finish someone else's sign-in is refused; start again from your client",
+                );
+            }
+        }
+        let txn: UpstreamTxn = match self.take(Space::Transactions, &key).await {
             Ok(Some(t)) => t,
             Ok(None) => {
                 return error_page(
@@ -161,6 +215,27 @@ impl AuthServer {
             }
             Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         };
+        let mut resp = self.finish_signin(up, issuer, &params, txn).await;
+        // The sign-in is over, however it ended: its cookie goes.
+        set_cookie(
+            &mut resp,
+            &format!(
+                "{}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+                signin_cookie(state)
+            ),
+        );
+        resp
+    }
+
+    /// The rest of the callback, once its transaction is taken: the provider's error, or its
+    /// code exchanged and the user identified, then a code for the client.
+    async fn finish_signin(
+        &self,
+        up: &Upstream,
+        issuer: &str,
+        params: &std::collections::HashMap<String, String>,
+        txn: UpstreamTxn,
+    ) -> HttpResponse {
         let (redirect_uri, client_state) =
             (txn.request.redirect_uri.clone(), txn.request.state.clone());
         let fail = |code: &str, msg: &str| {
@@ -221,16 +296,42 @@ impl AuthServer {
                 "the identity provider's token names no subject (`sub`)",
             );
         };
-        // The client gets the scopes it asked for that the upstream granted, or that a scope
-        // grant gives this identity (identity scopes are this server's to give).
+        // The client gets the scopes the user consented to (what it asked for) that the
+        // upstream granted, or that a scope grant gives this identity (identity scopes are
+        // this server's to give). The upstream only narrows: nothing beyond consent.
         let mut granted_upstream = granted_upstream;
-        granted_upstream.extend(
-            up.config
-                .scope_grants
-                .iter()
-                .filter(|g| g.matches(&claims))
-                .map(|g| g.scope.clone()),
-        );
+        let tenant_trusted = match (&up.config.tenant_issuer, &up.config.allowed_tenants) {
+            // Multi-tenant: a user of any tenant signs in, but grants come only from the
+            // tenants the operator named (another tenant's admin controls its `scp` and
+            // `roles`, and its users' claims).
+            (Some(_), allowed) => {
+                let tid = claims
+                    .get("tid")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let trusted = allowed.iter().any(|t| t == tid);
+                if !trusted {
+                    tracing::info!(
+                        target: "mcp_runtime::auth",
+                        tenant = %tid,
+                        "a user of a tenant not in the allowed tenants signed in: identity scopes only"
+                    );
+                }
+                trusted
+            }
+            (None, _) => true,
+        };
+        if tenant_trusted {
+            granted_upstream.extend(
+                up.config
+                    .scope_grants
+                    .iter()
+                    .filter(|g| g.matches(&claims))
+                    .map(|g| g.scope.clone()),
+            );
+        } else {
+            granted_upstream.clear();
+        }
         let mut request = txn.request;
         request.scopes.retain(|s| {
             IDENTITY_SCOPES.contains(&s.as_str()) || granted_upstream.iter().any(|g| g == s)
@@ -249,6 +350,16 @@ impl AuthServer {
             if let Some(v) = claims.get(*k) {
                 extra.insert((*k).to_owned(), v.clone());
             }
+        }
+        // The upstream's permissions count as scopes where tokens are checked, so this
+        // server's tokens carry only those the user consented to here.
+        if extra.contains_key("permissions") {
+            let consented: Vec<Value> = string_list(claims.get("permissions"))
+                .into_iter()
+                .filter(|p| request.scopes.contains(p))
+                .map(Value::String)
+                .collect();
+            extra.insert("permissions".into(), Value::Array(consented));
         }
         let user = User {
             name: claims

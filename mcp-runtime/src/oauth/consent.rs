@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use aws_lc_rs::hmac;
 use base64::Engine;
@@ -13,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pages::{error_page, page, proxy_consent_page};
 use super::params::{random_token, redirect_with};
-use super::responses::not_started;
+use super::responses::{cookie, not_started, set_cookie};
 use super::state::AuthRequest;
 use super::upstream::Upstream;
 use super::{AuthServer, PENDING_TTL};
@@ -73,23 +72,6 @@ impl Upstream {
             "{CONSENT_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=2592000",
             value.join(".")
         )
-    }
-}
-
-/// A cookie's value from the request's `Cookie` headers.
-fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn set_cookie(resp: &mut HttpResponse, cookie: &str) {
-    if let Ok(v) = HeaderValue::from_str(cookie) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
     }
 }
 

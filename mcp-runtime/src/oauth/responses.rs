@@ -52,3 +52,21 @@ pub(super) fn not_started() -> HttpResponse {
          start it with serve()/start(), or set MCP_URL (or `public_url`) when you mount it yourself",
     )
 }
+
+/// A cookie's value from the request's `Cookie` headers.
+pub(super) fn cookie(req: &actix_web::HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Adds a `Set-Cookie` header (one per cookie).
+pub(super) fn set_cookie(resp: &mut HttpResponse, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}

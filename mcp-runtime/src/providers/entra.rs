@@ -21,11 +21,15 @@ use crate::auth::OAuth;
 /// | client id | `MCP_USE_OAUTH_ENTRA_CLIENT_ID` | required |
 /// | client secret | `MCP_USE_OAUTH_ENTRA_CLIENT_SECRET` | required |
 /// | API scopes | `MCP_USE_OAUTH_ENTRA_API_SCOPE` (space-separated) | none |
+/// | tenants whose claims grant scopes (multi-tenant) | `MCP_USE_OAUTH_ENTRA_ALLOWED_TENANTS` (tenant ids, comma- or space-separated) | none |
 /// | login host | `MCP_USE_OAUTH_ENTRA_BASE_URL` | `https://login.microsoftonline.com` (a loopback URL points it at a fixture) |
 ///
 /// With a tenant id, tokens must come from that tenant's issuer; with a domain,
 /// `organizations` or `common`, each token must carry its own tenant's issuer
-/// (`…/<tid>/v2.0`). Also read: `MCP_USE_OAUTH_SCOPE_GRANTS`,
+/// (`…/<tid>/v2.0`). Users of any tenant then sign in, but the administrator of each tenant
+/// controls its users' `scp`, `roles` and other claims: only users of the tenants listed in
+/// `MCP_USE_OAUTH_ENTRA_ALLOWED_TENANTS` get scopes from them (or from scope grants); others
+/// get identity scopes only. Also read: `MCP_USE_OAUTH_SCOPE_GRANTS`,
 /// `MCP_USE_OAUTH_PROXY_AUTO_APPROVE`, `MCP_STORE_ENCRYPTION_KEY`, `MCP_STORE_URL`. In the
 /// Entra admin center: an app registration with a "Web" redirect URI
 /// `<your server's origin>/oauth/callback` and a client secret.
@@ -41,6 +45,9 @@ pub struct EntraProvider {
     pub api_scopes: Vec<String>,
     /// Replaces `https://login.microsoftonline.com` (for tests against a fixture).
     pub base_url: Option<String>,
+    /// For a multi-tenant app (`organizations`, `common` or a domain): the tenant ids whose
+    /// users' claims may grant scopes.
+    pub allowed_tenants: Vec<String>,
 }
 
 fn is_guid(s: &str) -> bool {
@@ -134,6 +141,33 @@ impl EntraProvider {
         p = p.scopes(scopes);
         if !is_guid(&tenant) {
             p.tenant_issuer = Some(format!("{base}/{{tid}}/v2.0"));
+            let mut allowed = self.allowed_tenants;
+            if allowed.is_empty()
+                && let Some(v) = env("MCP_USE_OAUTH_ENTRA_ALLOWED_TENANTS")
+            {
+                allowed = v
+                    .split([',', ' '])
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
+            if let Some(bad) = allowed.iter().find(|t| !is_guid(t)) {
+                return Err(ProviderError::Invalid {
+                    var: "MCP_USE_OAUTH_ENTRA_ALLOWED_TENANTS",
+                    reason: format!(
+                        "`{bad}` is not a tenant id; list directory (tenant) ids, the GUIDs in `tid`"
+                    ),
+                });
+            }
+            if allowed.is_empty() {
+                tracing::warn!(
+                    target: "mcp_runtime::auth",
+                    "Entra tenant `{tenant}` admits users of other tenants, and no \
+                     MCP_USE_OAUTH_ENTRA_ALLOWED_TENANTS is set: their `scp`, `roles` and scope \
+                     grants give no scopes (identity scopes only)"
+                );
+            }
+            p.allowed_tenants = allowed;
         }
         // Entra refuses scopes it does not know, and the `resource` parameter.
         p.forward_client_scopes = false;

@@ -37,7 +37,13 @@ pub enum UpstreamAuth {
 ///
 /// `MCP_USE_OAUTH_SCOPE_GRANTS` lists them as `scope=claim:value,claim:value;scope=...`, e.g.
 /// `admin=email:ada@example.com,email:bob@example.com;reports=hd:example.com`. A claim that is
-/// a list (or a space-separated string) matches when it contains the value.
+/// a list matches when it contains the value; a string claim matches only when it equals the
+/// value exactly (`scope` and `scp`, space-separated lists by definition, are the exception).
+///
+/// Rules on `email` match only when the provider says the address is verified
+/// (`email_verified` is `true`): an unverified address is whatever the user typed. Prefer
+/// claims the user cannot change: `sub`, Entra's `oid`, Google's `hd`, groups an
+/// administrator assigns; names, logins and emails can be changed or claimed by someone else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeGrant {
     /// The scope granted.
@@ -51,9 +57,26 @@ pub struct ScopeGrant {
 impl ScopeGrant {
     /// Whether these identity claims earn the scope.
     pub(crate) fn matches(&self, claims: &serde_json::Map<String, serde_json::Value>) -> bool {
+        use serde_json::Value;
+        if self.claim == "email" {
+            let verified = match claims.get("email_verified") {
+                Some(Value::Bool(b)) => *b,
+                // Some providers (AWS Cognito) send it as a string.
+                Some(Value::String(s)) => s == "true",
+                _ => false,
+            };
+            if !verified {
+                return false;
+            }
+        }
         match claims.get(&self.claim) {
-            Some(serde_json::Value::String(s)) if *s == self.value => true,
-            other => crate::auth::string_list(other).contains(&self.value),
+            Some(Value::String(s)) if self.claim == "scope" || self.claim == "scp" => {
+                s.split(' ').any(|x| x == self.value)
+            }
+            Some(Value::String(s)) => *s == self.value,
+            Some(Value::Number(n)) => n.to_string() == self.value,
+            Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(&self.value)),
+            _ => false,
         }
     }
 
@@ -163,6 +186,10 @@ pub struct ProxyProvider {
     /// must carry, with `{tid}` standing for its `tid` claim; tokens are then not checked
     /// against one fixed issuer.
     pub(crate) tenant_issuer: Option<String>,
+    /// With `tenant_issuer`: the tenants (`tid`) whose users' claims may grant scopes
+    /// (`scp`, `roles`, permissions, scope grants); users of other tenants get identity
+    /// scopes only.
+    pub(crate) allowed_tenants: Vec<String>,
     /// Whether the client's own scopes are asked of the upstream too (not for providers that
     /// refuse scopes they do not know, such as Google).
     pub(crate) forward_client_scopes: bool,
@@ -266,6 +293,7 @@ impl ProxyProvider {
             userinfo: None,
             upstream_pkce: true,
             tenant_issuer: None,
+            allowed_tenants: Vec::new(),
             forward_client_scopes: true,
             roles_claim: None,
             store_kind: None,
@@ -612,6 +640,7 @@ fn decode_key(v: &str) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::{ScopeGrant, auto_approve_allowed};
+    use serde_json::json;
 
     #[test]
     fn scope_grants_parse_and_match() {
@@ -628,12 +657,37 @@ mod tests {
             ),
             ("admin", "email", "bob@example.com")
         );
-        let claims = serde_json::json!({"email": "bob@example.com", "groups": ["x", "analysts"]});
+        let claims = serde_json::json!({"email": "bob@example.com", "email_verified": true,
+                                        "groups": ["x", "analysts"]});
         let claims = claims.as_object().expect("object");
         assert!(
             g.iter()
                 .all(|r| r.matches(claims) == (r.value != "ada@example.com"))
         );
+        // An unverified (or unstated) email matches nothing; strings match exactly.
+        for verified in [json!(false), json!("false"), json!(null)] {
+            let claims = json!({"email": "bob@example.com", "email_verified": verified});
+            assert!(
+                !g[1].matches(claims.as_object().expect("object")),
+                "{verified}"
+            );
+        }
+        let rule = |claim: &str, value: &str| ScopeGrant {
+            scope: "admin".into(),
+            claim: claim.into(),
+            value: value.into(),
+        };
+        let claims = json!({"name": "x ada", "groups": "ada", "scp": "read ada", "id": 7});
+        let claims = claims.as_object().expect("object");
+        assert!(
+            !rule("name", "ada").matches(claims),
+            "no splitting of a name"
+        );
+        assert!(rule("name", "x ada").matches(claims));
+        assert!(rule("groups", "ada").matches(claims));
+        assert!(rule("scp", "ada").matches(claims), "scp is a list");
+        assert!(rule("id", "7").matches(claims));
+        assert!(!rule("groups", "ad").matches(claims));
         for bad in [
             "admin",
             "ad min=email:x",
