@@ -552,13 +552,65 @@ fn a_public_bind_or_a_bad_mcp_url_is_refused_at_start_up() {
     );
 }
 
-/// `MCP_URL` alone makes the example deployable: the resource, the dev server's issuer and
-/// the discovery documents follow it.
+/// The development authorization server lets anyone sign in as anyone: on a public URL that
+/// is not a loopback address it refuses to start unless forced by name, and warns at each
+/// start when it is. Whatever the build profile: a debug build deployed is as exposed as a
+/// release one.
+#[test]
+fn the_dev_server_refuses_a_public_url_unless_forced() {
+    for url in [
+        "https://mcp.example.com/mcp",
+        "https://203.0.113.7/mcp",
+        "https://[2001:db8::1]/mcp",
+    ] {
+        let (code, err) = run_failing("quickstart_oauth", &[("MCP_URL", url)]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!("the public URL `{url}` is not a loopback address"))
+                && err.contains("MCP_USE_OAUTH_DEV_ALLOW_PUBLIC=true"),
+            "{err}"
+        );
+    }
+    let (code, err) = run_failing(
+        "quickstart_oauth",
+        &[
+            ("MCP_URL", "https://mcp.example.com/mcp"),
+            ("MCP_USE_OAUTH_DEV_ALLOW_PUBLIC", "yes"),
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("MCP_USE_OAUTH_DEV_ALLOW_PUBLIC is invalid: `yes` is not `true` or `false`"),
+        "{err}"
+    );
+    // Loopback public URLs (a local reverse proxy, tests) need no switch.
+    let (_running, _, log) = start_example_logging(
+        "quickstart_oauth",
+        &[("MCP_URL", "http://localhost:8080/mcp")],
+    );
+    assert!(
+        !log.iter()
+            .any(|l| l.contains("MCP_USE_OAUTH_DEV_ALLOW_PUBLIC")),
+        "{log:?}"
+    );
+}
+
+/// `MCP_URL` alone makes the example deployable (forced, for the dev server): the resource,
+/// the dev server's issuer and the discovery documents follow it.
 #[tokio::test]
 async fn quickstart_oauth_follows_mcp_url() {
-    let (_running, url) = start_example(
+    let (_running, url, log) = start_example_logging(
         "quickstart_oauth",
-        &[("MCP_URL", "https://mcp.example.com/mcp")],
+        &[
+            ("MCP_URL", "https://mcp.example.com/mcp"),
+            ("MCP_USE_OAUTH_DEV_ALLOW_PUBLIC", "true"),
+        ],
+    );
+    assert!(
+        log.iter().any(|l| l.contains("WARN")
+            && l.contains("serves the public URL https://mcp.example.com/mcp")
+            && l.contains("anyone who reaches it can sign in as anyone")),
+        "a warning at each start: {log:?}"
     );
     let base = url.trim_end_matches("/mcp");
     let r = http()

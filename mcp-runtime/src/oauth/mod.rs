@@ -192,6 +192,34 @@ impl AuthServer {
         );
     }
 
+    /// Why the development server must not serve `resource` (a public URL whose host is not
+    /// a loopback address), unless its operator forced it; `None` when it may.
+    pub(crate) fn refuse_public(&self, resource: &str) -> Option<String> {
+        let Identity::Dev(dev) = &self.identity else {
+            return None;
+        };
+        let url = url::Url::parse(resource).ok()?;
+        if crate::config::is_loopback_host(&url) {
+            return None;
+        }
+        if dev.allow_public {
+            tracing::warn!(
+                target: "mcp_runtime::auth",
+                "the development authorization server serves the public URL {resource} \
+                 (MCP_USE_OAUTH_DEV_ALLOW_PUBLIC): anyone who reaches it can sign in as anyone \
+                 with any scope; never use it for data that matters"
+            );
+            return None;
+        }
+        Some(format!(
+            "the development authorization server (oauth = \"dev\") lets anyone sign in as \
+             anyone with any scope, and the public URL `{resource}` is not a loopback address: \
+             deploy with a real identity provider (a preset such as oauth = \"workos\", or the \
+             OAuth proxy), or, for a throwaway demo only, set MCP_USE_OAUTH_DEV_ALLOW_PUBLIC=true \
+             (DevProvider::allow_public)"
+        ))
+    }
+
     /// The issuer URL (`http://127.0.0.1:3000`), once known.
     pub(crate) fn issuer(&self) -> Option<&str> {
         self.issuer.get().map(String::as_str)

@@ -14,6 +14,12 @@
 //! approves every request as the default user: tests and scripted clients),
 //! `MCP_USE_OAUTH_DEV_USER`, `MCP_USE_OAUTH_DEV_EMAIL`, `MCP_USE_OAUTH_DEV_NAME` (the default
 //! user) and `MCP_USE_OAUTH_DEV_TOKEN_TTL` (access-token lifetime in seconds, default 3600).
+//!
+//! It lets anyone sign in as anyone with any scope, so it refuses to serve a public URL
+//! (`MCP_URL` / `public_url`) whose host is not a loopback address: a server that builds with
+//! it on `https://mcp.example.com` fails to start, naming the switch that forces it
+//! (`MCP_USE_OAUTH_DEV_ALLOW_PUBLIC=true`, [`DevProvider::allow_public`]; a warning at each
+//! start then says so). Deploy with a real identity provider instead.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +75,8 @@ pub struct DevProvider {
     pub(crate) store: Option<Arc<dyn Store>>,
     /// Encrypts the signing keys in the store (`MCP_STORE_ENCRYPTION_KEY`).
     pub(crate) encryption_key: Option<[u8; 32]>,
+    /// Serve a public URL that is not a loopback address (`MCP_USE_OAUTH_DEV_ALLOW_PUBLIC`).
+    pub(crate) allow_public: bool,
 }
 
 impl std::fmt::Debug for DevProvider {
@@ -98,6 +106,7 @@ impl DevProvider {
             access_ttl: Duration::from_secs(3600),
             store: None,
             encryption_key: None,
+            allow_public: false,
         }
     }
 
@@ -112,6 +121,21 @@ impl DevProvider {
                     return Err(ProviderError::Invalid {
                         var: "MCP_USE_OAUTH_DEV_AUTO_APPROVE",
                         reason: format!("`{v}` is not a boolean; write true or false"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("MCP_USE_OAUTH_DEV_ALLOW_PUBLIC") {
+            p.allow_public = match v.to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ProviderError::Invalid {
+                        var: "MCP_USE_OAUTH_DEV_ALLOW_PUBLIC",
+                        reason: format!(
+                            "`{v}` is not `true` or `false` (only `true` lets the development \
+                             authorization server serve a public URL)"
+                        ),
                     });
                 }
             };
@@ -162,6 +186,14 @@ impl DevProvider {
     /// the keys are stored in the clear, which whoever reads the store could sign with.
     pub fn encryption_key(mut self, key: [u8; 32]) -> Self {
         self.encryption_key = Some(key);
+        self
+    }
+
+    /// Lets the server run on a public URL whose host is not a loopback address. Anyone who
+    /// reaches it can then sign in as anyone with any scope: for a throwaway demo only, never
+    /// for data that matters (a warning says so at each start). `MCP_USE_OAUTH_DEV_ALLOW_PUBLIC`.
+    pub fn allow_public(mut self, yes: bool) -> Self {
+        self.allow_public = yes;
         self
     }
 

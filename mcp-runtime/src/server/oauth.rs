@@ -164,7 +164,13 @@ impl McpServerBuilder {
             (None, Some(public)) => oauth.resource = Some(public.text.clone()),
             _ => {}
         }
-        let problems = oauth.hierarchy.problems();
+        let mut problems = oauth.hierarchy.problems();
+        #[cfg(feature = "authorization-server")]
+        if let (Some(dev), Some(resource)) = (&oauth.dev, &oauth.resource)
+            && let Some(problem) = dev.refuse_public(resource)
+        {
+            problems.push(problem);
+        }
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }
