@@ -177,7 +177,7 @@ pub fn sign(key: &str, kid: &str, claims: &Value) -> String {
     .expect("signed")
 }
 
-fn claims(aud: &str, scope: &str) -> Value {
+pub fn claims(aud: &str, scope: &str) -> Value {
     json!({
         "iss": ISS, "sub": "user-1", "aud": aud, "iat": now(), "exp": now() + 600,
         "scope": scope, "email": "ada@example.com", "name": "Ada Lovelace", "roles": ["editor"]

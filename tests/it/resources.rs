@@ -329,3 +329,72 @@ async fn hidden_items_stay_out_of_the_listings() {
     assert_eq!(denied.status, 403);
     server.stop().await;
 }
+
+/// `resources/subscribe` (the revisions with sessions) needs what reading needs: a token
+/// without the resource's scope gets the same 403 step-up as `resources/read` (2026-07-28's
+/// streams already follow only readable resources). And a session follows at most 1,000
+/// resources, however many URIs a template matches.
+#[tokio::test]
+async fn subscribing_needs_the_resources_scopes_and_is_bounded() {
+    use crate::auth::{Issuer, claims, sign};
+    let issuer = Issuer::start(&["k1"]);
+    let server = start(
+        McpServer::builder()
+            .oauth(issuer.oauth())
+            .resource(
+                Resource::template("vault://{id}", "vault items")
+                    .scopes(["admin"])
+                    .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("secret") }),
+            )
+            .resource(
+                Resource::template("notes://{id}", "notes")
+                    .read(|_r: ResourceRequest| async { Ok::<_, ToolError>("note") }),
+            ),
+    );
+    let token = |scope: &str| Some(sign("k1", "k1", &claims(&server.url(), scope)));
+    let reader = Client::connect_as(&server, V_LATEST, token("openid")).await;
+    let subscribe = |uri: String| json!({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": uri}});
+    let r = reader.post_raw(&subscribe("vault://1".into())).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    let challenge = r.headers["www-authenticate"].to_str().expect("ascii");
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#) && challenge.contains("admin"),
+        "{challenge}"
+    );
+    assert_eq!(
+        r.json()["error"]["message"],
+        "resource `vault://1`: missing required scope: admin"
+    );
+    let admin = Client::connect_as(&server, V_LATEST, token("openid admin")).await;
+    let r = admin.post_raw(&subscribe("vault://1".into())).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.message()["result"], json!({}));
+
+    // The bound: 1,000 URIs of a template, then a refusal that says what to do.
+    for i in 0..1000 {
+        let r = reader.post_raw(&subscribe(format!("notes://{i}"))).await;
+        assert_eq!(r.message()["result"], json!({}), "{i}");
+    }
+    let r = reader.post_raw(&subscribe("notes://1000".into())).await;
+    let err = &r.message()["error"];
+    assert_eq!(err["code"], -32602, "{r:?}");
+    assert!(
+        err["message"].as_str().expect("message").contains(
+            "already follows 1000 resources, the most it may; unsubscribe from some first"
+        ),
+        "{err}"
+    );
+    // One already followed is fine; after an unsubscribe there is room again.
+    let r = reader.post_raw(&subscribe("notes://7".into())).await;
+    assert_eq!(r.message()["result"], json!({}));
+    let r = reader
+        .post_raw(
+            &json!({"jsonrpc": "2.0", "id": 2, "method": "resources/unsubscribe",
+                          "params": {"uri": "notes://7"}}),
+        )
+        .await;
+    assert_eq!(r.message()["result"], json!({}));
+    let r = reader.post_raw(&subscribe("notes://1000".into())).await;
+    assert_eq!(r.message()["result"], json!({}));
+    server.stop().await;
+}

@@ -119,7 +119,7 @@ pub(crate) fn handle_request(
             return read_resource(inner, scope, &jsonrpc::params_value(params));
         }
         "resources/subscribe" | "resources/unsubscribe" if !catalog.resources.is_empty() => {
-            subscription(inner, &scope, method, &jsonrpc::params_value(params))
+            return subscription(inner, &scope, method, &jsonrpc::params_value(params));
         }
         "prompts/list" if !catalog.prompts.is_empty() => catalog.prompts.list(
             &jsonrpc::params_value(params),
@@ -215,28 +215,42 @@ fn visibility<'a>(
 }
 
 /// `resources/subscribe` and `resources/unsubscribe`: a session's subscriptions to known
-/// resources, which `McpServer::resource_updated` notifies on its GET stream.
-fn subscription(inner: &Inner, scope: &RequestScope, method: &str, params: &Value) -> Reply {
+/// resources, which `McpServer::resource_updated` notifies on its GET stream. Subscribing
+/// needs what reading needs (the resource's scopes), and a session holds at most
+/// [`MAX_SUBSCRIPTIONS`](super::session::MAX_SUBSCRIPTIONS) (a template matches endless URIs).
+fn subscription(inner: &Inner, scope: &RequestScope, method: &str, params: &Value) -> Pending {
     let catalog = inner.catalog.load();
     let Some(uri) = params.get("uri").and_then(Value::as_str) else {
-        return Reply::Err(RpcError::invalid_params(format!(
+        return Pending::ready(Reply::Err(RpcError::invalid_params(format!(
             "{method}: `params.uri` (a string) is required"
-        )));
+        ))));
     };
     let Some(session) = &scope.session else {
-        return Reply::Err(RpcError::invalid_request(format!(
+        return Pending::ready(Reply::Err(RpcError::invalid_request(format!(
             "{method}: subscriptions need a session, and this server runs without sessions"
-        )));
+        ))));
     };
     if method == "resources/unsubscribe" {
         session.unsubscribe(uri);
-        return Reply::Ok(Bytes::from_static(b"{}"));
+        return Pending::ready(Reply::Ok(Bytes::from_static(b"{}")));
     }
-    if catalog.resources.find(uri).is_none() {
-        return Reply::Err(super::resources::not_found(uri));
+    let Some((resource, _)) = catalog.resources.find(uri) else {
+        return Pending::ready(Reply::Err(super::resources::not_found(uri)));
+    };
+    #[cfg(feature = "oauth")]
+    if let Some(step_up) = step_up(inner, scope, &format!("resource `{uri}`"), &resource.scopes) {
+        return step_up;
     }
-    session.subscribe(uri);
-    Reply::Ok(Bytes::from_static(b"{}"))
+    #[cfg(not(feature = "oauth"))]
+    let _ = (inner, resource);
+    if !session.subscribe(uri) {
+        return Pending::ready(Reply::Err(RpcError::invalid_params(format!(
+            "{method}: this session already follows {} resources, the most it may; \
+             unsubscribe from some first",
+            super::session::MAX_SUBSCRIPTIONS
+        ))));
+    }
+    Pending::ready(Reply::Ok(Bytes::from_static(b"{}")))
 }
 
 /// `prompts/get`: the arguments checked, the prompt's scope guard, then its get function.

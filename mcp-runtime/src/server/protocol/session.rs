@@ -57,6 +57,10 @@ pub struct Session {
     pub(crate) confirmed: AtomicU64,
 }
 
+/// The most resources one session may subscribe to (as many as a 2026-07-28 stream may
+/// follow).
+pub(crate) const MAX_SUBSCRIPTIONS: usize = 1000;
+
 /// A request id as a key of the in-flight table. Ids are strings or numbers, and two ids
 /// name the same request when their JSON texts are equal: `1`, `1.0` and `"1"` are three
 /// different requests.
@@ -191,9 +195,15 @@ impl Session {
         }
     }
 
-    /// Subscribes the session to updates of `uri`.
-    pub(crate) fn subscribe(&self, uri: &str) {
-        lock(&self.subscriptions).insert(uri.to_owned());
+    /// Subscribes the session to updates of `uri`; false (and nothing changes) when it
+    /// already follows [`MAX_SUBSCRIPTIONS`] others.
+    pub(crate) fn subscribe(&self, uri: &str) -> bool {
+        let mut subs = lock(&self.subscriptions);
+        if subs.len() >= MAX_SUBSCRIPTIONS && !subs.contains(uri) {
+            return false;
+        }
+        subs.insert(uri.to_owned());
+        true
     }
 
     /// Ends a subscription; whether there was one.
