@@ -873,3 +873,57 @@ async fn upstream_permissions_never_widen_a_grant() {
     );
     server.stop().await;
 }
+
+/// Upstream tokens are sealed with their grant id as associated data: sealed tokens copied
+/// over another grant's (by whoever can write to the store) do not open for it.
+#[tokio::test]
+async fn sealed_upstream_tokens_open_only_for_their_grant() {
+    use base64::Engine as _;
+    use mcp_runtime::store::{MemoryStore, Space, Store};
+    let idp = Idp::start();
+    let store = Arc::new(MemoryStore::new());
+    let (server, base) = start_proxy(
+        idp.provider()
+            .auto_approve(true)
+            .store(store.clone())
+            .store_namespace("ns")
+            .encryption_key([9; 32]),
+    );
+    let gid = |tokens: &Value| -> String {
+        let token = tokens["access_token"].as_str().expect("access");
+        let payload = token.split('.').nth(1).expect("payload");
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .expect("base64url"),
+        )
+        .expect("json");
+        claims["gid"].as_str().expect("gid").to_owned()
+    };
+    let (_, first) = sign_in(&base, "openid").await;
+    let (_, second) = sign_in(&base, "openid").await;
+    let (g1, g2) = (gid(&first), gid(&second));
+    let sealed = store
+        .get(Space::UpstreamTokens, &format!("ns/{g1}"))
+        .await
+        .expect("get")
+        .expect("the first grant's sealed tokens, under the namespace");
+    store
+        .put(Space::UpstreamTokens, &format!("ns/{g2}"), sealed, None)
+        .await
+        .expect("put");
+    let c = connect_with(&server, &second).await;
+    let who = c.call("whoami", json!({})).await;
+    assert_eq!(
+        who["result"]["structuredContent"]["upstream"],
+        Value::Null,
+        "another grant's tokens do not open: {who}"
+    );
+    let c = connect_with(&server, &first).await;
+    let who = c.call("whoami", json!({})).await;
+    assert_eq!(
+        who["result"]["structuredContent"]["upstream"],
+        idp.issued.lock().expect("lock")[0].as_str()
+    );
+    server.stop().await;
+}

@@ -449,13 +449,24 @@ async fn the_dev_server_keeps_clients_tokens_and_keys_across_a_restart() {
 const STORE_KEY: [u8; 32] = [42; 32];
 
 fn replica(store: Arc<dyn Store>, public: &str) -> mcp_runtime::McpServer {
+    replica_in(store, public, None)
+}
+
+/// [`replica`], with its records in `namespace` when given.
+fn replica_in(
+    store: Arc<dyn Store>,
+    public: &str,
+    namespace: Option<&str>,
+) -> mcp_runtime::McpServer {
     use mcp_runtime::providers::DevProvider;
-    let oauth = DevProvider::new()
+    let mut dev = DevProvider::new()
         .auto_approve(true)
         .store(store)
-        .encryption_key(STORE_KEY)
-        .into_oauth()
-        .expect("dev provider");
+        .encryption_key(STORE_KEY);
+    if let Some(ns) = namespace {
+        dev = dev.store_namespace(ns);
+    }
+    let oauth = dev.into_oauth().expect("dev provider");
     mcp_runtime::McpServer::builder()
         .public_url(public)
         .oauth(oauth)
@@ -828,4 +839,104 @@ async fn signing_keys_rotate_across_replicas_without_downtime() {
     }
     a.stop().await;
     b.stop().await;
+}
+
+/// Two different servers (two public URLs) on one Redis: neither knows the other's clients,
+/// codes or refresh tokens (each server's records live under a namespace derived from its
+/// public URL); and with one namespace forced on both, a code or refresh token still works
+/// only at the server that issued it (the records name their resource).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_redis_keep_their_grants_apart() {
+    use crate::devserver::{code_for_resource, exchange, pkce, public_client};
+    let redis = Redis::start();
+    for namespace in [None, Some("one-store")] {
+        let (public_a, public_b) = (free_public_url(), free_public_url());
+        let a = replica_in(redis.store(), &public_a, namespace)
+            .start("127.0.0.1:0")
+            .expect("starts");
+        let b = replica_in(redis.store(), &public_b, namespace)
+            .start("127.0.0.1:0")
+            .expect("starts");
+        let (base_a, base_b) = (
+            format!("http://{}", a.addr()),
+            format!("http://{}", b.addr()),
+        );
+        let client_id = public_client(&base_a).await;
+        let (verifier, challenge) = pkce();
+        let code = code_for_resource(&base_a, &public_a, &client_id, &challenge, "openid").await;
+        let redeem = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.clone()),
+            ("redirect_uri", crate::devserver::REDIRECT.to_owned()),
+            ("client_id", client_id.clone()),
+            ("code_verifier", verifier.clone()),
+        ];
+        // A's code at B: refused.
+        let (status, body) = token_at(&base_b, redeem.clone()).await;
+        match namespace {
+            None => {
+                assert_eq!(status, 401, "B does not know A's client: {body}");
+                assert_eq!(body["error"], "invalid_client");
+            }
+            Some(_) => {
+                assert_eq!(status, 400, "{body}");
+                assert_eq!(body["error"], "invalid_grant");
+                assert_eq!(
+                    body["error_description"],
+                    "the authorization code was issued by another server"
+                );
+            }
+        }
+        if namespace.is_none() {
+            let tokens = exchange(&base_a, &client_id, &code, &verifier).await;
+            let refresh = tokens["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned();
+            let form = vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", refresh),
+                ("client_id", client_id.clone()),
+            ];
+            let (status, body) = token_at(&base_b, form.clone()).await;
+            assert_eq!(status, 401, "{body}");
+            let (status, body) = token_at(&base_a, form).await;
+            assert_eq!(status, 200, "A's refresh token still works at A: {body}");
+        } else {
+            // The code was spent by B's refusal (a take); a fresh sign-in for the refresh case.
+            let code =
+                code_for_resource(&base_a, &public_a, &client_id, &challenge, "openid").await;
+            let tokens = exchange(&base_a, &client_id, &code, &verifier).await;
+            let refresh = tokens["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned();
+            let form = vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", refresh),
+                ("client_id", client_id.clone()),
+            ];
+            let (status, body) = token_at(&base_b, form.clone()).await;
+            assert_eq!(status, 400, "{body}");
+            assert_eq!(
+                body["error_description"],
+                "the refresh token was issued by another server"
+            );
+            let (status, body) = token_at(&base_a, form).await;
+            assert_eq!(status, 200, "A's refresh token still works at A: {body}");
+        }
+        a.stop().await;
+        b.stop().await;
+    }
+}
+
+async fn token_at(base: &str, form: Vec<(&'static str, String)>) -> (u16, serde_json::Value) {
+    let r = crate::common::http()
+        .post(format!("{base}/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .expect("token");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("json"))
 }

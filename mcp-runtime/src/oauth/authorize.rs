@@ -178,7 +178,11 @@ impl AuthServer {
             }
             Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         }
-        let grant = Code { request, user };
+        let grant = Code {
+            request,
+            user,
+            resource: self.resource_url().to_owned(),
+        };
         if let Err(e) = self
             .save(Space::Codes, &hashed(&code), &grant, Some(CODE_TTL))
             .await

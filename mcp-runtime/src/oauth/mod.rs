@@ -115,6 +115,8 @@ pub(crate) struct AuthServer {
     /// The issuer: this server's origin, set once the address is known.
     pub(crate) issuer: Arc<OnceLock<String>>,
     resource: OnceLock<String>,
+    /// The prefix of this server's records in the store (see `ns_key`).
+    namespace: OnceLock<String>,
     metadata_body: OnceLock<Bytes>,
     scopes: OnceLock<Vec<String>>,
     baseline: OnceLock<Vec<String>>,
@@ -156,6 +158,7 @@ impl AuthServer {
             rng: SystemRandom::new(),
             issuer: Arc::new(OnceLock::new()),
             resource: OnceLock::new(),
+            namespace: OnceLock::new(),
             metadata_body: OnceLock::new(),
             scopes: OnceLock::new(),
             baseline: OnceLock::new(),
@@ -177,6 +180,17 @@ impl AuthServer {
         }
         let _ = self.resource.set(resource.to_owned());
         let _ = self.issuer.set(origin(resource));
+        let configured = match &self.identity {
+            Identity::Dev(d) => d.namespace.clone(),
+            Identity::Upstream(u) => u.config.namespace.clone(),
+        };
+        // Replicas of one server share its public URL, and so its records; another server on
+        // the same store has its own.
+        let _ = self.namespace.set(configured.unwrap_or_else(|| {
+            use base64::Engine as _;
+            let digest = params::sha256(resource);
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12])
+        }));
         tracing::info!(
             target: "mcp_runtime::auth",
             "{} at {} (state in {})",
@@ -218,6 +232,17 @@ impl AuthServer {
              OAuth proxy), or, for a throwaway demo only, set MCP_USE_OAUTH_DEV_ALLOW_PUBLIC=true \
              (DevProvider::allow_public)"
         ))
+    }
+
+    /// The store key of this server's record `key`: `<namespace>/<key>`, so that servers
+    /// sharing a store never read each other's clients, codes or tokens.
+    pub(super) fn ns_key(&self, key: &str) -> String {
+        format!("{}/{key}", self.namespace.get().map_or("", String::as_str))
+    }
+
+    /// The resource this server issues tokens for (empty until known).
+    pub(super) fn resource_url(&self) -> &str {
+        self.resource.get().map_or("", String::as_str)
     }
 
     /// The issuer URL (`http://127.0.0.1:3000`), once known.

@@ -42,6 +42,9 @@ pub(super) struct AuthRequest {
 pub(super) struct Code {
     pub(super) request: AuthRequest,
     pub(super) user: User,
+    /// The resource of the server that issued it: redeemed nowhere else.
+    #[serde(default)]
+    pub(super) resource: String,
 }
 
 /// A live refresh token's grant. Its `family` is shared by every token rotated from the same
@@ -52,6 +55,9 @@ pub(super) struct Refresh {
     pub(super) scopes: Vec<String>,
     pub(super) user: User,
     pub(super) family: String,
+    /// The resource of the server that issued it: used nowhere else.
+    #[serde(default)]
+    pub(super) resource: String,
 }
 
 /// Who approved a grant, and what this server's tokens say about them.
@@ -90,7 +96,7 @@ impl AuthServer {
         space: Space,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        decode(space, self.store.get(space, key).await?)
+        decode(space, self.store.get(space, &self.ns_key(key)).await?)
     }
 
     /// Takes a record from the store (single use).
@@ -99,7 +105,7 @@ impl AuthServer {
         space: Space,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        decode(space, self.store.take(space, key).await?)
+        decode(space, self.store.take(space, &self.ns_key(key)).await?)
     }
 
     /// Saves a record.
@@ -113,7 +119,7 @@ impl AuthServer {
         let bytes = serde_json::to_vec(record).map_err(|e| {
             StoreError(format!("a {} record does not serialize: {e}", space.name()))
         })?;
-        self.store.put(space, key, bytes, ttl).await
+        self.store.put(space, &self.ns_key(key), bytes, ttl).await
     }
 
     /// Whether `space` is full (`max` records, expired ones included until purged).

@@ -60,6 +60,12 @@ impl AuthServer {
                     Ok(None) => return self.code_replayed(&code_key).await,
                     Err(e) => return unavailable(&e),
                 };
+                if grant.resource != self.resource_url() {
+                    return token_error(
+                        "invalid_grant",
+                        "the authorization code was issued by another server",
+                    );
+                }
                 if grant.request.client_id != client_id {
                     return token_error(
                         "invalid_grant",
@@ -126,6 +132,12 @@ impl AuthServer {
                         );
                     }
                     Err(e) => return unavailable(&e),
+                }
+                if old.resource != self.resource_url() {
+                    return token_error(
+                        "invalid_grant",
+                        "the refresh token was issued by another server",
+                    );
                 }
                 if old.client_id != client_id {
                     return token_error(
@@ -263,6 +275,7 @@ impl AuthServer {
                         scopes: scopes.clone(),
                         user,
                         family,
+                        resource: resource.clone(),
                     };
                     if let Err(e) = self
                         .save(

@@ -126,14 +126,19 @@ impl Upstream {
         })
     }
 
-    /// Upstream tokens are sealed with no label (as they always were).
-    fn seal(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        self.sealer.seal(b"", plain)
+    /// A grant's upstream tokens are sealed with its grant id as associated data: sealed
+    /// tokens moved to another grant's key do not open.
+    fn seal(&self, grant: &str, plain: &[u8]) -> Option<Vec<u8>> {
+        self.sealer.seal(grant_label(grant).as_bytes(), plain)
     }
 
-    fn open(&self, sealed: &[u8]) -> Option<Vec<u8>> {
-        self.sealer.open(b"", sealed)
+    fn open(&self, grant: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        self.sealer.open(grant_label(grant).as_bytes(), sealed)
     }
+}
+
+fn grant_label(grant: &str) -> String {
+    format!("upstream-tokens:{grant}")
 }
 
 /// The token endpoint's answer, JSON or (GitHub) form-encoded.
@@ -251,10 +256,15 @@ impl AuthServer {
     ) -> Result<(), StoreError> {
         let plain = serde_json::to_vec(tokens).map_err(|e| StoreError(e.to_string()))?;
         let sealed = up
-            .seal(&plain)
+            .seal(grant, &plain)
             .ok_or_else(|| StoreError("encrypting the upstream tokens failed".into()))?;
         self.store
-            .put(Space::UpstreamTokens, grant, sealed, Some(REFRESH_TTL))
+            .put(
+                Space::UpstreamTokens,
+                &self.ns_key(grant),
+                sealed,
+                Some(REFRESH_TTL),
+            )
             .await
     }
 
@@ -264,12 +274,17 @@ impl AuthServer {
         up: &Upstream,
         grant: &str,
     ) -> Result<Option<UpstreamTokens>, StoreError> {
-        let Some(sealed) = self.store.get(Space::UpstreamTokens, grant).await? else {
+        let Some(sealed) = self
+            .store
+            .get(Space::UpstreamTokens, &self.ns_key(grant))
+            .await?
+        else {
             return Ok(None);
         };
-        // Sealed with another process's key (no MCP_STORE_ENCRYPTION_KEY): as if absent.
+        // Sealed with another process's key (no MCP_STORE_ENCRYPTION_KEY), or for another
+        // grant: as if absent.
         Ok(up
-            .open(&sealed)
+            .open(grant, &sealed)
             .and_then(|plain| serde_json::from_slice(&plain).ok()))
     }
 

@@ -77,6 +77,8 @@ pub struct DevProvider {
     pub(crate) encryption_key: Option<[u8; 32]>,
     /// Serve a public URL that is not a loopback address (`MCP_USE_OAUTH_DEV_ALLOW_PUBLIC`).
     pub(crate) allow_public: bool,
+    /// The prefix of this server's records in its store (`MCP_STORE_NAMESPACE`).
+    pub(crate) namespace: Option<String>,
 }
 
 impl std::fmt::Debug for DevProvider {
@@ -107,6 +109,7 @@ impl DevProvider {
             store: None,
             encryption_key: None,
             allow_public: false,
+            namespace: None,
         }
     }
 
@@ -171,6 +174,7 @@ impl DevProvider {
         }
         p.store = Some(store_from_env("dev-server")?);
         p.encryption_key = super::proxy::encryption_key_from_env()?;
+        p.namespace = super::proxy::namespace_from_env()?;
         Ok(p)
     }
 
@@ -186,6 +190,15 @@ impl DevProvider {
     /// the keys are stored in the clear, which whoever reads the store could sign with.
     pub fn encryption_key(mut self, key: [u8; 32]) -> Self {
         self.encryption_key = Some(key);
+        self
+    }
+
+    /// The namespace of this server's records in its store (`MCP_STORE_NAMESPACE`): servers
+    /// sharing one store each see only their own clients, codes and tokens. Default: derived
+    /// from the public URL. 1 to 64 of `A-Z a-z 0-9 . _ -`; [`into_oauth`](Self::into_oauth)
+    /// refuses another.
+    pub fn store_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
         self
     }
 
@@ -225,6 +238,9 @@ impl DevProvider {
     /// The server's OAuth configuration, with a new RSA signing key. Clients connect with the
     /// identity scopes (`openid profile email`) and step up to tools' scopes.
     pub fn into_oauth(self) -> Result<OAuth, ProviderError> {
+        if let Some(ns) = &self.namespace {
+            super::proxy::check_namespace(ns)?;
+        }
         let ttl = self.access_ttl;
         let store = self.store.clone();
         let key = self.encryption_key;

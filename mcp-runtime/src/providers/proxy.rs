@@ -200,6 +200,9 @@ pub struct ProxyProvider {
     /// file) names, opened when the server is built (so a store given in code wins, and no
     /// file is opened for settings that are only inspected).
     pub(crate) store_kind: Option<String>,
+    /// The prefix of this server's records in its store (`MCP_STORE_NAMESPACE`; default:
+    /// derived from the public URL).
+    pub(crate) namespace: Option<String>,
 }
 
 /// A claim that holds roles besides `roles`.
@@ -297,6 +300,7 @@ impl ProxyProvider {
             forward_client_scopes: true,
             roles_claim: None,
             store_kind: None,
+            namespace: None,
         }
     }
 
@@ -378,6 +382,7 @@ impl ProxyProvider {
         self.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
         self.scope_grants = scope_grants_from_env()?;
         self.encryption_key = encryption_key_from_env()?;
+        self.namespace = namespace_from_env()?;
         self.store_kind = Some(kind.to_owned());
         Ok(self)
     }
@@ -478,6 +483,15 @@ impl ProxyProvider {
         self
     }
 
+    /// The namespace of this server's records in its store (`MCP_STORE_NAMESPACE`): servers
+    /// sharing one store each see only their own clients, codes and tokens. Default: derived
+    /// from the public URL, so that replicas of one server (one `MCP_URL`) share their state
+    /// and two servers do not. 1 to 64 of `A-Z a-z 0-9 . _ -`.
+    pub fn store_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
     /// The key that encrypts upstream tokens at rest (default: a new one per process).
     pub fn encryption_key(mut self, key: [u8; 32]) -> Self {
         self.encryption_key = Some(key);
@@ -499,6 +513,9 @@ impl ProxyProvider {
         self.issuer = check_url("MCP_USE_OAUTH_PROXY_ISSUER", &self.issuer)?;
         if let Some(j) = &self.jwks_url {
             self.jwks_url = Some(check_url("MCP_USE_OAUTH_PROXY_JWKS_URL", j)?);
+        }
+        if let Some(ns) = &self.namespace {
+            check_namespace(ns)?;
         }
         if self.verifier.is_none() && self.jwks_url.is_none() && self.userinfo.is_none() {
             return Err(ProviderError::Missing {
@@ -627,6 +644,31 @@ pub(crate) fn encryption_key_from_env() -> Result<Option<[u8; 32]>, ProviderErro
         var: "MCP_STORE_ENCRYPTION_KEY",
         reason: "it must be 32 random bytes in base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`".into(),
     })
+}
+
+/// `MCP_STORE_NAMESPACE`, if set, checked.
+pub(crate) fn namespace_from_env() -> Result<Option<String>, ProviderError> {
+    env("MCP_STORE_NAMESPACE")
+        .map(|ns| check_namespace(&ns).map(|()| ns))
+        .transpose()
+}
+
+/// A store namespace: 1 to 64 of `A-Z a-z 0-9 . _ -`.
+pub(crate) fn check_namespace(ns: &str) -> Result<(), ProviderError> {
+    if (1..=64).contains(&ns.len())
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        Ok(())
+    } else {
+        Err(ProviderError::Invalid {
+            var: "MCP_STORE_NAMESPACE",
+            reason: format!(
+                "`{ns}` is not a namespace; use 1 to 64 letters, digits, `.`, `_` or `-`"
+            ),
+        })
+    }
 }
 
 fn decode_key(v: &str) -> Option<[u8; 32]> {

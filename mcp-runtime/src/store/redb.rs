@@ -60,20 +60,37 @@ impl RedbStore {
             std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
             builder.create(dir).map_err(|e| err(&path, e))?;
         }
-        let db = Database::create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => err(
-                &path,
-                "another process has this store open; give each server its own file with \
-                 MCP_STORE_URL (or `memory:`)",
-            ),
-            other => err(&path, other),
-        })?;
+        // Created readable by its owner only, in one step (no window in which the file
+        // exists with the umask's mode); a file an older version left wider is narrowed.
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).map_err(|e| err(&path, e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| err(&path, e))?;
+            let mode = file
+                .metadata()
+                .map_err(|e| err(&path, e))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| err(&path, e))?;
+            }
         }
+        let backend = redb::backends::FileBackend::new(file).map_err(|e| err(&path, e))?;
+        let db = redb::Builder::new()
+            .create_with_backend(backend)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => err(
+                    &path,
+                    "another process has this store open; give each server its own file with \
+                     MCP_STORE_URL (or `memory:`)",
+                ),
+                other => err(&path, other),
+            })?;
         // Every table exists from the start, so reads never meet a missing one.
         let tx = db.begin_write().map_err(|e| err(&path, e))?;
         for space in Space::ALL {
