@@ -58,6 +58,16 @@ impl Store for Recorder {
     fn delete<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, ()> {
         self.inner.delete(space, key)
     }
+    fn list<'a>(
+        &'a self,
+        space: Space,
+        prefix: &'a str,
+    ) -> StoreFuture<'a, Vec<(String, Vec<u8>)>> {
+        self.inner.list(space, prefix)
+    }
+    fn evict<'a>(&'a self, space: Space, prefix: &'a str, keep: usize) -> StoreFuture<'a, usize> {
+        self.inner.evict(space, prefix, keep)
+    }
     fn count(&self, space: Space) -> StoreFuture<'_, usize> {
         self.inner.count(space)
     }

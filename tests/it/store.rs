@@ -119,6 +119,73 @@ async fn contract(store: Arc<dyn Store>) {
     s.delete(Space::RefreshTokens, "never-there")
         .await
         .expect("delete");
+    // list: the live values under a prefix.
+    for (k, ttl) in [
+        ("ns1/a", Some(Duration::from_secs(60))),
+        ("ns1/b", None),
+        ("ns2/a", None),
+        ("ns1/gone", Some(Duration::from_millis(30))),
+    ] {
+        s.put(Space::RevokedFamilies, k, k.as_bytes().to_vec(), ttl)
+            .await
+            .expect("put");
+    }
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let mut listed = s.list(Space::RevokedFamilies, "ns1/").await.expect("list");
+    listed.sort();
+    assert_eq!(
+        listed,
+        vec![
+            ("ns1/a".to_owned(), b"ns1/a".to_vec()),
+            ("ns1/b".to_owned(), b"ns1/b".to_vec())
+        ]
+    );
+    // evict: the soonest-expiring under the prefix go first, never-expiring ones last, and
+    // nothing under another prefix.
+    for (i, secs) in [30u64, 10, 20, 40].into_iter().enumerate() {
+        s.put(
+            Space::Transactions,
+            &format!("ns1/t{i}"),
+            b"t".to_vec(),
+            Some(Duration::from_secs(secs)),
+        )
+        .await
+        .expect("put");
+    }
+    s.put(Space::Transactions, "ns1/forever", b"t".to_vec(), None)
+        .await
+        .expect("put");
+    s.put(Space::Transactions, "ns2/x", b"t".to_vec(), None)
+        .await
+        .expect("put");
+    assert_eq!(
+        s.evict(Space::Transactions, "ns1/", 10)
+            .await
+            .expect("evict"),
+        0,
+        "within the bound"
+    );
+    assert_eq!(
+        s.evict(Space::Transactions, "ns1/", 2)
+            .await
+            .expect("evict"),
+        3
+    );
+    let mut left: Vec<String> = s
+        .list(Space::Transactions, "ns1/")
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    left.sort();
+    assert_eq!(left, vec!["ns1/forever".to_owned(), "ns1/t3".to_owned()]);
+    assert!(
+        s.get(Space::Transactions, "ns2/x")
+            .await
+            .expect("get")
+            .is_some()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

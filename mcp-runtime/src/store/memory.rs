@@ -4,15 +4,25 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use super::{Space, Store, StoreFuture, expired, expiry_ms};
+use super::{Space, Store, StoreFuture, expired, expiry_ms, to_evict};
 
-/// Values by space and key, with their expiry (ms since the epoch, 0 for never).
-type Values = HashMap<(Space, String), (Vec<u8>, u64)>;
+/// One space's values by key, with their expiry (ms since the epoch, 0 for never).
+type Values = HashMap<String, (Vec<u8>, u64)>;
+
+#[derive(Debug, Default)]
+struct Spaces {
+    by_space: HashMap<Space, Values>,
+    /// When expired values were last swept (ms since the epoch).
+    swept_ms: u64,
+}
 
 /// A store in memory: fast, and gone when the process ends. For tests and throwaway servers.
+///
+/// Each space is its own map, so a count is its length; expired values are swept at most once
+/// a second, on a write, instead of on every write.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    values: Mutex<Values>,
+    spaces: Mutex<Spaces>,
 }
 
 impl MemoryStore {
@@ -21,8 +31,26 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Values) -> T) -> T {
-        f(&mut self.values.lock().unwrap_or_else(PoisonError::into_inner))
+    fn with<T>(&self, f: impl FnOnce(&mut Spaces) -> T) -> T {
+        f(&mut self.spaces.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Spaces {
+    fn space(&mut self, space: Space) -> &mut Values {
+        self.by_space.entry(space).or_default()
+    }
+
+    /// Drops expired values, at most once a second.
+    fn sweep(&mut self) {
+        let now = expiry_ms(Some(Duration::ZERO));
+        if now.saturating_sub(self.swept_ms) < 1000 {
+            return;
+        }
+        self.swept_ms = now;
+        for values in self.by_space.values_mut() {
+            values.retain(|_, (_, e)| !expired(*e));
+        }
     }
 }
 
@@ -36,9 +64,8 @@ impl Store for MemoryStore {
     ) -> StoreFuture<'a, ()> {
         let expires = expiry_ms(ttl);
         self.with(|m| {
-            // Expired values go when anything is written, so memory stays bounded by what is live.
-            m.retain(|_, (_, e)| !expired(*e));
-            m.insert((space, key.to_owned()), (value, expires));
+            m.sweep();
+            m.space(space).insert(key.to_owned(), (value, expires));
         });
         Box::pin(async { Ok(()) })
     }
@@ -52,12 +79,12 @@ impl Store for MemoryStore {
     ) -> StoreFuture<'a, bool> {
         let expires = expiry_ms(ttl);
         let stored = self.with(|m| {
-            m.retain(|_, (_, e)| !expired(*e));
-            let slot = m.entry((space, key.to_owned()));
-            match slot {
-                std::collections::hash_map::Entry::Occupied(_) => false,
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert((value, expires));
+            m.sweep();
+            let values = m.space(space);
+            match values.get(key) {
+                Some((_, e)) if !expired(*e) => false,
+                _ => {
+                    values.insert(key.to_owned(), (value, expires));
                     true
                 }
             }
@@ -67,7 +94,8 @@ impl Store for MemoryStore {
 
     fn get<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         let v = self.with(|m| {
-            m.get(&(space, key.to_owned()))
+            m.space(space)
+                .get(key)
                 .filter(|(_, e)| !expired(*e))
                 .map(|(v, _)| v.clone())
         });
@@ -76,7 +104,8 @@ impl Store for MemoryStore {
 
     fn take<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         let v = self.with(|m| {
-            m.remove(&(space, key.to_owned()))
+            m.space(space)
+                .remove(key)
                 .filter(|(_, e)| !expired(*e))
                 .map(|(v, _)| v)
         });
@@ -84,13 +113,50 @@ impl Store for MemoryStore {
     }
 
     fn delete<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, ()> {
-        self.with(|m| m.remove(&(space, key.to_owned())));
+        self.with(|m| m.space(space).remove(key));
         Box::pin(async { Ok(()) })
     }
 
     fn count(&self, space: Space) -> StoreFuture<'_, usize> {
-        let n = self.with(|m| m.keys().filter(|(s, _)| *s == space).count());
+        let n = self.with(|m| m.space(space).len());
         Box::pin(async move { Ok(n) })
+    }
+
+    fn list<'a>(
+        &'a self,
+        space: Space,
+        prefix: &'a str,
+    ) -> StoreFuture<'a, Vec<(String, Vec<u8>)>> {
+        let found = self.with(|m| {
+            m.space(space)
+                .iter()
+                .filter(|(k, (_, e))| k.starts_with(prefix) && !expired(*e))
+                .map(|(k, (v, _))| (k.clone(), v.clone()))
+                .collect()
+        });
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn evict<'a>(&'a self, space: Space, prefix: &'a str, keep: usize) -> StoreFuture<'a, usize> {
+        let removed = self.with(|m| {
+            let values = m.space(space);
+            // Nothing to look at while the whole space is within the bound.
+            if values.len() <= keep {
+                return 0;
+            }
+            values.retain(|_, (_, e)| !expired(*e));
+            let live: Vec<(String, u64)> = values
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(k, (_, e))| (k.clone(), *e))
+                .collect();
+            let gone = to_evict(live, keep);
+            for k in &gone {
+                values.remove(k);
+            }
+            gone.len()
+        });
+        Box::pin(async move { Ok(removed) })
     }
 
     fn describe(&self) -> String {

@@ -18,6 +18,9 @@
 //! - `take` removes and returns the value in one step: of two concurrent takes of one key,
 //!   exactly one gets it (single-use codes and transactions rely on this).
 //! - `count` counts live and expired-but-not-yet-purged values (an upper bound, for caps).
+//! - `list` returns the live values under a key prefix; `evict` removes the values under a
+//!   prefix that expire soonest (those that never expire last) until at most `keep` live ones
+//!   remain, so that a bounded space makes room for a newcomer instead of refusing it.
 //! - Errors are reported, never swallowed: the caller answers 503 with the reason.
 
 mod memory;
@@ -137,6 +140,28 @@ pub trait Store: Send + Sync + 'static {
     fn delete<'a>(&'a self, space: Space, key: &'a str) -> StoreFuture<'a, ()>;
     /// How many values `space` holds (an upper bound: expired ones may not be purged yet).
     fn count(&self, space: Space) -> StoreFuture<'_, usize>;
+    /// The live values of `space` whose key starts with `prefix`, in no particular order.
+    ///
+    /// The default answers an error: a store of your own that cannot list still works, but
+    /// revocations then reach other replicas only when a refresh token of the grant is used.
+    fn list<'a>(
+        &'a self,
+        space: Space,
+        prefix: &'a str,
+    ) -> StoreFuture<'a, Vec<(String, Vec<u8>)>> {
+        let _ = (space, prefix);
+        let what = self.describe();
+        Box::pin(async move { Err(StoreError(format!("{what} cannot list its values"))) })
+    }
+    /// Removes the values of `space` under `prefix` that expire soonest (never-expiring ones
+    /// last) until at most `keep` live values remain there; how many it removed.
+    ///
+    /// The default removes nothing: a store of your own that cannot evict keeps every value
+    /// until it expires, and a bounded space then refuses newcomers when full.
+    fn evict<'a>(&'a self, space: Space, prefix: &'a str, keep: usize) -> StoreFuture<'a, usize> {
+        let _ = (space, prefix, keep);
+        Box::pin(async { Ok(0) })
+    }
     /// What the store is, for the start-up log (`memory`, `redb file /var/lib/…`).
     fn describe(&self) -> String;
     /// Whether other processes use the store too (Redis): what is kept in it must then be
@@ -151,6 +176,17 @@ pub(crate) fn expiry_ms(ttl: Option<Duration>) -> u64 {
     ttl.map_or(0, |t| {
         now_ms().saturating_add(u64::try_from(t.as_millis()).unwrap_or(u64::MAX))
     })
+}
+
+/// Of `(key, expiry)` pairs under one prefix, the keys to evict so that `keep` remain: the
+/// soonest-expiring first, never-expiring ones (expiry 0) last.
+pub(crate) fn to_evict(mut live: Vec<(String, u64)>, keep: usize) -> Vec<String> {
+    if live.len() <= keep {
+        return Vec::new();
+    }
+    live.sort_by_key(|(_, e)| if *e == 0 { u64::MAX } else { *e });
+    let n = live.len() - keep;
+    live.into_iter().take(n).map(|(k, _)| k).collect()
 }
 
 /// Whether an expiry (from [`expiry_ms`]) has passed.

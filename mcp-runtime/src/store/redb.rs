@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use redb::{Database, ReadableDatabase as _, ReadableTableMetadata as _, TableDefinition};
 
-use super::{Space, Store, StoreError, StoreFuture, expired, expiry_ms};
+use super::{Space, Store, StoreError, StoreFuture, expired, expiry_ms, to_evict};
 
 /// A store in a redb file: every write is committed durably before it answers, so registered
 /// clients, refresh tokens and the signing key survive a restart. One process at a time may
@@ -230,6 +230,69 @@ impl Store for RedbStore {
             let t = tx.open_table(table(space)).map_err(|e| err(path, e))?;
             let n = t.len().map_err(|e| err(path, e))?;
             Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        space: Space,
+        prefix: &'a str,
+    ) -> StoreFuture<'a, Vec<(String, Vec<u8>)>> {
+        let prefix = prefix.to_owned();
+        self.blocking(move |db, path| {
+            let tx = db.begin_read().map_err(|e| err(path, e))?;
+            let t = tx.open_table(table(space)).map_err(|e| err(path, e))?;
+            let mut out = Vec::new();
+            for entry in t.range(prefix.as_str()..).map_err(|e| err(path, e))? {
+                let (k, v) = entry.map_err(|e| err(path, e))?;
+                if !k.value().starts_with(prefix.as_str()) {
+                    break;
+                }
+                if let Some(value) = decode(v.value()) {
+                    out.push((k.value().to_owned(), value));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn evict<'a>(&'a self, space: Space, prefix: &'a str, keep: usize) -> StoreFuture<'a, usize> {
+        let prefix = prefix.to_owned();
+        self.blocking(move |db, path| {
+            use redb::ReadableTable as _;
+            let tx = db.begin_write().map_err(|e| err(path, e))?;
+            let removed = {
+                let mut t = tx.open_table(table(space)).map_err(|e| err(path, e))?;
+                // Nothing to look at while the whole space is within the bound.
+                if t.len().map_err(|e| err(path, e))? <= keep as u64 {
+                    return Ok(0);
+                }
+                let mut live = Vec::new();
+                let mut dead = Vec::new();
+                for entry in t.range(prefix.as_str()..).map_err(|e| err(path, e))? {
+                    let (k, v) = entry.map_err(|e| err(path, e))?;
+                    if !k.value().starts_with(prefix.as_str()) {
+                        break;
+                    }
+                    let raw = v.value();
+                    let expires = raw
+                        .get(..8)
+                        .and_then(|h| h.try_into().ok())
+                        .map_or(1, u64::from_be_bytes);
+                    if expired(expires) {
+                        dead.push(k.value().to_owned());
+                    } else {
+                        live.push((k.value().to_owned(), expires));
+                    }
+                }
+                let gone = to_evict(live, keep);
+                for k in dead.iter().chain(&gone) {
+                    t.remove(k.as_str()).map_err(|e| err(path, e))?;
+                }
+                gone.len()
+            };
+            tx.commit().map_err(|e| err(path, e))?;
+            Ok(removed)
         })
     }
 

@@ -277,6 +277,82 @@ impl Store for RedisStore {
         })
     }
 
+    fn list<'a>(
+        &'a self,
+        space: Space,
+        prefix: &'a str,
+    ) -> StoreFuture<'a, Vec<(String, Vec<u8>)>> {
+        let index = self.index_key(space);
+        let (values_prefix, prefix) = (self.value_key(space, ""), prefix.to_owned());
+        let now = expiry_ms(Some(Duration::ZERO)) as f64;
+        self.run("list", move |mut conn| async move {
+            // The index holds every key of the space, by expiry: the live ones are above now.
+            let members: Vec<String> = redis::cmd("ZRANGE")
+                .arg(&index)
+                .arg(format!("({now}"))
+                .arg("+inf")
+                .arg("BYSCORE")
+                .query_async(&mut conn)
+                .await?;
+            let keys: Vec<String> = members
+                .into_iter()
+                .filter(|m| m.starts_with(prefix.as_str()))
+                .collect();
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let full: Vec<String> = keys.iter().map(|k| format!("{values_prefix}{k}")).collect();
+            let values: Vec<Option<Vec<u8>>> = conn.mget(&full).await?;
+            Ok(keys
+                .into_iter()
+                .zip(values)
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect())
+        })
+    }
+
+    fn evict<'a>(&'a self, space: Space, prefix: &'a str, keep: usize) -> StoreFuture<'a, usize> {
+        let index = self.index_key(space);
+        let (values_prefix, prefix) = (self.value_key(space, ""), prefix.to_owned());
+        let now = expiry_ms(Some(Duration::ZERO)) as f64;
+        self.run("evict", move |mut conn| async move {
+            let (total,): (usize,) = redis::pipe()
+                .atomic()
+                .zrembyscore(&index, f64::NEG_INFINITY, now)
+                .ignore()
+                .zcard(&index)
+                .query_async(&mut conn)
+                .await?;
+            // Nothing to look at while the whole space is within the bound.
+            if total <= keep {
+                return Ok(0);
+            }
+            let scored: Vec<(String, f64)> = conn.zrange_withscores(&index, 0, -1).await?;
+            let live: Vec<(String, u64)> = scored
+                .into_iter()
+                .filter(|(k, _)| k.starts_with(prefix.as_str()))
+                .map(|(k, score)| {
+                    let expires = if score.is_finite() { score as u64 } else { 0 };
+                    (k, expires)
+                })
+                .collect();
+            let gone = super::to_evict(live, keep);
+            if gone.is_empty() {
+                return Ok(0);
+            }
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for k in &gone {
+                pipe.del(format!("{values_prefix}{k}"))
+                    .ignore()
+                    .zrem(&index, k)
+                    .ignore();
+            }
+            pipe.query_async::<()>(&mut conn).await?;
+            Ok(gone.len())
+        })
+    }
+
     fn describe(&self) -> String {
         format!("redis {} (keys {}*)", self.shown, self.prefix)
     }
