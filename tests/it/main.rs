@@ -25,6 +25,7 @@ mod proxy_presets;
 mod replicas;
 mod resources;
 mod resume;
+mod revocation;
 mod store;
 mod tasks;
 mod tools;

@@ -520,7 +520,7 @@ fn replica(store: Arc<dyn Store>, public: &str) -> mcp_runtime::McpServer {
 }
 
 /// [`replica`], with its records in `namespace` when given.
-fn replica_in(
+pub(crate) fn replica_in(
     store: Arc<dyn Store>,
     public: &str,
     namespace: Option<&str>,

@@ -254,7 +254,9 @@ impl AuthState {
         .with_userinfo(oauth.userinfo)
         .with_hierarchy(oauth.hierarchy);
         #[cfg(feature = "authorization-server")]
-        let gate = gate.with_upstream(oauth.dev.clone());
+        let gate = gate
+            .with_revocations(oauth.dev.as_ref().map(|d| d.revocations.clone()))
+            .with_upstream(oauth.dev.clone());
         AuthState {
             gate,
             resource,

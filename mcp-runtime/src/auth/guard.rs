@@ -29,6 +29,9 @@ pub struct Gate {
     /// The OAuth proxy that issued the tokens, for their upstream grants.
     #[cfg(feature = "authorization-server")]
     upstream: Option<Arc<crate::oauth::AuthServer>>,
+    /// The grants the embedded authorization server revoked: their tokens are refused.
+    #[cfg(feature = "authorization-server")]
+    revocations: Option<Arc<super::revocations::Revocations>>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -58,7 +61,33 @@ impl Gate {
             metadata_url: std::sync::OnceLock::new(),
             #[cfg(feature = "authorization-server")]
             upstream: None,
+            #[cfg(feature = "authorization-server")]
+            revocations: None,
         }
+    }
+
+    /// Refuses the tokens of the grants in `revocations`.
+    #[cfg(feature = "authorization-server")]
+    pub(crate) fn with_revocations(
+        mut self,
+        revocations: Option<Arc<super::revocations::Revocations>>,
+    ) -> Self {
+        self.revocations = revocations;
+        self
+    }
+
+    /// The refusal of a token whose grant was revoked, if it is one.
+    #[inline]
+    fn revoked(&self, claims: &Map<String, Value>) -> Result<(), AuthError> {
+        #[cfg(feature = "authorization-server")]
+        if self.revocations.as_ref().is_some_and(|r| r.revoked(claims)) {
+            return Err(AuthError::invalid(
+                "the token's grant was revoked (a code or refresh token of it was used twice); \
+                 sign in again",
+            ));
+        }
+        let _ = claims;
+        Ok(())
     }
 
     /// Scopes that imply others: expanded once per verified token (the cache keeps the result).
@@ -113,6 +142,7 @@ impl Gate {
         let key = self.cache.key(token);
         // A cached token is byte-for-byte one that passed every check before.
         if let Some(hit) = self.cache.get(key, token) {
+            self.revoked(&hit.claims)?;
             return Ok(Auth(hit));
         }
         check_token68(token)?;
@@ -122,6 +152,7 @@ impl Gate {
         #[cfg(feature = "metrics")]
         crate::metrics::verification(verified.is_ok(), started.elapsed());
         let verified = verified?;
+        self.revoked(&verified.claims)?;
         let scopes = scopes_from_claims(&verified.claims);
         let mut user = (self.map_user)(&verified.claims);
         if let Some(u) = &self.userinfo {

@@ -25,6 +25,8 @@ pub mod jwt;
 pub mod metadata;
 #[cfg(feature = "oauth")]
 pub mod relay;
+#[cfg(feature = "authorization-server")]
+pub(crate) mod revocations;
 #[cfg(feature = "oauth")]
 pub mod routes;
 pub mod scope;

@@ -336,19 +336,34 @@ impl AuthServer {
     /// exists: a replica that serves no token or JWKS request still learns of a rotation.
     pub(crate) fn watch_keys(this: &Arc<AuthServer>) {
         let weak = Arc::downgrade(this);
+        let ticks_per_reload =
+            (RELOAD_EVERY.as_millis() / super::REVOCATIONS_EVERY.as_millis()).max(1);
         let spawned = std::thread::Builder::new()
             .name("mcp-keys".into())
             .spawn(move || {
+                let mut tick: u128 = 0;
+                let mut failing = false;
                 loop {
-                    std::thread::sleep(RELOAD_EVERY);
+                    std::thread::sleep(super::REVOCATIONS_EVERY);
                     let Some(server) = weak.upgrade() else {
                         return;
                     };
-                    server.adopt_ring(block_on(server.store.get(Space::Keys, "signing")));
+                    tick += 1;
+                    if tick.is_multiple_of(ticks_per_reload) {
+                        server.adopt_ring(block_on(server.store.get(Space::Keys, "signing")));
+                    }
+                    match server.read_revocations() {
+                        Ok(()) => failing = false,
+                        Err(e) if !failing => {
+                            failing = true;
+                            tracing::warn!(target: "mcp_runtime::auth", "reading the revoked grants failed (tokens of grants other replicas revoke keep working here until it succeeds): {e}");
+                        }
+                        Err(_) => {}
+                    }
                 }
             });
         if let Err(e) = spawned {
-            tracing::warn!(target: "mcp_runtime::auth", error = %e, "no thread to watch the signing keys; rotations reach this replica at its token and JWKS endpoints only");
+            tracing::warn!(target: "mcp_runtime::auth", error = %e, "no thread to watch the signing keys and revocations; rotations reach this replica at its token and JWKS endpoints only, and other replicas' revocations not at all");
         }
     }
 }

@@ -57,6 +57,9 @@ pub(super) const CODE_TTL: Duration = Duration::from_secs(60);
 pub(super) const PENDING_TTL: Duration = Duration::from_secs(600);
 /// Refresh tokens live this long (each use replaces the token).
 pub(super) const REFRESH_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
+/// How often a replica reads the grants other replicas revoked (the bound on how long their
+/// tokens still open this one).
+pub(super) const REVOCATIONS_EVERY: Duration = Duration::from_secs(5);
 /// How long a redeemed code is remembered, to revoke its tokens if it comes back.
 pub(super) const REDEEMED_TTL: Duration = Duration::from_secs(600);
 pub(super) const MAX_CLIENTS: usize = 1000;
@@ -123,6 +126,9 @@ pub(crate) struct AuthServer {
     store: Arc<dyn Store>,
     /// Seals the signing keys in the store (`MCP_STORE_ENCRYPTION_KEY`).
     sealer: Option<Arc<seal::Sealer>>,
+    /// The grants revoked (here at once, by other replicas within `REVOCATIONS_EVERY`),
+    /// whose tokens this server's gate refuses.
+    pub(crate) revocations: Arc<crate::auth::revocations::Revocations>,
 }
 
 impl AuthServer {
@@ -164,6 +170,7 @@ impl AuthServer {
             baseline: OnceLock::new(),
             store,
             sealer,
+            revocations: Arc::default(),
         })
     }
 
@@ -238,6 +245,11 @@ impl AuthServer {
     /// sharing a store never read each other's clients, codes or tokens.
     pub(super) fn ns_key(&self, key: &str) -> String {
         format!("{}/{key}", self.namespace.get().map_or("", String::as_str))
+    }
+
+    /// Whether the namespace is still unknown (before the public URL is).
+    pub(super) fn namespace_unset(&self) -> bool {
+        self.namespace.get().is_none()
     }
 
     /// The resource this server issues tokens for (empty until known).

@@ -60,6 +60,15 @@ pub(super) struct Refresh {
     pub(super) resource: String,
 }
 
+/// What a spent code or refresh token leads to, should it come back: its grant (`family`,
+/// the `sid` of the tokens it issued) and the upstream grant whose tokens the proxy keeps.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Spent {
+    pub(super) family: String,
+    #[serde(default)]
+    pub(super) grant: Option<String>,
+}
+
 /// Who approved a grant, and what this server's tokens say about them.
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct User {
@@ -120,6 +129,58 @@ impl AuthServer {
             StoreError(format!("a {} record does not serialize: {e}", space.name()))
         })?;
         self.store.put(space, &self.ns_key(key), bytes, ttl).await
+    }
+
+    /// Saves a record only if none is there (atomically, across replicas): true when saved.
+    pub(super) async fn save_new<T: Serialize>(
+        &self,
+        space: Space,
+        key: &str,
+        record: &T,
+        ttl: Option<Duration>,
+    ) -> Result<bool, StoreError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| {
+            StoreError(format!("a {} record does not serialize: {e}", space.name()))
+        })?;
+        self.store
+            .put_new(space, &self.ns_key(key), bytes, ttl)
+            .await
+    }
+
+    /// Revokes a grant: its refresh tokens stop working, its access tokens are refused (here
+    /// at once, on other replicas within `REVOCATIONS_EVERY`), and the upstream tokens the
+    /// proxy kept for it are deleted.
+    pub(super) async fn revoke(&self, spent: &Spent) -> Result<(), StoreError> {
+        self.save(
+            Space::RevokedFamilies,
+            &spent.family,
+            &true,
+            Some(super::REFRESH_TTL),
+        )
+        .await?;
+        self.revocations.insert(&spent.family);
+        if let Some(grant) = &spent.grant {
+            self.store
+                .delete(Space::UpstreamTokens, &self.ns_key(grant))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Reads the grants revoked by any replica sharing the store.
+    pub(super) fn read_revocations(&self) -> Result<(), StoreError> {
+        if self.namespace_unset() {
+            return Ok(());
+        }
+        let prefix = self.ns_key("");
+        let found = crate::store::block_on(self.store.list(Space::RevokedFamilies, &prefix))?;
+        self.revocations.merge(
+            found
+                .into_iter()
+                .filter_map(|(k, _)| k.strip_prefix(&prefix).map(str::to_owned))
+                .collect(),
+        );
+        Ok(())
     }
 
     /// Whether `space` is full (`max` records, expired ones included until purged).

@@ -15,7 +15,7 @@ use super::params::{
     has_media_type, is_b64url, parse_params, pct_decode, random_token, sha256, unix_now,
 };
 use super::responses::{client_error, no_store, not_started, oauth_error, token_error};
-use super::state::{Client, Code, Refresh, hashed, unavailable};
+use super::state::{Client, Code, Refresh, Spent, hashed, unavailable};
 use super::{AuthServer, MAX_REFRESH, REDEEMED_TTL, REFRESH_TTL};
 use crate::store::Space;
 
@@ -105,8 +105,12 @@ impl AuthServer {
                 }
                 let family = random_token(16);
                 // Remembered, so that a second redemption revokes what this one issues.
+                let spent = Spent {
+                    family: family.clone(),
+                    grant: grant.user.grant.clone(),
+                };
                 if let Err(e) = self
-                    .save(Space::RedeemedCodes, &code_key, &family, Some(REDEEMED_TTL))
+                    .save(Space::RedeemedCodes, &code_key, &spent, Some(REDEEMED_TTL))
                     .await
                 {
                     return unavailable(&e);
@@ -164,22 +168,22 @@ impl AuthServer {
                         asked
                     }
                 };
-                // Rotation: this refresh token is spent now. Of two concurrent uses, one
-                // takes it; the other finds it spent.
-                let old: Refresh = match self.take(Space::RefreshTokens, &hash).await {
-                    Ok(Some(old)) => old,
-                    Ok(None) => return self.refresh_replayed(&hash).await,
-                    Err(e) => return unavailable(&e),
+                // Rotation, atomically across replicas: the first use to mark this refresh
+                // token spent rotates it; every other use, concurrent or later, is a replay
+                // and revokes the grant (RFC 9700 §4.14.2).
+                let spent = Spent {
+                    family: old.family.clone(),
+                    grant: old.user.grant.clone(),
                 };
-                if let Err(e) = self
-                    .save(
-                        Space::SpentRefreshTokens,
-                        &hash,
-                        &old.family,
-                        Some(REFRESH_TTL),
-                    )
+                match self
+                    .save_new(Space::SpentRefreshTokens, &hash, &spent, Some(REFRESH_TTL))
                     .await
                 {
+                    Ok(true) => {}
+                    Ok(false) => return self.refresh_replayed(&hash).await,
+                    Err(e) => return unavailable(&e),
+                }
+                if let Err(e) = self.take::<Refresh>(Space::RefreshTokens, &hash).await {
                     return unavailable(&e);
                 }
                 if let Some(grant) = &old.user.grant {
@@ -210,6 +214,8 @@ impl AuthServer {
             "exp": now + ttl,
             "jti": random_token(16),
             "scope": scopes.join(" "),
+            // The grant: revoked, every token of it is refused.
+            "sid": family,
         });
         if let Value::Object(map) = &mut claims {
             if let Some(name) = &user.name {
@@ -385,9 +391,9 @@ impl AuthServer {
     /// An unknown code. If it was redeemed before, someone holds a copy: what the first
     /// redemption issued is revoked (RFC 9700 §4.1.1 / RFC 6749 §4.1.2).
     async fn code_replayed(&self, code_key: &str) -> HttpResponse {
-        match self.take::<String>(Space::RedeemedCodes, code_key).await {
-            Ok(Some(family)) => {
-                if let Err(e) = self.revoke_family(&family).await {
+        match self.take::<Spent>(Space::RedeemedCodes, code_key).await {
+            Ok(Some(spent)) => {
+                if let Err(e) = self.revoke(&spent).await {
                     return unavailable(&e);
                 }
                 tracing::warn!(target: "mcp_runtime::auth", "an authorization code was redeemed twice; the tokens it issued are revoked");
@@ -407,9 +413,9 @@ impl AuthServer {
     /// An unknown refresh token. If it was rotated before, someone holds a copy: its whole
     /// family is revoked (RFC 9700 §4.14.2).
     async fn refresh_replayed(&self, hash: &str) -> HttpResponse {
-        match self.load::<String>(Space::SpentRefreshTokens, hash).await {
-            Ok(Some(family)) => {
-                if let Err(e) = self.revoke_family(&family).await {
+        match self.load::<Spent>(Space::SpentRefreshTokens, hash).await {
+            Ok(Some(spent)) => {
+                if let Err(e) = self.revoke(&spent).await {
                     return unavailable(&e);
                 }
                 tracing::warn!(target: "mcp_runtime::auth", "a refresh token was used twice; its family is revoked");
@@ -421,10 +427,5 @@ impl AuthServer {
             "invalid_grant",
             "the refresh token is unknown, expired, revoked or already used",
         )
-    }
-
-    async fn revoke_family(&self, family: &str) -> Result<(), crate::store::StoreError> {
-        self.save(Space::RevokedFamilies, family, &true, Some(REFRESH_TTL))
-            .await
     }
 }
