@@ -13,6 +13,7 @@ mod deploy;
 mod devserver;
 mod examples;
 mod fixtures;
+mod flood;
 mod hierarchy;
 mod idp;
 mod items;

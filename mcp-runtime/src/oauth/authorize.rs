@@ -34,8 +34,8 @@ impl AuthServer {
             );
         };
         let (redirect_uri, redirect_given, client_name) = {
-            let client: Client = match self.load(Space::Clients, client_id).await {
-                Ok(Some(c)) => c,
+            let client: Client = match self.load_client(client_id).await {
+                Ok(Some((c, _))) => c,
                 Ok(None) => {
                     return error_page(
                         StatusCode::BAD_REQUEST,
@@ -134,22 +134,13 @@ impl AuthServer {
             &request.scopes,
             &dev.user,
         );
-        match self.full(Space::Transactions, MAX_PENDING).await {
-            Ok(false) => {}
-            Ok(true) => {
-                return error_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "too many sign-ins in progress; try again in a few minutes",
-                );
-            }
-            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-        }
         if let Err(e) = self
-            .save(
+            .save_bounded(
                 Space::Transactions,
                 &request_id,
                 &request,
                 Some(PENDING_TTL),
+                MAX_PENDING,
             )
             .await
         {
@@ -168,23 +159,19 @@ impl AuthServer {
             request.state.as_deref(),
             issuer,
         );
-        match self.full(Space::Codes, MAX_CODES).await {
-            Ok(false) => {}
-            Ok(true) => {
-                return error_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "too many unredeemed authorization codes; try again in a minute",
-                );
-            }
-            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-        }
         let grant = Code {
             request,
             user,
             resource: self.resource_url().to_owned(),
         };
         if let Err(e) = self
-            .save(Space::Codes, &hashed(&code), &grant, Some(CODE_TTL))
+            .save_bounded(
+                Space::Codes,
+                &hashed(&code),
+                &grant,
+                Some(CODE_TTL),
+                MAX_CODES,
+            )
             .await
         {
             return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());

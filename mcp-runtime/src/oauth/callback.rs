@@ -16,7 +16,7 @@ use super::params::{parse_params, random_token, redirect_with, sha256};
 use super::responses::{cookie, not_started, set_cookie};
 use super::state::{AuthRequest, User};
 use super::upstream::{TokenAnswer, Upstream, UpstreamFailure, UpstreamTokens, expires_at};
-use super::{AuthServer, IDENTITY_SCOPES, PENDING_TTL};
+use super::{AuthServer, IDENTITY_SCOPES, MAX_PENDING, PENDING_TTL};
 use crate::auth::{AuthError, TokenVerifier as _, scopes_from_claims, string_list};
 use crate::providers::proxy::UserinfoShape;
 use crate::store::Space;
@@ -134,11 +134,12 @@ impl AuthServer {
             browser: browser.clone(),
         };
         if let Err(e) = self
-            .save(
+            .save_bounded(
                 Space::Transactions,
                 &format!("upstream:{state}"),
                 &txn,
                 Some(PENDING_TTL),
+                MAX_PENDING,
             )
             .await
         {

@@ -15,7 +15,7 @@ use super::params::{random_token, redirect_with};
 use super::responses::{cookie, not_started, set_cookie};
 use super::state::AuthRequest;
 use super::upstream::Upstream;
-use super::{AuthServer, PENDING_TTL};
+use super::{AuthServer, MAX_PENDING, PENDING_TTL};
 use crate::store::Space;
 
 /// The cookie that binds a consent form to the browser that was shown it.
@@ -107,11 +107,12 @@ impl AuthServer {
             client_name: client_name.to_owned(),
         };
         if let Err(e) = self
-            .save(
+            .save_bounded(
                 Space::Transactions,
                 &format!("consent:{txn_id}"),
                 &txn,
                 Some(PENDING_TTL),
+                MAX_PENDING,
             )
             .await
         {

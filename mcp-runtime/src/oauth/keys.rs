@@ -349,6 +349,7 @@ impl AuthServer {
                         return;
                     };
                     tick += 1;
+                    server.forget_idle_clients();
                     if tick.is_multiple_of(ticks_per_reload) {
                         server.adopt_ring(block_on(server.store.get(Space::Keys, "signing")));
                     }
@@ -375,12 +376,11 @@ mod tests {
 
     use super::super::AuthServer;
     use super::super::params::unix_now;
-    use crate::providers::DevProvider;
 
     #[test]
     fn signed_tokens_verify_with_the_published_key() {
         let dev = AuthServer::new(
-            super::super::Identity::Dev(DevProvider::new()),
+            super::super::Identity::Dev(Box::default()),
             std::time::Duration::from_secs(60),
             None,
             None,
@@ -513,7 +513,7 @@ mod tests {
             let store = store.clone();
             move || {
                 AuthServer::new(
-                    super::super::Identity::Dev(crate::providers::DevProvider::new()),
+                    super::super::Identity::Dev(Box::default()),
                     Duration::from_secs(60),
                     Some(store),
                     Some(&key),

@@ -10,6 +10,7 @@ mod authorize;
 mod callback;
 mod consent;
 mod keys;
+mod limit;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing {
     //! The registration checks, for `fuzz/`.
@@ -48,6 +49,7 @@ pub(crate) use upstream::Upstream;
 
 use crate::store::Store;
 pub use keys::rotate_signing_key;
+pub use limit::RateLimits;
 use params::origin;
 use responses::{cors, not_started};
 
@@ -62,10 +64,20 @@ pub(super) const REFRESH_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 pub(super) const REVOCATIONS_EVERY: Duration = Duration::from_secs(5);
 /// How long a redeemed code is remembered, to revoke its tokens if it comes back.
 pub(super) const REDEEMED_TTL: Duration = Duration::from_secs(600);
-pub(super) const MAX_CLIENTS: usize = 1000;
+/// A registration that no sign-in completed is kept this long by default.
+pub(crate) const UNUSED_CLIENT_TTL: Duration = Duration::from_secs(24 * 3600);
+/// At most this many registrations no sign-in completed: a newcomer evicts the oldest.
+pub(super) const MAX_UNUSED_CLIENTS: usize = 1000;
+/// At most this many clients in all: past it, the ones whose refresh tokens expire soonest go.
+pub(super) const MAX_CLIENTS: usize = 100_000;
+/// At most this many sign-ins in progress: a newcomer evicts the oldest.
 pub(super) const MAX_PENDING: usize = 1000;
+/// At most this many unredeemed codes: a newcomer evicts the oldest.
 pub(super) const MAX_CODES: usize = 1000;
-pub(super) const MAX_REFRESH: usize = 10_000;
+/// At most this many live refresh tokens: past it, the ones expiring soonest go.
+pub(super) const MAX_REFRESH: usize = 100_000;
+/// At most this many live grants per user: a new sign-in past it revokes the user's oldest.
+pub(super) const MAX_GRANTS_PER_SUBJECT: usize = 100;
 pub(super) const MAX_BODY: usize = 64 * 1024;
 /// Scopes the embedded server always knows, besides the resource's.
 pub(crate) const IDENTITY_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -73,7 +85,7 @@ pub(crate) const IDENTITY_SCOPES: [&str; 4] = ["openid", "profile", "email", "of
 /// Who signs the user in.
 pub(crate) enum Identity {
     /// The development sign-in page (`oauth = "dev"`).
-    Dev(DevProvider),
+    Dev(Box<DevProvider>),
     /// An upstream identity provider (`oauth = "proxy"`).
     Upstream(Box<Upstream>),
 }
@@ -129,6 +141,10 @@ pub(crate) struct AuthServer {
     /// The grants revoked (here at once, by other replicas within `REVOCATIONS_EVERY`),
     /// whose tokens this server's gate refuses.
     pub(crate) revocations: Arc<crate::auth::revocations::Revocations>,
+    /// Requests a minute per client address.
+    limiter: limit::Limiter,
+    /// How long a registration no sign-in completed is kept.
+    unused_client_ttl: Duration,
 }
 
 impl AuthServer {
@@ -155,6 +171,14 @@ impl AuthServer {
         }
         let ring =
             keys::load_or_create(&*store, sealer.as_deref()).map_err(ProviderError::Setup)?;
+        let (limits, unused_client_ttl) = match &identity {
+            Identity::Dev(d) => (&d.rate_limits, d.unused_client_ttl),
+            Identity::Upstream(u) => (&u.config.rate_limits, u.config.unused_client_ttl),
+        };
+        let limiter = limit::Limiter::new(limits).map_err(|reason| ProviderError::Invalid {
+            var: "MCP_TRUSTED_PROXIES",
+            reason,
+        })?;
         Ok(AuthServer {
             identity,
             access_ttl,
@@ -171,6 +195,8 @@ impl AuthServer {
             store,
             sealer,
             revocations: Arc::default(),
+            limiter,
+            unused_client_ttl,
         })
     }
 
@@ -321,7 +347,20 @@ impl AuthServer {
                     async move { this.$method(&req, &body).await }
                 }
             }};
+            ($method:ident, $endpoint:expr) => {{
+                let this = self.clone();
+                move |req: HttpRequest, body: Bytes| {
+                    let this = this.clone();
+                    async move {
+                        match this.limiter.check($endpoint, &req) {
+                            Ok(()) => this.$method(&req, &body).await,
+                            Err(wait) => too_many(wait, $endpoint),
+                        }
+                    }
+                }
+            }};
         }
+        use limit::Endpoint;
         let options = || {
             web::method(Method::OPTIONS).to(|| async { cors(HttpResponse::NoContent()).finish() })
         };
@@ -346,23 +385,26 @@ impl AuthServer {
         cfg.service(
             web::resource(p.register)
                 .app_data(web::PayloadConfig::new(MAX_BODY))
-                .route(web::post().to(handler!(register)))
+                .route(web::post().to(handler!(register, Endpoint::Register)))
                 .route(options()),
         );
         cfg.service(
             web::resource(p.authorize)
                 .app_data(web::PayloadConfig::new(MAX_BODY))
-                .route(web::get().to(handler!(authorize)))
-                .route(web::post().to(handler!(consent))),
+                .route(web::get().to(handler!(authorize, Endpoint::Authorize)))
+                .route(web::post().to(handler!(consent, Endpoint::Authorize))),
         );
         cfg.service(
             web::resource(p.token)
                 .app_data(web::PayloadConfig::new(MAX_BODY))
-                .route(web::post().to(handler!(token)))
+                .route(web::post().to(handler!(token, Endpoint::Token)))
                 .route(options()),
         );
         if matches!(self.identity, Identity::Upstream(_)) {
-            cfg.service(web::resource(p.callback).route(web::get().to(handler!(callback))));
+            cfg.service(
+                web::resource(p.callback)
+                    .route(web::get().to(handler!(callback, Endpoint::Callback))),
+            );
         }
     }
 
@@ -383,4 +425,28 @@ impl AuthServer {
             .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
             .body(self.jwks_body())
     }
+}
+
+/// 429 (RFC 6585) with `Retry-After`: JSON for the endpoints clients call, a page for the ones
+/// a browser opens.
+fn too_many(wait_secs: u64, endpoint: limit::Endpoint) -> HttpResponse {
+    let wait = wait_secs.max(1);
+    let message = format!(
+        "too many requests from this address; try again in {wait} second{}",
+        if wait == 1 { "" } else { "s" }
+    );
+    let mut resp = match endpoint {
+        limit::Endpoint::Register | limit::Endpoint::Token => responses::oauth_error(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable",
+            &message,
+        ),
+        limit::Endpoint::Authorize | limit::Endpoint::Callback => {
+            pages::error_page(actix_web::http::StatusCode::TOO_MANY_REQUESTS, &message)
+        }
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&wait.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }

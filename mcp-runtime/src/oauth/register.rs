@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::params::{has_media_type, random_token, unix_now};
 use super::responses::{no_store, oauth_error};
 use super::state::{Client, hashed, unavailable};
-use super::{AuthServer, MAX_CLIENTS};
+use super::{AuthServer, MAX_UNUSED_CLIENTS};
 use crate::auth::is_scope_token;
 use crate::store::Space;
 
@@ -64,17 +64,6 @@ impl AuthServer {
             out["client_secret"] = Value::String(secret.clone());
             out["client_secret_expires_at"] = Value::from(0);
         }
-        match self.full(Space::Clients, MAX_CLIENTS).await {
-            Ok(false) => {}
-            Ok(true) => {
-                return oauth_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    "too many clients are registered with this authorization server",
-                );
-            }
-            Err(e) => return unavailable(&e),
-        }
         let client = Client {
             name: registration.name,
             secret_hash: secret.as_deref().map(hashed),
@@ -84,7 +73,18 @@ impl AuthServer {
                 .iter()
                 .any(|g| g == "refresh_token"),
         };
-        if let Err(e) = self.save(Space::Clients, &client_id, &client, None).await {
+        // Kept apart until a sign-in completes, and only for a while: a flood of
+        // registrations evicts the oldest unused ones and never locks a newcomer out.
+        if let Err(e) = self
+            .save_bounded(
+                Space::Clients,
+                &format!("new/{client_id}"),
+                &client,
+                Some(self.unused_client_ttl),
+                MAX_UNUSED_CLIENTS,
+            )
+            .await
+        {
             return unavailable(&e);
         }
         no_store(HttpResponse::Created())

@@ -69,6 +69,13 @@ pub(super) struct Spent {
     pub(super) grant: Option<String>,
 }
 
+/// A live grant of a user, in their list.
+#[derive(Serialize, Deserialize)]
+pub(super) struct GrantEntry {
+    spent: Spent,
+    expires_ms: u64,
+}
+
 /// Who approved a grant, and what this server's tokens say about them.
 #[derive(Clone, Serialize, Deserialize)]
 pub(super) struct User {
@@ -167,6 +174,11 @@ impl AuthServer {
         Ok(())
     }
 
+    /// Forgets rate-limit state of addresses that have been quiet.
+    pub(super) fn forget_idle_clients(&self) {
+        self.limiter.forget_idle();
+    }
+
     /// Reads the grants revoked by any replica sharing the store.
     pub(super) fn read_revocations(&self) -> Result<(), StoreError> {
         if self.namespace_unset() {
@@ -183,9 +195,82 @@ impl AuthServer {
         Ok(())
     }
 
-    /// Whether `space` is full (`max` records, expired ones included until purged).
-    pub(super) async fn full(&self, space: Space, max: usize) -> Result<bool, StoreError> {
-        Ok(self.store.count(space).await? >= max)
+    /// Saves a record in a bounded space: past `max` records of this server there, the ones
+    /// that expire soonest are evicted, so a flood pushes out old entries instead of locking
+    /// newcomers out.
+    pub(super) async fn save_bounded<T: Serialize>(
+        &self,
+        space: Space,
+        key: &str,
+        record: &T,
+        ttl: Option<Duration>,
+        max: usize,
+    ) -> Result<(), StoreError> {
+        self.save(space, key, record, ttl).await?;
+        let evicted = self.store.evict(space, &self.ns_key(""), max).await?;
+        if evicted > 0 {
+            tracing::info!(
+                target: "mcp_runtime::auth",
+                "{} full ({max}): evicted the {evicted} that expire soonest",
+                space.name()
+            );
+        }
+        Ok(())
+    }
+
+    /// A registered client, and whether it has completed a sign-in (until then it is kept
+    /// under `new/`, apart, so that only unused registrations are evicted for newcomers).
+    pub(super) async fn load_client(&self, id: &str) -> Result<Option<(Client, bool)>, StoreError> {
+        if let Some(c) = self.load::<Client>(Space::Clients, id).await? {
+            return Ok(Some((c, true)));
+        }
+        Ok(self
+            .load::<Client>(Space::Clients, &format!("new/{id}"))
+            .await?
+            .map(|c| (c, false)))
+    }
+
+    /// A client got tokens: it lives as long as its refresh tokens from now on.
+    pub(super) async fn client_in_use(
+        &self,
+        id: &str,
+        client: &Client,
+        was_used: bool,
+    ) -> Result<(), StoreError> {
+        self.save_bounded(
+            Space::Clients,
+            id,
+            client,
+            Some(super::REFRESH_TTL),
+            super::MAX_CLIENTS,
+        )
+        .await?;
+        if !was_used {
+            self.store
+                .delete(Space::Clients, &self.ns_key(&format!("new/{id}")))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records a new grant of `sub`; past [`MAX_GRANTS_PER_SUBJECT`](super::MAX_GRANTS_PER_SUBJECT)
+    /// live ones, the oldest is revoked (one account signing in endlessly bounds itself, not
+    /// everyone).
+    pub(super) async fn track_grant(&self, sub: &str, spent: Spent) -> Result<(), StoreError> {
+        let key = hashed(sub);
+        let now = crate::store::expiry_ms(Some(std::time::Duration::ZERO));
+        let mut grants: Vec<GrantEntry> = self.load(Space::Grants, &key).await?.unwrap_or_default();
+        grants.retain(|g| g.expires_ms > now);
+        grants.push(GrantEntry {
+            spent,
+            expires_ms: crate::store::expiry_ms(Some(super::REFRESH_TTL)),
+        });
+        let excess = grants.len().saturating_sub(super::MAX_GRANTS_PER_SUBJECT);
+        for old in grants.drain(..excess) {
+            self.revoke(&old.spent).await?;
+        }
+        self.save(Space::Grants, &key, &grants, Some(super::REFRESH_TTL))
+            .await
     }
 }
 

@@ -115,6 +115,10 @@ impl AuthServer {
                 {
                     return unavailable(&e);
                 }
+                // A bound per user: their oldest grant goes past it.
+                if let Err(e) = self.track_grant(&grant.user.sub, spent).await {
+                    return unavailable(&e);
+                }
                 (grant.request.scopes, grant.user, family)
             }
             Some("refresh_token") => {
@@ -265,39 +269,39 @@ impl AuthServer {
             "expires_in": expires_in,
             "scope": scopes.join(" "),
         });
-        let wants_refresh = match self.load::<Client>(Space::Clients, &client_id).await {
-            Ok(c) => c.is_some_and(|c| c.refresh),
+        let wants_refresh = match self.load_client(&client_id).await {
+            Ok(Some((client, used))) => {
+                // In use from now on: kept as long as its refresh tokens.
+                if let Err(e) = self.client_in_use(&client_id, &client, used).await {
+                    return unavailable(&e);
+                }
+                client.refresh
+            }
+            Ok(None) => false,
             Err(e) => return unavailable(&e),
         };
         if wants_refresh {
-            match self.full(Space::RefreshTokens, MAX_REFRESH).await {
-                Ok(true) => {
-                    tracing::warn!(target: "mcp_runtime::auth", "refresh-token store full; issuing none");
-                }
-                Ok(false) => {
-                    let refresh = random_token(32);
-                    let record = Refresh {
-                        client_id: client_id.clone(),
-                        scopes: scopes.clone(),
-                        user,
-                        family,
-                        resource: resource.clone(),
-                    };
-                    if let Err(e) = self
-                        .save(
-                            Space::RefreshTokens,
-                            &hashed(&refresh),
-                            &record,
-                            Some(REFRESH_TTL),
-                        )
-                        .await
-                    {
-                        return unavailable(&e);
-                    }
-                    out["refresh_token"] = Value::String(refresh);
-                }
-                Err(e) => return unavailable(&e),
+            let refresh = random_token(32);
+            let record = Refresh {
+                client_id: client_id.clone(),
+                scopes: scopes.clone(),
+                user,
+                family,
+                resource: resource.clone(),
+            };
+            if let Err(e) = self
+                .save_bounded(
+                    Space::RefreshTokens,
+                    &hashed(&refresh),
+                    &record,
+                    Some(REFRESH_TTL),
+                    MAX_REFRESH,
+                )
+                .await
+            {
+                return unavailable(&e);
             }
+            out["refresh_token"] = Value::String(refresh);
         }
         no_store(HttpResponse::Ok())
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
@@ -348,8 +352,8 @@ impl AuthServer {
                 }
             },
         };
-        let client: Client = match self.load(Space::Clients, &id).await {
-            Ok(Some(c)) => c,
+        let client: Client = match self.load_client(&id).await {
+            Ok(Some((c, _))) => c,
             Ok(None) => {
                 // 401 invalid_client: clients such as Claude register again on this answer.
                 return Err(Box::new(client_error(

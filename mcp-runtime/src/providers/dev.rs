@@ -79,6 +79,11 @@ pub struct DevProvider {
     pub(crate) allow_public: bool,
     /// The prefix of this server's records in its store (`MCP_STORE_NAMESPACE`).
     pub(crate) namespace: Option<String>,
+    /// Requests a minute per client address (`MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES`).
+    pub(crate) rate_limits: crate::oauth::RateLimits,
+    /// How long a registration that no sign-in completed is kept
+    /// (`MCP_OAUTH_UNUSED_CLIENT_TTL`).
+    pub(crate) unused_client_ttl: Duration,
 }
 
 impl std::fmt::Debug for DevProvider {
@@ -110,6 +115,8 @@ impl DevProvider {
             encryption_key: None,
             allow_public: false,
             namespace: None,
+            rate_limits: crate::oauth::RateLimits::default(),
+            unused_client_ttl: crate::oauth::UNUSED_CLIENT_TTL,
         }
     }
 
@@ -175,6 +182,10 @@ impl DevProvider {
         p.store = Some(store_from_env("dev-server")?);
         p.encryption_key = super::proxy::encryption_key_from_env()?;
         p.namespace = super::proxy::namespace_from_env()?;
+        p.rate_limits = super::proxy::rate_limits_from_env()?;
+        if let Some(ttl) = super::proxy::unused_client_ttl_from_env()? {
+            p.unused_client_ttl = ttl;
+        }
         Ok(p)
     }
 
@@ -199,6 +210,22 @@ impl DevProvider {
     /// refuses another.
     pub fn store_namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Requests a minute per client address at registration, authorization and token
+    /// (default: [`RateLimits::default`](crate::providers::RateLimits)); over a limit, 429 with
+    /// `Retry-After`.
+    pub fn rate_limits(mut self, limits: crate::oauth::RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// How long a registered client that never completed a sign-in is kept (default a day;
+    /// `MCP_OAUTH_UNUSED_CLIENT_TTL` in seconds). A client that signed in lives as long as its
+    /// refresh tokens.
+    pub fn unused_client_ttl(mut self, ttl: Duration) -> Self {
+        self.unused_client_ttl = ttl;
         self
     }
 
@@ -245,7 +272,7 @@ impl DevProvider {
         let store = self.store.clone();
         let key = self.encryption_key;
         let dev = Arc::new(AuthServer::new(
-            Identity::Dev(self),
+            Identity::Dev(Box::new(self)),
             ttl,
             store,
             key.as_ref(),

@@ -27,6 +27,8 @@ pub mod proxy;
 pub mod supabase;
 pub mod workos;
 
+#[cfg(feature = "authorization-server")]
+pub use crate::oauth::RateLimits;
 pub use auth0::Auth0Provider;
 pub use better_auth::BetterAuthProvider;
 pub use clerk::ClerkProvider;

@@ -203,6 +203,11 @@ pub struct ProxyProvider {
     /// The prefix of this server's records in its store (`MCP_STORE_NAMESPACE`; default:
     /// derived from the public URL).
     pub(crate) namespace: Option<String>,
+    /// Requests a minute per client address (`MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES`).
+    pub(crate) rate_limits: crate::oauth::RateLimits,
+    /// How long a registration that no sign-in completed is kept
+    /// (`MCP_OAUTH_UNUSED_CLIENT_TTL`).
+    pub(crate) unused_client_ttl: Duration,
 }
 
 /// A claim that holds roles besides `roles`.
@@ -301,6 +306,8 @@ impl ProxyProvider {
             roles_claim: None,
             store_kind: None,
             namespace: None,
+            rate_limits: crate::oauth::RateLimits::default(),
+            unused_client_ttl: crate::oauth::UNUSED_CLIENT_TTL,
         }
     }
 
@@ -383,6 +390,10 @@ impl ProxyProvider {
         self.scope_grants = scope_grants_from_env()?;
         self.encryption_key = encryption_key_from_env()?;
         self.namespace = namespace_from_env()?;
+        self.rate_limits = rate_limits_from_env()?;
+        if let Some(ttl) = unused_client_ttl_from_env()? {
+            self.unused_client_ttl = ttl;
+        }
         self.store_kind = Some(kind.to_owned());
         Ok(self)
     }
@@ -489,6 +500,21 @@ impl ProxyProvider {
     /// and two servers do not. 1 to 64 of `A-Z a-z 0-9 . _ -`.
     pub fn store_namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// Requests a minute per client address at registration, authorization, token and the
+    /// callback (default: [`RateLimits::default`](crate::providers::RateLimits)); over a
+    /// limit, 429 with `Retry-After`.
+    pub fn rate_limits(mut self, limits: crate::oauth::RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// How long a registered client that never completed a sign-in is kept (default a day;
+    /// `MCP_OAUTH_UNUSED_CLIENT_TTL` in seconds).
+    pub fn unused_client_ttl(mut self, ttl: Duration) -> Self {
+        self.unused_client_ttl = ttl;
         self
     }
 
@@ -644,6 +670,26 @@ pub(crate) fn encryption_key_from_env() -> Result<Option<[u8; 32]>, ProviderErro
         var: "MCP_STORE_ENCRYPTION_KEY",
         reason: "it must be 32 random bytes in base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`".into(),
     })
+}
+
+/// `MCP_OAUTH_RATE_LIMIT` and `MCP_TRUSTED_PROXIES`.
+pub(crate) fn rate_limits_from_env() -> Result<crate::oauth::RateLimits, ProviderError> {
+    crate::oauth::RateLimits::from_env(env)
+        .map_err(|(var, reason)| ProviderError::Invalid { var, reason })
+}
+
+/// `MCP_OAUTH_UNUSED_CLIENT_TTL` (seconds, 60 to 30 days), if set.
+pub(crate) fn unused_client_ttl_from_env() -> Result<Option<Duration>, ProviderError> {
+    let Some(v) = env("MCP_OAUTH_UNUSED_CLIENT_TTL") else {
+        return Ok(None);
+    };
+    match v.trim().parse::<u64>() {
+        Ok(s) if (60..=30 * 86_400).contains(&s) => Ok(Some(Duration::from_secs(s))),
+        _ => Err(ProviderError::Invalid {
+            var: "MCP_OAUTH_UNUSED_CLIENT_TTL",
+            reason: format!("`{v}` is not a number of seconds from 60 to 2592000 (30 days)"),
+        }),
+    }
 }
 
 /// `MCP_STORE_NAMESPACE`, if set, checked.

@@ -164,13 +164,17 @@ impl McpServerBuilder {
             (None, Some(public)) => oauth.resource = Some(public.text.clone()),
             _ => {}
         }
-        let mut problems = oauth.hierarchy.problems();
+        let problems = oauth.hierarchy.problems();
         #[cfg(feature = "authorization-server")]
-        if let (Some(dev), Some(resource)) = (&oauth.dev, &oauth.resource)
-            && let Some(problem) = dev.refuse_public(resource)
-        {
-            problems.push(problem);
-        }
+        let problems = {
+            let mut problems = problems;
+            if let (Some(dev), Some(resource)) = (&oauth.dev, &oauth.resource)
+                && let Some(problem) = dev.refuse_public(resource)
+            {
+                problems.push(problem);
+            }
+            problems
+        };
         if !problems.is_empty() {
             return Err(BuildError { problems });
         }

@@ -74,11 +74,13 @@ pub enum Space {
     /// MCP sessions shared by replicas (their revision, caller and client capabilities), by
     /// session id.
     Sessions,
+    /// Each user's live grants (by a hash of the subject), for the bound per user.
+    Grants,
 }
 
 impl Space {
     /// Every space, in a fixed order.
-    pub const ALL: [Space; 10] = [
+    pub const ALL: [Space; 11] = [
         Space::Clients,
         Space::Transactions,
         Space::Codes,
@@ -89,6 +91,7 @@ impl Space {
         Space::Keys,
         Space::UpstreamTokens,
         Space::Sessions,
+        Space::Grants,
     ];
 
     /// A stable name (table names, key prefixes).
@@ -104,6 +107,7 @@ impl Space {
             Space::Keys => "keys",
             Space::UpstreamTokens => "upstream_tokens",
             Space::Sessions => "sessions",
+            Space::Grants => "grants",
         }
     }
 }
