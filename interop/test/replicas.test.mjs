@@ -225,6 +225,28 @@ function refreshByHand(tokenEndpoint, provider, refreshToken) {
   });
 }
 
+/** A revoked grant's access token is refused through the balancer on both replicas: at once on
+ * the one that saw the replay, within 5 seconds on the other (it reads revocations from Redis). */
+async function refusedEverywhere(url, accessToken) {
+  const deadline = Date.now() + 7_000;
+  let inARow = 0;
+  for (;;) {
+    const r = await call2026(url, accessToken, 'get-user-info');
+    const challenge = r.headers.get('www-authenticate') ?? '';
+    await r.text();
+    if (r.status === 401) {
+      assert.match(challenge, /the token's grant was revoked/, challenge);
+      inARow += 1;
+      if (inARow >= 4) return;
+    } else {
+      assert.equal(r.status, 200);
+      inARow = 0;
+      assert.ok(Date.now() < deadline, 'a replica still accepts the revoked grant after 7 s');
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  }
+}
+
 /** Kills the first replica, then calls `get-user-info` four times through the balancer,
  * checking each answer with `check`: all answered by the survivor. */
 async function killOneAndGoOn(replicas, client, check) {
@@ -328,6 +350,9 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
       refreshAuthorization(issuer, { metadata, clientInformation: provider.client, refreshToken: fresh.refresh_token }),
       (err) => err.constructor.name === 'InvalidGrantError',
     );
+    // And so are the grant's access tokens, on both replicas; the client signs in again.
+    await refusedEverywhere(publicUrl, fresh.access_token);
+    await signInAgain(publicUrl, provider, 'sdk-replicas-again');
   });
 
   test('one replica killed: the client goes on on the other', { timeout: 30_000 }, async () => {
@@ -466,6 +491,9 @@ describe('two OAuth proxy replicas behind nginx, sharing Redis, in front of oidc
       (err) => err.constructor.name === 'InvalidGrantError',
     );
     assert.equal(new Set(upstreams.slice(before)).size, 2, `the refreshes crossed both replicas: ${upstreams.slice(before)}`);
+    // The grant's access tokens are revoked too, on both replicas; the client signs in again.
+    await refusedEverywhere(publicUrl, fresh.access_token);
+    await signInAgain(publicUrl, provider, 'sdk-proxy-replicas-again');
   });
 
   test('one proxy replica killed: the client goes on on the other, upstream token and all', { timeout: 30_000 }, async () => {
