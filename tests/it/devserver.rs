@@ -416,7 +416,8 @@ async fn token_requests_are_checked() {
             .contains("already used")
     );
 
-    // Another client's code.
+    // Another client's code: not found under that client's codes, and not spent by the try
+    // (the client it was issued to still redeems it).
     let code = code_for(&base, &client_id, &challenge, "openid").await;
     let (s, _, e) = redeem(&base, &code, &other_client, &verifier).await;
     assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
@@ -424,8 +425,10 @@ async fn token_requests_are_checked() {
         e["error_description"]
             .as_str()
             .expect("text")
-            .contains("another client")
+            .contains("unknown, expired or already used"),
+        "{e}"
     );
+    exchange(&base, &client_id, &code, &verifier).await;
 
     // No verifier, no redirect_uri, unknown grant, unknown client, wrong content type.
     let code = code_for(&base, &client_id, &challenge, "openid").await;

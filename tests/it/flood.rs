@@ -234,3 +234,85 @@ async fn one_account_cannot_exhaust_refresh_tokens() {
     assert_eq!(r.status(), 400, "the 101st grant revoked the first");
     running.stop().await;
 }
+
+/// Sign-ins in progress are bounded per client: one client opening endless sign-in pages
+/// evicts its own oldest, never another client's (whose user then finishes signing in).
+#[tokio::test]
+async fn one_client_cannot_evict_another_clients_sign_in() {
+    let public = free_public_url();
+    let oauth = DevProvider::new()
+        .rate_limits(RateLimits::off())
+        .store(Arc::new(mcp_runtime::store::MemoryStore::new()))
+        .into_oauth()
+        .expect("dev provider");
+    let running = mcp_runtime::McpServer::builder()
+        .public_url(&public)
+        .oauth(oauth)
+        .build()
+        .expect("builds")
+        .start("127.0.0.1:0")
+        .expect("starts");
+    let base = format!("http://{}", running.addr());
+    let page_for = |client: String| {
+        let base = base.clone();
+        async move {
+            let (_, challenge) = pkce();
+            let url = reqwest::Url::parse_with_params(
+                &format!("{base}/oauth/authorize"),
+                &[
+                    ("response_type", "code"),
+                    ("client_id", client.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                    ("state", "s"),
+                ],
+            )
+            .expect("url");
+            let page = http()
+                .get(url)
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html");
+            page.split(r#"name="request" value=""#)
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .expect("a request id")
+                .to_owned()
+        }
+    };
+    let approve = |request: String| {
+        let base = base.clone();
+        async move {
+            crate::devserver::no_redirects()
+                .post(format!("{base}/oauth/authorize"))
+                .form(&[("request", request.as_str()), ("decision", "approve")])
+                .send()
+                .await
+                .expect("approve")
+                .status()
+                .as_u16()
+        }
+    };
+    let honest = public_client(&base).await;
+    let waiting = page_for(honest.clone()).await;
+    let flooder = public_client(&base).await;
+    let first_flood = page_for(flooder.clone()).await;
+    for _ in 0..150 {
+        let _ = page_for(flooder.clone()).await;
+    }
+    assert_eq!(
+        approve(waiting).await,
+        302,
+        "the honest client's sign-in survives the flood"
+    );
+    assert_eq!(
+        approve(first_flood).await,
+        400,
+        "the flooder's oldest sign-in was evicted (past 100 of its own)"
+    );
+    running.stop().await;
+}

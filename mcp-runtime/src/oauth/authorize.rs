@@ -9,7 +9,7 @@ use super::pages::{consent_page, error_page, page};
 use super::params::{is_b64url, parse_params, random_token, redirect_with};
 use super::register::redirect_uri_matches;
 use super::responses::not_started;
-use super::state::{AuthRequest, Client, Code, User, hashed};
+use super::state::{AuthRequest, Client, Code, User, code_key, txn_handle, txn_key};
 use super::{AuthServer, CODE_TTL, MAX_CODES, MAX_PENDING, PENDING_TTL};
 use crate::store::Space;
 
@@ -125,7 +125,10 @@ impl AuthServer {
         if dev.auto_approve {
             return self.grant(request, self.default_user()).await;
         }
-        let request_id = random_token(24);
+        let request_id = txn_handle(client_id);
+        let Some(key) = txn_key("signin", &request_id) else {
+            return error_page(StatusCode::BAD_REQUEST, "the client id is malformed");
+        };
         let page_html = consent_page(
             self.paths().authorize,
             &request_id,
@@ -135,9 +138,9 @@ impl AuthServer {
             &dev.user,
         );
         if let Err(e) = self
-            .save_bounded(
+            .save_per_client(
                 Space::Transactions,
-                &request_id,
+                &key,
                 &request,
                 Some(PENDING_TTL),
                 MAX_PENDING,
@@ -165,9 +168,9 @@ impl AuthServer {
             resource: self.resource_url().to_owned(),
         };
         if let Err(e) = self
-            .save_bounded(
+            .save_per_client(
                 Space::Codes,
-                &hashed(&code),
+                &code_key(&grant.request.client_id, &code),
                 &grant,
                 Some(CODE_TTL),
                 MAX_CODES,

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::pages::error_page;
 use super::params::{parse_params, random_token, redirect_with, sha256};
 use super::responses::{cookie, not_started, set_cookie};
-use super::state::{AuthRequest, User};
+use super::state::{AuthRequest, User, txn_handle, txn_key};
 use super::upstream::{TokenAnswer, Upstream, UpstreamFailure, UpstreamTokens, expires_at};
 use super::{AuthServer, IDENTITY_SCOPES, MAX_PENDING, PENDING_TTL};
 use crate::auth::{AuthError, TokenVerifier as _, scopes_from_claims, string_list};
@@ -87,7 +87,10 @@ impl AuthServer {
         let (Some(up), Some(issuer)) = (self.upstream(), self.issuer()) else {
             return not_started();
         };
-        let state = random_token(24);
+        let state = txn_handle(&request.client_id);
+        let Some(key) = txn_key("upstream", &state) else {
+            return error_page(StatusCode::BAD_REQUEST, "the client id is malformed");
+        };
         let verifier = random_token(48);
         let challenge = URL_SAFE_NO_PAD.encode(sha256(&verifier));
         let mut scopes: Vec<String> = up.config.scopes.clone();
@@ -134,9 +137,9 @@ impl AuthServer {
             browser: browser.clone(),
         };
         if let Err(e) = self
-            .save_bounded(
+            .save_per_client(
                 Space::Transactions,
-                &format!("upstream:{state}"),
+                &key,
                 &txn,
                 Some(PENDING_TTL),
                 MAX_PENDING,
@@ -177,7 +180,12 @@ impl AuthServer {
                 "the identity provider's answer has no state",
             );
         };
-        let key = format!("upstream:{state}");
+        let Some(key) = txn_key("upstream", state) else {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "this sign-in is unknown, expired or already finished (state); start again from the client",
+            );
+        };
         // The browser first: a callback from a browser that did not begin this sign-in (a
         // provider link sent to a victim whose provider remembers consent) consumes nothing.
         let began: Option<UpstreamTxn> = match self.load(Space::Transactions, &key).await {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::pages::{error_page, page, proxy_consent_page};
 use super::params::{random_token, redirect_with};
 use super::responses::{cookie, not_started, set_cookie};
-use super::state::AuthRequest;
+use super::state::{AuthRequest, txn_handle, txn_key};
 use super::upstream::Upstream;
 use super::{AuthServer, MAX_PENDING, PENDING_TTL};
 use crate::store::Space;
@@ -90,7 +90,10 @@ impl AuthServer {
         if up.config.auto_approve || up.approved(req).contains(&request.client_id) {
             return self.to_upstream(request).await;
         }
-        let txn_id = random_token(24);
+        let txn_id = txn_handle(&request.client_id);
+        let Some(key) = txn_key("consent", &txn_id) else {
+            return error_page(StatusCode::BAD_REQUEST, "the client id is malformed");
+        };
         let csrf = random_token(24);
         let html = proxy_consent_page(
             self.paths().authorize,
@@ -107,9 +110,9 @@ impl AuthServer {
             client_name: client_name.to_owned(),
         };
         if let Err(e) = self
-            .save_bounded(
+            .save_per_client(
                 Space::Transactions,
-                &format!("consent:{txn_id}"),
+                &key,
                 &txn,
                 Some(PENDING_TTL),
                 MAX_PENDING,
@@ -139,16 +142,13 @@ impl AuthServer {
         let Some(up) = self.upstream() else {
             return not_started();
         };
-        let Some(txn_id) = params.get("request") else {
+        let Some(key) = params.get("request").and_then(|h| txn_key("consent", h)) else {
             return error_page(
                 StatusCode::BAD_REQUEST,
-                "the consent form has no request id",
+                "the consent form has no request id, or a malformed one",
             );
         };
-        let txn: ConsentTxn = match self
-            .take(Space::Transactions, &format!("consent:{txn_id}"))
-            .await
-        {
+        let txn: ConsentTxn = match self.take(Space::Transactions, &key).await {
             Ok(Some(t)) => t,
             Ok(None) => {
                 return error_page(

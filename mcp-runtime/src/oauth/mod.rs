@@ -70,10 +70,11 @@ pub(crate) const UNUSED_CLIENT_TTL: Duration = Duration::from_secs(24 * 3600);
 pub(super) const MAX_UNUSED_CLIENTS: usize = 1000;
 /// At most this many clients in all: past it, the ones whose refresh tokens expire soonest go.
 pub(super) const MAX_CLIENTS: usize = 100_000;
-/// At most this many sign-ins in progress: a newcomer evicts the oldest.
-pub(super) const MAX_PENDING: usize = 1000;
-/// At most this many unredeemed codes: a newcomer evicts the oldest.
-pub(super) const MAX_CODES: usize = 1000;
+/// At most this many sign-ins in progress per client, and in all: a newcomer evicts the oldest
+/// (of its client first).
+pub(super) const MAX_PENDING: (usize, usize) = (100, 10_000);
+/// At most this many unredeemed codes per client, and in all: a newcomer evicts the oldest.
+pub(super) const MAX_CODES: (usize, usize) = (100, 10_000);
 /// At most this many live refresh tokens: past it, the ones expiring soonest go.
 pub(super) const MAX_REFRESH: usize = 100_000;
 /// At most this many live grants per user: a new sign-in past it revokes the user's oldest.

@@ -9,7 +9,7 @@ use super::AuthServer;
 use super::pages::error_page;
 use super::params::{parse_params, redirect_with};
 use super::responses::not_started;
-use super::state::{AuthRequest, User};
+use super::state::{AuthRequest, User, txn_key};
 use crate::store::Space;
 
 impl AuthServer {
@@ -38,8 +38,8 @@ impl AuthServer {
         let Some(dev) = self.dev() else {
             return self.proxy_consent(req, &params, issuer).await;
         };
-        let taken = match params.get("request") {
-            Some(id) => self.take::<AuthRequest>(Space::Transactions, id).await,
+        let taken = match params.get("request").and_then(|h| txn_key("signin", h)) {
+            Some(key) => self.take::<AuthRequest>(Space::Transactions, &key).await,
             None => Ok(None),
         };
         let pending = match taken {

@@ -90,6 +90,38 @@ pub(super) struct User {
     pub(super) grant: Option<String>,
 }
 
+/// A handle for a record of one client's (a sign-in in progress): `<client tag>.<random>`. Its
+/// store key (see [`txn_key`]) begins with the client id, so that each client's records are
+/// bounded apart: one client's flood evicts its own oldest, nobody else's.
+pub(super) fn txn_handle(client_id: &str) -> String {
+    format!(
+        "{}.{}",
+        client_tag(client_id),
+        super::params::random_token(24)
+    )
+}
+
+/// A short fixed-alphabet tag of a client id (which may one day be a URL): 16 characters of
+/// its SHA-256, base64url.
+fn client_tag(client_id: &str) -> String {
+    let mut tag = hashed(client_id);
+    tag.truncate(16);
+    tag
+}
+
+/// The store key of a transaction handle of `kind`; `None` for a malformed handle.
+pub(super) fn txn_key(kind: &str, handle: &str) -> Option<String> {
+    let (client, id) = handle.split_once('.')?;
+    let fine = |s: &str| !s.is_empty() && s.bytes().all(super::params::is_b64url);
+    (fine(client) && fine(id)).then(|| format!("{client}/{kind}/{id}"))
+}
+
+/// The store key of an authorization code issued to `client_id`: the client, then the code's
+/// hash (a code presented by another client is simply not found).
+pub(super) fn code_key(client_id: &str, code: &str) -> String {
+    format!("{}/{}", client_tag(client_id), hashed(code))
+}
+
 /// The store key of a bearer credential: its hash.
 pub(super) fn hashed(credential: &str) -> String {
     URL_SAFE_NO_PAD.encode(sha256(credential))
@@ -212,6 +244,40 @@ impl AuthServer {
             tracing::info!(
                 target: "mcp_runtime::auth",
                 "{} full ({max}): evicted the {evicted} that expire soonest",
+                space.name()
+            );
+        }
+        Ok(())
+    }
+
+    /// Saves a record of one client's (its key begins `<client tag>/`): past `per_client` of
+    /// that client's, or `total` of this server's, the ones that expire soonest are evicted.
+    pub(super) async fn save_per_client<T: Serialize>(
+        &self,
+        space: Space,
+        key: &str,
+        record: &T,
+        ttl: Option<Duration>,
+        (per_client, total): (usize, usize),
+    ) -> Result<(), StoreError> {
+        let client = key.split_once('/').map_or(key, |(c, _)| c);
+        self.save(space, key, record, ttl).await?;
+        let own = self
+            .store
+            .evict(space, &self.ns_key(&format!("{client}/")), per_client)
+            .await?;
+        if own > 0 {
+            tracing::info!(
+                target: "mcp_runtime::auth",
+                "client {client}: more than {per_client} {}: evicted its {own} oldest",
+                space.name()
+            );
+        }
+        let all = self.store.evict(space, &self.ns_key(""), total).await?;
+        if all > 0 {
+            tracing::info!(
+                target: "mcp_runtime::auth",
+                "{} full ({total}): evicted the {all} that expire soonest",
                 space.name()
             );
         }

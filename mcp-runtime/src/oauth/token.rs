@@ -15,7 +15,7 @@ use super::params::{
     has_media_type, is_b64url, parse_params, pct_decode, random_token, sha256, unix_now,
 };
 use super::responses::{client_error, no_store, not_started, oauth_error, token_error};
-use super::state::{Client, Code, Refresh, Spent, hashed, unavailable};
+use super::state::{Client, Code, Refresh, Spent, code_key, hashed, unavailable};
 use super::{AuthServer, MAX_REFRESH, REDEEMED_TTL, REFRESH_TTL};
 use crate::store::Space;
 
@@ -54,7 +54,7 @@ impl AuthServer {
                         "PKCE is required: send the code_verifier",
                     );
                 };
-                let code_key = hashed(code);
+                let code_key = code_key(&client_id, code);
                 let grant: Code = match self.take(Space::Codes, &code_key).await {
                     Ok(Some(g)) => g,
                     Ok(None) => return self.code_replayed(&code_key).await,
