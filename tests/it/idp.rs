@@ -684,6 +684,18 @@ pub(crate) async fn post_consent(
     (status, headers, r.text().await.expect("body"))
 }
 
+/// The `admin` tool answers when `granted`, and is refused for want of its scope otherwise.
+pub(crate) async fn assert_admin(c: &Client, granted: bool) {
+    if granted {
+        assert_eq!(
+            text(&c.call("admin-action", json!({"action": "x"})).await),
+            "did x"
+        );
+    } else {
+        assert_admin_refused(c).await;
+    }
+}
+
 /// The `admin` tool is refused for want of its scope: 403 `insufficient_scope`.
 pub(crate) async fn assert_admin_refused(c: &Client) {
     let r = c

@@ -91,6 +91,16 @@ pub(crate) enum Identity {
     Upstream(Box<Upstream>),
 }
 
+impl Identity {
+    /// The settings of the core that this backend carries.
+    fn core(&self) -> &crate::providers::core::CoreSettings {
+        match self {
+            Identity::Dev(d) => &d.core,
+            Identity::Upstream(u) => &u.config.core,
+        }
+    }
+}
+
 /// Where the endpoints are: `/oauth/...` for the development server, mcp-use's paths for the
 /// proxy.
 pub(super) struct Paths {
@@ -172,14 +182,13 @@ impl AuthServer {
         }
         let ring =
             keys::load_or_create(&*store, sealer.as_deref()).map_err(ProviderError::Setup)?;
-        let (limits, unused_client_ttl) = match &identity {
-            Identity::Dev(d) => (&d.rate_limits, d.unused_client_ttl),
-            Identity::Upstream(u) => (&u.config.rate_limits, u.config.unused_client_ttl),
-        };
-        let limiter = limit::Limiter::new(limits).map_err(|reason| ProviderError::Invalid {
-            var: "MCP_TRUSTED_PROXIES",
-            reason,
-        })?;
+        let core = identity.core();
+        let unused_client_ttl = core.unused_client_ttl;
+        let limiter =
+            limit::Limiter::new(&core.rate_limits).map_err(|reason| ProviderError::Invalid {
+                var: "MCP_TRUSTED_PROXIES",
+                reason,
+            })?;
         Ok(AuthServer {
             identity,
             access_ttl,
@@ -214,10 +223,7 @@ impl AuthServer {
         }
         let _ = self.resource.set(resource.to_owned());
         let _ = self.issuer.set(origin(resource));
-        let configured = match &self.identity {
-            Identity::Dev(d) => d.namespace.clone(),
-            Identity::Upstream(u) => u.config.namespace.clone(),
-        };
+        let configured = self.identity.core().namespace.clone();
         // Replicas of one server share its public URL, and so its records; another server on
         // the same store has its own.
         let _ = self.namespace.set(configured.unwrap_or_else(|| {

@@ -77,13 +77,8 @@ pub struct DevProvider {
     pub(crate) encryption_key: Option<[u8; 32]>,
     /// Serve a public URL that is not a loopback address (`MCP_USE_OAUTH_DEV_ALLOW_PUBLIC`).
     pub(crate) allow_public: bool,
-    /// The prefix of this server's records in its store (`MCP_STORE_NAMESPACE`).
-    pub(crate) namespace: Option<String>,
-    /// Requests a minute per client address (`MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES`).
-    pub(crate) rate_limits: crate::oauth::RateLimits,
-    /// How long a registration that no sign-in completed is kept
-    /// (`MCP_OAUTH_UNUSED_CLIENT_TTL`).
-    pub(crate) unused_client_ttl: Duration,
+    /// The store namespace, rate limits and unused-registration lifetime.
+    pub(crate) core: super::core::CoreSettings,
 }
 
 impl std::fmt::Debug for DevProvider {
@@ -114,9 +109,7 @@ impl DevProvider {
             store: None,
             encryption_key: None,
             allow_public: false,
-            namespace: None,
-            rate_limits: crate::oauth::RateLimits::default(),
-            unused_client_ttl: crate::oauth::UNUSED_CLIENT_TTL,
+            core: super::core::CoreSettings::default(),
         }
     }
 
@@ -181,11 +174,7 @@ impl DevProvider {
         }
         p.store = Some(store_from_env("dev-server")?);
         p.encryption_key = super::proxy::encryption_key_from_env()?;
-        p.namespace = super::proxy::namespace_from_env()?;
-        p.rate_limits = super::proxy::rate_limits_from_env()?;
-        if let Some(ttl) = super::proxy::unused_client_ttl_from_env()? {
-            p.unused_client_ttl = ttl;
-        }
+        p.core = super::core::CoreSettings::from_env()?;
         Ok(p)
     }
 
@@ -204,30 +193,7 @@ impl DevProvider {
         self
     }
 
-    /// The namespace of this server's records in its store (`MCP_STORE_NAMESPACE`): servers
-    /// sharing one store each see only their own clients, codes and tokens. Default: derived
-    /// from the public URL. 1 to 64 of `A-Z a-z 0-9 . _ -`; [`into_oauth`](Self::into_oauth)
-    /// refuses another.
-    pub fn store_namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.namespace = Some(namespace.into());
-        self
-    }
-
-    /// Requests a minute per client address at registration, authorization and token
-    /// (default: [`RateLimits::default`](crate::providers::RateLimits)); over a limit, 429 with
-    /// `Retry-After`.
-    pub fn rate_limits(mut self, limits: crate::oauth::RateLimits) -> Self {
-        self.rate_limits = limits;
-        self
-    }
-
-    /// How long a registered client that never completed a sign-in is kept (default a day;
-    /// `MCP_OAUTH_UNUSED_CLIENT_TTL` in seconds). A client that signed in lives as long as its
-    /// refresh tokens.
-    pub fn unused_client_ttl(mut self, ttl: Duration) -> Self {
-        self.unused_client_ttl = ttl;
-        self
-    }
+    super::core::core_settings_methods!();
 
     /// Lets the server run on a public URL whose host is not a loopback address. Anyone who
     /// reaches it can then sign in as anyone with any scope: for a throwaway demo only, never
@@ -265,9 +231,7 @@ impl DevProvider {
     /// The server's OAuth configuration, with a new RSA signing key. Clients connect with the
     /// identity scopes (`openid profile email`) and step up to tools' scopes.
     pub fn into_oauth(self) -> Result<OAuth, ProviderError> {
-        if let Some(ns) = &self.namespace {
-            super::proxy::check_namespace(ns)?;
-        }
+        self.core.check()?;
         let ttl = self.access_ttl;
         let store = self.store.clone();
         let key = self.encryption_key;

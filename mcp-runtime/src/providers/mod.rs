@@ -3,6 +3,8 @@
 pub mod auth0;
 pub mod better_auth;
 pub mod clerk;
+#[cfg(feature = "authorization-server")]
+pub(crate) mod core;
 pub mod custom;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "authorization-server")))]

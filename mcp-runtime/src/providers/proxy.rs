@@ -200,14 +200,8 @@ pub struct ProxyProvider {
     /// file) names, opened when the server is built (so a store given in code wins, and no
     /// file is opened for settings that are only inspected).
     pub(crate) store_kind: Option<String>,
-    /// The prefix of this server's records in its store (`MCP_STORE_NAMESPACE`; default:
-    /// derived from the public URL).
-    pub(crate) namespace: Option<String>,
-    /// Requests a minute per client address (`MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES`).
-    pub(crate) rate_limits: crate::oauth::RateLimits,
-    /// How long a registration that no sign-in completed is kept
-    /// (`MCP_OAUTH_UNUSED_CLIENT_TTL`).
-    pub(crate) unused_client_ttl: Duration,
+    /// The store namespace, rate limits and unused-registration lifetime.
+    pub(crate) core: super::core::CoreSettings,
 }
 
 /// A claim that holds roles besides `roles`.
@@ -305,9 +299,7 @@ impl ProxyProvider {
             forward_client_scopes: true,
             roles_claim: None,
             store_kind: None,
-            namespace: None,
-            rate_limits: crate::oauth::RateLimits::default(),
-            unused_client_ttl: crate::oauth::UNUSED_CLIENT_TTL,
+            core: super::core::CoreSettings::default(),
         }
     }
 
@@ -389,11 +381,7 @@ impl ProxyProvider {
         self.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
         self.scope_grants = scope_grants_from_env()?;
         self.encryption_key = encryption_key_from_env()?;
-        self.namespace = namespace_from_env()?;
-        self.rate_limits = rate_limits_from_env()?;
-        if let Some(ttl) = unused_client_ttl_from_env()? {
-            self.unused_client_ttl = ttl;
-        }
+        self.core = super::core::CoreSettings::from_env()?;
         self.store_kind = Some(kind.to_owned());
         Ok(self)
     }
@@ -494,29 +482,7 @@ impl ProxyProvider {
         self
     }
 
-    /// The namespace of this server's records in its store (`MCP_STORE_NAMESPACE`): servers
-    /// sharing one store each see only their own clients, codes and tokens. Default: derived
-    /// from the public URL, so that replicas of one server (one `MCP_URL`) share their state
-    /// and two servers do not. 1 to 64 of `A-Z a-z 0-9 . _ -`.
-    pub fn store_namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.namespace = Some(namespace.into());
-        self
-    }
-
-    /// Requests a minute per client address at registration, authorization, token and the
-    /// callback (default: [`RateLimits::default`](crate::providers::RateLimits)); over a
-    /// limit, 429 with `Retry-After`.
-    pub fn rate_limits(mut self, limits: crate::oauth::RateLimits) -> Self {
-        self.rate_limits = limits;
-        self
-    }
-
-    /// How long a registered client that never completed a sign-in is kept (default a day;
-    /// `MCP_OAUTH_UNUSED_CLIENT_TTL` in seconds).
-    pub fn unused_client_ttl(mut self, ttl: Duration) -> Self {
-        self.unused_client_ttl = ttl;
-        self
-    }
+    super::core::core_settings_methods!();
 
     /// The key that encrypts upstream tokens at rest (default: a new one per process).
     pub fn encryption_key(mut self, key: [u8; 32]) -> Self {
@@ -540,9 +506,7 @@ impl ProxyProvider {
         if let Some(j) = &self.jwks_url {
             self.jwks_url = Some(check_url("MCP_USE_OAUTH_PROXY_JWKS_URL", j)?);
         }
-        if let Some(ns) = &self.namespace {
-            check_namespace(ns)?;
-        }
+        self.core.check()?;
         if self.verifier.is_none() && self.jwks_url.is_none() && self.userinfo.is_none() {
             return Err(ProviderError::Missing {
                 var: "MCP_USE_OAUTH_PROXY_JWKS_URL",
@@ -670,51 +634,6 @@ pub(crate) fn encryption_key_from_env() -> Result<Option<[u8; 32]>, ProviderErro
         var: "MCP_STORE_ENCRYPTION_KEY",
         reason: "it must be 32 random bytes in base64url, e.g. from `openssl rand -base64 32 | tr '+/' '-_' | tr -d '='`".into(),
     })
-}
-
-/// `MCP_OAUTH_RATE_LIMIT` and `MCP_TRUSTED_PROXIES`.
-pub(crate) fn rate_limits_from_env() -> Result<crate::oauth::RateLimits, ProviderError> {
-    crate::oauth::RateLimits::from_env(env)
-        .map_err(|(var, reason)| ProviderError::Invalid { var, reason })
-}
-
-/// `MCP_OAUTH_UNUSED_CLIENT_TTL` (seconds, 60 to 30 days), if set.
-pub(crate) fn unused_client_ttl_from_env() -> Result<Option<Duration>, ProviderError> {
-    let Some(v) = env("MCP_OAUTH_UNUSED_CLIENT_TTL") else {
-        return Ok(None);
-    };
-    match v.trim().parse::<u64>() {
-        Ok(s) if (60..=30 * 86_400).contains(&s) => Ok(Some(Duration::from_secs(s))),
-        _ => Err(ProviderError::Invalid {
-            var: "MCP_OAUTH_UNUSED_CLIENT_TTL",
-            reason: format!("`{v}` is not a number of seconds from 60 to 2592000 (30 days)"),
-        }),
-    }
-}
-
-/// `MCP_STORE_NAMESPACE`, if set, checked.
-pub(crate) fn namespace_from_env() -> Result<Option<String>, ProviderError> {
-    env("MCP_STORE_NAMESPACE")
-        .map(|ns| check_namespace(&ns).map(|()| ns))
-        .transpose()
-}
-
-/// A store namespace: 1 to 64 of `A-Z a-z 0-9 . _ -`.
-pub(crate) fn check_namespace(ns: &str) -> Result<(), ProviderError> {
-    if (1..=64).contains(&ns.len())
-        && ns
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        Ok(())
-    } else {
-        Err(ProviderError::Invalid {
-            var: "MCP_STORE_NAMESPACE",
-            reason: format!(
-                "`{ns}` is not a namespace; use 1 to 64 letters, digits, `.`, `_` or `-`"
-            ),
-        })
-    }
 }
 
 fn decode_key(v: &str) -> Option<[u8; 32]> {

@@ -165,6 +165,23 @@ fn score(ttl: Option<Duration>) -> f64 {
     }
 }
 
+/// Drops the expired keys from a space's index (their values expired with Redis's own expiry)
+/// and counts the rest, in one transaction.
+async fn purge_and_count(
+    conn: &mut ConnectionManager,
+    index: &str,
+    now: f64,
+) -> redis::RedisResult<usize> {
+    let (n,): (usize,) = redis::pipe()
+        .atomic()
+        .zrembyscore(index, f64::NEG_INFINITY, now)
+        .ignore()
+        .zcard(index)
+        .query_async(conn)
+        .await?;
+    Ok(n)
+}
+
 fn ttl_ms(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -266,14 +283,7 @@ impl Store for RedisStore {
         let index = self.index_key(space);
         let now = expiry_ms(Some(Duration::ZERO)) as f64;
         self.run("count", move |mut conn| async move {
-            let (n,): (usize,) = redis::pipe()
-                .atomic()
-                .zrembyscore(&index, f64::NEG_INFINITY, now)
-                .ignore()
-                .zcard(&index)
-                .query_async(&mut conn)
-                .await?;
-            Ok(n)
+            purge_and_count(&mut conn, &index, now).await
         })
     }
 
@@ -316,13 +326,7 @@ impl Store for RedisStore {
         let (values_prefix, prefix) = (self.value_key(space, ""), prefix.to_owned());
         let now = expiry_ms(Some(Duration::ZERO)) as f64;
         self.run("evict", move |mut conn| async move {
-            let (total,): (usize,) = redis::pipe()
-                .atomic()
-                .zrembyscore(&index, f64::NEG_INFINITY, now)
-                .ignore()
-                .zcard(&index)
-                .query_async(&mut conn)
-                .await?;
+            let total = purge_and_count(&mut conn, &index, now).await?;
             // Nothing to look at while the whole space is within the bound.
             if total <= keep {
                 return Ok(0);
