@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mcp_runtime::client::auth::{Authenticator, CallbackConfig, OAuth, OAuthConfig, Opener};
+use mcp_runtime::client::auth::{
+    Authenticator, CallbackConfig, OAuth, OAuthConfig, Opener, printable,
+};
 use mcp_runtime::client::config::{ClientConfig, ServerConfig};
 use mcp_runtime::client::{
     CallOptions, Client, ClientError, ClientHandler, Content, ToolInfo, ToolResult,
@@ -54,7 +56,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("mcp: {e}");
+            // What a server wrote may be in the error: shown, never obeyed by the terminal.
+            eprintln!("mcp: {}", printable(&e.to_string()));
             ExitCode::from(exit_code(&e))
         }
     }
@@ -121,7 +124,7 @@ fn oauth_base(cli: &Cli) -> OAuthConfig {
         cfg.opener = Opener::Print;
     }
     if cli.verbose {
-        cfg.step_log = Some(Arc::new(|s: &str| eprintln!("· {s}")));
+        cfg.step_log = Some(Arc::new(|s: &str| eprintln!("· {}", printable(s))));
     }
     cfg
 }
@@ -321,15 +324,16 @@ fn print_tool(tool: &ToolInfo, schemas: bool) {
         .as_deref()
         .and_then(|d| d.lines().next())
         .unwrap_or("");
+    let name = printable(&tool.name);
     if summary.is_empty() {
-        println!("{}", tool.name);
+        println!("{name}");
     } else {
-        println!("{}\t{summary}", tool.name);
+        println!("{name}\t{}", printable(summary));
     }
     if schemas {
         let pretty = serde_json::to_string_pretty(&tool.input_schema).unwrap_or_default();
         for line in pretty.lines() {
-            println!("    {line}");
+            println!("    {}", printable(line));
         }
     }
 }
@@ -365,6 +369,8 @@ fn print_result(r: &ToolResult) -> u8 {
         out = serde_json::to_string_pretty(s).unwrap_or_default();
         out.push('\n');
     }
+    // A tool's text reaches the terminal with its control characters shown, not obeyed.
+    let out = printable(&out);
     if r.is_error {
         eprint!("{out}");
         TOOL_ERROR
@@ -397,7 +403,7 @@ impl ClientHandler for Progress {
         let msg = params
             .get("message")
             .and_then(Value::as_str)
-            .map(|m| format!(" {m}"))
+            .map(|m| format!(" {}", printable(m)))
             .unwrap_or_default();
         eprint!("\r\x1b[2K… {p}{total}{msg}");
         self.shown.store(true, Ordering::Relaxed);

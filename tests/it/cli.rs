@@ -150,6 +150,11 @@ async fn login_tools_call_step_up_and_logout() {
     assert_eq!(code, 1, "a tool error exits 1");
     assert_eq!(err, "it broke\n");
 
+    // A tool's escape sequences reach the terminal shown, not obeyed.
+    let (code, out, _) = tokio::task::block_in_place(|| sb.run(&["call", &url, "ansi"]));
+    assert_eq!(code, 0);
+    assert_eq!(out, "\\u{1b}[2Jcleared\\u{1b}]0;title\\u{7}\n");
+
     let (code, _, err) =
         tokio::task::block_in_place(|| sb.run(&["call", &url, "admin-action", "--json", "[1]"]));
     assert_eq!(code, 2);

@@ -37,6 +37,12 @@ async fn broken() -> Result<String, String> {
     Err("it broke".into())
 }
 
+/// Answers with terminal escape sequences (a hostile tool's output).
+#[mcp_tool(name = "ansi", read_only)]
+async fn ansi() -> String {
+    "\u{1b}[2Jcleared\u{1b}]0;title\u{7}".into()
+}
+
 /// A server with the dev authorization server, auto-approving.
 pub(crate) fn dev_server(ttl: Duration) -> RunningServer {
     let oauth = DevProvider::new()
@@ -46,7 +52,7 @@ pub(crate) fn dev_server(ttl: Duration) -> RunningServer {
         .expect("dev server");
     start(
         McpServer::builder()
-            .tools(tools![whoami, admin_action, broken])
+            .tools(tools![whoami, admin_action, broken, ansi])
             .oauth(oauth),
     )
 }
@@ -119,7 +125,7 @@ async fn the_client_signs_in_steps_up_and_refreshes_silently() {
     assert_eq!(client.server().protocol_version, "2025-11-25");
     let tools = client.list_tools().await.expect("tools");
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["whoami", "admin-action", "broken"]);
+    assert_eq!(names, ["whoami", "admin-action", "broken", "ansi"]);
     assert_eq!(tools[1].input_schema["required"], json!(["action"]));
     let who = client.call_tool("whoami", json!({})).await.expect("whoami");
     assert_eq!(

@@ -15,6 +15,7 @@ mod examples;
 mod fixtures;
 mod flood;
 mod hierarchy;
+mod hostile;
 mod idp;
 mod items;
 mod modern;

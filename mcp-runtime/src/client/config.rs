@@ -16,7 +16,8 @@
 //! ```
 //!
 //! `auth` is a bearer token (a string) or OAuth settings (an object: `client_id`,
-//! `client_secret`, `scope`, `callback_port`, `client_metadata_url`,
+//! `client_secret`, `issuer` (the authorization server that client is registered with),
+//! `scope`, `callback_port`, `client_metadata_url`,
 //! `token_endpoint_auth_method`, `oauth_provider` with the authorization server's metadata).
 //! Without `auth`, OAuth with dynamic registration is used when the server asks for it.
 //! `${NAME}` in a string is replaced by that environment variable.
@@ -78,6 +79,10 @@ pub struct OAuthSettings {
     /// A pre-registered client id.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// The issuer of the authorization server that client is registered with: its
+    /// credentials go to no other.
+    #[serde(default)]
+    pub issuer: Option<String>,
     /// Its secret.
     #[serde(default)]
     pub client_secret: Option<String>,
@@ -167,6 +172,9 @@ impl ServerConfig {
                 }
                 if let Some(secret) = &s.client_secret {
                     cfg.client_secret = Some(Secret::new(expand(secret)?));
+                }
+                if let Some(issuer) = &s.issuer {
+                    cfg.client_issuer = Some(expand(issuer)?);
                 }
                 if let Some(scope) = &s.scope {
                     cfg.scope = Some(scope.clone());

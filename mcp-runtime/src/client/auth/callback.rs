@@ -95,11 +95,14 @@ impl Callback {
         })
     }
 
-    /// Waits for the browser's request to the callback path; answers it with a page saying
-    /// how the sign-in went (as `judge` decides) and returns its query parameters.
+    /// Waits for the browser's request to the callback path carrying this sign-in's `state`;
+    /// answers it with a page saying how the sign-in went (as `judge` decides) and returns its
+    /// query parameters. A request without that `state` (any web page can send one to a
+    /// loopback port) is answered and ignored: the wait goes on, within `timeout`.
     pub(crate) async fn wait(
         &self,
         timeout: Duration,
+        state: &str,
         judge: impl Fn(&HashMap<String, String>) -> Result<(), String>,
     ) -> Result<HashMap<String, String>, ClientError> {
         let accept = async {
@@ -118,6 +121,23 @@ impl Callback {
                 let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
                     .into_owned()
                     .collect();
+                let ours = params.get("state").is_some_and(|s| {
+                    s.len() == state.len()
+                        && s.bytes()
+                            .zip(state.bytes())
+                            .fold(0u8, |d, (a, b)| d | (a ^ b))
+                            == 0
+                });
+                if !ours {
+                    let _ = respond(
+                        &mut stream,
+                        "400 Bad Request",
+                        "Not this sign-in",
+                        "This answer does not belong to the sign-in in progress; it is ignored.",
+                    )
+                    .await;
+                    continue;
+                }
                 let (status, title, text) = match judge(&params) {
                     Ok(()) => (
                         "200 OK",
@@ -211,7 +231,8 @@ pub(crate) fn judge(
     match p.get("iss") {
         Some(iss) if iss != issuer => {
             return Err(format!(
-                "the answer comes from issuer `{iss}`, not `{issuer}` (RFC 9207): refused"
+                "the answer comes from issuer `{}`, not `{issuer}` (RFC 9207): refused",
+                super::guard::printable(iss)
             ));
         }
         None if iss_advertised => {
@@ -222,8 +243,12 @@ pub(crate) fn judge(
         _ => {}
     }
     if let Some(e) = p.get("error") {
+        let e = super::guard::printable(e);
         return Err(match p.get("error_description") {
-            Some(d) => format!("the authorization server answered {e}: {d}"),
+            Some(d) => format!(
+                "the authorization server answered {e}: {}",
+                super::guard::printable(d)
+            ),
             None => format!("the authorization server answered {e}"),
         });
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Challenge;
+use super::guard::{MAX_METADATA, bounded_json, check_url, printable};
 use crate::client::ClientError;
 
 /// An authorization server's metadata (RFC 8414, or OpenID Connect discovery): what a client
@@ -107,20 +108,28 @@ pub(crate) async fn discover(
         );
         let metadata = match configured {
             Some(m) => m.clone(),
-            None => legacy_metadata(http, &origin, log).await,
+            None => legacy_metadata(http, &origin, log).await?,
         };
+        check_metadata(&metadata)?;
         return Ok(Discovered {
             resource: mcp_url.to_owned(),
             resource_scopes: None,
             metadata,
         });
     };
+    // RFC 9728 §2: `resource` is required; a document without it is not one for this server.
     let resource = match prm.get("resource").and_then(Value::as_str) {
         Some(r) => {
             check_resource(r, &url)?;
             r.to_owned()
         }
-        None => mcp_url.to_owned(),
+        None => {
+            return Err(ClientError::Auth(
+                "the protected resource metadata has no `resource` (RFC 9728 requires it): \
+                 refusing to ask for tokens without knowing which resource they are for"
+                    .into(),
+            ));
+        }
     };
     let resource_scopes = prm.get("scopes_supported").and_then(|v| {
         v.as_array().map(|a| {
@@ -137,10 +146,22 @@ pub(crate) async fn discover(
                 .as_str()
                 .ok_or_else(|| ClientError::Auth("`authorization_servers` holds no URL".into()))?
                 .to_owned();
+            check_url("authorization server", &issuer)?;
             as_metadata(http, &issuer, log).await?
         }
     };
-    let pkce = metadata
+    check_metadata(&metadata)?;
+    Ok(Discovered {
+        resource,
+        resource_scopes,
+        metadata,
+    })
+}
+
+/// What every authorization server's metadata must give, however it was found: PKCE with
+/// S256, and https endpoints (loopback excepted).
+fn check_metadata(m: &AuthServerMetadata) -> Result<(), ClientError> {
+    let pkce = m
         .code_challenge_methods_supported
         .as_ref()
         .is_some_and(|m| m.iter().any(|x| x == "S256"));
@@ -148,14 +169,30 @@ pub(crate) async fn discover(
         return Err(ClientError::Auth(format!(
             "the authorization server {} does not advertise PKCE with S256 \
              (code_challenge_methods_supported): refusing to sign in without it",
-            metadata.issuer
+            printable(&m.issuer)
         )));
     }
-    Ok(Discovered {
-        resource,
-        resource_scopes,
-        metadata,
-    })
+    check_url("issuer", &m.issuer)?;
+    check_url("authorization endpoint", &m.authorization_endpoint)?;
+    check_url("token endpoint", &m.token_endpoint)?;
+    if let Some(r) = &m.registration_endpoint {
+        check_url("registration endpoint", r)?;
+    }
+    Ok(())
+}
+
+/// RFC 8414 §3.3: metadata looked up for `expected` must name it as its issuer, or its
+/// endpoints could be anyone's (a mix-up: an honest issuer's name beside an attacker's token
+/// endpoint). A trailing `/` is not a difference.
+fn check_issuer(found: &str, expected: &str, at: &str) -> Result<(), ClientError> {
+    if found.trim_end_matches('/') == expected.trim_end_matches('/') {
+        return Ok(());
+    }
+    Err(ClientError::Auth(format!(
+        "the authorization server metadata at {at} names issuer `{}`, not `{expected}`: \
+         refusing it (RFC 8414 §3.3)",
+        printable(found)
+    )))
 }
 
 /// RFC 9728 §3.3 and the MCP spec: the document's `resource` must be this server (its origin,
@@ -212,13 +249,7 @@ async fn as_metadata(
             continue;
         };
         // RFC 8414 §3.3: the issuer must be the one the document was looked up for.
-        if m.issuer != issuer {
-            return Err(ClientError::Auth(format!(
-                "the authorization server metadata at {c} names issuer `{}`, not `{issuer}`: \
-                 refusing it (RFC 8414 §3.3)",
-                m.issuer
-            )));
-        }
+        check_issuer(&m.issuer, issuer, c)?;
         return Ok(m);
     }
     Err(ClientError::Auth(format!(
@@ -227,32 +258,36 @@ async fn as_metadata(
     )))
 }
 
-/// 2025-03-26: the origin's RFC 8414 document, else the default endpoints.
+/// 2025-03-26: the origin's RFC 8414 document (whose issuer must be the origin), else the
+/// default endpoints.
 async fn legacy_metadata(
     http: &reqwest::Client,
     origin: &str,
     log: &(dyn Fn(&str) + Sync),
-) -> AuthServerMetadata {
+) -> Result<AuthServerMetadata, ClientError> {
     let url = format!("{origin}/.well-known/oauth-authorization-server");
     log(&format!("authorization server metadata: GET {url}"));
     if let Some(doc) = get_json(http, &url).await
         && let Ok(m) = serde_json::from_value::<AuthServerMetadata>(doc)
     {
-        return m;
+        check_issuer(&m.issuer, origin, &url)?;
+        return Ok(m);
     }
     log("no metadata: the default endpoints /authorize, /token and /register (2025-03-26)");
-    AuthServerMetadata {
+    Ok(AuthServerMetadata {
         issuer: origin.to_owned(),
         authorization_endpoint: format!("{origin}/authorize"),
         token_endpoint: format!("{origin}/token"),
         registration_endpoint: Some(format!("{origin}/register")),
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         ..Default::default()
-    }
+    })
 }
 
-/// A JSON object at `url`, or `None` (not there, not JSON, unreachable).
+/// A JSON object at `url`, or `None` (not there, not JSON, unreachable, not https off
+/// loopback, larger than [`MAX_METADATA`]). Redirects are not followed.
 async fn get_json(http: &reqwest::Client, url: &str) -> Option<Value> {
+    check_url("metadata URL", url).ok()?;
     let resp = http
         .get(url)
         .header("accept", "application/json")
@@ -262,7 +297,7 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Option<Value> {
     if !resp.status().is_success() {
         return None;
     }
-    let v: Value = resp.json().await.ok()?;
+    let v = bounded_json(resp, MAX_METADATA).await.ok()?;
     v.is_object().then_some(v)
 }
 

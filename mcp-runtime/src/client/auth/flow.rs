@@ -48,6 +48,10 @@ pub type StepLog = Arc<dyn Fn(&str) + Send + Sync>;
 pub struct OAuthConfig {
     /// A client registered by hand (else a stored or dynamic registration).
     pub client_id: Option<String>,
+    /// The authorization server (its issuer) that client is registered with: its credentials
+    /// go to no other (RFC 6749 §10.4). Unset, the issuer of `metadata` when given, else the
+    /// first one it signs in with: a server that moves to another issuer then needs this set.
+    pub client_issuer: Option<String>,
     /// Its secret (a confidential client).
     pub client_secret: Option<Secret>,
     /// How it authenticates at the token endpoint (default: what the server supports).
@@ -78,6 +82,7 @@ impl Default for OAuthConfig {
     fn default() -> Self {
         OAuthConfig {
             client_id: None,
+            client_issuer: None,
             client_secret: None,
             token_auth_method: None,
             scope: None,
@@ -188,6 +193,15 @@ impl OAuth {
         self.store.forget_registration(&self.server)
     }
 
+    /// The issuer the configured client is bound to: `client_issuer`, else the configured
+    /// metadata's.
+    pub(super) fn bound_issuer(&self) -> Option<&str> {
+        self.cfg
+            .client_issuer
+            .as_deref()
+            .or(self.cfg.metadata.as_ref().map(|m| m.issuer.as_str()))
+    }
+
     /// The MCP server these credentials are for.
     pub fn server(&self) -> &str {
         &self.server
@@ -281,6 +295,7 @@ impl OAuth {
                     q.append_pair("scope", s);
                 }
             }
+            super::guard::check_url("authorization endpoint", url.as_str())?;
             self.step(&format!(
                 "authorization request to {} (scope: {}, resource: {})",
                 d.metadata.authorization_endpoint,
@@ -292,7 +307,7 @@ impl OAuth {
             let judge = |p: &HashMap<String, String>| judge(p, &state, &issuer, advertised);
             // The callback listens while the browser is being opened (an opener may be the
             // one that follows the redirects to it).
-            let wait = callback.wait(self.cfg.authorize_timeout, judge);
+            let wait = callback.wait(self.cfg.authorize_timeout, &state, judge);
             tokio::pin!(wait);
             let params = tokio::select! {
                 params = &mut wait => params?,
@@ -341,7 +356,7 @@ impl OAuth {
         let tokens = StoredTokens {
             server: self.server.clone(),
             issuer: d.metadata.issuer.clone(),
-            expires_at: a.expires_in().map(|s| now() + s),
+            expires_at: a.expires_in().map(|s| now().saturating_add(s)),
             token_type: "Bearer".into(),
             refresh_token: a.refresh_token.or(old_refresh),
             scope: a.scope.or(scope),
@@ -374,6 +389,13 @@ impl OAuth {
         let Some(refresh) = t.refresh_token.clone() else {
             return Err(ClientError::Auth("no refresh token".into()));
         };
+        // A refresh token goes back only to the issuer that issued it (RFC 6749 §10.4).
+        if t.issuer != d.metadata.issuer {
+            return Err(ClientError::Auth(format!(
+                "the refresh token is from {}, and the server now uses {}: not sending it there",
+                t.issuer, d.metadata.issuer
+            )));
+        }
         let (creds, _) = self.identity(&d, None).await?;
         self.step("refreshing the access token");
         let form = vec![
@@ -403,13 +425,26 @@ impl OAuth {
         if let Some(t) = &st.tokens
             && t.issuer != d.metadata.issuer
         {
-            // The server moved to another authorization server: its tokens are useless.
+            // The server moved to another authorization server: its tokens are useless there,
+            // and must not be sent.
             self.step(&format!(
                 "the tokens are from {}, the server now uses {}: signing in again",
                 t.issuer, d.metadata.issuer
             ));
+            let old = t.issuer.clone();
             st.tokens = None;
             self.store.forget_tokens(&self.server)?;
+            // A client configured by hand was registered with the old issuer: its credentials
+            // go to the new one only when the configuration says so.
+            if self.cfg.client_id.is_some() && self.bound_issuer().is_none() {
+                return Err(ClientError::Auth(format!(
+                    "the server moved from authorization server {old} to {}: the configured \
+                     client (its id and secret) was used with {old}, so it is not sent to the \
+                     new one; register the client there and set its issuer (`client_issuer`, \
+                     `issuer` in the configuration)",
+                    d.metadata.issuer
+                )));
+            }
         }
         st.discovered = Some(d.clone());
         if st
@@ -473,6 +508,8 @@ impl Authenticator for OAuth {
                 if st.discovered.is_none() {
                     st.discovered = self.discover(&Challenge::default()).await.ok();
                 }
+                // `refresh` sends the refresh token only to the issuer that issued it; after a
+                // move, the next 401 signs in again.
                 if let Err(e) = self.refresh(&mut st).await {
                     self.step(&format!("refresh before expiry failed ({e})"));
                 }

@@ -32,6 +32,16 @@ impl OAuth {
             ));
         }
         if let Some(id) = &self.cfg.client_id {
+            if let Some(bound) = self.bound_issuer()
+                && bound.trim_end_matches('/') != m.issuer.trim_end_matches('/')
+            {
+                return Err(ClientError::Auth(format!(
+                    "the configured client is registered with {bound}, and the server's \
+                     authorization server is {}: refusing to send its credentials there \
+                     (register the client there and set its issuer)",
+                    m.issuer
+                )));
+            }
             let method = self.cfg.token_auth_method.unwrap_or_else(|| {
                 choose_method(
                     m.token_endpoint_auth_methods_supported.as_deref(),

@@ -6,6 +6,7 @@ mod browser;
 mod callback;
 mod discovery;
 mod flow;
+mod guard;
 mod identity;
 mod pkce;
 mod register;
@@ -18,6 +19,7 @@ pub use browser::Opener;
 pub use callback::CallbackConfig;
 pub use discovery::AuthServerMetadata;
 pub use flow::{OAuth, OAuthConfig, TokenAuthMethod};
+pub use guard::printable;
 pub use store::{FileTokenStore, MemoryTokenStore, Registration, StoredTokens, TokenStore};
 
 use super::ClientError;

@@ -39,7 +39,9 @@ pub(crate) async fn register(
             ))
         })?;
     let status = resp.status();
-    let answer: Value = resp.json().await.unwrap_or(Value::Null);
+    let answer: Value = super::guard::bounded_json(resp, super::guard::MAX_ANSWER)
+        .await
+        .unwrap_or(Value::Null);
     if !status.is_success() {
         let why = answer
             .get("error_description")
@@ -47,8 +49,9 @@ pub(crate) async fn register(
             .and_then(Value::as_str)
             .unwrap_or("no reason given");
         return Err(ClientError::Auth(format!(
-            "dynamic client registration at {endpoint} was refused (HTTP {status}: {why}); \
-             configure a client id registered by hand instead"
+            "dynamic client registration at {endpoint} was refused (HTTP {status}: {}); \
+             configure a client id registered by hand instead",
+            super::guard::printable(why)
         )));
     }
     let Some(client_id) = answer.get("client_id").and_then(Value::as_str) else {

@@ -157,11 +157,12 @@ impl FileTokenStore {
         FileTokenStore { dir: dir.into() }
     }
 
-    /// `~/.mcp_use/tokens` (mcp-use's folder), if there is a home directory.
+    /// `~/.mcp_use/tokens` (mcp-use's folder), if there is a home directory (`HOME`, or the
+    /// user's profile folder on Windows).
     pub fn default_dir() -> Option<PathBuf> {
-        std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(|h| PathBuf::from(h).join(".mcp_use").join("tokens"))
+        std::env::home_dir()
+            .filter(|h| !h.as_os_str().is_empty())
+            .map(|h| h.join(".mcp_use").join("tokens"))
     }
 
     /// The folder.

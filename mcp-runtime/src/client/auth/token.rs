@@ -30,13 +30,15 @@ pub(crate) struct TokenAnswer {
 }
 
 impl TokenAnswer {
-    /// `expires_in` as seconds (some servers send a string).
+    /// `expires_in` as seconds (some servers send a string), at most a year: a server
+    /// cannot make the client compute past the end of time.
     pub(crate) fn expires_in(&self) -> Option<u64> {
-        match self.expires_in.as_ref()? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
+        let secs = match self.expires_in.as_ref()? {
+            Value::Number(n) => n.as_u64()?,
+            Value::String(s) => s.parse().ok()?,
+            _ => return None,
+        };
+        Some(secs.min(super::guard::MAX_EXPIRES_IN))
     }
 }
 
@@ -83,7 +85,16 @@ pub(crate) async fn request(
         ),
     })?;
     let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let body: Value = match super::guard::bounded_json(resp, super::guard::MAX_ANSWER).await {
+        Ok(v) => v,
+        Err(why) if why.contains("larger") => {
+            return Err(TokenFailure {
+                error: None,
+                message: format!("the token endpoint {endpoint} answered too much: {why}"),
+            });
+        }
+        Err(_) => Value::Null,
+    };
     if status.is_success()
         && let Ok(answer) = serde_json::from_value::<TokenAnswer>(body.clone())
     {
@@ -102,11 +113,14 @@ pub(crate) async fn request(
         }
         return Ok(answer);
     }
-    let error = body.get("error").and_then(Value::as_str).map(str::to_owned);
+    let error = body
+        .get("error")
+        .and_then(Value::as_str)
+        .map(super::guard::printable);
     let description = body
         .get("error_description")
         .and_then(Value::as_str)
-        .map(|d| format!(": {d}"))
+        .map(|d| format!(": {}", super::guard::printable(d)))
         .unwrap_or_default();
     Err(TokenFailure {
         message: match &error {
