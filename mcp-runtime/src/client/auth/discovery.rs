@@ -258,7 +258,7 @@ async fn as_metadata(
     )))
 }
 
-/// 2025-03-26: the origin's RFC 8414 document (whose issuer must be the origin), else the
+/// 2025-03-26: the origin's RFC 8414 document (whose issuer must be on that origin), else the
 /// default endpoints.
 async fn legacy_metadata(
     http: &reqwest::Client,
@@ -270,7 +270,15 @@ async fn legacy_metadata(
     if let Some(doc) = get_json(http, &url).await
         && let Ok(m) = serde_json::from_value::<AuthServerMetadata>(doc)
     {
-        check_issuer(&m.issuer, origin, &url)?;
+        // 2025-03-26: the authorization server is the MCP server's origin, so the issuer must
+        // be on it (servers of that revision put a path after it, e.g. `/oauth`, which the
+        // conformance suite's back-compat scenario does). An issuer elsewhere is a mix-up: an
+        // honest issuer's name beside the attacker's endpoints.
+        let same_origin =
+            url::Url::parse(&m.issuer).is_ok_and(|i| i.origin().ascii_serialization() == origin);
+        if !same_origin {
+            check_issuer(&m.issuer, origin, &url)?;
+        }
         return Ok(m);
     }
     log("no metadata: the default endpoints /authorize, /token and /register (2025-03-26)");
