@@ -162,6 +162,9 @@ async fn read(resp: reqwest::Response) -> Result<Response, ClientError> {
     Ok(Response { reply, session_id })
 }
 
+/// The longest `retry` a server's stream may ask the client to wait before resuming.
+pub(crate) const MAX_RETRY: Duration = Duration::from_secs(60);
+
 /// The messages of an SSE answer, with the stream's last event id and retry delay.
 pub(crate) struct EventStream {
     resp: reqwest::Response,
@@ -192,7 +195,8 @@ impl EventStream {
                     self.last_id = Some(id);
                 }
                 if let Some(ms) = e.retry {
-                    self.retry = Some(Duration::from_millis(ms));
+                    // A server cannot park the client for ever: at most a minute.
+                    self.retry = Some(Duration::from_millis(ms).min(MAX_RETRY));
                 }
                 if e.data.is_empty() || e.event != "message" {
                     continue;
