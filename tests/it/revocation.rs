@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 use crate::devserver::{REDIRECT, code_for_resource, exchange, pkce, public_client};
-use crate::store::{Redis, free_public_url, open_released, replica_in, temp_file};
+use crate::store::{Redis, free_public_url, open_released, temp_file};
+use crate::store_replicas::replica_in;
 
 /// Calls `whoami` with `token`: the HTTP status of the call.
 async fn status_with(running: &mcp_runtime::RunningServer, token: &str) -> (u16, String) {
