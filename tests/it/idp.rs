@@ -662,6 +662,23 @@ pub(crate) fn form_field(page: &str, name: &str) -> String {
     page[start..].split('"').next().expect("value").to_owned()
 }
 
+/// Approves the consent page `page` (served with headers `h`) in the browser that was shown
+/// it: its CSRF cookie and the form's token.
+pub(crate) async fn approve_consent(
+    base: &str,
+    h: &reqwest::header::HeaderMap,
+    page: &str,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let csrf = csrf_cookie(h);
+    post_consent(
+        base,
+        Some(&format!("__Host-mcp-csrf={csrf}")),
+        &form_field(page, "request"),
+        &csrf,
+    )
+    .await
+}
+
 /// Posts the consent form, with this cookie header if any.
 pub(crate) async fn post_consent(
     base: &str,

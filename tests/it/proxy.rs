@@ -308,14 +308,7 @@ async fn a_sign_in_finishes_only_in_the_browser_that_began_it() {
     .expect("url");
     // The attacker's browser: the consent page, approved.
     let (_, h, page) = get(url.as_str(), None).await;
-    let csrf = csrf_cookie(&h);
-    let (status, h, body) = post_consent(
-        &base,
-        Some(&format!("__Host-mcp-csrf={csrf}")),
-        &form_field(&page, "request"),
-        &csrf,
-    )
-    .await;
+    let (status, h, body) = approve_consent(&base, &h, &page).await;
     assert_eq!(status, 302, "{body}");
     let set = h
         .get_all("set-cookie")

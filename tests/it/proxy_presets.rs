@@ -253,14 +253,7 @@ async fn the_auth0_preset_with_a_client_id_runs_behind_the_proxy() {
     )
     .await;
     assert_eq!(status, 200, "the consent page");
-    let csrf = csrf_cookie(&h);
-    let (status, h, body) = post_consent(
-        &base,
-        Some(&format!("__Host-mcp-csrf={csrf}")),
-        &form_field(&page, "request"),
-        &csrf,
-    )
-    .await;
+    let (status, h, body) = approve_consent(&base, &h, &page).await;
     assert_eq!(status, 302, "{body}");
     let upstream = location(&h);
     assert!(

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::pages::error_page;
 use super::params::{parse_params, random_token, redirect_with, sha256};
 use super::responses::{cookie, not_started, set_cookie};
-use super::state::{AuthRequest, User, txn_handle, txn_key};
+use super::state::{AuthRequest, User, hashed, txn_handle, txn_key};
 use super::upstream::{TokenAnswer, Upstream, UpstreamFailure, UpstreamTokens, expires_at};
 use super::{AuthServer, IDENTITY_SCOPES, MAX_PENDING, PENDING_TTL};
 use crate::auth::{AuthError, TokenVerifier as _, scopes_from_claims, string_list};
@@ -76,8 +76,7 @@ struct UpstreamTxn {
 /// it: one per sign-in, so that two sign-ins in one browser do not overwrite each other.
 /// `__Host-`: set only by this origin, over https (or loopback), for every path.
 fn signin_cookie(state: &str) -> String {
-    let digest = URL_SAFE_NO_PAD.encode(sha256(state));
-    format!("__Host-mcp-signin-{}", &digest[..16])
+    format!("__Host-mcp-signin-{}", &hashed(state)[..16])
 }
 
 impl AuthServer {

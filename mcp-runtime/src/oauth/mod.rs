@@ -11,6 +11,7 @@ mod callback;
 mod consent;
 mod keys;
 mod limit;
+mod settings;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing {
     //! The registration checks, for `fuzz/`.
@@ -52,6 +53,7 @@ pub use keys::rotate_signing_key;
 pub use limit::RateLimits;
 use params::origin;
 use responses::{cors, not_started};
+pub(crate) use settings::CoreSettings;
 
 /// Authorization codes live this long (RFC 6749 §4.1.2 recommends at most 10 minutes).
 pub(super) const CODE_TTL: Duration = Duration::from_secs(60);
@@ -93,7 +95,7 @@ pub(crate) enum Identity {
 
 impl Identity {
     /// The settings of the core that this backend carries.
-    fn core(&self) -> &crate::providers::core::CoreSettings {
+    fn core(&self) -> &CoreSettings {
         match self {
             Identity::Dev(d) => &d.core,
             Identity::Upstream(u) => &u.config.core,

@@ -78,7 +78,7 @@ pub struct DevProvider {
     /// Serve a public URL that is not a loopback address (`MCP_USE_OAUTH_DEV_ALLOW_PUBLIC`).
     pub(crate) allow_public: bool,
     /// The store namespace, rate limits and unused-registration lifetime.
-    pub(crate) core: super::core::CoreSettings,
+    pub(crate) core: crate::oauth::CoreSettings,
 }
 
 impl std::fmt::Debug for DevProvider {
@@ -109,7 +109,7 @@ impl DevProvider {
             store: None,
             encryption_key: None,
             allow_public: false,
-            core: super::core::CoreSettings::default(),
+            core: crate::oauth::CoreSettings::default(),
         }
     }
 
@@ -174,7 +174,8 @@ impl DevProvider {
         }
         p.store = Some(store_from_env("dev-server")?);
         p.encryption_key = super::proxy::encryption_key_from_env()?;
-        p.core = super::core::CoreSettings::from_env()?;
+        p.core = crate::oauth::CoreSettings::from_env(super::env)
+            .map_err(|(var, reason)| ProviderError::Invalid { var, reason })?;
         Ok(p)
     }
 
@@ -193,7 +194,7 @@ impl DevProvider {
         self
     }
 
-    super::core::core_settings_methods!();
+    super::core_settings_methods!();
 
     /// Lets the server run on a public URL whose host is not a loopback address. Anyone who
     /// reaches it can then sign in as anyone with any scope: for a throwaway demo only, never
@@ -231,7 +232,9 @@ impl DevProvider {
     /// The server's OAuth configuration, with a new RSA signing key. Clients connect with the
     /// identity scopes (`openid profile email`) and step up to tools' scopes.
     pub fn into_oauth(self) -> Result<OAuth, ProviderError> {
-        self.core.check()?;
+        self.core
+            .check()
+            .map_err(|(var, reason)| ProviderError::Invalid { var, reason })?;
         let ttl = self.access_ttl;
         let store = self.store.clone();
         let key = self.encryption_key;

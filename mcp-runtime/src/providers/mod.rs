@@ -3,8 +3,6 @@
 pub mod auth0;
 pub mod better_auth;
 pub mod clerk;
-#[cfg(feature = "authorization-server")]
-pub(crate) mod core;
 pub mod custom;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "authorization-server")))]
@@ -104,6 +102,40 @@ pub(crate) fn check_url(var: &'static str, value: &str) -> Result<String, Provid
         .map(|_| value.to_owned())
         .map_err(|reason| ProviderError::Invalid { var, reason })
 }
+
+#[cfg(feature = "authorization-server")]
+/// The builder methods of these settings, the same on every provider that embeds the
+/// authorization server.
+macro_rules! core_settings_methods {
+    () => {
+        /// The namespace of this server's records in its store (`MCP_STORE_NAMESPACE`):
+        /// servers sharing one store each see only their own clients, codes and tokens.
+        /// Default: derived from the public URL, so that replicas of one server (one `MCP_URL`)
+        /// share their state and two servers do not. 1 to 64 of `A-Z a-z 0-9 . _ -`.
+        pub fn store_namespace(mut self, namespace: impl Into<String>) -> Self {
+            self.core.namespace = Some(namespace.into());
+            self
+        }
+
+        /// Requests a minute per client address at registration, authorization, token and
+        /// the proxy's callback (default: [`RateLimits::default`](crate::providers::RateLimits));
+        /// over a limit, 429 with `Retry-After`.
+        pub fn rate_limits(mut self, limits: crate::providers::RateLimits) -> Self {
+            self.core.rate_limits = limits;
+            self
+        }
+
+        /// How long a registered client that never completed a sign-in is kept (default a
+        /// day; `MCP_OAUTH_UNUSED_CLIENT_TTL` in seconds). A client that signed in lives as
+        /// long as its refresh tokens.
+        pub fn unused_client_ttl(mut self, ttl: std::time::Duration) -> Self {
+            self.core.unused_client_ttl = ttl;
+            self
+        }
+    };
+}
+#[cfg(feature = "authorization-server")]
+pub(crate) use core_settings_methods;
 
 #[cfg(test)]
 mod tests {

@@ -201,7 +201,7 @@ pub struct ProxyProvider {
     /// file is opened for settings that are only inspected).
     pub(crate) store_kind: Option<String>,
     /// The store namespace, rate limits and unused-registration lifetime.
-    pub(crate) core: super::core::CoreSettings,
+    pub(crate) core: crate::oauth::CoreSettings,
 }
 
 /// A claim that holds roles besides `roles`.
@@ -299,7 +299,7 @@ impl ProxyProvider {
             forward_client_scopes: true,
             roles_claim: None,
             store_kind: None,
-            core: super::core::CoreSettings::default(),
+            core: crate::oauth::CoreSettings::default(),
         }
     }
 
@@ -381,7 +381,8 @@ impl ProxyProvider {
         self.auto_approve = bool_env("MCP_USE_OAUTH_PROXY_AUTO_APPROVE")?.unwrap_or(false);
         self.scope_grants = scope_grants_from_env()?;
         self.encryption_key = encryption_key_from_env()?;
-        self.core = super::core::CoreSettings::from_env()?;
+        self.core = crate::oauth::CoreSettings::from_env(super::env)
+            .map_err(|(var, reason)| ProviderError::Invalid { var, reason })?;
         self.store_kind = Some(kind.to_owned());
         Ok(self)
     }
@@ -482,7 +483,7 @@ impl ProxyProvider {
         self
     }
 
-    super::core::core_settings_methods!();
+    super::core_settings_methods!();
 
     /// The key that encrypts upstream tokens at rest (default: a new one per process).
     pub fn encryption_key(mut self, key: [u8; 32]) -> Self {
@@ -506,7 +507,9 @@ impl ProxyProvider {
         if let Some(j) = &self.jwks_url {
             self.jwks_url = Some(check_url("MCP_USE_OAUTH_PROXY_JWKS_URL", j)?);
         }
-        self.core.check()?;
+        self.core
+            .check()
+            .map_err(|(var, reason)| ProviderError::Invalid { var, reason })?;
         if self.verifier.is_none() && self.jwks_url.is_none() && self.userinfo.is_none() {
             return Err(ProviderError::Missing {
                 var: "MCP_USE_OAUTH_PROXY_JWKS_URL",

@@ -1,13 +1,14 @@
 //! [`MemoryStore`]: the state in this process's memory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{Space, Store, StoreFuture, expired, expiry_ms, to_evict};
 
-/// One space's values by key, with their expiry (ms since the epoch, 0 for never).
-type Values = HashMap<String, (Vec<u8>, u64)>;
+/// One space's values by key, in key order (so that the values under a prefix are one range),
+/// with their expiry (ms since the epoch, 0 for never).
+type Values = BTreeMap<String, (Vec<u8>, u64)>;
 
 #[derive(Debug, Default)]
 struct Spaces {
@@ -18,8 +19,9 @@ struct Spaces {
 
 /// A store in memory: fast, and gone when the process ends. For tests and throwaway servers.
 ///
-/// Each space is its own map, so a count is its length; expired values are swept at most once
-/// a second, on a write, instead of on every write.
+/// Each space is its own ordered map, so a count is its length and the values under a prefix
+/// are one range; expired values are swept at most once a second, on a write, instead of on
+/// every write.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     spaces: Mutex<Spaces>,
@@ -52,6 +54,19 @@ impl Spaces {
             values.retain(|_, (_, e)| !expired(*e));
         }
     }
+}
+
+/// The entries of `values` whose key starts with `prefix`.
+fn under<'a>(
+    values: &'a Values,
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a String, &'a (Vec<u8>, u64))> {
+    values
+        .range::<str, _>((
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        ))
+        .take_while(move |(k, _)| k.starts_with(prefix))
 }
 
 impl Store for MemoryStore {
@@ -128,9 +143,8 @@ impl Store for MemoryStore {
         prefix: &'a str,
     ) -> StoreFuture<'a, Vec<(String, Vec<u8>)>> {
         let found = self.with(|m| {
-            m.space(space)
-                .iter()
-                .filter(|(k, (_, e))| k.starts_with(prefix) && !expired(*e))
+            under(m.space(space), prefix)
+                .filter(|(_, (_, e))| !expired(*e))
                 .map(|(k, (v, _))| (k.clone(), v.clone()))
                 .collect()
         });
@@ -144,14 +158,19 @@ impl Store for MemoryStore {
             if values.len() <= keep {
                 return 0;
             }
-            values.retain(|_, (_, e)| !expired(*e));
-            let live: Vec<(String, u64)> = values
-                .iter()
-                .filter(|(k, _)| k.starts_with(prefix))
-                .map(|(k, (_, e))| (k.clone(), *e))
-                .collect();
+            // Only the prefix's range is looked at: a per-client bound costs that client's
+            // entries, not the whole space.
+            let mut live: Vec<(String, u64)> = Vec::new();
+            let mut dead: Vec<String> = Vec::new();
+            for (k, (_, e)) in under(values, prefix) {
+                if expired(*e) {
+                    dead.push(k.clone());
+                } else {
+                    live.push((k.clone(), *e));
+                }
+            }
             let gone = to_evict(live, keep);
-            for k in &gone {
+            for k in dead.iter().chain(&gone) {
                 values.remove(k);
             }
             gone.len()

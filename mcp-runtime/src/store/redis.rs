@@ -182,6 +182,18 @@ async fn purge_and_count(
     Ok(n)
 }
 
+/// `text` with Redis's glob characters escaped, for a `MATCH` pattern.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn ttl_ms(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -331,15 +343,30 @@ impl Store for RedisStore {
             if total <= keep {
                 return Ok(0);
             }
-            let scored: Vec<(String, f64)> = conn.zrange_withscores(&index, 0, -1).await?;
-            let live: Vec<(String, u64)> = scored
-                .into_iter()
-                .filter(|(k, _)| k.starts_with(prefix.as_str()))
-                .map(|(k, score)| {
+            // The prefix's members only (ZSCAN's MATCH runs in Redis; a per-client bound moves
+            // that client's entries, not the whole index).
+            let pattern = format!("{}*", glob_escape(&prefix));
+            let mut live: Vec<(String, u64)> = Vec::new();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, page): (u64, Vec<(String, f64)>) = redis::cmd("ZSCAN")
+                    .arg(&index)
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async(&mut conn)
+                    .await?;
+                live.extend(page.into_iter().map(|(k, score)| {
                     let expires = if score.is_finite() { score as u64 } else { 0 };
                     (k, expires)
-                })
-                .collect();
+                }));
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
             let gone = super::to_evict(live, keep);
             if gone.is_empty() {
                 return Ok(0);

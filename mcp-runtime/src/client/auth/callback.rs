@@ -122,11 +122,11 @@ impl Callback {
                     .into_owned()
                     .collect();
                 let ours = params.get("state").is_some_and(|s| {
-                    s.len() == state.len()
-                        && s.bytes()
-                            .zip(state.bytes())
-                            .fold(0u8, |d, (a, b)| d | (a ^ b))
-                            == 0
+                    aws_lc_rs::constant_time::verify_slices_are_equal(
+                        s.as_bytes(),
+                        state.as_bytes(),
+                    )
+                    .is_ok()
                 });
                 if !ours {
                     let _ = respond(

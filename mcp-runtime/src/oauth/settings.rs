@@ -1,0 +1,77 @@
+//! The settings of the authorization-server core that every identity backend carries (the
+//! development server and the OAuth proxy): where its records live in the store, its rate
+//! limits, and how long unused registrations are kept. The presets fill them (in code or from
+//! the environment); the core reads them.
+
+use std::time::Duration;
+
+use super::RateLimits;
+
+/// The core's own settings, whatever signs the user in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CoreSettings {
+    /// The prefix of the server's records in its store (`MCP_STORE_NAMESPACE`; default:
+    /// derived from the public URL).
+    pub(crate) namespace: Option<String>,
+    /// Requests a minute per client address (`MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES`).
+    pub(crate) rate_limits: RateLimits,
+    /// How long a registration no sign-in completed is kept (`MCP_OAUTH_UNUSED_CLIENT_TTL`).
+    pub(crate) unused_client_ttl: Duration,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        CoreSettings {
+            namespace: None,
+            rate_limits: RateLimits::default(),
+            unused_client_ttl: super::UNUSED_CLIENT_TTL,
+        }
+    }
+}
+
+impl CoreSettings {
+    /// Reads `MCP_STORE_NAMESPACE`, `MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES` and
+    /// `MCP_OAUTH_UNUSED_CLIENT_TTL` through `env`; an error is `(variable, reason)`.
+    pub(crate) fn from_env(
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, (&'static str, String)> {
+        let mut core = CoreSettings {
+            namespace: env("MCP_STORE_NAMESPACE"),
+            rate_limits: RateLimits::from_env(&env)?,
+            ..CoreSettings::default()
+        };
+        if let Some(v) = env("MCP_OAUTH_UNUSED_CLIENT_TTL") {
+            core.unused_client_ttl = match v.trim().parse::<u64>() {
+                Ok(s) if (60..=30 * 86_400).contains(&s) => Duration::from_secs(s),
+                _ => {
+                    return Err((
+                        "MCP_OAUTH_UNUSED_CLIENT_TTL",
+                        format!("`{v}` is not a number of seconds from 60 to 2592000 (30 days)"),
+                    ));
+                }
+            };
+        }
+        core.check()?;
+        Ok(core)
+    }
+
+    /// The namespace, when set, is 1 to 64 of `A-Z a-z 0-9 . _ -`.
+    pub(crate) fn check(&self) -> Result<(), (&'static str, String)> {
+        match &self.namespace {
+            Some(ns)
+                if !(1..=64).contains(&ns.len())
+                    || !ns
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) =>
+            {
+                Err((
+                    "MCP_STORE_NAMESPACE",
+                    format!(
+                        "`{ns}` is not a namespace; use 1 to 64 letters, digits, `.`, `_` or `-`"
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
