@@ -62,7 +62,7 @@ async fn main() -> ExitCode {
         },
         None => None,
     };
-    match mcp_runtime::store::rotate_signing_key(&*store, key.as_ref(), publish_for).await {
+    match mcp_runtime::providers::rotate_signing_key(&*store, key.as_ref(), publish_for).await {
         Ok(kid) => {
             println!(
                 "new signing key {kid}: published now, signing in {}s ({})",

@@ -2,6 +2,48 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+/// Why a server could not be built. Lists every problem at once.
+#[derive(Debug, thiserror::Error)]
+#[error("the MCP server cannot be built:\n  - {}", .problems.join("\n  - "))]
+pub struct BuildError {
+    /// One line per problem.
+    pub problems: Vec<String>,
+}
+
+/// A provider's configuration is missing or malformed. Names the variable (or setting) and says
+/// what to write. (Public as `providers::ProviderError`.)
+#[cfg(feature = "oauth")]
+pub(crate) use provider_error::ProviderError;
+
+#[cfg(feature = "oauth")]
+pub(crate) mod provider_error {
+    /// A provider's configuration is missing or malformed. Names the variable (or setting) and
+    /// says what to write.
+    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    #[non_exhaustive]
+    pub enum ProviderError {
+        /// A required setting is absent.
+        #[error("{var} is not set: {hint}")]
+        Missing {
+            /// The environment variable.
+            var: &'static str,
+            /// What it should contain.
+            hint: &'static str,
+        },
+        /// A setting is malformed.
+        #[error("{var} is invalid: {reason}")]
+        Invalid {
+            /// The environment variable.
+            var: &'static str,
+            /// What is wrong.
+            reason: String,
+        },
+        /// The provider could not be set up (e.g. no signing key could be generated).
+        #[error("{0}")]
+        Setup(String),
+    }
+}
+
 /// Why the server could not start. Its `Debug` is its message, so `main` returning
 /// `Result<(), ServeError>` prints a readable error.
 #[derive(thiserror::Error)]
@@ -17,7 +59,7 @@ pub enum ServeError {
     },
     /// The server could not be built.
     #[error(transparent)]
-    Build(#[from] crate::BuildError),
+    Build(#[from] BuildError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

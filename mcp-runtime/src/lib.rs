@@ -53,6 +53,35 @@
 //!
 //! A server without OAuth needs only `default-features = false, features = ["server"]`: it
 //! compiles without an HTTP client, JWT or TLS crates.
+//!
+//! # Layers
+//!
+//! The modules import one way: down this table, each row from its own modules and the rows it
+//! lists. The bottom rows know nothing of the top ones: the store no record, the resource
+//! server (`auth`) no authorization server, the authorization-server core (`oauth`) no preset.
+//! Where a lower layer needs something of a higher one, it defines a trait the higher one
+//! implements (tools reach a grant's upstream tokens through `auth`'s `EmbeddedIssuer`, which
+//! `oauth` implements). The crate root re-exports the public API from above every row.
+//!
+//! | layer | modules | may import |
+//! | --- | --- | --- |
+//! | model | `model` | |
+//! | config | `config` | model |
+//! | metrics | `metrics` | |
+//! | store | `store` | config |
+//! | auth | `auth` | model, config, metrics, store |
+//! | oauth | `oauth` | config, store, auth |
+//! | providers | `providers` | config, store, auth, oauth |
+//! | protocol | `server::protocol`, `tool`, `extract`, `result`, `schema`, `server::catalog` | model, config, metrics, store, auth |
+//! | transport | `server::transport` | model, config, metrics, store, auth, protocol |
+//! | server | `server`, `__private`, `__fuzz`, `prelude` | model, config, metrics, store, auth, oauth, providers, protocol, transport |
+//! | client | `client` | model |
+//!
+//! Besides the rows, no file imports a file that imports it back, directly or through
+//! others: no circle spans two folders, and none joins sibling files. A `pub use` that only
+//! re-exports counts for the rows (a layer does not even re-export from above) but not for
+//! circles (a folder's public face is not a dependency of its code). `scripts/test` checks
+//! both with `tools/layers`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "server")]

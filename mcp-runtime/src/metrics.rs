@@ -5,11 +5,9 @@
 //! and JWKS fetches happen below any one server, so they are process-wide counters that every
 //! server's registry includes.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -171,7 +169,7 @@ impl Metrics {
     }
 
     /// The OpenMetrics text exposition.
-    fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
@@ -179,46 +177,9 @@ impl Metrics {
     }
 }
 
-/// `GET /metrics`.
-pub(crate) async fn endpoint(req: HttpRequest, metrics: Arc<Metrics>) -> HttpResponse {
-    if let Some(inner) = crate::server::http::server(&req)
-        && let Err(refused) = crate::server::http::check_origin(&req, inner)
-    {
-        return refused.into();
-    }
-    HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        ))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .body(metrics.render())
-}
-
 /// The JSON-RPC method of a request, left in its extensions for the count of responses.
 #[derive(Clone, Copy)]
 pub(crate) struct MethodLabel(pub(crate) &'static str);
-
-/// Counts a response of the MCP endpoint: by the JSON-RPC method the handler noted (else the
-/// HTTP method) and the status.
-pub(crate) fn count_response<B>(res: &actix_web::dev::ServiceResponse<B>) {
-    let req = res.request();
-    let Some((_, metrics)) = crate::server::http::server(req).and_then(|i| i.metrics.as_ref())
-    else {
-        return;
-    };
-    let method = match req.extensions().get::<MethodLabel>() {
-        Some(MethodLabel(m)) => m,
-        None => match *req.method() {
-            actix_web::http::Method::GET => "GET",
-            actix_web::http::Method::DELETE => "DELETE",
-            actix_web::http::Method::POST => "POST",
-            actix_web::http::Method::OPTIONS => "OPTIONS",
-            _ => "other",
-        },
-    };
-    metrics.request(method, res.status().as_u16());
-}
 
 /// The label for a JSON-RPC method: the methods of the protocol, else `other` (a client
 /// cannot grow the label set).

@@ -378,7 +378,7 @@ fn kid_of(token: &str) -> String {
 async fn signing_keys_rotate_across_replicas_without_downtime() {
     use crate::common::*;
     use crate::devserver::{code_for_resource, exchange, pkce, public_client};
-    use mcp_runtime::store::rotate_signing_key;
+    use mcp_runtime::providers::rotate_signing_key;
     let redis = Redis::start();
     let public = free_public_url();
     let open = || redis.store();

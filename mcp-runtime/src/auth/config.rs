@@ -51,7 +51,7 @@ pub struct OAuth {
     pub(crate) hierarchy: super::scope::ScopeHierarchy,
     /// The embedded development authorization server (`oauth = "dev"`).
     #[cfg(feature = "authorization-server")]
-    pub(crate) dev: Option<Arc<crate::oauth::AuthServer>>,
+    pub(crate) embedded: Option<Arc<dyn super::embedded::EmbeddedIssuer>>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -83,7 +83,7 @@ impl OAuth {
             hide_tools: false,
             hierarchy: super::scope::ScopeHierarchy::new(),
             #[cfg(feature = "authorization-server")]
-            dev: None,
+            embedded: None,
         }
     }
 
@@ -219,7 +219,7 @@ pub(crate) struct AuthState {
     pub(crate) resource_documentation: Option<String>,
     pub(crate) scope_refusal: ScopeRefusal,
     #[cfg(feature = "authorization-server")]
-    pub(crate) dev: Option<Arc<crate::oauth::AuthServer>>,
+    pub(crate) embedded: Option<Arc<dyn super::embedded::EmbeddedIssuer>>,
     /// The authorization server metadata served beside the resource, serialized once.
     pub(crate) as_metadata: Option<bytes::Bytes>,
     pub(crate) relay: Option<Arc<super::relay::MetadataRelay>>,
@@ -239,7 +239,7 @@ impl AuthState {
             }
         }
         #[cfg(feature = "authorization-server")]
-        if let Some(dev) = &oauth.dev {
+        if let Some(dev) = &oauth.embedded {
             dev.set_scopes(&scopes, &oauth.baseline_scopes);
             if let Some(r) = resource.get() {
                 dev.set_resource(r);
@@ -255,8 +255,8 @@ impl AuthState {
         .with_hierarchy(oauth.hierarchy);
         #[cfg(feature = "authorization-server")]
         let gate = gate
-            .with_revocations(oauth.dev.as_ref().map(|d| d.revocations.clone()))
-            .with_upstream(oauth.dev.clone());
+            .with_revocations(oauth.embedded.as_ref().map(|d| d.revocations()))
+            .with_upstream(oauth.embedded.clone());
         AuthState {
             gate,
             resource,
@@ -266,7 +266,7 @@ impl AuthState {
             resource_documentation: oauth.resource_documentation,
             scope_refusal: oauth.scope_refusal,
             #[cfg(feature = "authorization-server")]
-            dev: oauth.dev,
+            embedded: oauth.embedded,
             hide_tools: oauth.hide_tools,
             relay: oauth.relay,
             as_metadata: oauth.as_metadata.map(|m| bytes::Bytes::from(m.to_string())),
@@ -276,7 +276,7 @@ impl AuthState {
     /// The issuers of this server's tokens (the embedded server's once it knows its address).
     pub(crate) fn authorization_servers(&self) -> Vec<String> {
         #[cfg(feature = "authorization-server")]
-        if let Some(dev) = &self.dev {
+        if let Some(dev) = &self.embedded {
             return dev.issuer().map(str::to_owned).into_iter().collect();
         }
         self.authorization_servers.clone()

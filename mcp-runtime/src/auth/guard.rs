@@ -28,7 +28,7 @@ pub struct Gate {
     metadata_url: std::sync::OnceLock<(String, Arc<str>)>,
     /// The OAuth proxy that issued the tokens, for their upstream grants.
     #[cfg(feature = "authorization-server")]
-    upstream: Option<Arc<crate::oauth::AuthServer>>,
+    upstream: Option<Arc<dyn super::embedded::EmbeddedIssuer>>,
     /// The grants the embedded authorization server revoked: their tokens are refused.
     #[cfg(feature = "authorization-server")]
     revocations: Option<Arc<super::revocations::Revocations>>,
@@ -100,7 +100,10 @@ impl Gate {
     /// Links tokens' `gid` claims to the authorization server that keeps their upstream
     /// tokens.
     #[cfg(feature = "authorization-server")]
-    pub(crate) fn with_upstream(mut self, server: Option<Arc<crate::oauth::AuthServer>>) -> Self {
+    pub(crate) fn with_upstream(
+        mut self,
+        server: Option<Arc<dyn super::embedded::EmbeddedIssuer>>,
+    ) -> Self {
         self.upstream = server;
         self
     }

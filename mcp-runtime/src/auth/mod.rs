@@ -11,6 +11,8 @@
 pub mod cache;
 #[cfg(feature = "oauth")]
 pub mod config;
+#[cfg(feature = "authorization-server")]
+pub(crate) mod embedded;
 #[cfg(feature = "oauth")]
 pub mod guard;
 #[cfg(feature = "oauth")]
@@ -210,7 +212,7 @@ pub struct AuthData {
 #[cfg(feature = "authorization-server")]
 #[derive(Clone)]
 pub(crate) struct UpstreamGrant {
-    pub(crate) server: Arc<crate::oauth::AuthServer>,
+    pub(crate) server: Arc<dyn embedded::EmbeddedIssuer>,
     pub(crate) grant: String,
 }
 

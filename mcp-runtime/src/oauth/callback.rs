@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::backend::UserinfoShape;
 use super::pages::error_page;
 use super::params::{parse_params, random_token, redirect_with, sha256};
 use super::responses::{cookie, not_started, set_cookie};
@@ -18,7 +19,6 @@ use super::state::{AuthRequest, User, hashed, txn_handle, txn_key};
 use super::upstream::{TokenAnswer, Upstream, UpstreamFailure, UpstreamTokens, expires_at};
 use super::{AuthServer, IDENTITY_SCOPES, MAX_PENDING, PENDING_TTL};
 use crate::auth::{AuthError, TokenVerifier as _, scopes_from_claims, string_list};
-use crate::providers::proxy::UserinfoShape;
 use crate::store::Space;
 
 /// Claims of the upstream identity copied into this server's tokens.

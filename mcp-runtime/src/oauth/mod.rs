@@ -7,8 +7,10 @@
 //! (`oauth = "dev"`). Nothing outside this folder reaches into its files.
 
 mod authorize;
+pub(crate) mod backend;
 mod callback;
 mod consent;
+mod embedded;
 mod keys;
 mod limit;
 mod settings;
@@ -44,7 +46,8 @@ use aws_lc_rs::rand::SystemRandom;
 use bytes::Bytes;
 use serde_json::json;
 
-use crate::providers::{DevProvider, ProviderError};
+use crate::config::ProviderError;
+use backend::DevProvider;
 pub(crate) use signin::valid_username;
 pub(crate) use upstream::Upstream;
 

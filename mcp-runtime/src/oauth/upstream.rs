@@ -13,12 +13,13 @@ use super::seal::Sealer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::backend::{ProxyProvider, UpstreamAuth};
 use super::params::unix_now;
 use super::{AuthServer, REFRESH_TTL};
 use crate::auth::TokenVerifier;
 use crate::auth::jwks::JwksCache;
 use crate::auth::verifier::JwtVerifier;
-use crate::providers::{ProviderError, ProxyProvider, UpstreamAuth};
+use crate::config::ProviderError;
 use crate::store::{Space, StoreError};
 
 /// The upstream identity provider and what the proxy needs to talk to it.

@@ -32,64 +32,9 @@ use crate::auth::UserInfo;
 use crate::auth::jwks::JwksCache;
 use crate::auth::verifier::JwtVerifier;
 use crate::oauth::{AuthServer, IDENTITY_SCOPES, Identity, valid_username};
-use crate::store::{self, Store};
+use crate::store::Store;
 
-/// The store `MCP_STORE_URL` names. Unset: a file, `<state dir>/mcp-runtime/<kind>-<PORT>.redb`
-/// (see [`store::default_path`]), so that clients and tokens survive a restart; memory for a
-/// server on an ephemeral port (`PORT=0`: its URL changes at every start anyway) or without a
-/// home directory.
-pub(crate) fn store_from_env(kind: &str) -> Result<Arc<dyn Store>, ProviderError> {
-    let memory = || Arc::new(store::MemoryStore::new()) as Arc<dyn Store>;
-    if let Some(url) = env("MCP_STORE_URL") {
-        return store::open(Some(&url), || Ok(memory())).map_err(|reason| ProviderError::Invalid {
-            var: "MCP_STORE_URL",
-            reason,
-        });
-    }
-    let port = env("PORT").unwrap_or_else(|| "3000".into());
-    if port == "0" || !cfg!(feature = "store-redb") {
-        return Ok(memory());
-    }
-    let Some(path) = store::default_path(&format!("{kind}-{port}")) else {
-        return Ok(memory());
-    };
-    // The default file: its errors say what to set (the store's own message names the file
-    // and MCP_STORE_URL).
-    store::open(Some(&path.display().to_string()), || Ok(memory())).map_err(ProviderError::Setup)
-}
-
-/// The embedded development authorization server's settings (`oauth = "dev"`).
-///
-/// ```no_run
-/// use mcp_runtime::providers::DevProvider;
-/// let oauth = DevProvider::new().auto_approve(true).into_oauth().expect("a signing key");
-/// ```
-#[derive(Clone)]
-pub struct DevProvider {
-    pub(crate) auto_approve: bool,
-    pub(crate) user: String,
-    pub(crate) email: String,
-    pub(crate) name: String,
-    pub(crate) access_ttl: Duration,
-    /// Where registrations, codes, refresh tokens and the signing key live (memory if unset).
-    pub(crate) store: Option<Arc<dyn Store>>,
-    /// Encrypts the signing keys in the store (`MCP_STORE_ENCRYPTION_KEY`).
-    pub(crate) encryption_key: Option<[u8; 32]>,
-    /// Serve a public URL that is not a loopback address (`MCP_USE_OAUTH_DEV_ALLOW_PUBLIC`).
-    pub(crate) allow_public: bool,
-    /// The store namespace, rate limits and unused-registration lifetime.
-    pub(crate) core: crate::oauth::CoreSettings,
-}
-
-impl std::fmt::Debug for DevProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevProvider")
-            .field("auto_approve", &self.auto_approve)
-            .field("user", &self.user)
-            .field("store", &self.store.as_ref().map(|s| s.describe()))
-            .finish_non_exhaustive()
-    }
-}
+pub use crate::oauth::backend::DevProvider;
 
 impl Default for DevProvider {
     fn default() -> Self {
@@ -172,8 +117,8 @@ impl DevProvider {
                 }
             }
         }
-        p.store = Some(store_from_env("dev-server")?);
-        p.encryption_key = super::proxy::encryption_key_from_env()?;
+        p.store = Some(super::state::store_from_env("dev-server")?);
+        p.encryption_key = super::state::encryption_key_from_env()?;
         p.core = crate::oauth::CoreSettings::from_env(super::env)
             .map_err(|(var, reason)| ProviderError::Invalid { var, reason })?;
         Ok(p)
@@ -258,7 +203,7 @@ impl DevProvider {
             .baseline_scopes(["openid", "profile", "email"])
             .user_info(UserInfo::from_claims);
         oauth.authorization_servers.clear();
-        oauth.dev = Some(dev);
+        oauth.embedded = Some(dev);
         Ok(oauth)
     }
 }

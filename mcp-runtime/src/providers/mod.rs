@@ -24,11 +24,13 @@ pub(crate) mod preset;
 #[cfg(feature = "authorization-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
 pub mod proxy;
+#[cfg(feature = "authorization-server")]
+mod state;
 pub mod supabase;
 pub mod workos;
 
 #[cfg(feature = "authorization-server")]
-pub use crate::oauth::RateLimits;
+pub use crate::oauth::{RateLimits, rotate_signing_key};
 pub use auth0::Auth0Provider;
 pub use better_auth::BetterAuthProvider;
 pub use clerk::ClerkProvider;
@@ -49,31 +51,7 @@ pub use proxy::{ProxyProvider, ScopeGrant, UpstreamAuth, jwks_verifier};
 pub use supabase::SupabaseProvider;
 pub use workos::WorkOsProvider;
 
-/// A provider's configuration is missing or malformed. Names the variable (or setting) and says
-/// what to write.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProviderError {
-    /// A required setting is absent.
-    #[error("{var} is not set: {hint}")]
-    Missing {
-        /// The environment variable.
-        var: &'static str,
-        /// What it should contain.
-        hint: &'static str,
-    },
-    /// A setting is malformed.
-    #[error("{var} is invalid: {reason}")]
-    Invalid {
-        /// The environment variable.
-        var: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The provider could not be set up (e.g. no signing key could be generated).
-    #[error("{0}")]
-    Setup(String),
-}
+pub use crate::config::provider_error::ProviderError;
 
 /// The names of the presets `#[mcp_server(oauth = "...")]` and `McpServerBuilder::oauth_preset`
 /// accept.

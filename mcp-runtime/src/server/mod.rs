@@ -32,6 +32,7 @@ pub use jsonrpc::RpcError;
 pub use session::Session;
 
 use crate::config;
+pub use crate::config::BuildError;
 use crate::extract::StateMap;
 
 /// A map keyed by strings the server chose: tool names, session ids.
@@ -64,14 +65,6 @@ impl Hasher for WordHasher {
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
 type ConfigureFn = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
-
-/// Why a server could not be built. Lists every problem at once.
-#[derive(Debug, thiserror::Error)]
-#[error("the MCP server cannot be built:\n  - {}", .problems.join("\n  - "))]
-pub struct BuildError {
-    /// One line per problem.
-    pub problems: Vec<String>,
-}
 
 pub(crate) struct ServerInfo {
     pub(crate) name: String,

@@ -168,7 +168,7 @@ impl McpServerBuilder {
         #[cfg(feature = "authorization-server")]
         let problems = {
             let mut problems = problems;
-            if let (Some(dev), Some(resource)) = (&oauth.dev, &oauth.resource)
+            if let (Some(dev), Some(resource)) = (&oauth.embedded, &oauth.resource)
                 && let Some(problem) = dev.refuse_public(resource)
             {
                 problems.push(problem);

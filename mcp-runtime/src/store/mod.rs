@@ -42,10 +42,6 @@ pub use redb::RedbStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::RedisStore;
 
-#[cfg(feature = "authorization-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "authorization-server")))]
-pub use crate::oauth::rotate_signing_key;
-
 /// What a store's operations return.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 

@@ -92,7 +92,7 @@ impl McpServer {
                         let mut res = fut.await?;
                         span.record("status", res.status().as_u16());
                         #[cfg(feature = "metrics")]
-                        crate::metrics::count_response(&res);
+                        super::observe::count_response(&res);
                         if let Some(origin) = origin {
                             http::add_cors(res.headers_mut(), origin, preflight);
                         }
@@ -111,7 +111,8 @@ impl McpServer {
                 web::resource(path.as_str())
                     .app_data(web::Data::from(self.inner.clone()))
                     .route(
-                        web::get().to(move |req| crate::metrics::endpoint(req, metrics.clone())),
+                        web::get()
+                            .to(move |req| super::observe::metrics_endpoint(req, metrics.clone())),
                     ),
             );
         }
@@ -137,12 +138,12 @@ impl McpServer {
         };
         let data = web::Data::from(self.inner.clone());
         #[cfg(feature = "authorization-server")]
-        let dev = auth.dev.as_ref();
+        let dev = auth.embedded.as_ref();
         #[cfg(not(feature = "authorization-server"))]
         let dev: Option<&std::convert::Infallible> = None;
         if let Some(dev) = dev {
             #[cfg(feature = "authorization-server")]
-            dev.configure(cfg);
+            dev.clone().configure(cfg);
             #[cfg(not(feature = "authorization-server"))]
             match *dev {}
         } else if let Some(relay) = &auth.relay {

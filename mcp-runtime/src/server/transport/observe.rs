@@ -58,3 +58,56 @@ pub(crate) fn note_refusal(inner: &Inner, reason: &'static str) {
     #[cfg(not(feature = "metrics"))]
     let _ = (inner, reason);
 }
+
+#[cfg(feature = "metrics")]
+use crate::metrics::MethodLabel;
+
+#[cfg(feature = "metrics")]
+/// `GET /metrics`: the Origin check of the endpoint, then the exposition.
+pub(crate) async fn metrics_endpoint(
+    req: HttpRequest,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+) -> actix_web::HttpResponse {
+    if let Some(inner) = crate::server::http::server(&req)
+        && let Err(refused) = crate::server::http::check_origin(&req, inner)
+    {
+        return refused.into();
+    }
+    actix_web::HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::HeaderValue::from_static(
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            ),
+        ))
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static("no-store"),
+        ))
+        .body(metrics.render())
+}
+
+#[cfg(feature = "metrics")]
+/// Counts a response of the MCP endpoint: by the JSON-RPC method the handler noted (else the
+/// HTTP method) and the status.
+pub(crate) fn count_response<B>(res: &actix_web::dev::ServiceResponse<B>) {
+    let req = res.request();
+    let Some((_, metrics)) = crate::server::http::server(req).and_then(|i| i.metrics.as_ref())
+    else {
+        return;
+    };
+    let method = match {
+        use actix_web::HttpMessage as _;
+        req.extensions().get::<MethodLabel>().copied()
+    } {
+        Some(MethodLabel(m)) => m,
+        None => match *req.method() {
+            actix_web::http::Method::GET => "GET",
+            actix_web::http::Method::DELETE => "DELETE",
+            actix_web::http::Method::POST => "POST",
+            actix_web::http::Method::OPTIONS => "OPTIONS",
+            _ => "other",
+        },
+    };
+    metrics.request(method, res.status().as_u16());
+}

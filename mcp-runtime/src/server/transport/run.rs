@@ -27,7 +27,7 @@ impl McpServer {
         if let Some(auth) = &self.inner.auth {
             let _ = auth.resource.set(format!("http://{local}{}", self.path));
             #[cfg(feature = "authorization-server")]
-            if let Some(dev) = &auth.dev {
+            if let Some(dev) = &auth.embedded {
                 dev.set_resource(auth.resource());
             }
             tracing::info!(
