@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use bytes::Bytes;
 
 use super::catalog::{Catalog, Rules};
 use super::{
@@ -573,38 +572,6 @@ impl McpServerBuilder {
         }
         self
     }
-}
-
-/// Pre-serializes `tools/list` pages, once, at build time.
-pub(crate) fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<Bytes> {
-    paginate_as(listings, page_size, "tools")
-}
-
-/// Pages of a listing under `key` (`tools`, `resources`, ...), each but the last with a
-/// `nextCursor`.
-pub(crate) fn paginate_as(
-    listings: &[serde_json::Value],
-    page_size: usize,
-    key: &str,
-) -> Vec<Bytes> {
-    let chunks: Vec<&[serde_json::Value]> = if listings.is_empty() {
-        vec![&[]]
-    } else {
-        listings.chunks(page_size).collect()
-    };
-    let count = chunks.len();
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut page = serde_json::Map::new();
-            page.insert(key.into(), serde_json::Value::Array(chunk.to_vec()));
-            if i + 1 < count {
-                page.insert("nextCursor".into(), (i + 1).to_string().into());
-            }
-            Bytes::from(serde_json::Value::Object(page).to_string())
-        })
-        .collect()
 }
 
 #[cfg(not(feature = "oauth"))]

@@ -446,8 +446,5 @@ fn visible_pages(inner: &Inner, scope: &RequestScope) -> Option<Vec<Bytes>> {
         })
         .map(|l| l.listing.clone())
         .collect();
-    Some(crate::server::builder::paginate(
-        &visible,
-        inner.rules.page_size,
-    ))
+    Some(super::listing::paginate(&visible, inner.rules.page_size))
 }

@@ -31,7 +31,7 @@ impl Listing {
     ) -> Self {
         let all: Vec<Value> = entries.iter().map(|(v, _)| v.clone()).collect();
         Listing {
-            pages: crate::server::builder::paginate_as(&all, page_size, key),
+            pages: paginate_as(&all, page_size, key),
             entries,
             page_size,
             key,
@@ -50,7 +50,7 @@ impl Listing {
                     .filter(|(_, s)| ok(s))
                     .map(|(v, _)| v.clone())
                     .collect();
-                filtered = crate::server::builder::paginate_as(&shown, self.page_size, self.key);
+                filtered = paginate_as(&shown, self.page_size, self.key);
                 &filtered
             }
             _ => &self.pages,
@@ -60,4 +60,36 @@ impl Listing {
             Err(e) => Reply::Err(e),
         }
     }
+}
+
+/// Pre-serializes `tools/list` pages, once, at build time.
+pub(crate) fn paginate(listings: &[serde_json::Value], page_size: usize) -> Vec<Bytes> {
+    paginate_as(listings, page_size, "tools")
+}
+
+/// Pages of a listing under `key` (`tools`, `resources`, ...), each but the last with a
+/// `nextCursor`.
+pub(crate) fn paginate_as(
+    listings: &[serde_json::Value],
+    page_size: usize,
+    key: &str,
+) -> Vec<Bytes> {
+    let chunks: Vec<&[serde_json::Value]> = if listings.is_empty() {
+        vec![&[]]
+    } else {
+        listings.chunks(page_size).collect()
+    };
+    let count = chunks.len();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut page = serde_json::Map::new();
+            page.insert(key.into(), serde_json::Value::Array(chunk.to_vec()));
+            if i + 1 < count {
+                page.insert("nextCursor".into(), (i + 1).to_string().into());
+            }
+            Bytes::from(serde_json::Value::Object(page).to_string())
+        })
+        .collect()
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod ask;
 pub(crate) mod call;
+pub(crate) mod catalog;
 pub(crate) mod completion;
 pub(crate) mod dispatch;
 pub(crate) mod elicitation;
@@ -20,9 +21,11 @@ pub(crate) mod resources;
 pub(crate) mod sampling;
 pub(crate) mod session;
 pub(crate) mod shared_sessions;
+pub(crate) mod state;
 pub(crate) mod task_run;
 pub(crate) mod tasks;
 pub(crate) mod tool_call;
+pub(crate) mod trace;
 
 /// A random number drawn once per process, which tells this replica's event ids and
 /// server-to-client request ids apart from another replica's in the same shared session: an

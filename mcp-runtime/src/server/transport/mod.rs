@@ -7,9 +7,7 @@ pub(crate) mod http;
 #[cfg(feature = "oauth")]
 pub(crate) mod http_auth;
 pub(crate) mod modern;
-mod mount;
 pub(crate) mod observe;
 pub(crate) mod origin;
 pub(crate) mod respond;
-pub(crate) mod run;
 pub(crate) mod stream;

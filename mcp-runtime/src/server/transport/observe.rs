@@ -4,6 +4,7 @@
 use actix_web::HttpRequest;
 
 use crate::server::Inner;
+pub(crate) use crate::server::protocol::trace::in_span;
 
 /// Notes the request's JSON-RPC method for the metrics (feature `metrics`).
 #[inline]
@@ -37,15 +38,6 @@ pub(crate) fn request_span(req: &HttpRequest) -> tracing::Span {
         subject = Empty,
         status = Empty,
     )
-}
-
-/// Records a field of the request's `mcp.request` span. Asks the subscriber only when it
-/// wants the span at all, so a filtered-out span costs a load and a compare.
-#[inline]
-pub(crate) fn in_span(field: &str, value: &str) {
-    if tracing::enabled!(target: "mcp_runtime::request", tracing::Level::DEBUG) {
-        tracing::Span::current().record(field, value);
-    }
 }
 
 /// Counts a refusal before dispatch (feature `metrics`).

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::ServerKeyed;
-use super::protocol::prompts::{Prompt, Prompts};
-use super::protocol::resources::{Resource, Resources};
+use super::prompts::{Prompt, Prompts};
+use super::resources::{Resource, Resources};
+use super::state::ServerKeyed;
 use crate::extract::StateMap;
 use crate::tool::{CallFn, Tool, ToolMeta};
 
@@ -338,102 +338,5 @@ impl Catalog {
 /// `tools/list` pages of these listings.
 pub(crate) fn pages(listings: &[Listed], page_size: usize) -> Vec<Bytes> {
     let all: Vec<Value> = listings.iter().map(|l| l.listing.clone()).collect();
-    super::builder::paginate(&all, page_size)
-}
-
-/// Which listing changed.
-#[derive(Clone, Copy)]
-enum Changed {
-    Tools,
-    Resources,
-    Prompts,
-}
-
-impl super::McpServer {
-    /// Adds a tool while the server runs (checked like the builder's tools), and tells every
-    /// client with a session (`notifications/tools/list_changed` on its GET stream).
-    pub fn add_tool(&self, tool: Tool) -> Result<(), super::BuildError> {
-        self.change(Changed::Tools, |c, r| c.with_tool(tool, r).map(Some))
-            .map(|_| ())
-    }
-
-    /// Removes the tool `name`; false if there is none. Calls already running finish.
-    pub fn remove_tool(&self, name: &str) -> bool {
-        self.change(Changed::Tools, |c, r| Ok(c.without_tool(name, r)))
-            .unwrap_or(false)
-    }
-
-    /// Adds a resource or resource template while the server runs (checked like the
-    /// builder's), and tells every client with a session
-    /// (`notifications/resources/list_changed`).
-    pub fn add_resource(&self, resource: Resource) -> Result<(), super::BuildError> {
-        self.change(Changed::Resources, |c, r| {
-            c.with_resource(resource, r).map(Some)
-        })
-        .map(|_| ())
-    }
-
-    /// Removes the resource (or template) `uri`; false if there is none.
-    pub fn remove_resource(&self, uri: &str) -> bool {
-        self.change(Changed::Resources, |c, r| Ok(c.without_resource(uri, r)))
-            .unwrap_or(false)
-    }
-
-    /// Adds a prompt while the server runs, and tells every client with a session
-    /// (`notifications/prompts/list_changed`).
-    pub fn add_prompt(&self, prompt: Prompt) -> Result<(), super::BuildError> {
-        self.change(Changed::Prompts, |c, r| c.with_prompt(prompt, r).map(Some))
-            .map(|_| ())
-    }
-
-    /// Removes the prompt `name`; false if there is none.
-    pub fn remove_prompt(&self, name: &str) -> bool {
-        self.change(Changed::Prompts, |c, r| Ok(c.without_prompt(name, r)))
-            .unwrap_or(false)
-    }
-
-    /// Builds the next catalog from the current one, swaps it in and notifies; `Ok(false)`
-    /// when nothing changed.
-    fn change(
-        &self,
-        what: Changed,
-        next: impl FnOnce(&Catalog, &Rules) -> Result<Option<Catalog>, Vec<String>>,
-    ) -> Result<bool, super::BuildError> {
-        let inner = &self.inner;
-        // One change at a time, so that none is lost between the load and the store.
-        let _writer = inner
-            .catalog_writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let current = inner.catalog.load_full();
-        let Some(catalog) =
-            next(&current, &inner.rules).map_err(|problems| super::BuildError { problems })?
-        else {
-            return Ok(false);
-        };
-        inner.catalog.store(Arc::new(catalog));
-        let method = match what {
-            Changed::Tools => "notifications/tools/list_changed",
-            Changed::Resources => "notifications/resources/list_changed",
-            Changed::Prompts => "notifications/prompts/list_changed",
-        };
-        let message = super::jsonrpc::sse_event(
-            serde_json::json!({ "jsonrpc": "2.0", "method": method })
-                .to_string()
-                .as_bytes(),
-        );
-        let told = inner
-            .sessions
-            .all()
-            .into_iter()
-            .filter(|s| s.send_to_stream(message.clone()))
-            .count();
-        let listening = inner.listeners.notify(match what {
-            Changed::Tools => super::protocol::listen::Change::Tools,
-            Changed::Resources => super::protocol::listen::Change::Resources,
-            Changed::Prompts => super::protocol::listen::Change::Prompts,
-        });
-        tracing::debug!(target: "mcp_runtime::server", %method, sessions = told, listening, "list changed");
-        Ok(true)
-    }
+    super::listing::paginate(&all, page_size)
 }

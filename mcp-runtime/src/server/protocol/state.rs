@@ -1,0 +1,104 @@
+//! The server's shared state, as the protocol and the transport both read it: what it is
+//! (name, version, instructions), its catalog, sessions, tasks and subscriptions, its HTTP
+//! settings and its authentication. The builder fills it in; nothing here runs a request.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::extract::StateMap;
+
+/// A map keyed by strings the server chose: tool names, session ids.
+///
+/// Flooding a hash map with colliding keys needs a say in which keys it holds; clients only
+/// look keys up in these, so the keyed SipHash of a plain `HashMap` would buy nothing here,
+/// and it costs more than the rest of the lookup.
+pub(crate) type ServerKeyed<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+/// FxHash, over 8-byte words.
+#[derive(Default)]
+pub(crate) struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) struct ServerInfo {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) title: Option<String>,
+    pub(crate) instructions: Option<String>,
+}
+
+pub(crate) struct HttpConfig {
+    pub(crate) max_body_bytes: usize,
+    pub(crate) allowed_origins: Vec<String>,
+    /// Host names accepted in `Host` (and `Origin`): the loopback names, the public URL's
+    /// host and the configured ones. Never empty, so the check is always on.
+    pub(crate) allowed_hosts: Vec<String>,
+    pub(crate) stateless: bool,
+    pub(crate) streaming: bool,
+    pub(crate) keepalive: Duration,
+}
+
+pub(crate) struct Inner {
+    pub(crate) info: ServerInfo,
+    /// The tools, resources and prompts, swapped whole when they change at run time.
+    pub(crate) catalog: arc_swap::ArcSwap<super::catalog::Catalog>,
+    /// Serializes changes to the catalog.
+    pub(crate) catalog_writer: std::sync::Mutex<()>,
+    /// What items added at run time must satisfy.
+    pub(crate) rules: super::catalog::Rules,
+    /// The open `subscriptions/listen` streams (2026-07-28).
+    pub(crate) listeners: Arc<super::listen::Listeners>,
+    /// The tasks calls run as (2026-07-28's tasks extension).
+    pub(crate) tasks: Arc<super::tasks::Tasks>,
+    /// Signs the `requestState` of input-required results.
+    pub(crate) state_key: super::input::StateKey,
+    pub(crate) state: Arc<StateMap>,
+    pub(crate) http: HttpConfig,
+    pub(crate) sessions: super::session::Sessions,
+    /// Where sessions are shared with other replicas (`session_store`, or a Redis
+    /// `MCP_STORE_URL`).
+    pub(crate) shared_sessions: Option<super::shared_sessions::SharedSessions>,
+    #[cfg(feature = "oauth")]
+    pub(crate) auth: Option<Arc<crate::auth::config::AuthState>>,
+    /// The public URL of the endpoint (`public_url` or `MCP_URL`), when configured.
+    pub(crate) public_url: Option<crate::config::PublicUrl>,
+    /// The metrics endpoint's path and the server's metrics (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<(String, Arc<crate::metrics::Metrics>)>,
+    /// Whether mounting without a public URL was reported already.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(crate) mount_warned: std::sync::atomic::AtomicBool,
+}
+
+impl Inner {
+    /// Whether the server authenticates callers.
+    pub(crate) fn has_auth(&self) -> bool {
+        #[cfg(feature = "oauth")]
+        return self.auth.is_some();
+        #[cfg(not(feature = "oauth"))]
+        false
+    }
+
+    /// Whether listings depend on the caller (`hide_unauthorized_tools`).
+    pub(crate) fn auth_hides_items(&self) -> bool {
+        #[cfg(feature = "oauth")]
+        return self.auth.as_ref().is_some_and(|a| a.hide_tools);
+        #[cfg(not(feature = "oauth"))]
+        false
+    }
+}
