@@ -53,6 +53,24 @@ pub struct McpServerBuilder {
     pub(super) problems: Vec<String>,
 }
 
+impl McpServer {
+    /// Starts a builder.
+    ///
+    /// ```
+    /// use mcp_runtime::prelude::*;
+    ///
+    /// /// Add two numbers.
+    /// #[mcp_tool(read_only)]
+    /// async fn add(a: i64, b: i64) -> i64 { a + b }
+    ///
+    /// let server = McpServer::builder().name("calc").version("1.0.0").tools(tools![add]).build();
+    /// assert!(server.is_ok());
+    /// ```
+    pub fn builder() -> McpServerBuilder {
+        McpServerBuilder::new()
+    }
+}
+
 impl std::fmt::Debug for McpServerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McpServerBuilder")

@@ -59,22 +59,6 @@ impl std::fmt::Debug for McpServer {
 }
 
 impl McpServer {
-    /// Starts a builder.
-    ///
-    /// ```
-    /// use mcp_runtime::prelude::*;
-    ///
-    /// /// Add two numbers.
-    /// #[mcp_tool(read_only)]
-    /// async fn add(a: i64, b: i64) -> i64 { a + b }
-    ///
-    /// let server = McpServer::builder().name("calc").version("1.0.0").tools(tools![add]).build();
-    /// assert!(server.is_ok());
-    /// ```
-    pub fn builder() -> McpServerBuilder {
-        McpServerBuilder::new()
-    }
-
     /// Tells the clients subscribed to `uri` that it changed: `notifications/resources/updated`
     /// on their GET streams (`resources/subscribe`) and on the `subscriptions/listen` streams
     /// that chose it (2026-07-28). Returns how many were told.

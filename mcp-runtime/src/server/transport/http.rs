@@ -2,9 +2,8 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
@@ -12,6 +11,12 @@ use futures_util::StreamExt as _;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::common::{APPLICATION_JSON, SESSION_NAME, VERSION_NAME};
+pub(crate) use super::common::{
+    DEFAULT_KEEPALIVE, Refusal, header_str, not_mounted, refusal, refuse, server,
+};
+#[cfg(not(feature = "oauth"))]
+pub(crate) use super::http_auth::{authenticate, forbidden};
 use crate::auth::Auth;
 use crate::server::Inner;
 use crate::server::dispatch::{self, RequestScope};
@@ -29,52 +34,6 @@ use crate::server::stream as call_stream;
 use crate::server::transport::respond::{
     Accepts, Framing, accepts, json_response, respond, sse_response,
 };
-
-/// The session header.
-pub const SESSION_HEADER: &str = "mcp-session-id";
-/// The protocol version header.
-pub const VERSION_HEADER: &str = "mcp-protocol-version";
-
-// The same names, parsed once: looking a header up by `&str` parses (and, for a non-standard
-// name, allocates) the name on every request.
-static SESSION_NAME: HeaderName = HeaderName::from_static(SESSION_HEADER);
-static VERSION_NAME: HeaderName = HeaderName::from_static(VERSION_HEADER);
-static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
-
-/// A refusal before any JSON-RPC processing: an HTTP status plus a JSON-RPC error body.
-#[derive(Debug)]
-pub(crate) struct Refusal {
-    status: StatusCode,
-    error: Box<RpcError>,
-}
-
-impl From<Refusal> for HttpResponse {
-    fn from(r: Refusal) -> Self {
-        let mut resp = HttpResponse::build(r.status)
-            .content_type(APPLICATION_JSON.clone())
-            .body(jsonrpc::error_body(&Value::Null, &r.error));
-        if r.status == StatusCode::METHOD_NOT_ALLOWED {
-            resp.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
-        }
-        resp
-    }
-}
-
-pub(crate) fn refusal(status: StatusCode, code: i32, message: impl Into<String>) -> Refusal {
-    Refusal {
-        status,
-        error: Box::new(RpcError::new(code, message)),
-    }
-}
-
-pub(crate) fn refuse(status: StatusCode, code: i32, message: impl Into<String>) -> HttpResponse {
-    refusal(status, code, message).into()
-}
-
-pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
 
 fn too_large(limit: usize) -> Refusal {
     refusal(
@@ -251,19 +210,6 @@ async fn drain(req: &HttpRequest, payload: &mut web::Payload) {
             return;
         }
     }
-}
-
-/// The server this endpoint belongs to, borrowed from the app data: a `web::Data` parameter
-/// would clone its `Arc`, whose count every worker thread shares, on every request.
-pub(crate) fn server(req: &HttpRequest) -> Option<&Inner> {
-    req.app_data::<web::Data<Inner>>()
-        .map(|data| data.get_ref())
-}
-
-/// The endpoint was mounted without its server (not through `McpServer::configure`).
-pub(crate) fn not_mounted() -> HttpResponse {
-    tracing::error!(target: "mcp_runtime::server", "the MCP endpoint is mounted without its server");
-    HttpResponse::InternalServerError().finish()
 }
 
 /// `POST /mcp`: one JSON-RPC message (or a batch where the version allows it).
@@ -733,29 +679,3 @@ async fn admit(req: &HttpRequest) -> Result<(&Inner, Option<Auth>), HttpResponse
     }
     Ok((inner, auth))
 }
-
-/// Without the `oauth` feature, no server authenticates.
-#[cfg(not(feature = "oauth"))]
-async fn authenticate(_req: &HttpRequest, _inner: &Inner) -> Result<Option<Auth>, HttpResponse> {
-    Ok(None)
-}
-
-/// 403 `insufficient_scope` (only servers with OAuth have scope guards).
-#[cfg(not(feature = "oauth"))]
-pub(crate) fn forbidden(
-    _req: &HttpRequest,
-    _inner: &Inner,
-    id: &Value,
-    _scopes: &[String],
-    message: &str,
-) -> HttpResponse {
-    HttpResponse::Forbidden()
-        .content_type("application/json")
-        .body(jsonrpc::error_body(
-            id,
-            &RpcError::new(code::INVALID_REQUEST, message),
-        ))
-}
-
-/// Keep-alive period for GET streams.
-pub(crate) const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(15);

@@ -4,10 +4,10 @@
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
+use super::common::{not_mounted, server};
 use crate::auth::config::AuthState;
 use crate::auth::{Auth, AuthError, http};
 use crate::server::Inner;
-use crate::server::http::{not_mounted, server};
 use crate::server::jsonrpc::{self, RpcError, code};
 
 /// Authenticates a request on a server with OAuth; `Ok(None)` on a server without.
@@ -26,7 +26,7 @@ pub(crate) async fn authenticate(
         Ok(auth) => Ok(Some(auth)),
         Err(e) => {
             tracing::debug!(target: "mcp_runtime::auth", status = e.status(), "refused: {e}");
-            crate::server::http::note_refusal(
+            super::observe::note_refusal(
                 inner,
                 match e {
                     AuthError::MissingToken => "missing_token",
@@ -72,7 +72,7 @@ pub(crate) fn forbidden(
     scopes: &[String],
     message: &str,
 ) -> HttpResponse {
-    crate::server::http::note_refusal(inner, "insufficient_scope");
+    super::observe::note_refusal(inner, "insufficient_scope");
     let body = jsonrpc::error_body(id, &RpcError::new(code::INVALID_REQUEST, message));
     let metadata = inner
         .auth

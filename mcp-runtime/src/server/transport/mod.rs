@@ -3,8 +3,12 @@
 //! glue of the endpoint (authentication and discovery documents; the answers themselves are
 //! built by `crate::auth::http`).
 
+mod common;
 pub(crate) mod http;
 #[cfg(feature = "oauth")]
+pub(crate) mod http_auth;
+#[cfg(not(feature = "oauth"))]
+#[path = "http_auth_off.rs"]
 pub(crate) mod http_auth;
 pub(crate) mod modern;
 pub(crate) mod observe;

@@ -75,7 +75,7 @@ fn single<'a>(req: &'a HttpRequest, name: &HeaderName) -> Result<Option<&'a str>
 }
 
 // The headers, named once: a lookup by `&str` parses (and allocates) the name every time.
-static VERSION: HeaderName = HeaderName::from_static(crate::server::http::VERSION_HEADER);
+static VERSION: HeaderName = HeaderName::from_static(super::common::VERSION_HEADER);
 static METHOD: HeaderName = HeaderName::from_static("mcp-method");
 static NAME: HeaderName = HeaderName::from_static("mcp-name");
 
@@ -266,7 +266,7 @@ pub(crate) async fn post(
         };
         let mut pending = dispatch::call_tool_with(inner, scope, &id, params);
         if let Some((scopes, message)) = pending.take_forbidden() {
-            return crate::server::http::forbidden(req, inner, &id, &scopes, &message);
+            return super::http_auth::forbidden(req, inner, &id, &scopes, &message);
         }
         return respond(id, pending, streams, accept, Framing::MODERN).await;
     }
@@ -339,7 +339,7 @@ pub(crate) async fn post(
     };
     let mut pending = dispatch::handle_request(inner, scope, &id, &method, params);
     if let Some((scopes, message)) = pending.take_forbidden() {
-        return crate::server::http::forbidden(req, inner, &id, &scopes, &message);
+        return super::http_auth::forbidden(req, inner, &id, &scopes, &message);
     }
     if method == "tools/call" {
         return respond(id, pending, streams, accept, Framing::MODERN).await;

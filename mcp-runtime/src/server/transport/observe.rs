@@ -60,8 +60,8 @@ pub(crate) async fn metrics_endpoint(
     req: HttpRequest,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) -> actix_web::HttpResponse {
-    if let Some(inner) = crate::server::http::server(&req)
-        && let Err(refused) = crate::server::http::check_origin(&req, inner)
+    if let Some(inner) = super::common::server(&req)
+        && let Err(refused) = super::origin::check_origin(&req, inner)
     {
         return refused.into();
     }
@@ -84,8 +84,7 @@ pub(crate) async fn metrics_endpoint(
 /// HTTP method) and the status.
 pub(crate) fn count_response<B>(res: &actix_web::dev::ServiceResponse<B>) {
     let req = res.request();
-    let Some((_, metrics)) = crate::server::http::server(req).and_then(|i| i.metrics.as_ref())
-    else {
+    let Some((_, metrics)) = super::common::server(req).and_then(|i| i.metrics.as_ref()) else {
         return;
     };
     let method = match {

@@ -5,8 +5,8 @@ use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 
+use super::common::{Refusal, header_str, refusal, server};
 use crate::server::Inner;
-use crate::server::http::{Refusal, header_str, refusal, server};
 use crate::server::jsonrpc::code;
 
 /// The host name of a `Host` header or an origin's authority, without the port.
