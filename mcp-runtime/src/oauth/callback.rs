@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::backend::UserinfoShape;
+use super::identity::Upstream;
 use super::pages::error_page;
 use super::params::{parse_params, random_token, redirect_with, sha256};
 use super::responses::{cookie, not_started, set_cookie};
 use super::state::{AuthRequest, User, hashed, txn_handle, txn_key};
-use super::upstream::{TokenAnswer, Upstream, UpstreamFailure, UpstreamTokens, expires_at};
+use super::upstream::{TokenAnswer, UpstreamFailure, UpstreamTokens, expires_at, reqwest_reason};
 use super::{AuthServer, IDENTITY_SCOPES, MAX_PENDING, PENDING_TTL};
 use crate::auth::{AuthError, TokenVerifier as _, scopes_from_claims, string_list};
 use crate::store::Space;
@@ -46,19 +47,6 @@ const IDENTITY_CLAIMS: &[&str] = &[
 enum Refusal {
     Unavailable(String),
     Denied(String),
-}
-
-/// A reqwest error without its URL (which may carry a query worth keeping out of pages).
-pub(super) fn reqwest_reason(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection refused or failed"
-    } else if e.is_decode() || e.is_body() {
-        "unreadable answer"
-    } else {
-        "request failed"
-    }
 }
 
 /// A sign-in at the upstream in progress, by `state`.

@@ -10,11 +10,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
+use super::identity::Upstream;
 use super::pages::{error_page, page, proxy_consent_page};
 use super::params::{random_token, redirect_with};
 use super::responses::{cookie, not_started, set_cookie};
 use super::state::{AuthRequest, txn_handle, txn_key};
-use super::upstream::Upstream;
 use super::{AuthServer, MAX_PENDING, PENDING_TTL};
 use crate::store::Space;
 

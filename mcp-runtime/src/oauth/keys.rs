@@ -7,19 +7,17 @@
 //! the new JWKS) and drops keys older than the one signing now; replicas read the ring again
 //! every 30 seconds, and at the JWKS and token endpoints (at most once a second).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::AuthServer;
 use super::params::random_token;
 use super::seal::Sealer;
 use crate::store::{Space, Store, StoreError, block_on, get_or_put_new};
@@ -30,7 +28,7 @@ pub(super) const RELOAD_EVERY: Duration = Duration::from_secs(30);
 /// A signing key as stored: its `kid`, its PKCS#8 DER, and when it starts signing
 /// (milliseconds since the epoch; 0 for always).
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
-struct StoredKey {
+pub(super) struct StoredKey {
     kid: String,
     pkcs8: String,
     #[serde(default)]
@@ -44,29 +42,29 @@ struct StoredRing {
 }
 
 /// One key, ready to sign.
-struct SigningKey {
-    key: KeyPair,
-    from: u64,
+pub(super) struct SigningKey {
+    pub(super) key: KeyPair,
+    pub(super) from: u64,
     /// `base64url(header)`, the same for every token of this key.
-    header_b64: String,
+    pub(super) header_b64: String,
 }
 
 /// The keys in use: the one signing now, the ones published.
 pub(super) struct KeyRing {
-    keys: Vec<SigningKey>,
-    stored: Vec<StoredKey>,
+    pub(super) keys: Vec<SigningKey>,
+    pub(super) stored: Vec<StoredKey>,
     /// The JWKS document: every key.
     pub(super) jwks_body: Bytes,
 }
 
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl KeyRing {
-    fn new(stored: Vec<StoredKey>) -> Result<Self, String> {
+    pub(super) fn new(stored: Vec<StoredKey>) -> Result<Self, String> {
         let mut keys = Vec::new();
         let mut jwks = Vec::new();
         for k in &stored {
@@ -102,7 +100,7 @@ impl KeyRing {
     }
 
     /// The key that signs at `now`: the newest whose moment has come (else the earliest).
-    fn signing(&self, now: u64) -> &SigningKey {
+    pub(super) fn signing(&self, now: u64) -> &SigningKey {
         let started = self
             .keys
             .iter()
@@ -137,13 +135,13 @@ struct SealedRing {
 const LABEL: &[u8] = b"mcp-runtime signing keys";
 
 /// Whether a stored ring is sealed.
-fn is_sealed(raw: &[u8]) -> bool {
+pub(super) fn is_sealed(raw: &[u8]) -> bool {
     serde_json::from_slice::<SealedRing>(raw).is_ok()
 }
 
 /// The stored ring: sealed (opened with `sealer`), or plain (as stored without a key, and
 /// before keys were sealed).
-fn read(raw: &[u8], sealer: Option<&Sealer>) -> Result<Vec<StoredKey>, String> {
+pub(super) fn read(raw: &[u8], sealer: Option<&Sealer>) -> Result<Vec<StoredKey>, String> {
     if let Ok(SealedRing { sealed }) = serde_json::from_slice::<SealedRing>(raw) {
         let sealer = sealer.ok_or(
             "the stored signing keys are encrypted: set MCP_STORE_ENCRYPTION_KEY, the same as \
@@ -253,120 +251,6 @@ pub async fn rotate_signing_key(
         )
         .await?;
     Ok(kid)
-}
-
-impl AuthServer {
-    pub(super) fn sign(&self, claims: &Value) -> Option<String> {
-        let ring = self.keys.load();
-        let key = ring.signing(now_ms());
-        let msg = format!(
-            "{}.{}",
-            key.header_b64,
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let mut sig = vec![0; key.key.public_modulus_len()];
-        key.key
-            .sign(&RSA_PKCS1_SHA256, &self.rng, msg.as_bytes(), &mut sig)
-            .ok()?;
-        Some(format!("{msg}.{}", URL_SAFE_NO_PAD.encode(sig)))
-    }
-
-    /// The JWKS document: every key of the ring.
-    pub(crate) fn jwks_body(&self) -> Bytes {
-        self.keys.load().jwks_body.clone()
-    }
-
-    /// Reads the ring again when it may have changed (at most once a second): a rotation made
-    /// elsewhere is published, and verified, here too.
-    pub(super) async fn refresh_keys(&self) {
-        {
-            let mut last = self
-                .keys_read
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if last.elapsed() < Duration::from_secs(1) {
-                return;
-            }
-            *last = Instant::now();
-        }
-        self.adopt_ring(self.store.get(Space::Keys, "signing").await);
-    }
-
-    /// Takes the ring the store answered, if it differs from the one in use.
-    fn adopt_ring(&self, answer: Result<Option<Vec<u8>>, StoreError>) {
-        let raw = match answer {
-            Ok(Some(raw)) => raw,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::warn!(target: "mcp_runtime::auth", error = %e, "the signing keys could not be read again; the ones in use stay");
-                return;
-            }
-        };
-        if self.sealer.is_some() && !is_sealed(&raw) {
-            tracing::warn!(target: "mcp_runtime::auth", "the store holds signing keys in the clear where this replica keeps them encrypted; they are refused and the ones in use stay (rotate with MCP_STORE_ENCRYPTION_KEY)");
-            return;
-        }
-        let stored = match read(&raw, self.sealer.as_deref()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(target: "mcp_runtime::auth", error = %e, "the stored signing keys are unreadable; the ones in use stay");
-                return;
-            }
-        };
-        if stored == self.keys.load().stored {
-            return;
-        }
-        match KeyRing::new(stored) {
-            Ok(ring) => {
-                if let Some(cache) = self.verifier_keys.get()
-                    && let Ok(set) = serde_json::from_slice(&ring.jwks_body)
-                {
-                    cache.replace_fixed(&set);
-                }
-                tracing::info!(target: "mcp_runtime::auth", keys = ring.keys.len(), "signing keys updated from the store");
-                self.keys.store(Arc::new(ring));
-            }
-            Err(e) => {
-                tracing::warn!(target: "mcp_runtime::auth", error = %e, "the stored signing keys are rejected; the ones in use stay");
-            }
-        }
-    }
-
-    /// Reads the ring every [`RELOAD_EVERY`] on a thread of its own, for as long as the server
-    /// exists: a replica that serves no token or JWKS request still learns of a rotation.
-    pub(crate) fn watch_keys(this: &Arc<AuthServer>) {
-        let weak = Arc::downgrade(this);
-        let ticks_per_reload =
-            (RELOAD_EVERY.as_millis() / super::REVOCATIONS_EVERY.as_millis()).max(1);
-        let spawned = std::thread::Builder::new()
-            .name("mcp-keys".into())
-            .spawn(move || {
-                let mut tick: u128 = 0;
-                let mut failing = false;
-                loop {
-                    std::thread::sleep(super::REVOCATIONS_EVERY);
-                    let Some(server) = weak.upgrade() else {
-                        return;
-                    };
-                    tick += 1;
-                    server.forget_idle_clients();
-                    if tick.is_multiple_of(ticks_per_reload) {
-                        server.adopt_ring(block_on(server.store.get(Space::Keys, "signing")));
-                    }
-                    match server.read_revocations() {
-                        Ok(()) => failing = false,
-                        Err(e) if !failing => {
-                            failing = true;
-                            tracing::warn!(target: "mcp_runtime::auth", "reading the revoked grants failed (tokens of grants other replicas revoke keep working here until it succeeds): {e}");
-                        }
-                        Err(_) => {}
-                    }
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::warn!(target: "mcp_runtime::auth", error = %e, "no thread to watch the signing keys and revocations; rotations reach this replica at its token and JWKS endpoints only, and other replicas' revocations not at all");
-        }
-    }
 }
 
 #[cfg(test)]

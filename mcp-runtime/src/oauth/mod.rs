@@ -11,28 +11,19 @@ pub(crate) mod backend;
 mod callback;
 mod consent;
 mod embedded;
+mod identity;
 mod keys;
 mod limit;
 mod settings;
 #[cfg(feature = "fuzzing")]
-pub(crate) mod fuzzing {
-    //! The registration checks, for `fuzz/`.
-    pub use super::register::{check_redirect_uri, redirect_uri_matches};
-
-    /// RFC 7591 metadata checked as `/register` checks it: the accepted redirect URIs, or the
-    /// error code and description.
-    pub fn client_metadata(
-        meta: &serde_json::Value,
-    ) -> Result<Vec<String>, (&'static str, String)> {
-        super::register::check_client_metadata(meta).map(|r| r.redirect_uris)
-    }
-}
+pub(crate) use register::fuzzing;
 mod pages;
 mod params;
 mod register;
 mod responses;
 pub(crate) mod seal;
 mod signin;
+mod signing;
 mod state;
 mod token;
 mod upstream;
@@ -48,14 +39,13 @@ use serde_json::json;
 
 use crate::config::ProviderError;
 use backend::DevProvider;
+pub(crate) use identity::{Identity, Upstream};
 pub(crate) use signin::valid_username;
-pub(crate) use upstream::Upstream;
 
 use crate::store::Store;
 pub use keys::rotate_signing_key;
 pub use limit::RateLimits;
-use params::origin;
-use responses::{cors, not_started};
+use responses::{cors, not_started, origin};
 pub(crate) use settings::CoreSettings;
 
 /// Authorization codes live this long (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -69,8 +59,6 @@ pub(super) const REFRESH_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 pub(super) const REVOCATIONS_EVERY: Duration = Duration::from_secs(5);
 /// How long a redeemed code is remembered, to revoke its tokens if it comes back.
 pub(super) const REDEEMED_TTL: Duration = Duration::from_secs(600);
-/// A registration that no sign-in completed is kept this long by default.
-pub(crate) const UNUSED_CLIENT_TTL: Duration = Duration::from_secs(24 * 3600);
 /// At most this many registrations no sign-in completed: a newcomer evicts the oldest.
 pub(super) const MAX_UNUSED_CLIENTS: usize = 1000;
 /// At most this many clients in all: past it, the ones whose refresh tokens expire soonest go.
@@ -87,24 +75,6 @@ pub(super) const MAX_GRANTS_PER_SUBJECT: usize = 100;
 pub(super) const MAX_BODY: usize = 64 * 1024;
 /// Scopes the embedded server always knows, besides the resource's.
 pub(crate) const IDENTITY_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
-
-/// Who signs the user in.
-pub(crate) enum Identity {
-    /// The development sign-in page (`oauth = "dev"`).
-    Dev(Box<DevProvider>),
-    /// An upstream identity provider (`oauth = "proxy"`).
-    Upstream(Box<Upstream>),
-}
-
-impl Identity {
-    /// The settings of the core that this backend carries.
-    fn core(&self) -> &CoreSettings {
-        match self {
-            Identity::Dev(d) => &d.core,
-            Identity::Upstream(u) => &u.config.core,
-        }
-    }
-}
 
 /// Where the endpoints are: `/oauth/...` for the development server, mcp-use's paths for the
 /// proxy.

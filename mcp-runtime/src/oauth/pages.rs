@@ -6,8 +6,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 
-use super::params::origin;
-use super::responses::no_store;
+use super::responses::{no_store, origin};
 
 pub(super) fn page(status: StatusCode, html: &str) -> HttpResponse {
     no_store(HttpResponse::build(status))

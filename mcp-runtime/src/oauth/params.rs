@@ -61,11 +61,6 @@ pub(super) fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// `scheme://authority` of a URL.
-pub(super) fn origin(url: &str) -> String {
-    crate::auth::metadata::split_origin(url).0.to_owned()
-}
-
 /// A redirect to the client with `params`, `state` and `iss` (RFC 9207).
 pub(super) fn redirect_with(
     redirect_uri: &str,
@@ -109,11 +104,5 @@ mod tests {
         assert!(parse_params(b"a=1&b=2").is_ok());
         let e = parse_params(b"code=1&code=2").expect_err("duplicate");
         assert_eq!(e, "parameter `code` is given more than once");
-    }
-
-    #[test]
-    fn origins() {
-        assert_eq!(origin("http://127.0.0.1:3000/mcp"), "http://127.0.0.1:3000");
-        assert_eq!(origin("https://a.example"), "https://a.example");
     }
 }

@@ -239,6 +239,20 @@ pub fn redirect_uri_matches(registered: &str, given: &str) -> bool {
         && g.fragment().is_none()
 }
 
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    //! The registration checks, for `fuzz/`.
+    pub use super::{check_redirect_uri, redirect_uri_matches};
+
+    /// RFC 7591 metadata checked as `/register` checks it: the accepted redirect URIs, or the
+    /// error code and description.
+    pub fn client_metadata(
+        meta: &serde_json::Value,
+    ) -> Result<Vec<String>, (&'static str, String)> {
+        super::check_client_metadata(meta).map(|r| r.redirect_uris)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,3 +70,19 @@ pub(super) fn set_cookie(resp: &mut HttpResponse, cookie: &str) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
 }
+
+/// `scheme://authority` of a URL.
+pub(super) fn origin(url: &str) -> String {
+    crate::auth::metadata::split_origin(url).0.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin("http://127.0.0.1:3000/mcp"), "http://127.0.0.1:3000");
+        assert_eq!(origin("https://a.example"), "https://a.example");
+    }
+}

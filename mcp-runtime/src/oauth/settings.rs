@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use super::RateLimits;
 
+/// A registration that no sign-in completed is kept this long by default.
+pub(crate) const UNUSED_CLIENT_TTL: Duration = Duration::from_secs(24 * 3600);
+
 /// The core's own settings, whatever signs the user in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CoreSettings {
@@ -24,7 +27,7 @@ impl Default for CoreSettings {
         CoreSettings {
             namespace: None,
             rate_limits: RateLimits::default(),
-            unused_client_ttl: super::UNUSED_CLIENT_TTL,
+            unused_client_ttl: UNUSED_CLIENT_TTL,
         }
     }
 }

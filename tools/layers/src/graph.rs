@@ -137,6 +137,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
     }
 
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        // Unit tests (`#[cfg(test)]`) may build what they test from anywhere in the crate:
+        // the map is about the library as it is compiled.
+        if !item_attrs(item).iter().any(is_cfg_test) {
+            syn::visit::visit_item(self, item);
+        }
+    }
+
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         if let Some((_, items)) = &item.content {
             self.context.push(item.ident.to_string());
@@ -166,6 +174,32 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         // `macro_rules!` bodies use `$crate`, skipped; other item macros are scanned.
         syn::visit::visit_item_macro(self, item);
     }
+}
+
+fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
+    match item {
+        syn::Item::Const(i) => &i.attrs,
+        syn::Item::Enum(i) => &i.attrs,
+        syn::Item::Fn(i) => &i.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Macro(i) => &i.attrs,
+        syn::Item::Mod(i) => &i.attrs,
+        syn::Item::Static(i) => &i.attrs,
+        syn::Item::Struct(i) => &i.attrs,
+        syn::Item::Trait(i) => &i.attrs,
+        syn::Item::Type(i) => &i.attrs,
+        syn::Item::Union(i) => &i.attrs,
+        syn::Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+/// `#[cfg(test)]`.
+fn is_cfg_test(attr: &syn::Attribute) -> bool {
+    attr.path().is_ident("cfg")
+        && attr
+            .parse_args::<syn::Ident>()
+            .is_ok_and(|ident| ident == "test")
 }
 
 /// A path as written in module `context`, made absolute (without `crate`); `None` when it
