@@ -7,18 +7,8 @@ use serde_json::{Map, Value};
 
 use super::guard::{Gate, UserMapper};
 use super::metadata::ResourceMetadata;
+use super::scope::ScopeRefusal;
 use super::{TokenVerifier, UserInfo};
-
-/// What a server does when a caller lacks a tool's scopes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ScopeRefusal {
-    /// HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, so that
-    /// the client can step up (MCP 2025-11-25). The default.
-    #[default]
-    Forbidden,
-    /// A tool execution error (`isError: true`), as mcp-use answers.
-    ToolError,
-}
 
 /// The OAuth configuration of a server: the token verifier, the authorization servers that
 /// issue its tokens, and how refusals look.

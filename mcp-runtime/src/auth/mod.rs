@@ -44,8 +44,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 #[cfg(feature = "oauth")]
-pub use config::{IntoOAuth, OAuth, ScopeRefusal};
-pub use scope::{ScopeHierarchy, is_scope_token, scopes_from_claims};
+pub use config::{IntoOAuth, OAuth};
+pub use scope::{ScopeHierarchy, ScopeRefusal, is_scope_token, scopes_from_claims};
 #[cfg(feature = "oauth")]
 pub use verifier::{TokenVerifier, Verified};
 

@@ -4,6 +4,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+/// What a server does when a caller lacks a tool's scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScopeRefusal {
+    /// HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, so that
+    /// the client can step up (MCP 2025-11-25). The default.
+    #[default]
+    Forbidden,
+    /// A tool execution error (`isError: true`), as mcp-use answers.
+    ToolError,
+}
+
 /// Whether `s` is a valid RFC 6749 §3.3 `scope-token`: one or more of `%x21 / %x23-5B / %x5D-7E`
 /// (printable ASCII except space, `"` and `\`).
 pub fn is_scope_token(s: &str) -> bool {
@@ -122,7 +133,7 @@ pub(crate) enum Denied {
 /// what this operation needs (RFC 6750 §3.1).
 #[cfg(feature = "oauth")]
 pub(crate) fn guard(
-    refusal: super::ScopeRefusal,
+    refusal: ScopeRefusal,
     caller: Option<&super::AuthData>,
     item: &dyn std::fmt::Display,
     all: &[&str],
@@ -138,7 +149,7 @@ pub(crate) fn guard(
     };
     let message = format!("{item}: {missing}");
     Err(match refusal {
-        super::ScopeRefusal::Forbidden => {
+        ScopeRefusal::Forbidden => {
             let mut scopes: Vec<String> = match caller {
                 Some(a) if accumulate => a.scopes.clone(),
                 _ => Vec::new(),
@@ -152,7 +163,7 @@ pub(crate) fn guard(
             }
             Denied::StepUp { scopes, message }
         }
-        super::ScopeRefusal::ToolError => Denied::ToolError(message),
+        ScopeRefusal::ToolError => Denied::ToolError(message),
     })
 }
 

@@ -157,7 +157,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        if let Some(first) = path.segments.first() {
+        // One segment is a value, a type or a name a `use` brought (whose edge the `use`
+        // made), never a module: `scope` in `s == scope` is a variable.
+        if let Some(first) = path.segments.first().filter(|_| segments.len() > 1) {
             self.name(&segments, first.ident.span().start().line, false, false);
         }
         syn::visit::visit_path(self, path);
