@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::connection::CallOptions;
+use super::options::CallOptions;
 use super::stateless;
 use super::types::{ToolInfo, ToolResult};
 use super::{Client, ClientError};

@@ -6,10 +6,9 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
 
+use super::options::CallOptions;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use super::ClientError;
 use super::auth::{Authenticator, Challenge};
@@ -23,38 +22,6 @@ const MAX_INPUT_ROUNDS: u32 = 8;
 /// JSON-RPC: the server does not speak the requested revision (`data.supported` lists those it
 /// does).
 const UNSUPPORTED_VERSION: i64 = -32022;
-
-/// Options of one request.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct CallOptions {
-    /// Give up (and tell the server, `notifications/cancelled`) after this long.
-    pub timeout: Option<Duration>,
-    /// Ask for progress notifications (they reach [`ClientHandler::progress`]).
-    pub progress: bool,
-    /// Cancel the request when this token is cancelled.
-    pub cancel: Option<CancellationToken>,
-}
-
-impl CallOptions {
-    /// A timeout.
-    pub fn timeout(mut self, t: Duration) -> Self {
-        self.timeout = Some(t);
-        self
-    }
-
-    /// Progress notifications.
-    pub fn progress(mut self, yes: bool) -> Self {
-        self.progress = yes;
-        self
-    }
-
-    /// A cancellation token.
-    pub fn cancel(mut self, token: CancellationToken) -> Self {
-        self.cancel = Some(token);
-        self
-    }
-}
 
 pub(crate) struct Inner {
     pub(crate) transport: Transport,
@@ -241,7 +208,7 @@ impl Client {
                     &self.protocol_version(),
                     // Tasks are followed to their end (see `tasks`), so every request may
                     // get one.
-                    &super::tasks::declare(&self.inner.handler.capabilities()),
+                    &super::types::declare_tasks(&self.inner.handler.capabilities()),
                     &self.inner.client_info,
                 );
             }

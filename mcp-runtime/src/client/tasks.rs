@@ -10,29 +10,14 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::ClientError;
-use super::connection::{CallOptions, Client};
+use super::connection::Client;
+use super::options::CallOptions;
 use super::stateless;
-use super::types::RpcError;
-
-/// The extension's name, declared in every 2026-07-28 request's capabilities.
-pub(crate) const EXTENSION: &str = "io.modelcontextprotocol/tasks";
+use super::types::{RpcError, declare_tasks as declare};
 
 /// The bounds on the polling interval the server asks for.
 const MIN_POLL: Duration = Duration::from_millis(50);
 const MAX_POLL: Duration = Duration::from_secs(30);
-
-/// Declares the extension in a capabilities object.
-pub(crate) fn declare(capabilities: &Value) -> Value {
-    let mut caps = match capabilities {
-        Value::Object(_) => capabilities.clone(),
-        _ => json!({}),
-    };
-    if !caps["extensions"].is_object() {
-        caps["extensions"] = json!({});
-    }
-    caps["extensions"][EXTENSION] = json!({});
-    caps
-}
 
 /// How long to wait before polling again: what the task says, within bounds.
 fn poll_interval(task: &Value) -> Duration {
@@ -176,6 +161,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::types::EXTENSION;
 
     #[test]
     fn the_extension_is_added_to_what_the_handler_declares() {

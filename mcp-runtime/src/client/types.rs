@@ -1,7 +1,7 @@
 //! What a client reads from a server: its identity and capabilities, tools, call results.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The protocol revisions this client speaks, newest first. It offers the first and accepts
 /// any of them in the server's answer.
@@ -182,3 +182,19 @@ impl std::fmt::Display for RpcError {
         write!(f, "{} (JSON-RPC error {})", self.message, self.code)
     }
 }
+
+/// Declares the tasks extension in a capabilities object.
+pub(crate) fn declare_tasks(capabilities: &Value) -> Value {
+    let mut caps = match capabilities {
+        Value::Object(_) => capabilities.clone(),
+        _ => json!({}),
+    };
+    if !caps["extensions"].is_object() {
+        caps["extensions"] = json!({});
+    }
+    caps["extensions"][EXTENSION] = json!({});
+    caps
+}
+
+/// The extension's name, declared in every 2026-07-28 request's capabilities.
+pub(crate) const EXTENSION: &str = "io.modelcontextprotocol/tasks";

@@ -11,32 +11,9 @@ use futures_util::future::BoxFuture;
 use super::callback::{Callback, CallbackConfig, judge};
 use super::discovery::{self, AuthServerMetadata, Discovered};
 use super::store::{FileTokenStore, MemoryTokenStore, StoredTokens, TokenStore};
-use super::token::{self, TokenAnswer};
+use super::token::{self, TokenAnswer, TokenAuthMethod};
 use super::{Authenticator, Challenge, Opener, Secret, pkce};
 use crate::client::ClientError;
-
-/// How the client authenticates at the token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenAuthMethod {
-    /// HTTP Basic with the client id and secret.
-    ClientSecretBasic,
-    /// The id and secret in the form.
-    ClientSecretPost,
-    /// A public client: the id only (PKCE protects the code).
-    None,
-}
-
-impl TokenAuthMethod {
-    /// From its RFC 7591 name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "client_secret_basic" => Some(TokenAuthMethod::ClientSecretBasic),
-            "client_secret_post" => Some(TokenAuthMethod::ClientSecretPost),
-            "none" => Some(TokenAuthMethod::None),
-            _ => None,
-        }
-    }
-}
 
 /// A hook that receives each step of a sign-in, for `--verbose` output (never a secret).
 pub type StepLog = Arc<dyn Fn(&str) + Send + Sync>;

@@ -3,9 +3,9 @@
 //! and how it authenticates at the token endpoint.
 
 use super::discovery::Discovered;
-use super::flow::{OAuth, TokenAuthMethod};
+use super::flow::OAuth;
 use super::store::Registration;
-use super::token::ClientCreds;
+use super::token::{ClientCreds, TokenAuthMethod};
 use super::{Secret, register};
 use crate::client::ClientError;
 

@@ -18,9 +18,10 @@ use futures_util::future::BoxFuture;
 pub use browser::Opener;
 pub use callback::CallbackConfig;
 pub use discovery::AuthServerMetadata;
-pub use flow::{OAuth, OAuthConfig, TokenAuthMethod};
+pub use flow::{OAuth, OAuthConfig};
 pub use guard::printable;
 pub use store::{FileTokenStore, MemoryTokenStore, Registration, StoredTokens, TokenStore};
+pub use token::TokenAuthMethod;
 
 use super::ClientError;
 

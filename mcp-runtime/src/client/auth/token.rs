@@ -5,7 +5,29 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Secret;
-use super::flow::TokenAuthMethod;
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenAuthMethod {
+    /// HTTP Basic with the client id and secret.
+    ClientSecretBasic,
+    /// The id and secret in the form.
+    ClientSecretPost,
+    /// A public client: the id only (PKCE protects the code).
+    None,
+}
+
+impl TokenAuthMethod {
+    /// From its RFC 7591 name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "client_secret_basic" => Some(TokenAuthMethod::ClientSecretBasic),
+            "client_secret_post" => Some(TokenAuthMethod::ClientSecretPost),
+            "none" => Some(TokenAuthMethod::None),
+            _ => None,
+        }
+    }
+}
 
 /// The client, as the token endpoint sees it.
 #[derive(Debug, Clone)]
