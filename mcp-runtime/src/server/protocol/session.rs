@@ -14,13 +14,20 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::logging::LogLevel;
 use crate::server::ServerKeyed;
-use crate::server::call::{ContextInner, LogLevel};
 use crate::server::outgoing::{ClientCapabilities, Outgoing};
 use crate::server::protocol::replay::Replay;
 
 /// No `logging/setLevel` yet: every message is sent.
 const LEVEL_UNSET: u8 = u8::MAX;
+
+/// A call in flight, as its session sees it: something to cancel (the call's context, which
+/// `call` defines and which holds its session in turn).
+pub(crate) trait InFlight: Send + Sync {
+    /// Cancels the call.
+    fn cancel(&self);
+}
 
 /// One MCP session.
 pub struct Session {
@@ -37,7 +44,7 @@ pub struct Session {
     last_seen: AtomicU64,
     /// The calls that wait, from their first wait to their end, which removes them (and so
     /// the reference cycle through their context's session).
-    inflight: Mutex<HashMap<RequestKey, Arc<ContextInner>>>,
+    inflight: Mutex<HashMap<RequestKey, Arc<dyn InFlight>>>,
     streams: Mutex<Vec<mpsc::Sender<Bytes>>>,
     /// The resource URIs the client subscribed to (`resources/subscribe`).
     subscriptions: Mutex<std::collections::HashSet<String>>,
@@ -138,12 +145,12 @@ impl Session {
 
     /// Registers a call in flight, until `end_request`; `close` cancels whatever is still
     /// in flight.
-    pub(crate) fn begin_request(&self, key: RequestKey, call: &Arc<ContextInner>) {
+    pub(crate) fn begin_request<C: InFlight + 'static>(&self, key: RequestKey, call: &Arc<C>) {
         let mut inflight = lock(&self.inflight);
         // Checked under the lock that `close` takes after setting the flag: either `close`
         // sees this call, or this call sees the flag.
         if self.is_closed.load(Ordering::Acquire) {
-            call.call.cancel();
+            call.cancel();
         }
         inflight.insert(key, call.clone());
     }
@@ -160,7 +167,7 @@ impl Session {
         };
         match lock(&self.inflight).remove(&key) {
             Some(call) => {
-                call.call.cancel();
+                call.cancel();
                 true
             }
             None => false,
@@ -225,7 +232,7 @@ impl Session {
         self.is_closed.store(true, Ordering::Release);
         self.closed.cancel();
         for call in lock(&self.inflight).values() {
-            call.call.cancel();
+            call.cancel();
         }
         lock(&self.streams).clear();
         self.outgoing.close();
@@ -494,6 +501,7 @@ impl Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::call::ContextInner;
 
     #[test]
     fn sessions_are_bounded_and_removable() {
