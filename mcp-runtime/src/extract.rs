@@ -107,13 +107,13 @@ pub trait ToolParam: Sized {
     const NEEDS_AUTH: bool = false;
     /// Adds this parameter to the tool's input schema (or records what it needs).
     /// `name` is the parameter's name, `None` when it has none (a pattern or a hand-built tool).
-    fn describe(name: Option<&'static str>, spec: &mut crate::ToolSpec);
+    fn describe(name: Option<&'static str>, spec: &mut crate::spec::ToolSpec);
     /// Produces the parameter's value for one call.
     fn extract(name: Option<&'static str>, call: &ToolCall) -> Result<Self, ArgError>;
 }
 
 impl<T: DeserializeOwned + JsonSchema> ToolParam for T {
-    fn describe(name: Option<&'static str>, spec: &mut crate::ToolSpec) {
+    fn describe(name: Option<&'static str>, spec: &mut crate::spec::ToolSpec) {
         match name {
             Some(name) => {
                 // Optional exactly when an absent argument is acceptable (`Option<T>`, ...).
@@ -166,7 +166,7 @@ impl<T: DeserializeOwned + JsonSchema> ToolParam for T {
 pub struct Input<T>(pub T);
 
 impl<T: DeserializeOwned + JsonSchema> ToolParam for Input<T> {
-    fn describe(_: Option<&'static str>, spec: &mut crate::ToolSpec) {
+    fn describe(_: Option<&'static str>, spec: &mut crate::spec::ToolSpec) {
         spec.set_input_object::<T>();
     }
     fn extract(_: Option<&'static str>, call: &ToolCall) -> Result<Self, ArgError> {
@@ -206,7 +206,7 @@ impl<T> Deref for State<T> {
 }
 
 impl<T: Send + Sync + 'static> ToolParam for State<T> {
-    fn describe(_: Option<&'static str>, spec: &mut crate::ToolSpec) {
+    fn describe(_: Option<&'static str>, spec: &mut crate::spec::ToolSpec) {
         spec.require_state::<T>();
     }
     fn extract(_: Option<&'static str>, call: &ToolCall) -> Result<Self, ArgError> {
@@ -344,7 +344,7 @@ impl Context {
 
 impl ToolParam for crate::auth::Auth {
     const NEEDS_AUTH: bool = true;
-    fn describe(_: Option<&'static str>, spec: &mut crate::ToolSpec) {
+    fn describe(_: Option<&'static str>, spec: &mut crate::spec::ToolSpec) {
         spec.require_auth();
     }
     fn extract(_: Option<&'static str>, call: &ToolCall) -> Result<Self, ArgError> {
@@ -357,7 +357,7 @@ impl ToolParam for crate::auth::Auth {
 }
 
 impl ToolParam for Context {
-    fn describe(_: Option<&'static str>, _: &mut crate::ToolSpec) {}
+    fn describe(_: Option<&'static str>, _: &mut crate::spec::ToolSpec) {}
     fn extract(_: Option<&'static str>, call: &ToolCall) -> Result<Self, ArgError> {
         Ok(call.context.clone())
     }

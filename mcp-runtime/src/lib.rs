@@ -72,7 +72,7 @@
 //! | auth | `auth` | model, config, metrics, store |
 //! | oauth | `oauth` | config, store, auth |
 //! | providers | `providers` | config, store, auth, oauth |
-//! | protocol | `server::protocol`, `tool`, `extract`, `result`, `schema`, `server::catalog` | model, config, metrics, store, auth |
+//! | protocol | `server::protocol`, `tool`, `spec`, `extract`, `result`, `schema` | model, config, metrics, store, auth |
 //! | transport | `server::transport` | model, config, metrics, store, auth, protocol |
 //! | server | `server`, `__private`, `__fuzz`, `prelude` | model, config, metrics, store, auth, oauth, providers, protocol, transport |
 //! | client | `client` | model |
@@ -95,6 +95,8 @@ pub mod config;
 mod extract;
 #[cfg(feature = "metrics")]
 mod metrics;
+#[cfg(any(feature = "server", feature = "client"))]
+pub mod model;
 #[cfg(feature = "authorization-server")]
 mod oauth;
 #[cfg(feature = "fuzzing")]
@@ -112,6 +114,8 @@ mod result;
 mod schema;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+mod spec;
 #[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 /// The protocol revisions this client speaks, newest first. It offers the first and accepts
 /// any of them in the server's answer.
-pub const PROTOCOL_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
+pub const PROTOCOL_VERSIONS: &[&str] = &crate::model::SUPPORTED_PROTOCOL_VERSIONS;
 
 /// Who the server is, from its `initialize` answer.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -14,35 +14,16 @@ use crate::server::call::CallState;
 use crate::server::call::{ContextInner, LogLevel};
 use crate::server::catalog::Catalog;
 use crate::server::jsonrpc::{self, Reply, RpcError, code};
-use crate::server::session::Session;
 
+use super::listing::page_index;
 pub(crate) use super::pending::{Pending, PendingState};
+pub(crate) use super::scope::RequestScope;
 use super::tool_call::call_tool;
 pub(crate) use super::tool_call::{call_tool_with, parse_call};
-
-/// Protocol versions this server speaks, newest first.
-pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
-/// The newest supported protocol version, offered when a client asks for an unknown one.
-pub const LATEST_PROTOCOL_VERSION: &str = SUPPORTED_PROTOCOL_VERSIONS[0];
-/// The version assumed when a request carries no `MCP-Protocol-Version` header and no session.
-pub const DEFAULT_PROTOCOL_VERSION: &str = "2025-03-26";
-
-/// Maps a version string to the supported version it names.
-pub(crate) fn supported_version(v: &str) -> Option<&'static str> {
-    SUPPORTED_PROTOCOL_VERSIONS.into_iter().find(|s| *s == v)
-}
-
-/// Where a request came from and whether notifications can reach the client.
-pub(crate) struct RequestScope {
-    pub(crate) session: Option<Arc<Session>>,
-    pub(crate) version: &'static str,
-    /// Whether the response can carry notifications (an SSE stream).
-    pub(crate) notifies: bool,
-    /// The authenticated caller, on a server with OAuth.
-    pub(crate) auth: Option<crate::auth::Auth>,
-    /// A 2026-07-28 request's `_meta` (no session: everything the request needs is here).
-    pub(crate) meta: Option<super::modern::RequestMeta>,
-}
+pub(crate) use crate::model::version::supported_version;
+pub use crate::model::version::{
+    DEFAULT_PROTOCOL_VERSION, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
+};
 
 /// The `initialize` result for a negotiated version.
 pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
@@ -170,22 +151,6 @@ fn list_tools(inner: &Inner, scope: &RequestScope, params: &Value) -> Reply {
     match page_index(params, pages.len(), "tools/list") {
         Ok(page) => Reply::Ok(pages[page].clone()),
         Err(e) => Reply::Err(e),
-    }
-}
-
-/// The page a listing's `cursor` names (the page numbers this server hands out).
-pub(crate) fn page_index(params: &Value, pages: usize, method: &str) -> Result<usize, RpcError> {
-    match params.get("cursor") {
-        None | Some(Value::Null) => Ok(0),
-        Some(Value::String(c)) => match c.parse::<usize>() {
-            Ok(n) if n < pages && n > 0 => Ok(n),
-            _ => Err(RpcError::invalid_params(format!(
-                "{method}: invalid cursor `{c}`"
-            ))),
-        },
-        Some(_) => Err(RpcError::invalid_params(format!(
-            "{method}: `cursor` must be a string"
-        ))),
     }
 }
 

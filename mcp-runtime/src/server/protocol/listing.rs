@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::jsonrpc::Reply;
+use super::jsonrpc::{Reply, RpcError};
 
 /// Whether a caller may see an item that needs these scopes.
 pub(crate) type Visible<'a> = dyn Fn(&[String]) -> bool + 'a;
@@ -55,7 +55,7 @@ impl Listing {
             }
             _ => &self.pages,
         };
-        match super::dispatch::page_index(params, pages.len(), self.method) {
+        match page_index(params, pages.len(), self.method) {
             Ok(i) => Reply::Ok(pages[i].clone()),
             Err(e) => Reply::Err(e),
         }
@@ -92,4 +92,20 @@ pub(crate) fn paginate_as(
             Bytes::from(serde_json::Value::Object(page).to_string())
         })
         .collect()
+}
+
+/// The page a listing's `cursor` names (the page numbers this server hands out).
+pub(crate) fn page_index(params: &Value, pages: usize, method: &str) -> Result<usize, RpcError> {
+    match params.get("cursor") {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::String(c)) => match c.parse::<usize>() {
+            Ok(n) if n < pages && n > 0 => Ok(n),
+            _ => Err(RpcError::invalid_params(format!(
+                "{method}: invalid cursor `{c}`"
+            ))),
+        },
+        Some(_) => Err(RpcError::invalid_params(format!(
+            "{method}: `cursor` must be a string"
+        ))),
+    }
 }

@@ -4,7 +4,9 @@
 pub(crate) mod ask;
 pub(crate) mod call;
 pub(crate) mod catalog;
+pub(crate) mod client_request;
 pub(crate) mod completion;
+pub(crate) mod discover;
 pub(crate) mod dispatch;
 pub(crate) mod elicitation;
 pub(crate) mod input;
@@ -21,6 +23,7 @@ pub(crate) mod prompts;
 pub(crate) mod replay;
 pub(crate) mod resources;
 pub(crate) mod sampling;
+pub(crate) mod scope;
 pub(crate) mod session;
 pub(crate) mod shared_sessions;
 pub(crate) mod state;

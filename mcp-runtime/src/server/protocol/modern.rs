@@ -5,10 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::server::Inner;
 use crate::server::call::LogLevel;
-use crate::server::catalog::Catalog;
-use crate::server::jsonrpc::{Reply, RpcError, code};
+use crate::server::jsonrpc::{RpcError, code};
 use crate::server::outgoing::ClientCapabilities;
 
 /// The stateless revision.
@@ -198,55 +196,6 @@ pub(crate) fn status_of(e: &RpcError) -> u16 {
         | MISSING_CAPABILITY => 400,
         _ => 200,
     }
-}
-
-/// The capabilities the server has now (those of the catalog in use). List changes and
-/// resource updates reach clients of this revision through `subscriptions/listen`.
-pub(crate) fn capabilities(catalog: &Catalog) -> Value {
-    let mut caps = json!({ "tools": { "listChanged": true } });
-    if !catalog.resources.is_empty() {
-        caps["resources"] = json!({ "listChanged": true, "subscribe": true });
-    }
-    if !catalog.prompts.is_empty() {
-        caps["prompts"] = json!({ "listChanged": true });
-    }
-    if catalog.prompts.completes || catalog.resources.completes {
-        caps["completions"] = json!({});
-    }
-    if catalog
-        .tools
-        .values()
-        .any(|t| t.meta.task != crate::tool::TaskSupport::Never)
-    {
-        caps["extensions"] = json!({ super::tasks::EXTENSION: {} });
-    }
-    caps
-}
-
-/// `server/discover`.
-pub(crate) fn discover(inner: &Inner) -> Reply {
-    let catalog = inner.catalog.load();
-    let mut result = Map::new();
-    result.insert("supportedVersions".into(), json!(supported_versions()));
-    result.insert("capabilities".into(), capabilities(&catalog));
-    let info = server_info(inner);
-    result.insert("serverInfo".into(), info.clone());
-    if let Some(i) = &inner.info.instructions {
-        result.insert("instructions".into(), i.clone().into());
-    }
-    result.insert(
-        "_meta".into(),
-        json!({ "io.modelcontextprotocol/serverInfo": info }),
-    );
-    Reply::ok(&Value::Object(result))
-}
-
-fn server_info(inner: &Inner) -> Value {
-    let mut info = json!({ "name": inner.info.name, "version": inner.info.version });
-    if let Some(t) = &inner.info.title {
-        info["title"] = t.clone().into();
-    }
-    info
 }
 
 /// The fields written first into every result: `resultType`, and the caching hints of

@@ -15,6 +15,9 @@ use tokio::sync::oneshot;
 
 use crate::server::jsonrpc::RpcError;
 
+/// The extension's name, in capabilities.
+pub(crate) const EXTENSION: &str = "io.modelcontextprotocol/tasks";
+
 /// What the client said it supports, from `initialize`'s `params.capabilities`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]

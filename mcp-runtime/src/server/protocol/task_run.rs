@@ -25,7 +25,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use super::ask::ClientRequestError;
+use super::client_request::{ClientRequestError, refusal};
 use super::tasks::{Status, Task};
 use crate::extract::{ArgError, Context};
 use crate::result::CallToolResult;
@@ -281,7 +281,7 @@ pub(crate) async fn ask(
     let answer = answer
         .await
         .map_err(|_| ClientRequestError::Closed { method })?;
-    super::ask::refusal(method, &answer).map_or(Ok(answer), Err)
+    refusal(method, &answer).map_or(Ok(answer), Err)
 }
 
 struct Withdraw<'a>(&'a Task, String);

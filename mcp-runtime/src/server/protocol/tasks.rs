@@ -26,8 +26,7 @@ use crate::server::jsonrpc::{Reply, RpcError};
 use crate::server::outgoing::ClientCapabilities;
 use crate::server::protocol::listen::Listeners;
 
-/// The extension's name, in capabilities.
-pub(crate) const EXTENSION: &str = "io.modelcontextprotocol/tasks";
+pub(crate) use super::outgoing::EXTENSION;
 
 /// How tasks are kept: set on the builder.
 #[derive(Debug, Clone)]

@@ -306,7 +306,12 @@ pub(crate) async fn post(
     if method == "server/discover" {
         // What the server offers is the same for every caller.
         let fields = modern::result_fields(&method, inner.rules.list_ttl_ms, false);
-        return json_answer(&id, &modern::discover(inner), &fields, true);
+        return json_answer(
+            &id,
+            &crate::server::protocol::discover::discover(inner),
+            &fields,
+            true,
+        );
     }
     let owner = auth.as_ref().map(|a| a.user.user_id.clone());
     if crate::server::protocol::tasks::is_task_method(&method) {

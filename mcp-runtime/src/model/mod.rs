@@ -1,0 +1,7 @@
+//! The protocol model the server and the client share: one definition of each wire object
+//! (protocol versions, JSON-RPC errors, content and tool results), so a change to the wire
+//! format is made once.
+
+pub mod version;
+
+pub use version::{DEFAULT_PROTOCOL_VERSION, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};
