@@ -12,7 +12,7 @@ pub struct BuildError {
 
 /// A provider's configuration is missing or malformed. Names the variable (or setting) and says
 /// what to write. (Public as `providers::ProviderError`.)
-#[cfg(feature = "oauth")]
+#[cfg(feature = "authorization-server")]
 pub(crate) use provider_error::ProviderError;
 
 #[cfg(feature = "oauth")]

@@ -87,10 +87,11 @@ pub(crate) fn count_response<B>(res: &actix_web::dev::ServiceResponse<B>) {
     let Some((_, metrics)) = super::common::server(req).and_then(|i| i.metrics.as_ref()) else {
         return;
     };
-    let method = match {
+    let label = {
         use actix_web::HttpMessage as _;
         req.extensions().get::<MethodLabel>().copied()
-    } {
+    };
+    let method = match label {
         Some(MethodLabel(m)) => m,
         None => match *req.method() {
             actix_web::http::Method::GET => "GET",
