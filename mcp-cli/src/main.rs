@@ -11,7 +11,8 @@ use mcp_runtime::client::auth::{
 };
 use mcp_runtime::client::config::{ClientConfig, ServerConfig};
 use mcp_runtime::client::{
-    CallOptions, Client, ClientError, ClientHandler, Content, ToolInfo, ToolResult,
+    CallOptions, Client, ClientError, ClientHandler, Content, ResourceContents, ToolInfo,
+    ToolResult,
 };
 use serde_json::{Map, Value, json};
 
@@ -351,13 +352,12 @@ fn print_result(r: &ToolResult) -> u8 {
                 format!("[audio {mime_type}, {} bytes base64]", data.len())
             }
             Content::ResourceLink { uri, .. } => format!("[resource link {uri}]"),
-            Content::Resource { resource } => match resource.get("text").and_then(Value::as_str) {
-                Some(t) => t.to_owned(),
-                None => format!(
-                    "[resource {}]",
-                    resource.get("uri").and_then(Value::as_str).unwrap_or("")
-                ),
-            },
+            Content::Resource {
+                resource: ResourceContents::Text { text, .. },
+            } => text.clone(),
+            Content::Resource {
+                resource: ResourceContents::Blob { uri, .. },
+            } => format!("[resource {uri}]"),
             other => serde_json::to_string(other).unwrap_or_default(),
         };
         out.push_str(&line);

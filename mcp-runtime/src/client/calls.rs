@@ -10,8 +10,7 @@ use super::{Client, ClientError};
 
 /// Most pages followed for one listing.
 const MAX_PAGES: usize = 1000;
-/// 2026-07-28's HeaderMismatch error.
-const HEADER_MISMATCH: i64 = -32020;
+use crate::model::rpc::code::HEADER_MISMATCH;
 
 impl Client {
     /// `ping`.

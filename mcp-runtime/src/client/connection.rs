@@ -19,9 +19,9 @@ use super::types::{PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo};
 
 /// Most rounds of input a request may ask for (2026-07-28 input-required results).
 const MAX_INPUT_ROUNDS: u32 = 8;
-/// JSON-RPC: the server does not speak the requested revision (`data.supported` lists those it
-/// does).
-const UNSUPPORTED_VERSION: i64 = -32022;
+// JSON-RPC: the server does not speak the requested revision (`data.supported` lists those it
+// does).
+use crate::model::rpc::code::UNSUPPORTED_PROTOCOL_VERSION as UNSUPPORTED_VERSION;
 
 pub(crate) struct Inner {
     pub(crate) transport: Transport,
@@ -110,6 +110,8 @@ impl Client {
                     .cloned()
                     .unwrap_or_default();
                 implementation.retain(|_, v| !v.is_null());
+                let implementation =
+                    serde_json::from_value(Value::Object(implementation)).unwrap_or_default();
                 let info = ServerInfo {
                     protocol_version: self.protocol_version(),
                     capabilities: r

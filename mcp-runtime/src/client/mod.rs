@@ -48,7 +48,10 @@ pub use handler::{ClientHandler, NoHandler, schema_defaults};
 pub use options::CallOptions;
 /// Cancels a request given in [`CallOptions::cancel`].
 pub use tokio_util::sync::CancellationToken;
-pub use types::{Content, PROTOCOL_VERSIONS, RpcError, ServerInfo, ToolInfo, ToolResult};
+pub use types::{
+    Content, Implementation, PROTOCOL_VERSIONS, ResourceContents, RpcError, ServerInfo, ToolInfo,
+    ToolResult,
+};
 
 use auth::{Authenticator, NoAuth};
 

@@ -2,6 +2,12 @@
 //! (protocol versions, JSON-RPC errors, content and tool results), so a change to the wire
 //! format is made once.
 
+pub mod content;
+pub mod implementation;
+pub mod rpc;
 pub mod version;
 
+pub use content::{CallToolResult, Content, ResourceContents};
+pub use implementation::Implementation;
+pub use rpc::RpcError;
 pub use version::{DEFAULT_PROTOCOL_VERSION, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};

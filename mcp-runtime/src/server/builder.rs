@@ -512,9 +512,10 @@ impl McpServerBuilder {
         let listeners = Arc::new(crate::server::protocol::listen::Listeners::default());
         let inner = Inner {
             info: ServerInfo {
-                name: self.name,
-                version: self.version,
-                title: self.title,
+                implementation: crate::model::Implementation {
+                    title: self.title,
+                    ..crate::model::Implementation::new(self.name, self.version)
+                },
                 instructions: self.instructions,
             },
             catalog: arc_swap::ArcSwap::from_pointee(catalog),

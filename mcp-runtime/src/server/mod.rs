@@ -51,7 +51,7 @@ pub struct McpServer {
 impl std::fmt::Debug for McpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McpServer")
-            .field("name", &self.inner.info.name)
+            .field("name", &self.inner.info.implementation.name)
             .field("path", &self.path)
             .field("tools", &self.inner.catalog.load().tools.len())
             .finish_non_exhaustive()

@@ -67,7 +67,7 @@ impl McpServer {
                 target: "mcp_runtime::server",
                 "the MCP server `{}` is mounted with OAuth but without a public URL, so it cannot \
                  check tokens' audience: set MCP_URL (or `public_url`) to the endpoint's URL",
-                self.inner.info.name
+                self.inner.info.implementation.name
             );
         }
         cfg.app_data(data.clone());

@@ -101,14 +101,14 @@ impl McpServer {
             Some(public) => tracing::info!(
                 target: "mcp_runtime::server",
                 "MCP server `{}` listening on http://{local}{} (public URL {})",
-                self.inner.info.name,
+                self.inner.info.implementation.name,
                 self.path,
                 public.text
             ),
             None => tracing::info!(
                 target: "mcp_runtime::server",
                 "MCP server `{}` listening on http://{local}{}",
-                self.inner.info.name,
+                self.inner.info.implementation.name,
                 self.path
             ),
         }

@@ -49,9 +49,5 @@ pub(crate) fn discover(inner: &Inner) -> Reply {
 }
 
 fn server_info(inner: &Inner) -> Value {
-    let mut info = json!({ "name": inner.info.name, "version": inner.info.version });
-    if let Some(t) = &inner.info.title {
-        info["title"] = t.clone().into();
-    }
-    info
+    inner.info.implementation.to_json()
 }

@@ -28,12 +28,7 @@ pub use crate::model::version::{
 /// The `initialize` result for a negotiated version.
 pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
     let catalog = inner.catalog.load();
-    let mut info = Map::new();
-    info.insert("name".into(), inner.info.name.clone().into());
-    info.insert("version".into(), inner.info.version.clone().into());
-    if let Some(t) = &inner.info.title {
-        info.insert("title".into(), t.clone().into());
-    }
+    let info = inner.info.implementation.to_json();
     let mut result = Map::new();
     result.insert("protocolVersion".into(), version.into());
     result.insert("capabilities".into(), {
@@ -52,7 +47,7 @@ pub(crate) fn initialize_result(inner: &Inner, version: &'static str) -> Reply {
         }
         caps
     });
-    result.insert("serverInfo".into(), Value::Object(info));
+    result.insert("serverInfo".into(), info);
     if let Some(i) = &inner.info.instructions {
         result.insert("instructions".into(), i.clone().into());
     }

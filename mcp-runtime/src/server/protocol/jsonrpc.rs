@@ -13,56 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::result::{CallToolResult, Content};
 
-/// JSON-RPC error codes used by the server.
-pub mod code {
-    /// Invalid JSON.
-    pub const PARSE_ERROR: i32 = -32700;
-    /// Not a valid request object.
-    pub const INVALID_REQUEST: i32 = -32600;
-    /// The method does not exist.
-    pub const METHOD_NOT_FOUND: i32 = -32601;
-    /// Invalid method parameters.
-    pub const INVALID_PARAMS: i32 = -32602;
-    /// Internal error.
-    pub const INTERNAL_ERROR: i32 = -32603;
-    /// The session named by `Mcp-Session-Id` does not exist (as the reference SDK answers).
-    pub const SESSION_NOT_FOUND: i32 = -32001;
-    /// The request was cancelled by the client.
-    pub const REQUEST_CANCELLED: i32 = -32800;
-    /// The requested protocol revision is not served; `data.supported` lists those that are
-    /// (the code of the 2026-07-28 revision, which clients use to fall back).
-    pub const UNSUPPORTED_PROTOCOL_VERSION: i32 = -32022;
-}
-
-/// A JSON-RPC error object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
-#[error("JSON-RPC error {code}: {message}")]
-pub struct RpcError {
-    /// The error code.
-    pub code: i32,
-    /// A message that says what to fix.
-    pub message: String,
-    /// Extra data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
-}
-
-impl RpcError {
-    /// An error with this code and message.
-    pub fn new(code: i32, message: impl Into<String>) -> Self {
-        RpcError {
-            code,
-            message: message.into(),
-            data: None,
-        }
-    }
-    pub(crate) fn invalid_params(message: impl Into<String>) -> Self {
-        Self::new(code::INVALID_PARAMS, message)
-    }
-    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(code::INVALID_REQUEST, message)
-    }
-}
+pub use crate::model::rpc::{RpcError, code};
 
 /// A message from the client, borrowing from the request body.
 #[derive(Debug)]

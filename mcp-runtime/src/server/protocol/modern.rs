@@ -17,9 +17,7 @@ const VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 const CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
 const LOG_LEVEL_KEY: &str = "io.modelcontextprotocol/logLevel";
 
-/// Error codes of the revision.
-pub(crate) const HEADER_MISMATCH: i32 = -32020;
-pub(crate) const MISSING_CAPABILITY: i32 = -32021;
+pub(crate) use crate::model::rpc::code::{HEADER_MISMATCH, MISSING_CAPABILITY};
 
 /// Methods the revision removed: answered like unknown ones.
 const REMOVED: &[&str] = &[

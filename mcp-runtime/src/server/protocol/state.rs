@@ -9,9 +9,8 @@ pub(crate) use super::keyed::ServerKeyed;
 use crate::extract::StateMap;
 
 pub(crate) struct ServerInfo {
-    pub(crate) name: String,
-    pub(crate) version: String,
-    pub(crate) title: Option<String>,
+    /// `serverInfo`: name, version, title.
+    pub(crate) implementation: crate::model::Implementation,
     pub(crate) instructions: Option<String>,
 }
 
