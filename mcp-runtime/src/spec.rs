@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 /// Collects what a tool's parameters say about its input schema and its needs.
 ///
-/// Given to [`ToolParam::describe`]; custom extractors may record what they require.
+/// Given to [`ToolParam::describe`](crate::ToolParam::describe); custom extractors may record what they require.
 pub struct ToolSpec {
     generator: SchemaGenerator,
     properties: Map<String, Value>,

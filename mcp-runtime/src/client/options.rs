@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 pub struct CallOptions {
     /// Give up (and tell the server, `notifications/cancelled`) after this long.
     pub timeout: Option<Duration>,
-    /// Ask for progress notifications (they reach [`ClientHandler::progress`]).
+    /// Ask for progress notifications (they reach [`ClientHandler::progress`](crate::client::ClientHandler::progress)).
     pub progress: bool,
     /// Cancel the request when this token is cancelled.
     pub cancel: Option<CancellationToken>,

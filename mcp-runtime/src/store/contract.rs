@@ -77,7 +77,7 @@ impl Space {
 #[error("the authorization server's store failed: {0}")]
 pub struct StoreError(pub String);
 
-/// The authorization server's state; see the [module documentation](self) for the contract.
+/// The authorization server's state; see the [module documentation](crate::store) for the contract.
 pub trait Store: Send + Sync + 'static {
     /// Stores `value` under `key`, replacing any value; it expires after `ttl` (never without).
     fn put<'a>(
