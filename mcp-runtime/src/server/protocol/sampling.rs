@@ -154,8 +154,9 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Content>, D
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
-        One(Content),
+        // An array first: `Content` keeps any value it does not know, an array too.
         Many(Vec<Content>),
+        One(Content),
     }
     Ok(match OneOrMany::deserialize(d)? {
         OneOrMany::One(c) => vec![c],
