@@ -22,7 +22,7 @@ pub const ISS: &str = "https://issuer.test";
 
 /// Who is calling.
 #[mcp_tool(name = "get-user-info", read_only)]
-async fn get_user_info(auth: Auth) -> Json<Value> {
+pub(crate) async fn get_user_info(auth: Auth) -> Json<Value> {
     Json(json!({
         "userId": auth.user.user_id,
         "email": auth.user.email,
@@ -35,7 +35,7 @@ async fn get_user_info(auth: Auth) -> Json<Value> {
 
 /// Admins only.
 #[mcp_tool(name = "admin-action", scopes = "admin", destructive)]
-async fn admin_action(cmd: String) -> String {
+pub(crate) async fn admin_action(cmd: String) -> String {
     format!("ran {cmd}")
 }
 
@@ -184,7 +184,7 @@ pub fn claims(aud: &str, scope: &str) -> Value {
     })
 }
 
-fn oauth_server(issuer: &Issuer, refusal: ScopeRefusal) -> RunningServer {
+pub(crate) fn oauth_server(issuer: &Issuer, refusal: ScopeRefusal) -> RunningServer {
     let jwks = JwksCache::new(format!("{}/jwks.json", issuer.url), http())
         .with_cooldown(Duration::from_millis(300));
     let oauth = OAuth::new(JwtVerifier::jwks(Arc::new(jwks)).issuer(ISS), ISS)
@@ -595,274 +595,6 @@ fn tool_scopes_must_be_declared_when_the_server_declares_its_scopes() {
     assert_eq!(err.problems.len(), 1, "{msg}");
 }
 
-/// A server with `verifier` and no JWKS, for the other verifiers.
-fn server_with(
-    verifier: impl mcp_runtime::auth::TokenVerifier,
-    resource: Option<&str>,
-) -> RunningServer {
-    let mut oauth = OAuth::new(verifier, ISS);
-    if let Some(r) = resource {
-        oauth = oauth.resource(r);
-    }
-    start(
-        McpServer::builder()
-            .oauth(oauth)
-            .tools(tools![get_user_info, admin_action]),
-    )
-}
-
-async fn status_and_reason(server: &RunningServer, token: &str) -> (u16, String) {
-    let mut c = Client::new(server);
-    c.bearer = Some(token.to_owned());
-    let r = c.post_raw(&init_body(V_LATEST)).await;
-    let reason = r.json()["error"]["message"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned();
-    (r.status, reason)
-}
-
-#[tokio::test]
-async fn hs256_shared_secrets() {
-    let server = server_with(JwtVerifier::hs256("s3cret").issuer(ISS), None);
-    let hs = |secret: &str| {
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims(&server.url(), "openid admin"),
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .expect("hs256")
-    };
-    let c = Client::connect_as(&server, V_LATEST, Some(hs("s3cret"))).await;
-    assert_eq!(
-        text(&c.call("admin-action", json!({"cmd": "x"})).await),
-        "ran x"
-    );
-    assert_eq!(
-        status_and_reason(&server, &hs("guess")).await,
-        (401, "the token's signature is invalid".into())
-    );
-    let rs = sign("k1", "k1", &claims(&server.url(), "openid"));
-    let (status, reason) = status_and_reason(&server, &rs).await;
-    assert_eq!(status, 401);
-    assert!(
-        reason.starts_with("the token is signed with RS256, which this server does not accept"),
-        "{reason}"
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn custom_verifiers_decide_and_explain() {
-    let verifier = mcp_runtime::auth::verifier::CustomVerifier::new(|token: String| async move {
-        if token == "let-me-in" {
-            Ok(
-                json!({"sub": "custom-user", "scope": "openid", "email": "c@example.com"})
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
-            )
-        } else {
-            Err(format!("unknown token ({} bytes)", token.len()))
-        }
-    });
-    let server = server_with(verifier, None);
-    let c = Client::connect_as(&server, V_LATEST, Some("let-me-in".into())).await;
-    let who = c.call("get-user-info", json!({})).await;
-    assert_eq!(who["result"]["structuredContent"]["userId"], "custom-user");
-    assert_eq!(who["result"]["structuredContent"]["email"], "c@example.com");
-    assert_eq!(
-        status_and_reason(&server, "nope").await,
-        (401, "unknown token (4 bytes)".into())
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn opaque_tokens_by_introspection() {
-    use mcp_runtime::auth::verifier::{IntrospectionVerifier, Secret};
-    let issuer = Issuer::start(&["k1"]);
-    let endpoint = format!("{}/introspect", issuer.url);
-    let server = server_with(
-        IntrospectionVerifier::new(endpoint.clone(), "rs", Secret::new("pw"), http()),
-        Some("https://rs.test/mcp"),
-    );
-    let c = Client::connect_as(&server, V_LATEST, Some("live-token".into())).await;
-    assert_eq!(
-        c.call("get-user-info", json!({})).await["result"]["structuredContent"]["userId"],
-        "opaque-user"
-    );
-    assert_eq!(
-        text(&c.call("admin-action", json!({"cmd": "y"})).await),
-        "ran y"
-    );
-    assert_eq!(
-        status_and_reason(&server, "revoked-token").await,
-        (
-            401,
-            "the token is not active (revoked, expired or unknown)".into()
-        )
-    );
-    assert_eq!(
-        status_and_reason(&server, "other-aud-token").await,
-        (
-            401,
-            "the token is not for this server: `aud` must include https://rs.test/mcp".into()
-        )
-    );
-    server.stop().await;
-
-    // Wrong client credentials at the introspection endpoint: the server cannot verify (503).
-    let server = server_with(
-        IntrospectionVerifier::new(endpoint.clone(), "rs", Secret::new("wrong"), http()),
-        Some("https://rs.test/mcp"),
-    );
-    assert_eq!(
-        status_and_reason(&server, "live-token").await,
-        (
-            503,
-            format!("token introspection at {endpoint} answered HTTP 401 Unauthorized")
-        )
-    );
-    assert_eq!(format!("{:?}", Secret::new("pw")), "Secret(<redacted>)");
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn unverified_jwts_are_accepted_only_as_a_development_switch() {
-    let server = server_with(mcp_runtime::auth::verifier::dangerous::UnverifiedJwt, None);
-    // Signed by a key nobody trusts, for another audience: accepted (this is what the switch does).
-    let c = Client::connect_as(
-        &server,
-        V_LATEST,
-        Some(sign(
-            "rogue",
-            "x",
-            &claims("https://anything/mcp", "openid"),
-        )),
-    )
-    .await;
-    assert_eq!(
-        c.call("get-user-info", json!({})).await["result"]["structuredContent"]["userId"],
-        "user-1"
-    );
-    // Expiry is still enforced.
-    let mut expired = claims(&server.url(), "openid");
-    expired["exp"] = json!(now() - 10);
-    assert_eq!(
-        status_and_reason(&server, &sign("rogue", "x", &expired)).await,
-        (401, "the token expired".into())
-    );
-    server.stop().await;
-}
-
-async fn me(auth: Auth) -> HttpResponse {
-    HttpResponse::Ok().body(auth.user.user_id.clone())
-}
-
-async fn purge(auth: Auth) -> Result<HttpResponse, mcp_runtime::auth::ScopeError> {
-    auth.require_scope(&["admin"])?;
-    Ok(HttpResponse::Ok().body("purged"))
-}
-
-async fn open() -> HttpResponse {
-    HttpResponse::Ok().body("open")
-}
-
-#[tokio::test]
-async fn custom_routes_take_auth_or_sit_behind_bearer_auth() {
-    use mcp_runtime::actix_web::middleware::from_fn;
-    use mcp_runtime::auth::routes::bearer_auth;
-
-    let issuer = Issuer::start(&["k1"]);
-    let oauth = issuer.oauth();
-    let server = start(
-        McpServer::builder()
-            .oauth(oauth)
-            .tools(tools![get_user_info])
-            .routes(|cfg| {
-                cfg.route("/me", web::get().to(me));
-                cfg.route("/open", web::get().to(open));
-                cfg.service(
-                    web::scope("/api")
-                        .wrap(from_fn(bearer_auth))
-                        .route("/purge", web::post().to(purge))
-                        .route("/open", web::get().to(open)),
-                );
-            }),
-    );
-    let base = format!("http://{}", server.addr());
-    let user = sign("k1", "k1", &claims(&server.url(), "openid"));
-    let admin = sign("k1", "k1", &claims(&server.url(), "openid admin"));
-
-    let get = |path: &str, token: Option<&str>| {
-        let mut rb = http().get(format!("{base}{path}"));
-        if let Some(t) = token {
-            rb = rb.bearer_auth(t);
-        }
-        rb.send()
-    };
-    // A route without Auth stays open.
-    assert_eq!(get("/open", None).await.expect("open").status(), 200);
-    // Auth as an extractor.
-    let r = get("/me", None).await.expect("me");
-    assert_eq!(r.status(), 401);
-    let challenge = r.headers()["www-authenticate"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
-    assert!(
-        challenge.starts_with(&format!(
-            r#"Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp""#
-        )),
-        "{challenge}"
-    );
-    let body: Value = r.json().await.expect("json");
-    assert_eq!(body["error"], "unauthorized");
-    let r = get("/me", Some("not-a-jwt")).await.expect("me");
-    assert_eq!(r.status(), 401);
-    assert!(
-        r.headers()["www-authenticate"]
-            .to_str()
-            .expect("ascii")
-            .contains(r#"error="invalid_token""#)
-    );
-    let r = get("/me", Some(&user)).await.expect("me");
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.text().await.expect("body"), "user-1");
-
-    // The middleware guards the whole scope, even routes without Auth.
-    assert_eq!(get("/api/open", None).await.expect("api").status(), 401);
-    assert_eq!(
-        get("/api/open", Some(&user)).await.expect("api").status(),
-        200
-    );
-    let post = |token: &str| {
-        http()
-            .post(format!("{base}/api/purge"))
-            .bearer_auth(token)
-            .send()
-    };
-    let r = post(&user).await.expect("purge");
-    assert_eq!(r.status(), 403);
-    // The same challenge builder as the MCP endpoint's: the metadata URL, an escaped
-    // description and the scope to step up to.
-    assert_eq!(
-        r.headers()["www-authenticate"],
-        format!(
-            r#"Bearer resource_metadata="{}", error="insufficient_scope", error_description="missing required scope: admin", scope="admin""#,
-            mcp_runtime::auth::metadata::ResourceMetadata::well_known_url(&server.url())
-        )
-        .as_str()
-    );
-    let body: Value = r.json().await.expect("json");
-    assert_eq!(body["error"], "insufficient_scope");
-    let r = post(&admin).await.expect("purge");
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.text().await.expect("body"), "purged");
-    server.stop().await;
-}
-
 #[tokio::test]
 async fn tools_list_can_hide_what_the_caller_cannot_call() {
     let issuer = Issuer::start(&["k1"]);
@@ -980,69 +712,13 @@ async fn tokens_are_bound_to_this_server_by_aud_or_resource() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn browser_clients_get_cors_for_accepted_origins_only() {
-    let issuer = Issuer::start(&["k1"]);
-    let server = oauth_server(&issuer, ScopeRefusal::Forbidden);
-    let pre = http()
-        .request(Method::OPTIONS, server.url())
-        .header("origin", "http://localhost:6274")
-        .header("access-control-request-method", "POST")
-        .header(
-            "access-control-request-headers",
-            "authorization, content-type, mcp-protocol-version",
-        )
-        .send()
-        .await
-        .expect("preflight");
-    assert_eq!(pre.status(), 204);
-    let h = pre.headers();
-    assert_eq!(h["access-control-allow-origin"], "http://localhost:6274");
-    assert!(
-        h["access-control-allow-headers"]
-            .to_str()
-            .expect("ascii")
-            .contains("mcp-session-id")
-    );
-    assert!(
-        h["access-control-allow-methods"]
-            .to_str()
-            .expect("ascii")
-            .contains("POST")
-    );
-
-    let r = http()
-        .post(server.url())
-        .header("origin", "http://localhost:6274")
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(init_body(V_LATEST).to_string())
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 401);
-    assert_eq!(
-        r.headers()["access-control-allow-origin"],
-        "http://localhost:6274"
-    );
-    assert!(
-        r.headers()["access-control-expose-headers"]
-            .to_str()
-            .expect("ascii")
-            .contains("WWW-Authenticate"),
-        "browser clients can read the challenge"
-    );
-
-    // An origin the endpoint refuses gets no CORS headers (and a 403).
-    let r = http()
-        .post(server.url())
-        .header("origin", "https://evil.example")
-        .header("content-type", "application/json")
-        .body(init_body(V_LATEST).to_string())
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 403);
-    assert!(r.headers().get("access-control-allow-origin").is_none());
-    server.stop().await;
+pub(crate) async fn status_and_reason(server: &RunningServer, token: &str) -> (u16, String) {
+    let mut c = Client::new(server);
+    c.bearer = Some(token.to_owned());
+    let r = c.post_raw(&init_body(V_LATEST)).await;
+    let reason = r.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    (r.status, reason)
 }

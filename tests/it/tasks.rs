@@ -13,7 +13,8 @@ use mcp_runtime::{Elicitation, McpServerBuilder, TaskSupport};
 use serde_json::{Value, json};
 
 use crate::common::*;
-use crate::modern::{REVISION, meta, next_event, request};
+use crate::modern::{REVISION, meta, request};
+use crate::modern_input::next_event;
 
 const TASKS: &str = "io.modelcontextprotocol/tasks";
 
