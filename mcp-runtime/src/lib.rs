@@ -63,6 +63,23 @@
 //! implements (tools reach a grant's upstream tokens through `auth`'s `EmbeddedIssuer`, which
 //! `oauth` implements). The crate root re-exports the public API from above every row.
 //!
+//! - **model**: the wire objects the server and the client share ([`model`]).
+//! - **config**: the environment and start-up settings, and their errors ([`config`]).
+//! - **metrics**: the Prometheus counters (feature `metrics`); no HTTP.
+//! - **store**: namespaced values with expiry and atomic takes ([`store`]); no record type.
+//! - **auth**: the resource server: bearer tokens, verification, scopes, challenges, discovery
+//!   documents, [`auth::Auth`].
+//! - **oauth**: the authorization-server core (registration, authorization, consent, callback,
+//!   tokens, keys), with the settings of its identity backends that presets fill in.
+//! - **providers**: the presets ([`providers`]), configuring `auth` and `oauth` from code or
+//!   mcp-use's environment variables.
+//! - **protocol**: MCP without HTTP: JSON-RPC, dispatch, tools, resources, prompts, sessions,
+//!   tasks, and the tool model (`tool`, `spec`, `extract`, `result`, `schema`).
+//! - **transport**: Streamable HTTP on actix-web.
+//! - **server**: the builder composing both, running and mounting, the macros' support.
+//! - **client**: beside the server, on the model (`client`, feature `client`); the `mcp` CLI
+//!   is a crate on top of it.
+//!
 //! | layer | modules | may import |
 //! | --- | --- | --- |
 //! | model | `model` | |
@@ -74,7 +91,7 @@
 //! | providers | `providers` | config, store, auth, oauth |
 //! | protocol | `server::protocol`, `tool`, `spec`, `extract`, `result`, `schema` | model, config, metrics, store, auth |
 //! | transport | `server::transport` | model, config, metrics, store, auth, protocol |
-//! | server | `server`, `__private`, `__fuzz`, `prelude` | model, config, metrics, store, auth, oauth, providers, protocol, transport |
+//! | server | `server`, `__private` | model, config, metrics, store, auth, oauth, providers, protocol, transport |
 //! | client | `client` | model |
 //!
 //! Besides the rows, no file imports a file that imports it back, directly or through
