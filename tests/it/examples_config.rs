@@ -1,7 +1,6 @@
 //! The examples refuse a bad configuration at start-up: each missing or malformed variable of
 //! each preset is named, with what to write instead.
 
-
 use crate::examples::*;
 
 #[test]
