@@ -1,4 +1,4 @@
-// The `mcp` CLI (mcp-cli) signs in to this project's servers in front of a real OpenID
+// The `mcp` CLI (mcp-runtime-cli) signs in to this project's servers in front of a real OpenID
 // provider nobody here wrote (oidc-provider, pinned): examples/oauth_custom verifying
 // oidc-provider's JWTs (discovery, dynamic registration at oidc-provider, PKCE, `resource`),
 // and examples/oauth_proxy in front of an oidc-provider without dynamic registration. It calls a
@@ -20,7 +20,7 @@ const BROWSER = `${NODE22} ${join(INTEROP_DIR, 'test', 'lib', 'browser.mjs')}`;
 
 /** Runs `mcp` with a home of its own; resolves `{ code, stdout, stderr }`. */
 function mcp(home, args) {
-  assert.ok(existsSync(MCP), `${MCP} is missing: run \`cargo build -p mcp-cli\` first (or set MCP_BIN)`);
+  assert.ok(existsSync(MCP), `${MCP} is missing: run \`cargo build -p mcp-runtime-cli\` first (or set MCP_BIN)`);
   return new Promise((done, reject) => {
     const child = spawn(MCP, args, {
       env: childEnv({ HOME: home, BROWSER, BROWSER_LOG: join(home, 'opened.log') }),

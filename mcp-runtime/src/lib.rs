@@ -148,7 +148,7 @@ pub use config::ServeError;
 #[cfg(feature = "server")]
 pub use extract::{ArgError, Context, Input, LogLevel, State, ToolCall, ToolParam};
 #[cfg(feature = "server")]
-pub use mcp_macros::{mcp_prompt, mcp_resource, mcp_server, mcp_tool};
+pub use mcp_runtime_macros::{mcp_prompt, mcp_resource, mcp_server, mcp_tool};
 #[cfg(feature = "server")]
 pub use result::{CallToolResult, Content, IntoToolResult, Json, ResourceContents, ToolError};
 #[cfg(feature = "server")]
@@ -193,3 +193,8 @@ pub mod prelude {
         ToolError, auth::Auth, mcp_prompt, mcp_resource, mcp_server, mcp_tool, tools,
     };
 }
+
+/// The crate's README (its page on crates.io), compiled as a doctest so it stays true.
+#[cfg(all(doctest, feature = "dev-server"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
