@@ -154,9 +154,8 @@ async fn summarize(
 struct Quickstart;
 
 fn main() -> Result<(), ServeError> {
-    let server = Quickstart::builder()
-        .state(Visits::default())
-        .with_env()
-        .build()?;
+    // `.env` and the `MCP_*` settings (`MCP_STATELESS`, `MCP_ALLOWED_HOSTS`, ...) are read by
+    // default; what is set here in code wins.
+    let server = Quickstart::builder().state(Visits::default()).build()?;
     server.run()
 }

@@ -89,9 +89,16 @@ impl std::fmt::Debug for ServeError {
     }
 }
 
-/// Loads `.env` from the current directory (or a parent) if there is one. Variables already
-/// set in the environment win.
+/// Loads `.env` from the current directory (or a parent) if there is one, once per process.
+/// Variables already set in the environment win. [`McpServer::builder`](crate::McpServer::builder)
+/// calls it, so every setting read from the environment (presets, `MCP_URL`, `MCP_*`) sees
+/// `.env` whichever way the server is built.
 pub fn load_dotenv() {
+    static LOADED: std::sync::Once = std::sync::Once::new();
+    LOADED.call_once(load_dotenv_now);
+}
+
+fn load_dotenv_now() {
     match dotenvy::dotenv() {
         Ok(path) => {
             tracing::debug!(target: "mcp_runtime::config", path = %path.display(), "loaded .env")

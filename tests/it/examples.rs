@@ -52,6 +52,49 @@ impl Drop for Running {
     }
 }
 
+/// `.env` is read before anything reads the environment, on the builder path too
+/// (`Quickstart::builder().state(..).build()?.run()`, which reads the `MCP_*` settings by
+/// default): a malformed `MCP_STATELESS` written only in `.env` is named at start-up.
+#[test]
+fn dotenv_is_read_on_the_builder_path_and_mcp_settings_by_default() {
+    let dir = std::env::temp_dir().join(format!("mcp-dotenv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("folder");
+    std::fs::write(dir.join(".env"), "MCP_STATELESS=maybe\n").expect(".env");
+    let mut child = Command::new(example("quickstart"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", "0")
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // A server that ignored `.env` would start and serve: give it ten seconds to refuse.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            break Some(status);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut err);
+    }
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let status = status.unwrap_or_else(|| panic!("the quickstart started despite its .env: {err}"));
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("MCP_STATELESS must be `true` or `false`, got `maybe`"),
+        "{err}"
+    );
+}
+
 /// Starts an example on an ephemeral port; returns it and its MCP URL from the log.
 pub(crate) fn start_example(name: &str, env: &[(&str, &str)]) -> (Running, String) {
     let (running, url, _) = start_example_logging(name, env);

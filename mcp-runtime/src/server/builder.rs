@@ -30,6 +30,10 @@ pub struct McpServerBuilder {
     allowed_origins: Vec<String>,
     allowed_hosts: Vec<String>,
     stateless: bool,
+    /// `stateless` was set in code (`MCP_STATELESS` then does not change it).
+    stateless_in_code: bool,
+    /// The `MCP_*` settings of `with_env` were read (`build` reads them if not).
+    env_read: bool,
     streaming: bool,
     session_idle_timeout: Duration,
     max_sessions: usize,
@@ -81,6 +85,8 @@ impl std::fmt::Debug for McpServerBuilder {
 
 impl McpServerBuilder {
     pub(super) fn new() -> Self {
+        // Before anything reads the environment: presets, `MCP_URL` and the rest see `.env`.
+        config::load_dotenv();
         McpServerBuilder {
             name: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -96,6 +102,8 @@ impl McpServerBuilder {
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             stateless: false,
+            stateless_in_code: false,
+            env_read: false,
             streaming: true,
             session_idle_timeout: Duration::from_secs(3600),
             max_sessions: 10_000,
@@ -247,6 +255,7 @@ impl McpServerBuilder {
     /// replica behind a load balancer can answer it.
     pub fn stateless(mut self, stateless: bool) -> Self {
         self.stateless = stateless;
+        self.stateless_in_code = true;
         self
     }
     /// Whether `tools/call` may answer as an SSE stream when the tool sends progress or log
@@ -366,6 +375,7 @@ impl McpServerBuilder {
 
     /// Checks everything and builds the server; all problems are reported together.
     pub fn build(mut self) -> Result<McpServer, BuildError> {
+        self = self.with_env();
         let mut problems = std::mem::take(&mut self.problems);
         if self.page_size == 0 {
             problems.push("page_size must be at least 1".into());
@@ -561,16 +571,21 @@ impl McpServerBuilder {
         })
     }
 
-    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists),
-    /// `MCP_STATELESS` (`true` or `false`) and `MCP_WORKERS` (HTTP worker threads).
+    /// Reads `MCP_ALLOWED_ORIGINS` and `MCP_ALLOWED_HOSTS` (comma-separated lists, added to
+    /// those set in code), `MCP_STATELESS` (`true` or `false`) and `MCP_WORKERS` (HTTP worker
+    /// threads); `stateless` and `workers` set in code win. `build` reads them anyway if this
+    /// was not called: calling it only says where in the chain.
     pub fn with_env(mut self) -> Self {
+        if std::mem::replace(&mut self.env_read, true) {
+            return self;
+        }
         if let Some(list) = config::env_list("MCP_ALLOWED_ORIGINS") {
             self = self.allowed_origins(list);
         }
         if let Some(list) = config::env_list("MCP_ALLOWED_HOSTS") {
             self = self.allowed_hosts(list);
         }
-        if let Some(v) = config::env_var("MCP_WORKERS") {
+        if let Some(v) = config::env_var("MCP_WORKERS").filter(|_| self.workers.is_none()) {
             match v.trim().parse::<usize>() {
                 Ok(n) if n > 0 => self.workers = Some(n),
                 _ => self.problems.push(format!(
@@ -579,7 +594,7 @@ impl McpServerBuilder {
                 )),
             }
         }
-        if let Some(v) = config::env_var("MCP_STATELESS") {
+        if let Some(v) = config::env_var("MCP_STATELESS").filter(|_| !self.stateless_in_code) {
             match v.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" => self.stateless = true,
                 "false" | "0" => self.stateless = false,
