@@ -228,6 +228,7 @@ impl fmt::Debug for UpstreamGrant {
 /// A scope check failed; [`AuthData::require_scope`] and friends return it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("missing required scope: {}", .missing.join(" "))]
+#[non_exhaustive]
 pub struct ScopeError {
     /// The scopes that would have sufficed (all of them, or any one for `require_any_scope`).
     pub missing: Vec<String>,

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 /// What a server does when a caller lacks a tool's scopes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ScopeRefusal {
     /// HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, so that
     /// the client can step up (MCP 2025-11-25). The default.

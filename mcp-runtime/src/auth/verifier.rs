@@ -16,6 +16,7 @@ use super::jwt;
 
 /// A verified token's payload.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Verified {
     /// The claims.
     pub claims: Map<String, Value>,

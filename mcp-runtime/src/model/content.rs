@@ -59,6 +59,7 @@ impl CallToolResult {
 /// The contents of a resource embedded in a result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ResourceContents {
     /// Text contents.
     Text {

@@ -44,6 +44,7 @@ impl std::fmt::Debug for DevProvider {
 
 /// How this server authenticates to the upstream token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum UpstreamAuth {
     /// HTTP Basic (RFC 6749 §2.3.1), the default.
     #[default]

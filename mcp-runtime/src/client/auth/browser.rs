@@ -7,6 +7,7 @@ use futures_util::future::BoxFuture;
 
 /// How the user is sent to the authorization URL.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Opener {
     /// `$BROWSER` (a `:`-separated list of commands; `%s` stands for the URL, else it is
     /// appended), else `xdg-open` / `open` / `start`; the URL is printed to stderr as well.

@@ -8,6 +8,7 @@ use super::Secret;
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TokenAuthMethod {
     /// HTTP Basic with the client id and secret.
     ClientSecretBasic,

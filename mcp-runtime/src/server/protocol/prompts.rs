@@ -28,6 +28,7 @@ pub enum Role {
 /// One message of a prompt: a role and one piece of content (text, an image, an embedded
 /// resource).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PromptMessage {
     /// Who speaks.
     pub role: Role,
