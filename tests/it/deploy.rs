@@ -321,3 +321,75 @@ async fn mounted_in_a_users_app_beside_their_routes() {
     assert_eq!(r.status, 404, "{r:?}");
     handle.stop(true).await;
 }
+
+/// The health route answers probes that reach a pod by its address: no token, a foreign
+/// `Host`, `GET` or `HEAD`; it moves or goes away by setting, and cannot hide the endpoint.
+#[tokio::test]
+async fn the_health_route_answers_probes_without_a_token_or_a_known_host() {
+    let issuer = Issuer::start(&["k1"]);
+    let server = start(behind_proxy(&issuer));
+    let health = format!("http://{}/healthz", server.addr());
+    let r = http()
+        .get(&health)
+        .header("host", "10.1.2.3:8080")
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.text().await.expect("body"), r#"{"status":"ok"}"#);
+    let r = http().head(&health).send().await.expect("head");
+    assert_eq!(r.status(), 200);
+    // The endpoint itself still wants a token and a known host.
+    let r = http()
+        .post(server.url())
+        .header("host", "10.1.2.3:8080")
+        .json(&init_body(V_LATEST))
+        .send()
+        .await
+        .expect("endpoint");
+    assert_eq!(r.status(), 403);
+    server.stop().await;
+
+    let moved = start(
+        McpServer::builder()
+            .tools(tools![echo_b])
+            .health_path("/ready"),
+    );
+    let status = |path: &str| {
+        let url = format!("http://{}{path}", moved.addr());
+        async move { http().get(url).send().await.expect("get").status().as_u16() }
+    };
+    assert_eq!(
+        (status("/ready").await, status("/healthz").await),
+        (200, 404)
+    );
+    moved.stop().await;
+
+    let none = start(McpServer::builder().tools(tools![echo_b]).no_health_route());
+    let r = http()
+        .get(format!("http://{}/healthz", none.addr()))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 404);
+    none.stop().await;
+
+    let err = McpServer::builder()
+        .tools(tools![echo_b])
+        .health_path("/mcp")
+        .build()
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("the health route's path `/mcp` is the MCP endpoint's"),
+        "{err}"
+    );
+    let err = McpServer::builder()
+        .health_path("healthz")
+        .build()
+        .expect_err("refused")
+        .to_string();
+    assert!(err.contains("must start with `/`"), "{err}");
+}

@@ -51,6 +51,10 @@ pub struct McpServerBuilder {
     prompts: Vec<crate::server::protocol::prompts::Prompt>,
     #[cfg(feature = "metrics")]
     metrics_path: Option<String>,
+    /// The health route (`/healthz` unless changed; `None`: none).
+    health_path: Option<String>,
+    /// `health_path` was set in code (`MCP_HEALTH_PATH` then does not change it).
+    health_in_code: bool,
     /// OAuth was asked for (even if its configuration failed, which is reported already).
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(super) oauth_requested: bool,
@@ -121,6 +125,8 @@ impl McpServerBuilder {
             prompts: Vec::new(),
             #[cfg(feature = "metrics")]
             metrics_path: None,
+            health_path: Some("/healthz".into()),
+            health_in_code: false,
             oauth_requested: false,
             problems: Vec::new(),
         }
@@ -358,6 +364,24 @@ impl McpServerBuilder {
         self
     }
 
+    /// Where the health route answers (default `/healthz`; `MCP_HEALTH_PATH`, where `off`
+    /// turns it off): `GET` or `HEAD` answer 200 `{"status":"ok"}` once the server serves,
+    /// with no authentication and no `Host` check, for load balancers' and orchestrators'
+    /// probes (which reach a pod by its address). It says nothing about the server but that it
+    /// answers.
+    pub fn health_path(mut self, path: impl Into<String>) -> Self {
+        self.health_path = Some(path.into());
+        self.health_in_code = true;
+        self
+    }
+
+    /// No health route.
+    pub fn no_health_route(mut self) -> Self {
+        self.health_path = None;
+        self.health_in_code = true;
+        self
+    }
+
     /// This replica's name (`MCP_REPLICA_ID`), 1 to 32 of `A-Z a-z 0-9 - _`: every task id it
     /// makes begins with it (`<name>.<random>`), so a load balancer can send a task's requests
     /// (their `Mcp-Name` is the task id) to the replica that runs it; another replica refuses
@@ -463,6 +487,19 @@ impl McpServerBuilder {
                 "the endpoint path must start with `/`, got `{path}`"
             ));
         }
+        if let Some(health) = &self.health_path {
+            if !health.starts_with('/') {
+                problems.push(format!(
+                    "the health route's path must start with `/` (MCP_HEALTH_PATH, \
+                     `health_path`; `off` for none), got `{health}`"
+                ));
+            } else if *health == path {
+                problems.push(format!(
+                    "the health route's path `{health}` is the MCP endpoint's: choose another \
+                     (MCP_HEALTH_PATH, `health_path`)"
+                ));
+            }
+        }
         let state_key = match (self.request_state_key, encryption_key, &shared_store) {
             (Some(k), _, _) => StateKey::from_bytes(k),
             (None, Some(secret), _) => StateKey::derived(&secret),
@@ -567,6 +604,7 @@ impl McpServerBuilder {
             inner: Arc::new(inner),
             configure: Arc::new(self.configure),
             path: path.into(),
+            health: self.health_path.map(Into::into),
             workers: self.workers,
         })
     }
@@ -593,6 +631,10 @@ impl McpServerBuilder {
                     v.trim()
                 )),
             }
+        }
+        if let Some(v) = config::env_var("MCP_HEALTH_PATH").filter(|_| !self.health_in_code) {
+            let v = v.trim();
+            self.health_path = (!v.eq_ignore_ascii_case("off")).then(|| v.to_owned());
         }
         if let Some(v) = config::env_var("MCP_STATELESS").filter(|_| !self.stateless_in_code) {
             match v.trim().to_ascii_lowercase().as_str() {

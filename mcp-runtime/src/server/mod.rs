@@ -45,6 +45,8 @@ pub struct McpServer {
     inner: Arc<Inner>,
     configure: Arc<Vec<ConfigureFn>>,
     path: Arc<str>,
+    /// The health route's path, if it has one.
+    health: Option<Arc<str>>,
     workers: Option<usize>,
 }
 

@@ -45,6 +45,20 @@ impl McpServer {
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         self.configure_endpoint(cfg);
         self.configure_discovery(cfg);
+        self.configure_health(cfg);
+    }
+
+    /// Mounts the health route ([`health_path`](crate::McpServerBuilder::health_path),
+    /// `/healthz` by default): `GET` and `HEAD` answer 200 `{"status":"ok"}`, with no
+    /// authentication and no `Host` check. Part of [`configure`](Self::configure).
+    pub fn configure_health(&self, cfg: &mut web::ServiceConfig) {
+        if let Some(path) = &self.health {
+            cfg.service(
+                web::resource(&**path)
+                    .route(web::get().to(health))
+                    .route(web::head().to(health)),
+            );
+        }
     }
 
     /// Mounts the MCP endpoint at [`path`](Self::path) (relative to the enclosing scope, if
@@ -177,4 +191,12 @@ impl McpServer {
             );
         }
     }
+}
+
+/// The health route's answer.
+async fn health() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body(r#"{"status":"ok"}"#)
 }
