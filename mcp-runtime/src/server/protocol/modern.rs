@@ -131,7 +131,7 @@ pub(crate) fn meta_from(parts: MetaParts<'_>) -> Result<RequestMeta, RpcError> {
 /// Every revision this server speaks, newest first.
 pub(crate) fn supported_versions() -> Vec<&'static str> {
     let mut v = vec![REVISION];
-    v.extend(crate::server::dispatch::SUPPORTED_PROTOCOL_VERSIONS);
+    v.extend(crate::model::SUPPORTED_PROTOCOL_VERSIONS);
     v
 }
 

@@ -95,7 +95,7 @@ impl SharedSessions {
             return Ok(None);
         };
         // Only a revision this server speaks (a record from a newer server is unknown here).
-        let Some(version) = crate::server::dispatch::supported_version(&record.version) else {
+        let Some(version) = crate::model::version::supported_version(&record.version) else {
             return Ok(None);
         };
         let session = sessions.adopt(id.into(), version, record.subject, record.client)?;

@@ -8,8 +8,8 @@ use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::dispatch::RequestScope;
 use super::pending::{Pending, PendingState, ToolRun};
+use super::scope::RequestScope;
 use crate::extract::{Context, ToolCall};
 use crate::server::Inner;
 use crate::server::call::{CallState, ContextInner};
