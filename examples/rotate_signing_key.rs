@@ -37,10 +37,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let store = match mcp_runtime::store::open(Some(&url), || Err(String::new())) {
+    let unset = || Err(mcp_runtime::store::StoreError::new("not set"));
+    let store = match mcp_runtime::store::open(Some(&url), unset) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("MCP_STORE_URL: {e}");
+            eprintln!("MCP_STORE_URL: {}", mcp_runtime::model::Report(&e));
             return ExitCode::from(1);
         }
     };

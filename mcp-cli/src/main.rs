@@ -14,6 +14,7 @@ use mcp_runtime::client::{
     CallOptions, Client, ClientError, ClientHandler, Content, ResourceContents, ToolInfo,
     ToolResult,
 };
+use mcp_runtime::model::Report;
 use serde_json::{Map, Value, json};
 
 use args::{Cli, Command, USAGE};
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // What a server wrote may be in the error: shown, never obeyed by the terminal.
-            eprintln!("mcp: {}", printable(&e.to_string()));
+            eprintln!("mcp: {}", printable(&Report(&e).to_string()));
             ExitCode::from(exit_code(&e))
         }
     }
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
 fn exit_code(e: &ClientError) -> u8 {
     match e {
         ClientError::Config(_) => USAGE_ERROR,
-        ClientError::Unauthorized(_) | ClientError::Forbidden(_) | ClientError::Auth(_) => {
+        ClientError::Unauthorized(_) | ClientError::Forbidden(_) | ClientError::Auth { .. } => {
             AUTH_ERROR
         }
         _ => OTHER_ERROR,

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_runtime::store::{MemoryStore, RedbStore, Space, Store};
+use mcp_runtime::model::Report;
+use mcp_runtime::store::{MemoryStore, RedbStore, Space, Store, StoreError};
 
 pub fn temp_file(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -391,7 +392,7 @@ async fn redis_store_keeps_the_contract_and_is_shared() {
 #[test]
 fn store_urls_are_checked() {
     use mcp_runtime::store::open;
-    let none = || Err("no default".to_owned());
+    let none = || Err(StoreError::new("no default"));
     assert!(
         open(Some("memory:"), none)
             .expect("memory")
@@ -400,22 +401,39 @@ fn store_urls_are_checked() {
     );
     let e = open(Some("mongodb://127.0.0.1:27017"), none)
         .err()
-        .expect("unsupported");
+        .expect("unsupported")
+        .to_string();
     assert!(
         e.contains(
             "scheme `mongodb` are not supported; use `memory:`, a file path or `redis://host:port`"
         ),
         "{e}"
     );
-    // Nothing listens there: the error names the server, without the password.
+    // Nothing listens there: the error names the server, without the password, and keeps
+    // Redis's own error as its source (not as text).
     let e = open(Some("redis://user:hunter2@127.0.0.1:1"), none)
         .err()
         .expect("unreachable");
-    assert!(
-        e.contains("redis://user:***@127.0.0.1:1") && !e.contains("hunter2"),
-        "{e}"
+    assert_eq!(
+        e.message(),
+        "cannot connect to Redis at redis://user:***@127.0.0.1:1"
     );
-    assert_eq!(open(None, none).err().as_deref(), Some("no default"));
+    let cause = std::error::Error::source(&e).expect("the Redis error is the source");
+    assert!(
+        cause.downcast_ref::<redis::RedisError>().is_some(),
+        "{cause:?}"
+    );
+    let report = Report(&e).to_string();
+    assert!(
+        report.starts_with("cannot connect to Redis at redis://user:***@127.0.0.1:1: ")
+            && report.len() > e.message().len() + 2
+            && !report.contains("hunter2"),
+        "{report}"
+    );
+    assert_eq!(
+        open(None, none).err().map(|e| e.to_string()).as_deref(),
+        Some("no default")
+    );
     let path = temp_file("url");
     let s = open(Some(&format!("redb:{}", path.display())), none).expect("file");
     assert!(s.describe().contains("state.redb"), "{}", s.describe());

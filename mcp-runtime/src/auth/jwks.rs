@@ -149,9 +149,15 @@ impl JwksCache {
     }
 
     /// A fixed key set, never fetched: keys held in process (the embedded development
-    /// authorization server) or pinned by configuration. Tokens are verified exactly as with
-    /// fetched keys.
-    pub fn fixed(set: &JwkSet) -> Self {
+    /// authorization server) or pinned by configuration, given as a JWKS document (RFC 7517
+    /// §5, JSON). Tokens are verified exactly as with fetched keys; keys this crate cannot use
+    /// (unknown `kty`, `use` other than `sig`) are skipped, as in a fetched set.
+    pub fn fixed(jwks: &[u8]) -> Result<Self, serde_json::Error> {
+        Ok(Self::from_set(&serde_json::from_slice(jwks)?))
+    }
+
+    /// [`fixed`](Self::fixed), from a parsed set.
+    pub(crate) fn from_set(set: &JwkSet) -> Self {
         let mut cache = JwksCache::new("(fixed key set)", reqwest::Client::new());
         cache.fixed = true;
         let keys = usable_keys(set);

@@ -8,6 +8,8 @@
 //! discovery and the rest come with the `oauth` feature (on by default).
 
 #[cfg(feature = "oauth")]
+mod algorithm;
+#[cfg(feature = "oauth")]
 pub mod cache;
 #[cfg(feature = "oauth")]
 pub mod config;
@@ -43,6 +45,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+#[cfg(feature = "oauth")]
+pub use algorithm::{Algorithm, UnknownAlgorithm};
 #[cfg(feature = "oauth")]
 pub use config::{IntoOAuth, OAuth};
 pub use scope::{ScopeHierarchy, ScopeRefusal, is_scope_token, scopes_from_claims};

@@ -169,8 +169,8 @@ impl JwtVerifier {
     }
 
     /// The algorithms accepted (default RS256 and ES256 for JWKS, HS256 for a secret).
-    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = algorithms.into_iter().collect();
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = super::Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().map(super::Algorithm::jwt).collect();
         self
     }
 

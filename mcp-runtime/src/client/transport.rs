@@ -48,7 +48,7 @@ impl Transport {
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("mcp-runtime-client/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ClientError::Http(format!("no HTTP client: {e}")))?;
+            .map_err(|e| ClientError::http("no HTTP client", e))?;
         Ok(Transport { http, url })
     }
 
@@ -111,7 +111,7 @@ fn unreachable(url: &str) -> impl Fn(reqwest::Error) -> ClientError + '_ {
         } else {
             "request failed"
         };
-        ClientError::Http(format!("{url}: {why}"))
+        ClientError::http(format!("{url}: {why}"), e)
     }
 }
 
@@ -150,7 +150,7 @@ async fn read(resp: reqwest::Response) -> Result<Response, ClientError> {
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| ClientError::Http(format!("the answer broke off ({e})")))?;
+            .map_err(|e| ClientError::http("the answer broke off", e))?;
         if bytes.is_empty() {
             Reply::Accepted
         } else {

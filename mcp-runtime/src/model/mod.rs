@@ -3,11 +3,13 @@
 //! format is made once.
 
 pub mod content;
+pub mod error;
 pub mod implementation;
 pub mod rpc;
 pub mod version;
 
 pub use content::{CallToolResult, Content, ResourceContents};
+pub use error::{BoxError, Report};
 pub use implementation::Implementation;
 pub use rpc::RpcError;
 pub use version::{DEFAULT_PROTOCOL_VERSION, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};

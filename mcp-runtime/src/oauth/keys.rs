@@ -193,19 +193,19 @@ fn encode(keys: &[StoredKey], sealer: Option<&Sealer>) -> Result<Vec<u8>, String
 pub(super) fn load_or_create(
     store: &dyn Store,
     sealer: Option<&Sealer>,
-) -> Result<KeyRing, String> {
+) -> Result<KeyRing, StoreError> {
     let raw = get_or_put_new(store, Space::Keys, "signing", || {
         encode(&[new_key(0)?], sealer)
     })?;
-    let keys = read(&raw, sealer)?;
+    let keys = read(&raw, sealer).map_err(StoreError::new)?;
     if sealer.is_some() && !is_sealed(&raw) {
         // Stored before there was a key: sealed now, and only sealed rings are taken from
         // the store from now on.
         tracing::warn!(target: "mcp_runtime::auth", "the signing keys were stored in the clear; storing them encrypted with MCP_STORE_ENCRYPTION_KEY");
-        block_on(store.put(Space::Keys, "signing", encode(&keys, sealer)?, None))
-            .map_err(|e| e.to_string())?;
+        let sealed = encode(&keys, sealer).map_err(StoreError::new)?;
+        block_on(store.put(Space::Keys, "signing", sealed, None))?;
     }
-    KeyRing::new(keys)
+    KeyRing::new(keys).map_err(StoreError::new)
 }
 
 /// Starts a rotation of the embedded authorization server's signing key in `store` (the one
@@ -229,24 +229,24 @@ pub async fn rotate_signing_key(
     let sealer = encryption_key
         .map(Sealer::new)
         .transpose()
-        .map_err(StoreError)?;
+        .map_err(StoreError::new)?;
     let now = now_ms();
     let mut keys = match store.get(Space::Keys, "signing").await? {
-        Some(raw) => read(&raw, sealer.as_ref()).map_err(StoreError)?,
+        Some(raw) => read(&raw, sealer.as_ref()).map_err(StoreError::new)?,
         None => Vec::new(),
     };
     // The key signing now, and any still to come, stay; older ones go.
     let current = keys.iter().filter(|k| k.from <= now).map(|k| k.from).max();
     keys.retain(|k| current.is_none_or(|c| k.from >= c));
     let from = now.saturating_add(u64::try_from(publish_for.as_millis()).unwrap_or(u64::MAX));
-    let next = new_key(from).map_err(StoreError)?;
+    let next = new_key(from).map_err(StoreError::new)?;
     let kid = next.kid.clone();
     keys.push(next);
     store
         .put(
             Space::Keys,
             "signing",
-            encode(&keys, sealer.as_ref()).map_err(StoreError)?,
+            encode(&keys, sealer.as_ref()).map_err(StoreError::new)?,
             None,
         )
         .await?;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::AuthServer;
 use super::params::sha256;
 use super::responses::oauth_error;
+use crate::model::Report;
 use crate::store::{Space, StoreError};
 
 #[derive(Serialize, Deserialize)]
@@ -129,11 +130,14 @@ pub(super) fn hashed(credential: &str) -> String {
 
 /// A store failure as an OAuth answer: 503 with the reason, logged.
 pub(super) fn unavailable(e: &StoreError) -> HttpResponse {
-    tracing::error!(target: "mcp_runtime::auth", "{e}");
+    tracing::error!(target: "mcp_runtime::auth", "the authorization server's store failed: {}", Report(e));
     oauth_error(
         StatusCode::SERVICE_UNAVAILABLE,
         "temporarily_unavailable",
-        &format!("{e}; try again shortly"),
+        &format!(
+            "the authorization server's store failed ({}); try again shortly",
+            e.message()
+        ),
     )
 }
 
@@ -165,7 +169,7 @@ impl AuthServer {
         ttl: Option<Duration>,
     ) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(record).map_err(|e| {
-            StoreError(format!("a {} record does not serialize: {e}", space.name()))
+            StoreError::with_source(format!("a {} record does not serialize", space.name()), e)
         })?;
         self.store.put(space, &self.ns_key(key), bytes, ttl).await
     }
@@ -179,7 +183,7 @@ impl AuthServer {
         ttl: Option<Duration>,
     ) -> Result<bool, StoreError> {
         let bytes = serde_json::to_vec(record).map_err(|e| {
-            StoreError(format!("a {} record does not serialize: {e}", space.name()))
+            StoreError::with_source(format!("a {} record does not serialize", space.name()), e)
         })?;
         self.store
             .put_new(space, &self.ns_key(key), bytes, ttl)
@@ -346,10 +350,13 @@ fn decode<T: DeserializeOwned>(
 ) -> Result<Option<T>, StoreError> {
     raw.map(|bytes| {
         serde_json::from_slice(&bytes).map_err(|e| {
-            StoreError(format!(
-                "a stored {} record is unreadable ({e}); it was written by another version",
-                space.name()
-            ))
+            StoreError::with_source(
+                format!(
+                    "a stored {} record is unreadable; it was written by another version",
+                    space.name()
+                ),
+                e,
+            )
         })
     })
     .transpose()

@@ -137,10 +137,11 @@ impl AuthServer {
         grant: &str,
         tokens: &UpstreamTokens,
     ) -> Result<(), StoreError> {
-        let plain = serde_json::to_vec(tokens).map_err(|e| StoreError(e.to_string()))?;
+        let plain = serde_json::to_vec(tokens)
+            .map_err(|e| StoreError::with_source("the upstream tokens do not serialize", e))?;
         let sealed = up
             .seal(grant, &plain)
-            .ok_or_else(|| StoreError("encrypting the upstream tokens failed".into()))?;
+            .ok_or_else(|| StoreError::new("encrypting the upstream tokens failed"))?;
         self.store
             .put(
                 Space::UpstreamTokens,

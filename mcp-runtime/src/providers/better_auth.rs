@@ -69,9 +69,9 @@ impl BetterAuthProvider {
             Arc::new(UserInfo::from_claims),
         );
         a.algorithms = vec![
-            jsonwebtoken::Algorithm::EdDSA,
-            jsonwebtoken::Algorithm::ES256,
-            jsonwebtoken::Algorithm::RS256,
+            crate::auth::Algorithm::EdDSA,
+            crate::auth::Algorithm::ES256,
+            crate::auth::Algorithm::RS256,
         ];
         a.scopes = p
             .scopes

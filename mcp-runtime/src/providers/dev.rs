@@ -24,8 +24,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::jwk::JwkSet;
-
 use super::{ProviderError, env};
 use crate::auth::OAuth;
 use crate::auth::UserInfo;
@@ -189,14 +187,13 @@ impl DevProvider {
             store,
             key.as_ref(),
         )?);
-        let set: JwkSet = serde_json::from_slice(&dev.jwks_body()).map_err(|e| {
+        let keys = Arc::new(JwksCache::fixed(&dev.jwks_body()).map_err(|e| {
             ProviderError::Setup(format!("the generated key set does not parse: {e}"))
-        })?;
-        let keys = Arc::new(JwksCache::fixed(&set));
+        })?);
         let _ = dev.verifier_keys.set(keys.clone());
         AuthServer::watch_keys(&dev);
         let verifier = JwtVerifier::jwks(keys)
-            .algorithms([jsonwebtoken::Algorithm::RS256])
+            .algorithms([crate::auth::Algorithm::RS256])
             .late_issuer(dev.issuer.clone());
         let mut oauth = OAuth::new(verifier, String::new())
             .scopes_supported(IDENTITY_SCOPES)

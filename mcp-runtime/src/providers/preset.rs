@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::Algorithm;
+use crate::auth::Algorithm;
 use serde_json::{Map, Value};
 
 use super::{ProviderError, check_url, env};

@@ -13,8 +13,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonwebtoken::jwk::JwkSet;
-
 use super::{ProviderError, check_url, env};
 use crate::auth::jwks::JwksCache;
 use crate::auth::verifier::{JwtVerifier, Secret};
@@ -384,14 +382,13 @@ impl ProxyProvider {
             store,
             encryption_key.as_ref(),
         )?);
-        let set: JwkSet = serde_json::from_slice(&server.jwks_body()).map_err(|e| {
+        let keys = Arc::new(JwksCache::fixed(&server.jwks_body()).map_err(|e| {
             ProviderError::Setup(format!("the generated key set does not parse: {e}"))
-        })?;
-        let keys = Arc::new(JwksCache::fixed(&set));
+        })?);
         let _ = server.verifier_keys.set(keys.clone());
         AuthServer::watch_keys(&server);
         let verifier = JwtVerifier::jwks(keys)
-            .algorithms([jsonwebtoken::Algorithm::RS256])
+            .algorithms([crate::auth::Algorithm::RS256])
             .late_issuer(server.issuer.clone());
         let mut oauth = OAuth::new(verifier, String::new())
             .scopes_supported(IDENTITY_SCOPES)

@@ -13,9 +13,9 @@ use crate::store::{self, Store};
 pub(crate) fn store_from_env(kind: &str) -> Result<Arc<dyn Store>, ProviderError> {
     let memory = || Arc::new(store::MemoryStore::new()) as Arc<dyn Store>;
     if let Some(url) = env("MCP_STORE_URL") {
-        return store::open(Some(&url), || Ok(memory())).map_err(|reason| ProviderError::Invalid {
-            var: "MCP_STORE_URL",
-            reason,
+        return store::open(Some(&url), || Ok(memory())).map_err(|e| ProviderError::Store {
+            var: Some("MCP_STORE_URL"),
+            source: e.into(),
         });
     }
     let port = env("PORT").unwrap_or_else(|| "3000".into());
@@ -27,7 +27,12 @@ pub(crate) fn store_from_env(kind: &str) -> Result<Arc<dyn Store>, ProviderError
     };
     // The default file: its errors say what to set (the store's own message names the file
     // and MCP_STORE_URL).
-    store::open(Some(&path.display().to_string()), || Ok(memory())).map_err(ProviderError::Setup)
+    store::open(Some(&path.display().to_string()), || Ok(memory())).map_err(|e| {
+        ProviderError::Store {
+            var: None,
+            source: e.into(),
+        }
+    })
 }
 
 /// `MCP_STORE_ENCRYPTION_KEY`, if set: 32 bytes in base64url.

@@ -6,6 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::model::BoxError;
+
 /// What a store's operations return.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -72,10 +74,41 @@ impl Space {
     }
 }
 
-/// A store failed; the message says why (and where, for a file).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the authorization server's store failed: {0}")]
-pub struct StoreError(pub String);
+/// A store failed: the message says what failed (and where: the file, the Redis), and the
+/// underlying error (I/O, the database's, Redis's) is its
+/// [`source`](std::error::Error::source); [`Report`](crate::model::Report) prints both.
+///
+/// A store of your own makes one with [`StoreError::new`] or [`StoreError::with_source`].
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreError {
+    message: String,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl StoreError {
+    /// A failure with no underlying error.
+    pub fn new(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure caused by `source` (kept as the error's source, not copied into the message).
+    pub fn with_source(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        StoreError {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What failed, without the cause.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
 
 /// The authorization server's state; see the [module documentation](crate::store) for the contract.
 pub trait Store: Send + Sync + 'static {
@@ -115,7 +148,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<'a, Vec<(String, Vec<u8>)>> {
         let _ = (space, prefix);
         let what = self.describe();
-        Box::pin(async move { Err(StoreError(format!("{what} cannot list its values"))) })
+        Box::pin(async move { Err(StoreError::new(format!("{what} cannot list its values"))) })
     }
     /// Removes the values of `space` under `prefix` that expire soonest (never-expiring ones
     /// last) until at most `keep` live values remain there; how many it removed.
@@ -193,16 +226,15 @@ pub(crate) fn get_or_put_new(
     space: Space,
     key: &str,
     make: impl FnOnce() -> Result<Vec<u8>, String>,
-) -> Result<Vec<u8>, String> {
-    if let Some(raw) = block_on(store.get(space, key)).map_err(|e| e.to_string())? {
+) -> Result<Vec<u8>, StoreError> {
+    if let Some(raw) = block_on(store.get(space, key))? {
         return Ok(raw);
     }
-    let value = make()?;
-    if block_on(store.put_new(space, key, value.clone(), None)).map_err(|e| e.to_string())? {
+    let value = make().map_err(StoreError::new)?;
+    if block_on(store.put_new(space, key, value.clone(), None))? {
         return Ok(value);
     }
     // Another replica saved its value first: use that one.
-    block_on(store.get(space, key))
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("`{key}` vanished from the store while starting"))
+    block_on(store.get(space, key))?
+        .ok_or_else(|| StoreError::new(format!("`{key}` vanished from the store while starting")))
 }

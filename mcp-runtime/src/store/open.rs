@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::RedbStore;
 #[cfg(feature = "redis")]
 use super::RedisStore;
-use super::{MemoryStore, Store};
+use super::{MemoryStore, Store, StoreError};
 
 /// Opens the store that `MCP_STORE_URL` names; `default` when it is unset.
 ///
@@ -15,8 +15,8 @@ use super::{MemoryStore, Store};
 /// - `redis://…` or `rediss://…` — a `RedisStore` (feature `redis`).
 pub fn open(
     url: Option<&str>,
-    default: impl FnOnce() -> Result<Arc<dyn Store>, String>,
-) -> Result<Arc<dyn Store>, String> {
+    default: impl FnOnce() -> Result<Arc<dyn Store>, StoreError>,
+) -> Result<Arc<dyn Store>, StoreError> {
     let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
         return default();
     };
@@ -26,31 +26,27 @@ pub fn open(
     if let Some((scheme, _)) = url.split_once("://") {
         if scheme == "redis" || scheme == "rediss" {
             #[cfg(feature = "redis")]
-            return RedisStore::open(url)
-                .map(|s| Arc::new(s) as Arc<dyn Store>)
-                .map_err(|e| e.0);
+            return RedisStore::open(url).map(|s| Arc::new(s) as Arc<dyn Store>);
             #[cfg(not(feature = "redis"))]
-            return Err(format!(
+            return Err(StoreError::new(format!(
                 "a Redis store (`{scheme}://`) needs the `redis` feature of mcp-runtime"
-            ));
+            )));
         }
-        return Err(format!(
+        return Err(StoreError::new(format!(
             "stores with scheme `{scheme}` are not supported; use `memory:`, a file path or \
              `redis://host:port`"
-        ));
+        )));
     }
     let path = url.strip_prefix("redb:").unwrap_or(url);
     #[cfg(feature = "store-redb")]
     {
-        RedbStore::open(path)
-            .map(|s| Arc::new(s) as Arc<dyn Store>)
-            .map_err(|e| e.0)
+        RedbStore::open(path).map(|s| Arc::new(s) as Arc<dyn Store>)
     }
     #[cfg(not(feature = "store-redb"))]
     {
-        Err(format!(
+        Err(StoreError::new(format!(
             "`{path}`: a file store needs the `store-redb` feature of mcp-runtime; use `memory:`"
-        ))
+        )))
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use redb::{Database, ReadableDatabase as _, ReadableTableMetadata as _, TableDefinition};
 
 use super::{Space, Store, StoreError, StoreFuture, expired, expiry_ms, to_evict};
+use crate::model::BoxError;
 
 /// A store in a redb file: every write is committed durably before it answers, so registered
 /// clients, refresh tokens and the signing key survive a restart. One process at a time may
@@ -31,8 +32,8 @@ fn table(space: Space) -> TableDefinition<'static, &'static str, &'static [u8]> 
     TableDefinition::new(space.name())
 }
 
-fn err(path: &Path, e: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("{}: {e}", path.display()))
+fn err(path: &Path, e: impl Into<BoxError>) -> StoreError {
+    StoreError::with_source(path.display().to_string(), e)
 }
 
 /// A stored value: 8 bytes of expiry (ms since the epoch, 0 for never), then the value.
@@ -84,11 +85,11 @@ impl RedbStore {
         let db = redb::Builder::new()
             .create_with_backend(backend)
             .map_err(|e| match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => err(
-                    &path,
-                    "another process has this store open; give each server its own file with \
-                     MCP_STORE_URL (or `memory:`)",
-                ),
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::new(format!(
+                    "{}: another process has this store open; give each server its own file \
+                     with MCP_STORE_URL (or `memory:`)",
+                    path.display()
+                )),
                 other => err(&path, other),
             })?;
         // Every table exists from the start, so reads never meet a missing one.
@@ -118,7 +119,7 @@ impl RedbStore {
         Box::pin(async move {
             tokio::task::spawn_blocking(move || f(&this.db, &this.path))
                 .await
-                .map_err(|e| StoreError(format!("the store's worker failed: {e}")))?
+                .map_err(|e| StoreError::with_source("the store's worker failed", e))?
         })
     }
 

@@ -25,7 +25,7 @@ use super::{Space, Store, StoreError, StoreFuture, expiry_ms};
 /// How long an operation may take, connecting included, by default.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A Redis store; see the [module documentation](self).
+/// A Redis store: several replicas share one (see the [`store`](crate::store) module).
 pub struct RedisStore {
     /// The store's own runtime (`None` once shut down), and where to spawn on it.
     runtime: Option<tokio::runtime::Runtime>,
@@ -71,14 +71,15 @@ impl RedisStore {
     /// the timeout of each operation.
     pub fn open_with(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
         let shown = without_password(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| StoreError(format!("the Redis URL `{shown}` is not valid: {e}")))?;
+        let client = redis::Client::open(url).map_err(|e| {
+            StoreError::with_source(format!("the Redis URL `{shown}` is not valid"), e)
+        })?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("mcp-redis")
             .enable_all()
             .build()
-            .map_err(|e| StoreError(format!("cannot start the Redis store's runtime: {e}")))?;
+            .map_err(|e| StoreError::with_source("cannot start the Redis store's runtime", e))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(timeout)
             .set_response_timeout(timeout)
@@ -95,14 +96,14 @@ impl RedisStore {
         let conn = std::thread::scope(|s| {
             s.spawn(|| runtime.block_on(connect))
                 .join()
-                .map_err(|_| StoreError("connecting to Redis panicked".into()))
+                .map_err(|_| StoreError::new("connecting to Redis panicked"))
         })?
         .map_err(|_| {
-            StoreError(format!(
+            StoreError::new(format!(
                 "Redis at {shown} did not answer within {timeout:?}"
             ))
         })?
-        .map_err(|e| StoreError(format!("cannot connect to Redis at {shown}: {e}")))?;
+        .map_err(|e| StoreError::with_source(format!("cannot connect to Redis at {shown}"), e))?;
         Ok(RedisStore {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
@@ -137,11 +138,17 @@ impl RedisStore {
         Box::pin(async move {
             match handle.await {
                 Ok(Ok(Ok(v))) => Ok(v),
-                Ok(Ok(Err(e))) => Err(StoreError(format!("Redis at {shown}: {what}: {e}"))),
-                Ok(Err(_)) => Err(StoreError(format!(
+                Ok(Ok(Err(e))) => Err(StoreError::with_source(
+                    format!("Redis at {shown}: {what} failed"),
+                    e,
+                )),
+                Ok(Err(_)) => Err(StoreError::new(format!(
                     "Redis at {shown} did not answer {what} within {timeout:?}"
                 ))),
-                Err(e) => Err(StoreError(format!("Redis at {shown}: {what}: {e}"))),
+                Err(e) => Err(StoreError::with_source(
+                    format!("Redis at {shown}: {what} failed"),
+                    e,
+                )),
             }
         })
     }

@@ -151,7 +151,7 @@ impl Callback {
             }
         };
         tokio::time::timeout(timeout, accept).await.map_err(|_| {
-            ClientError::Auth(format!(
+            ClientError::auth(format!(
                 "no answer from the browser within {} s (the sign-in was not completed)",
                 timeout.as_secs()
             ))

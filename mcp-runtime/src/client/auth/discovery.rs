@@ -124,10 +124,9 @@ pub(crate) async fn discover(
             r.to_owned()
         }
         None => {
-            return Err(ClientError::Auth(
+            return Err(ClientError::auth(
                 "the protected resource metadata has no `resource` (RFC 9728 requires it): \
-                 refusing to ask for tokens without knowing which resource they are for"
-                    .into(),
+                 refusing to ask for tokens without knowing which resource they are for",
             ));
         }
     };
@@ -144,7 +143,7 @@ pub(crate) async fn discover(
         None => {
             let issuer = prm["authorization_servers"][0]
                 .as_str()
-                .ok_or_else(|| ClientError::Auth("`authorization_servers` holds no URL".into()))?
+                .ok_or_else(|| ClientError::auth("`authorization_servers` holds no URL"))?
                 .to_owned();
             check_url("authorization server", &issuer)?;
             as_metadata(http, &issuer, log).await?
@@ -166,7 +165,7 @@ fn check_metadata(m: &AuthServerMetadata) -> Result<(), ClientError> {
         .as_ref()
         .is_some_and(|m| m.iter().any(|x| x == "S256"));
     if !pkce {
-        return Err(ClientError::Auth(format!(
+        return Err(ClientError::auth(format!(
             "the authorization server {} does not advertise PKCE with S256 \
              (code_challenge_methods_supported): refusing to sign in without it",
             printable(&m.issuer)
@@ -188,7 +187,7 @@ fn check_issuer(found: &str, expected: &str, at: &str) -> Result<(), ClientError
     if found.trim_end_matches('/') == expected.trim_end_matches('/') {
         return Ok(());
     }
-    Err(ClientError::Auth(format!(
+    Err(ClientError::auth(format!(
         "the authorization server metadata at {at} names issuer `{}`, not `{expected}`: \
          refusing it (RFC 8414 §3.3)",
         printable(found)
@@ -199,7 +198,7 @@ fn check_issuer(found: &str, expected: &str, at: &str) -> Result<(), ClientError
 /// and a prefix of its path), or its tokens would be for another resource.
 fn check_resource(resource: &str, mcp: &url::Url) -> Result<(), ClientError> {
     let bad = || {
-        ClientError::Auth(format!(
+        ClientError::auth(format!(
             "the protected resource metadata is for `{resource}`, not for {mcp}: refusing to \
              ask for tokens for another resource"
         ))
@@ -224,7 +223,7 @@ async fn as_metadata(
     log: &(dyn Fn(&str) + Sync),
 ) -> Result<AuthServerMetadata, ClientError> {
     let u = url::Url::parse(issuer).map_err(|_| {
-        ClientError::Auth(format!("the authorization server `{issuer}` is not a URL"))
+        ClientError::auth(format!("the authorization server `{issuer}` is not a URL"))
     })?;
     let origin = u.origin().ascii_serialization();
     let path = u.path().trim_end_matches('/');
@@ -252,7 +251,7 @@ async fn as_metadata(
         check_issuer(&m.issuer, issuer, c)?;
         return Ok(m);
     }
-    Err(ClientError::Auth(format!(
+    Err(ClientError::auth(format!(
         "no authorization server metadata for {issuer} (tried {})",
         candidates.join(", ")
     )))

@@ -140,7 +140,7 @@ impl OAuth {
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("mcp-runtime-client/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ClientError::Http(format!("no HTTP client: {e}")))?;
+            .map_err(|e| ClientError::http("no HTTP client", e))?;
         Ok(OAuth {
             server: server.to_owned(),
             cfg,
@@ -246,7 +246,7 @@ impl OAuth {
         let d = st
             .discovered
             .clone()
-            .ok_or_else(|| ClientError::Auth("nothing discovered".into()))?;
+            .ok_or_else(|| ClientError::auth("nothing discovered"))?;
         let mut retried = false;
         loop {
             let callback = Callback::bind(&self.cfg.callback).await?;
@@ -254,7 +254,7 @@ impl OAuth {
             let (verifier, challenge) = pkce::pair()?;
             let state = pkce::random(24)?;
             let mut url = url::Url::parse(&d.metadata.authorization_endpoint).map_err(|_| {
-                ClientError::Auth(format!(
+                ClientError::auth(format!(
                     "the authorization endpoint `{}` is not a URL",
                     d.metadata.authorization_endpoint
                 ))
@@ -289,11 +289,11 @@ impl OAuth {
             let params = tokio::select! {
                 params = &mut wait => params?,
                 opened = self.cfg.opener.open(url.as_str()) => {
-                    opened.map_err(|e| ClientError::Auth(format!("cannot open the browser: {e}")))?;
+                    opened.map_err(|e| ClientError::auth(format!("cannot open the browser: {e}")))?;
                     wait.await?
                 }
             };
-            judge(&params).map_err(ClientError::Auth)?;
+            judge(&params).map_err(ClientError::auth)?;
             self.step("authorization code received; exchanging it");
             let code = params.get("code").cloned().unwrap_or_default();
             let form = vec![
@@ -316,7 +316,7 @@ impl OAuth {
                     self.store.forget_registration(&self.server)?;
                     retried = true;
                 }
-                Err(f) => return Err(ClientError::Auth(f.message)),
+                Err(f) => return Err(f.into()),
             }
         }
     }
@@ -361,14 +361,14 @@ impl OAuth {
     /// The refresh-token grant; `Err` leaves the tokens as they were.
     async fn refresh(&self, st: &mut State) -> Result<(), ClientError> {
         let (Some(t), Some(d)) = (st.tokens.clone(), st.discovered.clone()) else {
-            return Err(ClientError::Auth("nothing to refresh".into()));
+            return Err(ClientError::auth("nothing to refresh"));
         };
         let Some(refresh) = t.refresh_token.clone() else {
-            return Err(ClientError::Auth("no refresh token".into()));
+            return Err(ClientError::auth("no refresh token"));
         };
         // A refresh token goes back only to the issuer that issued it (RFC 6749 §10.4).
         if t.issuer != d.metadata.issuer {
-            return Err(ClientError::Auth(format!(
+            return Err(ClientError::auth(format!(
                 "the refresh token is from {}, and the server now uses {}: not sending it there",
                 t.issuer, d.metadata.issuer
             )));
@@ -382,7 +382,7 @@ impl OAuth {
         ];
         let answer = token::request(&self.http, &d.metadata.token_endpoint, &creds, form)
             .await
-            .map_err(|f| ClientError::Auth(f.message))?;
+            .map_err(ClientError::from)?;
         self.keep(st, &d, answer, t.scope.clone(), Some(refresh));
         Ok(())
     }
@@ -414,7 +414,7 @@ impl OAuth {
             // A client configured by hand was registered with the old issuer: its credentials
             // go to the new one only when the configuration says so.
             if self.cfg.client_id.is_some() && self.bound_issuer().is_none() {
-                return Err(ClientError::Auth(format!(
+                return Err(ClientError::auth(format!(
                     "the server moved from authorization server {old} to {}: the configured \
                      client (its id and secret) was used with {old}, so it is not sent to the \
                      new one; register the client there and set its issuer (`client_issuer`, \

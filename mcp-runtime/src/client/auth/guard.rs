@@ -18,7 +18,7 @@ pub(crate) const MAX_EXPIRES_IN: u64 = 366 * 24 * 3600;
 /// so no `javascript:` or `file:` URL reaches the browser or the token endpoint.
 pub(crate) fn check_url(what: &str, url: &str) -> Result<url::Url, ClientError> {
     let parsed = url::Url::parse(url).map_err(|e| {
-        ClientError::Auth(format!(
+        ClientError::auth(format!(
             "the {what} `{}` is not a URL ({e})",
             printable(url)
         ))
@@ -32,12 +32,12 @@ pub(crate) fn check_url(what: &str, url: &str) -> Result<url::Url, ClientError> 
     match parsed.scheme() {
         "https" if parsed.host().is_some() => Ok(parsed),
         "http" if loopback => Ok(parsed),
-        "http" => Err(ClientError::Auth(format!(
+        "http" => Err(ClientError::auth(format!(
             "the {what} `{}` is plain http on a host that is not loopback: refusing it (every \
              OAuth URL must be https, except on this machine)",
             printable(url)
         ))),
-        other => Err(ClientError::Auth(format!(
+        other => Err(ClientError::auth(format!(
             "the {what} `{}` has scheme `{}`: refusing it (OAuth URLs are https)",
             printable(url),
             printable(other)

@@ -35,7 +35,7 @@ impl OAuth {
             if let Some(bound) = self.bound_issuer()
                 && bound.trim_end_matches('/') != m.issuer.trim_end_matches('/')
             {
-                return Err(ClientError::Auth(format!(
+                return Err(ClientError::auth(format!(
                     "the configured client is registered with {bound}, and the server's \
                      authorization server is {}: refusing to send its credentials there \
                      (register the client there and set its issuer)",
@@ -67,12 +67,10 @@ impl OAuth {
             return Ok((creds_of(&r), true));
         }
         let Some(uri) = redirect_uri else {
-            return Err(ClientError::Auth(
-                "no client registration to refresh with".into(),
-            ));
+            return Err(ClientError::auth("no client registration to refresh with"));
         };
         let Some(endpoint) = &m.registration_endpoint else {
-            return Err(ClientError::Auth(format!(
+            return Err(ClientError::auth(format!(
                 "the authorization server {} offers no dynamic client registration and no \
                  client id is configured: register a client there (redirect URI {uri}) and \
                  set its client_id",

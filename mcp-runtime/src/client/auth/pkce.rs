@@ -9,7 +9,7 @@ use crate::client::ClientError;
 pub(crate) fn random(n: usize) -> Result<String, ClientError> {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes)
-        .map_err(|e| ClientError::Auth(format!("no randomness for the sign-in ({e})")))?;
+        .map_err(|e| ClientError::auth(format!("no randomness for the sign-in ({e})")))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 

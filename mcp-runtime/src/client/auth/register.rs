@@ -33,10 +33,11 @@ pub(crate) async fn register(
         .json(&body)
         .send()
         .await
-        .map_err(|_| {
-            ClientError::Auth(format!(
-                "the registration endpoint {endpoint} is unreachable"
-            ))
+        .map_err(|e| {
+            ClientError::auth_by(
+                format!("the registration endpoint {endpoint} is unreachable"),
+                e,
+            )
         })?;
     let status = resp.status();
     let answer: Value = super::guard::bounded_json(resp, super::guard::MAX_ANSWER)
@@ -48,14 +49,14 @@ pub(crate) async fn register(
             .or_else(|| answer.get("error"))
             .and_then(Value::as_str)
             .unwrap_or("no reason given");
-        return Err(ClientError::Auth(format!(
+        return Err(ClientError::auth(format!(
             "dynamic client registration at {endpoint} was refused (HTTP {status}: {}); \
              configure a client id registered by hand instead",
             super::guard::printable(why)
         )));
     }
     let Some(client_id) = answer.get("client_id").and_then(Value::as_str) else {
-        return Err(ClientError::Auth(format!(
+        return Err(ClientError::auth(format!(
             "the registration endpoint {endpoint} answered without a client_id"
         )));
     };

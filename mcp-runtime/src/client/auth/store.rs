@@ -192,7 +192,7 @@ impl FileTokenStore {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                return Err(ClientError::Store(format!("{}: {e}", path.display())));
+                return Err(ClientError::store(path.display().to_string(), e));
             }
         };
         match serde_json::from_slice::<T>(&bytes) {
@@ -209,14 +209,14 @@ impl FileTokenStore {
     }
 
     fn save<T: Serialize>(&self, path: &Path, value: &T) -> Result<(), ClientError> {
-        let err = |e: std::io::Error| ClientError::Store(format!("{}: {e}", path.display()));
+        let err = |e: std::io::Error| ClientError::store(path.display().to_string(), e);
         let parent = path.parent().unwrap_or(&self.dir);
         for dir in [self.dir.as_path(), parent] {
             std::fs::create_dir_all(dir).map_err(err)?;
             restrict(dir, 0o700).map_err(err)?;
         }
         let json = serde_json::to_vec_pretty(value)
-            .map_err(|e| ClientError::Store(format!("unserializable: {e}")))?;
+            .map_err(|e| ClientError::store("the credentials do not serialize", e))?;
         let mut suffix = [0u8; 6];
         let _ = getrandom::fill(&mut suffix);
         let tmp = parent.join(format!(
@@ -240,7 +240,7 @@ impl FileTokenStore {
         match std::fs::remove_file(path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(ClientError::Store(format!("{}: {e}", path.display()))),
+            Err(e) => Err(ClientError::store(path.display().to_string(), e)),
         }
     }
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Secret;
+use crate::client::ClientError;
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,17 @@ pub(crate) struct TokenFailure {
     /// The OAuth `error` code, when the server sent one (`invalid_grant`, `invalid_client`).
     pub(crate) error: Option<String>,
     pub(crate) message: String,
+    /// The HTTP error, when the endpoint could not be reached.
+    pub(crate) source: Option<crate::model::BoxError>,
+}
+
+impl From<TokenFailure> for ClientError {
+    fn from(f: TokenFailure) -> Self {
+        ClientError::Auth {
+            message: f.message,
+            source: f.source,
+        }
+    }
 }
 
 /// POSTs `form` to the token endpoint as `creds`.
@@ -106,6 +118,7 @@ pub(crate) async fn request(
                 "connection failed"
             }
         ),
+        source: Some(e.into()),
     })?;
     let status = resp.status();
     let body: Value = match super::guard::bounded_json(resp, super::guard::MAX_ANSWER).await {
@@ -114,6 +127,7 @@ pub(crate) async fn request(
             return Err(TokenFailure {
                 error: None,
                 message: format!("the token endpoint {endpoint} answered too much: {why}"),
+                source: None,
             });
         }
         Err(_) => Value::Null,
@@ -132,6 +146,7 @@ pub(crate) async fn request(
                     "the token endpoint issued a `{}` token; this client sends bearer tokens only",
                     answer.token_type.as_deref().unwrap_or_default()
                 ),
+                source: None,
             });
         }
         return Ok(answer);
@@ -151,5 +166,6 @@ pub(crate) async fn request(
             None => format!("the token endpoint answered HTTP {status} without a token"),
         },
         error,
+        source: None,
     })
 }

@@ -56,15 +56,12 @@ impl StateKey {
     /// The key every replica sharing `store` uses: the first to start saves a random one
     /// (first writer wins, as with the signing keys), the others read it. Runs at build time.
     pub(crate) fn shared(store: &dyn crate::store::Store) -> Result<Self, String> {
-        let raw = crate::store::get_or_put_new(
-            store,
-            crate::store::Space::Keys,
-            "request-state",
-            || {
+        let raw =
+            crate::store::get_or_put_new(store, crate::store::Space::Keys, "request-state", || {
                 let key = Self::random().map_err(|e| format!("no secure random source: {e}"))?;
                 Ok(URL_SAFE_NO_PAD.encode(key.0).into_bytes())
-            },
-        )?;
+            })
+            .map_err(|e| crate::model::Report(&e).to_string())?;
         URL_SAFE_NO_PAD
             .decode(&raw)
             .ok()

@@ -69,7 +69,8 @@ impl SharedSessions {
             subject: s.subject().map(str::to_owned),
             client: s.client(),
         };
-        let bytes = serde_json::to_vec(&record).map_err(|e| StoreError(e.to_string()))?;
+        let bytes = serde_json::to_vec(&record)
+            .map_err(|e| StoreError::with_source("a session record does not serialize", e))?;
         self.store
             .put(
                 Space::Sessions,
