@@ -8,7 +8,8 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -78,13 +79,31 @@ pub(crate) fn jwks_fetch(ok: bool) {
         .inc();
 }
 
-/// One server's metrics and the registry that serves them.
+/// One server's metrics.
 pub(crate) struct Metrics {
+    families: MetricsCollector,
+    /// A registry holding only `families`, for the `/metrics` endpoint.
     registry: Registry,
+}
+
+/// A server's metrics as a Prometheus collector, for a registry of your own (feature
+/// `metrics`): [`McpServer::metrics_collector`](crate::McpServer::metrics_collector) hands one
+/// out, and
+/// [`Registry::register_collector`](prometheus_client::registry::Registry::register_collector)
+/// takes it. Each scrape reads the live counters; the names are those of the `/metrics`
+/// endpoint (`mcp_requests_total`, …), under your registry's prefix if it has one.
+#[derive(Clone)]
+pub struct MetricsCollector {
     requests: Family<RequestLabels, Counter>,
     refusals: Family<Labels1, Counter>,
     tool_calls: Family<ToolLabels, Counter>,
     tool_seconds: Family<Labels1, Histogram, fn() -> Histogram>,
+}
+
+impl std::fmt::Debug for MetricsCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsCollector").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -93,77 +112,105 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+impl Collector for MetricsCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        fn one(
+            encoder: &mut DescriptorEncoder,
+            name: &str,
+            help: &str,
+            metric: &dyn EncodeMetric,
+        ) -> Result<(), std::fmt::Error> {
+            metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
+        }
+        let e = &mut encoder;
+        one(
+            e,
+            "mcp_requests",
+            "Requests to the MCP endpoint, by JSON-RPC method (or HTTP method for GET and DELETE) and HTTP status",
+            &self.requests,
+        )?;
+        one(
+            e,
+            "mcp_refusals",
+            "Requests refused before dispatch, by reason",
+            &self.refusals,
+        )?;
+        one(
+            e,
+            "mcp_tool_calls",
+            "Finished tool calls, by tool and outcome (ok, error, invalid_arguments, cancelled, panicked, input_required)",
+            &self.tool_calls,
+        )?;
+        one(
+            e,
+            "mcp_tool_duration_seconds",
+            "Time from a tool call's start to its end, by tool",
+            &self.tool_seconds,
+        )?;
+        let p = process();
+        one(
+            e,
+            "mcp_token_verifications",
+            "Bearer tokens verified without the verified-token cache, by result",
+            &p.verifications,
+        )?;
+        one(
+            e,
+            "mcp_token_verification_seconds",
+            "Time to verify a bearer token that was not in the verified-token cache",
+            &p.verify_seconds,
+        )?;
+        one(
+            e,
+            "mcp_jwks_fetches",
+            "Fetches of an issuer's JWKS, by result",
+            &p.jwks_fetches,
+        )
+    }
+}
+
 impl Metrics {
     pub(crate) fn new() -> Self {
-        let mut registry = Registry::with_prefix("mcp");
-        let requests = Family::<RequestLabels, Counter>::default();
-        let refusals = Family::<Labels1, Counter>::default();
-        let tool_calls = Family::<ToolLabels, Counter>::default();
-        let tool_seconds =
-            Family::<Labels1, Histogram, fn() -> Histogram>::new_with_constructor(latency);
-        registry.register(
-            "requests",
-            "Requests to the MCP endpoint, by JSON-RPC method (or HTTP method for GET and DELETE) and HTTP status",
-            requests.clone(),
-        );
-        registry.register(
-            "refusals",
-            "Requests refused before dispatch, by reason",
-            refusals.clone(),
-        );
-        registry.register(
-            "tool_calls",
-            "Finished tool calls, by tool and outcome (ok, error, invalid_arguments, cancelled, panicked, input_required)",
-            tool_calls.clone(),
-        );
-        registry.register(
-            "tool_duration_seconds",
-            "Time from a tool call's start to its end, by tool",
-            tool_seconds.clone(),
-        );
-        let p = process();
-        registry.register(
-            "token_verifications",
-            "Bearer tokens verified without the verified-token cache, by result",
-            p.verifications.clone(),
-        );
-        registry.register(
-            "token_verification_seconds",
-            "Time to verify a bearer token that was not in the verified-token cache",
-            p.verify_seconds.clone(),
-        );
-        registry.register(
-            "jwks_fetches",
-            "Fetches of an issuer's JWKS, by result",
-            p.jwks_fetches.clone(),
-        );
-        Metrics {
-            registry,
-            requests,
-            refusals,
-            tool_calls,
-            tool_seconds,
-        }
+        let families = MetricsCollector {
+            requests: Family::default(),
+            refusals: Family::default(),
+            tool_calls: Family::default(),
+            tool_seconds: Family::new_with_constructor(latency),
+        };
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(families.clone()));
+        Metrics { families, registry }
+    }
+
+    /// The collector for a registry of the user's.
+    pub(crate) fn collector(&self) -> MetricsCollector {
+        self.families.clone()
     }
 
     /// A request answered with `status`.
     pub(crate) fn request(&self, method: &'static str, status: u16) {
-        self.requests
+        self.families
+            .requests
             .get_or_create(&RequestLabels { method, status })
             .inc();
     }
 
     /// A request refused before dispatch.
     pub(crate) fn refusal(&self, reason: &'static str) {
-        self.refusals.get_or_create(&[("reason", reason)]).inc();
+        self.families
+            .refusals
+            .get_or_create(&[("reason", reason)])
+            .inc();
     }
 
     /// A tool call that ended.
     pub(crate) fn tool_call(&self, tool: &'static str, outcome: &'static str, took: Duration) {
-        self.tool_calls
+        self.families
+            .tool_calls
             .get_or_create(&[("tool", tool), ("outcome", outcome)])
             .inc();
-        self.tool_seconds
+        self.families
+            .tool_seconds
             .get_or_create(&[("tool", tool)])
             .observe(took.as_secs_f64());
     }

@@ -188,3 +188,125 @@ async fn every_request_runs_in_a_span_with_method_tool_and_subject() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_on_their_own_listener_answer_a_scraper_that_names_the_pod_by_its_address() {
+    let issuer = Issuer::start(&["k1"]);
+    let server = start(
+        McpServer::builder()
+            .metrics_listener("127.0.0.1:0".parse().expect("addr"))
+            .oauth(issuer.oauth())
+            .tools(tools![whoami, purge]),
+    );
+    let c = Client::connect_as(&server, V_LATEST, Some(token(&server, "openid"))).await;
+    assert_eq!(text(&c.call("whoami", json!({})).await), "user-7");
+    let metrics = server.metrics_addr().expect("a metrics listener");
+    assert_ne!(metrics.port(), server.addr().port());
+
+    // Prometheus scraping a pod sends its IP as the Host: the metrics port takes it, with no
+    // token; the MCP port keeps its Host check and serves no metrics.
+    let r = http()
+        .get(format!("http://{metrics}/metrics"))
+        .header("host", format!("10.1.2.3:{}", metrics.port()))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let body = r.text().await.expect("body");
+    assert!(
+        body.lines()
+            .any(|l| l == r#"mcp_tool_calls_total{tool="whoami",outcome="ok"} 1"#),
+        "{body}"
+    );
+    assert_eq!(
+        http()
+            .get(format!("http://{}/metrics", server.addr()))
+            .send()
+            .await
+            .expect("mcp port")
+            .status(),
+        404
+    );
+    // Nothing else is served on the metrics port.
+    let r = http()
+        .post(format!("http://{metrics}/mcp"))
+        .json(&init_body(V_LATEST))
+        .send()
+        .await
+        .expect("metrics port");
+    assert_eq!(r.status(), 404);
+    let r = http()
+        .post(server.url())
+        .header("host", format!("10.1.2.3:{}", server.addr().port()))
+        .header("accept", "application/json, text/event-stream")
+        .json(&init_body(V_LATEST))
+        .send()
+        .await
+        .expect("mcp port");
+    assert_eq!(r.status(), 403, "the MCP endpoint still checks Host");
+
+    server.stop().await;
+    assert!(
+        tokio::net::TcpStream::connect(metrics).await.is_err(),
+        "the metrics listener stops with the server"
+    );
+}
+
+#[tokio::test]
+async fn a_server_s_metrics_merge_into_the_application_s_own_registry() {
+    use mcp_runtime::prometheus_client::encoding::text::encode;
+    use mcp_runtime::prometheus_client::metrics::counter::Counter;
+    use mcp_runtime::prometheus_client::registry::Registry;
+
+    let issuer = Issuer::start(&["k1"]);
+    let built = McpServer::builder()
+        .collect_metrics()
+        .oauth(issuer.oauth())
+        .tools(tools![whoami, purge])
+        .build()
+        .expect("server");
+    let mut registry = Registry::with_prefix("app");
+    let orders: Counter = Counter::default();
+    registry.register("orders", "Orders placed", orders.clone());
+    registry.register_collector(Box::new(built.metrics_collector().expect("collected")));
+    orders.inc();
+
+    let server = built.start("127.0.0.1:0").expect("start");
+    let c = Client::connect_as(&server, V_LATEST, Some(token(&server, "openid"))).await;
+    assert_eq!(text(&c.call("whoami", json!({})).await), "user-7");
+    // No route serves them: the application does, from its registry.
+    assert_eq!(
+        http()
+            .get(format!("http://{}/metrics", server.addr()))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        404
+    );
+    let mut out = String::new();
+    encode(&mut out, &registry).expect("encode");
+    for line in [
+        "app_orders_total 1",
+        r#"app_mcp_tool_calls_total{tool="whoami",outcome="ok"} 1"#,
+        r#"app_mcp_requests_total{method="tools/call",status="200"} 1"#,
+    ] {
+        assert!(
+            out.lines().any(|l| l == line),
+            "missing `{line}` in:\n{out}"
+        );
+    }
+    // A server that counts nothing has no collector.
+    assert!(
+        McpServer::builder()
+            .build()
+            .expect("server")
+            .metrics_collector()
+            .is_none()
+    );
+    server.stop().await;
+}

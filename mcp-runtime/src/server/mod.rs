@@ -10,6 +10,8 @@ pub(crate) mod protocol;
 mod run;
 pub(crate) mod transport;
 
+#[cfg(feature = "metrics")]
+pub use crate::metrics::MetricsCollector;
 pub(crate) use protocol::{
     call, dispatch, elicitation, jsonrpc, modern, outgoing, prompts, sampling, session,
 };
@@ -48,6 +50,9 @@ pub struct McpServer {
     /// The health route's path, if it has one.
     health: Option<Arc<str>>,
     workers: Option<usize>,
+    /// The metrics listener's address, if the metrics have one (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl std::fmt::Debug for McpServer {
@@ -61,6 +66,25 @@ impl std::fmt::Debug for McpServer {
 }
 
 impl McpServer {
+    /// This server's metrics as a collector for a Prometheus registry of your own, when it
+    /// counts them ([`metrics`](McpServerBuilder::metrics),
+    /// [`metrics_listener`](McpServerBuilder::metrics_listener) or
+    /// [`collect_metrics`](McpServerBuilder::collect_metrics)). Feature `metrics`.
+    ///
+    /// ```
+    /// use mcp_runtime::McpServer;
+    /// use mcp_runtime::prometheus_client::registry::Registry;
+    ///
+    /// let server = McpServer::builder().name("notes").collect_metrics().build().unwrap();
+    /// let mut registry = Registry::default(); // yours, with your own metrics
+    /// registry.register_collector(Box::new(server.metrics_collector().unwrap()));
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn metrics_collector(&self) -> Option<crate::metrics::MetricsCollector> {
+        self.inner.metrics.as_ref().map(|m| m.collector())
+    }
+
     /// Tells the clients subscribed to `uri` that it changed: `notifications/resources/updated`
     /// on their GET streams (`resources/subscribe`) and on the `subscriptions/listen` streams
     /// that chose it (2026-07-28). Returns how many were told.

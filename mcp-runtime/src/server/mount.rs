@@ -119,7 +119,7 @@ impl McpServer {
                 .default_service(web::to(http::other)),
         );
         #[cfg(feature = "metrics")]
-        if let Some((path, metrics)) = &self.inner.metrics {
+        if let (Some(path), Some(metrics)) = (&self.inner.metrics_path, &self.inner.metrics) {
             let metrics = metrics.clone();
             cfg.service(
                 web::resource(path.as_str())

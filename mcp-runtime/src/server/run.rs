@@ -65,13 +65,43 @@ impl McpServer {
         Ok(server.listen(listener)?.run())
     }
 
+    /// The metrics listener (`metrics_listener`, `MCP_METRICS_ADDR`), bound and running, if
+    /// the server has one: one worker, `GET /metrics` only.
+    #[cfg(feature = "metrics")]
+    fn metrics_server(&self) -> std::io::Result<Option<(SocketAddr, actix_web::dev::Server)>> {
+        let (Some(addr), Some(metrics)) = (self.metrics_addr, self.inner.metrics.clone()) else {
+            return Ok(None);
+        };
+        let listener = TcpListener::bind(addr)?;
+        let local = listener.local_addr()?;
+        let app = crate::server::transport::observe::metrics_app(metrics);
+        let server = HttpServer::new(move || App::new().configure(app.clone()))
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(listener)?
+            .run();
+        tracing::info!(target: "mcp_runtime::server", "metrics at http://{local}/metrics");
+        Ok(Some((local, server)))
+    }
+
+    #[cfg(not(feature = "metrics"))]
+    fn metrics_server(&self) -> std::io::Result<Option<(SocketAddr, actix_web::dev::Server)>> {
+        Ok(None)
+    }
+
     /// Binds `addr` and starts serving in the background of the current runtime; returns at
-    /// once with the bound address. Use port 0 for an ephemeral port (tests).
+    /// once with the bound address. Use port 0 for an ephemeral port (tests). A metrics
+    /// listener starts beside it ([`RunningServer::metrics_addr`]).
     pub fn start(&self, addr: impl ToSocketAddrs) -> std::io::Result<RunningServer> {
         let listener = TcpListener::bind(addr)?;
         let local = listener.local_addr()?;
         self.bound(local)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        let metrics = self.metrics_server()?.map(|(addr, server)| {
+            let handle = server.handle();
+            (addr, handle, tokio::spawn(server))
+        });
         let server = self.run_on(listener, false)?;
         let handle = server.handle();
         let join = tokio::spawn(server);
@@ -80,6 +110,7 @@ impl McpServer {
             path: self.path.clone(),
             handle,
             join,
+            metrics,
         })
     }
 
@@ -119,10 +150,40 @@ impl McpServer {
                 shared.describe()
             );
         }
-        self.run_on(listener, true)
+        let metrics = match self.metrics_server() {
+            Ok(m) => m,
+            Err(source) => {
+                return Err(ServeError::Bind {
+                    addr: self.metrics_bind_addr().unwrap_or(addr),
+                    source,
+                });
+            }
+        };
+        let metrics = metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, actix_web::rt::spawn(server))
+        });
+        let served = self
+            .run_on(listener, true)
             .map_err(|e| ServeError::Bind { addr, source: e })?
             .await
-            .map_err(ServeError::Io)
+            .map_err(ServeError::Io);
+        // The endpoint stopped (a signal): the metrics listener goes with it.
+        if let Some((handle, join)) = metrics {
+            handle.stop(true).await;
+            let _ = join.await;
+        }
+        served
+    }
+
+    #[cfg(feature = "metrics")]
+    fn metrics_bind_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    #[cfg(not(feature = "metrics"))]
+    fn metrics_bind_addr(&self) -> Option<SocketAddr> {
+        None
     }
 
     /// Blocks on [`serve`](Self::serve) in a runtime of its own, after loading `.env`-style
@@ -142,6 +203,12 @@ pub struct RunningServer {
     path: Arc<str>,
     handle: actix_web::dev::ServerHandle,
     join: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The metrics listener: its address, handle and task.
+    metrics: Option<(
+        SocketAddr,
+        actix_web::dev::ServerHandle,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    )>,
 }
 
 impl RunningServer {
@@ -155,9 +222,19 @@ impl RunningServer {
         format!("http://{}{}", self.addr, self.path)
     }
 
-    /// Stops the server, letting requests in flight finish.
+    /// The metrics listener's bound address, when the server has one
+    /// (`McpServerBuilder::metrics_listener`, feature `metrics`).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _, _)| *addr)
+    }
+
+    /// Stops the server (and its metrics listener), letting requests in flight finish.
     pub async fn stop(self) {
         self.handle.stop(true).await;
         let _ = self.join.await;
+        if let Some((_, handle, join)) = self.metrics {
+            handle.stop(true).await;
+            let _ = join.await;
+        }
     }
 }

@@ -49,9 +49,12 @@ pub(crate) struct Inner {
     pub(crate) auth: Option<Arc<crate::auth::config::AuthState>>,
     /// The public URL of the endpoint (`public_url` or `MCP_URL`), when configured.
     pub(crate) public_url: Option<crate::config::PublicUrl>,
-    /// The metrics endpoint's path and the server's metrics (feature `metrics`).
+    /// The server's metrics, when it counts them (feature `metrics`).
     #[cfg(feature = "metrics")]
-    pub(crate) metrics: Option<(String, Arc<crate::metrics::Metrics>)>,
+    pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// Where the endpoint's listener serves them, if it does.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics_path: Option<String>,
     /// Whether mounting without a public URL was reported already.
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) mount_warned: std::sync::atomic::AtomicBool,

@@ -49,7 +49,7 @@ impl Metrics {
             at: inner
                 .metrics
                 .as_ref()
-                .map(|(_, m)| (std::time::Instant::now(), m.clone())),
+                .map(|m| (std::time::Instant::now(), m.clone())),
         };
         #[cfg(not(feature = "metrics"))]
         {

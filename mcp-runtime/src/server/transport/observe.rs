@@ -44,7 +44,7 @@ pub(crate) fn request_span(req: &HttpRequest) -> tracing::Span {
 #[inline]
 pub(crate) fn note_refusal(inner: &Inner, reason: &'static str) {
     #[cfg(feature = "metrics")]
-    if let Some((_, m)) = &inner.metrics {
+    if let Some(m) = &inner.metrics {
         m.refusal(reason);
     }
     #[cfg(not(feature = "metrics"))]
@@ -55,7 +55,8 @@ pub(crate) fn note_refusal(inner: &Inner, reason: &'static str) {
 use crate::metrics::MethodLabel;
 
 #[cfg(feature = "metrics")]
-/// `GET /metrics`: the Origin check of the endpoint, then the exposition.
+/// `GET /metrics` on the endpoint's listener: the Origin check of the endpoint, then the
+/// exposition.
 pub(crate) async fn metrics_endpoint(
     req: HttpRequest,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
@@ -65,6 +66,28 @@ pub(crate) async fn metrics_endpoint(
     {
         return refused.into();
     }
+    exposition(&metrics)
+}
+
+#[cfg(feature = "metrics")]
+/// `GET /metrics` on the metrics listener (`metrics_listener`, `MCP_METRICS_ADDR`): no `Host`
+/// or `Origin` check, as a scraper reaches a pod by its address; nothing else is served there.
+pub(crate) fn metrics_app(
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+) -> impl FnOnce(&mut actix_web::web::ServiceConfig) + Clone {
+    move |cfg| {
+        cfg.route(
+            "/metrics",
+            actix_web::web::get().to(move || {
+                let metrics = metrics.clone();
+                async move { exposition(&metrics) }
+            }),
+        );
+    }
+}
+
+#[cfg(feature = "metrics")]
+fn exposition(metrics: &crate::metrics::Metrics) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .insert_header((
             actix_web::http::header::CONTENT_TYPE,
@@ -84,7 +107,7 @@ pub(crate) async fn metrics_endpoint(
 /// HTTP method) and the status.
 pub(crate) fn count_response<B>(res: &actix_web::dev::ServiceResponse<B>) {
     let req = res.request();
-    let Some((_, metrics)) = super::common::server(req).and_then(|i| i.metrics.as_ref()) else {
+    let Some(metrics) = super::common::server(req).and_then(|i| i.metrics.as_ref()) else {
         return;
     };
     let label = {
