@@ -37,6 +37,7 @@ async fn admin_action(auth: Auth, action: String) -> String {
 
 #[mcp_server(
     name = "quickstart-oauth",
+    title = "Quickstart with OAuth",
     version = "1.0.0",
     oauth = "dev",
     tools = [get_user_info, admin_action]

@@ -19,7 +19,7 @@ pub(crate) use provider_error::ProviderError;
 pub(crate) mod provider_error {
     /// A provider's configuration is missing or malformed. Names the variable (or setting) and
     /// says what to write.
-    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    #[derive(Debug, thiserror::Error)]
     #[non_exhaustive]
     pub enum ProviderError {
         /// A required setting is absent.
@@ -41,11 +41,24 @@ pub(crate) mod provider_error {
         /// The provider could not be set up (e.g. no signing key could be generated).
         #[error("{0}")]
         Setup(String),
+        /// The authorization server's store could not be opened or read; the source is the
+        /// `store::StoreError` (whose own source is the I/O, database or Redis error).
+        #[error("{}", match var {
+            Some(var) => format!("{var} is invalid"),
+            None => "the authorization server's store cannot be used".to_owned(),
+        })]
+        Store {
+            /// The variable that named the store, when one did.
+            var: Option<&'static str>,
+            /// What failed: a `store::StoreError`.
+            #[source]
+            source: crate::model::BoxError,
+        },
     }
 }
 
-/// Why the server could not start. Its `Debug` is its message, so `main` returning
-/// `Result<(), ServeError>` prints a readable error.
+/// Why the server could not start. Its `Debug` is its message and its causes on one line, so
+/// `main` returning `Result<(), ServeError>` prints a readable error.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ServeError {
@@ -85,7 +98,7 @@ pub enum ServeError {
 
 impl std::fmt::Debug for ServeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
+        std::fmt::Display::fmt(&crate::model::Report(self), f)
     }
 }
 
@@ -240,4 +253,131 @@ impl PublicUrl {
             path: url.path().to_owned(),
         })
     }
+}
+
+/// How the embedded authorization server's pages (sign-in, consent, errors) present your
+/// product: its name, a logo and a stylesheet of your own
+/// ([`McpServerBuilder::branding`](crate::McpServerBuilder::branding), or `MCP_BRANDING_NAME`,
+/// `MCP_BRANDING_LOGO_URL` and `MCP_BRANDING_STYLESHEET_URL`). Without it the pages name the
+/// server by its `title`, else its `name`.
+///
+/// The logo and the stylesheet are loaded by the user's browser from their URLs (`https`, or
+/// `http` on a loopback address), whose origins the pages' Content-Security-Policy then allows
+/// for images and styles only; the pages run no script.
+///
+/// ```
+/// use mcp_runtime::config::Branding;
+///
+/// let branding = Branding::new()
+///     .product_name("Acme Docs")
+///     .logo_url("https://acme.example/logo.svg")
+///     .stylesheet_url("https://acme.example/mcp-pages.css");
+/// assert_eq!(branding.product().as_deref(), Some("Acme Docs"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Branding {
+    product_name: Option<String>,
+    logo_url: Option<String>,
+    stylesheet_url: Option<String>,
+}
+
+impl Branding {
+    /// No branding: the pages name the server.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The product name the pages show (instead of the server's title or name).
+    pub fn product_name(mut self, name: impl Into<String>) -> Self {
+        self.product_name = Some(name.into());
+        self
+    }
+
+    /// A logo shown at the top of every page.
+    pub fn logo_url(mut self, url: impl Into<String>) -> Self {
+        self.logo_url = Some(url.into());
+        self
+    }
+
+    /// A stylesheet loaded after the pages' own, to restyle them.
+    pub fn stylesheet_url(mut self, url: impl Into<String>) -> Self {
+        self.stylesheet_url = Some(url.into());
+        self
+    }
+
+    /// The product name, if set.
+    pub fn product(&self) -> Option<&str> {
+        self.product_name.as_deref()
+    }
+
+    /// The logo's URL, if set.
+    pub fn logo(&self) -> Option<&str> {
+        self.logo_url.as_deref()
+    }
+
+    /// The stylesheet's URL, if set.
+    pub fn stylesheet(&self) -> Option<&str> {
+        self.stylesheet_url.as_deref()
+    }
+
+    /// From `MCP_BRANDING_*`; `None` when none is set.
+    pub(crate) fn from_env() -> Option<Self> {
+        let b = Branding {
+            product_name: env_var("MCP_BRANDING_NAME"),
+            logo_url: env_var("MCP_BRANDING_LOGO_URL"),
+            stylesheet_url: env_var("MCP_BRANDING_STYLESHEET_URL"),
+        };
+        (b != Branding::default()).then_some(b)
+    }
+
+    /// What is wrong with it, one line per problem (for `BuildError`).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(crate) fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(name) = &self.product_name
+            && (name.trim().is_empty()
+                || name.chars().count() > 80
+                || name.chars().any(char::is_control))
+        {
+            problems.push(
+                "the branding's product name must be 1 to 80 characters, without control \
+                 characters"
+                    .to_owned(),
+            );
+        }
+        for (what, url) in [
+            ("logo URL", &self.logo_url),
+            ("stylesheet URL", &self.stylesheet_url),
+        ] {
+            if let Some(url) = url
+                && let Err(why) = asset_origin(url)
+            {
+                problems.push(format!("the branding's {what} `{url}` {why}"));
+            }
+        }
+        problems
+    }
+}
+
+/// The origin a page asset is loaded from, for the Content-Security-Policy: `https`, or `http`
+/// on a loopback address; no user info.
+#[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+pub(crate) fn asset_origin(url: &str) -> Result<String, &'static str> {
+    let parsed = url::Url::parse(url).map_err(|_| "is not an absolute URL")?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err("has no host"),
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err("must be https (http only on a loopback address)"),
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not carry user info");
+    }
+    Ok(parsed.origin().ascii_serialization())
 }

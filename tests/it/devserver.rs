@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcp_runtime::RunningServer;
 use mcp_runtime::auth::Auth;
+use mcp_runtime::config::Branding;
 use mcp_runtime::prelude::*;
 use mcp_runtime::providers::DevProvider;
 use serde_json::{Value, json};
@@ -706,4 +707,122 @@ pub(crate) async fn loopback_redirect_uris_match_on_any_port() {
     let (status, _, _) = ask("https://vscode.dev:8443/redirect").await;
     assert_eq!(status, 400, "https redirect URIs match exactly");
     server.stop().await;
+}
+
+/// The sign-in page names the server (its title, else its name) or, with branding, the
+/// product, shows the logo and loads the stylesheet, and its Content-Security-Policy admits
+/// exactly those two origins (images and styles, no script). Branding text is escaped, and a
+/// branding URL that is not https is a build error naming it.
+#[tokio::test]
+pub(crate) async fn the_pages_name_the_server_and_wear_the_product_s_branding() {
+    let dev = || {
+        DevProvider::new()
+            .auto_approve(false)
+            .into_oauth()
+            .expect("dev provider")
+    };
+    let page_of = |server: &RunningServer| {
+        let base = format!("http://{}", server.addr());
+        async move {
+            let client_id = public_client(&base).await;
+            let (_, challenge) = pkce();
+            authorize(
+                &base,
+                &[
+                    ("response_type", "code"),
+                    ("client_id", client_id.as_str()),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                    ("scope", "openid"),
+                ],
+            )
+            .await
+        }
+    };
+
+    // Named by its title.
+    let titled = start(
+        McpServer::builder()
+            .name("notes")
+            .title("Team Notes")
+            .tools(tools![whoami])
+            .oauth(dev()),
+    );
+    let (status, headers, page) = page_of(&titled).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<title>Sign in to Team Notes</title>"),
+        "{page}"
+    );
+    assert!(page.contains("<h1>Sign in to Team Notes</h1>"), "{page}");
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    );
+    // Enter in the user-name field submits through the form's first submit button: a
+    // disabled one, before Approve.
+    let first_button = page.find("<button").expect("a button");
+    assert!(
+        page[first_button..].starts_with(r#"<button type="submit" disabled hidden"#),
+        "{page}"
+    );
+    titled.stop().await;
+
+    // Branded: the product's name, logo and stylesheet.
+    let branded = start(
+        McpServer::builder()
+            .name("notes")
+            .title("Team Notes")
+            .branding(
+                Branding::new()
+                    .product_name("Acme <Docs>")
+                    .logo_url("https://cdn.acme.example/logo.svg")
+                    .stylesheet_url("https://style.acme.example:8443/pages.css"),
+            )
+            .tools(tools![whoami])
+            .oauth(dev()),
+    );
+    let (status, headers, page) = page_of(&branded).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<h1>Sign in to Acme &lt;Docs&gt;</h1>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            r#"<img class="logo" src="https://cdn.acme.example/logo.svg" alt="Acme &lt;Docs&gt; logo" height="48">"#
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            r#"<link rel="stylesheet" href="https://style.acme.example:8443/pages.css">"#
+        ),
+        "{page}"
+    );
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; style-src 'unsafe-inline' https://style.acme.example:8443; \
+         img-src https://cdn.acme.example; frame-ancestors 'none'"
+    );
+    branded.stop().await;
+
+    // A logo over plain http, or a stylesheet that is no URL: refused at build, by name.
+    let e = McpServer::builder()
+        .branding(
+            Branding::new()
+                .logo_url("http://cdn.acme.example/logo.svg")
+                .stylesheet_url("pages.css"),
+        )
+        .tools(tools![whoami])
+        .oauth(dev())
+        .build()
+        .expect_err("refused");
+    let text = e.to_string();
+    assert!(
+        text.contains(
+            "the branding's logo URL `http://cdn.acme.example/logo.svg` must be https (http only on a loopback address)"
+        ) && text.contains("the branding's stylesheet URL `pages.css` is not an absolute URL"),
+        "{text}"
+    );
 }

@@ -19,6 +19,8 @@ pub(crate) trait EmbeddedIssuer: Send + Sync {
     fn set_scopes(&self, supported: &[String], baseline: &[String]);
     /// The canonical resource its tokens are for (once the address is known).
     fn set_resource(&self, resource: &str);
+    /// How its pages name the server (its title or name) and the product's branding.
+    fn set_look(&self, server: &str, branding: Option<&crate::config::Branding>);
     /// Its issuer URL, once known.
     fn issuer(&self) -> Option<&str>;
     /// The grants it revoked: their tokens are refused.

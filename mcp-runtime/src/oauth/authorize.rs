@@ -22,13 +22,14 @@ impl AuthServer {
         };
         let params = match parse_params(req.query_string().as_bytes()) {
             Ok(p) => p,
-            Err(msg) => return error_page(StatusCode::BAD_REQUEST, &msg),
+            Err(msg) => return error_page(self.look(), StatusCode::BAD_REQUEST, &msg),
         };
         let get = |k: &str| params.get(k).map(String::as_str);
         // Until the client and its redirect URI are known, errors go to the user, never to a
         // redirect (RFC 6749 §4.1.2.1).
         let Some(client_id) = get("client_id") else {
             return error_page(
+                self.look(),
                 StatusCode::BAD_REQUEST,
                 "the request has no client_id; register the client first (POST /oauth/register)",
             );
@@ -38,12 +39,19 @@ impl AuthServer {
                 Ok(Some((c, _))) => c,
                 Ok(None) => {
                     return error_page(
+                        self.look(),
                         StatusCode::BAD_REQUEST,
                         "unknown client_id: this authorization server does not know the client \
                          (its registration may have been lost); register again",
                     );
                 }
-                Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+                Err(e) => {
+                    return error_page(
+                        self.look(),
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        &e.to_string(),
+                    );
+                }
             };
             let redirect = match get("redirect_uri") {
                 Some(r)
@@ -56,6 +64,7 @@ impl AuthServer {
                 }
                 Some(r) => {
                     return error_page(
+                        self.look(),
                         StatusCode::BAD_REQUEST,
                         &format!("redirect_uri `{r}` is not one this client registered"),
                     );
@@ -63,6 +72,7 @@ impl AuthServer {
                 None if client.redirect_uris.len() == 1 => (client.redirect_uris[0].clone(), false),
                 None => {
                     return error_page(
+                        self.look(),
                         StatusCode::BAD_REQUEST,
                         "the client registered several redirect URIs; name one with redirect_uri",
                     );
@@ -127,9 +137,14 @@ impl AuthServer {
         }
         let request_id = txn_handle(client_id);
         let Some(key) = txn_key("signin", &request_id) else {
-            return error_page(StatusCode::BAD_REQUEST, "the client id is malformed");
+            return error_page(
+                self.look(),
+                StatusCode::BAD_REQUEST,
+                "the client id is malformed",
+            );
         };
         let page_html = consent_page(
+            self.look(),
             self.paths().authorize,
             &request_id,
             client_name.as_deref().unwrap_or(client_id),
@@ -147,9 +162,9 @@ impl AuthServer {
             )
             .await
         {
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            return error_page(self.look(), StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
         }
-        page(StatusCode::OK, &page_html)
+        page(self.look(), StatusCode::OK, &page_html)
     }
 
     /// Issues a code for `request`, approved by `user`, and redirects to the client.
@@ -177,7 +192,7 @@ impl AuthServer {
             )
             .await
         {
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            return error_page(self.look(), StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
         }
         location
     }

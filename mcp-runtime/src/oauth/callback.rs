@@ -76,7 +76,11 @@ impl AuthServer {
         };
         let state = txn_handle(&request.client_id);
         let Some(key) = txn_key("upstream", &state) else {
-            return error_page(StatusCode::BAD_REQUEST, "the client id is malformed");
+            return error_page(
+                self.look(),
+                StatusCode::BAD_REQUEST,
+                "the client id is malformed",
+            );
         };
         let verifier = random_token(48);
         let challenge = URL_SAFE_NO_PAD.encode(sha256(&verifier));
@@ -90,6 +94,7 @@ impl AuthServer {
         }
         let Ok(mut url) = reqwest::Url::parse(&up.config.auth_endpoint) else {
             return error_page(
+                self.look(),
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the upstream authorization endpoint is not a URL",
             );
@@ -133,7 +138,7 @@ impl AuthServer {
             )
             .await
         {
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            return error_page(self.look(), StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
         }
         let mut resp = HttpResponse::Found()
             .insert_header((header::LOCATION, url.as_str()))
@@ -159,16 +164,18 @@ impl AuthServer {
         };
         let params = match parse_params(req.query_string().as_bytes()) {
             Ok(p) => p,
-            Err(msg) => return error_page(StatusCode::BAD_REQUEST, &msg),
+            Err(msg) => return error_page(self.look(), StatusCode::BAD_REQUEST, &msg),
         };
         let Some(state) = params.get("state") else {
             return error_page(
+                self.look(),
                 StatusCode::BAD_REQUEST,
                 "the identity provider's answer has no state",
             );
         };
         let Some(key) = txn_key("upstream", state) else {
             return error_page(
+                self.look(),
                 StatusCode::BAD_REQUEST,
                 "this sign-in is unknown, expired or already finished (state); start again from the client",
             );
@@ -177,7 +184,9 @@ impl AuthServer {
         // provider link sent to a victim whose provider remembers consent) consumes nothing.
         let began: Option<UpstreamTxn> = match self.load(Space::Transactions, &key).await {
             Ok(t) => t,
-            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+            Err(e) => {
+                return error_page(self.look(), StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            }
         };
         if let Some(began) = began {
             let name = signin_cookie(state);
@@ -195,6 +204,7 @@ impl AuthServer {
                     "a sign-in callback came from a browser that did not begin the sign-in; refused"
                 );
                 return error_page(
+                    self.look(),
                     StatusCode::FORBIDDEN,
                     "this sign-in was started in another browser (or with cookies off): a link \
                      to finish someone else's sign-in is refused; start again from your client",
@@ -205,11 +215,14 @@ impl AuthServer {
             Ok(Some(t)) => t,
             Ok(None) => {
                 return error_page(
+                    self.look(),
                     StatusCode::BAD_REQUEST,
                     "this sign-in is unknown, expired or already finished (state); start again from the client",
                 );
             }
-            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+            Err(e) => {
+                return error_page(self.look(), StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            }
         };
         let mut resp = self.finish_signin(up, issuer, &params, txn).await;
         // The sign-in is over, however it ended: its cookie goes.

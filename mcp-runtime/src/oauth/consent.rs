@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use super::identity::Upstream;
-use super::pages::{error_page, page, proxy_consent_page};
+use super::pages::{error_page, page};
 use super::params::{random_token, redirect_with};
 use super::responses::{cookie, not_started, set_cookie};
 use super::state::{AuthRequest, txn_handle, txn_key};
@@ -92,13 +92,15 @@ impl AuthServer {
         }
         let txn_id = txn_handle(&request.client_id);
         let Some(key) = txn_key("consent", &txn_id) else {
-            return error_page(StatusCode::BAD_REQUEST, "the client id is malformed");
+            return error_page(
+                self.look(),
+                StatusCode::BAD_REQUEST,
+                "the client id is malformed",
+            );
         };
         let csrf = random_token(24);
-        let html = proxy_consent_page(
-            self.paths().authorize,
-            &txn_id,
-            &csrf,
+        let html = self.look().proxy_consent_page(
+            (self.paths().authorize, &txn_id, &csrf),
             client_name,
             &request.redirect_uri,
             &request.scopes,
@@ -119,9 +121,9 @@ impl AuthServer {
             )
             .await
         {
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            return error_page(self.look(), StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
         }
-        let mut resp = page(StatusCode::OK, &html);
+        let mut resp = page(self.look(), StatusCode::OK, &html);
         set_cookie(
             &mut resp,
             &format!(
@@ -144,6 +146,7 @@ impl AuthServer {
         };
         let Some(key) = params.get("request").and_then(|h| txn_key("consent", h)) else {
             return error_page(
+                self.look(),
                 StatusCode::BAD_REQUEST,
                 "the consent form has no request id, or a malformed one",
             );
@@ -152,11 +155,14 @@ impl AuthServer {
             Ok(Some(t)) => t,
             Ok(None) => {
                 return error_page(
+                    self.look(),
                     StatusCode::BAD_REQUEST,
                     "this consent request has expired or was already answered; start again from the client",
                 );
             }
-            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+            Err(e) => {
+                return error_page(self.look(), StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            }
         };
         let form_csrf = params.get("csrf").map(String::as_str).unwrap_or("");
         let cookie_csrf = cookie(req, CSRF_COOKIE);
@@ -167,6 +173,7 @@ impl AuthServer {
             && same(form_csrf, &txn.csrf))
         {
             return error_page(
+                self.look(),
                 StatusCode::FORBIDDEN,
                 "the consent form's security token is missing or wrong (was it posted from another \
                  site, or with cookies off?); start again from the client",

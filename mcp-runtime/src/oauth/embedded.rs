@@ -19,6 +19,10 @@ impl EmbeddedIssuer for AuthServer {
         AuthServer::set_resource(self, resource);
     }
 
+    fn set_look(&self, server: &str, branding: Option<&crate::config::Branding>) {
+        let _ = self.look.set(super::pages::Look::new(server, branding));
+    }
+
     fn issuer(&self) -> Option<&str> {
         AuthServer::issuer(self)
     }

@@ -116,6 +116,8 @@ pub(crate) struct AuthServer {
     /// The issuer: this server's origin, set once the address is known.
     pub(crate) issuer: Arc<OnceLock<String>>,
     resource: OnceLock<String>,
+    /// How the pages name the server and show its branding (set at build).
+    pub(super) look: OnceLock<pages::Look>,
     /// The prefix of this server's records in the store (see `ns_key`).
     namespace: OnceLock<String>,
     metadata_body: OnceLock<Bytes>,
@@ -156,7 +158,10 @@ impl AuthServer {
             );
         }
         let ring =
-            keys::load_or_create(&*store, sealer.as_deref()).map_err(ProviderError::Setup)?;
+            keys::load_or_create(&*store, sealer.as_deref()).map_err(|e| ProviderError::Store {
+                var: None,
+                source: e.into(),
+            })?;
         let core = identity.core();
         let unused_client_ttl = core.unused_client_ttl;
         let limiter =
@@ -173,6 +178,7 @@ impl AuthServer {
             rng: SystemRandom::new(),
             issuer: Arc::new(OnceLock::new()),
             resource: OnceLock::new(),
+            look: OnceLock::new(),
             namespace: OnceLock::new(),
             metadata_body: OnceLock::new(),
             scopes: OnceLock::new(),
@@ -189,6 +195,11 @@ impl AuthServer {
     pub(crate) fn set_scopes(&self, supported: &[String], baseline: &[String]) {
         let _ = self.scopes.set(supported.to_vec());
         let _ = self.baseline.set(baseline.to_vec());
+    }
+
+    /// How the pages look (the server's name, its branding).
+    pub(super) fn look(&self) -> &pages::Look {
+        self.look.get().unwrap_or(&pages::PLAIN)
     }
 
     /// Called when the resource URL is known: the issuer is its origin.
@@ -423,9 +434,11 @@ fn too_many(wait_secs: u64, endpoint: limit::Endpoint) -> HttpResponse {
             "temporarily_unavailable",
             &message,
         ),
-        limit::Endpoint::Authorize | limit::Endpoint::Callback => {
-            pages::error_page(actix_web::http::StatusCode::TOO_MANY_REQUESTS, &message)
-        }
+        limit::Endpoint::Authorize | limit::Endpoint::Callback => pages::error_page(
+            &pages::PLAIN,
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            &message,
+        ),
     };
     if let Ok(v) = header::HeaderValue::from_str(&wait.to_string()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);

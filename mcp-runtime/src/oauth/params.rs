@@ -9,7 +9,7 @@ use actix_web::http::header;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::pages::error_page;
+use super::pages::{PLAIN, error_page};
 use super::responses::no_store;
 
 /// Query or form parameters; a parameter given twice is refused (RFC 6749 §3.1).
@@ -69,7 +69,11 @@ pub(super) fn redirect_with(
     issuer: &str,
 ) -> HttpResponse {
     let Ok(mut url) = reqwest::Url::parse(redirect_uri) else {
-        return error_page(StatusCode::BAD_REQUEST, "the redirect URI is invalid");
+        return error_page(
+            &PLAIN,
+            StatusCode::BAD_REQUEST,
+            "the redirect URI is invalid",
+        );
     };
     {
         let mut q = url.query_pairs_mut();

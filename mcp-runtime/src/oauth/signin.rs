@@ -27,13 +27,14 @@ impl AuthServer {
             && origin != issuer
         {
             return error_page(
+                self.look(),
                 StatusCode::FORBIDDEN,
                 "the sign-in form was posted from another site",
             );
         }
         let params = match parse_params(body) {
             Ok(p) => p,
-            Err(msg) => return error_page(StatusCode::BAD_REQUEST, &msg),
+            Err(msg) => return error_page(self.look(), StatusCode::BAD_REQUEST, &msg),
         };
         let Some(dev) = self.dev() else {
             return self.proxy_consent(req, &params, issuer).await;
@@ -44,10 +45,13 @@ impl AuthServer {
         };
         let pending = match taken {
             Ok(p) => p,
-            Err(e) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+            Err(e) => {
+                return error_page(self.look(), StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            }
         };
         let Some(pending) = pending else {
             return error_page(
+                self.look(),
                 StatusCode::BAD_REQUEST,
                 "this sign-in request has expired or was already answered; start again from the client",
             );
@@ -70,6 +74,7 @@ impl AuthServer {
             .unwrap_or(&dev.user);
         if !valid_username(username) {
             return error_page(
+                self.look(),
                 StatusCode::BAD_REQUEST,
                 "a user name is 1 to 64 letters, digits, `.`, `_`, `-` or `@`; go back and try again",
             );

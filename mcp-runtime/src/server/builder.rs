@@ -12,14 +12,18 @@ use super::{
 };
 use crate::config;
 use crate::extract::StateMap;
+use crate::model::Report;
+use crate::store::StoreError;
 use crate::tool::Tool;
 
 /// Configures and builds an [`McpServer`]; see [`McpServer::builder`].
 pub struct McpServerBuilder {
-    name: String,
+    pub(super) name: String,
     version: String,
-    title: Option<String>,
+    pub(super) title: Option<String>,
     instructions: Option<String>,
+    /// How the embedded authorization server's pages present the product.
+    pub(super) branding: Option<config::Branding>,
     tools: Vec<Tool>,
     state: StateMap,
     configure: Vec<ConfigureFn>,
@@ -51,6 +55,15 @@ pub struct McpServerBuilder {
     prompts: Vec<crate::server::protocol::prompts::Prompt>,
     #[cfg(feature = "metrics")]
     metrics_path: Option<String>,
+    /// The metrics listener's address (`metrics_listener`, `MCP_METRICS_ADDR`).
+    #[cfg(feature = "metrics")]
+    metrics_addr: Option<std::net::SocketAddr>,
+    /// `metrics_listener` was called (`MCP_METRICS_ADDR` then does not change it).
+    #[cfg(feature = "metrics")]
+    metrics_addr_in_code: bool,
+    /// `collect_metrics` was called.
+    #[cfg(feature = "metrics")]
+    collect_metrics: bool,
     /// The health route (`/healthz` unless changed; `None`: none).
     health_path: Option<String>,
     /// `health_path` was set in code (`MCP_HEALTH_PATH` then does not change it).
@@ -95,6 +108,7 @@ impl McpServerBuilder {
             name: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
             title: None,
+            branding: None,
             instructions: None,
             tools: Vec::new(),
             state: StateMap::default(),
@@ -125,6 +139,12 @@ impl McpServerBuilder {
             prompts: Vec::new(),
             #[cfg(feature = "metrics")]
             metrics_path: None,
+            #[cfg(feature = "metrics")]
+            metrics_addr: None,
+            #[cfg(feature = "metrics")]
+            metrics_addr_in_code: false,
+            #[cfg(feature = "metrics")]
+            collect_metrics: false,
             health_path: Some("/healthz".into()),
             health_in_code: false,
             oauth_requested: false,
@@ -145,6 +165,15 @@ impl McpServerBuilder {
     /// A human-readable title (`serverInfo.title`).
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
+        self
+    }
+    /// How the sign-in, consent and error pages of the embedded authorization server
+    /// (`oauth = "dev"`, the OAuth proxy) present your product: a name, a logo, a stylesheet
+    /// (`MCP_BRANDING_NAME`, `MCP_BRANDING_LOGO_URL`, `MCP_BRANDING_STYLESHEET_URL`). Without
+    /// it they name the server by its [`title`](Self::title), else its name. A URL that is
+    /// not `https` (or `http` on loopback) is reported by [`build`](Self::build).
+    pub fn branding(mut self, branding: config::Branding) -> Self {
+        self.branding = Some(branding);
         self
     }
     /// Instructions for the model, returned by `initialize`.
@@ -364,6 +393,29 @@ impl McpServerBuilder {
         self
     }
 
+    /// Serves the metrics at `/metrics` on a listener of their own (e.g. `0.0.0.0:9464`,
+    /// `MCP_METRICS_ADDR`), started and stopped with the server: it checks no `Host` (a
+    /// scraper reaches a pod by its address) and serves nothing else, so the MCP port can stay
+    /// strict while the metrics port is open only to the cluster. Binding a non-loopback
+    /// address needs no public URL: nothing there makes URLs. Feature `metrics`.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn metrics_listener(mut self, addr: std::net::SocketAddr) -> Self {
+        self.metrics_addr = Some(addr);
+        self.metrics_addr_in_code = true;
+        self
+    }
+
+    /// Counts the metrics without serving them anywhere, for a Prometheus registry of your
+    /// own: [`McpServer::metrics_collector`] hands out the collector to register. (`metrics`
+    /// and `metrics_listener` count them too.) Feature `metrics`.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn collect_metrics(mut self) -> Self {
+        self.collect_metrics = true;
+        self
+    }
+
     /// Where the health route answers (default `/healthz`; `MCP_HEALTH_PATH`, where `off`
     /// turns it off): `GET` or `HEAD` answer 200 `{"status":"ok"}` once the server serves,
     /// with no authentication and no `Host` check, for load balancers' and orchestrators'
@@ -439,10 +491,13 @@ impl McpServerBuilder {
                         if url.trim_start().starts_with("redis://")
                             || url.trim_start().starts_with("rediss://") =>
                     {
-                        match crate::store::open(Some(&url), || Err(String::new())) {
+                        match crate::store::open(Some(&url), || Err(StoreError::new(""))) {
                             Ok(store) => Some(store),
                             Err(e) => {
-                                problems.push(format!("MCP_STORE_URL (shared by replicas): {e}"));
+                                problems.push(format!(
+                                    "MCP_STORE_URL (shared by replicas): {}",
+                                    Report(&e)
+                                ));
                                 None
                             }
                         }
@@ -595,10 +650,12 @@ impl McpServerBuilder {
             public_url,
             mount_warned: Default::default(),
             #[cfg(feature = "metrics")]
-            metrics: self
-                .metrics_path
-                .take()
-                .map(|path| (path, Arc::new(crate::metrics::Metrics::new()))),
+            metrics: (self.metrics_path.is_some()
+                || self.metrics_addr.is_some()
+                || self.collect_metrics)
+                .then(|| Arc::new(crate::metrics::Metrics::new())),
+            #[cfg(feature = "metrics")]
+            metrics_path: self.metrics_path.take(),
         };
         Ok(McpServer {
             inner: Arc::new(inner),
@@ -606,6 +663,8 @@ impl McpServerBuilder {
             path: path.into(),
             health: self.health_path.map(Into::into),
             workers: self.workers,
+            #[cfg(feature = "metrics")]
+            metrics_addr: self.metrics_addr,
         })
     }
 
@@ -631,6 +690,28 @@ impl McpServerBuilder {
                     v.trim()
                 )),
             }
+        }
+        if self.branding.is_none() {
+            self.branding = config::Branding::from_env();
+        }
+        if let Some(v) = config::env_var("MCP_METRICS_ADDR") {
+            #[cfg(feature = "metrics")]
+            if !self.metrics_addr_in_code {
+                match v.trim().parse::<std::net::SocketAddr>() {
+                    Ok(addr) => self.metrics_addr = Some(addr),
+                    Err(_) => self.problems.push(format!(
+                        "MCP_METRICS_ADDR must be an address and port for the metrics listener, \
+                         e.g. `0.0.0.0:9464`, got `{}`",
+                        v.trim()
+                    )),
+                }
+            }
+            #[cfg(not(feature = "metrics"))]
+            self.problems.push(format!(
+                "MCP_METRICS_ADDR is set (`{}`) but metrics need the `metrics` feature of \
+                 mcp-runtime",
+                v.trim()
+            ));
         }
         if let Some(v) = config::env_var("MCP_HEALTH_PATH").filter(|_| !self.health_in_code) {
             let v = v.trim();

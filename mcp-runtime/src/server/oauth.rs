@@ -3,6 +3,7 @@
 use super::McpServerBuilder;
 use crate::auth::config::AuthState;
 use crate::config::PublicUrl;
+use crate::model::Report;
 use crate::server::BuildError;
 
 impl McpServerBuilder {
@@ -36,12 +37,16 @@ impl McpServerBuilder {
         match preset {
             "custom" => match crate::providers::CustomProvider::from_env() {
                 Ok(p) => self.oauth = Some(p.into_oauth(client)),
-                Err(e) => self.problems.push(format!("OAuth preset `custom`: {e}")),
+                Err(e) => self
+                    .problems
+                    .push(format!("OAuth preset `custom`: {}", Report(&e))),
             },
             #[cfg(feature = "dev-server")]
             "dev" => match crate::providers::DevProvider::from_env().and_then(|p| p.into_oauth()) {
                 Ok(o) => self.oauth = Some(o),
-                Err(e) => self.problems.push(format!("OAuth preset `dev`: {e}")),
+                Err(e) => self
+                    .problems
+                    .push(format!("OAuth preset `dev`: {}", Report(&e))),
             },
             #[cfg(not(feature = "dev-server"))]
             "dev" => self
@@ -51,18 +56,24 @@ impl McpServerBuilder {
             "proxy" => {
                 match crate::providers::ProxyProvider::from_env().and_then(|p| p.into_oauth()) {
                     Ok(o) => self.oauth = Some(o),
-                    Err(e) => self.problems.push(format!("OAuth preset `proxy`: {e}")),
+                    Err(e) => self
+                        .problems
+                        .push(format!("OAuth preset `proxy`: {}", Report(&e))),
                 }
             }
             #[cfg(feature = "proxy")]
             "google" => match crate::providers::GoogleProvider::default().into_oauth() {
                 Ok(o) => self.oauth = Some(o),
-                Err(e) => self.problems.push(format!("OAuth preset `google`: {e}")),
+                Err(e) => self
+                    .problems
+                    .push(format!("OAuth preset `google`: {}", Report(&e))),
             },
             #[cfg(feature = "proxy")]
             "entra" => match crate::providers::EntraProvider::default().into_oauth() {
                 Ok(o) => self.oauth = Some(o),
-                Err(e) => self.problems.push(format!("OAuth preset `entra`: {e}")),
+                Err(e) => self
+                    .problems
+                    .push(format!("OAuth preset `entra`: {}", Report(&e))),
             },
             #[cfg(not(feature = "proxy"))]
             "entra" => self
@@ -71,7 +82,9 @@ impl McpServerBuilder {
             #[cfg(feature = "proxy")]
             "github" => match crate::providers::GitHubProvider::default().into_oauth() {
                 Ok(o) => self.oauth = Some(o),
-                Err(e) => self.problems.push(format!("OAuth preset `github`: {e}")),
+                Err(e) => self
+                    .problems
+                    .push(format!("OAuth preset `github`: {}", Report(&e))),
             },
             #[cfg(not(feature = "proxy"))]
             "github" => self
@@ -80,7 +93,9 @@ impl McpServerBuilder {
             #[cfg(feature = "proxy")]
             "okta" => match crate::providers::OktaProvider::default().into_oauth() {
                 Ok(o) => self.oauth = Some(o),
-                Err(e) => self.problems.push(format!("OAuth preset `okta`: {e}")),
+                Err(e) => self
+                    .problems
+                    .push(format!("OAuth preset `okta`: {}", Report(&e))),
             },
             #[cfg(not(feature = "proxy"))]
             "okta" => self
@@ -106,7 +121,9 @@ impl McpServerBuilder {
                 };
                 match built {
                     Ok(o) => self.oauth = Some(o),
-                    Err(e) => self.problems.push(format!("OAuth preset `{preset}`: {e}")),
+                    Err(e) => self
+                        .problems
+                        .push(format!("OAuth preset `{preset}`: {}", Report(&e))),
                 }
             }
             other => self.problems.push(format!(
@@ -175,8 +192,17 @@ impl McpServerBuilder {
             }
             problems
         };
+        let mut problems = problems;
+        if let Some(branding) = &self.branding {
+            problems.extend(branding.problems());
+        }
         if !problems.is_empty() {
             return Err(BuildError { problems });
+        }
+        #[cfg(feature = "authorization-server")]
+        if let Some(dev) = &oauth.embedded {
+            let server = self.title.as_deref().unwrap_or(&self.name);
+            dev.set_look(server, self.branding.as_ref());
         }
         Ok(Some(AuthState::new(oauth, tool_scopes)))
     }
