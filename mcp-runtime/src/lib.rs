@@ -29,8 +29,8 @@
 //!   [`Content`] (images, audio, resources), [`CallToolResult`], or `Result<_, E>` of these;
 //!   `Err` becomes an `isError` result.
 //!
-//! The transport is MCP Streamable HTTP (protocol versions 2025-11-25, 2025-06-18 and
-//! 2025-03-26) on actix-web, with sessions (or a stateless mode), DNS-rebinding protection,
+//! The transport is MCP Streamable HTTP (protocol versions 2026-07-28, 2025-11-25, 2025-06-18
+//! and 2025-03-26) on actix-web, with sessions (or a stateless mode), DNS-rebinding protection,
 //! body limits, cancellation and SSE streaming of progress and log notifications.
 //!
 //! Logs use `tracing` with the targets `mcp_runtime::server`, `mcp_runtime::rpc`,
@@ -39,17 +39,15 @@
 //! `mcp_runtime::request`, level DEBUG; fields `method`, `tool`, `subject`, `status`, never a
 //! token), so an OpenTelemetry subscriber sees one span per request.
 //!
+//! The [`guides`] explain each part at length: tools, resources and prompts, servers, OAuth and
+//! the presets, the proxy, the development authorization server, the client and the `mcp`
+//! CLI, transport, deployment.
+//!
 //! # Cargo features
 //!
-//! | feature | default | what it adds |
-//! | --- | --- | --- |
-//! | `server` | yes | the runtime: tools, Streamable HTTP on actix-web, the macros |
-//! | `oauth` | yes | token verification (JWKS, HS256, introspection), scope guards, [`auth::Auth`], discovery documents, the identity-provider presets; brings reqwest (rustls), jsonwebtoken and aws-lc-rs |
-//! | `dev-server` | yes | the embedded development authorization server (`oauth = "dev"`) |
-//! | `proxy` | yes | the OAuth proxy for identity providers without dynamic registration (`oauth = "proxy"`) |
-//! | `store-redb` | yes | the embedded persistent store of the authorization server ([`store`]) |
-//! | `metrics` | no | a Prometheus `/metrics` endpoint (`McpServerBuilder::metrics`) |
-//! | `client` | no | [`client`]: an MCP client with OAuth sign-in, token storage and the `mcpServers` configuration (needs no server parts) |
+//! Generated from the comments in `Cargo.toml`, so this list cannot drift from the manifest:
+//!
+#![doc = document_features::document_features!()]
 //!
 //! A server without OAuth needs only `default-features = false, features = ["server"]`: it
 //! compiles without an HTTP client, JWT or TLS crates.
@@ -77,6 +75,7 @@
 //!   tasks, and the tool model (`tool`, `spec`, `extract`, `result`, `schema`).
 //! - **transport**: Streamable HTTP on actix-web.
 //! - **server**: the builder composing both, running and mounting, the macros' support.
+//! - **guides**: documentation only ([`guides`]); no code.
 //! - **client**: beside the server, on the model (`client`, feature `client`); the `mcp` CLI
 //!   is a crate on top of it.
 //!
@@ -85,14 +84,15 @@
 //! | model | `model` | |
 //! | config | `config` | model |
 //! | metrics | `metrics` | |
-//! | store | `store` | config |
+//! | store | `store` | model, config |
 //! | auth | `auth` | model, config, metrics, store |
-//! | oauth | `oauth` | config, store, auth |
+//! | oauth | `oauth` | model, config, store, auth |
 //! | providers | `providers` | config, store, auth, oauth |
 //! | protocol | `server::protocol`, `tool`, `spec`, `extract`, `result`, `schema` | model, config, metrics, store, auth |
 //! | transport | `server::transport` | model, config, metrics, store, auth, protocol |
 //! | server | `server`, `__private` | model, config, metrics, store, auth, oauth, providers, protocol, transport |
 //! | client | `client` | model |
+//! | guides | `guides` | |
 //!
 //! Besides the rows, no file imports a file that imports it back, directly or through
 //! others: no circle spans two folders, and none joins sibling files. A `pub use` that only
@@ -110,6 +110,8 @@ pub mod client;
 pub mod config;
 #[cfg(feature = "server")]
 mod extract;
+#[cfg(any(doc, doctest))]
+pub mod guides;
 #[cfg(feature = "metrics")]
 mod metrics;
 #[cfg(any(feature = "server", feature = "client"))]
@@ -172,6 +174,40 @@ pub use tool::{
 /// Re-exported so that custom routes need no direct dependency.
 #[cfg(feature = "server")]
 pub use actix_web;
+
+/// The HTTP client the presets, the JWKS cache, userinfo and the client use, re-exported so
+/// that a `reqwest::Client` handed to them (e.g. [`auth::jwks::JwksCache::new`]) is built from
+/// the same version: `mcp_runtime::reqwest::Client::builder()`, or [`auth::http_client`].
+#[cfg(any(feature = "oauth", feature = "client"))]
+pub use reqwest;
+
+/// The JSON Schema derive tool inputs and [`Json`] outputs use, re-exported so that a server
+/// needs no version of its own to match:
+///
+/// ```
+/// use mcp_runtime::prelude::*;
+/// use mcp_runtime::schemars::JsonSchema;
+///
+/// #[derive(serde::Deserialize, JsonSchema)]
+/// #[schemars(crate = "mcp_runtime::schemars")]
+/// struct Query {
+///     /// What to look for.
+///     text: String,
+/// }
+///
+/// #[mcp_tool(description = "Searches the notes")]
+/// async fn search(Input(query): Input<Query>) -> String {
+///     format!("nothing matches {}", query.text)
+/// }
+/// # fn main() {}
+/// ```
+#[cfg(feature = "server")]
+pub use schemars;
+
+/// The Prometheus client the metrics use, re-exported so that a registry you merge them into
+/// ([`McpServer::metrics_collector`]) is of the same version. Feature `metrics`.
+#[cfg(feature = "metrics")]
+pub use prometheus_client;
 
 /// Lists tools for [`McpServerBuilder::tools`]: `tools![add, search]`.
 ///

@@ -505,6 +505,53 @@ pub(crate) async fn mcp_stateless_runs_the_quickstart_without_sessions() {
 }
 
 #[tokio::test]
+pub(crate) async fn mcp_metrics_addr_gives_the_quickstart_a_metrics_listener() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let (_qs, url) = start_example("quickstart", &[("MCP_METRICS_ADDR", addr.as_str())]);
+    let r = http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {},
+                "clientInfo": {"name": "it", "version": "1"}}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("initialize");
+    assert_eq!(r.status(), 200);
+    let r = http()
+        .get(format!("http://{addr}/metrics"))
+        .header("host", format!("10.0.0.7:{port}"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.expect("body");
+    assert!(
+        body.lines()
+            .any(|l| l == r#"mcp_requests_total{method="initialize",status="200"} 1"#),
+        "{body}"
+    );
+
+    let (code, err) = run_failing("quickstart", &[("MCP_METRICS_ADDR", "everywhere")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(
+            "MCP_METRICS_ADDR must be an address and port for the metrics listener, e.g. \
+             `0.0.0.0:9464`, got `everywhere`"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 pub(crate) async fn replicas_with_one_encryption_key_take_each_others_input_required_rounds() {
     const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
     let env = [("MCP_STORE_ENCRYPTION_KEY", KEY)];
@@ -587,4 +634,103 @@ pub(crate) async fn replicas_with_one_encryption_key_take_each_others_input_requ
         err.contains("MCP_STORE_ENCRYPTION_KEY must be 32 random bytes in base64url"),
         "{err}"
     );
+}
+
+/// The container recipe (`Dockerfile`): its build stage has the C toolchain aws-lc-rs needs and
+/// its runtime stage is small; the binary it packages, run with exactly its `ENV` lines (the
+/// volume moved to a temporary folder, the port to an ephemeral one), serves on every
+/// interface under the public URL given at `docker run`, answers the probe whatever `Host` the
+/// orchestrator sends, and keeps its store on the volume.
+#[tokio::test]
+pub(crate) async fn the_container_recipe_s_settings_serve_and_keep_the_store_on_the_volume() {
+    let recipe = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile"))
+        .expect("the Dockerfile");
+    let stages: Vec<&str> = recipe.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(
+        stages,
+        [
+            "FROM rust:1.95.0-bookworm AS build",
+            "FROM debian:bookworm-slim"
+        ],
+        "a multi-stage build on the toolchain rust-toolchain.toml pins"
+    );
+    assert!(
+        recipe.contains("build-essential cmake"),
+        "aws-lc-rs compiles C"
+    );
+    assert!(recipe.contains("VOLUME /var/lib/mcp"));
+    let example_arg = recipe
+        .lines()
+        .find_map(|l| l.strip_prefix("ARG EXAMPLE="))
+        .expect("ARG EXAMPLE");
+    assert_eq!(example_arg, "oauth_proxy");
+
+    let volume = std::env::temp_dir().join(format!("mcp-container-{}", std::process::id()));
+    std::fs::create_dir_all(&volume).expect("volume");
+    let mut env: Vec<(String, String)> = recipe
+        .lines()
+        .filter_map(|l| l.strip_prefix("ENV "))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let v = v.replace("/var/lib/mcp", &volume.display().to_string());
+            (k.to_owned(), if k == "PORT" { "0".to_owned() } else { v })
+        })
+        .collect();
+    let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["HOST", "PORT", "MCP_STORE_URL", "RUST_LOG"]);
+    for (k, v) in [
+        ("MCP_URL", "https://mcp.example.test/mcp"),
+        (
+            "MCP_USE_OAUTH_PROXY_AUTH_ENDPOINT",
+            "https://idp.example/authorize",
+        ),
+        (
+            "MCP_USE_OAUTH_PROXY_TOKEN_ENDPOINT",
+            "https://idp.example/token",
+        ),
+        ("MCP_USE_OAUTH_PROXY_ISSUER", "https://idp.example"),
+        ("MCP_USE_OAUTH_PROXY_CLIENT_ID", "app"),
+        ("MCP_USE_OAUTH_PROXY_JWKS_URL", "https://idp.example/jwks"),
+    ] {
+        env.push((k.into(), v.into()));
+    }
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (running, url) = start_example(example_arg, &env_refs);
+    assert!(url.starts_with("http://0.0.0.0:"), "every interface: {url}");
+    let port = url
+        .trim_start_matches("http://0.0.0.0:")
+        .split('/')
+        .next()
+        .expect("port")
+        .to_owned();
+    // A kubelet probes the pod by its IP.
+    let r = http()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .header("host", format!("10.42.0.17:{port}"))
+        .send()
+        .await
+        .expect("probe");
+    assert_eq!(r.status(), 200);
+    // Clients come through the public URL, which is the resource and the issuer.
+    let r = http()
+        .get(format!(
+            "http://127.0.0.1:{port}/.well-known/oauth-authorization-server"
+        ))
+        .header("host", "mcp.example.test")
+        .send()
+        .await
+        .expect("metadata");
+    assert_eq!(r.status(), 200);
+    let metadata: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(metadata["issuer"], "https://mcp.example.test");
+    assert_eq!(
+        metadata["registration_endpoint"],
+        "https://mcp.example.test/register"
+    );
+    assert!(
+        volume.join("store.redb").is_file(),
+        "the store is on the volume"
+    );
+    drop(running);
+    let _ = std::fs::remove_dir_all(&volume);
 }
