@@ -36,8 +36,11 @@
 //! Logs use `tracing` with the targets `mcp_runtime::server`, `mcp_runtime::rpc`,
 //! `mcp_runtime::auth` and `mcp_runtime::config`, e.g. `RUST_LOG=info,mcp_runtime::rpc=debug`.
 //! Every request to the endpoint runs in an `mcp.request` span (target
-//! `mcp_runtime::request`, level DEBUG; fields `method`, `tool`, `subject`, `status`, never a
-//! token), so an OpenTelemetry subscriber sees one span per request.
+//! `mcp_runtime::request`, level DEBUG) with OpenTelemetry's MCP semantic conventions: named
+//! `{mcp.method.name} {target}` through `otel.name`, with `mcp.method.name`,
+//! `gen_ai.tool.name`, `mcp.session.id`, `mcp.protocol.version`, `jsonrpc.request.id` and
+//! `error.type`; never a token, and the caller's `sub` only when asked for
+//! ([`McpServerBuilder::trace_subject`]). See the [deployment guide](guides::deployment).
 //!
 //! The [`guides`] explain each part at length: tools, resources and prompts, servers, OAuth and
 //! the presets, the proxy, the development authorization server, the client and the `mcp`

@@ -15,6 +15,20 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+/// OpenTelemetry's `mcp.server.operation.duration` attributes, as Prometheus labels: the
+/// JSON-RPC method (else the HTTP method) and the error type (a 4xx or 5xx status, else
+/// empty).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    mcp_method_name: &'static str,
+    error_type: &'static str,
+}
+
+/// Session lengths: from a second to about a day and a half.
+fn session_lengths() -> Histogram {
+    Histogram::new(exponential_buckets(1.0, 2.0, 18))
+}
+
 /// `method` and `status` of a request.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -94,6 +108,8 @@ pub(crate) struct Metrics {
 /// endpoint (`mcp_requests_total`, …), under your registry's prefix if it has one.
 #[derive(Clone)]
 pub struct MetricsCollector {
+    operation_seconds: Family<OperationLabels, Histogram, fn() -> Histogram>,
+    session_seconds: Family<Labels1, Histogram, fn() -> Histogram>,
     requests: Family<RequestLabels, Counter>,
     refusals: Family<Labels1, Counter>,
     tool_calls: Family<ToolLabels, Counter>,
@@ -123,6 +139,18 @@ impl Collector for MetricsCollector {
             metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
         }
         let e = &mut encoder;
+        one(
+            e,
+            "mcp_server_operation_duration_seconds",
+            "Duration of MCP requests as the server saw them (OpenTelemetry's mcp.server.operation.duration), by JSON-RPC method and error type",
+            &self.operation_seconds,
+        )?;
+        one(
+            e,
+            "mcp_server_session_duration_seconds",
+            "Duration of MCP sessions, from initialize to their end (OpenTelemetry's mcp.server.session.duration), by protocol version",
+            &self.session_seconds,
+        )?;
         one(
             e,
             "mcp_requests",
@@ -172,6 +200,8 @@ impl Collector for MetricsCollector {
 impl Metrics {
     pub(crate) fn new() -> Self {
         let families = MetricsCollector {
+            operation_seconds: Family::new_with_constructor(latency),
+            session_seconds: Family::new_with_constructor(session_lengths),
             requests: Family::default(),
             refusals: Family::default(),
             tool_calls: Family::default(),
@@ -193,6 +223,25 @@ impl Metrics {
             .requests
             .get_or_create(&RequestLabels { method, status })
             .inc();
+    }
+
+    /// A request answered after `took`; `error_type` is its 4xx/5xx status, or empty.
+    pub(crate) fn operation(&self, method: &'static str, error_type: &'static str, took: Duration) {
+        self.families
+            .operation_seconds
+            .get_or_create(&OperationLabels {
+                mcp_method_name: method,
+                error_type,
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    /// A session ended (closed, expired or evicted) after `lasted`.
+    pub(crate) fn session_ended(&self, version: &'static str, lasted: Duration) {
+        self.families
+            .session_seconds
+            .get_or_create(&[("mcp_protocol_version", version)])
+            .observe(lasted.as_secs_f64());
     }
 
     /// A request refused before dispatch.

@@ -65,13 +65,24 @@ async fn metrics_count_requests_refusals_tools_and_verification() {
     let mut bad = Client::new(&server);
     bad.bearer = Some("not-a-jwt".into());
     assert_eq!(bad.post_raw(&init_body(V_LATEST)).await.status, 401);
-    let c = Client::connect_as(&server, V_LATEST, Some(token(&server, "openid"))).await;
+    let bearer = token(&server, "openid");
+    let c = Client::connect_as(&server, V_LATEST, Some(bearer.clone())).await;
     assert_eq!(text(&c.call("whoami", json!({})).await), "user-7");
     let r = c
         .post_raw(&json!({"jsonrpc":"2.0","id":3,"method":"tools/call",
                           "params":{"name":"purge","arguments":{}}}))
         .await;
     assert_eq!(r.status, 403);
+    // The session ends: its length is counted.
+    let r = http()
+        .delete(server.url())
+        .bearer_auth(&bearer)
+        .header("mcp-session-id", c.session.clone().expect("a session"))
+        .header("mcp-protocol-version", V_LATEST)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 200);
 
     let r = http().get(&metrics_url).send().await.expect("metrics");
     assert_eq!(r.status(), 200);
@@ -93,6 +104,9 @@ async fn metrics_count_requests_refusals_tools_and_verification() {
         r#"mcp_tool_duration_seconds_count{tool="whoami"} 1"#,
         r#"mcp_token_verifications_total{result="valid",cache="miss"} 1"#,
         r#"mcp_jwks_fetches_total{result="ok"} 1"#,
+        r#"mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type=""} 1"#,
+        r#"mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="403"} 1"#,
+        r#"mcp_server_operation_duration_seconds_count{mcp_method_name="POST",error_type="401"} 2"#,
     ] {
         assert!(
             body.lines().any(|l| l == line),
@@ -102,6 +116,13 @@ async fn metrics_count_requests_refusals_tools_and_verification() {
     assert!(
         body.contains("mcp_token_verification_seconds_count 2"),
         "{body}"
+    );
+    let session_line = format!(
+        r#"mcp_server_session_duration_seconds_count{{mcp_protocol_version="{V_LATEST}"}} 1"#
+    );
+    assert!(
+        body.lines().any(|l| l == session_line),
+        "missing `{session_line}` in:\n{body}"
     );
     // The metrics endpoint answers to the same Host check as the endpoint.
     let r = http()
@@ -148,8 +169,28 @@ impl<S: tracing::Subscriber> Layer<S> for Spans {
     }
 }
 
+/// The request spans of `spans`, by their fields.
+fn request_spans(spans: &Spans) -> Vec<HashMap<String, String>> {
+    spans
+        .0
+        .lock()
+        .expect("lock")
+        .values()
+        .filter(|(name, _)| name == "mcp_runtime::request:mcp.request")
+        .map(|(_, f)| f.clone())
+        .collect()
+}
+
+/// A span whose `mcp.method.name` is `method`.
+fn span_of<'a>(spans: &'a [HashMap<String, String>], method: &str) -> &'a HashMap<String, String> {
+    spans
+        .iter()
+        .find(|f| f.get("mcp.method.name").map(String::as_str) == Some(method))
+        .unwrap_or_else(|| panic!("no {method} span in {spans:?}"))
+}
+
 #[tokio::test]
-async fn every_request_runs_in_a_span_with_method_tool_and_subject() {
+async fn every_request_runs_in_a_span_named_by_the_opentelemetry_mcp_conventions() {
     let spans = Spans::default();
     tracing::subscriber::set_global_default(Registry::default().with(spans.clone()))
         .expect("the only subscriber in this test process");
@@ -158,34 +199,77 @@ async fn every_request_runs_in_a_span_with_method_tool_and_subject() {
     let token = token(&server, "openid");
     let c = Client::connect_as(&server, V_LATEST, Some(token.clone())).await;
     assert_eq!(text(&c.call("whoami", json!({})).await), "user-7");
+    let r = c
+        .post_raw(&json!({"jsonrpc":"2.0","id":"call-9","method":"tools/call",
+                          "params":{"name":"purge","arguments":{}}}))
+        .await;
+    assert_eq!(r.status, 403);
     tokio::time::sleep(Duration::from_millis(50)).await;
 
-    let all = spans.0.lock().expect("lock").clone();
-    let requests: Vec<&HashMap<String, String>> = all
-        .values()
-        .filter(|(name, _)| name == "mcp_runtime::request:mcp.request")
-        .map(|(_, f)| f)
-        .collect();
+    let requests = request_spans(&spans);
     let call = requests
         .iter()
-        .find(|f| f.get("method").map(String::as_str) == Some("tools/call"))
-        .unwrap_or_else(|| panic!("no tools/call span in {requests:?}"));
-    assert_eq!(call["tool"], "whoami");
-    assert_eq!(call["subject"], "user-7");
-    assert_eq!(call["status"], "200");
-    assert_eq!(call["http_method"], "POST");
-    assert!(
-        requests
-            .iter()
-            .any(|f| f.get("method").map(String::as_str) == Some("initialize")),
-        "{requests:?}"
+        .find(|f| f.get("gen_ai.tool.name").map(String::as_str) == Some("whoami"))
+        .unwrap_or_else(|| panic!("no whoami span in {requests:?}"));
+    assert_eq!(call["otel.name"], "tools/call whoami");
+    assert_eq!(call["otel.kind"], "server");
+    assert_eq!(call["gen_ai.tool.name"], "whoami");
+    assert_eq!(call["gen_ai.operation.name"], "execute_tool");
+    assert_eq!(call["mcp.protocol.version"], V_LATEST);
+    assert_eq!(
+        call["mcp.session.id"],
+        c.session.clone().expect("a session")
     );
+    assert!(
+        call["jsonrpc.request.id"].parse::<u64>().is_ok(),
+        "the client's numeric id: {call:?}"
+    );
+    assert_eq!(call["http.request.method"], "POST");
+    assert_eq!(call["http.response.status_code"], "200");
+    assert!(!call.contains_key("error.type"), "{call:?}");
+    // The caller's identity is personal data: not on the span unless asked for.
+    assert!(!call.contains_key("enduser.id"), "{call:?}");
+    let refused = requests
+        .iter()
+        .find(|f| f.get("jsonrpc.request.id").map(String::as_str) == Some("call-9"))
+        .unwrap_or_else(|| panic!("no span for call-9 in {requests:?}"));
+    assert_eq!(refused["otel.name"], "tools/call purge");
+    assert_eq!(refused["error.type"], "403");
+    assert_eq!(refused["otel.status_code"], "ERROR");
+    assert_eq!(span_of(&requests, "initialize")["otel.name"], "initialize");
     // Never a token, in any field of any span.
-    for (name, fields) in all.values() {
+    for (name, fields) in spans.0.lock().expect("lock").values() {
         for v in fields.values() {
             assert!(!v.contains(&token), "a token in span {name}");
         }
     }
+    server.stop().await;
+
+    // Asked for (trace_subject): the caller's `sub` as enduser.id.
+    let server = start(
+        McpServer::builder()
+            .trace_subject(true)
+            .oauth(issuer.oauth())
+            .tools(tools![whoami, purge]),
+    );
+    let c = Client::connect_as(
+        &server,
+        V_LATEST,
+        Some(super::observe::token(&server, "openid")),
+    )
+    .await;
+    assert_eq!(text(&c.call("whoami", json!({})).await), "user-7");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let requests = request_spans(&spans);
+    let session = c.session.clone().expect("a session");
+    let call = requests
+        .iter()
+        .find(|f| {
+            f.get("gen_ai.tool.name").map(String::as_str) == Some("whoami")
+                && f.get("mcp.session.id") == Some(&session)
+        })
+        .expect("this server's whoami span");
+    assert_eq!(call["enduser.id"], "user-7");
     server.stop().await;
 }
 

@@ -24,6 +24,8 @@ pub struct McpServerBuilder {
     instructions: Option<String>,
     /// How the embedded authorization server's pages present the product.
     pub(super) branding: Option<config::Branding>,
+    /// Whether request spans carry the caller's `sub`; `None`: `MCP_TRACE_SUBJECT` decides.
+    trace_subject: Option<bool>,
     tools: Vec<Tool>,
     state: StateMap,
     configure: Vec<ConfigureFn>,
@@ -109,6 +111,7 @@ impl McpServerBuilder {
             version: env!("CARGO_PKG_VERSION").into(),
             title: None,
             branding: None,
+            trace_subject: None,
             instructions: None,
             tools: Vec::new(),
             state: StateMap::default(),
@@ -174,6 +177,13 @@ impl McpServerBuilder {
     /// not `https` (or `http` on loopback) is reported by [`build`](Self::build).
     pub fn branding(mut self, branding: config::Branding) -> Self {
         self.branding = Some(branding);
+        self
+    }
+    /// Records the caller's identity (the token's `sub`) on each request's span as
+    /// `enduser.id` (`MCP_TRACE_SUBJECT=true`). Off by default: it is personal data, and
+    /// traces often go to a third party; turn it on where your policy allows it.
+    pub fn trace_subject(mut self, on: bool) -> Self {
+        self.trace_subject = Some(on);
         self
     }
     /// Instructions for the model, returned by `initialize`.
@@ -612,6 +622,10 @@ impl McpServerBuilder {
         allowed_hosts.extend(public_url.iter().map(|p| p.host.clone()));
         allowed_hosts.extend(self.allowed_hosts);
         let listeners = Arc::new(crate::server::protocol::listen::Listeners::default());
+        #[cfg(feature = "metrics")]
+        let metrics =
+            (self.metrics_path.is_some() || self.metrics_addr.is_some() || self.collect_metrics)
+                .then(|| Arc::new(crate::metrics::Metrics::new()));
         let inner = Inner {
             info: ServerInfo {
                 implementation: crate::model::Implementation {
@@ -642,18 +656,20 @@ impl McpServerBuilder {
                 self.max_sessions,
                 self.client_request_timeout,
             )
-            .with_per_caller(self.max_sessions_per_caller),
+            .with_per_caller(self.max_sessions_per_caller)
+            .with_metrics(
+                #[cfg(feature = "metrics")]
+                metrics.clone(),
+            ),
             shared_sessions: session_store
                 .map(crate::server::protocol::shared_sessions::SharedSessions::new),
             #[cfg(feature = "oauth")]
             auth: auth.map(Arc::new),
             public_url,
+            trace_subject: self.trace_subject.unwrap_or(false),
             mount_warned: Default::default(),
             #[cfg(feature = "metrics")]
-            metrics: (self.metrics_path.is_some()
-                || self.metrics_addr.is_some()
-                || self.collect_metrics)
-                .then(|| Arc::new(crate::metrics::Metrics::new())),
+            metrics: metrics.clone(),
             #[cfg(feature = "metrics")]
             metrics_path: self.metrics_path.take(),
         };
@@ -693,6 +709,18 @@ impl McpServerBuilder {
         }
         if self.branding.is_none() {
             self.branding = config::Branding::from_env();
+        }
+        if let Some(v) =
+            config::env_var("MCP_TRACE_SUBJECT").filter(|_| self.trace_subject.is_none())
+        {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => self.trace_subject = Some(true),
+                "false" | "0" => self.trace_subject = Some(false),
+                _ => self.problems.push(format!(
+                    "MCP_TRACE_SUBJECT must be `true` or `false`, got `{}`",
+                    v.trim()
+                )),
+            }
         }
         if let Some(v) = config::env_var("MCP_METRICS_ADDR") {
             #[cfg(feature = "metrics")]

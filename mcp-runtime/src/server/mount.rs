@@ -90,21 +90,29 @@ impl McpServer {
         if let Some(auth) = &self.inner.auth {
             cfg.app_data(web::Data::from(auth.clone()));
         }
+        #[cfg(feature = "metrics")]
+        let timed = self.inner.metrics.is_some();
         cfg.service(
             web::resource(&*self.path)
                 .app_data(data)
-                .wrap_fn(|req, srv| {
+                .wrap_fn(move |req, srv| {
                     use actix_web::dev::Service as _;
                     use tracing::Instrument as _;
                     // Browser clients: CORS for origins the endpoint accepts.
                     let origin = http::cors_origin(req.request());
                     let preflight = req.method() == actix_web::http::Method::OPTIONS;
+                    #[cfg(feature = "metrics")]
+                    if timed {
+                        use actix_web::HttpMessage as _;
+                        req.extensions_mut()
+                            .insert(super::observe::Started(std::time::Instant::now()));
+                    }
                     // One span per request; the handler (a boxed future) runs inside it.
                     let span = http::request_span(req.request());
                     let fut = srv.call(req).instrument(span.clone());
                     async move {
                         let mut res = fut.await?;
-                        span.record("status", res.status().as_u16());
+                        super::observe::note_status(&span, res.status().as_u16());
                         #[cfg(feature = "metrics")]
                         super::observe::count_response(&res);
                         if let Some(origin) = origin {

@@ -220,6 +220,7 @@ fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
         Ok(found) => found,
         Err(e) => return Pending::ready(Reply::Err(e)),
     };
+    super::trace::target("prompts/get", "gen_ai.prompt.name", &prompt.name);
     #[cfg(feature = "oauth")]
     if let Some(step_up) = step_up(
         inner,
@@ -348,6 +349,7 @@ fn read_resource(inner: &Inner, scope: RequestScope, params: &Value) -> Pending 
             "resources/read: `params.uri` (a string) is required",
         )));
     };
+    super::trace::target("resources/read", "mcp.resource.uri", uri);
     let Some((resource, vars)) = catalog.resources.find(uri) else {
         return Pending::ready(Reply::Err(super::resources::not_found(uri)));
     };

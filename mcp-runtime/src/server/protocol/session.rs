@@ -40,6 +40,9 @@ pub struct Session {
     /// older goes first.
     seq: u64,
     protocol_version: &'static str,
+    /// When it was made, for `mcp_server_session_duration_seconds` (feature `metrics`).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    created: Instant,
     log_level: AtomicU8,
     last_seen: AtomicU64,
     /// The calls that wait, from their first wait to their end, which removes them (and so
@@ -264,6 +267,9 @@ pub(crate) struct Sessions {
     epoch: Instant,
     last_sweep: AtomicU64,
     made: AtomicU64,
+    /// Where ended sessions' durations are counted (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl Sessions {
@@ -277,6 +283,30 @@ impl Sessions {
             epoch: Instant::now(),
             last_sweep: AtomicU64::new(0),
             made: AtomicU64::new(0),
+            #[cfg(feature = "metrics")]
+            metrics: None,
+        }
+    }
+
+    /// Counts ended sessions' durations in `metrics` (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn with_metrics(mut self, metrics: Option<Arc<crate::metrics::Metrics>>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Without the `metrics` feature there is nothing to count in.
+    #[cfg(not(feature = "metrics"))]
+    pub(crate) fn with_metrics(self) -> Self {
+        self
+    }
+
+    /// A session leaves the map: it closes, and its duration is counted.
+    fn end(&self, session: &Session) {
+        session.close();
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.session_ended(session.protocol_version, session.created.elapsed());
         }
     }
 
@@ -347,6 +377,7 @@ impl Sessions {
         let now = self.now();
         self.sweep(now);
         let session = Arc::new(Session {
+            created: Instant::now(),
             id,
             protocol_version,
             subject,
@@ -380,7 +411,7 @@ impl Sessions {
                 && let Some(gone) = map.remove(&oldest)
             {
                 tracing::debug!(target: "mcp_runtime::server", session = %gone.id, "session evicted: its caller reached max_sessions_per_caller");
-                gone.close();
+                self.end(&gone);
             }
         }
         // Full: the least recently used idle session (no call in flight) makes room.
@@ -393,7 +424,7 @@ impl Sessions {
             match idle.and_then(|id| map.remove(&id)) {
                 Some(gone) => {
                     tracing::debug!(target: "mcp_runtime::server", session = %gone.id, "session evicted: the server holds max_sessions");
-                    gone.close();
+                    self.end(&gone);
                 }
                 None => return Err(SessionError::Full(self.max)),
             }
@@ -451,7 +482,7 @@ impl Sessions {
             .remove(id);
         match removed {
             Some(s) => {
-                s.close();
+                self.end(&s);
                 true
             }
             None => false,
@@ -474,7 +505,7 @@ impl Sessions {
         map.retain(|_, s| {
             let keep = now.saturating_sub(s.last_seen.load(Ordering::Relaxed)) <= idle;
             if !keep {
-                s.close();
+                self.end(s);
             }
             keep
         });

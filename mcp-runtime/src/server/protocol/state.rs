@@ -55,6 +55,9 @@ pub(crate) struct Inner {
     /// Where the endpoint's listener serves them, if it does.
     #[cfg(feature = "metrics")]
     pub(crate) metrics_path: Option<String>,
+    /// Whether the request span records the caller's `sub` (`enduser.id`): personal data,
+    /// off unless asked for (`trace_subject`, `MCP_TRACE_SUBJECT`).
+    pub(crate) trace_subject: bool,
     /// Whether mounting without a public URL was reported already.
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) mount_warned: std::sync::atomic::AtomicBool,

@@ -60,6 +60,13 @@ impl Metrics {
 
     /// Counts the call's end (`outcome`: ok, error, cancelled, ...).
     pub(crate) fn end(&self, tool: &'static str, outcome: &'static str) {
+        match outcome {
+            "ok" | "input_required" => {}
+            "error" => super::trace::failed("tool_error"),
+            "invalid_arguments" => super::trace::failed("-32602"),
+            "panicked" => super::trace::failed("-32603"),
+            other => super::trace::failed(other),
+        }
         #[cfg(feature = "metrics")]
         if let Some((started, metrics)) = &self.at {
             metrics.tool_call(tool, outcome, started.elapsed());

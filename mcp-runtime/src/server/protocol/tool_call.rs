@@ -140,7 +140,7 @@ pub(crate) fn call_tool_with(
             "tools/call: unknown tool `{name}`"
         )));
     };
-    super::trace::in_span("tool", tool.meta.name);
+    super::trace::target("tools/call", "gen_ai.tool.name", tool.meta.name);
     let arguments = match params.arguments {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(a @ Value::Object(_)) => a,

@@ -25,8 +25,8 @@ pub(crate) use crate::server::http_auth::{
     authenticate, authorization_server_metadata, forbidden, preflight, resource_metadata,
 };
 use crate::server::jsonrpc::{self, Message, RpcError, code};
-use crate::server::observe::note_method;
 pub(crate) use crate::server::observe::{in_span, note_refusal, request_span};
+use crate::server::observe::{note_id, note_method, note_session};
 pub(crate) use crate::server::origin::{add_cors, check_origin, cors_origin};
 use crate::server::outgoing::ClientCapabilities;
 use crate::server::session::Session;
@@ -287,10 +287,12 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
     // The request that matters most, parsed in one pass.
     if let Some((id, params)) = dispatch::parse_call(text) {
         note_method(&req, inner, "tools/call");
+        note_id(&id);
         let (session, version) = match session_and_version(&req, inner, auth.as_ref()).await {
             Ok(sv) => sv,
             Err(r) => return r.into(),
         };
+        note_session(session.as_deref().map(Session::id), version);
         tracing::trace!(target: "mcp_runtime::rpc", method = %"tools/call", "request");
         let streams = accept.sse && inner.http.streaming;
         let scope = RequestScope {
@@ -312,6 +314,9 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
     };
     if let Message::Request { method, .. } | Message::Notification { method, .. } = &message {
         note_method(&req, inner, method);
+    }
+    if let Message::Request { id, .. } = &message {
+        note_id(id);
     }
     if let Message::Request { id, method, params } = &message
         && method == "initialize"
@@ -338,6 +343,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         Ok(sv) => sv,
         Err(r) => return r.into(),
     };
+    note_session(session.as_deref().map(Session::id), version);
     one(&req, inner, session, version, accept, message, auth).await
 }
 
@@ -674,8 +680,11 @@ async fn admit(req: &HttpRequest) -> Result<(&Inner, Option<Auth>), HttpResponse
         HttpResponse::from(r)
     })?;
     let auth = authenticate(req, inner).await?;
-    if let Some(auth) = &auth {
-        in_span("subject", &auth.user.user_id);
+    // The caller's identity is personal data: on the span only when the operator asked.
+    if inner.trace_subject
+        && let Some(auth) = &auth
+    {
+        in_span("enduser.id", &auth.user.user_id);
     }
     Ok((inner, auth))
 }

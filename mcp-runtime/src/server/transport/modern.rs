@@ -14,7 +14,7 @@ use crate::server::Inner;
 use crate::server::dispatch::{self, RequestScope};
 use crate::server::jsonrpc::{self, Message, Reply, RpcError};
 use crate::server::modern::{self, REVISION};
-use crate::server::observe::note_method;
+use crate::server::observe::{note_id, note_method, note_session};
 use crate::server::transport::respond::{Accepts, Framing, json_answer, respond};
 
 /// The resource-not-found code before 2026-07-28; the revision answers -32602 instead.
@@ -247,6 +247,8 @@ pub(crate) async fn post(
     // The request that matters most, parsed in one pass (see `dispatch::parse_call`).
     if let Some((id, params)) = dispatch::parse_call(text) {
         note_method(req, inner, "tools/call");
+        note_id(&id);
+        note_session(None, REVISION);
         let meta = match params.request_meta() {
             Ok(meta) => meta,
             Err(e) => return meta_error(req, &id, &e),
@@ -277,6 +279,8 @@ pub(crate) async fn post(
         Err((id, e)) => return error(&id, &e, StatusCode::BAD_REQUEST),
     };
     note_method(req, inner, &method);
+    note_id(&id);
+    note_session(None, REVISION);
     let params_value = jsonrpc::params_value(params);
     let meta = match modern::request_meta(&params_value) {
         Ok(meta) => meta,
