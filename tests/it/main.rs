@@ -25,6 +25,7 @@ mod items;
 mod modern;
 mod modern_input;
 mod observe;
+mod otel;
 mod presets;
 mod prompts;
 mod proxy;

@@ -321,24 +321,24 @@ impl JwksCache {
             "/.well-known/openid-configuration",
             "/.well-known/oauth-authorization-server",
         ] {
-            let meta: serde_json::Value = match self.client.get(format!("{base}{doc}")).send().await
-            {
-                Ok(r) if r.status().is_success() => match r.json().await {
-                    Ok(v) => v,
-                    Err(e) => {
-                        last = format!("{base}{doc} is not JSON: {e}");
+            let meta: serde_json::Value =
+                match super::outgoing::send(self.client.get(format!("{base}{doc}"))).await {
+                    Ok(r) if r.status().is_success() => match r.json().await {
+                        Ok(v) => v,
+                        Err(e) => {
+                            last = format!("{base}{doc} is not JSON: {e}");
+                            continue;
+                        }
+                    },
+                    Ok(r) => {
+                        last = format!("{base}{doc} answered HTTP {}", r.status());
                         continue;
                     }
-                },
-                Ok(r) => {
-                    last = format!("{base}{doc} answered HTTP {}", r.status());
-                    continue;
-                }
-                Err(e) => {
-                    last = format!("{base}{doc}: {e}");
-                    continue;
-                }
-            };
+                    Err(e) => {
+                        last = format!("{base}{doc}: {e}");
+                        continue;
+                    }
+                };
             if let Some(url) = meta.get("jwks_uri").and_then(serde_json::Value::as_str) {
                 *self
                     .discovered
@@ -353,13 +353,10 @@ impl JwksCache {
 
     async fn fetch(&self) -> Result<(Vec<CachedKey>, Duration), String> {
         let url = self.jwks_url().await?;
-        let resp = self
-            .client
-            .get(&url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| format!("request failed: {e}"))?;
+        let resp =
+            super::outgoing::send(self.client.get(&url).header("accept", "application/json"))
+                .await
+                .map_err(|e| format!("request failed: {e}"))?;
         if !resp.status().is_success() {
             return Err(format!("HTTP {}", resp.status()));
         }

@@ -28,6 +28,8 @@ pub mod jwt;
 #[cfg(feature = "oauth")]
 pub mod metadata;
 #[cfg(feature = "oauth")]
+pub(crate) mod outgoing;
+#[cfg(feature = "oauth")]
 pub mod relay;
 #[cfg(feature = "authorization-server")]
 pub(crate) mod revocations;

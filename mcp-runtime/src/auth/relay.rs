@@ -106,11 +106,7 @@ impl MetadataRelay {
     async fn fetch(&self, doc: Doc) -> Result<Bytes, String> {
         let mut last = String::new();
         for url in self.upstream(doc) {
-            match self
-                .client
-                .get(&url)
-                .header("accept", "application/json")
-                .send()
+            match super::outgoing::send(self.client.get(&url).header("accept", "application/json"))
                 .await
             {
                 Ok(r) if r.status().is_success() => match r.json::<Value>().await {

@@ -92,14 +92,14 @@ impl UserInfoEnricher {
     }
 
     async fn fetch(&self, token: &str) -> Result<Map<String, Value>, String> {
-        let resp = self
-            .client
-            .get(&self.url)
-            .bearer_auth(token)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let resp = super::outgoing::send(
+            self.client
+                .get(&self.url)
+                .bearer_auth(token)
+                .header("accept", "application/json"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
             return Err(format!("HTTP {}", resp.status()));
         }

@@ -346,19 +346,19 @@ impl IntrospectionVerifier {
     }
 
     async fn introspect(&self, token: &str, resource: &str) -> Result<Verified, AuthError> {
-        let resp = self
-            .client
-            .post(&self.endpoint)
-            .basic_auth(&self.client_id, Some(self.client_secret.expose()))
-            .form(&[("token", token), ("token_type_hint", "access_token")])
-            .send()
-            .await
-            .map_err(|e| {
-                AuthError::Unavailable(format!(
-                    "token introspection at {} failed: {e}",
-                    self.endpoint
-                ))
-            })?;
+        let resp = super::outgoing::send(
+            self.client
+                .post(&self.endpoint)
+                .basic_auth(&self.client_id, Some(self.client_secret.expose()))
+                .form(&[("token", token), ("token_type_hint", "access_token")]),
+        )
+        .await
+        .map_err(|e| {
+            AuthError::Unavailable(format!(
+                "token introspection at {} failed: {e}",
+                self.endpoint
+            ))
+        })?;
         if !resp.status().is_success() {
             return Err(AuthError::Unavailable(format!(
                 "token introspection at {} answered HTTP {}",

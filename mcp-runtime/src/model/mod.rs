@@ -6,6 +6,8 @@ pub mod content;
 pub mod error;
 pub mod implementation;
 pub mod rpc;
+#[cfg(feature = "opentelemetry")]
+pub(crate) mod trace_context;
 pub mod version;
 
 pub use content::{CallToolResult, Content, ResourceContents};

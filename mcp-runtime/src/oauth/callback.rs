@@ -539,19 +539,19 @@ impl AuthServer {
         let Some((url, shape)) = &up.config.userinfo else {
             return Err(Refusal::Denied("no userinfo endpoint is configured".into()));
         };
-        let resp = up
-            .http
-            .get(url)
-            .bearer_auth(access_token)
-            .header(header::ACCEPT.as_str(), "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                Refusal::Unavailable(format!(
-                    "the identity provider's user endpoint is unreachable ({})",
-                    reqwest_reason(&e)
-                ))
-            })?;
+        let resp = crate::auth::outgoing::send(
+            up.http
+                .get(url)
+                .bearer_auth(access_token)
+                .header(header::ACCEPT.as_str(), "application/json"),
+        )
+        .await
+        .map_err(|e| {
+            Refusal::Unavailable(format!(
+                "the identity provider's user endpoint is unreachable ({})",
+                reqwest_reason(&e)
+            ))
+        })?;
         let status = resp.status();
         if !status.is_success() {
             let msg = format!("the identity provider's user endpoint answered {status}");

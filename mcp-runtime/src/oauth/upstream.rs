@@ -75,12 +75,14 @@ impl AuthServer {
             }
             (None, _) => form.push(("client_id", &up.config.client_id)),
         }
-        let resp = rb.form(&form).send().await.map_err(|e| {
-            down(format!(
-                "the identity provider's token endpoint is unreachable ({})",
-                reqwest_reason(&e)
-            ))
-        })?;
+        let resp = crate::auth::outgoing::send(rb.form(&form))
+            .await
+            .map_err(|e| {
+                down(format!(
+                    "the identity provider's token endpoint is unreachable ({})",
+                    reqwest_reason(&e)
+                ))
+            })?;
         let status = resp.status();
         let form_encoded = resp
             .headers()

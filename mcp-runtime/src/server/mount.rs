@@ -107,9 +107,19 @@ impl McpServer {
                         req.extensions_mut()
                             .insert(super::observe::Started(std::time::Instant::now()));
                     }
-                    // One span per request; the handler (a boxed future) runs inside it.
+                    // One span per request; the handler (a boxed future) runs inside it (or
+                    // enters it itself once the body is read, when the caller's trace may be
+                    // named there: feature `opentelemetry`).
                     let span = http::request_span(req.request());
-                    let fut = srv.call(req).instrument(span.clone());
+                    #[cfg(feature = "opentelemetry")]
+                    let deferred = super::observe::adopt_headers(&req, &span);
+                    #[cfg(not(feature = "opentelemetry"))]
+                    let deferred = false;
+                    let fut = if deferred {
+                        srv.call(req).instrument(tracing::Span::none())
+                    } else {
+                        srv.call(req).instrument(span.clone())
+                    };
                     async move {
                         let mut res = fut.await?;
                         super::observe::note_status(&span, res.status().as_u16());

@@ -25,7 +25,10 @@ pub(crate) fn target(method: &str, field: &str, target: &str) {
     if enabled() {
         let span = tracing::Span::current();
         span.record(field, target);
-        span.record("otel.name", format!("{method} {target}"));
+        let name = format!("{method} {target}");
+        span.record("otel.name", name.as_str());
+        #[cfg(feature = "opentelemetry")]
+        crate::model::trace_context::otel::rename(&span, name);
         if field == "gen_ai.tool.name" {
             span.record("gen_ai.operation.name", "execute_tool");
         }

@@ -268,17 +268,42 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
             "the request body is not UTF-8",
         );
     };
+    // A request span held back until the body was read (feature `opentelemetry`): an
+    // OpenTelemetry span takes its name and its parent (maybe `params._meta.traceparent`)
+    // before it is first entered.
+    #[cfg(feature = "opentelemetry")]
+    if let Some((span, has_parent)) = crate::server::observe::deferred_span(&req) {
+        use tracing::Instrument as _;
+        crate::server::observe::name_and_parent(&span, text, has_parent);
+        let _entered = span.enter();
+        note_subject(inner, auth.as_ref());
+        drop(_entered);
+        return post_text(&req, inner, auth, text, accept)
+            .instrument(span)
+            .await;
+    }
+    post_text(&req, inner, auth, text, accept).await
+}
+
+/// The rest of a `POST`: the message, read and admitted.
+async fn post_text(
+    req: &HttpRequest,
+    inner: &Inner,
+    auth: Option<Auth>,
+    text: &str,
+    accept: crate::server::transport::respond::Accepts,
+) -> HttpResponse {
     // The 2026-07-28 revision: no session, everything in the request.
-    if crate::server::transport::modern::applies(&req) {
-        return crate::server::transport::modern::post(&req, inner, auth, text, accept).await;
+    if crate::server::transport::modern::applies(req) {
+        return crate::server::transport::modern::post(req, inner, auth, text, accept).await;
     }
     if text.trim_start().starts_with('[') {
-        note_method(&req, inner, "batch");
+        note_method(req, inner, "batch");
         let items: Vec<&RawValue> = match serde_json::from_str(text) {
             Ok(items) => items,
             Err(e) => return bad_request(&Value::Null, &jsonrpc::json_error(&e)),
         };
-        let (session, version) = match session_and_version(&req, inner, auth.as_ref()).await {
+        let (session, version) = match session_and_version(req, inner, auth.as_ref()).await {
             Ok(sv) => sv,
             Err(r) => return r.into(),
         };
@@ -286,9 +311,9 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
     }
     // The request that matters most, parsed in one pass.
     if let Some((id, params)) = dispatch::parse_call(text) {
-        note_method(&req, inner, "tools/call");
+        note_method(req, inner, "tools/call");
         note_id(&id);
-        let (session, version) = match session_and_version(&req, inner, auth.as_ref()).await {
+        let (session, version) = match session_and_version(req, inner, auth.as_ref()).await {
             Ok(sv) => sv,
             Err(r) => return r.into(),
         };
@@ -304,7 +329,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         };
         let mut pending = dispatch::call_tool_with(inner, scope, &id, params);
         if let Some((scopes, message)) = pending.take_forbidden() {
-            return forbidden(&req, inner, &id, &scopes, &message);
+            return forbidden(req, inner, &id, &scopes, &message);
         }
         return respond(id, pending, streams, accept, Framing::LEGACY).await;
     }
@@ -313,7 +338,7 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         Err((id, err)) => return bad_request(&id, &err),
     };
     if let Message::Request { method, .. } | Message::Notification { method, .. } = &message {
-        note_method(&req, inner, method);
+        note_method(req, inner, method);
     }
     if let Message::Request { id, .. } = &message {
         note_id(id);
@@ -339,12 +364,12 @@ pub(crate) async fn post(req: HttpRequest, mut payload: web::Payload) -> HttpRes
         )
         .await;
     }
-    let (session, version) = match session_and_version(&req, inner, auth.as_ref()).await {
+    let (session, version) = match session_and_version(req, inner, auth.as_ref()).await {
         Ok(sv) => sv,
         Err(r) => return r.into(),
     };
     note_session(session.as_deref().map(Session::id), version);
-    one(&req, inner, session, version, accept, message, auth).await
+    one(req, inner, session, version, accept, message, auth).await
 }
 
 fn bad_request(id: &Value, err: &RpcError) -> HttpResponse {
@@ -680,11 +705,16 @@ async fn admit(req: &HttpRequest) -> Result<(&Inner, Option<Auth>), HttpResponse
         HttpResponse::from(r)
     })?;
     let auth = authenticate(req, inner).await?;
-    // The caller's identity is personal data: on the span only when the operator asked.
+    note_subject(inner, auth.as_ref());
+    Ok((inner, auth))
+}
+
+/// The caller's identity on the request's span: personal data, so only when the operator
+/// asked (`trace_subject`).
+fn note_subject(inner: &Inner, auth: Option<&Auth>) {
     if inner.trace_subject
-        && let Some(auth) = &auth
+        && let Some(auth) = auth
     {
         in_span("enduser.id", &auth.user.user_id);
     }
-    Ok((inner, auth))
 }

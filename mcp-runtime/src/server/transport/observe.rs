@@ -14,6 +14,8 @@ pub(crate) fn note_method(req: &HttpRequest, inner: &Inner, method: &str) {
         let span = tracing::Span::current();
         span.record("mcp.method.name", method);
         span.record("otel.name", method);
+        #[cfg(feature = "opentelemetry")]
+        crate::model::trace_context::otel::rename(&span, method.to_owned());
     }
     #[cfg(feature = "metrics")]
     if inner.metrics.is_some() {
@@ -222,3 +224,108 @@ fn error_type(status: u16) -> &'static str {
         None => "",
     }
 }
+
+/// W3C trace context on the way in (feature `opentelemetry`): the request span's parent is the
+/// caller's span, from the `traceparent` header or, without one, from
+/// `params._meta.traceparent` (MCP's SEP-414). An OpenTelemetry span takes its parent and its
+/// name when it starts (when it is first entered), so a `POST`'s span waits for the body: the
+/// handler names it `{method} {target}`, gives it its parent, and only then enters it.
+#[cfg(feature = "opentelemetry")]
+mod propagation {
+    use std::borrow::Cow;
+
+    use actix_web::HttpMessage as _;
+    use actix_web::HttpRequest;
+    use actix_web::dev::ServiceRequest;
+
+    use crate::model::trace_context::otel::adopt;
+
+    /// A request span waiting for the body before it is entered; whether a header named its
+    /// parent already.
+    #[derive(Clone)]
+    struct Deferred(tracing::Span, bool);
+
+    /// Gives `span` its parent from the headers; true when the handler must enter it itself,
+    /// after reading the body (a `POST`).
+    pub(crate) fn adopt_headers(req: &ServiceRequest, span: &tracing::Span) -> bool {
+        if span.is_disabled() {
+            return false;
+        }
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        span.record("otel.name", req.method().as_str());
+        if let Some(traceparent) = header("traceparent") {
+            // Entered at once: admission (and the JWKS fetch it may make) is in the trace,
+            // and the span is renamed once the message is parsed.
+            adopt(span, traceparent, header("tracestate"));
+            return false;
+        }
+        if req.method() != actix_web::http::Method::POST {
+            return false;
+        }
+        // The parent may be in the body: the span starts once it is read (admission runs
+        // before it, outside the trace).
+        req.extensions_mut().insert(Deferred(span.clone(), false));
+        true
+    }
+
+    /// The span the wrap held back for this request, if it did.
+    pub(crate) fn deferred_span(req: &HttpRequest) -> Option<(tracing::Span, bool)> {
+        req.extensions_mut()
+            .remove::<Deferred>()
+            .map(|d| (d.0, d.1))
+    }
+
+    /// Names `span` from the message (`{method} {target}`) and, unless a header gave it one,
+    /// gives it the parent `params._meta.traceparent` names. One borrowed parse, only when an
+    /// OpenTelemetry layer records the span.
+    pub(crate) fn name_and_parent(span: &tracing::Span, text: &str, has_parent: bool) {
+        #[derive(serde::Deserialize)]
+        struct Message<'a> {
+            #[serde(borrow)]
+            method: Option<Cow<'a, str>>,
+            #[serde(borrow)]
+            params: Option<Params<'a>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Params<'a> {
+            #[serde(borrow)]
+            name: Option<Cow<'a, str>>,
+            #[serde(borrow)]
+            uri: Option<Cow<'a, str>>,
+            #[serde(rename = "_meta", borrow)]
+            meta: Option<Meta<'a>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Meta<'a> {
+            #[serde(borrow)]
+            traceparent: Option<Cow<'a, str>>,
+            #[serde(borrow)]
+            tracestate: Option<Cow<'a, str>>,
+        }
+        // A batch (2025-03-26) or a malformed message keeps the HTTP method as its name.
+        let Ok(message) = serde_json::from_str::<Message<'_>>(text) else {
+            return;
+        };
+        let Some(method) = message.method.as_deref() else {
+            return;
+        };
+        let target = message.params.as_ref().and_then(|p| match method {
+            "tools/call" | "prompts/get" => p.name.as_deref(),
+            "resources/read" | "resources/subscribe" | "resources/unsubscribe" => p.uri.as_deref(),
+            _ => None,
+        });
+        match target {
+            Some(target) => span.record("otel.name", format!("{method} {target}")),
+            None => span.record("otel.name", method),
+        };
+        if !has_parent
+            && let Some(meta) = message.params.as_ref().and_then(|p| p.meta.as_ref())
+            && let Some(traceparent) = meta.traceparent.as_deref()
+        {
+            adopt(span, traceparent, meta.tracestate.as_deref());
+        }
+    }
+}
+
+#[cfg(feature = "opentelemetry")]
+pub(crate) use propagation::{adopt_headers, deferred_span, name_and_parent};
