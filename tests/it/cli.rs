@@ -190,10 +190,18 @@ fn usage_and_configuration_errors_exit_2() {
     let sb = Sandbox::new("usage");
     let (code, _, err) = sb.run(&["call"]);
     assert_eq!(code, 2);
-    assert!(err.contains("missing <url|name>"), "{err}");
+    assert!(
+        err.contains("the following required arguments were not provided")
+            && err.contains("<URL|NAME>")
+            && err.contains("Usage: mcp call"),
+        "{err}"
+    );
     let (code, _, err) = sb.run(&["tools", "prod"]);
     assert_eq!(code, 2);
-    assert!(err.contains("mcp.json does not exist"), "{err}");
+    assert!(
+        err.contains("no configuration: mcp.json does not exist here"),
+        "{err}"
+    );
     std::fs::write(
         sb.home.join("mcp.json"),
         r#"{"mcpServers": {"a": {"url": "http://127.0.0.1:9/mcp", "auth": "t"}}}"#,
@@ -202,6 +210,13 @@ fn usage_and_configuration_errors_exit_2() {
     let (code, out, _) = sb.run(&["servers"]);
     assert_eq!(code, 0);
     assert_eq!(out, "a\thttp://127.0.0.1:9/mcp\tbearer token\n");
+    let (code, out, _) = sb.run(&["servers", "-o", "json"]);
+    assert_eq!(code, 0);
+    let listed: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        listed,
+        serde_json::json!([{"name": "a", "url": "http://127.0.0.1:9/mcp", "auth": "bearer token"}])
+    );
     let (code, _, err) = sb.run(&["tools", "b"]);
     assert_eq!(code, 2);
     assert!(
@@ -211,7 +226,227 @@ fn usage_and_configuration_errors_exit_2() {
     let (code, _, err) = sb.run(&["tools", "a"]);
     assert_eq!(code, 4, "unreachable: {err}");
     assert!(err.contains("cannot reach the MCP server"), "{err}");
+    // The same failure for a program: one JSON object on stderr.
+    let (code, out, err) = sb.run(&["--output=json", "tools", "a"]);
+    assert_eq!(code, 4);
+    assert_eq!(out, "");
+    let failure: serde_json::Value = serde_json::from_str(&err).expect("JSON error");
+    assert_eq!(failure["exit_code"], 4);
+    assert!(
+        failure["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("cannot reach the MCP server")),
+        "{failure}"
+    );
     let (code, out, _) = sb.run(&["--help"]);
     assert_eq!(code, 0);
-    assert!(out.contains("exit codes"));
+    assert!(
+        out.contains("exit codes") && out.contains("completions"),
+        "{out}"
+    );
+    // Not a terminal: no escape codes anywhere, whatever the command.
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+    let (code, _, err) = sb.run(&["frobnicate"]);
+    assert_eq!(code, 2);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    // Help per command.
+    let (code, out, _) = sb.run(&["call", "--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Usage: mcp call [OPTIONS] <URL|NAME> <TOOL>")
+            && out.contains("--arg <KEY=VALUE>")
+            && out.contains("--json <OBJECT>"),
+        "{out}"
+    );
+    // Shell completions.
+    let (code, out, _) = sb.run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("_mcp()") && out.contains("complete -F _mcp"),
+        "{out}"
+    );
+    let (code, out, _) = sb.run(&["completions", "zsh"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("#compdef mcp"), "{out}");
+}
+
+/// The configuration is found where other MCP clients keep it: `--config`, `$MCP_CONFIG`,
+/// `./mcp.json`, `./.mcp.json`, then the user's configuration folder; a named file that does
+/// not exist is an error.
+#[test]
+fn the_configuration_is_found_where_mcp_clients_keep_it() {
+    let sb = Sandbox::new("config");
+    let config = |name: &str| {
+        format!(
+            r#"{{"mcpServers": {{"{name}": {{"url": "http://127.0.0.1:9/mcp", "auth": "t"}}}}}}"#
+        )
+    };
+    let xdg = sb.home.join("xdg");
+    std::fs::create_dir_all(xdg.join("mcp")).expect("dir");
+    std::fs::write(xdg.join("mcp").join("mcp.json"), config("from-user-folder")).expect("write");
+    let servers = |extra: &[(&str, &std::path::Path)], args: &[&str]| {
+        let mut cmd = Command::new(mcp_binary());
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &sb.home)
+            .current_dir(&sb.home);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let name_of = |out: &str| out.split('\t').next().unwrap_or_default().to_owned();
+    let (code, out, err) = servers(&[("XDG_CONFIG_HOME", &xdg)], &["servers"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(name_of(&out), "from-user-folder");
+    std::fs::write(sb.home.join(".mcp.json"), config("from-dot-mcp-json")).expect("write");
+    let (_, out, _) = servers(&[("XDG_CONFIG_HOME", &xdg)], &["servers"]);
+    assert_eq!(name_of(&out), "from-dot-mcp-json");
+    std::fs::write(sb.home.join("mcp.json"), config("from-mcp-json")).expect("write");
+    let (_, out, _) = servers(&[("XDG_CONFIG_HOME", &xdg)], &["servers"]);
+    assert_eq!(name_of(&out), "from-mcp-json");
+    let elsewhere = sb.home.join("elsewhere.json");
+    std::fs::write(&elsewhere, config("from-mcp-config")).expect("write");
+    let (_, out, _) = servers(&[("MCP_CONFIG", &elsewhere)], &["servers"]);
+    assert_eq!(name_of(&out), "from-mcp-config");
+    let flag = sb.home.join("flag.json");
+    std::fs::write(&flag, config("from-flag")).expect("write");
+    let flag_arg = format!("--config={}", flag.display());
+    let (_, out, _) = servers(&[("MCP_CONFIG", &elsewhere)], &[&flag_arg, "servers"]);
+    assert_eq!(name_of(&out), "from-flag");
+    let (code, _, err) = servers(&[], &["--config", "missing.json", "servers"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("missing.json does not exist (--config or MCP_CONFIG names it)"),
+        "{err}"
+    );
+}
+
+/// `login` signs in anew but keeps the working tokens until the new sign-in succeeds: a
+/// sign-in that cannot even start (its callback port is taken) leaves them in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_login_keeps_the_working_tokens() {
+    let server = dev_server(Duration::from_secs(3600));
+    let url = server.url();
+    let sb = Sandbox::new("relogin");
+    let (code, out, err) = tokio::task::block_in_place(|| sb.run(&["--port", "0", "login", &url]));
+    assert_eq!(code, 0, "{out}{err}");
+    let file = token_file(&sb.tokens_dir());
+    let before = std::fs::read_to_string(&file).expect("tokens");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let (code, _, err) = tokio::task::block_in_place(|| sb.run(&["--port", &port, "login", &url]));
+    assert_ne!(code, 0, "the sign-in cannot start: {err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("the tokens are still there"),
+        before
+    );
+    let (code, out, err) = tokio::task::block_in_place(|| sb.run(&["call", &url, "whoami"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("dev-user"), "{out}");
+    assert_eq!(sb.opened(), 1, "no second sign-in was needed");
+
+    // A login that succeeds replaces them.
+    let (code, _, err) = tokio::task::block_in_place(|| sb.run(&["--port", "0", "login", &url]));
+    assert_eq!(code, 0, "{err}");
+    assert_ne!(std::fs::read_to_string(&file).expect("tokens"), before);
+    assert_eq!(sb.opened(), 2);
+    drop(taken);
+    server.stop().await;
+}
+
+/// Tools, resources and prompts as JSON for programs, and as lines for people.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_resources_and_prompts_in_text_and_json() {
+    let (_qs, url) = crate::examples::start_example("quickstart", &[]);
+    let sb = Sandbox::new("items");
+    let run = |args: &[&str]| tokio::task::block_in_place(|| sb.run(args));
+
+    let (code, out, err) = run(&["tools", &url, "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let tools: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert!(
+        tools.as_array().is_some_and(|t| t
+            .iter()
+            .any(|x| x["name"] == "add" && x["inputSchema"].is_object())),
+        "{tools:#}"
+    );
+    let (code, out, _) = run(&[
+        "call",
+        &url,
+        "add",
+        "--arg",
+        "a=2",
+        "--arg=b=40",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let result: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(result["content"][0]["text"], "42");
+    assert!(result.get("isError").is_none_or(|e| e == false), "{result}");
+
+    let (code, out, err) = run(&["resources", &url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("docs://library\t"), "{out}");
+    assert!(out.contains("docs://library/{number}\t"), "{out}");
+    let (code, out, _) = run(&["resources", &url, "-o", "json"]);
+    assert_eq!(code, 0);
+    let listed: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(listed["resources"][0]["uri"], "docs://library");
+    assert_eq!(
+        listed["resourceTemplates"][0]["uriTemplate"],
+        "docs://library/{number}"
+    );
+    let (code, out, _) = run(&["read", &url, "docs://library/1"]);
+    assert_eq!(code, 0);
+    assert!(out.ends_with("(the full text would be here)\n"), "{out}");
+    let (code, out, _) = run(&["read", &url, "docs://library/1", "-o", "json"]);
+    assert_eq!(code, 0);
+    let read: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(read["contents"][0]["uri"], "docs://library/1");
+    let (code, _, err) = run(&["read", &url, "docs://library/99"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("no document 99"), "{err}");
+
+    let (code, out, _) = run(&["prompts", &url]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("summarize title=… [audience=…]\tAsk the model to summarize"),
+        "{out}"
+    );
+    let (code, out, err) = run(&[
+        "prompt",
+        &url,
+        "summarize",
+        "--arg",
+        "title=Rust",
+        "--arg",
+        "audience=cats",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "user: Summarize \"Rust\" in five bullet points for cats.\n"
+    );
+    let (code, out, _) = run(&[
+        "prompt",
+        &url,
+        "summarize",
+        "--arg",
+        "title=Rust",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let got: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(got["messages"][0]["role"], "user");
 }

@@ -99,6 +99,12 @@ impl Client {
         self.list_all("resources/list", "resources").await
     }
 
+    /// Every resource template (`resources/templates/list`).
+    pub async fn list_resource_templates(&self) -> Result<Vec<Value>, ClientError> {
+        self.list_all("resources/templates/list", "resourceTemplates")
+            .await
+    }
+
     /// `resources/read`: the resource's `contents`.
     pub async fn read_resource(&self, uri: &str) -> Result<Value, ClientError> {
         self.request("resources/read", json!({"uri": uri})).await

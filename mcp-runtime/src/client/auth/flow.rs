@@ -165,6 +165,15 @@ impl OAuth {
         self.store.forget_tokens(&self.server)
     }
 
+    /// Makes the next connection sign in anew, while the stored tokens stay until that sign-in
+    /// succeeds (they are replaced then): a `login` that fails or is abandoned leaves the
+    /// working tokens in place. [`sign_out`](Self::sign_out) forgets them at once.
+    pub async fn require_sign_in(&self) {
+        let mut st = self.state.lock().await;
+        st.tokens = None;
+        st.loaded = true;
+    }
+
     /// Forgets this server's client registration too (a new one is made at the next sign-in).
     pub async fn forget_registration(&self) -> Result<(), ClientError> {
         self.store.forget_registration(&self.server)
