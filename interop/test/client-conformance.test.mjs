@@ -1,4 +1,4 @@
-// The conformance suite's client scenarios against examples/conformance_client: the
+// The conformance suite's client scenarios against testbins/examples/conformance_client: the
 // 2025-11-25 and 2026-07-28 requirement sets of the pre-release line (@modelcontextprotocol/conformance
 // 0.2.0-alpha.12, pinned in interop/next; every auth discovery variant, CIMD, scope selection,
 // step-up and its retry limit, each token-endpoint auth method, pre-registration, elicitation
@@ -20,7 +20,7 @@ const UNSCORED = new Set([
   'auth/enterprise-managed-authorization', 'auth/dpop', 'auth/dpop-nonce', 'auth/wif-jwt-bearer',
 ]);
 
-describe('conformance client scenarios against examples/conformance_client', () => {
+describe('conformance client scenarios against testbins/examples/conformance_client', () => {
   test('--requirements 2025-11-25 (0.2.0-alpha.12): every scored scenario', { timeout: 300_000 }, async () => {
     const client = exampleBinary('conformance_client');
     const run = await runNodeBin(

@@ -76,7 +76,7 @@ const TASKS_2026 = [
   'tasks-dispatch-and-envelope', 'tasks-required-task-error', 'tasks-mrtr-composition',
 ];
 
-describe('conformance suites against examples/conformance', () => {
+describe('conformance suites against testbins/examples/conformance', () => {
   let server;
 
   before(async () => {

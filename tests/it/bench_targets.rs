@@ -1,4 +1,4 @@
-//! The benchmark's reference handlers (examples/bench_baseline) verify what they claim to:
+//! The benchmark's reference handlers (testbins/examples/bench_baseline) verify what they claim to:
 //! a comparison against a handler that let bad tokens through would flatter nobody honestly.
 
 use std::process::{Command, Stdio};

@@ -734,3 +734,110 @@ pub(crate) async fn the_container_recipe_s_settings_serve_and_keep_the_store_on_
     drop(running);
     let _ = std::fs::remove_dir_all(&volume);
 }
+
+/// `examples/mounted`: the application's own routes and state beside the MCP endpoint, whose
+/// OAuth (the dev server's discovery, registration, sign-in and tokens) works when mounted.
+#[tokio::test]
+pub(crate) async fn the_mounted_example_keeps_the_app_s_routes_and_serves_mcp_with_oauth() {
+    let (_shop, url) = start_example("mounted", &[("MCP_USE_OAUTH_DEV_AUTO_APPROVE", "true")]);
+    let base = url.trim_end_matches("/mcp").to_owned();
+    let r = http().get(format!("{base}/")).send().await.expect("home");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.text().await.expect("body"),
+        "The Shop. MCP clients: /mcp\n"
+    );
+    let orders: serde_json::Value = http()
+        .get(format!("{base}/api/orders"))
+        .send()
+        .await
+        .expect("orders")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(orders, json!({"placed": 0}));
+
+    // The endpoint asks for a token and points at its metadata, at the root of the app.
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "it", "version": "1"}}});
+    let r = http()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(init.to_string())
+        .send()
+        .await
+        .expect("initialize");
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .contains(&format!(
+                "resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\""
+            ))
+    );
+    // Sign in with the dev server mounted in the app, then use the app's state through a tool.
+    let client_id = crate::devserver::public_client(&base).await;
+    let (verifier, challenge) = crate::devserver::pkce();
+    let code = crate::devserver::code_for(&base, &client_id, &challenge, "orders:write").await;
+    let tokens = crate::devserver::exchange(&base, &client_id, &code, &verifier).await;
+    let token = tokens["access_token"].as_str().expect("a token").to_owned();
+    let mut c = crate::common::Client::new_raw();
+    c.url = url.clone();
+    c.bearer = Some(token);
+    let c = c.connect_raw("2025-11-25").await;
+    assert_eq!(
+        crate::common::text(&c.call("place-order", json!({"item": "tea"})).await),
+        "order 1: tea"
+    );
+    let orders: serde_json::Value = http()
+        .get(format!("{base}/api/orders"))
+        .send()
+        .await
+        .expect("orders")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        orders,
+        json!({"placed": 1}),
+        "the app and the tool share the state"
+    );
+}
+
+/// `examples/client`: connects, lists the tools, and calls one while its progress streams in.
+#[tokio::test]
+pub(crate) async fn the_client_example_lists_tools_and_streams_progress() {
+    let (_qs, url) = start_example("quickstart", &[]);
+    let home = std::env::temp_dir().join(format!("mcp-client-example-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("home");
+    let out = tokio::task::spawn_blocking({
+        let url = url.clone();
+        let home = home.clone();
+        move || {
+            Command::new(example("client"))
+                .args([url.as_str(), "count_slowly", r#"{"steps": 3}"#])
+                .env("HOME", &home)
+                .output()
+                .expect("runs")
+        }
+    })
+    .await
+    .expect("joined");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("connected to quickstart 1.0.0\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  add: "), "{stdout}");
+    assert!(
+        stdout.contains("calling count_slowly with {\"steps\":3}"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("progress 3/3 step 3 of 3"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -31,9 +31,9 @@ use serde_json::json;
 
 const ISSUER: &str = "https://bench.issuer.test";
 const AUDIENCE: &str = "https://bench.mcp.test/mcp";
-const KEY_PEM: &str = include_str!("../tests/it/keys/k1.pem");
-const K2_PEM: &str = include_str!("../tests/it/keys/k2.pem");
-const JWKS: &str = include_str!("../tests/it/keys/jwks.json");
+const KEY_PEM: &str = include_str!("../../tests/it/keys/k1.pem");
+const K2_PEM: &str = include_str!("../../tests/it/keys/k2.pem");
+const JWKS: &str = include_str!("../../tests/it/keys/jwks.json");
 
 /// `BENCH_VERIFIER=jsonwebtoken`: the same server verifying each token with jsonwebtoken the way
 /// the bare handler does (the key imported for every token), for a like-for-like comparison.

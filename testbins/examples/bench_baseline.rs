@@ -101,7 +101,7 @@ async fn main() -> std::io::Result<()> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3001);
     let jwks: serde_json::Value =
-        serde_json::from_str(include_str!("../tests/it/keys/jwks.json")).expect("fixture JWKS");
+        serde_json::from_str(include_str!("../../tests/it/keys/jwks.json")).expect("fixture JWKS");
     let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwks["k1"].clone()).expect("JWK");
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&["https://bench.issuer.test"]);

@@ -1,0 +1,1 @@
+//! The benchmark and conformance binaries live in `examples/`; this library is empty.
