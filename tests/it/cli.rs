@@ -450,3 +450,34 @@ async fn tools_resources_and_prompts_in_text_and_json() {
     let got: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(got["messages"][0]["role"], "user");
 }
+
+/// On a terminal the help is coloured; `NO_COLOR` turns that off (a pseudo-terminal from
+/// util-linux's `script`, which every Debian has).
+#[test]
+fn colour_only_on_a_terminal_and_never_under_no_color() {
+    let script = |no_color: bool| {
+        let mut cmd = Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("{} --help", mcp_binary().display()),
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm-256color");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().expect("script (util-linux) runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = script(false);
+    assert!(
+        coloured.contains("\u{1b}[") && coloured.contains("exit codes"),
+        "a terminal gets colour: {coloured:?}"
+    );
+    let plain = script(true);
+    assert!(plain.contains("exit codes"), "{plain:?}");
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
+}
