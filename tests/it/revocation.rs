@@ -297,3 +297,133 @@ async fn a_revoked_proxy_grant_loses_its_upstream_tokens() {
     assert_eq!(c.status(), 401);
     server.stop().await;
 }
+
+/// `POST /oauth/revoke` with `form`: the status and the JSON body (null when empty).
+async fn revoke(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let r = http()
+        .post(format!("{base}/oauth/revoke"))
+        .form(form)
+        .send()
+        .await
+        .expect("revoke");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A signed-in public client of `base`: its id, access token and refresh token.
+async fn signed_in(base: &str) -> (String, String, String) {
+    let client_id = public_client(base).await;
+    let (verifier, challenge) = pkce();
+    let code = crate::devserver::code_for(base, &client_id, &challenge, "openid").await;
+    let tokens = exchange(base, &client_id, &code, &verifier).await;
+    (
+        client_id,
+        tokens["access_token"].as_str().expect("access").to_owned(),
+        tokens["refresh_token"]
+            .as_str()
+            .expect("refresh")
+            .to_owned(),
+    )
+}
+
+/// RFC 7009: a client revokes a token it holds, and with it the whole grant (its access and
+/// refresh tokens), at the advertised endpoint; a token of another client is refused and stays
+/// valid; an unknown token answers 200, as the RFC asks.
+#[tokio::test]
+async fn a_client_revokes_its_grant_at_the_revocation_endpoint_and_only_its_own() {
+    let (server, base) = crate::devserver::start_dev(true);
+    let metadata: Value = http()
+        .get(format!("{base}/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .expect("metadata")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        metadata["revocation_endpoint"],
+        format!("{base}/oauth/revoke")
+    );
+    assert_eq!(
+        metadata["revocation_endpoint_auth_methods_supported"],
+        json!(["none", "client_secret_basic", "client_secret_post"])
+    );
+
+    let (alice, alice_access, alice_refresh) = signed_in(&base).await;
+    let (mallory, _, _) = signed_in(&base).await;
+    assert_eq!(status_with(&server, &alice_access).await.0, 200);
+
+    // Another client cannot revoke alice's grant, by either token.
+    for (token, hint) in [
+        (&alice_refresh, "refresh_token"),
+        (&alice_access, "access_token"),
+    ] {
+        let (status, body) = revoke(
+            &base,
+            &[
+                ("token", token),
+                ("token_type_hint", hint),
+                ("client_id", &mallory),
+            ],
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"], "unauthorized_client");
+    }
+    assert_eq!(
+        status_with(&server, &alice_access).await.0,
+        200,
+        "still valid"
+    );
+
+    // Unknown, malformed: 200, nothing revoked.
+    let (status, _) = revoke(&base, &[("token", "not-a-token"), ("client_id", &alice)]).await;
+    assert_eq!(status, 200);
+    // No client, no token: refused, naming what is missing.
+    let (status, body) = revoke(&base, &[("token", &alice_refresh)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let (status, body) = revoke(&base, &[("client_id", &alice)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+
+    // Revoking the access token revokes the grant: the access token and the refresh token.
+    let (status, _) = revoke(
+        &base,
+        &[
+            ("token", &alice_access),
+            ("token_type_hint", "access_token"),
+            ("client_id", &alice),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(status_with(&server, &alice_access).await.0, 401);
+    let (status, _, body) = crate::devserver::token(
+        &base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &alice_refresh),
+            ("client_id", &alice),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+
+    // Revoking a refresh token (no hint) revokes its access tokens too.
+    let (bob, bob_access, bob_refresh) = signed_in(&base).await;
+    assert_eq!(status_with(&server, &bob_access).await.0, 200);
+    let (status, _) = revoke(&base, &[("token", &bob_refresh), ("client_id", &bob)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(status_with(&server, &bob_access).await.0, 401);
+    // Revoking again is harmless.
+    let (status, _) = revoke(&base, &[("token", &bob_refresh), ("client_id", &bob)]).await;
+    assert_eq!(status, 200);
+    server.stop().await;
+}

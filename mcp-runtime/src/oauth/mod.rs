@@ -21,6 +21,7 @@ mod pages;
 mod params;
 mod register;
 mod responses;
+mod revoke;
 pub(crate) mod seal;
 mod signin;
 mod signing;
@@ -82,6 +83,7 @@ pub(super) struct Paths {
     pub(super) register: &'static str,
     pub(super) authorize: &'static str,
     pub(super) token: &'static str,
+    pub(super) revoke: &'static str,
     pub(super) jwks: &'static str,
     pub(super) callback: &'static str,
 }
@@ -90,6 +92,7 @@ const DEV_PATHS: Paths = Paths {
     register: "/oauth/register",
     authorize: "/oauth/authorize",
     token: "/oauth/token",
+    revoke: "/oauth/revoke",
     jwks: "/oauth/jwks",
     callback: "/oauth/callback",
 };
@@ -98,6 +101,7 @@ const PROXY_PATHS: Paths = Paths {
     register: "/register",
     authorize: "/authorize",
     token: "/token",
+    revoke: "/revoke",
     jwks: "/oauth/jwks",
     callback: "/oauth/callback",
 };
@@ -309,6 +313,9 @@ impl AuthServer {
                     "issuer": issuer,
                     "authorization_endpoint": format!("{issuer}{}", p.authorize),
                     "token_endpoint": format!("{issuer}{}", p.token),
+                    "revocation_endpoint": format!("{issuer}{}", p.revoke),
+                    "revocation_endpoint_auth_methods_supported":
+                        ["none", "client_secret_basic", "client_secret_post"],
                     "registration_endpoint": format!("{issuer}{}", p.register),
                     "jwks_uri": format!("{issuer}{}", p.jwks),
                     "scopes_supported": self.supported_scopes(),
@@ -391,6 +398,12 @@ impl AuthServer {
             web::resource(p.token)
                 .app_data(web::PayloadConfig::new(MAX_BODY))
                 .route(web::post().to(handler!(token, Endpoint::Token)))
+                .route(options()),
+        );
+        cfg.service(
+            web::resource(p.revoke)
+                .app_data(web::PayloadConfig::new(MAX_BODY))
+                .route(web::post().to(handler!(revoke_endpoint, Endpoint::Token)))
                 .route(options()),
         );
         if matches!(self.identity, Identity::Upstream(_)) {
