@@ -160,10 +160,38 @@ async fn login_tools_call_step_up_and_logout() {
     assert_eq!(code, 2);
     assert!(err.contains("give a JSON object"), "{err}");
 
-    let (code, out, _) = tokio::task::block_in_place(|| sb.run(&["logout", &url]));
-    assert_eq!(code, 0);
+    // Logout revokes the grant at the authorization server (RFC 7009), then forgets it: the
+    // access token a thief might have copied is refused from now on.
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    let copied = stored["access_token"].as_str().expect("token").to_owned();
+    let status = |token: String| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(&url)
+                .bearer_auth(token)
+                .header("accept", "application/json, text/event-stream")
+                .json(&crate::common::init_body("2025-11-25"))
+                .send()
+                .await
+                .expect("post")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status(copied.clone()).await, 200);
+    let (code, out, err) = tokio::task::block_in_place(|| sb.run(&["--verbose", "logout", &url]));
+    assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("Signed out of"), "{out}");
+    assert!(err.contains("· revoking the refresh_token at "), "{err}");
+    assert!(!err.contains("were not revoked"), "{err}");
     assert!(!file.exists(), "the token file is gone");
+    assert_eq!(
+        status(copied).await,
+        401,
+        "the grant is revoked at the server"
+    );
     server.stop().await;
 }
 

@@ -22,6 +22,9 @@ pub struct AuthServerMetadata {
     pub authorization_endpoint: String,
     /// Where codes and refresh tokens are exchanged.
     pub token_endpoint: String,
+    /// Where tokens are revoked (RFC 7009), if offered: sign-out calls it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
     /// Dynamic client registration (RFC 7591), if offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_endpoint: Option<String>,
@@ -217,7 +220,7 @@ fn check_resource(resource: &str, mcp: &url::Url) -> Result<(), ClientError> {
 }
 
 /// RFC 8414 path-inserted, then OpenID Connect (path-inserted, then path-appended).
-async fn as_metadata(
+pub(super) async fn as_metadata(
     http: &reqwest::Client,
     issuer: &str,
     log: &(dyn Fn(&str) + Sync),

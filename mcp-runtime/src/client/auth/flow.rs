@@ -157,12 +157,74 @@ impl OAuth {
         st.tokens.clone()
     }
 
-    /// Forgets this server's tokens (here and in the store).
+    /// Signs out: revokes the tokens at the authorization server when it offers revocation
+    /// (RFC 7009: the refresh token, then the access token, as the client that got them), then
+    /// forgets them here and in the store. A revocation that fails (the server unreachable, no
+    /// registration left to revoke as) is reported in the step log and does not stop the
+    /// sign-out: the tokens are forgotten here all the same.
     pub async fn sign_out(&self) -> Result<(), ClientError> {
-        let mut st = self.state.lock().await;
-        st.tokens = None;
-        st.loaded = true;
+        let (tokens, known) = {
+            let mut st = self.state.lock().await;
+            self.load(&mut st);
+            st.loaded = true;
+            (st.tokens.take(), st.discovered.clone())
+        };
+        if let Some(tokens) = &tokens
+            && let Err(e) = self.revoke_at_server(tokens, known).await
+        {
+            self.step(&format!(
+                "the tokens were not revoked at the authorization server ({}); they are \
+                 forgotten here",
+                crate::model::Report(&e)
+            ));
+        }
         self.store.forget_tokens(&self.server)
+    }
+
+    /// Revokes `tokens` at their issuer's revocation endpoint, if it has one.
+    async fn revoke_at_server(
+        &self,
+        tokens: &StoredTokens,
+        known: Option<Discovered>,
+    ) -> Result<(), ClientError> {
+        let d = match known.filter(|d| d.metadata.issuer == tokens.issuer) {
+            Some(d) => d,
+            None => {
+                let log = |m: &str| self.step(m);
+                let metadata = match &self.cfg.metadata {
+                    Some(m) if m.issuer == tokens.issuer => m.clone(),
+                    _ => discovery::as_metadata(&self.http, &tokens.issuer, &log).await?,
+                };
+                Discovered {
+                    resource: String::new(),
+                    resource_scopes: None,
+                    metadata,
+                }
+            }
+        };
+        let Some(endpoint) = d.metadata.revocation_endpoint.clone() else {
+            self.step(&format!(
+                "{} offers no revocation endpoint: the tokens are forgotten here only",
+                tokens.issuer
+            ));
+            return Ok(());
+        };
+        super::guard::check_url("revocation endpoint", &endpoint)?;
+        let (creds, _) = self.identity(&d, None).await?;
+        let revoke = |token: String, hint: &'static str| {
+            let endpoint = endpoint.clone();
+            let creds = &creds;
+            async move {
+                self.step(&format!("revoking the {hint} at {endpoint}"));
+                token::revoke(&self.http, &endpoint, creds, &token, hint)
+                    .await
+                    .map_err(ClientError::auth)
+            }
+        };
+        if let Some(refresh) = tokens.refresh_token.clone() {
+            revoke(refresh, "refresh_token").await?;
+        }
+        revoke(tokens.access_token.clone(), "access_token").await
     }
 
     /// Makes the next connection sign in anew, while the stored tokens stay until that sign-in

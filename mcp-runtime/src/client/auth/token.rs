@@ -85,14 +85,14 @@ impl From<TokenFailure> for ClientError {
     }
 }
 
-/// POSTs `form` to the token endpoint as `creds`.
-pub(crate) async fn request(
-    http: &reqwest::Client,
-    endpoint: &str,
+/// `rb` with the client's authentication: Basic, or `client_id` (and `client_secret`) in
+/// `form`.
+fn authenticated(
+    mut rb: reqwest::RequestBuilder,
     creds: &ClientCreds,
-    mut form: Vec<(&str, String)>,
-) -> Result<TokenAnswer, TokenFailure> {
-    let mut rb = http.post(endpoint).header("accept", "application/json");
+    form: &mut Vec<(&str, String)>,
+) -> reqwest::RequestBuilder {
+    rb = rb.header("accept", "application/json");
     match (creds.method, &creds.secret) {
         (TokenAuthMethod::ClientSecretBasic, Some(secret)) => {
             // RFC 6749 §2.3.1: both form-urlencoded before the Basic encoding.
@@ -108,6 +108,53 @@ pub(crate) async fn request(
         }
         _ => form.push(("client_id", creds.client_id.clone())),
     }
+    rb
+}
+
+/// Revokes `token` at `endpoint` (RFC 7009) as `creds`; `hint` is `refresh_token` or
+/// `access_token`. Any 200 is a success (the server answers 200 for tokens it does not know).
+pub(crate) async fn revoke(
+    http: &reqwest::Client,
+    endpoint: &str,
+    creds: &ClientCreds,
+    token: &str,
+    hint: &str,
+) -> Result<(), String> {
+    let mut form = vec![
+        ("token", token.to_owned()),
+        ("token_type_hint", hint.to_owned()),
+    ];
+    let rb = authenticated(http.post(endpoint), creds, &mut form);
+    let resp = rb
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| format!("the revocation endpoint {endpoint} is unreachable ({e})"))?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body: Value = super::guard::bounded_json(resp, super::guard::MAX_ANSWER)
+        .await
+        .unwrap_or(Value::Null);
+    Err(format!(
+        "the revocation endpoint {endpoint} answered {}{}",
+        status.as_u16(),
+        body.get("error")
+            .and_then(Value::as_str)
+            .map(|e| format!(" ({})", super::guard::printable(e)))
+            .unwrap_or_default()
+    ))
+}
+
+/// POSTs `form` to the token endpoint as `creds`.
+pub(crate) async fn request(
+    http: &reqwest::Client,
+    endpoint: &str,
+    creds: &ClientCreds,
+    mut form: Vec<(&str, String)>,
+) -> Result<TokenAnswer, TokenFailure> {
+    let rb = authenticated(http.post(endpoint), creds, &mut form);
     let resp = rb.form(&form).send().await.map_err(|e| TokenFailure {
         error: None,
         message: format!(
