@@ -826,3 +826,62 @@ pub(crate) async fn the_pages_name_the_server_and_wear_the_product_s_branding() 
         "{text}"
     );
 }
+
+/// Hosted clients name the resource with a trailing slash or in capitals: the same resource,
+/// by the documented rule, and the token is for the canonical URI; a query or a fragment names
+/// another one and is refused, saying which to ask for.
+#[tokio::test]
+pub(crate) async fn resource_variants_are_judged_by_the_documented_rule() {
+    let (server, base) = start_dev(true);
+    let canonical = format!("{base}/mcp");
+    let client_id = public_client(&base).await;
+    let (verifier, challenge) = pkce();
+    let variant = format!("{}/mcp/", base.replace("http://", "HTTP://"));
+    let code = code_for_resource(&base, &variant, &client_id, &challenge, "openid").await;
+    let (status, _, body) = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+            ("code_verifier", &verifier),
+            ("resource", &format!("{canonical}/")),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let access = body["access_token"].as_str().expect("token");
+    let payload = access.split('.').nth(1).expect("payload");
+    let claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json");
+    assert_eq!(claims["aud"], canonical, "issued for the canonical URI");
+
+    for (asked, why) in [
+        (format!("{canonical}?tenant=a"), "has a query"),
+        (format!("{canonical}#frag"), "has a fragment"),
+    ] {
+        let (_, challenge) = pkce();
+        let (status, headers, _) = authorize(
+            &base,
+            &[
+                ("response_type", "code"),
+                ("client_id", client_id.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("resource", asked.as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 302, "{asked}");
+        let back = location(&headers);
+        assert_eq!(back["error"], "invalid_target", "{asked}");
+        assert!(
+            back["error_description"].contains(why)
+                && back["error_description"].ends_with(&canonical),
+            "{asked}: {back:?}"
+        );
+    }
+    server.stop().await;
+}

@@ -200,12 +200,10 @@ impl AuthServer {
     /// A `resource` parameter (RFC 8707), when given, must name this server.
     pub(super) fn check_resource(&self, asked: Option<&str>) -> Result<(), String> {
         let ours = self.resource.get().map(String::as_str);
-        match asked {
-            Some(r) if Some(r) != ours => Err(format!(
-                "this server issues tokens only for resource {}",
-                ours.unwrap_or("(unknown)")
-            )),
-            _ => Ok(()),
+        match (asked, ours) {
+            (None, _) => Ok(()),
+            (Some(_), None) => Err("this server's resource is not known yet".into()),
+            (Some(asked), Some(ours)) => same_resource(asked, ours),
         }
     }
 
@@ -229,5 +227,83 @@ impl AuthServer {
             out = self.baseline.get().cloned().unwrap_or_default();
         }
         Ok(out)
+    }
+}
+
+/// Whether the `resource` a client asked for names this server's (RFC 8707, and the MCP
+/// authorization specification's canonical server URI). The rule:
+///
+/// - it must be an absolute URI without a fragment (RFC 8707 §2);
+/// - scheme and host compare case-insensitively and a default port equals no port (as URL
+///   parsing normalizes them);
+/// - the path compares exactly, except that one trailing `/` is ignored (`…/mcp/` names
+///   `…/mcp`, as hosted clients send it);
+/// - a query names another resource (RFC 8707 lets a query distinguish resources), so one that
+///   this server's URI does not have is refused, saying which to ask for.
+///
+/// Tokens are always issued for the canonical URI, whatever variant was asked for.
+pub(crate) fn same_resource(asked: &str, ours: &str) -> Result<(), String> {
+    let refuse = |why: &str| {
+        Err(format!(
+            "resource `{asked}` {why}; this server issues tokens only for resource {ours}"
+        ))
+    };
+    let Ok(a) = url::Url::parse(asked) else {
+        return refuse("is not an absolute URI (RFC 8707)");
+    };
+    let Ok(o) = url::Url::parse(ours) else {
+        return refuse("cannot be compared");
+    };
+    if a.fragment().is_some() {
+        return refuse("has a fragment, which a resource indicator must not have (RFC 8707)");
+    }
+    if a.scheme() != o.scheme()
+        || a.host() != o.host()
+        || a.port_or_known_default() != o.port_or_known_default()
+        || !a.username().is_empty()
+        || a.password().is_some()
+    {
+        return refuse("names another server");
+    }
+    let trim = |p: &str| p.strip_suffix('/').unwrap_or(p).to_owned();
+    if trim(a.path()) != trim(o.path()) {
+        return refuse("names another path");
+    }
+    if a.query() != o.query() {
+        return refuse(
+            "has a query that this server's resource does not have (a query names another resource)",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod resource_tests {
+    use super::same_resource;
+
+    #[test]
+    fn resource_variants_follow_the_documented_rule() {
+        let ours = "https://mcp.example.com/mcp";
+        for same in [
+            "https://mcp.example.com/mcp",
+            "https://mcp.example.com/mcp/",
+            "HTTPS://MCP.Example.COM/mcp",
+            "https://mcp.example.com:443/mcp",
+        ] {
+            assert_eq!(same_resource(same, ours), Ok(()), "{same}");
+        }
+        for (other, why) in [
+            ("https://mcp.example.com/mcp?tenant=a", "has a query"),
+            ("https://mcp.example.com/mcp#x", "has a fragment"),
+            ("https://mcp.example.com/MCP", "another path"),
+            ("https://mcp.example.com/mcp//", "another path"),
+            ("https://mcp.example.com:8443/mcp", "another server"),
+            ("http://mcp.example.com/mcp", "another server"),
+            ("https://user@mcp.example.com/mcp", "another server"),
+            ("/mcp", "not an absolute URI"),
+        ] {
+            let e = same_resource(other, ours).expect_err(other);
+            assert!(e.contains(why) && e.ends_with(ours), "{other}: {e}");
+        }
     }
 }
