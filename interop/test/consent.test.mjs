@@ -31,6 +31,26 @@ async function axeViolations(page) {
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
+/** A client's redirect URI on 127.0.0.1 that records each arrival in `arrivals`. */
+async function startCallback(arrivals) {
+  const callback = createServer((req, res) => {
+    arrivals.push(new URL(req.url, 'http://127.0.0.1'));
+    res.end('signed in');
+  });
+  await new Promise((r) => callback.listen(0, '127.0.0.1', r));
+  return callback;
+}
+
+/** Headless Chromium (Debian's package). */
+function launchBrowser() {
+  assert.ok(CHROMIUM, 'Chromium is missing: scripts/test installs it (apt-get install chromium)');
+  return puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
+}
+
 describe('the consent page in headless Chromium', () => {
   let proxy;
   let browser;
@@ -39,19 +59,10 @@ describe('the consent page in headless Chromium', () => {
   const arrivals = [];
 
   before(async () => {
-    assert.ok(CHROMIUM, 'Chromium is missing: scripts/test installs it (apt-get install chromium)');
-    callback = createServer((req, res) => {
-      arrivals.push(new URL(req.url, 'http://127.0.0.1'));
-      res.end('signed in');
-    });
-    await new Promise((r) => callback.listen(0, '127.0.0.1', r));
+    callback = await startCallback(arrivals);
     proxy = await startProxy({ autoApprove: false });
     mcpUrl = proxy.server.url;
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, { timeout: 60_000 });
 
   after(async () => {
@@ -139,18 +150,9 @@ describe('the development server\'s sign-in page in headless Chromium', () => {
   const arrivals = [];
 
   before(async () => {
-    assert.ok(CHROMIUM, 'Chromium is missing: scripts/test installs it (apt-get install chromium)');
-    callback = createServer((req, res) => {
-      arrivals.push(new URL(req.url, 'http://127.0.0.1'));
-      res.end('signed in');
-    });
-    await new Promise((r) => callback.listen(0, '127.0.0.1', r));
+    callback = await startCallback(arrivals);
     server = await startServer('quickstart_oauth');
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, { timeout: 60_000 });
 
   after(async () => {

@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 
 use super::AuthServer;
-use super::params::parse_params;
 use super::responses::{no_store, oauth_error, token_error};
 use super::state::{Refresh, Spent, hashed, unavailable};
 use crate::auth::TokenVerifier as _;
@@ -19,18 +18,8 @@ impl AuthServer {
     /// malformed alike (RFC 7009 §2.2); 400 `unauthorized_client` for a token issued to
     /// another client (§2.1), which stays valid.
     pub(super) async fn revoke_endpoint(&self, req: &HttpRequest, body: &Bytes) -> HttpResponse {
-        if !super::params::has_media_type(req, "application/x-www-form-urlencoded") {
-            return token_error(
-                "invalid_request",
-                "send the revocation request as application/x-www-form-urlencoded",
-            );
-        }
-        let params = match parse_params(body) {
-            Ok(p) => p,
-            Err(msg) => return token_error("invalid_request", &msg),
-        };
-        let client_id = match self.authenticate_client(req, &params).await {
-            Ok(id) => id,
+        let (params, client_id) = match self.client_form(req, body, "revocation").await {
+            Ok(form) => form,
             Err(resp) => return *resp,
         };
         let Some(token) = params.get("token").filter(|t| !t.is_empty()) else {

@@ -25,18 +25,8 @@ impl AuthServer {
         let Some(issuer) = self.issuer() else {
             return not_started();
         };
-        if !has_media_type(req, "application/x-www-form-urlencoded") {
-            return token_error(
-                "invalid_request",
-                "send the token request as application/x-www-form-urlencoded",
-            );
-        }
-        let params = match parse_params(body) {
-            Ok(p) => p,
-            Err(msg) => return token_error("invalid_request", &msg),
-        };
-        let client_id = match self.authenticate_client(req, &params).await {
-            Ok(id) => id,
+        let (params, client_id) = match self.client_form(req, body, "token").await {
+            Ok(form) => form,
             Err(resp) => return *resp,
         };
         let get = |k: &str| params.get(k).map(String::as_str);
@@ -311,6 +301,26 @@ impl AuthServer {
 
     /// Client authentication at the token endpoint (RFC 6749 §2.3): `client_secret_basic`,
     /// `client_secret_post`, or a public client naming its `client_id`.
+    /// A form posted by a client to an endpoint of its own (`what`: token, revocation): the
+    /// media type, the parameters (none twice), and the client authenticated.
+    pub(super) async fn client_form(
+        &self,
+        req: &HttpRequest,
+        body: &Bytes,
+        what: &str,
+    ) -> Result<(HashMap<String, String>, String), Box<HttpResponse>> {
+        if !has_media_type(req, "application/x-www-form-urlencoded") {
+            return Err(Box::new(token_error(
+                "invalid_request",
+                &format!("send the {what} request as application/x-www-form-urlencoded"),
+            )));
+        }
+        let params =
+            parse_params(body).map_err(|msg| Box::new(token_error("invalid_request", &msg)))?;
+        let client_id = self.authenticate_client(req, &params).await?;
+        Ok((params, client_id))
+    }
+
     pub(super) async fn authenticate_client(
         &self,
         req: &HttpRequest,
