@@ -38,14 +38,13 @@ thread_local! {
 fn fuzz_oauth() -> OAuth {
     let key = KeyPair::generate(KeySize::Rsa2048).expect("an RSA key");
     let public = key.public_key();
-    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(serde_json::json!({"keys": [{
+    let set = serde_json::json!({"keys": [{
         "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "k1",
         "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
         "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
-    }]}))
-    .expect("a key set");
-    let verifier =
-        JwtVerifier::jwks(Arc::new(JwksCache::fixed(&set))).issuer("https://issuer.example");
+    }]});
+    let keys = JwksCache::fixed(set.to_string().as_bytes()).expect("a key set");
+    let verifier = JwtVerifier::jwks(Arc::new(keys)).issuer("https://issuer.example");
     OAuth::new(verifier, "https://issuer.example")
 }
 
