@@ -11,7 +11,7 @@
 
 use futures_util::future::BoxFuture;
 use mcp_runtime::client::auth::{
-    CallbackConfig, MemoryTokenStore, OAuth, OAuthConfig, Opener, Secret,
+    CallbackConfig, ClientKey, Grant, MemoryTokenStore, OAuth, OAuthConfig, Opener, Secret,
 };
 use mcp_runtime::client::{Client, ClientError, ClientHandler, RpcError, schema_defaults};
 use serde_json::{Value, json};
@@ -64,6 +64,13 @@ async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), ClientErr
     }
     if let Some(secret) = context.get("client_secret").and_then(Value::as_str) {
         cfg.client_secret = Some(Secret::new(secret));
+    }
+    if scenario.starts_with("auth/client-credentials") {
+        // A machine: its own credentials, no browser.
+        cfg.grant = Grant::ClientCredentials;
+        if let Some(pem) = context.get("private_key_pem").and_then(Value::as_str) {
+            cfg.client_key = Some(Arc::new(ClientKey::from_pem(pem)?));
+        }
     }
     let version = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION")
         .ok()

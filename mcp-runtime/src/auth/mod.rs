@@ -22,7 +22,7 @@ pub(crate) mod http;
 #[cfg(feature = "oauth")]
 pub mod jwks;
 #[cfg(feature = "oauth")]
-mod jws;
+pub(crate) mod jws;
 #[cfg(feature = "oauth")]
 pub mod jwt;
 #[cfg(feature = "oauth")]

@@ -18,7 +18,8 @@
 //! `auth` is a bearer token (a string) or OAuth settings (an object: `client_id`,
 //! `client_secret`, `issuer` (the authorization server that client is registered with),
 //! `scope`, `callback_port`, `client_metadata_url`,
-//! `token_endpoint_auth_method`, `oauth_provider` with the authorization server's metadata).
+//! `token_endpoint_auth_method`, `oauth_provider` with the authorization server's metadata;
+//! for a machine, `grant: "client_credentials"` with `client_secret` or `client_key_file`).
 //! Without `auth`, OAuth with dynamic registration is used when the server asks for it.
 //! `${NAME}` in a string is replaced by that environment variable.
 
@@ -29,7 +30,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::auth::{
-    AuthServerMetadata, Authenticator, BearerToken, OAuth, OAuthConfig, Secret, TokenAuthMethod,
+    AuthServerMetadata, Authenticator, BearerToken, ClientKey, Grant, OAuth, OAuthConfig, Secret,
+    TokenAuthMethod,
 };
 use super::{Client, ClientBuilder, ClientError};
 
@@ -95,12 +97,19 @@ pub struct OAuthSettings {
     /// A Client ID Metadata Document URL.
     #[serde(default)]
     pub client_metadata_url: Option<String>,
-    /// `client_secret_basic`, `client_secret_post` or `none`.
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `none`.
     #[serde(default)]
     pub token_endpoint_auth_method: Option<String>,
     /// The authorization server's metadata, to skip discovery.
     #[serde(default)]
     pub oauth_provider: Option<AuthServerMetadata>,
+    /// `authorization_code` (a user signs in, the default) or `client_credentials` (a
+    /// machine: `client_id` with `client_secret` or `client_key_file`).
+    #[serde(default)]
+    pub grant: Option<String>,
+    /// A PEM file with the client's private key, for `private_key_jwt` (RFC 7523).
+    #[serde(default)]
+    pub client_key_file: Option<String>,
 }
 
 impl ClientConfig {
@@ -188,12 +197,29 @@ impl ServerConfig {
                 if let Some(m) = &s.token_endpoint_auth_method {
                     cfg.token_auth_method = Some(TokenAuthMethod::parse(m).ok_or_else(|| {
                         ClientError::Config(format!(
-                            "token_endpoint_auth_method `{m}`: use client_secret_basic, client_secret_post or none"
+                            "token_endpoint_auth_method `{m}`: use client_secret_basic, client_secret_post, private_key_jwt or none"
                         ))
                     })?);
                 }
                 if let Some(m) = &s.oauth_provider {
                     cfg.metadata = Some(m.clone());
+                }
+                match s.grant.as_deref() {
+                    None | Some("authorization_code") => {}
+                    Some("client_credentials") => cfg.grant = Grant::ClientCredentials,
+                    Some(other) => {
+                        return Err(ClientError::Config(format!(
+                            "grant `{other}`: use authorization_code or client_credentials"
+                        )));
+                    }
+                }
+                if let Some(file) = &s.client_key_file {
+                    let path = expand(file)?;
+                    let pem = std::fs::read_to_string(&path)
+                        .map_err(|e| ClientError::Config(format!("client_key_file {path}: {e}")))?;
+                    let key = ClientKey::from_pem(&pem)
+                        .map_err(|e| ClientError::Config(format!("client_key_file {path}: {e}")))?;
+                    cfg.client_key = Some(Arc::new(key));
                 }
                 Ok(Some(OAuth::new(&url, cfg)?))
             }

@@ -23,6 +23,7 @@ mod register;
 mod responses;
 mod revoke;
 pub(crate) mod seal;
+mod service;
 mod signin;
 mod signing;
 mod state;
@@ -47,6 +48,7 @@ use crate::store::Store;
 pub use keys::rotate_signing_key;
 pub use limit::RateLimits;
 use responses::{cors, not_started, origin};
+pub use service::{ServiceClient, ServiceClientError};
 pub(crate) use settings::CoreSettings;
 
 /// Authorization codes live this long (RFC 6749 §4.1.2 recommends at most 10 minutes).
@@ -137,6 +139,8 @@ pub(crate) struct AuthServer {
     limiter: limit::Limiter,
     /// How long a registration no sign-in completed is kept.
     unused_client_ttl: Duration,
+    /// The machine clients the operator registered (client credentials).
+    services: service::Services,
 }
 
 impl AuthServer {
@@ -168,6 +172,23 @@ impl AuthServer {
             })?;
         let core = identity.core();
         let unused_client_ttl = core.unused_client_ttl;
+        if let Identity::Upstream(u) = &identity
+            && u.config.pass_through
+            && !core.service_clients.is_empty()
+        {
+            return Err(ProviderError::Invalid {
+                var: "MCP_OAUTH_CLIENTS",
+                reason: "service clients get this server's own tokens, and pass-through hands \
+                         out the identity provider's: turn pass-through off to register them"
+                    .into(),
+            });
+        }
+        let services = service::Services::new(&core.service_clients).map_err(|reason| {
+            ProviderError::Invalid {
+                var: "MCP_OAUTH_CLIENTS",
+                reason,
+            }
+        })?;
         let limiter =
             limit::Limiter::new(&core.rate_limits).map_err(|reason| ProviderError::Invalid {
                 var: "MCP_TRUSTED_PROXIES",
@@ -192,6 +213,7 @@ impl AuthServer {
             revocations: Arc::default(),
             limiter,
             unused_client_ttl,
+            services,
         })
     }
 
@@ -308,31 +330,43 @@ impl AuthServer {
         let issuer = self.issuer()?;
         let p = self.paths();
         Some(self.metadata_body.get_or_init(|| {
-            Bytes::from(
-                json!({
+            let mut grants = vec!["authorization_code", "refresh_token"];
+            let mut methods = vec!["none", "client_secret_basic", "client_secret_post"];
+            if !self.services.is_empty() && !self.pass_through() {
+                grants.push("client_credentials");
+            }
+            if self.services.any_keys() {
+                methods.push("private_key_jwt");
+            }
+            let mut doc = json!({
                     "issuer": issuer,
                     "authorization_endpoint": format!("{issuer}{}", p.authorize),
                     "token_endpoint": format!("{issuer}{}", p.token),
                     "revocation_endpoint": format!("{issuer}{}", p.revoke),
-                    "revocation_endpoint_auth_methods_supported":
-                        ["none", "client_secret_basic", "client_secret_post"],
+                    "revocation_endpoint_auth_methods_supported": methods,
                     "registration_endpoint": format!("{issuer}{}", p.register),
                     "jwks_uri": format!("{issuer}{}", p.jwks),
                     "scopes_supported": self.supported_scopes(),
                     "response_types_supported": ["code"],
                     "response_modes_supported": ["query"],
-                    "grant_types_supported": ["authorization_code", "refresh_token"],
-                    "token_endpoint_auth_methods_supported":
-                        ["none", "client_secret_basic", "client_secret_post"],
+                    "grant_types_supported": grants,
+                    "token_endpoint_auth_methods_supported": methods,
                     "code_challenge_methods_supported": ["S256"],
                     "authorization_response_iss_parameter_supported": true,
                     "service_documentation": match self.identity {
                         Identity::Dev(_) => "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/dev/",
                         Identity::Upstream(_) => "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/proxy/",
                     },
-                })
-                .to_string(),
-            )
+                });
+            if self.services.any_keys() {
+                let algs: Vec<String> = service::ASSERTION_ALGORITHMS
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                doc["token_endpoint_auth_signing_alg_values_supported"] = json!(algs);
+                doc["revocation_endpoint_auth_signing_alg_values_supported"] = json!(algs);
+            }
+            Bytes::from(doc.to_string())
         }))
     }
 

@@ -99,6 +99,11 @@ pub(super) fn has_media_type(req: &actix_web::HttpRequest, media_type: &str) -> 
         .is_some_and(|v| v.trim().eq_ignore_ascii_case(media_type))
 }
 
+/// The store key of a bearer credential: its hash.
+pub(super) fn hashed(credential: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha256(credential))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

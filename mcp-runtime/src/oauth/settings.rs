@@ -20,6 +20,9 @@ pub(crate) struct CoreSettings {
     pub(crate) rate_limits: RateLimits,
     /// How long a registration no sign-in completed is kept (`MCP_OAUTH_UNUSED_CLIENT_TTL`).
     pub(crate) unused_client_ttl: Duration,
+    /// Machine clients the operator registered (`MCP_OAUTH_CLIENTS`): the client-credentials
+    /// grant.
+    pub(crate) service_clients: Vec<super::ServiceClient>,
 }
 
 impl Default for CoreSettings {
@@ -28,13 +31,15 @@ impl Default for CoreSettings {
             namespace: None,
             rate_limits: RateLimits::default(),
             unused_client_ttl: UNUSED_CLIENT_TTL,
+            service_clients: Vec::new(),
         }
     }
 }
 
 impl CoreSettings {
-    /// Reads `MCP_STORE_NAMESPACE`, `MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES` and
-    /// `MCP_OAUTH_UNUSED_CLIENT_TTL` through `env`; an error is `(variable, reason)`.
+    /// Reads `MCP_STORE_NAMESPACE`, `MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES`,
+    /// `MCP_OAUTH_UNUSED_CLIENT_TTL` and `MCP_OAUTH_CLIENTS` through `env`; an error is
+    /// `(variable, reason)`.
     pub(crate) fn from_env(
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, (&'static str, String)> {
@@ -53,6 +58,10 @@ impl CoreSettings {
                     ));
                 }
             };
+        }
+        if let Some(v) = env("MCP_OAUTH_CLIENTS") {
+            core.service_clients = super::ServiceClient::list_from_env(&v)
+                .map_err(|reason| ("MCP_OAUTH_CLIENTS", reason))?;
         }
         core.check()?;
         Ok(core)

@@ -6,13 +6,10 @@ use std::time::Duration;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::AuthServer;
-use super::params::sha256;
 use super::responses::oauth_error;
 use crate::model::Report;
 use crate::store::{Space, StoreError};
@@ -123,10 +120,7 @@ pub(super) fn code_key(client_id: &str, code: &str) -> String {
     format!("{}/{}", client_tag(client_id), hashed(code))
 }
 
-/// The store key of a bearer credential: its hash.
-pub(super) fn hashed(credential: &str) -> String {
-    URL_SAFE_NO_PAD.encode(sha256(credential))
-}
+pub(super) use super::params::hashed;
 
 /// A store failure as an OAuth answer: 503 with the reason, logged.
 pub(super) fn unavailable(e: &StoreError) -> HttpResponse {

@@ -15,7 +15,10 @@ use super::params::{
     has_media_type, is_b64url, parse_params, pct_decode, random_token, sha256, unix_now,
 };
 use super::responses::{client_error, no_store, not_started, oauth_error, token_error};
-use super::state::{Client, Code, Refresh, Spent, code_key, hashed, unavailable};
+use super::service::{
+    ASSERTION_ALGORITHMS, Credential, JWT_BEARER_ASSERTION, MAX_ASSERTION_LIFETIME, assertion_key,
+};
+use super::state::{Client, Code, Refresh, Spent, User, code_key, hashed, unavailable};
 use super::{AuthServer, MAX_REFRESH, REDEEMED_TTL, REFRESH_TTL};
 use crate::store::Space;
 
@@ -33,7 +36,65 @@ impl AuthServer {
         if let Err(msg) = self.check_resource(get("resource")) {
             return token_error("invalid_target", &msg);
         }
+        let service = self.services.get(&client_id);
+        if service.is_some() && get("grant_type").is_some_and(|g| g != "client_credentials") {
+            return token_error(
+                "unauthorized_client",
+                "this client is a service client: it may use the client_credentials grant only",
+            );
+        }
         let (scopes, user, family) = match get("grant_type") {
+            Some("client_credentials") => {
+                let Some(service) = service else {
+                    return token_error(
+                        "unauthorized_client",
+                        "only clients the operator registers (service clients) may use the \
+                         client_credentials grant; sign in with authorization_code instead",
+                    );
+                };
+                if self.pass_through() {
+                    return token_error(
+                        "unsupported_grant_type",
+                        "this OAuth proxy passes the identity provider's tokens through, and a \
+                         service client has none",
+                    );
+                }
+                let allowed = &service.client.scopes;
+                let scopes = match get("scope") {
+                    None => allowed.clone(),
+                    Some(s) => {
+                        let mut asked: Vec<String> = Vec::new();
+                        for x in s.split(' ').filter(|x| !x.is_empty()) {
+                            if !allowed.iter().any(|a| a == x) {
+                                return token_error(
+                                    "invalid_scope",
+                                    &format!(
+                                        "scope `{x}` is not given to this client; it may ask for: {}",
+                                        if allowed.is_empty() {
+                                            "none".to_owned()
+                                        } else {
+                                            allowed.join(" ")
+                                        }
+                                    ),
+                                );
+                            }
+                            if !asked.contains(&x.to_owned()) {
+                                asked.push(x.to_owned());
+                            }
+                        }
+                        asked
+                    }
+                };
+                tracing::info!(target: "mcp_runtime::auth", client = %client_id, "a service client got a token (client_credentials)");
+                let user = User {
+                    sub: client_id.clone(),
+                    name: service.client.name.clone(),
+                    email: None,
+                    extra: serde_json::Map::new(),
+                    grant: None,
+                };
+                (scopes, user, random_token(16))
+            }
             Some("authorization_code") => {
                 let Some(code) = get("code") else {
                     return token_error("invalid_request", "the request has no `code`");
@@ -189,7 +250,7 @@ impl AuthServer {
                 return token_error(
                     "unsupported_grant_type",
                     &format!(
-                        "grant_type `{other}` is not supported; use authorization_code or refresh_token"
+                        "grant_type `{other}` is not supported; use authorization_code, refresh_token or (a service client) client_credentials"
                     ),
                 );
             }
@@ -218,7 +279,7 @@ impl AuthServer {
             if let Some(email) = &user.email {
                 map.insert("email".into(), email.clone().into());
             }
-            if self.dev().is_some() {
+            if self.dev().is_some() && service.is_none() {
                 map.insert("preferred_username".into(), user.sub.clone().into());
             }
             for (k, v) in &user.extra {
@@ -326,6 +387,17 @@ impl AuthServer {
         req: &HttpRequest,
         params: &HashMap<String, String>,
     ) -> Result<String, Box<HttpResponse>> {
+        let has_basic = req.headers().contains_key(header::AUTHORIZATION);
+        if params.contains_key("client_assertion") || params.contains_key("client_assertion_type") {
+            // RFC 6749 §2.3: one authentication method per request.
+            if has_basic || params.contains_key("client_secret") {
+                return Err(Box::new(client_error(
+                    false,
+                    "the request carries a client assertion and a client secret: use one                      authentication method",
+                )));
+            }
+            return self.authenticate_assertion(params).await;
+        }
         let basic = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -362,6 +434,31 @@ impl AuthServer {
                 }
             },
         };
+        if let Some(service) = self.services.get(&id) {
+            return match (&service.client.credential, secret) {
+                (Credential::SecretHash(hash), Some(secret))
+                    if aws_lc_rs::constant_time::verify_slices_are_equal(
+                        hash.as_bytes(),
+                        hashed(&secret).as_bytes(),
+                    )
+                    .is_ok() =>
+                {
+                    Ok(id)
+                }
+                (Credential::SecretHash(_), Some(_)) => Err(Box::new(client_error(
+                    via_basic,
+                    "the client secret is wrong",
+                ))),
+                (Credential::SecretHash(_), None) => Err(Box::new(client_error(
+                    via_basic,
+                    "this client authenticates with its secret (client_secret_basic or                      client_secret_post)",
+                ))),
+                (Credential::Jwks(_), _) => Err(Box::new(client_error(
+                    via_basic,
+                    "this client authenticates with a signed assertion (private_key_jwt): send                      client_assertion_type and client_assertion",
+                ))),
+            };
+        }
         let client: Client = match self.load_client(&id).await {
             Ok(Some((c, _))) => c,
             Ok(None) => {
@@ -399,6 +496,104 @@ impl AuthServer {
                 via_basic,
                 "this is a public client (token_endpoint_auth_method none): send no secret",
             ))),
+        }
+    }
+
+    /// `private_key_jwt` (RFC 7523 §2.2, §3): a JWT the client signed with a key the operator
+    /// registered, naming this server, used once.
+    async fn authenticate_assertion(
+        &self,
+        params: &HashMap<String, String>,
+    ) -> Result<String, Box<HttpResponse>> {
+        let refuse = |msg: String| Box::new(client_error(false, &msg));
+        if params.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER_ASSERTION) {
+            return Err(refuse(format!(
+                "client_assertion_type must be {JWT_BEARER_ASSERTION}"
+            )));
+        }
+        let Some(assertion) = params.get("client_assertion") else {
+            return Err(refuse("the request has no client_assertion".into()));
+        };
+        let Some(issuer) = self.issuer() else {
+            return Err(Box::new(not_started()));
+        };
+        // The issuer names the client whose keys check the signature; nothing else in the
+        // unverified assertion is believed.
+        let unverified = crate::auth::jws::split(assertion)
+            .and_then(|p| p.claims())
+            .map_err(|e| refuse(format!("the client assertion is unusable: {e}")))?;
+        let Some(id) = unverified.get("iss").and_then(Value::as_str) else {
+            return Err(refuse(
+                "the client assertion has no `iss` (it must be the client id)".into(),
+            ));
+        };
+        if params.get("client_id").is_some_and(|c| c != id) {
+            return Err(refuse(
+                "client_id differs from the client assertion's `iss`".into(),
+            ));
+        }
+        let Some(service) = self.services.get(id) else {
+            return Err(refuse(format!(
+                "no client `{}` signs assertions at this server; the operator registers such                  clients (MCP_OAUTH_CLIENTS)",
+                id.chars()
+                    .filter(|c| !c.is_control())
+                    .take(64)
+                    .collect::<String>()
+            )));
+        };
+        let Some(keys) = &service.keys else {
+            return Err(refuse(
+                "this client authenticates with its secret, not with an assertion".into(),
+            ));
+        };
+        let token_endpoint = format!("{issuer}{}", self.paths().token);
+        let verifier = crate::auth::verifier::JwtVerifier::jwks(keys.clone())
+            .algorithms(ASSERTION_ALGORITHMS)
+            .issuer(id)
+            .audience(issuer)
+            .audience(format!("{issuer}/"))
+            .audience(token_endpoint);
+        let verified = crate::auth::TokenVerifier::verify(&verifier, assertion, issuer)
+            .await
+            .map_err(|e| refuse(format!("the client assertion is invalid: {e}")))?;
+        let claims = verified.claims;
+        if claims.get("sub").and_then(Value::as_str) != Some(id) {
+            return Err(refuse(
+                "the client assertion's `sub` must be the client id".into(),
+            ));
+        }
+        let Some(jti) = claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .filter(|j| (1..=256).contains(&j.len()))
+        else {
+            return Err(refuse(
+                "the client assertion needs a `jti` (1 to 256 characters, unique per assertion)"
+                    .into(),
+            ));
+        };
+        let now = unix_now();
+        let exp = verified.expires_at.unwrap_or(0);
+        if exp > now + MAX_ASSERTION_LIFETIME {
+            return Err(refuse(format!(
+                "the client assertion is valid for too long: `exp` may be at most                  {MAX_ASSERTION_LIFETIME} seconds ahead"
+            )));
+        }
+        // Remembered until it could no longer pass (its expiry plus the clock leeway).
+        let ttl = std::time::Duration::from_secs(exp.saturating_sub(now) + 31);
+        match self
+            .save_new(Space::Assertions, &assertion_key(id, jti), &true, Some(ttl))
+            .await
+        {
+            Ok(true) => Ok(id.to_owned()),
+            Ok(false) => {
+                tracing::warn!(target: "mcp_runtime::auth", client = %id, "a client assertion was presented twice");
+                Err(refuse(
+                    "the client assertion was already used (its `jti` was seen before): sign a                      new one for each request"
+                        .into(),
+                ))
+            }
+            Err(e) => Err(Box::new(unavailable(&e))),
         }
     }
 

@@ -30,7 +30,7 @@ pub mod supabase;
 pub mod workos;
 
 #[cfg(feature = "authorization-server")]
-pub use crate::oauth::{RateLimits, rotate_signing_key};
+pub use crate::oauth::{RateLimits, ServiceClient, ServiceClientError, rotate_signing_key};
 pub use auth0::Auth0Provider;
 pub use better_auth::BetterAuthProvider;
 pub use clerk::ClerkProvider;
@@ -108,6 +108,15 @@ macro_rules! core_settings_methods {
         /// long as its refresh tokens.
         pub fn unused_client_ttl(mut self, ttl: std::time::Duration) -> Self {
             self.core.unused_client_ttl = ttl;
+            self
+        }
+
+        /// Registers a machine-to-machine client (the client-credentials grant): it gets
+        /// access tokens for this server with a secret or a signed assertion, no browser and
+        /// no user ([`ServiceClient`](crate::providers::ServiceClient)). Call once per client;
+        /// `MCP_OAUTH_CLIENTS` lists them from the environment.
+        pub fn service_client(mut self, client: crate::providers::ServiceClient) -> Self {
+            self.core.service_clients.push(client);
             self
         }
     };

@@ -38,11 +38,14 @@ pub enum Space {
     Sessions,
     /// Each user's live grants (by a hash of the subject), for the bound per user.
     Grants,
+    /// Client assertions already used (by a hash of the client and `jti`), until they expire:
+    /// a replayed `private_key_jwt` assertion is refused (RFC 7523 §3).
+    Assertions,
 }
 
 impl Space {
     /// Every space, in a fixed order.
-    pub const ALL: [Space; 11] = [
+    pub const ALL: [Space; 12] = [
         Space::Clients,
         Space::Transactions,
         Space::Codes,
@@ -54,6 +57,7 @@ impl Space {
         Space::UpstreamTokens,
         Space::Sessions,
         Space::Grants,
+        Space::Assertions,
     ];
 
     /// A stable name (table names, key prefixes).
@@ -70,6 +74,7 @@ impl Space {
             Space::UpstreamTokens => "upstream_tokens",
             Space::Sessions => "sessions",
             Space::Grants => "grants",
+            Space::Assertions => "assertions",
         }
     }
 }

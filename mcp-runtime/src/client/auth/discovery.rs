@@ -18,7 +18,8 @@ use crate::client::ClientError;
 pub struct AuthServerMetadata {
     /// Its issuer identifier.
     pub issuer: String,
-    /// Where users are sent to sign in.
+    /// Where users are sent to sign in (empty at a server for machines only).
+    #[serde(default)]
     pub authorization_endpoint: String,
     /// Where codes and refresh tokens are exchanged.
     pub token_endpoint: String,
@@ -37,6 +38,9 @@ pub struct AuthServerMetadata {
     /// How clients may authenticate at the token endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The grants it offers (RFC 8414 default: authorization code and implicit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types_supported: Option<Vec<String>>,
     /// Whether a URL may serve as client id (Client ID Metadata Documents).
     #[serde(default)]
     pub client_id_metadata_document_supported: bool,
@@ -160,9 +164,30 @@ pub(crate) async fn discover(
     })
 }
 
-/// What every authorization server's metadata must give, however it was found: PKCE with
-/// S256, and https endpoints (loopback excepted).
+/// What every authorization server's metadata must give, however it was found: https
+/// endpoints (loopback excepted).
 fn check_metadata(m: &AuthServerMetadata) -> Result<(), ClientError> {
+    check_url("issuer", &m.issuer)?;
+    if !m.authorization_endpoint.is_empty() {
+        check_url("authorization endpoint", &m.authorization_endpoint)?;
+    }
+    check_url("token endpoint", &m.token_endpoint)?;
+    if let Some(r) = &m.registration_endpoint {
+        check_url("registration endpoint", r)?;
+    }
+    Ok(())
+}
+
+/// What a sign-in through the browser needs besides: an authorization endpoint, and PKCE
+/// with S256.
+pub(crate) fn check_for_browser(m: &AuthServerMetadata) -> Result<(), ClientError> {
+    if m.authorization_endpoint.is_empty() {
+        return Err(ClientError::auth(format!(
+            "the authorization server {} has no authorization endpoint: users cannot sign in \
+             there (a machine client uses the client-credentials grant)",
+            printable(&m.issuer)
+        )));
+    }
     let pkce = m
         .code_challenge_methods_supported
         .as_ref()
@@ -173,12 +198,6 @@ fn check_metadata(m: &AuthServerMetadata) -> Result<(), ClientError> {
              (code_challenge_methods_supported): refusing to sign in without it",
             printable(&m.issuer)
         )));
-    }
-    check_url("issuer", &m.issuer)?;
-    check_url("authorization endpoint", &m.authorization_endpoint)?;
-    check_url("token endpoint", &m.token_endpoint)?;
-    if let Some(r) = &m.registration_endpoint {
-        check_url("registration endpoint", r)?;
     }
     Ok(())
 }

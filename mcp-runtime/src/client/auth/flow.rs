@@ -12,11 +12,24 @@ use super::callback::{Callback, CallbackConfig, judge};
 use super::discovery::{self, AuthServerMetadata, Discovered};
 use super::store::{FileTokenStore, MemoryTokenStore, StoredTokens, TokenStore};
 use super::token::{self, TokenAnswer, TokenAuthMethod};
-use super::{Authenticator, Challenge, Opener, Secret, pkce};
+use super::{Authenticator, Challenge, ClientKey, Opener, Secret, pkce};
 use crate::client::ClientError;
 
 /// A hook that receives each step of a sign-in, for `--verbose` output (never a secret).
 pub type StepLog = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How the client gets its tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Grant {
+    /// A user signs in through the browser (authorization code with PKCE), the default.
+    #[default]
+    AuthorizationCode,
+    /// A machine with no user: the client's own credentials (OAuth 2.1 §4.2), a client the
+    /// server's operator registered with a secret or a key. No browser, no refresh token: a
+    /// new token is asked for when the last one expires.
+    ClientCredentials,
+}
 
 /// The settings of OAuth for one server. The defaults sign in with dynamic registration and
 /// a callback on `http://127.0.0.1:8080/callback`, and keep tokens under `~/.mcp_use/tokens`.
@@ -31,6 +44,11 @@ pub struct OAuthConfig {
     pub client_issuer: Option<String>,
     /// Its secret (a confidential client).
     pub client_secret: Option<Secret>,
+    /// Its private key: it authenticates with signed assertions (`private_key_jwt`, RFC 7523)
+    /// instead of a secret.
+    pub client_key: Option<Arc<ClientKey>>,
+    /// How tokens are obtained (default: a user signs in through the browser).
+    pub grant: Grant,
     /// How it authenticates at the token endpoint (default: what the server supports).
     pub token_auth_method: Option<TokenAuthMethod>,
     /// Scopes to ask for, besides what the server's challenge asks.
@@ -61,6 +79,8 @@ impl Default for OAuthConfig {
             client_id: None,
             client_issuer: None,
             client_secret: None,
+            client_key: None,
+            grant: Grant::AuthorizationCode,
             token_auth_method: None,
             scope: None,
             callback: CallbackConfig::default(),
@@ -80,6 +100,7 @@ impl std::fmt::Debug for OAuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OAuthConfig")
             .field("client_id", &self.client_id)
+            .field("grant", &self.grant)
             .field("scope", &self.scope)
             .field("callback", &self.callback)
             .field("client_metadata_url", &self.client_metadata_url)
@@ -301,23 +322,67 @@ impl OAuth {
         {
             union_into(&mut scopes, &list.join(" "));
         }
-        // SEP-2207: ask for a refresh token where the authorization server offers them.
-        if d.metadata
-            .scopes_supported
-            .as_ref()
-            .is_some_and(|s| s.iter().any(|x| x == "offline_access"))
+        // SEP-2207: ask for a refresh token where the authorization server offers them (a
+        // machine asks for a new token instead).
+        if self.cfg.grant == Grant::AuthorizationCode
+            && d.metadata
+                .scopes_supported
+                .as_ref()
+                .is_some_and(|s| s.iter().any(|x| x == "offline_access"))
         {
             union_into(&mut scopes, "offline_access");
         }
         (!scopes.is_empty()).then(|| scopes.join(" "))
     }
 
-    /// A whole sign-in for `scope`, through the browser.
+    /// The client-credentials grant (OAuth 2.1 §4.2) for `scope`, with the resource named.
+    async fn client_credentials(
+        &self,
+        st: &mut State,
+        d: &Discovered,
+        scope: Option<String>,
+    ) -> Result<(), ClientError> {
+        if let Some(grants) = &d.metadata.grant_types_supported
+            && !grants.iter().any(|g| g == "client_credentials")
+        {
+            return Err(ClientError::auth(format!(
+                "the authorization server {} does not offer the client_credentials grant \
+                 (grant_types_supported: {})",
+                d.metadata.issuer,
+                grants.join(" ")
+            )));
+        }
+        let (creds, _) = self.identity(d, None).await?;
+        self.step(&format!(
+            "client credentials at {} (scope: {}, resource: {})",
+            d.metadata.token_endpoint,
+            scope.as_deref().unwrap_or("none"),
+            d.resource
+        ));
+        let mut form = vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("resource", d.resource.clone()),
+        ];
+        if let Some(s) = &scope {
+            form.push(("scope", s.clone()));
+        }
+        let answer = token::request(&self.http, &d.metadata.token_endpoint, &creds, form)
+            .await
+            .map_err(ClientError::from)?;
+        self.keep(st, d, answer, scope, None);
+        Ok(())
+    }
+
+    /// A whole sign-in for `scope`: through the browser, or with the client's credentials.
     async fn authorize(&self, st: &mut State, scope: Option<String>) -> Result<(), ClientError> {
         let d = st
             .discovered
             .clone()
             .ok_or_else(|| ClientError::auth("nothing discovered"))?;
+        if self.cfg.grant == Grant::ClientCredentials {
+            return self.client_credentials(st, &d, scope).await;
+        }
+        discovery::check_for_browser(&d.metadata)?;
         let mut retried = false;
         loop {
             let callback = Callback::bind(&self.cfg.callback).await?;
@@ -505,7 +570,12 @@ impl OAuth {
                 Err(e) => self.step(&format!("refresh failed ({e}); signing in again")),
             }
         }
-        let scope = self.select_scope(&d, challenge);
+        // A machine asks for the scopes configured, else none (the server then gives what it
+        // was registered with): the challenge's are what a user would consent to.
+        let scope = match self.cfg.grant {
+            Grant::ClientCredentials => self.cfg.scope.clone(),
+            _ => self.select_scope(&d, challenge),
+        };
         self.authorize(&mut st, scope).await?;
         Ok(true)
     }
@@ -549,10 +619,24 @@ impl Authenticator for OAuth {
         Box::pin(async move {
             let mut st = self.state.lock().await;
             self.load(&mut st);
+            let machine = self.cfg.grant == Grant::ClientCredentials;
             let expiring = st.tokens.as_ref().is_some_and(|t| {
-                t.refresh_token.is_some() && t.expires_at.is_some_and(|e| e <= now() + 30)
+                (t.refresh_token.is_some() || machine)
+                    && t.expires_at.is_some_and(|e| e <= now() + 30)
             });
-            if expiring {
+            if expiring && machine {
+                // A machine asks for a new token (it has no refresh token); on failure the
+                // old one is sent, and the server's 401 starts over.
+                if st.discovered.is_none() {
+                    st.discovered = self.discover(&Challenge::default()).await.ok();
+                }
+                if let Some(d) = st.discovered.clone() {
+                    let scope = st.tokens.as_ref().and_then(|t| t.scope.clone());
+                    if let Err(e) = self.client_credentials(&mut st, &d, scope).await {
+                        self.step(&format!("a new token before expiry failed ({e})"));
+                    }
+                }
+            } else if expiring {
                 if st.discovered.is_none() {
                     st.discovered = self.discover(&Challenge::default()).await.ok();
                 }

@@ -3,7 +3,7 @@
 //! and how it authenticates at the token endpoint.
 
 use super::discovery::Discovered;
-use super::flow::OAuth;
+use super::flow::{Grant, OAuth};
 use super::store::Registration;
 use super::token::{ClientCreds, TokenAuthMethod};
 use super::{Secret, register};
@@ -20,6 +20,7 @@ impl OAuth {
         let m = &d.metadata;
         if let Some(url) = &self.cfg.client_metadata_url
             && m.client_id_metadata_document_supported
+            && self.cfg.grant == Grant::AuthorizationCode
         {
             self.step(&format!("client id: the metadata document {url}"));
             return Ok((
@@ -27,6 +28,8 @@ impl OAuth {
                     client_id: url.clone(),
                     secret: None,
                     method: TokenAuthMethod::None,
+                    key: None,
+                    audience: m.issuer.clone(),
                 },
                 false,
             ));
@@ -43,10 +46,14 @@ impl OAuth {
                 )));
             }
             let method = self.cfg.token_auth_method.unwrap_or_else(|| {
-                choose_method(
-                    m.token_endpoint_auth_methods_supported.as_deref(),
-                    self.cfg.client_secret.is_some(),
-                )
+                if self.cfg.client_key.is_some() {
+                    TokenAuthMethod::PrivateKeyJwt
+                } else {
+                    choose_method(
+                        m.token_endpoint_auth_methods_supported.as_deref(),
+                        self.cfg.client_secret.is_some(),
+                    )
+                }
             });
             self.step(&format!("client id: {id} (configured, {method:?})"));
             return Ok((
@@ -54,8 +61,16 @@ impl OAuth {
                     client_id: id.clone(),
                     secret: self.cfg.client_secret.clone(),
                     method,
+                    key: self.cfg.client_key.clone(),
+                    audience: m.issuer.clone(),
                 },
                 false,
+            ));
+        }
+        if self.cfg.grant == Grant::ClientCredentials {
+            return Err(ClientError::auth(
+                "the client-credentials grant needs a client the server's operator registered: \
+                 set client_id, and client_secret or client_key",
             ));
         }
         if let Some(r) = self.store.load_registration(&self.server)?
@@ -109,6 +124,8 @@ pub(super) fn creds_of(r: &Registration) -> ClientCreds {
         client_id: r.client_id.clone(),
         secret: r.client_secret.clone().map(Secret::new),
         method,
+        key: None,
+        audience: r.issuer.clone(),
     }
 }
 

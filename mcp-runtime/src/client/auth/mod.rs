@@ -2,6 +2,7 @@
 //! ([`OAuth`]: discovery, registration, PKCE, refresh, step-up), or anything else through the
 //! [`Authenticator`] trait.
 
+mod assertion;
 mod browser;
 mod callback;
 mod discovery;
@@ -15,10 +16,11 @@ mod token;
 
 use futures_util::future::BoxFuture;
 
+pub use assertion::ClientKey;
 pub use browser::Opener;
 pub use callback::CallbackConfig;
 pub use discovery::AuthServerMetadata;
-pub use flow::{OAuth, OAuthConfig};
+pub use flow::{Grant, OAuth, OAuthConfig};
 pub use guard::printable;
 pub use store::{FileTokenStore, MemoryTokenStore, Registration, StoredTokens, TokenStore};
 pub use token::TokenAuthMethod;

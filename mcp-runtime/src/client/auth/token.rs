@@ -1,5 +1,6 @@
-//! The token endpoint: the authorization-code and refresh-token grants, with the client's
-//! authentication (`client_secret_basic`, `client_secret_post` or `none`).
+//! The token endpoint: the authorization-code, refresh-token and client-credentials grants,
+//! with the client's authentication (`client_secret_basic`, `client_secret_post`,
+//! `private_key_jwt` or `none`).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -17,6 +18,8 @@ pub enum TokenAuthMethod {
     ClientSecretPost,
     /// A public client: the id only (PKCE protects the code).
     None,
+    /// A JWT signed with the client's private key (RFC 7523 §2.2): no secret is sent.
+    PrivateKeyJwt,
 }
 
 impl TokenAuthMethod {
@@ -26,6 +29,7 @@ impl TokenAuthMethod {
             "client_secret_basic" => Some(TokenAuthMethod::ClientSecretBasic),
             "client_secret_post" => Some(TokenAuthMethod::ClientSecretPost),
             "none" => Some(TokenAuthMethod::None),
+            "private_key_jwt" => Some(TokenAuthMethod::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -37,6 +41,10 @@ pub(crate) struct ClientCreds {
     pub(crate) client_id: String,
     pub(crate) secret: Option<Secret>,
     pub(crate) method: TokenAuthMethod,
+    /// Its private key, for `private_key_jwt`.
+    pub(crate) key: Option<std::sync::Arc<super::ClientKey>>,
+    /// The authorization server's issuer (the audience of its assertions).
+    pub(crate) audience: String,
 }
 
 /// A successful token answer.
@@ -91,8 +99,22 @@ fn authenticated(
     mut rb: reqwest::RequestBuilder,
     creds: &ClientCreds,
     form: &mut Vec<(&str, String)>,
-) -> reqwest::RequestBuilder {
+) -> Result<reqwest::RequestBuilder, String> {
     rb = rb.header("accept", "application/json");
+    if creds.method == TokenAuthMethod::PrivateKeyJwt {
+        let key = creds.key.as_ref().ok_or_else(|| {
+            "private_key_jwt needs the client's private key (`client_key`)".to_owned()
+        })?;
+        let assertion = key
+            .assertion(&creds.client_id, &creds.audience)
+            .map_err(|e| e.to_string())?;
+        form.push((
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+        ));
+        form.push(("client_assertion", assertion));
+        return Ok(rb);
+    }
     match (creds.method, &creds.secret) {
         (TokenAuthMethod::ClientSecretBasic, Some(secret)) => {
             // RFC 6749 §2.3.1: both form-urlencoded before the Basic encoding.
@@ -108,7 +130,7 @@ fn authenticated(
         }
         _ => form.push(("client_id", creds.client_id.clone())),
     }
-    rb
+    Ok(rb)
 }
 
 /// Revokes `token` at `endpoint` (RFC 7009) as `creds`; `hint` is `refresh_token` or
@@ -124,7 +146,7 @@ pub(crate) async fn revoke(
         ("token", token.to_owned()),
         ("token_type_hint", hint.to_owned()),
     ];
-    let rb = authenticated(http.post(endpoint), creds, &mut form);
+    let rb = authenticated(http.post(endpoint), creds, &mut form)?;
     let resp = rb
         .form(&form)
         .send()
@@ -154,7 +176,12 @@ pub(crate) async fn request(
     creds: &ClientCreds,
     mut form: Vec<(&str, String)>,
 ) -> Result<TokenAnswer, TokenFailure> {
-    let rb = authenticated(http.post(endpoint), creds, &mut form);
+    let rb =
+        authenticated(http.post(endpoint), creds, &mut form).map_err(|message| TokenFailure {
+            error: None,
+            message,
+            source: None,
+        })?;
     let resp = rb.form(&form).send().await.map_err(|e| TokenFailure {
         error: None,
         message: format!(
