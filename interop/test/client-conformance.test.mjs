@@ -2,7 +2,10 @@
 // 2025-11-25 and 2026-07-28 requirement sets of the pre-release line (@modelcontextprotocol/conformance
 // 0.2.0-alpha.12, pinned in interop/next; every auth discovery variant, CIMD, scope selection,
 // step-up and its retry limit, each token-endpoint auth method, pre-registration, elicitation
-// defaults, SSE resumption, JSON Schema preservation), and the released line's (0.1.16)
+// defaults, SSE resumption, JSON Schema preservation; and the extensions for machines and
+// companies: client credentials with a secret or private_key_jwt, workload identity's
+// JWT-bearer grant, enterprise-managed authorization's token exchange and ID-JAG), and the
+// released line's (0.1.16)
 // 2025-03-26 back-compat auth scenarios.
 
 import assert from 'node:assert/strict';
@@ -13,12 +16,10 @@ import { INTEROP_DIR, exampleBinary, runNodeBin } from './lib/harness.mjs';
 
 const CONFORMANCE_NEXT = join(INTEROP_DIR, 'next', 'node_modules', '.bin', 'conformance');
 
-// Extensions no revision requires and this client does not do yet (DPoP, enterprise-managed
-// and workload-identity authorization): reported by the suite as not scored. The
-// client-credentials extension (secret and private_key_jwt) is done, and asserted below.
-const UNSCORED = new Set([
-  'auth/enterprise-managed-authorization', 'auth/dpop', 'auth/dpop-nonce', 'auth/wif-jwt-bearer',
-]);
+// Extensions no revision requires and this client does not do yet (DPoP): reported by the
+// suite as not scored. The client-credentials (secret and private_key_jwt), workload-identity
+// and enterprise-managed extensions are done, and asserted below.
+const UNSCORED = new Set(['auth/dpop', 'auth/dpop-nonce']);
 
 describe('conformance client scenarios against testbins/examples/conformance_client', () => {
   test('--requirements 2025-11-25 (0.2.0-alpha.12): every scored scenario', { timeout: 300_000 }, async () => {
@@ -39,7 +40,8 @@ describe('conformance client scenarios against testbins/examples/conformance_cli
       'auth/scope-omitted-when-undefined', 'auth/scope-step-up', 'auth/scope-retry-limit',
       'auth/token-endpoint-auth-basic', 'auth/token-endpoint-auth-post', 'auth/token-endpoint-auth-none',
       'auth/pre-registration', 'json-schema-2020-12-preservation',
-      'auth/client-credentials-basic', 'auth/client-credentials-jwt']) {
+      'auth/client-credentials-basic', 'auth/client-credentials-jwt', 'auth/wif-jwt-bearer',
+      'auth/enterprise-managed-authorization']) {
       assert.match(out, new RegExp(`^✓ ${s.replace('/', '\\/')}: \\d+ passed, 0 failed`, 'm'), `${s}\n${out}`);
     }
     assert.match(out, /Total: \d+ passed, \d+ failed, 0 warnings/, out);

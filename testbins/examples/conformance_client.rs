@@ -11,7 +11,8 @@
 
 use futures_util::future::BoxFuture;
 use mcp_runtime::client::auth::{
-    CallbackConfig, ClientKey, Grant, MemoryTokenStore, OAuth, OAuthConfig, Opener, Secret,
+    AssertionSource, CallbackConfig, ClientKey, EnterpriseGrant, Grant, MemoryTokenStore, OAuth,
+    OAuthConfig, Opener, Secret,
 };
 use mcp_runtime::client::{Client, ClientError, ClientHandler, RpcError, schema_defaults};
 use serde_json::{Value, json};
@@ -64,6 +65,22 @@ async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), ClientErr
     }
     if let Some(secret) = context.get("client_secret").and_then(Value::as_str) {
         cfg.client_secret = Some(Secret::new(secret));
+    }
+    let text = |k: &str| context.get(k).and_then(Value::as_str).map(str::to_owned);
+    if scenario == "auth/wif-jwt-bearer" {
+        // Workload identity: the platform's JWT, the JWT-bearer grant.
+        cfg.grant = Grant::JwtBearer(AssertionSource::fixed(
+            text("valid_jwt").unwrap_or_default(),
+        ));
+    }
+    if scenario == "auth/enterprise-managed-authorization" {
+        // The company's identity provider vouches: token exchange for an ID-JAG, then the
+        // JWT-bearer grant as the configured client.
+        cfg.grant = Grant::Enterprise(EnterpriseGrant::new(
+            text("idp_token_endpoint").unwrap_or_default(),
+            text("idp_client_id").unwrap_or_default(),
+            AssertionSource::fixed(text("idp_id_token").unwrap_or_default()),
+        ));
     }
     if scenario.starts_with("auth/client-credentials") {
         // A machine: its own credentials, no browser.

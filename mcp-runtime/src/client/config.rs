@@ -19,7 +19,9 @@
 //! `client_secret`, `issuer` (the authorization server that client is registered with),
 //! `scope`, `callback_port`, `client_metadata_url`,
 //! `token_endpoint_auth_method`, `oauth_provider` with the authorization server's metadata;
-//! for a machine, `grant: "client_credentials"` with `client_secret` or `client_key_file`).
+//! for a machine, `grant: "client_credentials"` with `client_secret` or `client_key_file`,
+//! `grant: "jwt_bearer"` with `assertion_file` (workload identity), or `grant: "enterprise"`
+//! with `idp_token_endpoint`, `idp_client_id`, `idp_client_secret` and `id_token_file`).
 //! Without `auth`, OAuth with dynamic registration is used when the server asks for it.
 //! `${NAME}` in a string is replaced by that environment variable.
 
@@ -30,8 +32,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::auth::{
-    AuthServerMetadata, Authenticator, BearerToken, ClientKey, Grant, OAuth, OAuthConfig, Secret,
-    TokenAuthMethod,
+    AssertionSource, AuthServerMetadata, Authenticator, BearerToken, ClientKey, EnterpriseGrant,
+    Grant, OAuth, OAuthConfig, Secret, TokenAuthMethod,
 };
 use super::{Client, ClientBuilder, ClientError};
 
@@ -110,6 +112,21 @@ pub struct OAuthSettings {
     /// A PEM file with the client's private key, for `private_key_jwt` (RFC 7523).
     #[serde(default)]
     pub client_key_file: Option<String>,
+    /// With `grant: "jwt_bearer"`: the file holding the workload's JWT, read at each use.
+    #[serde(default)]
+    pub assertion_file: Option<String>,
+    /// With `grant: "enterprise"`: the identity provider's token endpoint.
+    #[serde(default)]
+    pub idp_token_endpoint: Option<String>,
+    /// With `grant: "enterprise"`: this client's id at the identity provider.
+    #[serde(default)]
+    pub idp_client_id: Option<String>,
+    /// With `grant: "enterprise"`: its secret there.
+    #[serde(default)]
+    pub idp_client_secret: Option<String>,
+    /// With `grant: "enterprise"`: the file holding the user's ID token, read at each use.
+    #[serde(default)]
+    pub id_token_file: Option<String>,
 }
 
 impl ClientConfig {
@@ -204,12 +221,38 @@ impl ServerConfig {
                 if let Some(m) = &s.oauth_provider {
                     cfg.metadata = Some(m.clone());
                 }
+                let needs = |value: &Option<String>, key: &str| {
+                    value.as_deref().map(expand).transpose()?.ok_or_else(|| {
+                        ClientError::Config(format!(
+                            "grant `{}` needs `{key}`",
+                            s.grant.as_deref().unwrap_or_default()
+                        ))
+                    })
+                };
                 match s.grant.as_deref() {
                     None | Some("authorization_code") => {}
                     Some("client_credentials") => cfg.grant = Grant::ClientCredentials,
+                    Some("jwt_bearer") => {
+                        cfg.grant = Grant::JwtBearer(AssertionSource::file(needs(
+                            &s.assertion_file,
+                            "assertion_file",
+                        )?));
+                    }
+                    Some("enterprise") => {
+                        let mut e = EnterpriseGrant::new(
+                            needs(&s.idp_token_endpoint, "idp_token_endpoint")?,
+                            needs(&s.idp_client_id, "idp_client_id")?,
+                            AssertionSource::file(needs(&s.id_token_file, "id_token_file")?),
+                        );
+                        if let Some(secret) = &s.idp_client_secret {
+                            e = e.idp_client_secret(expand(secret)?);
+                        }
+                        cfg.grant = Grant::Enterprise(e);
+                    }
                     Some(other) => {
                         return Err(ClientError::Config(format!(
-                            "grant `{other}`: use authorization_code or client_credentials"
+                            "grant `{other}`: use authorization_code, client_credentials, \
+                             jwt_bearer or enterprise"
                         )));
                     }
                 }
@@ -301,6 +344,46 @@ mod tests {
         let bad =
             ClientConfig::parse(r#"{"mcpServers": {"x": {"url": "u", "auth": {"client": 1}}}}"#);
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn machine_grants_are_configured_or_named() {
+        let server = |auth: &str| {
+            let text = format!(
+                r#"{{"mcpServers": {{"m": {{"url": "https://m.example/mcp", "auth": {auth}}}}}}}"#
+            );
+            ClientConfig::parse(&text)
+                .expect("parses")
+                .server("m")
+                .expect("m")
+                .clone()
+        };
+        let oauth = |auth: &str| server(auth).oauth(OAuthConfig::default());
+        let ok =
+            oauth(r#"{"grant": "client_credentials", "client_id": "c", "client_secret": "s"}"#)
+                .expect("client credentials")
+                .expect("oauth");
+        assert!(
+            format!("{ok:?}").contains("grant: ClientCredentials"),
+            "{ok:?}"
+        );
+        let ok = oauth(r#"{"grant": "jwt_bearer", "assertion_file": "/var/run/token"}"#)
+            .expect("jwt bearer")
+            .expect("oauth");
+        assert!(format!("{ok:?}").contains("grant: JwtBearer"), "{ok:?}");
+        let e = oauth(r#"{"grant": "jwt_bearer"}"#).expect_err("no file");
+        assert!(e.to_string().contains("needs `assertion_file`"), "{e}");
+        let e = oauth(r#"{"grant": "enterprise", "idp_token_endpoint": "https://idp/token"}"#)
+            .expect_err("incomplete");
+        assert!(e.to_string().contains("needs `idp_client_id`"), "{e}");
+        let e = oauth(r#"{"grant": "implicit"}"#).expect_err("unknown");
+        assert!(e.to_string().contains("use authorization_code"), "{e}");
+        let e = oauth(r#"{"client_key_file": "/nonexistent/key.pem"}"#).expect_err("no key");
+        assert!(
+            e.to_string()
+                .contains("client_key_file /nonexistent/key.pem"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use futures_util::future::BoxFuture;
 
 use super::callback::{Callback, CallbackConfig, judge};
 use super::discovery::{self, AuthServerMetadata, Discovered};
+use super::grants::{AssertionSource, EnterpriseGrant, JWT_BEARER};
 use super::store::{FileTokenStore, MemoryTokenStore, StoredTokens, TokenStore};
 use super::token::{self, TokenAnswer, TokenAuthMethod};
 use super::{Authenticator, Challenge, ClientKey, Opener, Secret, pkce};
@@ -19,7 +20,7 @@ use crate::client::ClientError;
 pub type StepLog = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// How the client gets its tokens.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub enum Grant {
     /// A user signs in through the browser (authorization code with PKCE), the default.
@@ -29,6 +30,21 @@ pub enum Grant {
     /// server's operator registered with a secret or a key. No browser, no refresh token: a
     /// new token is asked for when the last one expires.
     ClientCredentials,
+    /// Workload identity federation: a JWT the workload's platform issued (a Kubernetes
+    /// service-account token, a cloud identity token) presented with the JWT-bearer grant
+    /// (RFC 7523 §2.1). A `client_id` is sent when one is configured.
+    JwtBearer(AssertionSource),
+    /// Enterprise-managed authorization: the user's ID token exchanged at the company's
+    /// identity provider for an ID-JAG (RFC 8693), presented with the JWT-bearer grant as the
+    /// configured client.
+    Enterprise(EnterpriseGrant),
+}
+
+impl Grant {
+    /// Whether a user signs in through the browser.
+    fn browser(&self) -> bool {
+        matches!(self, Grant::AuthorizationCode)
+    }
 }
 
 /// The settings of OAuth for one server. The defaults sign in with dynamic registration and
@@ -324,7 +340,7 @@ impl OAuth {
         }
         // SEP-2207: ask for a refresh token where the authorization server offers them (a
         // machine asks for a new token instead).
-        if self.cfg.grant == Grant::AuthorizationCode
+        if self.cfg.grant.browser()
             && d.metadata
                 .scopes_supported
                 .as_ref()
@@ -335,40 +351,85 @@ impl OAuth {
         (!scopes.is_empty()).then(|| scopes.join(" "))
     }
 
-    /// The client-credentials grant (OAuth 2.1 §4.2) for `scope`, with the resource named.
-    async fn client_credentials(
+    /// A grant without a browser (client credentials, JWT bearer, enterprise-managed) for
+    /// `scope`, with the resource named. A refusal is reported as it is: no retry, no other
+    /// grant tried.
+    async fn machine_grant(
         &self,
         st: &mut State,
         d: &Discovered,
         scope: Option<String>,
     ) -> Result<(), ClientError> {
+        let (grant_type, label) = match &self.cfg.grant {
+            Grant::ClientCredentials => ("client_credentials", "client credentials"),
+            Grant::JwtBearer(_) => (JWT_BEARER, "a JWT-bearer grant (workload identity)"),
+            Grant::Enterprise(_) => (JWT_BEARER, "an ID-JAG (enterprise-managed authorization)"),
+            Grant::AuthorizationCode => {
+                return Err(ClientError::auth(
+                    "a browser sign-in is not a machine grant",
+                ));
+            }
+        };
         if let Some(grants) = &d.metadata.grant_types_supported
-            && !grants.iter().any(|g| g == "client_credentials")
+            && !grants.iter().any(|g| g == grant_type)
         {
             return Err(ClientError::auth(format!(
-                "the authorization server {} does not offer the client_credentials grant \
+                "the authorization server {} does not offer the {grant_type} grant \
                  (grant_types_supported: {})",
                 d.metadata.issuer,
                 grants.join(" ")
             )));
         }
-        let (creds, _) = self.identity(d, None).await?;
+        let mut form = vec![("grant_type", grant_type.to_owned())];
+        match &self.cfg.grant {
+            Grant::JwtBearer(source) => form.push(("assertion", source.get().await?)),
+            Grant::Enterprise(e) => {
+                self.step(&format!(
+                    "exchanging the ID token for an ID-JAG at {}",
+                    e.idp_token_endpoint
+                ));
+                let jag = e
+                    .id_jag(
+                        &self.http,
+                        &d.metadata.issuer,
+                        &d.resource,
+                        scope.as_deref(),
+                    )
+                    .await?;
+                form.push(("assertion", jag));
+            }
+            _ => {}
+        }
+        form.push(("resource", d.resource.clone()));
+        if let Some(s) = &scope {
+            form.push(("scope", s.clone()));
+        }
+        let creds = match (&self.cfg.grant, &self.cfg.client_id) {
+            // RFC 7523 §3.1: client authentication is optional with an assertion grant.
+            (Grant::JwtBearer(_), None) => None,
+            _ => Some(self.identity(d, None).await?.0),
+        };
         self.step(&format!(
-            "client credentials at {} (scope: {}, resource: {})",
+            "{label} at {} (scope: {}, resource: {})",
             d.metadata.token_endpoint,
             scope.as_deref().unwrap_or("none"),
             d.resource
         ));
-        let mut form = vec![
-            ("grant_type", "client_credentials".to_owned()),
-            ("resource", d.resource.clone()),
-        ];
-        if let Some(s) = &scope {
-            form.push(("scope", s.clone()));
-        }
-        let answer = token::request(&self.http, &d.metadata.token_endpoint, &creds, form)
-            .await
-            .map_err(ClientError::from)?;
+        let anonymous = token::ClientCreds {
+            client_id: String::new(),
+            secret: None,
+            method: TokenAuthMethod::None,
+            key: None,
+            audience: d.metadata.issuer.clone(),
+        };
+        let answer = token::request(
+            &self.http,
+            &d.metadata.token_endpoint,
+            creds.as_ref().unwrap_or(&anonymous),
+            form,
+        )
+        .await
+        .map_err(ClientError::from)?;
         self.keep(st, d, answer, scope, None);
         Ok(())
     }
@@ -379,8 +440,8 @@ impl OAuth {
             .discovered
             .clone()
             .ok_or_else(|| ClientError::auth("nothing discovered"))?;
-        if self.cfg.grant == Grant::ClientCredentials {
-            return self.client_credentials(st, &d, scope).await;
+        if !self.cfg.grant.browser() {
+            return self.machine_grant(st, &d, scope).await;
         }
         discovery::check_for_browser(&d.metadata)?;
         let mut retried = false;
@@ -573,8 +634,8 @@ impl OAuth {
         // A machine asks for the scopes configured, else none (the server then gives what it
         // was registered with): the challenge's are what a user would consent to.
         let scope = match self.cfg.grant {
-            Grant::ClientCredentials => self.cfg.scope.clone(),
-            _ => self.select_scope(&d, challenge),
+            Grant::AuthorizationCode => self.select_scope(&d, challenge),
+            _ => self.cfg.scope.clone(),
         };
         self.authorize(&mut st, scope).await?;
         Ok(true)
@@ -619,7 +680,7 @@ impl Authenticator for OAuth {
         Box::pin(async move {
             let mut st = self.state.lock().await;
             self.load(&mut st);
-            let machine = self.cfg.grant == Grant::ClientCredentials;
+            let machine = !self.cfg.grant.browser();
             let expiring = st.tokens.as_ref().is_some_and(|t| {
                 (t.refresh_token.is_some() || machine)
                     && t.expires_at.is_some_and(|e| e <= now() + 30)
@@ -632,7 +693,7 @@ impl Authenticator for OAuth {
                 }
                 if let Some(d) = st.discovered.clone() {
                     let scope = st.tokens.as_ref().and_then(|t| t.scope.clone());
-                    if let Err(e) = self.client_credentials(&mut st, &d, scope).await {
+                    if let Err(e) = self.machine_grant(&mut st, &d, scope).await {
                         self.step(&format!("a new token before expiry failed ({e})"));
                     }
                 }

@@ -20,7 +20,7 @@ impl OAuth {
         let m = &d.metadata;
         if let Some(url) = &self.cfg.client_metadata_url
             && m.client_id_metadata_document_supported
-            && self.cfg.grant == Grant::AuthorizationCode
+            && matches!(self.cfg.grant, Grant::AuthorizationCode)
         {
             self.step(&format!("client id: the metadata document {url}"));
             return Ok((
@@ -67,9 +67,9 @@ impl OAuth {
                 false,
             ));
         }
-        if self.cfg.grant == Grant::ClientCredentials {
+        if !matches!(self.cfg.grant, Grant::AuthorizationCode) {
             return Err(ClientError::auth(
-                "the client-credentials grant needs a client the server's operator registered: \
+                "a grant without a browser needs a client the server's operator registered: \
                  set client_id, and client_secret or client_key",
             ));
         }

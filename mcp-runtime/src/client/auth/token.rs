@@ -128,6 +128,8 @@ fn authenticated(
             form.push(("client_id", creds.client_id.clone()));
             form.push(("client_secret", secret.expose().to_owned()));
         }
+        // No client at all (an assertion grant without one): nothing to add.
+        _ if creds.client_id.is_empty() => {}
         _ => form.push(("client_id", creds.client_id.clone())),
     }
     Ok(rb)
