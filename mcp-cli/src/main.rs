@@ -153,7 +153,7 @@ fn target(cli: &Cli, name_or_url: &str) -> Result<Target, ClientError> {
     let config = load_config(cli, true)?;
     let entry = config.server(name_or_url)?.clone();
     Ok(Target {
-        url: entry.url()?,
+        url: entry.endpoint()?,
         entry,
     })
 }
@@ -180,6 +180,16 @@ async fn connect(
     oauth: Option<Arc<OAuth>>,
     handler: impl ClientHandler,
 ) -> Result<Client, ClientError> {
+    if let Some(cmd) = t.entry.stdio_command()? {
+        if cli.verbose {
+            eprintln!("· starting {} (stdio)", t.url);
+        }
+        return Client::stdio(cmd)
+            .client_info("mcp", env!("CARGO_PKG_VERSION"))
+            .handler(handler)
+            .connect()
+            .await;
+    }
     let auth: Arc<dyn Authenticator> = match oauth {
         Some(o) => o,
         None => match t.entry.oauth(oauth_base(cli))? {
@@ -234,11 +244,13 @@ async fn run(cli: Cli) -> Result<u8, ClientError> {
                 .iter()
                 .map(|(name, s)| {
                     let auth = match &s.auth {
+                        _ if s.command.is_some() => "none (stdio)",
                         Some(mcp_runtime::client::config::AuthConfig::Bearer(_)) => "bearer token",
                         Some(_) => "OAuth (configured)",
                         None => "OAuth (automatic)",
                     };
-                    json!({"name": name, "url": s.url, "auth": auth})
+                    let url = s.url.clone().or_else(|| s.endpoint().ok());
+                    json!({"name": name, "url": url, "auth": auth})
                 })
                 .collect();
             if json_out {
@@ -264,13 +276,15 @@ async fn run(cli: Cli) -> Result<u8, ClientError> {
             let name = &name.target;
             let t = target(&cli, name)?;
             let Some(oauth) = t.entry.oauth(oauth_base(&cli))? else {
-                if json_out {
-                    print_json(&json!({"server": t.url, "signed_in": false,
-                        "reason": "a bearer token from the configuration"}));
+                let reason = if t.entry.command.is_some() {
+                    "a stdio server, which takes its credentials from its environment"
                 } else {
-                    println!(
-                        "{name} uses a bearer token from the configuration: nothing to sign in to"
-                    );
+                    "a bearer token from the configuration"
+                };
+                if json_out {
+                    print_json(&json!({"server": t.url, "signed_in": false, "reason": reason}));
+                } else {
+                    println!("{name} uses {reason}: nothing to sign in to");
                 }
                 return Ok(0);
             };
@@ -308,11 +322,15 @@ async fn run(cli: Cli) -> Result<u8, ClientError> {
             let name = &name.target;
             let t = target(&cli, name)?;
             let Some(oauth) = t.entry.oauth(oauth_base(&cli))? else {
-                if json_out {
-                    print_json(&json!({"server": t.url, "signed_out": false,
-                        "reason": "a bearer token from the configuration"}));
+                let reason = if t.entry.command.is_some() {
+                    "a stdio server, which takes its credentials from its environment"
                 } else {
-                    println!("{name} uses a bearer token from the configuration: nothing stored");
+                    "a bearer token from the configuration"
+                };
+                if json_out {
+                    print_json(&json!({"server": t.url, "signed_out": false, "reason": reason}));
+                } else {
+                    println!("{name} uses {reason}: nothing stored");
                 }
                 return Ok(0);
             };

@@ -169,10 +169,53 @@ pub(crate) fn env_list(name: &str) -> Option<Vec<String>> {
 }
 
 /// Installs a `tracing` subscriber filtered by `RUST_LOG` (default `info`), unless one is set.
+/// Logs go to standard output, or to standard error when the server runs over stdio
+/// ([`Transport::from_env`]), whose output carries only protocol messages.
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    if matches!(Transport::from_env(), Ok(Transport::Stdio)) {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .try_init();
+    } else {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+}
+
+/// How a server is reached: Streamable HTTP (the default) or stdio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// Streamable HTTP on `HOST`:`PORT`, with OAuth when the server has it.
+    Http,
+    /// Newline-delimited JSON-RPC on standard input and output, for a client that starts the
+    /// server as a child process. No OAuth: whoever starts the process is the caller.
+    Stdio,
+}
+
+impl Transport {
+    /// `--stdio` among the process's arguments, else `MCP_TRANSPORT` (`stdio` or `http`,
+    /// default `http`). An unknown value is an error naming the variable.
+    pub fn from_env() -> Result<Transport, ServeError> {
+        if std::env::args_os().skip(1).any(|a| a == "--stdio") {
+            return Ok(Transport::Stdio);
+        }
+        match env_var("MCP_TRANSPORT")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("http") | Some("streamable-http") => Ok(Transport::Http),
+            Some("stdio") => Ok(Transport::Stdio),
+            Some(other) => Err(ServeError::Env {
+                name: "MCP_TRANSPORT",
+                reason: format!("`{other}` is not a transport; use stdio or http"),
+            }),
+        }
+    }
 }
 
 /// Whether a parsed URL's host is a loopback address: `localhost`, `127.0.0.0/8` or `[::1]`.

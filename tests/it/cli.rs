@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::client::dev_server;
 
-fn mcp_binary() -> PathBuf {
+pub(crate) fn mcp_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let path = exe
         .parent()

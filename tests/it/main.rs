@@ -36,6 +36,7 @@ mod replicas;
 mod resources;
 mod resume;
 mod revocation;
+mod stdio;
 mod store;
 mod store_replicas;
 mod tasks;

@@ -10,10 +10,14 @@
 //!       "headers": { "X-Team": "tools" },
 //!       "auth": { "client_id": "Iv1.abc", "client_secret": "${GITHUB_SECRET}",
 //!                 "scope": "repo read:user", "callback_port": 8081 }
-//!     }
+//!     },
+//!     "notes": { "command": "notes-server", "args": ["--stdio"], "env": { "NOTES_DIR": "${HOME}/notes" } }
 //!   }
 //! }
 //! ```
+//!
+//! A server is reached at its `url` (Streamable HTTP), or started from its `command` (with
+//! `args`, `env` and `cwd`) and spoken to over stdio, as desktop clients do.
 //!
 //! `auth` is a bearer token (a string) or OAuth settings (an object: `client_id`,
 //! `client_secret`, `issuer` (the authorization server that client is registered with),
@@ -35,7 +39,7 @@ use super::auth::{
     AssertionSource, AuthServerMetadata, Authenticator, BearerToken, ClientKey, EnterpriseGrant,
     Grant, OAuth, OAuthConfig, Secret, TokenAuthMethod,
 };
-use super::{Client, ClientBuilder, ClientError};
+use super::{Client, ClientBuilder, ClientError, StdioCommand};
 
 /// A configuration file's contents.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -59,9 +63,19 @@ pub struct ServerConfig {
     /// How to authenticate.
     #[serde(default)]
     pub auth: Option<AuthConfig>,
-    /// A stdio server's command (not supported by this client: it speaks HTTP).
+    /// A stdio server's command: the client starts it and speaks to it on its standard input
+    /// and output (Claude Desktop's format: `command`, `args`, `env`).
     #[serde(default)]
     pub command: Option<String>,
+    /// The stdio server's arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Variables set in the stdio server's environment (`${NAME}` reads the client's).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The folder the stdio server runs in.
+    #[serde(default)]
+    pub cwd: Option<String>,
 }
 
 /// A server's `auth`.
@@ -164,20 +178,67 @@ impl ClientConfig {
 }
 
 impl ServerConfig {
-    /// Its URL, checked.
+    /// Its URL, checked (an error for a stdio server, which has none).
     pub fn url(&self) -> Result<String, ClientError> {
         match (&self.url, &self.command) {
-            (Some(u), _) => expand(u),
+            (Some(_), Some(_)) => Err(ClientError::Config(
+                "the server has both `url` and `command`: give one (`url` for Streamable HTTP, \
+                 `command` for stdio)"
+                    .into(),
+            )),
+            (Some(u), None) => expand(u),
             (None, Some(c)) => Err(ClientError::Config(format!(
-                "`{c}` is a stdio server; this client speaks Streamable HTTP only (give `url`)"
+                "`{c}` is a stdio server: it has a command, not a URL"
             ))),
-            (None, None) => Err(ClientError::Config("the server has no `url`".into())),
+            (None, None) => Err(ClientError::Config(
+                "the server has neither `url` nor `command`".into(),
+            )),
+        }
+    }
+
+    /// How to start it, when it is a stdio server (`command`, `args`, `env`, `cwd`; `${NAME}`
+    /// expanded in each).
+    pub fn stdio_command(&self) -> Result<Option<StdioCommand>, ClientError> {
+        let Some(command) = &self.command else {
+            return Ok(None);
+        };
+        if self.url.is_some() {
+            return Err(ClientError::Config(
+                "the server has both `url` and `command`: give one".into(),
+            ));
+        }
+        if self.auth.is_some() {
+            return Err(ClientError::Config(format!(
+                "`{command}` is a stdio server: it takes no `auth` (give it credentials in `env`)"
+            )));
+        }
+        let mut cmd = StdioCommand::new(expand(command)?);
+        for a in &self.args {
+            cmd = cmd.arg(expand(a)?);
+        }
+        for (k, v) in &self.env {
+            cmd = cmd.env(k.clone(), expand(v)?);
+        }
+        if let Some(dir) = &self.cwd {
+            cmd.cwd = Some(expand(dir)?.into());
+        }
+        Ok(Some(cmd))
+    }
+
+    /// Its URL, or `stdio:<command and arguments>` for a stdio server.
+    pub fn endpoint(&self) -> Result<String, ClientError> {
+        match self.stdio_command()? {
+            Some(cmd) => Ok(format!("stdio:{}", cmd.label())),
+            None => self.url(),
         }
     }
 
     /// The authenticator its `auth` describes; `base` gives the OAuth defaults (store, opener,
     /// callback) that the entry may override.
     pub fn authenticator(&self, base: OAuthConfig) -> Result<Arc<dyn Authenticator>, ClientError> {
+        if self.stdio_command()?.is_some() {
+            return Ok(Arc::new(super::auth::NoAuth));
+        }
         match &self.auth {
             Some(AuthConfig::Bearer(token)) => Ok(Arc::new(BearerToken::new(expand(token)?))),
             _ => Ok(Arc::new(self.oauth(base)?.ok_or_else(|| {
@@ -188,6 +249,9 @@ impl ServerConfig {
 
     /// Its OAuth settings over `base`; `None` when it uses a bearer token.
     pub fn oauth(&self, base: OAuthConfig) -> Result<Option<OAuth>, ClientError> {
+        if self.stdio_command()?.is_some() {
+            return Ok(None);
+        }
         let url = self.url()?;
         match &self.auth {
             Some(AuthConfig::Bearer(_)) => Ok(None),
@@ -272,6 +336,9 @@ impl ServerConfig {
 
     /// A client builder for this server (URL, headers, authentication).
     pub fn builder(&self, base: OAuthConfig) -> Result<ClientBuilder, ClientError> {
+        if let Some(cmd) = self.stdio_command()? {
+            return Ok(Client::stdio(cmd));
+        }
         let mut b = Client::builder(self.url()?).auth_shared(self.authenticator(base)?);
         for (k, v) in &self.headers {
             b = b.header(k.clone(), expand(v)?);
@@ -334,6 +401,10 @@ mod tests {
                 .expect_err("refused")
                 .to_string()
                 .contains("stdio")
+        );
+        assert_eq!(
+            c.server("c").expect("c").endpoint().expect("stdio"),
+            "stdio:npx x"
         );
         assert!(
             c.server("d")

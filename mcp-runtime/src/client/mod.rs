@@ -1,4 +1,5 @@
-//! An MCP client: Streamable HTTP with sessions, SSE answers and resumption; OAuth sign-in
+//! An MCP client: Streamable HTTP with sessions, SSE answers and resumption, or stdio to a
+//! server it starts ([`Client::stdio`]); OAuth sign-in
 //! (discovery, registration, PKCE, `resource`, refresh, step-up) with a loopback callback;
 //! token storage; the `mcpServers` configuration format.
 //!
@@ -32,6 +33,7 @@ mod handler;
 mod options;
 mod sse;
 mod stateless;
+mod stdio;
 mod stream;
 mod tasks;
 mod transport;
@@ -46,6 +48,7 @@ pub use connection::Client;
 pub use error::ClientError;
 pub use handler::{ClientHandler, NoHandler, schema_defaults};
 pub use options::CallOptions;
+pub use stdio::StdioCommand;
 /// Cancels a request given in [`CallOptions::cancel`].
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
@@ -58,6 +61,8 @@ use auth::{Authenticator, NoAuth};
 /// Builds a [`Client`].
 pub struct ClientBuilder {
     url: String,
+    /// A stdio server to start instead of an endpoint to reach.
+    command: Option<StdioCommand>,
     auth: Arc<dyn Authenticator>,
     handler: Arc<dyn ClientHandler>,
     headers: Vec<(String, String)>,
@@ -79,6 +84,7 @@ impl Client {
     pub fn builder(url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             url: url.into(),
+            command: None,
             auth: Arc::new(NoAuth),
             handler: Arc::new(NoHandler),
             headers: Vec::new(),
@@ -86,6 +92,17 @@ impl Client {
             version: PROTOCOL_VERSIONS[0].to_owned(),
             listen: true,
         }
+    }
+}
+
+impl Client {
+    /// A client for a stdio server: `command` is started as a child process and spoken to on
+    /// its standard input and output (closed, then killed, when the client closes or is
+    /// dropped). No authentication: a stdio server trusts whoever starts it.
+    pub fn stdio(command: StdioCommand) -> ClientBuilder {
+        let mut b = Client::builder(format!("stdio:{}", command.label()));
+        b.command = Some(command);
+        b
     }
 }
 
@@ -139,17 +156,25 @@ impl ClientBuilder {
 
     /// Connects: `initialize`, version negotiation, `notifications/initialized`.
     pub async fn connect(self) -> Result<Client, ClientError> {
-        let url = url::Url::parse(&self.url)
-            .map_err(|e| ClientError::Config(format!("`{}` is not a URL: {e}", self.url)))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(ClientError::Config(format!(
-                "`{}` is not an http(s) URL",
-                self.url
-            )));
-        }
+        let transport = match &self.command {
+            Some(command) => transport::Transport::stdio(command)?,
+            None => {
+                let url = url::Url::parse(&self.url).map_err(|e| {
+                    ClientError::Config(format!("`{}` is not a URL: {e}", self.url))
+                })?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(ClientError::Config(format!(
+                        "`{}` is not an http(s) URL",
+                        self.url
+                    )));
+                }
+                transport::Transport::new(self.url)?
+            }
+        };
+        let stdio = transport.is_stdio();
         let client = Client {
             inner: Arc::new(connection::Inner {
-                transport: transport::Transport::new(self.url)?,
+                transport,
                 auth: self.auth,
                 handler: self.handler,
                 client_info: self.client_info,
@@ -162,9 +187,18 @@ impl ClientBuilder {
                 listener: Default::default(),
             }),
         };
-        client.start().await?;
+        // Over stdio the server's own requests arrive on the one pipe: read from the start,
+        // so that none waits for an answer (a call may depend on it).
+        if stdio {
+            client.listen().await;
+        }
+        let started = client.start().await;
+        if let Err(e) = started {
+            client.close().await;
+            return Err(e);
+        }
         // The 2026-07-28 revision has no GET stream (`subscriptions/listen` replaces it).
-        if self.listen && !client.is_stateless() {
+        if self.listen && !stdio && !client.is_stateless() {
             client.listen().await;
         }
         Ok(client)

@@ -1,5 +1,6 @@
 //! Streamable HTTP, the client's side: POST a message and read a JSON answer or an SSE
-//! stream; GET the server's stream (with `Last-Event-ID` to resume); DELETE the session.
+//! stream; GET the server's stream (with `Last-Event-ID` to resume); DELETE the session. Or
+//! stdio (`super::stdio`), behind the same three calls.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -32,11 +33,18 @@ pub(crate) struct Response {
     pub(crate) session_id: Option<String>,
 }
 
-/// The HTTP side of a client.
+/// The HTTP (or stdio) side of a client.
 #[derive(Clone)]
 pub(crate) struct Transport {
-    pub(crate) http: reqwest::Client,
+    kind: Kind,
+    /// The endpoint, or `stdio:<command>`.
     pub(crate) url: String,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Http(reqwest::Client),
+    Stdio(std::sync::Arc<super::stdio::Pipe>),
 }
 
 /// Longest error body kept for messages.
@@ -49,17 +57,47 @@ impl Transport {
             .user_agent(concat!("mcp-runtime-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::http("no HTTP client", e))?;
-        Ok(Transport { http, url })
+        Ok(Transport {
+            kind: Kind::Http(http),
+            url,
+        })
     }
 
-    /// POSTs one JSON-RPC message.
+    /// A transport to a server this client starts and speaks to over stdio.
+    pub(crate) fn stdio(cmd: &super::stdio::StdioCommand) -> Result<Self, ClientError> {
+        let pipe = super::stdio::Pipe::spawn(cmd)?;
+        Ok(Transport {
+            url: format!("stdio:{}", pipe.label()),
+            kind: Kind::Stdio(pipe),
+        })
+    }
+
+    /// Whether the server is a child process on stdio.
+    pub(crate) fn is_stdio(&self) -> bool {
+        matches!(self.kind, Kind::Stdio(_))
+    }
+
+    /// POSTs one JSON-RPC message (over stdio: writes it; a request's answer arrives as a
+    /// stream).
     pub(crate) async fn post(
         &self,
         message: &Value,
         headers: &[(String, String)],
     ) -> Result<Response, ClientError> {
-        let mut rb = self
-            .http
+        let http = match &self.kind {
+            Kind::Http(http) => http,
+            Kind::Stdio(pipe) => {
+                let reply = match pipe.send(message).await? {
+                    Some(rx) => Reply::Stream(Box::new(EventStream::channel(rx, pipe.clone()))),
+                    None => Reply::Accepted,
+                };
+                return Ok(Response {
+                    reply,
+                    session_id: None,
+                });
+            }
+        };
+        let mut rb = http
             .post(&self.url)
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json");
@@ -78,10 +116,25 @@ impl Transport {
         headers: &[(String, String)],
         last_event_id: Option<&str>,
     ) -> Result<Response, ClientError> {
-        let mut rb = self
-            .http
-            .get(&self.url)
-            .header("accept", "text/event-stream");
+        let http = match &self.kind {
+            Kind::Http(http) => http,
+            // The server's own messages, once; there is nothing to resume.
+            Kind::Stdio(pipe) => {
+                let reply = match pipe.take_general() {
+                    Some(rx) => Reply::Stream(Box::new(EventStream::channel(rx, pipe.clone()))),
+                    None => Reply::Refused {
+                        status: 405,
+                        challenge: None,
+                        body: String::new(),
+                    },
+                };
+                return Ok(Response {
+                    reply,
+                    session_id: None,
+                });
+            }
+        };
+        let mut rb = http.get(&self.url).header("accept", "text/event-stream");
         for (k, v) in headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -94,7 +147,11 @@ impl Transport {
 
     /// Ends the session (`DELETE`); errors are not worth reporting.
     pub(crate) async fn delete(&self, headers: &[(String, String)]) {
-        let mut rb = self.http.delete(&self.url);
+        let http = match &self.kind {
+            Kind::Http(http) => http,
+            Kind::Stdio(pipe) => return pipe.close().await,
+        };
+        let mut rb = http.delete(&self.url);
         for (k, v) in headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -162,13 +219,24 @@ async fn read(resp: reqwest::Response) -> Result<Response, ClientError> {
     Ok(Response { reply, session_id })
 }
 
+/// Where a stream's messages come from.
+enum Source {
+    /// An SSE body.
+    Sse(Box<(reqwest::Response, Parser)>),
+    /// The messages a stdio server sent for one call (or outside any).
+    Stdio(
+        tokio::sync::mpsc::Receiver<Value>,
+        std::sync::Arc<super::stdio::Pipe>,
+    ),
+}
+
 /// The longest `retry` a server's stream may ask the client to wait before resuming.
 pub(crate) const MAX_RETRY: Duration = Duration::from_secs(60);
 
-/// The messages of an SSE answer, with the stream's last event id and retry delay.
+/// The messages of an SSE answer (or, over stdio, of one call), with the stream's last event
+/// id and retry delay.
 pub(crate) struct EventStream {
-    resp: reqwest::Response,
-    parser: Parser,
+    source: Source,
     pending: VecDeque<Event>,
     /// The last event id seen (for `Last-Event-ID` when resuming).
     pub(crate) last_id: Option<String>,
@@ -179,8 +247,19 @@ pub(crate) struct EventStream {
 impl EventStream {
     fn new(resp: reqwest::Response) -> Self {
         EventStream {
-            resp,
-            parser: Parser::default(),
+            source: Source::Sse(Box::new((resp, Parser::default()))),
+            pending: VecDeque::new(),
+            last_id: None,
+            retry: None,
+        }
+    }
+
+    fn channel(
+        rx: tokio::sync::mpsc::Receiver<Value>,
+        pipe: std::sync::Arc<super::stdio::Pipe>,
+    ) -> Self {
+        EventStream {
+            source: Source::Stdio(rx, pipe),
             pending: VecDeque::new(),
             last_id: None,
             retry: None,
@@ -206,10 +285,18 @@ impl EventStream {
                 })?;
                 return Ok(Some(v));
             }
-            match self.resp.chunk().await {
+            let (resp, parser) = match &mut self.source {
+                Source::Sse(sse) => (&mut sse.0, &mut sse.1),
+                Source::Stdio(rx, pipe) => {
+                    return match rx.recv().await {
+                        Some(v) => Ok(Some(v)),
+                        None => Err(ClientError::Protocol(pipe.gone_reason())),
+                    };
+                }
+            };
+            match resp.chunk().await {
                 Ok(Some(bytes)) => {
-                    let events = self
-                        .parser
+                    let events = parser
                         .feed(&bytes)
                         .map_err(|_| ClientError::Protocol("an SSE event exceeds 16 MiB".into()))?;
                     self.pending.extend(events);

@@ -33,6 +33,14 @@ impl McpServerBuilder {
     /// naming the variable.
     pub fn oauth_preset(mut self, preset: &str) -> Self {
         self.oauth_requested = true;
+        if matches!(
+            crate::config::Transport::from_env(),
+            Ok(crate::config::Transport::Stdio)
+        ) {
+            // No OAuth over stdio: the preset is not set up (its variables are not needed,
+            // its store not opened); the local user is the caller.
+            return self;
+        }
         let client = crate::auth::http_client();
         match preset {
             "custom" => match crate::providers::CustomProvider::from_env() {

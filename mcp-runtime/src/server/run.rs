@@ -114,10 +114,43 @@ impl McpServer {
         })
     }
 
-    /// Serves on `HOST`:`PORT` from the environment (defaults `127.0.0.1:3000`) until Ctrl-C.
+    /// Serves on `HOST`:`PORT` from the environment (defaults `127.0.0.1:3000`) until Ctrl-C;
+    /// or over stdio when started with `--stdio` or `MCP_TRANSPORT=stdio`
+    /// ([`serve_stdio`](Self::serve_stdio)).
     pub async fn serve(self) -> Result<(), ServeError> {
+        if config::Transport::from_env()? == config::Transport::Stdio {
+            return self.serve_stdio().await;
+        }
         let addr = config::bind_addr_from_env()?;
         self.serve_on(addr).await
+    }
+
+    /// Serves over stdio (the MCP stdio transport) until standard input ends: newline-delimited
+    /// JSON-RPC in, the same out, logs on standard error. The same tools, resources and
+    /// prompts as over HTTP, with no OAuth (the specification leaves credentials to the
+    /// environment over stdio): whoever starts the process is the caller, with every scope the
+    /// server advertises; `Auth` names them `MCP_STDIO_USER`, else the OS user.
+    pub async fn serve_stdio(self) -> Result<(), ServeError> {
+        tracing::info!(
+            target: "mcp_runtime::server",
+            "MCP server `{}` on stdio{}",
+            self.inner.info.implementation.name,
+            if self.inner.rules.has_oauth {
+                " (no OAuth over stdio: the local user is the caller)"
+            } else {
+                ""
+            }
+        );
+        let input = tokio::io::BufReader::new(tokio::io::stdin());
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(crate::server::transport::stdio::serve(
+                self.inner.clone(),
+                input,
+                tokio::io::stdout(),
+            ))
+            .await
+            .map_err(ServeError::Io)
     }
 
     /// Serves on `addr` until Ctrl-C.

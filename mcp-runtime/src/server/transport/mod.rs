@@ -1,4 +1,4 @@
-//! The HTTP side of the server: Streamable HTTP on actix-web (POST, GET streams, DELETE),
+//! The transports: stdio (`stdio`), and the HTTP side: Streamable HTTP on actix-web (POST, GET streams, DELETE),
 //! `Host`/`Origin` checks and CORS, the request span and metrics, SSE bodies, and the OAuth
 //! glue of the endpoint (authentication and discovery documents; the answers themselves are
 //! built by `crate::auth::http`).
@@ -14,4 +14,5 @@ pub(crate) mod modern;
 pub(crate) mod observe;
 pub(crate) mod origin;
 pub(crate) mod respond;
+pub(crate) mod stdio;
 pub(crate) mod stream;
