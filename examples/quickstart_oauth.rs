@@ -8,8 +8,11 @@
 //! npx @modelcontextprotocol/inspector    # Transport: Streamable HTTP, URL http://127.0.0.1:3000/mcp
 //! ```
 //!
-//! Clients connect with `openid profile email`; calling `admin-action` answers 403 with a
-//! step-up challenge for scope `admin`, which the sign-in page then grants.
+//! `about` is public: listed and callable without a token, as are `initialize` and the
+//! listings, so a client connects without signing in. Calling `get-user-info` without a token
+//! answers 401 with the challenge to sign in (with `openid profile email`); calling
+//! `admin-action` then answers 403 with a step-up challenge for scope `admin`, which the
+//! sign-in page grants.
 //! `MCP_USE_OAUTH_DEV_AUTO_APPROVE=true` skips the page (scripts and tests). Swap `"dev"` for
 //! a real provider (`"custom"`, ...) and nothing else changes.
 
@@ -29,6 +32,17 @@ async fn get_user_info(auth: Auth) -> Json<Value> {
     }))
 }
 
+/// What this server is, and who is calling. Public: callable without a token.
+#[mcp_tool(name = "about", read_only, public)]
+async fn about(auth: Option<Auth>) -> String {
+    match auth {
+        Some(a) => format!("quickstart-oauth, signed in as {}", a.user.user_id),
+        None => {
+            "quickstart-oauth, not signed in: get-user-info and admin-action sign you in".into()
+        }
+    }
+}
+
 /// Perform an administrative action. Requires the `admin` scope.
 #[mcp_tool(name = "admin-action", scopes = "admin", destructive)]
 async fn admin_action(auth: Auth, action: String) -> String {
@@ -40,7 +54,7 @@ async fn admin_action(auth: Auth, action: String) -> String {
     title = "Quickstart with OAuth",
     version = "1.0.0",
     oauth = "dev",
-    tools = [get_user_info, admin_action]
+    tools = [about, get_user_info, admin_action]
 )]
 struct QuickstartOAuth;
 

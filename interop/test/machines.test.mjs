@@ -84,6 +84,12 @@ describe('TypeScript SDK machine clients against examples/quickstart_oauth', () 
     });
     const transport = new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider });
     const client = new Client({ name: 'sdk-machine', version: '1.0.0' });
-    await assert.rejects(client.connect(transport), /invalid_client|Invalid client|secret is wrong/i);
+    // Connecting needs no token (the server has a public tool); the protected call does.
+    await client.connect(transport);
+    await assert.rejects(
+      client.callTool({ name: 'admin-action', arguments: { action: 'nightly' } }),
+      /invalid_client|Invalid client|secret is wrong/i,
+    );
+    await client.close();
   });
 });

@@ -1,8 +1,9 @@
 // The whole OAuth flow with the official TypeScript SDK client (@modelcontextprotocol/sdk,
 // pinned) against examples/quickstart_oauth and its embedded development authorization
-// server: RFC 9728 discovery from the 401, RFC 8414 metadata, RFC 7591 registration, PKCE,
-// the code exchange, tools, then step-up to `admin` after a 403 insufficient_scope, and a
-// refresh-token rotation.
+// server: a connection without a token (the server has a public tool, `about`), the 401 of a
+// protected tool in that session, RFC 9728 discovery from it, RFC 8414 metadata, RFC 7591
+// registration, PKCE, the code exchange, the same session going on signed in, then step-up to
+// `admin` after a 403 insufficient_scope, and a refresh-token rotation.
 //
 // The sign-in is non-interactive: the server runs with MCP_USE_OAUTH_DEV_AUTO_APPROVE=true and
 // the client's `redirectToAuthorization` follows the authorization URL itself, reading the code
@@ -39,10 +40,21 @@ describe('TypeScript SDK client signs in to examples/quickstart_oauth', () => {
     if (server) await server.stop();
   }, { timeout: 20_000 });
 
-  test('connect: 401, discovery, registration, PKCE, code exchange', { timeout: 30_000 }, async () => {
-    const first = new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider });
-    const c = new Client({ name: 'sdk-interop', version: '1.0.0' });
-    await assert.rejects(c.connect(first), UnauthorizedError, 'the first connect needs a sign-in');
+  test('connect without a token; a protected tool: 401, discovery, registration, PKCE, code exchange; the session goes on', { timeout: 30_000 }, async () => {
+    transport = new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider });
+    client = new Client({ name: 'sdk-interop', version: '1.0.0' });
+    await client.connect(transport);
+    assert.equal(provider.authorizations.length, 0, 'no sign-in to connect: the server has a public tool');
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['about', 'admin-action', 'get-user-info']);
+    const about = await client.callTool({ name: 'about', arguments: {} });
+    assert.match(about.content[0].text, /not signed in/, JSON.stringify(about));
+
+    await assert.rejects(
+      client.callTool({ name: 'get-user-info', arguments: {} }),
+      UnauthorizedError,
+      'a protected tool answers 401: the SDK signs in',
+    );
     assert.ok(provider.client?.client_id, 'the SDK registered a client dynamically');
     assert.equal(provider.authorizations.length, 1);
     const auth = provider.authorizations[0];
@@ -51,18 +63,15 @@ describe('TypeScript SDK client signs in to examples/quickstart_oauth', () => {
     assert.equal(auth.searchParams.get('resource'), server.url, 'RFC 8707 resource is the MCP endpoint');
     assert.equal(auth.searchParams.get('scope'), 'openid profile email', 'least privilege: the 401 baseline');
 
-    await first.finishAuth(provider.code);
+    const session = transport.sessionId;
+    await transport.finishAuth(provider.code);
     assert.equal(provider.granted.length, 1);
     assert.equal(provider.granted[0].token_type.toLowerCase(), 'bearer');
     assert.equal(provider.granted[0].scope, 'openid profile email');
     assert.ok(provider.granted[0].refresh_token, 'a refresh token is issued');
-    await first.close();
-
-    transport = new StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider });
-    client = new Client({ name: 'sdk-interop', version: '1.0.0' });
-    await client.connect(transport);
-    const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['admin-action', 'get-user-info']);
+    const signedIn = await client.callTool({ name: 'about', arguments: {} });
+    assert.equal(signedIn.content[0].text, 'quickstart-oauth, signed in as dev-user');
+    assert.equal(transport.sessionId, session, 'the session started without a token goes on');
   });
 
   test('get-user-info sees the signed-in user', { timeout: 15_000 }, async () => {

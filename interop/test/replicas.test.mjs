@@ -206,7 +206,15 @@ async function signInAgain(url, provider, name) {
   const transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
   provider.stored = undefined;
   const c = new Client({ name, version: '1.0.0' });
-  await assert.rejects(c.connect(transport), UnauthorizedError);
+  // quickstart_oauth has a public tool: connecting needs no token, a protected tool does. The
+  // proxy's example has none: connecting needs the sign-in.
+  const connected = await c.connect(transport).then(() => true, (e) => {
+    assert.ok(e instanceof UnauthorizedError, String(e));
+    return false;
+  });
+  if (connected) {
+    await assert.rejects(c.callTool({ name: 'get-user-info', arguments: {} }), UnauthorizedError);
+  }
   await transport.finishAuth(provider.code);
   await c.close().catch(() => {});
   const saved = provider.granted.at(-1);
@@ -308,7 +316,12 @@ describe('two replicas behind nginx, sharing Redis, with the TypeScript SDK clie
   test('sign-in, tools and step-up through the balancer, landing on both replicas', { timeout: 60_000 }, async () => {
     const first = new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider });
     const c = new Client({ name: 'sdk-replicas', version: '1.0.0' });
-    await assert.rejects(c.connect(first), UnauthorizedError, 'the first connect needs a sign-in');
+    await c.connect(first);
+    await assert.rejects(
+      c.callTool({ name: 'get-user-info', arguments: {} }),
+      UnauthorizedError,
+      'a protected tool needs a sign-in (connecting does not: the server has a public tool)',
+    );
     assert.ok(provider.client?.client_id, 'registered dynamically');
     await first.finishAuth(provider.code);
     await first.close();

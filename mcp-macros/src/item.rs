@@ -29,12 +29,51 @@ const EXTRACTORS: &[&str] = &["Auth", "Context", "ResourceRequest", "PromptReque
 
 fn is_extractor(ty: &Type) -> bool {
     match ty {
-        Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| EXTRACTORS.iter().any(|e| s.ident == e)),
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| {
+            EXTRACTORS.iter().any(|e| s.ident == e)
+                // `Option<Auth>`: the caller when there is one (a public item's).
+                || (s.ident == "Option"
+                    && matches!(&s.arguments, syn::PathArguments::AngleBracketed(a)
+                        if matches!(a.args.first(), Some(syn::GenericArgument::Type(Type::Path(inner)))
+                            if inner.path.segments.last().is_some_and(|i| i.ident == "Auth"))))
+        }),
         _ => false,
+    }
+}
+
+/// `public` on a resource or prompt: it cannot require scopes (see [`public_scopes`]) nor take
+/// `Auth` (checked by the compiler, through the const this returns, spanned at `public`).
+pub(crate) fn public_check(
+    public: Option<Span>,
+    what: &str,
+    needs_auth: TokenStream,
+) -> TokenStream {
+    let Some(span) = public else {
+        return TokenStream::new();
+    };
+    let msg = format!(
+        "a public {what} is used without a token, so it cannot take `Auth`: take `Option<Auth>`"
+    );
+    quote_spanned!(span=> const _: () = ::core::assert!(!(#needs_auth), #msg);)
+}
+
+/// A public item requiring scopes is an error at `public`.
+pub(crate) fn public_scopes(
+    public: Option<Span>,
+    scopes: &[syn::LitStr],
+    what: &str,
+    diag: &mut Diag,
+) {
+    if let Some(span) = public
+        && !scopes.is_empty()
+    {
+        diag.error(
+            span,
+            format!(
+                "a public {what} is used without a token, so it cannot require scopes: drop \
+                 `public`, or the scopes"
+            ),
+        );
     }
 }
 

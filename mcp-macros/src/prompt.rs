@@ -11,7 +11,7 @@ use crate::diag::Diag;
 use crate::item::{self, Param};
 use crate::paths::Paths;
 
-const KEYS: &[&str] = &["name", "title", "description", "scopes", "crate"];
+const KEYS: &[&str] = &["name", "title", "description", "scopes", "public", "crate"];
 
 #[derive(Default)]
 struct Attr {
@@ -19,6 +19,8 @@ struct Attr {
     title: Option<LitStr>,
     description: Option<LitStr>,
     scopes: Vec<LitStr>,
+    /// `public`, where it was written.
+    public: Option<proc_macro2::Span>,
     krate: Option<syn::Path>,
 }
 
@@ -30,11 +32,18 @@ fn parse(tokens: TokenStream, diag: &mut Diag) -> Attr {
             "title" => attr.title = arg.string(diag),
             "description" => attr.description = arg.string(diag),
             "scopes" => attr.scopes = crate::tool::scope_list(arg, diag),
+            "public" => {
+                let span = arg.span();
+                if arg.flag(diag) == Some(true) {
+                    attr.public = Some(span);
+                }
+            }
             "crate" => attr.krate = arg.path(diag),
             _ => {}
         }),
         Err(e) => diag.push(e),
     }
+    item::public_scopes(attr.public, &attr.scopes, "prompt", diag);
     attr
 }
 
@@ -136,9 +145,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         syn::ReturnType::Type(_, ty) => quote!(#ty),
     };
     let convert = quote_spanned!(ret.span()=> #p::into_prompt(__out));
+    let public = attr.public.map(|_| quote!(.public()));
+    let public_check = item::public_check(
+        attr.public,
+        "prompt",
+        quote!(<#ident as #p::PromptDef>::NEEDS_AUTH),
+    );
     quote! {
         #func
         #decl
+        #public_check
         impl #p::PromptDef for #ident {
             const NAME: &'static str = #name;
             const SCOPES: &'static [&'static str] = &[#(#scopes),*];
@@ -149,6 +165,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                     #description
                     #title
                     .scopes(<Self as #p::PromptDef>::SCOPES.iter().copied())
+                    #public
                     #(#declare)*
                     .get(|__req: #p::PromptRequest| async move {
                         #(#takes)*

@@ -19,6 +19,7 @@ const KEYS: &[&str] = &[
     "description",
     "mime_type",
     "scopes",
+    "public",
     "crate",
 ];
 
@@ -30,6 +31,8 @@ struct Attr {
     description: Option<LitStr>,
     mime_type: Option<LitStr>,
     scopes: Vec<LitStr>,
+    /// `public`, where it was written.
+    public: Option<proc_macro2::Span>,
     krate: Option<syn::Path>,
 }
 
@@ -43,11 +46,18 @@ fn parse(tokens: TokenStream, diag: &mut Diag) -> Attr {
             "description" => attr.description = arg.string(diag),
             "mime_type" => attr.mime_type = arg.string(diag),
             "scopes" => attr.scopes = crate::tool::scope_list(arg, diag),
+            "public" => {
+                let span = arg.span();
+                if arg.flag(diag) == Some(true) {
+                    attr.public = Some(span);
+                }
+            }
             "crate" => attr.krate = arg.path(diag),
             _ => {}
         }),
         Err(e) => diag.push(e),
     }
+    item::public_scopes(attr.public, &attr.scopes, "resource", diag);
     attr
 }
 
@@ -173,9 +183,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         syn::ReturnType::Type(_, ty) => quote!(#ty),
     };
     let convert = quote_spanned!(ret.span()=> #p::into_resource(__out));
+    let public = attr.public.map(|_| quote!(.public()));
+    let public_check = item::public_check(
+        attr.public,
+        "resource",
+        quote!(<#ident as #p::ResourceDef>::NEEDS_AUTH),
+    );
     quote! {
         #func
         #decl
+        #public_check
         impl #p::ResourceDef for #ident {
             const URI: &'static str = #uri;
             const SCOPES: &'static [&'static str] = &[#(#scopes),*];
@@ -187,6 +204,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                     #title
                     #mime
                     .scopes(<Self as #p::ResourceDef>::SCOPES.iter().copied())
+                    #public
                     #(#completers)*
                     .read(|__req: #p::ResourceRequest| async move {
                         #(#takes)*

@@ -83,6 +83,13 @@ impl fmt::Debug for ToolCall {
 }
 
 impl ToolCall {
+    /// The caller, if the request had one: a parameter `Option<Auth>` (what a public tool
+    /// takes, since it may be called without a token) is extracted with this.
+    #[doc(hidden)]
+    pub fn __caller(&self) -> Option<crate::auth::Auth> {
+        self.context.inner.auth.clone()
+    }
+
     /// The raw `arguments` object of the call.
     pub fn arguments(&self) -> &Value {
         &self.arguments

@@ -128,6 +128,8 @@ pub struct ToolMeta {
     /// [`Context::start_task`](crate::Context::start_task) (`task_start = "explicit"`), so
     /// that it can ask the client for input first; otherwise it begins with the call.
     pub task_start_explicit: bool,
+    /// Callable without a token on a server with OAuth (`#[mcp_tool(public)]`).
+    pub public: bool,
 }
 
 /// Whether a tool's calls may run as tasks (2026-07-28's tasks extension,
@@ -201,6 +203,7 @@ impl Tool {
                 location: "<built by hand>",
                 task: TaskSupport::Never,
                 task_start_explicit: false,
+                public: false,
             },
         }
     }
@@ -261,6 +264,14 @@ impl ToolBuilder {
     /// Requires at least one of these scopes.
     pub fn any_scopes(mut self, scopes: &'static [&'static str]) -> Self {
         self.meta.any_scopes = scopes;
+        self
+    }
+
+    /// Callable without a token on a server with OAuth (what `#[mcp_tool(public)]` sets); a
+    /// public tool cannot require scopes or take [`Auth`](crate::auth::Auth) (it may take
+    /// `Option<Auth>`).
+    pub fn public(mut self) -> Self {
+        self.meta.public = true;
         self
     }
 

@@ -32,6 +32,7 @@ mod prompts;
 mod proxy;
 mod proxy_grants;
 mod proxy_presets;
+mod public;
 mod replicas;
 mod resources;
 mod resume;

@@ -51,6 +51,7 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
         _ => quote!(#p::TaskSupport::Never),
     };
     let task_start_explicit = model.task_start_explicit;
+    let public = model.public.is_some();
 
     let mut describe = Vec::new();
     let mut needs_auth = Vec::new();
@@ -62,6 +63,14 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
         let var = format_ident!("__mcp_arg{}", i);
         // Spanned at the parameter's type: a type that is neither input nor extractor is
         // reported there, with the trait's on_unimplemented message.
+        if param.optional_auth {
+            // The caller when there is one: no input, and no token required.
+            extract.push(quote_spanned!(ty.span()=>
+                let #var: #ty = __call.__caller();
+            ));
+            args.push(var);
+            continue;
+        }
         needs_auth.push(quote_spanned!(ty.span()=> || <#ty as #p::ToolParam>::NEEDS_AUTH));
         describe.push(quote_spanned!(ty.span()=>
             <#ty as #p::ToolParam>::describe(#pname, __spec);
@@ -78,8 +87,19 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
     let output = quote_spanned!(ret.span()=> <#ret as #p::IntoToolResult>::output_schema);
     let convert = quote_spanned!(ret.span()=> #p::into_tool_result(__out));
 
+    // Behind a type alias the parse cannot see `Auth`; the compiler can.
+    let public_check = model.public.map(|span| {
+        quote_spanned!(span=>
+            const _: () = ::core::assert!(
+                !<#ident as #p::ToolDef>::NEEDS_AUTH,
+                "a public tool may be called without a token, so it cannot take `Auth`: take `Option<Auth>`"
+            );
+        )
+    });
     quote! {
         #decl
+
+        #public_check
 
         impl #p::ToolDef for #ident {
             const NAME: &'static str = #name;
@@ -101,6 +121,7 @@ pub(crate) fn companion(func: &ItemFn, model: &ToolModel) -> TokenStream {
                         location: #location,
                         task: #task,
                         task_start_explicit: #task_start_explicit,
+                        public: #public,
                     },
                     |__spec: &mut #p::ToolSpec| {
                         #(#describe)*

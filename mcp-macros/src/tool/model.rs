@@ -14,6 +14,8 @@ pub(crate) struct Param {
     /// `#[header("Name")]`: the argument is also sent as the `Mcp-Param-Name` HTTP header
     /// (2026-07-28), which the server checks against the body.
     pub(crate) header: Option<LitStr>,
+    /// The type is `Option<Auth>`: the caller when there is one.
+    pub(crate) optional_auth: bool,
 }
 
 pub(crate) struct ToolModel {
@@ -27,6 +29,8 @@ pub(crate) struct ToolModel {
     /// 0: never, 1: optional, 2: required.
     pub(crate) task: u8,
     pub(crate) task_start_explicit: bool,
+    /// `public`, where it was written.
+    pub(crate) public: Option<Span>,
     pub(crate) params: Vec<Param>,
     pub(crate) ret: Type,
     pub(crate) paths: Paths,
@@ -77,10 +81,19 @@ pub(crate) fn model(func: &mut ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolM
                     }
                     false
                 });
+                let optional_auth = option_of_auth(&pt.ty);
+                if attr.public.is_some() && is_auth(&pt.ty) {
+                    diag.error(
+                        syn::spanned::Spanned::span(&*pt.ty),
+                        "a public tool may be called without a token, so it cannot take `Auth`: \
+                         take `Option<Auth>` (`None` when the caller sent no token)",
+                    );
+                }
                 params.push(Param {
                     name,
                     ty: (*pt.ty).clone(),
                     header,
+                    optional_auth,
                 });
             }
         }
@@ -104,10 +117,34 @@ pub(crate) fn model(func: &mut ItemFn, attr: ToolAttr, diag: &mut Diag) -> ToolM
         any_scopes: attr.any_scopes.iter().map(LitStr::value).collect(),
         task: attr.task,
         task_start_explicit: attr.task_start_explicit.is_some(),
+        public: attr.public,
         params,
         ret,
         paths: Paths::new(attr.krate.as_ref()),
     }
+}
+
+/// Whether `ty` names `Auth` (`Auth`, `mcp_runtime::auth::Auth`): by its last segment, as the
+/// macro sees types before they are resolved (an alias is caught by the compile-time check
+/// the expansion adds).
+fn is_auth(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| s.ident == "Auth" && s.arguments.is_none()))
+}
+
+/// Whether `ty` is `Option<Auth>`.
+fn option_of_auth(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    if last.ident != "Option" {
+        return false;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if args.args.len() == 1 && is_auth(inner))
 }
 
 /// The doc comment, with the one leading space of `/// text` removed.

@@ -18,6 +18,7 @@ const KEYS: &[&str] = &[
     "any_scopes",
     "task",
     "task_start",
+    "public",
     "crate",
 ];
 
@@ -37,6 +38,8 @@ pub(crate) struct ToolAttr {
     pub(crate) task: u8,
     /// `task_start = "explicit"`, and where it was written.
     pub(crate) task_start_explicit: Option<proc_macro2::Span>,
+    /// `public`, and where it was written.
+    pub(crate) public: Option<proc_macro2::Span>,
 }
 
 pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ToolAttr {
@@ -57,6 +60,12 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ToolAttr {
         "idempotent" => attr.idempotent = arg.flag(diag),
         "open_world" => attr.open_world = arg.flag(diag),
         "crate" => attr.krate = arg.path(diag),
+        "public" => {
+            let span = arg.span();
+            if arg.flag(diag) == Some(true) {
+                attr.public = Some(span);
+            }
+        }
         "scopes" => attr.scopes = scope_list(arg, diag),
         "any_scopes" => attr.any_scopes = scope_list(arg, diag),
         "task" => {
@@ -93,6 +102,15 @@ pub(crate) fn parse(tokens: TokenStream, diag: &mut Diag) -> ToolAttr {
         }
         _ => {}
     });
+    if let Some(span) = attr.public
+        && (!attr.scopes.is_empty() || !attr.any_scopes.is_empty())
+    {
+        diag.error(
+            span,
+            "a public tool is called without a token, so it cannot require scopes: drop \
+             `public`, or the scopes",
+        );
+    }
     if let (Some(span), 0) = (attr.task_start_explicit, attr.task) {
         diag.error(
             span,

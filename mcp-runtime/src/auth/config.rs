@@ -277,6 +277,40 @@ impl AuthState {
         self.resource.get().map_or("", String::as_str)
     }
 
+    /// The tool result of `ScopeRefusal::ToolChallenge`: an error whose
+    /// `_meta["mcp/www_authenticate"]` holds the challenge a 401 (`anonymous`) or a 403 would
+    /// carry: the scopes to ask for (with the baseline for a sign-in) and where this server's
+    /// metadata is.
+    pub(crate) fn tool_challenge(
+        &self,
+        scopes: &[String],
+        message: &str,
+        anonymous: bool,
+    ) -> crate::result::CallToolResult {
+        let mut wanted: Vec<String> = Vec::new();
+        let baseline = if anonymous {
+            self.baseline_scopes.as_slice()
+        } else {
+            &[]
+        };
+        for s in baseline.iter().chain(scopes) {
+            if !wanted.contains(s) {
+                wanted.push(s.clone());
+            }
+        }
+        let metadata = crate::auth::metadata::ResourceMetadata::well_known_url(self.resource());
+        let challenge = super::guard::challenge(
+            (!anonymous).then_some("insufficient_scope"),
+            Some(message),
+            &wanted,
+            Some(&metadata),
+        );
+        crate::result::CallToolResult::error(message).with_meta(
+            "mcp/www_authenticate",
+            serde_json::Value::Array(vec![challenge.into()]),
+        )
+    }
+
     pub(crate) fn metadata(&self) -> ResourceMetadata {
         let mut m = ResourceMetadata::new(self.resource(), self.authorization_servers());
         m.scopes_supported = self.scopes_supported.clone();

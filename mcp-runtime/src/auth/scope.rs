@@ -14,6 +14,11 @@ pub enum ScopeRefusal {
     Forbidden,
     /// A tool execution error (`isError: true`), as mcp-use answers.
     ToolError,
+    /// A tool execution error whose `_meta["mcp/www_authenticate"]` carries the
+    /// `WWW-Authenticate` challenge (the missing token's or the missing scopes'), for hosted
+    /// clients that start a sign-in from a tool result rather than from an HTTP 401 or 403
+    /// (ChatGPT's apps). Resources and prompts still answer 401/403.
+    ToolChallenge,
 }
 
 /// Whether `s` is a valid RFC 6749 §3.3 `scope-token`: one or more of `%x21 / %x23-5B / %x5D-7E`
@@ -124,6 +129,16 @@ pub(crate) enum Denied {
     },
     /// A tool error saying what is missing (`ScopeRefusal::ToolError`).
     ToolError(String),
+    /// A tool error carrying the challenge (`ScopeRefusal::ToolChallenge`): `anonymous` when
+    /// no token was sent (the challenge of a 401), else insufficient scope.
+    ToolChallenge {
+        /// The scopes to ask for.
+        scopes: Vec<String>,
+        /// What is missing.
+        message: String,
+        /// Whether the caller sent no token.
+        anonymous: bool,
+    },
 }
 
 /// The scope guard of an item that needs all of `all` and one of `any`: `Ok` for a caller who
@@ -132,6 +147,10 @@ pub(crate) enum Denied {
 /// (revisions before 2026-07-28, whose clients replace their scopes) the scopes already
 /// granted too. From 2026-07-28 (SEP-2350) the client accumulates, and the server names only
 /// what this operation needs (RFC 6750 §3.1).
+///
+/// Without a caller (a request with no token, admitted because the server has public items),
+/// only a `public` item passes; any other is refused for `all` and the first of `any`, and
+/// the transport answers 401 with that challenge.
 #[cfg(feature = "oauth")]
 pub(crate) fn guard(
     refusal: ScopeRefusal,
@@ -140,15 +159,16 @@ pub(crate) fn guard(
     all: &[&str],
     any: &[&str],
     accumulate: bool,
+    public: bool,
 ) -> Result<(), Denied> {
-    let missing = match caller {
-        Some(a) => a.require_scope(all).and(a.require_any_scope(any)),
-        None => Ok(()),
+    let message = match caller {
+        Some(a) => match a.require_scope(all).and(a.require_any_scope(any)) {
+            Ok(()) => return Ok(()),
+            Err(missing) => format!("{item}: {missing}"),
+        },
+        None if public => return Ok(()),
+        None => format!("{item} needs a signed-in caller: send an access token"),
     };
-    let Err(missing) = missing else {
-        return Ok(());
-    };
-    let message = format!("{item}: {missing}");
     Err(match refusal {
         ScopeRefusal::Forbidden => {
             let mut scopes: Vec<String> = match caller {
@@ -165,6 +185,15 @@ pub(crate) fn guard(
             Denied::StepUp { scopes, message }
         }
         ScopeRefusal::ToolError => Denied::ToolError(message),
+        ScopeRefusal::ToolChallenge => Denied::ToolChallenge {
+            scopes: all
+                .iter()
+                .chain(any.iter().take(1))
+                .map(|s| (*s).to_owned())
+                .collect(),
+            message,
+            anonymous: caller.is_none(),
+        },
     })
 }
 

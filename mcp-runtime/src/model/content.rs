@@ -20,6 +20,10 @@ pub struct CallToolResult {
     /// Whether the tool failed (a tool execution error, visible to the model).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_error: bool,
+    /// Metadata for the client (`_meta`), such as the sign-in challenge of a protected tool
+    /// (`mcp/www_authenticate`).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Map<String, Value>>,
 }
 
 impl CallToolResult {
@@ -43,6 +47,14 @@ impl CallToolResult {
     /// Adds structured content.
     pub fn with_structured(mut self, value: Value) -> Self {
         self.structured_content = Some(value);
+        self
+    }
+
+    /// Adds an entry to `_meta`.
+    pub fn with_meta(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.meta
+            .get_or_insert_with(serde_json::Map::new)
+            .insert(key.into(), value);
         self
     }
 

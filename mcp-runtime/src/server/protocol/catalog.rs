@@ -29,6 +29,9 @@ pub(crate) struct Listed {
     pub(crate) listing: Value,
     pub(crate) scopes: &'static [&'static str],
     pub(crate) any_scopes: &'static [&'static str],
+    /// Callable without a token.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(crate) public: bool,
 }
 
 /// What every item must satisfy.
@@ -94,6 +97,9 @@ pub(crate) struct Catalog {
     /// The definitions the indexes were built from, to build the next catalog.
     resource_defs: Vec<Resource>,
     prompt_defs: Vec<Prompt>,
+    /// Whether some item is public (computed at the first anonymous request).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    public: std::sync::OnceLock<bool>,
 }
 
 impl Catalog {
@@ -113,6 +119,7 @@ impl Catalog {
             prompts: Prompts::default(),
             resource_defs: Vec::new(),
             prompt_defs: Vec::new(),
+            public: std::sync::OnceLock::new(),
         };
         for tool in tools {
             catalog.insert_tool(tool, rules, problems);
@@ -121,6 +128,17 @@ impl Catalog {
         catalog.set_resources(resources, rules, problems);
         catalog.set_prompts(prompts, rules, problems);
         catalog
+    }
+
+    /// Whether some tool, resource or prompt may be used without a token: then a request
+    /// without one is admitted (as anonymous) on a server with OAuth.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(crate) fn has_public(&self) -> bool {
+        *self.public.get_or_init(|| {
+            self.listings.iter().any(|l| l.public)
+                || self.resource_defs.iter().any(|r| r.public)
+                || self.prompt_defs.iter().any(|p| p.public)
+        })
     }
 
     /// Every scope an item requires, each once.
@@ -181,6 +199,19 @@ impl Catalog {
             built.needs_auth,
             problems,
         );
+        if built.meta.public {
+            if !built.meta.scopes.is_empty() || !built.meta.any_scopes.is_empty() {
+                problems.push(format!(
+                    "tool `{name}` ({location}) is public, so it is called without a token, and \
+                     cannot require scopes: drop `public`, or the scopes"
+                ));
+            } else if built.needs_auth {
+                problems.push(format!(
+                    "tool `{name}` ({location}) is public, so it is called without a token, and \
+                     cannot take `Auth`: take `Option<Auth>`"
+                ));
+            }
+        }
         if problems.len() > before {
             return;
         }
@@ -201,6 +232,7 @@ impl Catalog {
             listing: built.listing,
             scopes: built.meta.scopes,
             any_scopes: built.meta.any_scopes,
+            public: built.meta.public,
         });
         self.tools.insert(
             name,
@@ -220,6 +252,13 @@ impl Catalog {
                 !r.scopes.is_empty(),
                 problems,
             );
+            if r.public && !r.scopes.is_empty() {
+                problems.push(format!(
+                    "resource `{}` is public, so it is read without a token, and cannot require \
+                     scopes: drop `public`, or the scopes",
+                    r.uri
+                ));
+            }
         }
         self.resources = Resources::build(defs.clone(), rules.page_size, problems);
         self.resource_defs = defs;
@@ -233,6 +272,13 @@ impl Catalog {
                 !p.scopes.is_empty(),
                 problems,
             );
+            if p.public && !p.scopes.is_empty() {
+                problems.push(format!(
+                    "prompt `{}` is public, so it is used without a token, and cannot require \
+                     scopes: drop `public`, or the scopes",
+                    p.name
+                ));
+            }
         }
         self.prompts = Prompts::build(defs.clone(), rules.page_size, problems);
         self.prompt_defs = defs;
@@ -249,6 +295,7 @@ impl Catalog {
             prompts: Prompts::default(),
             resource_defs: Vec::new(),
             prompt_defs: Vec::new(),
+            public: std::sync::OnceLock::new(),
         };
         c.set_resources(self.resource_defs.clone(), rules, &mut none);
         c.set_prompts(self.prompt_defs.clone(), rules, &mut none);

@@ -162,9 +162,10 @@ fn visibility<'a>(
             return None;
         }
         let caller = scope.auth.as_deref();
-        Some(Box::new(move |scopes: &[String]| {
+        Some(Box::new(move |scopes: &[String], public: bool| {
             let needed: Vec<&str> = scopes.iter().map(String::as_str).collect();
-            caller.is_none_or(|a| a.require_scope(&needed).is_ok())
+            // A caller without a token sees the public items only.
+            caller.map_or(public, |a| a.require_scope(&needed).is_ok())
         }))
     }
     #[cfg(not(feature = "oauth"))]
@@ -198,7 +199,13 @@ fn subscription(inner: &Inner, scope: &RequestScope, method: &str, params: &Valu
         return Pending::ready(Reply::Err(super::resources::not_found(uri)));
     };
     #[cfg(feature = "oauth")]
-    if let Some(step_up) = step_up(inner, scope, &format!("resource `{uri}`"), &resource.scopes) {
+    if let Some(step_up) = step_up(
+        inner,
+        scope,
+        &format!("resource `{uri}`"),
+        &resource.scopes,
+        resource.public,
+    ) {
         return step_up;
     }
     #[cfg(not(feature = "oauth"))]
@@ -227,6 +234,7 @@ fn get_prompt(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
         &scope,
         &format!("prompt `{}`", prompt.name),
         &prompt.scopes,
+        prompt.public,
     ) {
         return step_up;
     }
@@ -284,16 +292,26 @@ fn complete(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
     let catalog = inner.catalog.load();
     use super::completion::{self, Target};
     let found = completion::params(params).and_then(|p| {
-        let (item, scopes, completer) = match p.target {
+        let (item, scopes, public, completer) = match p.target {
             Target::Prompt(name) => {
                 let prompt = catalog.prompts.named(name, "completion/complete")?;
                 let c = prompt.completer(p.argument)?;
-                (format!("prompt `{name}`"), prompt.scopes.clone(), c)
+                (
+                    format!("prompt `{name}`"),
+                    prompt.scopes.clone(),
+                    prompt.public,
+                    c,
+                )
             }
             Target::Template(uri) => {
                 let template = catalog.resources.template(uri)?;
                 let c = template.completer(p.argument)?;
-                (format!("resource `{uri}`"), template.scopes.clone(), c)
+                (
+                    format!("resource `{uri}`"),
+                    template.scopes.clone(),
+                    template.public,
+                    c,
+                )
             }
         };
         let req = crate::CompletionRequest {
@@ -302,18 +320,18 @@ fn complete(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
             context: p.context,
             auth: scope.auth.clone(),
         };
-        Ok((item, scopes, completer, req))
+        Ok((item, scopes, public, completer, req))
     });
-    let (item, scopes, completer, req) = match found {
+    let (item, scopes, public, completer, req) = match found {
         Ok(found) => found,
         Err(e) => return Pending::ready(Reply::Err(e)),
     };
     #[cfg(feature = "oauth")]
-    if let Some(step_up) = step_up(inner, &scope, &item, &scopes) {
+    if let Some(step_up) = step_up(inner, &scope, &item, &scopes, public) {
         return step_up;
     }
     #[cfg(not(feature = "oauth"))]
-    let _ = (&scope, scopes);
+    let _ = (&scope, scopes, public);
     let what = format!("`{}` of {item}", req.argument);
     Pending(PendingState::Future(Box::pin(completion::complete(
         completer, what, req,
@@ -323,7 +341,13 @@ fn complete(inner: &Inner, scope: RequestScope, params: &Value) -> Pending {
 /// The 403 step-up for a caller without an item's scopes (resources and prompts have no
 /// tool-error form of refusal).
 #[cfg(feature = "oauth")]
-fn step_up(inner: &Inner, scope: &RequestScope, item: &str, scopes: &[String]) -> Option<Pending> {
+fn step_up(
+    inner: &Inner,
+    scope: &RequestScope,
+    item: &str,
+    scopes: &[String],
+    public: bool,
+) -> Option<Pending> {
     inner.auth.as_ref()?;
     let all: Vec<&str> = scopes.iter().map(String::as_str).collect();
     match crate::auth::scope::guard(
@@ -333,6 +357,7 @@ fn step_up(inner: &Inner, scope: &RequestScope, item: &str, scopes: &[String]) -
         &all,
         &[],
         scope.meta.is_none(),
+        public,
     ) {
         Err(crate::auth::scope::Denied::StepUp { scopes, message }) => {
             Some(Pending(PendingState::StepUp(Some((scopes, message)))))
@@ -359,6 +384,7 @@ fn read_resource(inner: &Inner, scope: RequestScope, params: &Value) -> Pending 
         &scope,
         &format!("resource `{uri}`"),
         &resource.scopes,
+        resource.public,
     ) {
         return step_up;
     }
@@ -395,16 +421,20 @@ fn set_level(scope: &RequestScope, params: &Value) -> Reply {
 #[cfg(feature = "oauth")]
 fn visible_pages(inner: &Inner, scope: &RequestScope) -> Option<Vec<Bytes>> {
     let state = inner.auth.as_ref()?;
-    let auth = scope.auth.as_deref()?;
     if !state.hide_tools {
         return None;
     }
+    let auth = scope.auth.as_deref();
     let catalog = inner.catalog.load();
     let visible: Vec<Value> = catalog
         .listings
         .iter()
-        .filter(|l| {
-            auth.require_scope(l.scopes).is_ok() && auth.require_any_scope(l.any_scopes).is_ok()
+        .filter(|l| match auth {
+            Some(auth) => {
+                auth.require_scope(l.scopes).is_ok() && auth.require_any_scope(l.any_scopes).is_ok()
+            }
+            // A caller without a token sees the public tools only.
+            None => l.public,
         })
         .map(|l| l.listing.clone())
         .collect();

@@ -70,6 +70,20 @@ impl ItemParam<PromptRequest> for crate::auth::Auth {
     }
 }
 
+/// The caller when there is one (what a public resource takes: it may be read anonymously).
+impl ItemParam<ResourceRequest> for Option<crate::auth::Auth> {
+    fn extract(req: &ResourceRequest) -> Result<Self, ToolError> {
+        Ok(req.auth.clone())
+    }
+}
+
+/// The caller when there is one (what a public prompt takes).
+impl ItemParam<PromptRequest> for Option<crate::auth::Auth> {
+    fn extract(req: &PromptRequest) -> Result<Self, ToolError> {
+        Ok(req.auth.clone())
+    }
+}
+
 impl ItemParam<PromptRequest> for crate::Context {
     fn extract(req: &PromptRequest) -> Result<Self, ToolError> {
         Ok(req.context.clone())

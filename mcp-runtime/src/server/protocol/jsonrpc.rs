@@ -255,6 +255,7 @@ fn write_tool_result(
         content,
         structured_content,
         is_error,
+        meta,
     } = result;
     out.push(b'{');
     if !fields.is_empty() {
@@ -282,6 +283,10 @@ fn write_tool_result(
     }
     if *is_error {
         out.extend_from_slice(b",\"isError\":true");
+    }
+    if let Some(meta) = meta {
+        out.extend_from_slice(b",\"_meta\":");
+        serde_json::to_writer(&mut *out, meta)?;
     }
     out.push(b'}');
     Ok(())
@@ -358,7 +363,10 @@ mod tests {
                 content: vec![Content::audio(b"wav", "audio/wav")],
                 structured_content: Some(json!(null)),
                 is_error: true,
+                meta: None,
             },
+            CallToolResult::error("sign in")
+                .with_meta("mcp/www_authenticate", json!(["Bearer scope=\"a\""])),
         ];
         for result in results {
             let mut out = Vec::new();

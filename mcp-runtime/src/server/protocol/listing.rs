@@ -6,14 +6,14 @@ use serde_json::Value;
 
 use super::jsonrpc::{Reply, RpcError};
 
-/// Whether a caller may see an item that needs these scopes.
-pub(crate) type Visible<'a> = dyn Fn(&[String]) -> bool + 'a;
+/// Whether a caller may see an item that needs these scopes (and is public or not).
+pub(crate) type Visible<'a> = dyn Fn(&[String], bool) -> bool + 'a;
 
 /// One kind of item's listing.
 #[derive(Default)]
 pub(crate) struct Listing {
-    /// Each entry with the scopes it needs.
-    entries: Vec<(Value, Vec<String>)>,
+    /// Each entry with the scopes it needs, and whether it is public.
+    entries: Vec<(Value, Vec<String>, bool)>,
     /// The pages of every entry.
     pages: Vec<Bytes>,
     page_size: usize,
@@ -24,12 +24,12 @@ pub(crate) struct Listing {
 
 impl Listing {
     pub(crate) fn new(
-        entries: Vec<(Value, Vec<String>)>,
+        entries: Vec<(Value, Vec<String>, bool)>,
         page_size: usize,
         key: &'static str,
         method: &'static str,
     ) -> Self {
-        let all: Vec<Value> = entries.iter().map(|(v, _)| v.clone()).collect();
+        let all: Vec<Value> = entries.iter().map(|(v, _, _)| v.clone()).collect();
         Listing {
             pages: paginate_as(&all, page_size, key),
             entries,
@@ -43,12 +43,12 @@ impl Listing {
     pub(crate) fn page(&self, params: &Value, visible: Option<&Visible<'_>>) -> Reply {
         let filtered;
         let pages = match visible {
-            Some(ok) if self.entries.iter().any(|(_, s)| !s.is_empty()) => {
+            Some(ok) => {
                 let shown: Vec<Value> = self
                     .entries
                     .iter()
-                    .filter(|(_, s)| ok(s))
-                    .map(|(v, _)| v.clone())
+                    .filter(|(_, s, public)| ok(s, *public))
+                    .map(|(v, _, _)| v.clone())
                     .collect();
                 filtered = paginate_as(&shown, self.page_size, self.key);
                 &filtered

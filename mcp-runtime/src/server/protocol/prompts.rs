@@ -110,6 +110,8 @@ pub struct Prompt {
     description: Option<String>,
     arguments: Vec<Argument>,
     pub(crate) scopes: Vec<String>,
+    /// Usable without a token on a server with OAuth.
+    pub(crate) public: bool,
     get: Option<GetFn>,
     completers: HashMap<String, CompleteFn>,
 }
@@ -131,6 +133,7 @@ impl Prompt {
             description: None,
             arguments: Vec::new(),
             scopes: Vec::new(),
+            public: false,
             get: None,
             completers: HashMap::new(),
         }
@@ -166,6 +169,13 @@ impl Prompt {
     /// Scopes a caller needs to get it (a 403 with a step-up challenge otherwise).
     pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
         self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Usable without a token on a server with OAuth (listed and got anonymously); a public
+    /// prompt cannot require scopes. `#[mcp_prompt(public)]`.
+    pub fn public(mut self) -> Self {
+        self.public = true;
         self
     }
 
@@ -340,7 +350,7 @@ impl Prompts {
                 continue;
             }
             p.completes |= !prompt.completers.is_empty();
-            listing.push((prompt.listing(), prompt.scopes.clone()));
+            listing.push((prompt.listing(), prompt.scopes.clone(), prompt.public));
             p.by_name.insert(prompt.name.clone(), Arc::new(prompt));
         }
         p.listing = Listing::new(listing, page_size, "prompts", "prompts/list");

@@ -91,6 +91,8 @@ pub struct Resource {
     description: Option<String>,
     pub(crate) mime_type: Option<String>,
     pub(crate) scopes: Vec<String>,
+    /// Readable without a token on a server with OAuth.
+    pub(crate) public: bool,
     read: Option<ReadFn>,
     completers: HashMap<String, CompleteFn>,
 }
@@ -115,6 +117,7 @@ impl Resource {
             description: None,
             mime_type: None,
             scopes: Vec::new(),
+            public: false,
             read: None,
             completers: HashMap::new(),
         }
@@ -151,6 +154,13 @@ impl Resource {
     /// Scopes a caller needs to read it (a 403 with a step-up challenge otherwise).
     pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
         self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Readable without a token on a server with OAuth (listed and read anonymously); a
+    /// public resource cannot require scopes. `#[mcp_resource(public)]`.
+    pub fn public(mut self) -> Self {
+        self.public = true;
         self
     }
 
@@ -360,7 +370,7 @@ impl Resources {
                     continue;
                 }
                 r.completes |= !res.completers.is_empty();
-                template_list.push((res.listing(), res.scopes.clone()));
+                template_list.push((res.listing(), res.scopes.clone(), res.public));
                 r.templates.push(Arc::new(res));
             } else {
                 if let Some(v) = res.completers.keys().next() {
@@ -374,7 +384,7 @@ impl Resources {
                     problems.push(format!("two resources have the URI `{}`", res.uri));
                     continue;
                 }
-                fixed_list.push((res.listing(), res.scopes.clone()));
+                fixed_list.push((res.listing(), res.scopes.clone(), res.public));
                 r.fixed.insert(res.uri.clone(), Arc::new(res));
             }
         }

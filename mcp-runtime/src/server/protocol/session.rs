@@ -32,8 +32,10 @@ pub(crate) trait InFlight: Send + Sync {
 /// One MCP session.
 pub struct Session {
     id: Arc<str>,
-    /// The authenticated subject that created the session: only it may use the session.
-    subject: Option<String>,
+    /// The authenticated subject the session belongs to: only it may use the session. Set at
+    /// creation, or by the first authenticated request on a session created without a token
+    /// (on a server with public items), and never changed after.
+    subject: std::sync::OnceLock<String>,
     /// Whose session it is, for the per-caller bound: the subject, else the peer address.
     caller: Arc<str>,
     /// The order sessions were made in: among sessions last used in the same second, the
@@ -117,7 +119,14 @@ impl Session {
 
     /// The authenticated subject (`sub`) the session is bound to, on a server with OAuth.
     pub fn subject(&self) -> Option<&str> {
-        self.subject.as_deref()
+        self.subject.get().map(String::as_str)
+    }
+
+    /// Binds a session created without a token to `subject`, the first caller to authenticate
+    /// on it; `true` when the session is `subject`'s (now or already), `false` when it belongs
+    /// to someone else.
+    pub(crate) fn claim(&self, subject: &str) -> bool {
+        self.subject.get_or_init(|| subject.to_owned()) == subject
     }
 
     /// The protocol version negotiated at `initialize`.
@@ -380,7 +389,7 @@ impl Sessions {
             created: Instant::now(),
             id,
             protocol_version,
-            subject,
+            subject: subject.map(std::sync::OnceLock::from).unwrap_or_default(),
             caller,
             seq: self.made.fetch_add(1, Ordering::Relaxed),
             log_level: AtomicU8::new(LEVEL_UNSET),

@@ -165,6 +165,7 @@ pub(crate) fn call_tool_with(
             tool.meta.scopes,
             tool.meta.any_scopes,
             scope.meta.is_none(),
+            tool.meta.public,
         )
     {
         return match denied {
@@ -174,6 +175,13 @@ pub(crate) fn call_tool_with(
             crate::auth::scope::Denied::ToolError(message) => {
                 Pending::ready(Reply::Tool(crate::result::CallToolResult::error(message)))
             }
+            crate::auth::scope::Denied::ToolChallenge {
+                scopes,
+                message,
+                anonymous,
+            } => Pending::ready(Reply::Tool(
+                state.tool_challenge(&scopes, &message, anonymous),
+            )),
         };
     }
     // The session says what the client understands, whatever this request's header:

@@ -136,15 +136,35 @@ async fn find_session(req: &HttpRequest, inner: &Inner) -> Result<Option<Arc<Ses
     unknown()
 }
 
-/// A session serves only the subject that created it; to anyone else it does not exist.
-fn check_subject(session: Option<&Session>, auth: Option<&Auth>) -> Result<(), Refusal> {
-    match (session.and_then(Session::subject), auth) {
-        (Some(owner), Some(a)) if owner != a.user.user_id => Err(refusal(
+/// A session serves only the subject it belongs to; to anyone else, and to a request without
+/// a token, it does not exist. A session created without a token (on a server with public
+/// items) belongs to the first caller who authenticates on it (the client signed in after a
+/// 401 and goes on in the same session): from then on it is theirs alone.
+///
+/// With `claim`, an unbound session is bound here; `Ok(true)` says it just was (so that other
+/// replicas sharing the session learn it).
+fn check_subject(
+    session: Option<&Session>,
+    auth: Option<&Auth>,
+    claim: bool,
+) -> Result<bool, Refusal> {
+    let unknown = || {
+        Err(refusal(
             StatusCode::NOT_FOUND,
             code::SESSION_NOT_FOUND,
             "unknown or expired session: start a new one with `initialize`",
-        )),
-        _ => Ok(()),
+        ))
+    };
+    match (session, auth) {
+        (Some(s), Some(a)) => match s.subject() {
+            Some(owner) if owner == a.user.user_id => Ok(false),
+            Some(_) => unknown(),
+            None if !claim => Ok(false),
+            None if s.claim(&a.user.user_id) => Ok(true),
+            None => unknown(),
+        },
+        (Some(s), None) if s.subject().is_some() => unknown(),
+        _ => Ok(false),
     }
 }
 
@@ -320,6 +340,7 @@ async fn post_text(
         note_session(session.as_deref().map(Session::id), version);
         tracing::trace!(target: "mcp_runtime::rpc", method = %"tools/call", "request");
         let streams = accept.sse && inner.http.streaming;
+        let anonymous = auth.is_none();
         let scope = RequestScope {
             session,
             version,
@@ -329,7 +350,7 @@ async fn post_text(
         };
         let mut pending = dispatch::call_tool_with(inner, scope, &id, params);
         if let Some((scopes, message)) = pending.take_forbidden() {
-            return forbidden(req, inner, &id, &scopes, &message);
+            return forbidden(req, inner, &id, &scopes, &message, anonymous);
         }
         return respond(id, pending, streams, accept, Framing::LEGACY).await;
     }
@@ -389,7 +410,19 @@ async fn session_and_version(
         request_version(req, None)?;
     }
     let session = find_session(req, inner).await?;
-    check_subject(session.as_deref(), auth)?;
+    if check_subject(session.as_deref(), auth, true)?
+        && let (Some(shared), Some(s)) = (&inner.shared_sessions, &session)
+    {
+        // Bound now: the other replicas must refuse anyone else on it too.
+        if let Err(e) = shared.save(&inner.sessions, s).await {
+            tracing::warn!(target: "mcp_runtime::server", error = %e, "the session's new owner could not be saved to the shared store");
+            return Err(refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::INTERNAL_ERROR,
+                format!("the session cannot be saved to the shared store: {e}"),
+            ));
+        }
+    }
     let version = request_version(req, session.as_deref())?;
     Ok((session, version))
 }
@@ -467,6 +500,7 @@ async fn one(
     };
     tracing::trace!(target: "mcp_runtime::rpc", %method, "request");
     let streams = method == "tools/call" && accept.sse && inner.http.streaming;
+    let anonymous = auth.is_none();
     let scope = RequestScope {
         session,
         version,
@@ -476,7 +510,7 @@ async fn one(
     };
     let mut pending = dispatch::handle_request(inner, scope, &id, &method, params);
     if let Some((scopes, message)) = pending.take_forbidden() {
-        return forbidden(req, inner, &id, &scopes, &message);
+        return forbidden(req, inner, &id, &scopes, &message, anonymous);
     }
     respond(id, pending, streams, accept, Framing::LEGACY).await
 }
@@ -588,7 +622,7 @@ pub(crate) async fn get(req: HttpRequest) -> HttpResponse {
     }
     let session = match find_session(&req, inner)
         .await
-        .and_then(|s| check_subject(s.as_deref(), auth.as_ref()).map(|()| s))
+        .and_then(|s| check_subject(s.as_deref(), auth.as_ref(), false).map(|_| s))
     {
         Ok(Some(s)) => s,
         Ok(None) => return method_not_allowed("no session"),
@@ -653,7 +687,7 @@ pub(crate) async fn delete(req: HttpRequest) -> HttpResponse {
     }
     match find_session(&req, inner)
         .await
-        .and_then(|s| check_subject(s.as_deref(), auth.as_ref()).map(|()| s))
+        .and_then(|s| check_subject(s.as_deref(), auth.as_ref(), false).map(|_| s))
     {
         Ok(Some(s)) => {
             inner.sessions.remove(s.id());

@@ -24,6 +24,10 @@ pub(crate) async fn authenticate(
         .await
     {
         Ok(auth) => Ok(Some(auth)),
+        // No credentials at all, on a server with public items: admitted as anonymous; each
+        // item that is not public answers the 401 challenge itself. A token that fails is
+        // refused as ever (never downgraded to anonymous).
+        Err(AuthError::MissingToken) if inner.catalog.load().has_public() => Ok(None),
         Err(e) => {
             tracing::debug!(target: "mcp_runtime::auth", status = e.status(), "refused: {e}");
             super::observe::note_refusal(
@@ -64,14 +68,33 @@ fn auth_refusal(
     )
 }
 
-/// 403 `insufficient_scope`: the client may step up by asking for `scopes`.
+/// 403 `insufficient_scope`: the client may step up by asking for `scopes`; or, for a caller
+/// that sent no token (admitted because the server has public items), 401 with the challenge
+/// to sign in for them (and the scopes needed to connect).
 pub(crate) fn forbidden(
     req: &HttpRequest,
     inner: &Inner,
     id: &Value,
     scopes: &[String],
     message: &str,
+    anonymous: bool,
 ) -> HttpResponse {
+    if anonymous && let Some(state) = &inner.auth {
+        super::observe::note_refusal(inner, "missing_token");
+        let mut wanted: Vec<String> = state.baseline_scopes.clone();
+        for s in scopes {
+            if !wanted.contains(s) {
+                wanted.push(s.clone());
+            }
+        }
+        let body = jsonrpc::error_body(id, &RpcError::new(code::INVALID_REQUEST, message));
+        return http::refusal(
+            &AuthError::MissingToken,
+            &wanted,
+            &metadata_url(req, inner, state),
+            String::from_utf8_lossy(&body).into_owned(),
+        );
+    }
     super::observe::note_refusal(inner, "insufficient_scope");
     let body = jsonrpc::error_body(id, &RpcError::new(code::INVALID_REQUEST, message));
     let metadata = inner

@@ -25,6 +25,7 @@ pub(crate) fn forbidden(
     id: &Value,
     _scopes: &[String],
     message: &str,
+    _anonymous: bool,
 ) -> HttpResponse {
     HttpResponse::Forbidden()
         .content_type("application/json")

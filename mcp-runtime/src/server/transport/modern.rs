@@ -259,6 +259,7 @@ pub(crate) async fn post(
             return error_for(&id, &e);
         }
         let streams = accept.sse && inner.http.streaming;
+        let anonymous = auth.is_none();
         let scope = RequestScope {
             session: None,
             version: REVISION,
@@ -268,7 +269,7 @@ pub(crate) async fn post(
         };
         let mut pending = dispatch::call_tool_with(inner, scope, &id, params);
         if let Some((scopes, message)) = pending.take_forbidden() {
-            return super::http_auth::forbidden(req, inner, &id, &scopes, &message);
+            return super::http_auth::forbidden(req, inner, &id, &scopes, &message, anonymous);
         }
         return respond(id, pending, streams, accept, Framing::MODERN).await;
     }
@@ -332,6 +333,7 @@ pub(crate) async fn post(
         return listen(inner, id, &params_value, accept, &meta, auth.as_ref());
     }
     let streams = method == "tools/call" && accept.sse && inner.http.streaming;
+    let anonymous = auth.is_none();
     let scope = RequestScope {
         session: None,
         version: REVISION,
@@ -348,7 +350,7 @@ pub(crate) async fn post(
     };
     let mut pending = dispatch::handle_request(inner, scope, &id, &method, params);
     if let Some((scopes, message)) = pending.take_forbidden() {
-        return super::http_auth::forbidden(req, inner, &id, &scopes, &message);
+        return super::http_auth::forbidden(req, inner, &id, &scopes, &message, anonymous);
     }
     if method == "tools/call" {
         return respond(id, pending, streams, accept, Framing::MODERN).await;
