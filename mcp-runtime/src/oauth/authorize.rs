@@ -35,8 +35,11 @@ impl AuthServer {
             );
         };
         let (redirect_uri, redirect_given, client_name) = {
-            let client: Client = match self.load_client(client_id).await {
-                Ok(Some((c, _))) => c,
+            let client: Client = match self.find_client(client_id).await {
+                Ok(Some(c)) => c,
+                Err(Ok(why)) => {
+                    return error_page(self.look(), StatusCode::BAD_REQUEST, &why);
+                }
                 Ok(None) => {
                     return error_page(
                         self.look(),
@@ -45,7 +48,7 @@ impl AuthServer {
                          (its registration may have been lost); register again",
                     );
                 }
-                Err(e) => {
+                Err(Err(e)) => {
                     return error_page(
                         self.look(),
                         StatusCode::SERVICE_UNAVAILABLE,

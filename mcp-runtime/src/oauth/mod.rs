@@ -9,6 +9,7 @@
 mod authorize;
 pub(crate) mod backend;
 mod callback;
+mod cimd;
 mod consent;
 mod embedded;
 mod identity;
@@ -141,6 +142,8 @@ pub(crate) struct AuthServer {
     unused_client_ttl: Duration,
     /// The machine clients the operator registered (client credentials).
     services: service::Services,
+    /// Client ID Metadata Documents, when accepted.
+    documents: Option<cimd::Documents>,
 }
 
 impl AuthServer {
@@ -183,6 +186,15 @@ impl AuthServer {
                     .into(),
             });
         }
+        let documents = match core.cimd.enabled {
+            true => Some(cimd::Documents::new(core.cimd.clone()).map_err(|reason| {
+                ProviderError::Invalid {
+                    var: "MCP_OAUTH_CIMD_CA_FILE",
+                    reason,
+                }
+            })?),
+            false => None,
+        };
         let services = service::Services::new(&core.service_clients).map_err(|reason| {
             ProviderError::Invalid {
                 var: "MCP_OAUTH_CLIENTS",
@@ -214,6 +226,7 @@ impl AuthServer {
             limiter,
             unused_client_ttl,
             services,
+            documents,
         })
     }
 
@@ -353,6 +366,7 @@ impl AuthServer {
                     "token_endpoint_auth_methods_supported": methods,
                     "code_challenge_methods_supported": ["S256"],
                     "authorization_response_iss_parameter_supported": true,
+                    "client_id_metadata_document_supported": self.documents.is_some(),
                     "service_documentation": match self.identity {
                         Identity::Dev(_) => "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/dev/",
                         Identity::Upstream(_) => "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/proxy/",

@@ -23,6 +23,9 @@ pub(crate) struct CoreSettings {
     /// Machine clients the operator registered (`MCP_OAUTH_CLIENTS`): the client-credentials
     /// grant.
     pub(crate) service_clients: Vec<super::ServiceClient>,
+    /// Client ID Metadata Documents (`MCP_OAUTH_CIMD`, `MCP_OAUTH_CIMD_ALLOW_PRIVATE`,
+    /// `MCP_OAUTH_CIMD_CA_FILE`).
+    pub(crate) cimd: super::cimd::CimdSettings,
 }
 
 impl Default for CoreSettings {
@@ -32,14 +35,15 @@ impl Default for CoreSettings {
             rate_limits: RateLimits::default(),
             unused_client_ttl: UNUSED_CLIENT_TTL,
             service_clients: Vec::new(),
+            cimd: super::cimd::CimdSettings::default(),
         }
     }
 }
 
 impl CoreSettings {
     /// Reads `MCP_STORE_NAMESPACE`, `MCP_OAUTH_RATE_LIMIT`, `MCP_TRUSTED_PROXIES`,
-    /// `MCP_OAUTH_UNUSED_CLIENT_TTL` and `MCP_OAUTH_CLIENTS` through `env`; an error is
-    /// `(variable, reason)`.
+    /// `MCP_OAUTH_UNUSED_CLIENT_TTL`, `MCP_OAUTH_CLIENTS` and `MCP_OAUTH_CIMD*` through `env`; an
+    /// error is `(variable, reason)`.
     pub(crate) fn from_env(
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, (&'static str, String)> {
@@ -58,6 +62,25 @@ impl CoreSettings {
                     ));
                 }
             };
+        }
+        let flag = |var: &'static str, v: String| match v.to_ascii_lowercase().as_str() {
+            "true" | "on" | "1" => Ok(true),
+            "false" | "off" | "0" => Ok(false),
+            _ => Err((var, format!("`{v}` is not on or off"))),
+        };
+        if let Some(v) = env("MCP_OAUTH_CIMD") {
+            core.cimd.enabled = flag("MCP_OAUTH_CIMD", v)?;
+        }
+        if let Some(v) = env("MCP_OAUTH_CIMD_ALLOW_PRIVATE") {
+            core.cimd.allow_private = flag("MCP_OAUTH_CIMD_ALLOW_PRIVATE", v)?;
+        }
+        if let Some(path) = env("MCP_OAUTH_CIMD_CA_FILE") {
+            core.cimd.extra_roots = Some(std::fs::read_to_string(path.trim()).map_err(|e| {
+                (
+                    "MCP_OAUTH_CIMD_CA_FILE",
+                    format!("`{}` cannot be read ({e})", path.trim()),
+                )
+            })?);
         }
         if let Some(v) = env("MCP_OAUTH_CLIENTS") {
             core.service_clients = super::ServiceClient::list_from_env(&v)

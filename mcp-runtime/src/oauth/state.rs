@@ -284,6 +284,35 @@ impl AuthServer {
 
     /// A registered client, and whether it has completed a sign-in (until then it is kept
     /// under `new/`, apart, so that only unused registrations are evicted for newcomers).
+    /// The client `id` names: registered here, or (an https URL, where accepted) described
+    /// by its Client ID Metadata Document. `Err(Ok(message))` says what is wrong with the
+    /// document; `Err(Err(e))` is the store failing.
+    pub(super) async fn find_client(
+        &self,
+        id: &str,
+    ) -> Result<Option<Client>, Result<String, StoreError>> {
+        if let Some(docs) = &self.documents
+            && super::cimd::Documents::names_document(id)
+        {
+            return docs
+                .client(id)
+                .await
+                .map(|d| {
+                    Some(Client {
+                        name: Some(d.name),
+                        secret_hash: None,
+                        redirect_uris: d.redirect_uris,
+                        refresh: d.refresh,
+                    })
+                })
+                .map_err(Ok);
+        }
+        match self.load_client(id).await {
+            Ok(found) => Ok(found.map(|(c, _)| c)),
+            Err(e) => Err(Err(e)),
+        }
+    }
+
     pub(super) async fn load_client(&self, id: &str) -> Result<Option<(Client, bool)>, StoreError> {
         if let Some(c) = self.load::<Client>(Space::Clients, id).await? {
             return Ok(Some((c, true)));

@@ -320,7 +320,15 @@ impl AuthServer {
             "expires_in": expires_in,
             "scope": scopes.join(" "),
         });
+        let documented = self
+            .documents
+            .as_ref()
+            .is_some_and(|_| super::cimd::Documents::names_document(&client_id));
         let wants_refresh = match self.load_client(&client_id).await {
+            // A client described by its metadata document has no record here to keep.
+            _ if documented => {
+                matches!(self.find_client(&client_id).await, Ok(Some(c)) if c.refresh)
+            }
             Ok(Some((client, used))) => {
                 // In use from now on: kept as long as its refresh tokens.
                 if let Err(e) = self.client_in_use(&client_id, &client, used).await {
@@ -459,8 +467,9 @@ impl AuthServer {
                 ))),
             };
         }
-        let client: Client = match self.load_client(&id).await {
-            Ok(Some((c, _))) => c,
+        let client: Client = match self.find_client(&id).await {
+            Ok(Some(c)) => c,
+            Err(Ok(why)) => return Err(Box::new(client_error(via_basic, &why))),
             Ok(None) => {
                 // 401 invalid_client: clients such as Claude register again on this answer.
                 return Err(Box::new(client_error(
@@ -469,7 +478,7 @@ impl AuthServer {
                      (its registration may have been lost); register again",
                 )));
             }
-            Err(e) => return Err(Box::new(unavailable(&e))),
+            Err(Err(e)) => return Err(Box::new(unavailable(&e))),
         };
         match (&client.secret_hash, secret) {
             (None, None) => Ok(id),

@@ -119,6 +119,28 @@ macro_rules! core_settings_methods {
             self.core.service_clients.push(client);
             self
         }
+
+        /// Whether a `client_id` that is an https URL is taken as a Client ID Metadata
+        /// Document, fetched and checked (default: yes; `MCP_OAUTH_CIMD=off`). The fetch is
+        /// fenced against server-side request forgery (see the development server's guide).
+        pub fn client_metadata_documents(mut self, yes: bool) -> Self {
+            self.core.cimd.enabled = yes;
+            self
+        }
+
+        /// Lets client metadata documents be fetched from loopback and private addresses
+        /// (default: no; `MCP_OAUTH_CIMD_ALLOW_PRIVATE=true`): for clients inside one network.
+        pub fn client_metadata_private_networks(mut self, yes: bool) -> Self {
+            self.core.cimd.allow_private = yes;
+            self
+        }
+
+        /// Root certificates (PEM) to trust, besides the usual ones, when fetching client
+        /// metadata documents (`MCP_OAUTH_CIMD_CA_FILE`): a company's own authority.
+        pub fn client_metadata_root_certificates(mut self, pem: impl Into<String>) -> Self {
+            self.core.cimd.extra_roots = Some(pem.into());
+            self
+        }
     };
 }
 #[cfg(feature = "authorization-server")]
