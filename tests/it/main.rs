@@ -22,6 +22,7 @@ mod hierarchy;
 mod hostile;
 mod idp;
 mod items;
+mod legacy_sse;
 mod machines;
 mod modern;
 mod modern_input;

@@ -165,7 +165,10 @@ impl Client {
         let info: ServerInfo = serde_json::from_value(result).map_err(|e| {
             ClientError::Protocol(format!("the server's initialize answer is malformed ({e})"))
         })?;
-        if !PROTOCOL_VERSIONS.contains(&info.protocol_version.as_str()) {
+        // The legacy HTTP+SSE transport's servers speak 2024-11-05, whose messages the client
+        // reads as 2025-03-26's.
+        let legacy = self.inner.transport.is_legacy() && info.protocol_version == "2024-11-05";
+        if !legacy && !PROTOCOL_VERSIONS.contains(&info.protocol_version.as_str()) {
             return Err(ClientError::UnsupportedVersion(info.protocol_version));
         }
         *self
@@ -491,7 +494,10 @@ impl Client {
         {
             t.abort();
         }
-        if read(&self.inner.session).is_some()
+        if self.inner.transport.is_piped() {
+            // A child's input is closed (and the child ended), a legacy stream dropped.
+            self.inner.transport.delete(&[]).await;
+        } else if read(&self.inner.session).is_some()
             && let Ok(h) = self.headers().await
         {
             self.inner.transport.delete(&h).await;

@@ -69,6 +69,7 @@ pub struct ClientBuilder {
     client_info: Value,
     version: String,
     listen: bool,
+    legacy_sse: bool,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -91,6 +92,7 @@ impl Client {
             client_info: json!({"name": "mcp-runtime-client", "version": env!("CARGO_PKG_VERSION")}),
             version: PROTOCOL_VERSIONS[0].to_owned(),
             listen: true,
+            legacy_sse: true,
         }
     }
 }
@@ -154,6 +156,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a server that refuses the `initialize` POST with a 4xx but answers a GET
+    /// with an event stream announcing an `endpoint` (the legacy HTTP+SSE transport of
+    /// 2024-11-05, which servers from before 2025-03-26 still run) is spoken to that way
+    /// (default: yes; the specification's backwards-compatibility rule). Off, such a server is
+    /// refused with an error that names the transport.
+    pub fn legacy_sse(mut self, yes: bool) -> Self {
+        self.legacy_sse = yes;
+        self
+    }
+
     /// Connects: `initialize`, version negotiation, `notifications/initialized`.
     pub async fn connect(self) -> Result<Client, ClientError> {
         let transport = match &self.command {
@@ -192,11 +204,55 @@ impl ClientBuilder {
         if stdio {
             client.listen().await;
         }
-        let started = client.start().await;
-        if let Err(e) = started {
-            client.close().await;
-            return Err(e);
-        }
+        let client = match client.start().await {
+            Ok(_) => client,
+            // The 2025-03-26 rule: a 4xx to the POST may be a server of the legacy HTTP+SSE
+            // transport; a GET tells.
+            Err(ClientError::Status { status, body })
+                if !stdio && (400..500).contains(&status) && status != 401 && status != 403 =>
+            {
+                let headers = client.headers().await?;
+                let Some(legacy) = client.inner.transport.legacy(&headers).await? else {
+                    return Err(ClientError::Status { status, body });
+                };
+                if !self.legacy_sse {
+                    legacy.delete(&[]).await;
+                    return Err(ClientError::Protocol(format!(
+                        "the server at {} speaks the legacy HTTP+SSE transport (2024-11-05), \
+                         not Streamable HTTP, and the fallback to it is off \
+                         (`ClientBuilder::legacy_sse`)",
+                        legacy.url
+                    )));
+                }
+                tracing::info!(target: "mcp_runtime::client", url = %legacy.url, "the server speaks the legacy HTTP+SSE transport (2024-11-05): using it");
+                let old = client.inner;
+                let client = Client {
+                    inner: Arc::new(connection::Inner {
+                        transport: legacy,
+                        auth: old.auth.clone(),
+                        handler: old.handler.clone(),
+                        client_info: old.client_info.clone(),
+                        extra_headers: old.extra_headers.clone(),
+                        version: std::sync::RwLock::new(connection::read(&old.version).clone()),
+                        session: Default::default(),
+                        schemas: Default::default(),
+                        server: Default::default(),
+                        next_id: AtomicU64::new(0),
+                        listener: Default::default(),
+                    }),
+                };
+                client.listen().await;
+                if let Err(e) = client.start().await {
+                    client.close().await;
+                    return Err(e);
+                }
+                return Ok(client);
+            }
+            Err(e) => {
+                client.close().await;
+                return Err(e);
+            }
+        };
         // The 2026-07-28 revision has no GET stream (`subscriptions/listen` replaces it).
         if self.listen && !stdio && !client.is_stateless() {
             client.listen().await;

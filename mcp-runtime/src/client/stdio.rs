@@ -1,9 +1,11 @@
-//! The stdio transport, the client's side: the server is a child process; messages are lines
-//! of JSON on its standard input and output. Each request's answer (and its progress) is
-//! routed back to the call waiting for it; the server's own requests and notifications go to
-//! the client's background reader, as a server's GET stream would over HTTP. The child's
-//! standard error is logged (`tracing`, target `mcp_runtime::client::stdio`) and its last
-//! lines explain an exit. The child is killed when the client is dropped or closed.
+//! One pipe to a server for every message: the stdio transport, where the server is a child
+//! process and messages are lines of JSON on its standard input and output; and the legacy
+//! HTTP+SSE transport (2024-11-05), where the server's messages come on one event stream and
+//! the client's are POSTed to the endpoint it names. Each request's answer (and its progress)
+//! is routed back to the call waiting for it; the server's own requests and notifications go
+//! to the client's background reader, as a server's GET stream would over Streamable HTTP. A
+//! child's standard error is logged (`tracing`, target `mcp_runtime::client::stdio`) and its
+//! last lines explain an exit. The child is killed when the client is dropped or closed.
 
 use std::collections::{HashMap, VecDeque};
 use std::process::Stdio;
@@ -87,6 +89,8 @@ pub(crate) struct Pipe {
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     /// Resolves when the server's standard error has ended (read whole).
     stderr_done: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
+    /// The legacy transport's reader of the event stream (aborted at close).
+    reader: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -129,6 +133,7 @@ impl Pipe {
             gone: Mutex::new(None),
             stderr_tail: Arc::default(),
             stderr_done: Mutex::new(Some(stderr_rx)),
+            reader: Mutex::new(None),
         });
         let tail = pipe.stderr_tail.clone();
         let name = pipe.label.clone();
@@ -189,6 +194,132 @@ impl Pipe {
         Ok(pipe)
     }
 
+    /// The legacy HTTP+SSE transport to `url`: its event stream opened (with `headers`), its
+    /// `endpoint` event awaited (10 s; on the server's own origin only, where the client's
+    /// credentials may go); `Ok(None)` when `url` does not answer with such a stream.
+    pub(crate) async fn legacy_sse(
+        http: &reqwest::Client,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Result<Option<(Arc<Pipe>, String)>, ClientError> {
+        let mut rb = http.get(url).header("accept", "text/event-stream");
+        for (k, v) in headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        let Ok(mut resp) = rb.send().await else {
+            return Ok(None);
+        };
+        let is_stream = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
+        if !resp.status().is_success() || !is_stream {
+            return Ok(None);
+        }
+        let mut parser = super::sse::Parser::default();
+        let mut early = Vec::new();
+        let endpoint = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                let Ok(Some(chunk)) = resp.chunk().await else {
+                    return None;
+                };
+                for e in parser.feed(&chunk).ok()? {
+                    if e.event == "endpoint" {
+                        return Some(e.data);
+                    }
+                    early.push(e);
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(endpoint) = endpoint else {
+            return Ok(None);
+        };
+        let base = url::Url::parse(url)
+            .map_err(|e| ClientError::Config(format!("`{url}` is not a URL: {e}")))?;
+        let endpoint = base.join(endpoint.trim()).map_err(|e| {
+            ClientError::Protocol(format!(
+                "the server's legacy SSE endpoint `{}` is not a URL ({e})",
+                super::auth::printable(endpoint.trim())
+            ))
+        })?;
+        if endpoint.origin() != base.origin() {
+            return Err(ClientError::Protocol(format!(
+                "the server's legacy SSE endpoint {endpoint} is on another origin than {url}: \
+                 refusing to send messages (and credentials) there"
+            )));
+        }
+        let (general_tx, general_rx) = mpsc::channel(QUEUE);
+        let pipe = Arc::new(Pipe {
+            label: url.to_owned(),
+            stdin: tokio::sync::Mutex::new(None),
+            waiting: Mutex::new(HashMap::new()),
+            general: Mutex::new(Some(general_rx)),
+            child: Mutex::new(None),
+            gone: Mutex::new(None),
+            stderr_tail: Arc::default(),
+            stderr_done: Mutex::new(None),
+            reader: Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&pipe);
+        let task = tokio::spawn(async move {
+            let deliver = |events: Vec<super::sse::Event>| {
+                let Some(pipe) = weak.upgrade() else {
+                    return false;
+                };
+                for e in events {
+                    if e.event != "message" || e.data.is_empty() {
+                        continue;
+                    }
+                    match serde_json::from_str::<Value>(&e.data) {
+                        Ok(m) => pipe.route(m, &general_tx),
+                        Err(err) => {
+                            tracing::warn!(target: "mcp_runtime::client", "the legacy SSE stream sent an event that is not JSON ({err}); ignored")
+                        }
+                    }
+                }
+                true
+            };
+            if !deliver(early) {
+                return;
+            }
+            loop {
+                let next = resp.chunk().await;
+                let events = match next {
+                    Ok(Some(chunk)) => parser.feed(&chunk).unwrap_or_default(),
+                    _ => break,
+                };
+                if !deliver(events) {
+                    return;
+                }
+            }
+            if let Some(pipe) = weak.upgrade() {
+                pipe.ended("its event stream ended").await;
+            }
+        });
+        *lock(&pipe.reader) = Some(task);
+        Ok(Some((pipe, endpoint.to_string())))
+    }
+
+    /// Registers a request (`id`) waiting for its answer; `None` for other messages.
+    pub(crate) fn expect_answer(&self, message: &Value) -> Option<mpsc::Receiver<Value>> {
+        let id = message.get("id").and_then(Value::as_u64)?;
+        message.get("method")?;
+        let (tx, rx) = mpsc::channel(QUEUE);
+        lock(&self.waiting).insert(id, tx);
+        Some(rx)
+    }
+
+    /// Forgets a request whose message could not be delivered.
+    pub(crate) fn forget(&self, message: &Value) {
+        if let Some(id) = message.get("id").and_then(Value::as_u64) {
+            lock(&self.waiting).remove(&id);
+        }
+    }
+
     /// A message from the server: to the call it answers (or whose progress it reports), else
     /// to the background reader.
     fn route(&self, msg: Value, general: &mpsc::Sender<Value>) {
@@ -235,7 +366,11 @@ impl Pipe {
             let _ = tokio::time::timeout(std::time::Duration::from_millis(500), done).await;
         }
         let tail: Vec<String> = lock(&self.stderr_tail).iter().cloned().collect();
-        let mut reason = format!("the stdio server `{}` stopped: {why}{status}", self.label);
+        let mut reason = if lock(&self.reader).is_some() {
+            format!("the server at {} stopped: {why}", self.label)
+        } else {
+            format!("the stdio server `{}` stopped: {why}{status}", self.label)
+        };
         if !tail.is_empty() {
             reason.push_str("; its last words: ");
             reason.push_str(&crate::client::auth::printable(&tail.join(" | ")));
@@ -307,6 +442,9 @@ impl Pipe {
     /// Ends the server: its input is closed (the specification's shutdown), and it is killed
     /// if it has not exited within two seconds.
     pub(crate) async fn close(&self) {
+        if let Some(task) = lock(&self.reader).take() {
+            task.abort();
+        }
         drop(self.stdin.lock().await.take());
         let child = lock(&self.child).take();
         if let Some(mut c) = child

@@ -45,6 +45,12 @@ pub(crate) struct Transport {
 enum Kind {
     Http(reqwest::Client),
     Stdio(std::sync::Arc<super::stdio::Pipe>),
+    /// The legacy HTTP+SSE transport: messages POSTed to `endpoint`, answers on the stream.
+    Legacy {
+        http: reqwest::Client,
+        pipe: std::sync::Arc<super::stdio::Pipe>,
+        endpoint: String,
+    },
 }
 
 /// Longest error body kept for messages.
@@ -77,6 +83,38 @@ impl Transport {
         matches!(self.kind, Kind::Stdio(_))
     }
 
+    /// Whether every message of the server comes on one pipe (stdio, legacy SSE), read from
+    /// the start.
+    pub(crate) fn is_piped(&self) -> bool {
+        !matches!(self.kind, Kind::Http(_))
+    }
+
+    /// Whether this is the legacy HTTP+SSE transport.
+    pub(crate) fn is_legacy(&self) -> bool {
+        matches!(self.kind, Kind::Legacy { .. })
+    }
+
+    /// The same URL spoken to with the legacy HTTP+SSE transport (2024-11-05), if the server
+    /// offers it there.
+    pub(crate) async fn legacy(
+        &self,
+        headers: &[(String, String)],
+    ) -> Result<Option<Self>, ClientError> {
+        let Kind::Http(http) = &self.kind else {
+            return Ok(None);
+        };
+        Ok(super::stdio::Pipe::legacy_sse(http, &self.url, headers)
+            .await?
+            .map(|(pipe, endpoint)| Transport {
+                kind: Kind::Legacy {
+                    http: http.clone(),
+                    pipe,
+                    endpoint,
+                },
+                url: self.url.clone(),
+            }))
+    }
+
     /// POSTs one JSON-RPC message (over stdio: writes it; a request's answer arrives as a
     /// stream).
     pub(crate) async fn post(
@@ -88,6 +126,39 @@ impl Transport {
             Kind::Http(http) => http,
             Kind::Stdio(pipe) => {
                 let reply = match pipe.send(message).await? {
+                    Some(rx) => Reply::Stream(Box::new(EventStream::channel(rx, pipe.clone()))),
+                    None => Reply::Accepted,
+                };
+                return Ok(Response {
+                    reply,
+                    session_id: None,
+                });
+            }
+            Kind::Legacy {
+                http,
+                pipe,
+                endpoint,
+            } => {
+                let rx = pipe.expect_answer(message);
+                let mut rb = http
+                    .post(endpoint)
+                    .header("content-type", "application/json");
+                for (k, v) in headers {
+                    rb = rb.header(k.as_str(), v.as_str());
+                }
+                let sent = rb.json(message).send().await.map_err(unreachable(endpoint));
+                let resp = match sent {
+                    Ok(r) => r,
+                    Err(e) => {
+                        pipe.forget(message);
+                        return Err(e);
+                    }
+                };
+                if !resp.status().is_success() {
+                    pipe.forget(message);
+                    return read(resp).await;
+                }
+                let reply = match rx {
                     Some(rx) => Reply::Stream(Box::new(EventStream::channel(rx, pipe.clone()))),
                     None => Reply::Accepted,
                 };
@@ -119,7 +190,7 @@ impl Transport {
         let http = match &self.kind {
             Kind::Http(http) => http,
             // The server's own messages, once; there is nothing to resume.
-            Kind::Stdio(pipe) => {
+            Kind::Stdio(pipe) | Kind::Legacy { pipe, .. } => {
                 let reply = match pipe.take_general() {
                     Some(rx) => Reply::Stream(Box::new(EventStream::channel(rx, pipe.clone()))),
                     None => Reply::Refused {
@@ -149,7 +220,7 @@ impl Transport {
     pub(crate) async fn delete(&self, headers: &[(String, String)]) {
         let http = match &self.kind {
             Kind::Http(http) => http,
-            Kind::Stdio(pipe) => return pipe.close().await,
+            Kind::Stdio(pipe) | Kind::Legacy { pipe, .. } => return pipe.close().await,
         };
         let mut rb = http.delete(&self.url);
         for (k, v) in headers {
