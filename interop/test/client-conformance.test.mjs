@@ -3,8 +3,9 @@
 // 0.2.0-alpha.12, pinned in interop/next; every auth discovery variant, CIMD, scope selection,
 // step-up and its retry limit, each token-endpoint auth method, pre-registration, elicitation
 // defaults, SSE resumption, JSON Schema preservation; and the extensions for machines and
-// companies: client credentials with a secret or private_key_jwt, workload identity's
-// JWT-bearer grant, enterprise-managed authorization's token exchange and ID-JAG), and the
+// companies: client credentials with a secret or private_key_jwt, DPoP-bound tokens with and
+// without server nonces, workload identity's JWT-bearer grant, enterprise-managed
+// authorization's token exchange and ID-JAG), and the
 // released line's (0.1.16)
 // 2025-03-26 back-compat auth scenarios.
 
@@ -16,10 +17,10 @@ import { INTEROP_DIR, exampleBinary, runNodeBin } from './lib/harness.mjs';
 
 const CONFORMANCE_NEXT = join(INTEROP_DIR, 'next', 'node_modules', '.bin', 'conformance');
 
-// Extensions no revision requires and this client does not do yet (DPoP): reported by the
-// suite as not scored. The client-credentials (secret and private_key_jwt), workload-identity
-// and enterprise-managed extensions are done, and asserted below.
-const UNSCORED = new Set(['auth/dpop', 'auth/dpop-nonce']);
+// Extensions no revision requires: every one is done (client credentials with a secret or
+// private_key_jwt, DPoP with and without nonces, workload identity, enterprise-managed
+// authorization) and asserted below; none may fail.
+const UNSCORED = new Set();
 
 describe('conformance client scenarios against testbins/examples/conformance_client', () => {
   test('--requirements 2025-11-25 (0.2.0-alpha.12): every scored scenario', { timeout: 300_000 }, async () => {
@@ -41,7 +42,7 @@ describe('conformance client scenarios against testbins/examples/conformance_cli
       'auth/token-endpoint-auth-basic', 'auth/token-endpoint-auth-post', 'auth/token-endpoint-auth-none',
       'auth/pre-registration', 'json-schema-2020-12-preservation',
       'auth/client-credentials-basic', 'auth/client-credentials-jwt', 'auth/wif-jwt-bearer',
-      'auth/enterprise-managed-authorization']) {
+      'auth/enterprise-managed-authorization', 'auth/dpop', 'auth/dpop-nonce']) {
       assert.match(out, new RegExp(`^✓ ${s.replace('/', '\\/')}: \\d+ passed, 0 failed`, 'm'), `${s}\n${out}`);
     }
     assert.match(out, /Total: \d+ passed, \d+ failed, 0 warnings/, out);

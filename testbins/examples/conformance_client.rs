@@ -82,6 +82,10 @@ async fn run(url: &str, scenario: &str, context: &Value) -> Result<(), ClientErr
             AssertionSource::fixed(text("idp_id_token").unwrap_or_default()),
         ));
     }
+    if scenario.starts_with("auth/dpop") {
+        // DPoP-bound tokens: proofs at the token endpoint and on every request.
+        cfg.dpop = true;
+    }
     if scenario.starts_with("auth/client-credentials") {
         // A machine: its own credentials, no browser.
         cfg.grant = Grant::ClientCredentials;

@@ -352,7 +352,7 @@ impl Client {
     pub(crate) async fn post_one_way(&self, message: &Value) -> Result<(), ClientError> {
         let mut retried = false;
         loop {
-            let headers = self.headers_for(Some(message)).await?;
+            let headers = self.headers_for("POST", Some(message)).await?;
             let resp = self.inner.transport.post(message, &headers).await?;
             match resp.reply {
                 Reply::Refused {
@@ -377,16 +377,21 @@ impl Client {
 
     /// The headers of every request: credentials, the session, the negotiated revision.
     pub(crate) async fn headers(&self) -> Result<Vec<(String, String)>, ClientError> {
-        self.headers_for(None).await
+        self.headers_for("GET", None).await
     }
 
-    /// [`headers`](Self::headers), and on 2026-07-28 those naming the message's method, item
-    /// and designated arguments.
+    /// [`headers`](Self::headers) for an HTTP `method` (a DPoP proof names it), and on
+    /// 2026-07-28 those naming the message's method, item and designated arguments.
     async fn headers_for(
         &self,
+        http_method: &str,
         message: Option<&Value>,
     ) -> Result<Vec<(String, String)>, ClientError> {
-        let mut h = self.inner.auth.headers().await?;
+        let mut h = self
+            .inner
+            .auth
+            .request_headers(http_method, &self.inner.transport.url)
+            .await?;
         h.extend(self.inner.extra_headers.iter().cloned());
         if self.is_stateless() {
             h.push(("mcp-protocol-version".into(), self.protocol_version()));
@@ -420,7 +425,7 @@ impl Client {
     ) -> Result<Value, ClientError> {
         let (mut unauthorized, mut reinitialized) = (0, false);
         loop {
-            let headers = self.headers_for(Some(message)).await?;
+            let headers = self.headers_for("POST", Some(message)).await?;
             let resp = self.inner.transport.post(message, &headers).await?;
             if method == "initialize"
                 && let Some(sid) = resp.session_id
@@ -498,7 +503,7 @@ impl Client {
             // A child's input is closed (and the child ended), a legacy stream dropped.
             self.inner.transport.delete(&[]).await;
         } else if read(&self.inner.session).is_some()
-            && let Ok(h) = self.headers().await
+            && let Ok(h) = self.headers_for("DELETE", None).await
         {
             self.inner.transport.delete(&h).await;
         }

@@ -257,12 +257,21 @@ async fn read(resp: reqwest::Response) -> Result<Response, ClientError> {
         .unwrap_or("")
         .to_ascii_lowercase();
     let reply = if !(200..300).contains(&status) {
+        let nonce = resp
+            .headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let challenge = resp
             .headers()
             .get_all("www-authenticate")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(Challenge::parse);
+            .find_map(Challenge::parse)
+            .map(|mut c| {
+                c.dpop_nonce = nonce;
+                c
+            });
         let mut body = resp.text().await.unwrap_or_default();
         body.truncate(MAX_ERROR_BODY);
         Reply::Refused {

@@ -65,6 +65,10 @@ pub struct OAuthConfig {
     pub client_key: Option<Arc<ClientKey>>,
     /// How tokens are obtained (default: a user signs in through the browser).
     pub grant: Grant,
+    /// Ask for DPoP-bound tokens (RFC 9449): a key is made for this client, every token
+    /// request carries a proof with it, and every request to the server a fresh proof beside
+    /// `Authorization: DPoP` (default: off; the server must accept DPoP).
+    pub dpop: bool,
     /// How it authenticates at the token endpoint (default: what the server supports).
     pub token_auth_method: Option<TokenAuthMethod>,
     /// Scopes to ask for, besides what the server's challenge asks.
@@ -97,6 +101,7 @@ impl Default for OAuthConfig {
             client_secret: None,
             client_key: None,
             grant: Grant::AuthorizationCode,
+            dpop: false,
             token_auth_method: None,
             scope: None,
             callback: CallbackConfig::default(),
@@ -141,6 +146,11 @@ pub struct OAuth {
     pub(super) store: Arc<dyn TokenStore>,
     pub(super) http: reqwest::Client,
     state: tokio::sync::Mutex<State>,
+    /// The DPoP key (with `cfg.dpop`), and the nonces the authorization server and the MCP
+    /// server last gave.
+    dpop: Option<super::dpop::DpopKey>,
+    as_nonce: std::sync::Mutex<Option<String>>,
+    rs_nonce: std::sync::Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -178,12 +188,16 @@ impl OAuth {
             .user_agent(concat!("mcp-runtime-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::http("no HTTP client", e))?;
+        let dpop = cfg.dpop.then(super::dpop::DpopKey::generate).transpose()?;
         Ok(OAuth {
             server: server.to_owned(),
             cfg,
             store,
             http,
             state: tokio::sync::Mutex::new(State::default()),
+            dpop,
+            as_nonce: std::sync::Mutex::new(None),
+            rs_nonce: std::sync::Mutex::new(None),
         })
     }
 
@@ -427,6 +441,7 @@ impl OAuth {
             &d.metadata.token_endpoint,
             creds.as_ref().unwrap_or(&anonymous),
             form,
+            self.dpop_at_token().as_ref(),
         )
         .await
         .map_err(ClientError::from)?;
@@ -500,7 +515,16 @@ impl OAuth {
                 ("code_verifier", verifier),
                 ("resource", d.resource.clone()),
             ];
-            match token::request(&self.http, &d.metadata.token_endpoint, &creds, form).await {
+            let dpop = self.dpop_at_token();
+            match token::request(
+                &self.http,
+                &d.metadata.token_endpoint,
+                &creds,
+                form,
+                dpop.as_ref(),
+            )
+            .await
+            {
                 Ok(answer) => {
                     self.keep(st, &d, answer, scope, None);
                     return Ok(());
@@ -518,6 +542,45 @@ impl OAuth {
         }
     }
 
+    /// The DPoP key and nonce for a token request, with `cfg.dpop`.
+    fn dpop_at_token(&self) -> Option<token::Dpop<'_>> {
+        self.dpop.as_ref().map(|key| token::Dpop {
+            key,
+            nonce: &self.as_nonce,
+        })
+    }
+
+    /// The `Authorization` header for `tokens` (and, for a DPoP-bound token, its proof for a
+    /// request with `method` to `url`).
+    fn credentials(
+        &self,
+        tokens: &StoredTokens,
+        method: &str,
+        url: &str,
+    ) -> Result<Vec<(String, String)>, ClientError> {
+        match &self.dpop {
+            Some(key) if tokens.token_type.eq_ignore_ascii_case("dpop") => {
+                let nonce = self
+                    .rs_nonce
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                let proof = key.proof(method, url, Some(&tokens.access_token), nonce.as_deref())?;
+                Ok(vec![
+                    (
+                        "authorization".to_owned(),
+                        format!("DPoP {}", tokens.access_token),
+                    ),
+                    ("dpop".to_owned(), proof),
+                ])
+            }
+            _ => Ok(vec![(
+                "authorization".to_owned(),
+                format!("Bearer {}", tokens.access_token),
+            )]),
+        }
+    }
+
     /// Stores a token answer.
     fn keep(
         &self,
@@ -531,7 +594,10 @@ impl OAuth {
             server: self.server.clone(),
             issuer: d.metadata.issuer.clone(),
             expires_at: a.expires_in().map(|s| now().saturating_add(s)),
-            token_type: "Bearer".into(),
+            token_type: match a.token_type.as_deref() {
+                Some(t) if t.eq_ignore_ascii_case("dpop") => "DPoP".into(),
+                _ => "Bearer".into(),
+            },
             refresh_token: a.refresh_token.or(old_refresh),
             scope: a.scope.or(scope),
             access_token: a.access_token,
@@ -577,14 +643,36 @@ impl OAuth {
             ("refresh_token", refresh.clone()),
             ("resource", d.resource.clone()),
         ];
-        let answer = token::request(&self.http, &d.metadata.token_endpoint, &creds, form)
-            .await
-            .map_err(ClientError::from)?;
+        let dpop = self.dpop_at_token();
+        let answer = token::request(
+            &self.http,
+            &d.metadata.token_endpoint,
+            &creds,
+            form,
+            dpop.as_ref(),
+        )
+        .await
+        .map_err(ClientError::from)?;
         self.keep(st, &d, answer, t.scope.clone(), Some(refresh));
         Ok(())
     }
 
     async fn on_unauthorized(&self, challenge: &Challenge) -> Result<bool, ClientError> {
+        // The server wants a nonce in the proof (RFC 9449 §9): the same token, again.
+        if self.dpop.is_some()
+            && challenge.error.as_deref() == Some("use_dpop_nonce")
+            && let Some(nonce) = &challenge.dpop_nonce
+        {
+            let mut held = self
+                .rs_nonce
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if held.as_deref() != Some(nonce.as_str()) {
+                *held = Some(nonce.clone());
+                self.step("the server asked for a DPoP nonce; sending the request again with it");
+                return Ok(true);
+            }
+        }
         let mut st = self.state.lock().await;
         self.load(&mut st);
         self.step(&format!(
@@ -677,6 +765,14 @@ impl OAuth {
 
 impl Authenticator for OAuth {
     fn headers(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, ClientError>> {
+        self.request_headers("POST", &self.server)
+    }
+
+    fn request_headers<'a>(
+        &'a self,
+        method: &'a str,
+        url: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, ClientError>> {
         Box::pin(async move {
             let mut st = self.state.lock().await;
             self.load(&mut st);
@@ -707,16 +803,10 @@ impl Authenticator for OAuth {
                     self.step(&format!("refresh before expiry failed ({e})"));
                 }
             }
-            Ok(st
-                .tokens
-                .as_ref()
-                .map(|t| {
-                    vec![(
-                        "authorization".to_owned(),
-                        format!("Bearer {}", t.access_token),
-                    )]
-                })
-                .unwrap_or_default())
+            match st.tokens.as_ref() {
+                Some(t) => self.credentials(t, method, url),
+                None => Ok(Vec::new()),
+            }
         })
     }
 

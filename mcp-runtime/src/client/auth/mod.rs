@@ -6,6 +6,7 @@ mod assertion;
 mod browser;
 mod callback;
 mod discovery;
+mod dpop;
 mod flow;
 mod grants;
 mod guard;
@@ -63,10 +64,13 @@ pub struct Challenge {
     pub scope: Option<String>,
     /// Where its protected-resource metadata is (RFC 9728).
     pub resource_metadata: Option<String>,
+    /// The server's `DPoP-Nonce` (RFC 9449 §9), when it sent one.
+    pub dpop_nonce: Option<String>,
 }
 
 impl Challenge {
-    /// The Bearer challenge among a `WWW-Authenticate` value's challenges, if any.
+    /// The Bearer (or DPoP, RFC 9449 §7.1) challenge among a `WWW-Authenticate` value's
+    /// challenges, if any.
     pub fn parse(header: &str) -> Option<Challenge> {
         let mut rest = header.trim();
         // Several challenges may be listed: find the Bearer one.
@@ -76,7 +80,7 @@ impl Challenge {
                 return None;
             }
             let (params, next) = auth_params(after);
-            if scheme.eq_ignore_ascii_case("bearer") {
+            if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop") {
                 let mut c = Challenge::default();
                 for (k, v) in params {
                     match k.to_ascii_lowercase().as_str() {
@@ -148,6 +152,16 @@ fn auth_params(mut s: &str) -> (Vec<(String, String)>, &str) {
 pub trait Authenticator: Send + Sync + 'static {
     /// The headers to send with the next request.
     fn headers(&self) -> BoxFuture<'_, Result<Vec<(String, String)>, ClientError>>;
+
+    /// The headers of a request with this HTTP `method` to `url` (what a proof of possession,
+    /// DPoP, signs); by default [`headers`](Self::headers).
+    fn request_headers<'a>(
+        &'a self,
+        _method: &'a str,
+        _url: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, ClientError>> {
+        self.headers()
+    }
 
     /// The server answered 401 with this challenge: `Ok(true)` if the request should be sent
     /// again (new credentials were obtained).

@@ -171,20 +171,103 @@ pub(crate) async fn revoke(
     ))
 }
 
-/// POSTs `form` to the token endpoint as `creds`.
+/// A client's DPoP key and the authorization server's latest nonce for it.
+pub(crate) struct Dpop<'a> {
+    pub(crate) key: &'a super::dpop::DpopKey,
+    pub(crate) nonce: &'a std::sync::Mutex<Option<String>>,
+}
+
+/// POSTs `form` to the token endpoint as `creds`; with `dpop`, a proof with it (for a
+/// DPoP-bound token), again once with the server's nonce when it asks for one (RFC 9449 §8).
 pub(crate) async fn request(
     http: &reqwest::Client,
     endpoint: &str,
     creds: &ClientCreds,
-    mut form: Vec<(&str, String)>,
+    form: Vec<(&str, String)>,
+    dpop: Option<&Dpop<'_>>,
 ) -> Result<TokenAnswer, TokenFailure> {
-    let rb =
-        authenticated(http.post(endpoint), creds, &mut form).map_err(|message| TokenFailure {
-            error: None,
-            message,
-            source: None,
-        })?;
-    let resp = rb.form(&form).send().await.map_err(|e| TokenFailure {
+    let mut retried = false;
+    loop {
+        let proof = match dpop {
+            Some(d) => {
+                let nonce = d
+                    .nonce
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                Some(
+                    d.key
+                        .proof("POST", endpoint, None, nonce.as_deref())
+                        .map_err(|e| TokenFailure {
+                            error: None,
+                            message: e.to_string(),
+                            source: None,
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let (outcome, nonce) = request_once(http, endpoint, creds, form.clone(), proof).await;
+        if let (Some(d), Some(n)) = (dpop, &nonce) {
+            *d.nonce
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n.clone());
+        }
+        match outcome {
+            Err(f)
+                if !retried
+                    && dpop.is_some()
+                    && nonce.is_some()
+                    && f.error.as_deref() == Some("use_dpop_nonce") =>
+            {
+                retried = true;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One token request; with the server's `DPoP-Nonce`, if it sent one.
+async fn request_once(
+    http: &reqwest::Client,
+    endpoint: &str,
+    creds: &ClientCreds,
+    mut form: Vec<(&str, String)>,
+    proof: Option<String>,
+) -> (Result<TokenAnswer, TokenFailure>, Option<String>) {
+    let dpop = proof.is_some();
+    let mut rb = match authenticated(http.post(endpoint), creds, &mut form) {
+        Ok(rb) => rb,
+        Err(message) => {
+            return (
+                Err(TokenFailure {
+                    error: None,
+                    message,
+                    source: None,
+                }),
+                None,
+            );
+        }
+    };
+    if let Some(p) = proof {
+        rb = rb.header("dpop", p);
+    }
+    let sent = rb.form(&form).send().await;
+    let nonce = sent.as_ref().ok().and_then(|r| {
+        r.headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    (answer_of(sent, endpoint, dpop).await, nonce)
+}
+
+async fn answer_of(
+    sent: reqwest::Result<reqwest::Response>,
+    endpoint: &str,
+    dpop: bool,
+) -> Result<TokenAnswer, TokenFailure> {
+    let resp = sent.map_err(|e| TokenFailure {
         error: None,
         message: format!(
             "the token endpoint {endpoint} is unreachable ({})",
@@ -211,16 +294,19 @@ pub(crate) async fn request(
     if status.is_success()
         && let Ok(answer) = serde_json::from_value::<TokenAnswer>(body.clone())
     {
-        if answer
-            .token_type
-            .as_deref()
-            .is_some_and(|t| !t.eq_ignore_ascii_case("bearer"))
-        {
+        let understood =
+            |t: &str| t.eq_ignore_ascii_case("bearer") || (dpop && t.eq_ignore_ascii_case("dpop"));
+        if answer.token_type.as_deref().is_some_and(|t| !understood(t)) {
             return Err(TokenFailure {
                 error: None,
                 message: format!(
-                    "the token endpoint issued a `{}` token; this client sends bearer tokens only",
-                    answer.token_type.as_deref().unwrap_or_default()
+                    "the token endpoint issued a `{}` token; this client sends bearer tokens{}",
+                    answer.token_type.as_deref().unwrap_or_default(),
+                    if dpop {
+                        " and DPoP-bound ones"
+                    } else {
+                        " only"
+                    }
                 ),
                 source: None,
             });
