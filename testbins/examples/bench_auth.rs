@@ -9,6 +9,7 @@
 //! cargo run --release --example bench_auth -- tokens 2000        # print 2000 distinct valid tokens
 //! cargo run --release --example bench_auth -- bad                # print a token with a bad signature
 //! cargo run --release --example bench_auth -- unknown-kid 100    # print 100 tokens with unknown kids
+//! cargo run --release --example bench_auth -- dpop 1000 URL      # a DPoP-bound token, then 1000 proofs for POST to URL
 //! ```
 //!
 //! The signing keys are the test fixtures `tests/it/keys/k1.pem` and `k2.pem`: never use them
@@ -96,6 +97,54 @@ fn token_with_kid(n: u64, exp: u64, kid: &str) -> String {
     jsonwebtoken::encode(&header, &claims, &key).expect("signed")
 }
 
+/// Prints a DPoP-bound token, then `n` proofs for POST to `url`.
+fn dpop(n: u64, url: &str, exp: u64) {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+    let der = EcdsaKeyPair::generate_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        &aws_lc_rs::rand::SystemRandom::new(),
+    )
+    .expect("key");
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref()).expect("key pair");
+    let p = pair.public_key().as_ref();
+    let (x, y) = (
+        URL_SAFE_NO_PAD.encode(&p[1..33]),
+        URL_SAFE_NO_PAD.encode(&p[33..65]),
+    );
+    let sha = |s: &str| {
+        URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            s.as_bytes(),
+        ))
+    };
+    let jkt = sha(&format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
+    ));
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("k1".into());
+    let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "bench-user", "exp": exp,
+                        "iat": exp - 3600, "jti": "dpop", "scope": "openid", "cnf": {"jkt": jkt}});
+    let key = EncodingKey::from_rsa_pem(KEY_PEM.as_bytes()).expect("fixture key");
+    let token = jsonwebtoken::encode(&header, &claims, &key).expect("signed");
+    println!("{token}");
+    let mut proof_header = Header::new(Algorithm::ES256);
+    proof_header.typ = Some("dpop+jwt".into());
+    proof_header.jwk = Some(
+        serde_json::from_value(json!({"kty": "EC", "crv": "P-256", "x": x, "y": y})).expect("jwk"),
+    );
+    let proof_key = EncodingKey::from_ec_der(der.as_ref());
+    let ath = sha(&token);
+    let now = exp - 3600;
+    for i in 0..n {
+        let c = json!({"jti": format!("p{i}"), "htm": "POST", "htu": url, "iat": now, "ath": ath});
+        println!(
+            "{}",
+            jsonwebtoken::encode(&proof_header, &c, &proof_key).expect("proof")
+        );
+    }
+}
+
 fn main() -> Result<(), ServeError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let exp = SystemTime::now()
@@ -109,6 +158,16 @@ fn main() -> Result<(), ServeError> {
             for i in 0..n {
                 println!("{}", token_with_kid(i, exp, kid));
             }
+            return Ok(());
+        }
+        Some("dpop") => {
+            // A token bound to a new P-256 key (cnf.jkt), then `n` fresh proofs by that key
+            // for POST to `url`, one per request (a proof is accepted once).
+            let n: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1);
+            let url = args
+                .get(2)
+                .map_or("http://127.0.0.1:3303/mcp", String::as_str);
+            dpop(n, url, exp);
             return Ok(());
         }
         Some("expired") => {

@@ -248,6 +248,8 @@ async fn discovery_and_the_401_challenge() {
             "resource": server.url(),
             "authorization_servers": [ISS],
             "bearer_methods_supported": ["header"],
+            "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA", "RS384"],
+            "dpop_bound_access_tokens_required": false,
             "scopes_supported": ["openid", "profile", "admin"]
         })
     );

@@ -14,6 +14,7 @@ mod completion;
 mod deploy;
 mod devserver;
 mod devserver_tokens;
+mod dpop;
 mod examples;
 mod examples_config;
 mod fixtures;

@@ -32,6 +32,8 @@ pub struct Gate {
     /// The grants the embedded authorization server revoked: their tokens are refused.
     #[cfg(feature = "authorization-server")]
     revocations: Option<Arc<super::revocations::Revocations>>,
+    /// The DPoP proofs already used (RFC 9449 §11.1).
+    dpop_replays: super::dpop::Replays,
 }
 
 impl std::fmt::Debug for Gate {
@@ -63,6 +65,7 @@ impl Gate {
             upstream: None,
             #[cfg(feature = "authorization-server")]
             revocations: None,
+            dpop_replays: super::dpop::Replays::default(),
         }
     }
 
@@ -134,14 +137,85 @@ impl Gate {
         self.verifier.describe()
     }
 
-    /// Authenticates a request from its headers and query string.
+    /// Authenticates a `POST` to `resource` from its headers and query string (see
+    /// [`authenticate_request`](Self::authenticate_request)).
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         query: &str,
         resource: &str,
     ) -> Result<Auth, AuthError> {
-        let token = bearer_unchecked(headers, query, self.max_token_bytes)?;
+        self.authenticate_request(headers, query, resource, "POST", resource)
+            .await
+    }
+
+    /// Authenticates a request with `method` to `url` from its headers and query string: a
+    /// bearer token, or a DPoP-bound one (`Authorization: DPoP`) with its proof for this
+    /// method and URL (RFC 9449).
+    pub async fn authenticate_request(
+        &self,
+        headers: &HeaderMap,
+        query: &str,
+        resource: &str,
+        method: &str,
+        url: &str,
+    ) -> Result<Auth, AuthError> {
+        let (dpop, token) = credentials(headers, query, self.max_token_bytes)?;
+        let auth = self.verified(token, resource).await?;
+        self.check_binding(&auth, dpop, headers, token, method, url)?;
+        Ok(auth)
+    }
+
+    /// The binding rule of RFC 9449 §7.1: a token bound to a key (`cnf.jkt`) only as DPoP,
+    /// with a proof by that key for this request; DPoP only for a bound token.
+    fn check_binding(
+        &self,
+        auth: &Auth,
+        dpop: bool,
+        headers: &HeaderMap,
+        token: &str,
+        method: &str,
+        url: &str,
+    ) -> Result<(), AuthError> {
+        let jkt = auth
+            .claims
+            .get("cnf")
+            .and_then(|c| c.get("jkt"))
+            .and_then(Value::as_str);
+        match (dpop, jkt) {
+            (false, None) => Ok(()),
+            (false, Some(_)) => Err(AuthError::invalid(
+                "this token is bound to a key (DPoP): present it as `Authorization: DPoP` with a \
+                 proof",
+            )),
+            (true, None) => Err(AuthError::invalid(
+                "this token is not bound to a key: present it as `Authorization: Bearer`",
+            )),
+            (true, Some(jkt)) => {
+                let mut proofs = headers.get_all("dpop");
+                let (Some(proof), None) = (proofs.next(), proofs.next()) else {
+                    return Err(AuthError::InvalidDpopProof(
+                        "send exactly one DPoP proof header with a DPoP token".into(),
+                    ));
+                };
+                let proof = proof.to_str().map_err(|_| {
+                    AuthError::InvalidDpopProof("the DPoP proof is not ASCII".into())
+                })?;
+                super::dpop::check(
+                    proof,
+                    method,
+                    url,
+                    token,
+                    jkt,
+                    super::verifier::now_secs(),
+                    &self.dpop_replays,
+                )
+            }
+        }
+    }
+
+    /// The caller a token names: from the cache, or verified now.
+    async fn verified(&self, token: &str, resource: &str) -> Result<Auth, AuthError> {
         let key = self.cache.key(token);
         // A cached token is byte-for-byte one that passed every check before.
         if let Some(hit) = self.cache.get(key, token) {
@@ -209,11 +283,25 @@ pub(crate) fn bearer<'h>(
 }
 
 /// [`bearer`] without the character check, which a token found in the cache has passed.
+#[cfg(test)]
 fn bearer_unchecked<'h>(
     headers: &'h HeaderMap,
     query: &str,
     max: usize,
 ) -> Result<&'h str, AuthError> {
+    match credentials(headers, query, max)? {
+        (false, token) => Ok(token),
+        (true, _) => Err(AuthError::MissingToken),
+    }
+}
+
+/// The token of a request and whether it came as DPoP (`Authorization: DPoP`) rather than
+/// Bearer: exactly one `Authorization` header, never the query string.
+fn credentials<'h>(
+    headers: &'h HeaderMap,
+    query: &str,
+    max: usize,
+) -> Result<(bool, &'h str), AuthError> {
     if !query.is_empty()
         && query
             .split('&')
@@ -237,7 +325,8 @@ fn bearer_unchecked<'h>(
     let value = std::str::from_utf8(value.as_bytes())
         .map_err(|_| AuthError::invalid("the Authorization header is not ASCII"))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    if !dpop && !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::MissingToken);
     }
     let token = token.trim();
@@ -249,7 +338,7 @@ fn bearer_unchecked<'h>(
             "the token is longer than {max} bytes"
         )));
     }
-    Ok(token)
+    Ok((dpop, token))
 }
 
 /// The bytes of token68 (RFC 6750 §2.1), `=` padding aside.
@@ -353,12 +442,20 @@ pub(crate) fn refusal_challenge(
         return None;
     }
     let message = e.to_string();
-    let c = challenge(
+    let mut c = challenge(
         e.oauth_code(),
         e.oauth_code().map(|_| message.as_str()),
         baseline,
         Some(resource_metadata),
     );
+    if matches!(e, AuthError::InvalidDpopProof(_)) {
+        // RFC 9449 §7.1: the DPoP scheme's challenge, with the algorithms proofs may use.
+        c = format!(
+            "DPoP{}, algs={}",
+            c.strip_prefix("Bearer").unwrap_or(&c),
+            quoted(&super::dpop::DPOP_ALGORITHMS.join(" "))
+        );
+    }
     actix_web::http::header::HeaderValue::from_str(&c).ok()
 }
 

@@ -24,6 +24,11 @@ pub struct ResourceMetadata {
     /// A name for the resource.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
+    /// The algorithms of the DPoP proofs it checks (RFC 9449): a token bound to a key is
+    /// accepted as `Authorization: DPoP` with a proof, from any issuer.
+    pub dpop_signing_alg_values_supported: Vec<&'static str>,
+    /// Whether only DPoP-bound tokens are accepted (no: bearer tokens work too).
+    pub dpop_bound_access_tokens_required: bool,
 }
 
 impl ResourceMetadata {
@@ -36,6 +41,8 @@ impl ResourceMetadata {
             scopes_supported: Vec::new(),
             resource_documentation: None,
             resource_name: None,
+            dpop_signing_alg_values_supported: super::dpop::DPOP_ALGORITHMS.to_vec(),
+            dpop_bound_access_tokens_required: false,
         }
     }
 
@@ -99,7 +106,9 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"resource":"https://a/mcp","authorization_servers":["https://issuer"],
-                "bearer_methods_supported":["header"],"scopes_supported":["openid","admin"]})
+                "bearer_methods_supported":["header"],"scopes_supported":["openid","admin"],
+                "dpop_signing_alg_values_supported":["ES256","ES384","RS256","PS256","EdDSA","RS384"],
+                "dpop_bound_access_tokens_required":false})
         );
     }
 }

@@ -13,6 +13,8 @@ mod algorithm;
 pub mod cache;
 #[cfg(feature = "oauth")]
 pub mod config;
+#[cfg(feature = "oauth")]
+pub(crate) mod dpop;
 #[cfg(feature = "authorization-server")]
 pub(crate) mod embedded;
 #[cfg(feature = "oauth")]
@@ -331,13 +333,18 @@ pub enum AuthError {
     /// Tokens cannot be verified right now (the issuer's keys are unreachable).
     #[error("{0}")]
     Unavailable(String),
+    /// A DPoP-bound token came without a valid proof of possession (RFC 9449 §7.1).
+    #[error("{0}")]
+    InvalidDpopProof(String),
 }
 
 impl AuthError {
     /// The HTTP status of this refusal.
     pub fn status(&self) -> u16 {
         match self {
-            AuthError::MissingToken | AuthError::InvalidToken(_) => 401,
+            AuthError::MissingToken
+            | AuthError::InvalidToken(_)
+            | AuthError::InvalidDpopProof(_) => 401,
             AuthError::InvalidRequest(_) => 400,
             AuthError::Unavailable(_) => 503,
         }
@@ -349,6 +356,7 @@ impl AuthError {
             AuthError::MissingToken | AuthError::Unavailable(_) => None,
             AuthError::InvalidToken(_) => Some("invalid_token"),
             AuthError::InvalidRequest(_) => Some("invalid_request"),
+            AuthError::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
         }
     }
 

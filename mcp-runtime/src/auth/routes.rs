@@ -37,6 +37,19 @@ use super::config::AuthState;
 use super::metadata::ResourceMetadata;
 use super::{Auth, AuthError, ScopeError, http};
 
+/// The URL a request to `path` on the server of `resource` was sent to (what a DPoP proof
+/// names): the resource's origin and the path.
+fn route_url(resource: &str, path: &str) -> String {
+    match url::Url::parse(resource) {
+        Ok(mut u) => {
+            u.set_path(path);
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => path.to_owned(),
+    }
+}
+
 /// Authenticates a request to one of the user's routes: the caller, or the refusal to send.
 async fn authenticate(req: &HttpRequest) -> Result<Auth, HttpResponse> {
     if let Some(auth) = req.extensions().get::<Auth>() {
@@ -53,7 +66,13 @@ async fn authenticate(req: &HttpRequest) -> Result<Auth, HttpResponse> {
     };
     match state
         .gate
-        .authenticate(req.headers(), req.query_string(), state.resource())
+        .authenticate_request(
+            req.headers(),
+            req.query_string(),
+            state.resource(),
+            req.method().as_str(),
+            &route_url(state.resource(), req.path()),
+        )
         .await
     {
         Ok(auth) => {

@@ -144,6 +144,8 @@ pub(crate) struct AuthServer {
     services: service::Services,
     /// Client ID Metadata Documents, when accepted.
     documents: Option<cimd::Documents>,
+    /// The DPoP proofs already used at the token endpoint.
+    dpop_replays: crate::auth::dpop::Replays,
 }
 
 impl AuthServer {
@@ -227,6 +229,7 @@ impl AuthServer {
             unused_client_ttl,
             services,
             documents,
+            dpop_replays: crate::auth::dpop::Replays::default(),
         })
     }
 
@@ -367,6 +370,7 @@ impl AuthServer {
                     "code_challenge_methods_supported": ["S256"],
                     "authorization_response_iss_parameter_supported": true,
                     "client_id_metadata_document_supported": self.documents.is_some(),
+                    "dpop_signing_alg_values_supported": crate::auth::dpop::DPOP_ALGORITHMS,
                     "service_documentation": match self.identity {
                         Identity::Dev(_) => "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/dev/",
                         Identity::Upstream(_) => "https://docs.rs/mcp-runtime/latest/mcp_runtime/providers/proxy/",

@@ -56,6 +56,9 @@ pub(super) struct Refresh {
     /// The resource of the server that issued it: used nowhere else.
     #[serde(default)]
     pub(super) resource: String,
+    /// The DPoP key (its thumbprint) the grant is bound to: refreshed only with a proof by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) jkt: Option<String>,
 }
 
 /// What a spent code or refresh token leads to, should it come back: its grant (`family`,

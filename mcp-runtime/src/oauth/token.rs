@@ -36,6 +36,29 @@ impl AuthServer {
         if let Err(msg) = self.check_resource(get("resource")) {
             return token_error("invalid_target", &msg);
         }
+        // DPoP (RFC 9449 §5): a proof binds what is issued to its key.
+        let dpop_jkt = match req.headers().get("dpop") {
+            None => None,
+            Some(_) if self.pass_through() => None,
+            Some(v) => {
+                let endpoint = format!("{issuer}{}", self.paths().token);
+                let checked = v
+                    .to_str()
+                    .map_err(|_| crate::auth::AuthError::InvalidDpopProof("not ASCII".into()))
+                    .and_then(|p| {
+                        crate::auth::dpop::check_token_request(
+                            p,
+                            &endpoint,
+                            unix_now(),
+                            &self.dpop_replays,
+                        )
+                    });
+                match checked {
+                    Ok(jkt) => Some(jkt),
+                    Err(e) => return token_error("invalid_dpop_proof", &e.to_string()),
+                }
+            }
+        };
         let service = self.services.get(&client_id);
         if service.is_some() && get("grant_type").is_some_and(|g| g != "client_credentials") {
             return token_error(
@@ -204,6 +227,14 @@ impl AuthServer {
                         "the refresh token was issued to another client",
                     );
                 }
+                if let Some(bound) = &old.jkt
+                    && dpop_jkt.as_deref() != Some(bound.as_str())
+                {
+                    return token_error(
+                        "invalid_dpop_proof",
+                        "the refresh token is bound to a DPoP key: refresh with a proof by that key",
+                    );
+                }
                 let scopes = match get("scope") {
                     None => old.scopes.clone(),
                     Some(s) => {
@@ -272,6 +303,9 @@ impl AuthServer {
             // The grant: revoked, every token of it is refused.
             "sid": family,
         });
+        if let Some(jkt) = &dpop_jkt {
+            claims["cnf"] = json!({ "jkt": jkt });
+        }
         if let Value::Object(map) = &mut claims {
             if let Some(name) = &user.name {
                 map.insert("name".into(), name.clone().into());
@@ -316,7 +350,7 @@ impl AuthServer {
         };
         let mut out = json!({
             "access_token": access_token,
-            "token_type": "Bearer",
+            "token_type": if dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
             "expires_in": expires_in,
             "scope": scopes.join(" "),
         });
@@ -347,6 +381,7 @@ impl AuthServer {
                 user,
                 family,
                 resource: resource.clone(),
+                jkt: dpop_jkt.clone(),
             };
             if let Err(e) = self
                 .save_bounded(

@@ -20,7 +20,13 @@ pub(crate) async fn authenticate(
     };
     match state
         .gate
-        .authenticate(req.headers(), req.query_string(), state.resource())
+        .authenticate_request(
+            req.headers(),
+            req.query_string(),
+            state.resource(),
+            req.method().as_str(),
+            state.resource(),
+        )
         .await
     {
         Ok(auth) => Ok(Some(auth)),
