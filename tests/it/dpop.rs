@@ -300,45 +300,34 @@ async fn the_client_and_the_dev_server_bind_tokens_to_the_client_s_key() {
         .expect("store")
         .expect("registered")
         .client_id;
-    let r = http()
-        .post(&token_endpoint)
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.as_str()),
-            ("client_id", client_id.as_str()),
-        ])
-        .send()
-        .await
-        .expect("refresh");
-    assert_eq!(r.status(), 400);
-    let body: Value = r.json().await.expect("json");
+    let refresh_with = |proof: Option<String>| {
+        let (endpoint, refresh, client_id) =
+            (token_endpoint.clone(), refresh.clone(), client_id.clone());
+        async move {
+            let mut rb = http().post(&endpoint);
+            if let Some(p) = proof {
+                rb = rb.header("dpop", p);
+            }
+            let r = rb
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.as_str()),
+                    ("client_id", client_id.as_str()),
+                ])
+                .send()
+                .await
+                .expect("refresh");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, body) = refresh_with(None).await;
+    assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_dpop_proof", "{body}");
     let stolen = proof(&thief, &token_endpoint, "", json!({"ath": null}));
-    let r = http()
-        .post(&token_endpoint)
-        .header("dpop", &stolen)
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.as_str()),
-            ("client_id", client_id.as_str()),
-        ])
-        .send()
-        .await
-        .expect("refresh");
-    assert_eq!(r.status(), 400);
+    assert_eq!(refresh_with(Some(stolen.clone())).await.0, 400);
     // A token-endpoint proof used twice.
-    let r = http()
-        .post(&token_endpoint)
-        .header("dpop", &stolen)
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.as_str()),
-            ("client_id", client_id.as_str()),
-        ])
-        .send()
-        .await
-        .expect("again");
-    let body: Value = r.json().await.expect("json");
+    let (_, body) = refresh_with(Some(stolen)).await;
     assert_eq!(body["error"], "invalid_dpop_proof", "{body}");
     assert!(
         body["error_description"]

@@ -29,13 +29,46 @@ fn refuse(msg: impl Into<String>) -> AuthError {
     AuthError::InvalidDpopProof(msg.into())
 }
 
-/// The proofs already used, by a hash of their key and `jti`, until they could no longer pass.
+/// At most this many clients' keys kept parsed.
+const MAX_KEYS: usize = 10_000;
+
+/// The proofs already used, by a hash of their key and `jti`, until they could no longer pass;
+/// and the keys proofs carried, parsed once (by their thumbprint: a client signs every proof
+/// with the same key, which is not parsed again for each request).
 #[derive(Default)]
 pub(crate) struct Replays {
     seen: Mutex<HashMap<[u8; 16], u64>>,
+    keys: Mutex<HashMap<String, std::sync::Arc<PublicKey>>>,
 }
 
 impl Replays {
+    /// The parsed key of `jwk`, whose thumbprint is `thumb`.
+    fn key(
+        &self,
+        thumb: &str,
+        jwk: &Map<String, Value>,
+    ) -> Result<std::sync::Arc<PublicKey>, AuthError> {
+        let lock = || {
+            self.keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(k) = lock().get(thumb) {
+            return Ok(k.clone());
+        }
+        let parsed: jsonwebtoken::jwk::Jwk = serde_json::from_value(Value::Object(jwk.clone()))
+            .map_err(|_| refuse("the DPoP proof's jwk is not a JSON Web Key"))?;
+        let (key, _) = PublicKey::from_jwk(&parsed)
+            .map_err(|e| refuse(format!("the DPoP proof's jwk is unusable: {e}")))?;
+        let key = std::sync::Arc::new(key);
+        let mut keys = lock();
+        if keys.len() >= MAX_KEYS {
+            keys.clear();
+        }
+        keys.insert(thumb.to_owned(), key.clone());
+        Ok(key)
+    }
+
     /// Records a proof; `Err` for one seen before.
     fn remember(&self, jkt: &str, jti: &str, now: u64) -> Result<(), AuthError> {
         let digest = aws_lc_rs::digest::digest(
@@ -76,7 +109,7 @@ pub(crate) fn check(
     now: u64,
     replays: &Replays,
 ) -> Result<(), AuthError> {
-    let key = proof_key(proof, method, url, Some(token), now)?;
+    let key = proof_key(proof, method, url, Some(token), now, replays)?;
     if key != jkt {
         return Err(refuse(
             "the DPoP proof is signed by another key than the one the token is bound to",
@@ -94,7 +127,7 @@ pub(crate) fn check_token_request(
     now: u64,
     replays: &Replays,
 ) -> Result<String, AuthError> {
-    let key = proof_key(proof, "POST", url, None, now)?;
+    let key = proof_key(proof, "POST", url, None, now, replays)?;
     replays.remember(&key, &proof_jti(proof)?, now)?;
     Ok(key)
 }
@@ -119,6 +152,7 @@ fn proof_key(
     url: &str,
     token: Option<&str>,
     now: u64,
+    replays: &Replays,
 ) -> Result<String, AuthError> {
     let parts = jws::split(proof).map_err(|_| refuse("the DPoP proof is not a JWT"))?;
     let mut buf = [0u8; 2048];
@@ -145,10 +179,8 @@ fn proof_key(
     if jwk.contains_key("d") || jwk.contains_key("p") || jwk.contains_key("k") {
         return Err(refuse("the DPoP proof's jwk must be a public key"));
     }
-    let parsed: jsonwebtoken::jwk::Jwk = serde_json::from_value(Value::Object(jwk.clone()))
-        .map_err(|_| refuse("the DPoP proof's jwk is not a JSON Web Key"))?;
-    let (key, _) = PublicKey::from_jwk(&parsed)
-        .map_err(|e| refuse(format!("the DPoP proof's jwk is unusable: {e}")))?;
+    let thumb = thumbprint(jwk).ok_or_else(|| refuse("the DPoP proof's jwk is incomplete"))?;
+    let key = replays.key(&thumb, jwk)?;
     let mut sig_buf = [0u8; jws::MAX_SIGNATURE];
     let signature = parts
         .signature(&mut sig_buf)
@@ -195,7 +227,7 @@ fn proof_key(
         }
     }
     let _ = jti;
-    thumbprint(jwk).ok_or_else(|| refuse("the DPoP proof's jwk has no thumbprint"))
+    Ok(thumb)
 }
 
 /// The RFC 7638 thumbprint of a public JWK: SHA-256 of its required members, in order.

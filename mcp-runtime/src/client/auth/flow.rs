@@ -436,15 +436,10 @@ impl OAuth {
             key: None,
             audience: d.metadata.issuer.clone(),
         };
-        let answer = token::request(
-            &self.http,
-            &d.metadata.token_endpoint,
-            creds.as_ref().unwrap_or(&anonymous),
-            form,
-            self.dpop_at_token().as_ref(),
-        )
-        .await
-        .map_err(ClientError::from)?;
+        let answer = self
+            .token_request(d, creds.as_ref().unwrap_or(&anonymous), form)
+            .await
+            .map_err(ClientError::from)?;
         self.keep(st, d, answer, scope, None);
         Ok(())
     }
@@ -515,16 +510,7 @@ impl OAuth {
                 ("code_verifier", verifier),
                 ("resource", d.resource.clone()),
             ];
-            let dpop = self.dpop_at_token();
-            match token::request(
-                &self.http,
-                &d.metadata.token_endpoint,
-                &creds,
-                form,
-                dpop.as_ref(),
-            )
-            .await
-            {
+            match self.token_request(&d, &creds, form).await {
                 Ok(answer) => {
                     self.keep(st, &d, answer, scope, None);
                     return Ok(());
@@ -542,12 +528,25 @@ impl OAuth {
         }
     }
 
-    /// The DPoP key and nonce for a token request, with `cfg.dpop`.
-    fn dpop_at_token(&self) -> Option<token::Dpop<'_>> {
-        self.dpop.as_ref().map(|key| token::Dpop {
+    /// A request to the token endpoint of `d` as `creds` (with a DPoP proof, with `cfg.dpop`).
+    async fn token_request(
+        &self,
+        d: &Discovered,
+        creds: &token::ClientCreds,
+        form: Vec<(&str, String)>,
+    ) -> Result<TokenAnswer, token::TokenFailure> {
+        let dpop = self.dpop.as_ref().map(|key| token::Dpop {
             key,
             nonce: &self.as_nonce,
-        })
+        });
+        token::request(
+            &self.http,
+            &d.metadata.token_endpoint,
+            creds,
+            form,
+            dpop.as_ref(),
+        )
+        .await
     }
 
     /// The `Authorization` header for `tokens` (and, for a DPoP-bound token, its proof for a
@@ -643,16 +642,10 @@ impl OAuth {
             ("refresh_token", refresh.clone()),
             ("resource", d.resource.clone()),
         ];
-        let dpop = self.dpop_at_token();
-        let answer = token::request(
-            &self.http,
-            &d.metadata.token_endpoint,
-            &creds,
-            form,
-            dpop.as_ref(),
-        )
-        .await
-        .map_err(ClientError::from)?;
+        let answer = self
+            .token_request(&d, &creds, form)
+            .await
+            .map_err(ClientError::from)?;
         self.keep(st, &d, answer, t.scope.clone(), Some(refresh));
         Ok(())
     }
