@@ -18,7 +18,7 @@ export const REDIRECT = 'http://127.0.0.1:9/callback';
  * `clients(issuer)` can name URLs known only after this returns (a proxy's callback).
  * Resolves `{ issuer, close }`.
  */
-export async function startIssuer({ resourceOk, registration = true, clients = () => [] }) {
+export async function startIssuer({ resourceOk, registration = true, clients = () => [], features = {} }) {
   const http = createServer();
   await new Promise((r) => http.listen(0, '127.0.0.1', r));
   const issuer = `http://127.0.0.1:${http.address().port}`;
@@ -45,6 +45,7 @@ export async function startIssuer({ resourceOk, registration = true, clients = (
             };
           },
         },
+        ...features,
       },
       findAccount: (_ctx, sub) => ({
         accountId: sub,

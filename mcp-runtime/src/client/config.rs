@@ -126,6 +126,9 @@ pub struct OAuthSettings {
     /// A PEM file with the client's private key, for `private_key_jwt` (RFC 7523).
     #[serde(default)]
     pub client_key_file: Option<String>,
+    /// Ask for DPoP-bound tokens (RFC 9449): proofs by a key of the client's own.
+    #[serde(default)]
+    pub dpop: Option<bool>,
     /// With `grant: "jwt_bearer"`: the file holding the workload's JWT, read at each use.
     #[serde(default)]
     pub assertion_file: Option<String>,
@@ -319,6 +322,9 @@ impl ServerConfig {
                              jwt_bearer or enterprise"
                         )));
                     }
+                }
+                if let Some(dpop) = s.dpop {
+                    cfg.dpop = dpop;
                 }
                 if let Some(file) = &s.client_key_file {
                     let path = expand(file)?;

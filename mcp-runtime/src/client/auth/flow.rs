@@ -602,7 +602,7 @@ impl OAuth {
             access_token: a.access_token,
         };
         self.step(&format!(
-            "signed in (scope: {}, expires in: {}, refresh token: {})",
+            "signed in (scope: {}, expires in: {}, refresh token: {}, token type: {})",
             tokens.scope.as_deref().unwrap_or("none"),
             tokens.expires_at.map_or("unknown".into(), |t| format!(
                 "{} s",
@@ -612,7 +612,8 @@ impl OAuth {
                 "yes"
             } else {
                 "no"
-            }
+            },
+            tokens.token_type
         ));
         if let Err(e) = self.store.save_tokens(&tokens) {
             tracing::warn!(target: "mcp_runtime::client", "{e}");
