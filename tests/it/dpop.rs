@@ -337,3 +337,76 @@ async fn the_client_and_the_dev_server_bind_tokens_to_the_client_s_key() {
     );
     client.close().await;
 }
+
+/// Server nonces (RFC 9449 §8, §9): with `dpop_nonces`, a proof without a recent nonce of the
+/// server's is answered `use_dpop_nonce` with a `DPoP-Nonce` header, by the resource server
+/// (401) and the token endpoint (400); the client makes its proof again with it, on both, and
+/// gets through.
+#[tokio::test]
+async fn server_nonces_are_asked_for_and_honoured() {
+    use mcp_runtime::client::auth::{CallbackConfig, MemoryTokenStore, OAuth, OAuthConfig};
+    use mcp_runtime::prelude::*;
+    use mcp_runtime::providers::DevProvider;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    // The resource server alone, with a token from the local issuer.
+    let issuer = Issuer::start(&["k1"]);
+    let server = start(
+        McpServer::builder()
+            .oauth(issuer.oauth().dpop_nonces(true))
+            .tools(tools![crate::auth::get_user_info]),
+    );
+    let url = server.url();
+    let k = key();
+    let mut c = claims(&url, "openid");
+    c["cnf"] = json!({"jkt": jkt(&k.jwk)});
+    let token = sign("k1", "k1", &c);
+    let dpop = format!("DPoP {token}");
+    let r = post(&url, &dpop, Some(&proof(&k, &url, &token, json!({})))).await;
+    refused(&r, "use_dpop_nonce");
+    let nonce = r.headers["dpop-nonce"].to_str().expect("nonce").to_owned();
+    assert!(
+        r.headers["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("DPoP ")
+    );
+    let with = proof(&k, &url, &token, json!({"nonce": nonce}));
+    assert_eq!(post(&url, &dpop, Some(&with)).await.status, 200);
+    refused(
+        &post(
+            &url,
+            &dpop,
+            Some(&proof(&k, &url, &token, json!({"nonce": "made-up"}))),
+        )
+        .await,
+        "use_dpop_nonce",
+    );
+
+    // The client against the development server asking for nonces at both ends.
+    let oauth = DevProvider::new()
+        .auto_approve(true)
+        .dpop_nonces(true)
+        .into_oauth()
+        .expect("dev")
+        .dpop_nonces(true);
+    let dev = start(
+        McpServer::builder()
+            .tools(tools![crate::devserver::whoami])
+            .oauth(oauth),
+    );
+    let mut cfg = OAuthConfig::default();
+    cfg.callback = CallbackConfig::port(0);
+    cfg.opener = crate::client::robot_browser(Arc::new(AtomicUsize::new(0)));
+    cfg.store = Some(Arc::new(MemoryTokenStore::new()));
+    cfg.dpop = true;
+    let client = mcp_runtime::client::Client::builder(dev.url())
+        .auth(OAuth::new(&dev.url(), cfg).expect("oauth"))
+        .connect()
+        .await
+        .expect("signs in with nonces");
+    let who = client.call_tool("whoami", json!({})).await.expect("whoami");
+    assert!(who.text().contains("dev-user"), "{}", who.text());
+    client.close().await;
+}

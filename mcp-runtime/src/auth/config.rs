@@ -38,6 +38,8 @@ pub struct OAuth {
     pub(crate) relay: Option<Arc<super::relay::MetadataRelay>>,
     pub(crate) userinfo: Option<super::userinfo::UserInfoEnricher>,
     pub(crate) hide_tools: bool,
+    /// Whether DPoP proofs must carry a server nonce.
+    pub(crate) dpop_nonces: bool,
     pub(crate) hierarchy: super::scope::ScopeHierarchy,
     /// The embedded development authorization server (`oauth = "dev"`).
     #[cfg(feature = "authorization-server")]
@@ -71,6 +73,7 @@ impl OAuth {
             relay: None,
             userinfo: None,
             hide_tools: false,
+            dpop_nonces: false,
             hierarchy: super::scope::ScopeHierarchy::new(),
             #[cfg(feature = "authorization-server")]
             embedded: None,
@@ -146,6 +149,15 @@ impl OAuth {
     /// tool, so that clients can discover what to step up for).
     pub fn hide_unauthorized_tools(mut self, hide: bool) -> Self {
         self.hide_tools = hide;
+        self
+    }
+
+    /// Requires DPoP proofs to carry a nonce of this server's (RFC 9449 §9): a proof without
+    /// a recent one is answered 401 `use_dpop_nonce` with a `DPoP-Nonce` header, and the
+    /// client makes it again. Nonces change every five minutes and are this process's own (a
+    /// replica's nonce makes the client ask another replica for its own). Default: off.
+    pub fn dpop_nonces(mut self, yes: bool) -> Self {
+        self.dpop_nonces = yes;
         self
     }
 
@@ -242,7 +254,18 @@ impl AuthState {
             oauth.cache_ttl,
         )
         .with_userinfo(oauth.userinfo)
-        .with_hierarchy(oauth.hierarchy);
+        .with_hierarchy(oauth.hierarchy)
+        .with_dpop_nonces(if oauth.dpop_nonces {
+            match super::dpop::Nonces::new() {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    tracing::error!(target: "mcp_runtime::auth", "{e}");
+                    None
+                }
+            }
+        } else {
+            None
+        });
         #[cfg(feature = "authorization-server")]
         let gate = gate
             .with_revocations(oauth.embedded.as_ref().map(|d| d.revocations()))

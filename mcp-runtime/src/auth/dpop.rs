@@ -31,6 +31,56 @@ fn refuse(msg: impl Into<String>) -> AuthError {
 
 /// At most this many clients' keys kept parsed.
 const MAX_KEYS: usize = 10_000;
+/// How long a server nonce is good for (the current window and the one before).
+const NONCE_WINDOW: u64 = 300;
+
+/// Server nonces (RFC 9449 §8, §9): a MAC of the current five-minute window under a key of
+/// this process, so that a proof must be made after the server spoke; one from the previous
+/// window is still accepted. Nothing is stored.
+pub(crate) struct Nonces {
+    key: aws_lc_rs::hmac::Key,
+}
+
+impl Nonces {
+    pub(crate) fn new() -> Result<Self, AuthError> {
+        let mut secret = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut secret)
+            .map_err(|_| AuthError::Unavailable("no random source for DPoP nonces".into()))?;
+        Ok(Nonces {
+            key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
+        })
+    }
+
+    fn of_window(&self, window: u64) -> String {
+        let tag = aws_lc_rs::hmac::sign(&self.key, &window.to_be_bytes());
+        URL_SAFE_NO_PAD.encode(&tag.as_ref()[..18])
+    }
+
+    /// The nonce to hand out now.
+    pub(crate) fn current(&self, now: u64) -> String {
+        self.of_window(now / NONCE_WINDOW)
+    }
+
+    /// Whether a proof's nonce is one this server handed out lately.
+    pub(crate) fn valid(&self, nonce: &str, now: u64) -> bool {
+        let w = now / NONCE_WINDOW;
+        [w, w.saturating_sub(1)].iter().any(|w| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(
+                self.of_window(*w).as_bytes(),
+                nonce.as_bytes(),
+            )
+            .is_ok()
+        })
+    }
+
+    /// `Ok` for a proof carrying a good nonce, else the refusal that hands out one.
+    pub(crate) fn require(&self, proof_nonce: Option<&str>, now: u64) -> Result<(), AuthError> {
+        match proof_nonce {
+            Some(n) if self.valid(n, now) => Ok(()),
+            _ => Err(AuthError::UseDpopNonce(self.current(now))),
+        }
+    }
+}
 
 /// The proofs already used, by a hash of their key and `jti`, until they could no longer pass;
 /// and the keys proofs carried, parsed once (by their thumbprint: a client signs every proof
@@ -99,7 +149,9 @@ impl Replays {
     }
 }
 
-/// Checks `proof` for a request with `method` to `url` presenting `token`, bound to `jkt`.
+/// Checks `proof` for a request with `method` to `url` presenting `token`, bound to `jkt`
+/// (and carrying a recent nonce of this server's, with `nonces`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check(
     proof: &str,
     method: &str,
@@ -108,12 +160,16 @@ pub(crate) fn check(
     jkt: &str,
     now: u64,
     replays: &Replays,
+    nonces: Option<&Nonces>,
 ) -> Result<(), AuthError> {
-    let key = proof_key(proof, method, url, Some(token), now, replays)?;
+    let (key, nonce) = proof_key(proof, method, url, Some(token), now, replays)?;
     if key != jkt {
         return Err(refuse(
             "the DPoP proof is signed by another key than the one the token is bound to",
         ));
+    }
+    if let Some(n) = nonces {
+        n.require(nonce.as_deref(), now)?;
     }
     replays.remember(&key, &proof_jti(proof)?, now)
 }
@@ -126,8 +182,12 @@ pub(crate) fn check_token_request(
     url: &str,
     now: u64,
     replays: &Replays,
+    nonces: Option<&Nonces>,
 ) -> Result<String, AuthError> {
-    let key = proof_key(proof, "POST", url, None, now, replays)?;
+    let (key, nonce) = proof_key(proof, "POST", url, None, now, replays)?;
+    if let Some(n) = nonces {
+        n.require(nonce.as_deref(), now)?;
+    }
     replays.remember(&key, &proof_jti(proof)?, now)?;
     Ok(key)
 }
@@ -153,7 +213,7 @@ fn proof_key(
     token: Option<&str>,
     now: u64,
     replays: &Replays,
-) -> Result<String, AuthError> {
+) -> Result<(String, Option<String>), AuthError> {
     let parts = jws::split(proof).map_err(|_| refuse("the DPoP proof is not a JWT"))?;
     let mut buf = [0u8; 2048];
     let header_bytes = jws::decode(parts.header, &mut buf)
@@ -227,7 +287,11 @@ fn proof_key(
         }
     }
     let _ = jti;
-    Ok(thumb)
+    let nonce = claims
+        .get("nonce")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok((thumb, nonce))
 }
 
 /// The RFC 7638 thumbprint of a public JWK: SHA-256 of its required members, in order.

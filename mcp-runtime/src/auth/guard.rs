@@ -34,6 +34,8 @@ pub struct Gate {
     revocations: Option<Arc<super::revocations::Revocations>>,
     /// The DPoP proofs already used (RFC 9449 §11.1).
     dpop_replays: super::dpop::Replays,
+    /// Server nonces DPoP proofs must carry, when asked for (`OAuth::dpop_nonces`).
+    dpop_nonces: Option<super::dpop::Nonces>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -66,6 +68,7 @@ impl Gate {
             #[cfg(feature = "authorization-server")]
             revocations: None,
             dpop_replays: super::dpop::Replays::default(),
+            dpop_nonces: None,
         }
     }
 
@@ -108,6 +111,12 @@ impl Gate {
         server: Option<Arc<dyn super::embedded::EmbeddedIssuer>>,
     ) -> Self {
         self.upstream = server;
+        self
+    }
+
+    /// Requires DPoP proofs to carry a nonce of this server's.
+    pub(crate) fn with_dpop_nonces(mut self, nonces: Option<super::dpop::Nonces>) -> Self {
+        self.dpop_nonces = nonces;
         self
     }
 
@@ -209,6 +218,7 @@ impl Gate {
                     jkt,
                     super::verifier::now_secs(),
                     &self.dpop_replays,
+                    self.dpop_nonces.as_ref(),
                 )
             }
         }
@@ -448,7 +458,10 @@ pub(crate) fn refusal_challenge(
         baseline,
         Some(resource_metadata),
     );
-    if matches!(e, AuthError::InvalidDpopProof(_)) {
+    if matches!(
+        e,
+        AuthError::InvalidDpopProof(_) | AuthError::UseDpopNonce(_)
+    ) {
         // RFC 9449 §7.1: the DPoP scheme's challenge, with the algorithms proofs may use.
         c = format!(
             "DPoP{}, algs={}",

@@ -51,6 +51,12 @@ pub(crate) fn refusal(
     if let Some(v) = guard::refusal_challenge(e, baseline, metadata_url) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
+    if let AuthError::UseDpopNonce(nonce) = e
+        && let Ok(v) = header::HeaderValue::from_str(nonce)
+    {
+        resp.headers_mut()
+            .insert(header::HeaderName::from_static("dpop-nonce"), v);
+    }
     resp
 }
 

@@ -336,6 +336,9 @@ pub enum AuthError {
     /// A DPoP-bound token came without a valid proof of possession (RFC 9449 §7.1).
     #[error("{0}")]
     InvalidDpopProof(String),
+    /// The proof must carry this server's nonce, given here (RFC 9449 §9).
+    #[error("send the DPoP proof again with the nonce in the DPoP-Nonce header")]
+    UseDpopNonce(String),
 }
 
 impl AuthError {
@@ -344,7 +347,8 @@ impl AuthError {
         match self {
             AuthError::MissingToken
             | AuthError::InvalidToken(_)
-            | AuthError::InvalidDpopProof(_) => 401,
+            | AuthError::InvalidDpopProof(_)
+            | AuthError::UseDpopNonce(_) => 401,
             AuthError::InvalidRequest(_) => 400,
             AuthError::Unavailable(_) => 503,
         }
@@ -357,6 +361,7 @@ impl AuthError {
             AuthError::InvalidToken(_) => Some("invalid_token"),
             AuthError::InvalidRequest(_) => Some("invalid_request"),
             AuthError::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
+            AuthError::UseDpopNonce(_) => Some("use_dpop_nonce"),
         }
     }
 

@@ -146,6 +146,8 @@ pub(crate) struct AuthServer {
     documents: Option<cimd::Documents>,
     /// The DPoP proofs already used at the token endpoint.
     dpop_replays: crate::auth::dpop::Replays,
+    /// Server nonces token requests' proofs must carry (`MCP_OAUTH_DPOP_NONCE`).
+    dpop_nonces: Option<crate::auth::dpop::Nonces>,
 }
 
 impl AuthServer {
@@ -197,6 +199,11 @@ impl AuthServer {
             })?),
             false => None,
         };
+        let dpop_nonces = core
+            .dpop_nonces
+            .then(crate::auth::dpop::Nonces::new)
+            .transpose()
+            .map_err(|e| ProviderError::Setup(e.to_string()))?;
         let services = service::Services::new(&core.service_clients).map_err(|reason| {
             ProviderError::Invalid {
                 var: "MCP_OAUTH_CLIENTS",
@@ -230,6 +237,7 @@ impl AuthServer {
             services,
             documents,
             dpop_replays: crate::auth::dpop::Replays::default(),
+            dpop_nonces,
         })
     }
 

@@ -26,6 +26,9 @@ pub(crate) struct CoreSettings {
     /// Client ID Metadata Documents (`MCP_OAUTH_CIMD`, `MCP_OAUTH_CIMD_ALLOW_PRIVATE`,
     /// `MCP_OAUTH_CIMD_CA_FILE`).
     pub(crate) cimd: super::cimd::CimdSettings,
+    /// Whether DPoP proofs at the token endpoint must carry a server nonce
+    /// (`MCP_OAUTH_DPOP_NONCE`).
+    pub(crate) dpop_nonces: bool,
 }
 
 impl Default for CoreSettings {
@@ -36,6 +39,7 @@ impl Default for CoreSettings {
             unused_client_ttl: UNUSED_CLIENT_TTL,
             service_clients: Vec::new(),
             cimd: super::cimd::CimdSettings::default(),
+            dpop_nonces: false,
         }
     }
 }
@@ -70,6 +74,9 @@ impl CoreSettings {
         };
         if let Some(v) = env("MCP_OAUTH_CIMD") {
             core.cimd.enabled = flag("MCP_OAUTH_CIMD", v)?;
+        }
+        if let Some(v) = env("MCP_OAUTH_DPOP_NONCE") {
+            core.dpop_nonces = flag("MCP_OAUTH_DPOP_NONCE", v)?;
         }
         if let Some(v) = env("MCP_OAUTH_CIMD_ALLOW_PRIVATE") {
             core.cimd.allow_private = flag("MCP_OAUTH_CIMD_ALLOW_PRIVATE", v)?;

@@ -51,10 +51,23 @@ impl AuthServer {
                             &endpoint,
                             unix_now(),
                             &self.dpop_replays,
+                            self.dpop_nonces.as_ref(),
                         )
                     });
                 match checked {
                     Ok(jkt) => Some(jkt),
+                    Err(crate::auth::AuthError::UseDpopNonce(nonce)) => {
+                        // RFC 9449 §8: the client makes its proof again with this nonce.
+                        let mut resp = token_error(
+                            "use_dpop_nonce",
+                            "send the DPoP proof again with the nonce in the DPoP-Nonce header",
+                        );
+                        if let Ok(v) = header::HeaderValue::from_str(&nonce) {
+                            resp.headers_mut()
+                                .insert(header::HeaderName::from_static("dpop-nonce"), v);
+                        }
+                        return resp;
+                    }
                     Err(e) => return token_error("invalid_dpop_proof", &e.to_string()),
                 }
             }

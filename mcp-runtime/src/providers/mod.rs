@@ -128,6 +128,14 @@ macro_rules! core_settings_methods {
             self
         }
 
+        /// Requires DPoP proofs at the token endpoint to carry a nonce of this server's
+        /// (RFC 9449 §8; `MCP_OAUTH_DPOP_NONCE=true`): a proof without one is answered
+        /// `use_dpop_nonce` with a `DPoP-Nonce` header. Default: off.
+        pub fn dpop_nonces(mut self, yes: bool) -> Self {
+            self.core.dpop_nonces = yes;
+            self
+        }
+
         /// Lets client metadata documents be fetched from loopback and private addresses
         /// (default: no; `MCP_OAUTH_CIMD_ALLOW_PRIVATE=true`): for clients inside one network.
         pub fn client_metadata_private_networks(mut self, yes: bool) -> Self {
