@@ -53,6 +53,13 @@ fn ath(token: &str) -> String {
     ))
 }
 
+/// A token for `url` bound to `k` (`cnf.jkt`), from the local issuer.
+fn bound_token(url: &str, k: &Key) -> String {
+    let mut c = claims(url, "openid");
+    c["cnf"] = json!({"jkt": jkt(&k.jwk)});
+    sign("k1", "k1", &c)
+}
+
 /// A proof by `k` with `claims` over the defaults for POST to `url` with `token`.
 fn proof(k: &Key, url: &str, token: &str, over: Value) -> String {
     let mut c = json!({"jti": URL_SAFE_NO_PAD.encode(rand16()), "htm": "POST", "htu": url,
@@ -118,9 +125,7 @@ async fn bound_tokens_need_a_fresh_proof_by_their_key() {
     let server = oauth_server(&issuer, ScopeRefusal::Forbidden);
     let url = server.url();
     let k = key();
-    let mut c = claims(&url, "openid");
-    c["cnf"] = json!({"jkt": jkt(&k.jwk)});
-    let token = sign("k1", "k1", &c);
+    let token = bound_token(&url, &k);
     let dpop = format!("DPoP {token}");
 
     // The right proof.
@@ -359,9 +364,7 @@ async fn server_nonces_are_asked_for_and_honoured() {
     );
     let url = server.url();
     let k = key();
-    let mut c = claims(&url, "openid");
-    c["cnf"] = json!({"jkt": jkt(&k.jwk)});
-    let token = sign("k1", "k1", &c);
+    let token = bound_token(&url, &k);
     let dpop = format!("DPoP {token}");
     let r = post(&url, &dpop, Some(&proof(&k, &url, &token, json!({})))).await;
     refused(&r, "use_dpop_nonce");
@@ -409,4 +412,46 @@ async fn server_nonces_are_asked_for_and_honoured() {
     let who = client.call_tool("whoami", json!({})).await.expect("whoami");
     assert!(who.text().contains("dev-user"), "{}", who.text());
     client.close().await;
+}
+
+/// `require_dpop`: bearer tokens are refused with the DPoP challenge, bound ones work with
+/// their proofs, and the protected-resource metadata says so.
+#[tokio::test]
+async fn a_server_may_accept_bound_tokens_only() {
+    use mcp_runtime::prelude::*;
+    let issuer = Issuer::start(&["k1"]);
+    let server = start(
+        McpServer::builder()
+            .oauth(issuer.oauth().require_dpop(true))
+            .tools(tools![crate::auth::get_user_info]),
+    );
+    let url = server.url();
+    let r = post(
+        &url,
+        &format!("Bearer {}", sign("k1", "k1", &claims(&url, "openid"))),
+        None,
+    )
+    .await;
+    refused(&r, "DPoP-bound tokens only");
+    assert!(
+        r.headers["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("DPoP ")
+    );
+    let k = key();
+    let token = bound_token(&url, &k);
+    let good = proof(&k, &url, &token, json!({}));
+    assert_eq!(
+        post(&url, &format!("DPoP {token}"), Some(&good))
+            .await
+            .status,
+        200
+    );
+    let (_, prm) = get_json(format!(
+        "http://{}/.well-known/oauth-protected-resource/mcp",
+        server.addr()
+    ))
+    .await;
+    assert_eq!(prm["dpop_bound_access_tokens_required"], true, "{prm}");
 }

@@ -40,6 +40,8 @@ pub struct OAuth {
     pub(crate) hide_tools: bool,
     /// Whether DPoP proofs must carry a server nonce.
     pub(crate) dpop_nonces: bool,
+    /// Whether only DPoP-bound tokens are accepted.
+    pub(crate) dpop_required: bool,
     pub(crate) hierarchy: super::scope::ScopeHierarchy,
     /// The embedded development authorization server (`oauth = "dev"`).
     #[cfg(feature = "authorization-server")]
@@ -74,6 +76,7 @@ impl OAuth {
             userinfo: None,
             hide_tools: false,
             dpop_nonces: false,
+            dpop_required: false,
             hierarchy: super::scope::ScopeHierarchy::new(),
             #[cfg(feature = "authorization-server")]
             embedded: None,
@@ -158,6 +161,14 @@ impl OAuth {
     /// replica's nonce makes the client ask another replica for its own). Default: off.
     pub fn dpop_nonces(mut self, yes: bool) -> Self {
         self.dpop_nonces = yes;
+        self
+    }
+
+    /// Accepts DPoP-bound tokens only (RFC 9449): a bearer token is refused with the DPoP
+    /// challenge, and the protected-resource metadata says `dpop_bound_access_tokens_required:
+    /// true`. Default: off (bearer tokens work, bound ones need their proofs).
+    pub fn require_dpop(mut self, yes: bool) -> Self {
+        self.dpop_required = yes;
         self
     }
 
@@ -255,6 +266,7 @@ impl AuthState {
         )
         .with_userinfo(oauth.userinfo)
         .with_hierarchy(oauth.hierarchy)
+        .with_dpop_required(oauth.dpop_required)
         .with_dpop_nonces(if oauth.dpop_nonces {
             match super::dpop::Nonces::new() {
                 Ok(n) => Some(n),
@@ -337,6 +349,7 @@ impl AuthState {
     pub(crate) fn metadata(&self) -> ResourceMetadata {
         let mut m = ResourceMetadata::new(self.resource(), self.authorization_servers());
         m.scopes_supported = self.scopes_supported.clone();
+        m.dpop_bound_access_tokens_required = self.gate.dpop_required();
         m.resource_documentation = self.resource_documentation.clone();
         m
     }

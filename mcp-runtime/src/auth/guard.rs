@@ -36,6 +36,8 @@ pub struct Gate {
     dpop_replays: super::dpop::Replays,
     /// Server nonces DPoP proofs must carry, when asked for (`OAuth::dpop_nonces`).
     dpop_nonces: Option<super::dpop::Nonces>,
+    /// Whether only DPoP-bound tokens are accepted (`OAuth::require_dpop`).
+    dpop_required: bool,
 }
 
 impl std::fmt::Debug for Gate {
@@ -69,6 +71,7 @@ impl Gate {
             revocations: None,
             dpop_replays: super::dpop::Replays::default(),
             dpop_nonces: None,
+            dpop_required: false,
         }
     }
 
@@ -112,6 +115,17 @@ impl Gate {
     ) -> Self {
         self.upstream = server;
         self
+    }
+
+    /// Accepts DPoP-bound tokens only.
+    pub(crate) fn with_dpop_required(mut self, yes: bool) -> Self {
+        self.dpop_required = yes;
+        self
+    }
+
+    /// Whether only DPoP-bound tokens are accepted.
+    pub(crate) fn dpop_required(&self) -> bool {
+        self.dpop_required
     }
 
     /// Requires DPoP proofs to carry a nonce of this server's.
@@ -192,6 +206,11 @@ impl Gate {
             .and_then(|c| c.get("jkt"))
             .and_then(Value::as_str);
         match (dpop, jkt) {
+            (false, _) if self.dpop_required => Err(AuthError::InvalidDpopProof(
+                "this server accepts DPoP-bound tokens only: ask for one (a DPoP proof at the \
+                 token endpoint) and present it as `Authorization: DPoP` with a proof"
+                    .into(),
+            )),
             (false, None) => Ok(()),
             (false, Some(_)) => Err(AuthError::invalid(
                 "this token is bound to a key (DPoP): present it as `Authorization: DPoP` with a \
