@@ -25,7 +25,7 @@ mod responses;
 mod revoke;
 pub(crate) mod seal;
 mod service;
-mod signin;
+pub(crate) mod signin;
 mod signing;
 mod state;
 mod token;
@@ -43,7 +43,6 @@ use serde_json::json;
 use crate::config::ProviderError;
 use backend::DevProvider;
 pub(crate) use identity::{Identity, Upstream};
-pub(crate) use signin::valid_username;
 
 use crate::store::Store;
 pub use keys::rotate_signing_key;

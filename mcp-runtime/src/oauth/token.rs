@@ -371,20 +371,22 @@ impl AuthServer {
             .documents
             .as_ref()
             .is_some_and(|_| super::cimd::Documents::names_document(&client_id));
-        let wants_refresh = match self.load_client(&client_id).await {
-            // A client described by its metadata document has no record here to keep.
-            _ if documented => {
-                matches!(self.find_client(&client_id).await, Ok(Some(c)) if c.refresh)
-            }
-            Ok(Some((client, used))) => {
-                // In use from now on: kept as long as its refresh tokens.
-                if let Err(e) = self.client_in_use(&client_id, &client, used).await {
-                    return unavailable(&e);
+        let wants_refresh = if documented {
+            // A client described by its metadata document (cached since it authenticated) has
+            // no record here to keep.
+            matches!(self.find_client(&client_id).await, Ok(Some(c)) if c.refresh)
+        } else {
+            match self.load_client(&client_id).await {
+                Ok(Some((client, used))) => {
+                    // In use from now on: kept as long as its refresh tokens.
+                    if let Err(e) = self.client_in_use(&client_id, &client, used).await {
+                        return unavailable(&e);
+                    }
+                    client.refresh
                 }
-                client.refresh
+                Ok(None) => false,
+                Err(e) => return unavailable(&e),
             }
-            Ok(None) => false,
-            Err(e) => return unavailable(&e),
         };
         if wants_refresh {
             let refresh = random_token(32);

@@ -29,7 +29,8 @@ use crate::auth::OAuth;
 use crate::auth::UserInfo;
 use crate::auth::jwks::JwksCache;
 use crate::auth::verifier::JwtVerifier;
-use crate::oauth::{AuthServer, IDENTITY_SCOPES, Identity, valid_username};
+use crate::oauth::signin::valid_username;
+use crate::oauth::{AuthServer, IDENTITY_SCOPES, Identity};
 use crate::store::Store;
 
 pub use crate::oauth::backend::DevProvider;

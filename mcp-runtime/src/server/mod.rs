@@ -8,6 +8,7 @@ mod mount;
 mod oauth;
 pub(crate) mod protocol;
 mod run;
+mod running;
 pub(crate) mod transport;
 
 #[cfg(feature = "metrics")]
@@ -15,7 +16,7 @@ pub use crate::metrics::MetricsCollector;
 pub(crate) use protocol::{
     call, dispatch, elicitation, jsonrpc, modern, outgoing, prompts, sampling, session,
 };
-pub use run::RunningServer;
+pub use running::RunningServer;
 #[cfg(feature = "oauth")]
 pub(crate) use transport::http_auth;
 pub(crate) use transport::{http, observe, origin, stream};

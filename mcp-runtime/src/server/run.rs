@@ -3,10 +3,10 @@
 //! until a signal, and the handle of a started server.
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-use std::sync::Arc;
 
 use actix_web::{App, HttpServer};
 
+use super::running::RunningServer;
 use crate::config::{self, ServeError};
 use crate::server::McpServer;
 
@@ -226,48 +226,5 @@ impl McpServer {
         config::load_dotenv();
         config::init_tracing();
         actix_web::rt::System::new().block_on(self.serve())
-    }
-}
-
-/// A server started with [`McpServer::start`].
-#[derive(Debug)]
-pub struct RunningServer {
-    addr: SocketAddr,
-    path: Arc<str>,
-    handle: actix_web::dev::ServerHandle,
-    join: tokio::task::JoinHandle<std::io::Result<()>>,
-    /// The metrics listener: its address, handle and task.
-    metrics: Option<(
-        SocketAddr,
-        actix_web::dev::ServerHandle,
-        tokio::task::JoinHandle<std::io::Result<()>>,
-    )>,
-}
-
-impl RunningServer {
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The MCP endpoint's URL, e.g. `http://127.0.0.1:40123/mcp`.
-    pub fn url(&self) -> String {
-        format!("http://{}{}", self.addr, self.path)
-    }
-
-    /// The metrics listener's bound address, when the server has one
-    /// (`McpServerBuilder::metrics_listener`, feature `metrics`).
-    pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics.as_ref().map(|(addr, _, _)| *addr)
-    }
-
-    /// Stops the server (and its metrics listener), letting requests in flight finish.
-    pub async fn stop(self) {
-        self.handle.stop(true).await;
-        let _ = self.join.await;
-        if let Some((_, handle, join)) = self.metrics {
-            handle.stop(true).await;
-            let _ = join.await;
-        }
     }
 }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Challenge;
+use super::challenge::Challenge;
 use super::guard::{MAX_METADATA, bounded_json, check_url, printable};
 use crate::client::ClientError;
 

@@ -8,12 +8,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
 
+use super::assertion::ClientKey;
+use super::authenticator::Authenticator;
+use super::browser::Opener;
 use super::callback::{Callback, CallbackConfig, judge};
+use super::challenge::Challenge;
 use super::discovery::{self, AuthServerMetadata, Discovered};
-use super::grants::{AssertionSource, EnterpriseGrant, JWT_BEARER};
+use super::grants::{AssertionSource, EnterpriseGrant};
+use super::pkce;
+use super::secret::Secret;
 use super::store::{FileTokenStore, MemoryTokenStore, StoredTokens, TokenStore};
 use super::token::{self, TokenAnswer, TokenAuthMethod};
-use super::{Authenticator, Challenge, ClientKey, Opener, Secret, pkce};
 use crate::client::ClientError;
 
 /// A hook that receives each step of a sign-in, for `--verbose` output (never a secret).
@@ -130,7 +135,7 @@ impl std::fmt::Debug for OAuthConfig {
 }
 
 #[derive(Default)]
-struct State {
+pub(super) struct State {
     loaded: bool,
     tokens: Option<StoredTokens>,
     discovered: Option<Discovered>,
@@ -365,85 +370,6 @@ impl OAuth {
         (!scopes.is_empty()).then(|| scopes.join(" "))
     }
 
-    /// A grant without a browser (client credentials, JWT bearer, enterprise-managed) for
-    /// `scope`, with the resource named. A refusal is reported as it is: no retry, no other
-    /// grant tried.
-    async fn machine_grant(
-        &self,
-        st: &mut State,
-        d: &Discovered,
-        scope: Option<String>,
-    ) -> Result<(), ClientError> {
-        let (grant_type, label) = match &self.cfg.grant {
-            Grant::ClientCredentials => ("client_credentials", "client credentials"),
-            Grant::JwtBearer(_) => (JWT_BEARER, "a JWT-bearer grant (workload identity)"),
-            Grant::Enterprise(_) => (JWT_BEARER, "an ID-JAG (enterprise-managed authorization)"),
-            Grant::AuthorizationCode => {
-                return Err(ClientError::auth(
-                    "a browser sign-in is not a machine grant",
-                ));
-            }
-        };
-        if let Some(grants) = &d.metadata.grant_types_supported
-            && !grants.iter().any(|g| g == grant_type)
-        {
-            return Err(ClientError::auth(format!(
-                "the authorization server {} does not offer the {grant_type} grant \
-                 (grant_types_supported: {})",
-                d.metadata.issuer,
-                grants.join(" ")
-            )));
-        }
-        let mut form = vec![("grant_type", grant_type.to_owned())];
-        match &self.cfg.grant {
-            Grant::JwtBearer(source) => form.push(("assertion", source.get().await?)),
-            Grant::Enterprise(e) => {
-                self.step(&format!(
-                    "exchanging the ID token for an ID-JAG at {}",
-                    e.idp_token_endpoint
-                ));
-                let jag = e
-                    .id_jag(
-                        &self.http,
-                        &d.metadata.issuer,
-                        &d.resource,
-                        scope.as_deref(),
-                    )
-                    .await?;
-                form.push(("assertion", jag));
-            }
-            _ => {}
-        }
-        form.push(("resource", d.resource.clone()));
-        if let Some(s) = &scope {
-            form.push(("scope", s.clone()));
-        }
-        let creds = match (&self.cfg.grant, &self.cfg.client_id) {
-            // RFC 7523 §3.1: client authentication is optional with an assertion grant.
-            (Grant::JwtBearer(_), None) => None,
-            _ => Some(self.identity(d, None).await?.0),
-        };
-        self.step(&format!(
-            "{label} at {} (scope: {}, resource: {})",
-            d.metadata.token_endpoint,
-            scope.as_deref().unwrap_or("none"),
-            d.resource
-        ));
-        let anonymous = token::ClientCreds {
-            client_id: String::new(),
-            secret: None,
-            method: TokenAuthMethod::None,
-            key: None,
-            audience: d.metadata.issuer.clone(),
-        };
-        let answer = self
-            .token_request(d, creds.as_ref().unwrap_or(&anonymous), form)
-            .await
-            .map_err(ClientError::from)?;
-        self.keep(st, d, answer, scope, None);
-        Ok(())
-    }
-
     /// A whole sign-in for `scope`: through the browser, or with the client's credentials.
     async fn authorize(&self, st: &mut State, scope: Option<String>) -> Result<(), ClientError> {
         let d = st
@@ -529,7 +455,7 @@ impl OAuth {
     }
 
     /// A request to the token endpoint of `d` as `creds` (with a DPoP proof, with `cfg.dpop`).
-    async fn token_request(
+    pub(super) async fn token_request(
         &self,
         d: &Discovered,
         creds: &token::ClientCreds,
@@ -581,7 +507,7 @@ impl OAuth {
     }
 
     /// Stores a token answer.
-    fn keep(
+    pub(super) fn keep(
         &self,
         st: &mut State,
         d: &Discovered,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use super::Secret;
+use super::secret::Secret;
 use crate::client::ClientError;
 
 /// The JWT-bearer grant type (RFC 7523 §2.1).

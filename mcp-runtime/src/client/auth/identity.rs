@@ -4,9 +4,10 @@
 
 use super::discovery::Discovered;
 use super::flow::{Grant, OAuth};
+use super::register;
+use super::secret::Secret;
 use super::store::Registration;
 use super::token::{ClientCreds, TokenAuthMethod};
-use super::{Secret, register};
 use crate::client::ClientError;
 
 impl OAuth {

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::Secret;
+use super::secret::Secret;
 use crate::client::ClientError;
 
 /// How the client authenticates at the token endpoint.
@@ -42,7 +42,7 @@ pub(crate) struct ClientCreds {
     pub(crate) secret: Option<Secret>,
     pub(crate) method: TokenAuthMethod,
     /// Its private key, for `private_key_jwt`.
-    pub(crate) key: Option<std::sync::Arc<super::ClientKey>>,
+    pub(crate) key: Option<std::sync::Arc<super::assertion::ClientKey>>,
     /// The authorization server's issuer (the audience of its assertions).
     pub(crate) audience: String,
 }
